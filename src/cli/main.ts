@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerServeCommand } from './serveCommand.js';
+import { registerAttachCommand } from './attachCommand.js';
+import { registerTargetsCommand } from './targetsCommand.js';
+import { packageVersion } from '../common/packageVersion.js';
+
+/**
+ * Entry point of the `dbgrelay` command. Only parses flags and calls into the
+ * library (style.md); each subcommand lives in its own file.
+ */
+const program = new Command()
+  .name('dbgrelay')
+  .description('Secure relay for remote debugging of Python over the Debug Adapter Protocol.')
+  .version(packageVersion)
+  .showHelpAfterError();
+
+registerServeCommand(program);
+registerAttachCommand(program);
+registerTargetsCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const code = (error as { code?: string }).code;
+  process.stderr.write(`dbgrelay: ${(error as Error).message ?? String(error)}${code ? ` (${code})` : ''}\n`);
+  process.exitCode = 1;
+});

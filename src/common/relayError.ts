@@ -1,0 +1,67 @@
+/**
+ * The one error type of dbgrelay. Programs (tests, metrics, HTTP status mapping)
+ * switch on {@link RelayError.code}, never on the message text.
+ * The codes are the ones listed in docs/protocol.md §8, plus local-only codes.
+ */
+export type RelayErrorCode =
+  | 'AUTH_REQUIRED'
+  | 'AUTH_FAILED'
+  | 'BAD_REQUEST'
+  | 'PROTOCOL_VERSION'
+  | 'HANDSHAKE_TIMEOUT'
+  | 'TARGET_NAME_INVALID'
+  | 'TARGET_NAME_IN_USE'
+  | 'UNKNOWN_TARGET'
+  | 'UNKNOWN_SESSION'
+  | 'AGENT_OPEN_FAILED'
+  | 'AGENT_OPEN_TIMEOUT'
+  | 'AGENT_GONE'
+  | 'HEARTBEAT_TIMEOUT'
+  | 'MESSAGE_TOO_LARGE'
+  | 'NOT_FOUND'
+  // Local-only codes (never sent on the wire).
+  | 'CONFIG_INVALID'
+  | 'TLS_PIN_MISMATCH'
+  | 'TLS_VERIFY_FAILED'
+  | 'RELAY_UNREACHABLE'
+  | 'INTERNAL';
+
+/** Error with a stable {@link RelayErrorCode}; its message never carries a credential. */
+export class RelayError extends Error {
+  override readonly name = 'RelayError';
+
+  constructor(
+    readonly code: RelayErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** True when `err` is a {@link RelayError}, optionally with the given code. */
+export function isRelayError(err: unknown, code?: RelayErrorCode): err is RelayError {
+  return err instanceof RelayError && (code === undefined || err.code === code);
+}
+
+const httpStatusByCode: Partial<Record<RelayErrorCode, number>> = {
+  AUTH_REQUIRED: 401,
+  AUTH_FAILED: 401,
+  BAD_REQUEST: 400,
+  TARGET_NAME_INVALID: 400,
+  PROTOCOL_VERSION: 400,
+  UNKNOWN_TARGET: 404,
+  UNKNOWN_SESSION: 404,
+  NOT_FOUND: 404,
+  TARGET_NAME_IN_USE: 409,
+  AGENT_OPEN_FAILED: 502,
+  AGENT_GONE: 502,
+  AGENT_OPEN_TIMEOUT: 504,
+  HANDSHAKE_TIMEOUT: 408,
+  MESSAGE_TOO_LARGE: 413,
+};
+
+/** HTTP status for a refusal with `code` (docs/protocol.md §3). */
+export function httpStatusFor(code: RelayErrorCode): number {
+  return httpStatusByCode[code] ?? 500;
+}

@@ -1,0 +1,126 @@
+import { DapFramer } from './dapFramer.js';
+import { encodeDapMessage } from './dapFramer.js';
+import { dapMessageName, parseDapMessage, type DapMessage } from './dapMessage.js';
+import type { Transport } from '../transport/transport.js';
+
+/** Which way a message travels through a {@link DapPipe}. */
+export type DapDirection = 'toAdapter' | 'toClient';
+
+/**
+ * What an interceptor decides for one message: `undefined` forwards the original
+ * bytes untouched, a message forwards that replacement, `null` drops the message.
+ */
+export type DapVerdict = DapMessage | null | undefined;
+
+/** Context an interceptor gets: which way the message goes and how to answer. */
+export interface DapInterceptContext {
+  readonly direction: DapDirection;
+  /** Sends a message to the client side (e.g. an error response to a refused request). */
+  sendToClient(message: DapMessage): void;
+  /** Sends a message to the adapter side. */
+  sendToAdapter(message: DapMessage): void;
+}
+
+/** Handler for one DAP command or event name. */
+export type DapInterceptor = (message: DapMessage, context: DapInterceptContext) => DapVerdict;
+
+/** Interceptors by direction and by command or event name (style.md: intercept by name). */
+export type DapInterceptors = Partial<Record<DapDirection, ReadonlyMap<string, DapInterceptor>>>;
+
+/** Options of a {@link DapPipe}. */
+export interface DapPipeOptions {
+  /** Bound on one DAP message (config key `dap.maxMessageBytes`). */
+  readonly maxMessageBytes: number;
+  readonly interceptors?: DapInterceptors;
+  /** Called once per message that crossed the pipe (metrics, audit). */
+  readonly onMessage?: (direction: DapDirection, name: string | undefined, bytes: number) => void;
+  /** Called once when the pipe stops, with the error that stopped it if any. */
+  readonly onClose?: (reason: DapPipeCloseReason) => void;
+}
+
+/** Why a {@link DapPipe} stopped. */
+export interface DapPipeCloseReason {
+  readonly closedBy: 'client' | 'adapter' | 'local' | 'protocolError';
+  readonly error?: Error;
+}
+
+/**
+ * Connects a client-side transport to an adapter-side transport and forwards DAP
+ * messages between them. Every message is framed (so a malformed or oversized stream
+ * ends the session rather than confusing the peer); a message whose name has an
+ * interceptor is parsed and handed to it; everything else is forwarded as the exact
+ * bytes that arrived. When either side closes, the other is closed too.
+ */
+export class DapPipe {
+  private stopped = false;
+  private readonly context: Record<DapDirection, DapInterceptContext>;
+
+  constructor(
+    readonly client: Transport,
+    readonly adapter: Transport,
+    private readonly options: DapPipeOptions,
+  ) {
+    const sendToClient = (message: DapMessage): void => client.send(encodeDapMessage(message));
+    const sendToAdapter = (message: DapMessage): void => adapter.send(encodeDapMessage(message));
+    this.context = {
+      toAdapter: { direction: 'toAdapter', sendToClient, sendToAdapter },
+      toClient: { direction: 'toClient', sendToClient, sendToAdapter },
+    };
+    this.wire(client, adapter, 'toAdapter');
+    this.wire(adapter, client, 'toClient');
+    client.onClose((error) => this.stop({ closedBy: 'client', ...(error ? { error } : {}) }));
+    adapter.onClose((error) => this.stop({ closedBy: 'adapter', ...(error ? { error } : {}) }));
+  }
+
+  /** Closes both sides (flushing what is queued). */
+  close(): void {
+    this.stop({ closedBy: 'local' });
+  }
+
+  private wire(from: Transport, to: Transport, direction: DapDirection): void {
+    const framer = new DapFramer(this.options.maxMessageBytes);
+    const interceptors = this.options.interceptors?.[direction];
+    from.onData((chunk) => {
+      if (this.stopped) return;
+      let frames;
+      try {
+        frames = framer.push(chunk);
+      } catch (error) {
+        this.stop({ closedBy: 'protocolError', error: error as Error });
+        return;
+      }
+      for (const { frame, body } of frames) {
+        let name: string | undefined;
+        let verdict: DapVerdict;
+        if (interceptors && interceptors.size > 0 || this.options.onMessage) {
+          let message: DapMessage;
+          try {
+            message = parseDapMessage(body);
+          } catch (error) {
+            this.stop({ closedBy: 'protocolError', error: error as Error });
+            return;
+          }
+          name = dapMessageName(message);
+          const interceptor = interceptors?.get(name);
+          if (interceptor) verdict = interceptor(message, this.context[direction]);
+        }
+        this.options.onMessage?.(direction, name, frame.length);
+        if (verdict === undefined) to.send(frame);
+        else if (verdict !== null) to.send(encodeDapMessage(verdict));
+      }
+    });
+  }
+
+  private stop(reason: DapPipeCloseReason): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (reason.closedBy === 'protocolError') {
+      this.client.destroy();
+      this.adapter.destroy();
+    } else {
+      this.client.close();
+      this.adapter.close();
+    }
+    this.options.onClose?.(reason);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Fires registered close listeners exactly once; shared by the transports so each
+ * reports one close however many underlying events (end, close, error) occur.
+ */
+export class CloseSignal {
+  private listeners: Array<(error?: Error) => void> = [];
+  private firedWith: { error?: Error } | undefined;
+
+  get fired(): boolean {
+    return this.firedWith !== undefined;
+  }
+
+  add(listener: (error?: Error) => void): void {
+    if (this.firedWith) queueMicrotask(() => listener(this.firedWith?.error));
+    else this.listeners.push(listener);
+  }
+
+  fire(error?: Error): void {
+    if (this.firedWith) return;
+    this.firedWith = error ? { error } : {};
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener(error);
+  }
+}

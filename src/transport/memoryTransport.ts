@@ -1,0 +1,64 @@
+import { CloseSignal } from './closeSignal.js';
+import type { Transport } from './transport.js';
+
+/**
+ * In-memory {@link Transport} pair for unit tests: bytes sent on one end arrive on
+ * the other asynchronously, as over a socket.
+ */
+export class MemoryTransport implements Transport {
+  readonly kind = 'memory' as const;
+  private readonly closeSignal = new CloseSignal();
+  private dataListener: ((chunk: Buffer) => void) | undefined;
+  private early: Buffer[] = [];
+  private peer: MemoryTransport | undefined;
+
+  constructor(readonly remoteAddress = 'memory') {}
+
+  /** Two connected transports. */
+  static pair(): [MemoryTransport, MemoryTransport] {
+    const a = new MemoryTransport('memory:a');
+    const b = new MemoryTransport('memory:b');
+    a.peer = b;
+    b.peer = a;
+    return [a, b];
+  }
+
+  get closed(): boolean {
+    return this.closeSignal.fired;
+  }
+
+  send(data: Buffer): void {
+    if (this.closed) return;
+    const peer = this.peer;
+    const copy = Buffer.from(data);
+    setImmediate(() => peer?.receive(copy));
+  }
+
+  onData(listener: (chunk: Buffer) => void): void {
+    this.dataListener = listener;
+    const early = this.early;
+    this.early = [];
+    for (const chunk of early) listener(chunk);
+  }
+
+  onClose(listener: (error?: Error) => void): void {
+    this.closeSignal.add(listener);
+  }
+
+  close(): void {
+    setImmediate(() => {
+      this.closeSignal.fire();
+      this.peer?.closeSignal.fire();
+    });
+  }
+
+  destroy(): void {
+    this.close();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    if (this.dataListener) this.dataListener(chunk);
+    else this.early.push(chunk);
+  }
+}

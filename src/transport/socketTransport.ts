@@ -1,0 +1,67 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { CloseSignal } from './closeSignal.js';
+import type { Transport, TransportKind } from './transport.js';
+
+/**
+ * {@link Transport} over a TCP or TLS socket. Sets `TCP_NODELAY`: DAP is
+ * request/response traffic of small messages where Nagle's algorithm with delayed
+ * ACKs costs tens of milliseconds per message.
+ */
+export class SocketTransport implements Transport {
+  readonly remoteAddress: string;
+  private readonly closeSignal = new CloseSignal();
+  private dataListener: ((chunk: Buffer) => void) | undefined;
+  private early: Buffer[] = [];
+
+  constructor(
+    private readonly socket: Socket | TLSSocket,
+    readonly kind: TransportKind,
+    leftover?: Buffer,
+  ) {
+    socket.setNoDelay(true);
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    if (leftover && leftover.length > 0) this.early.push(leftover);
+    socket.on('data', (chunk: Buffer) => this.deliver(chunk));
+    socket.on('error', (error) => this.closeSignal.fire(error));
+    socket.on('close', () => this.closeSignal.fire());
+    // A peer that half-closes has nothing more to say in DAP: end our side too.
+    socket.on('end', () => socket.end());
+  }
+
+  get closed(): boolean {
+    return this.closeSignal.fired || this.socket.destroyed;
+  }
+
+  send(data: Buffer): void {
+    if (!this.closed && this.socket.writable) this.socket.write(data);
+  }
+
+  onData(listener: (chunk: Buffer) => void): void {
+    this.dataListener = listener;
+    const early = this.early;
+    this.early = [];
+    for (const chunk of early) listener(chunk);
+  }
+
+  onClose(listener: (error?: Error) => void): void {
+    this.closeSignal.add(listener);
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    if ('resetAndDestroy' in this.socket && typeof this.socket.resetAndDestroy === 'function' && !('encrypted' in this.socket)) {
+      this.socket.resetAndDestroy();
+    } else {
+      this.socket.destroy();
+    }
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (this.dataListener) this.dataListener(chunk);
+    else this.early.push(chunk);
+  }
+}
