@@ -25,7 +25,7 @@ if (!existsSync(python)) {
 }
 if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
   console.log('setup: installing Python test dependencies and the agent into .venv');
-  run(python, ['-m', 'pip', 'install', '--quiet', '-r', requirements]);
-  run(python, ['-m', 'pip', 'install', '--quiet', '-e', join(root, 'agent-py')]);
+  run(python, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '-r', requirements]);
+  run(python, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '-e', join(root, 'agent-py')]);
   writeFileSync(stampFile, stamp);
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// The whole test suite, as `npm test` runs it on a fresh machine:
+//   1. Python: .venv with debugpy, pytest and the agent (test/setupPython.mjs)
+//   2. TypeScript: strict type check of src, test and bench
+//   3. vitest: unit tests, then end-to-end tests with real debugpy
+//   4. pytest: the agent's own suite
+// Every step runs even if an earlier one failed; the exit code is non-zero if any did.
+import { spawnSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const python = join(root, '.venv', 'bin', 'python');
+
+const steps = [
+  { name: 'python setup', group: 'setup', cmd: process.execPath, args: [join(root, 'test', 'setupPython.mjs')] },
+  { name: 'typecheck', group: 'ts', cmd: bin('tsc'), args: ['-p', 'tsconfig.check.json'] },
+  { name: 'vitest unit', group: 'ts', cmd: bin('vitest'), args: ['run', 'test/unit'] },
+  { name: 'vitest e2e', group: 'e2e', cmd: bin('vitest'), args: ['run', 'test/e2e'] },
+  { name: 'pytest agent', group: 'py', cmd: python, args: ['-m', 'pytest', '-q', 'agent-py/tests'] },
+];
+
+const results = [];
+for (const step of steps) {
+  if (only && step.group !== only && step.group !== 'setup') continue;
+  const started = Date.now();
+  console.log(`\n=== ${step.name} ===`);
+  const run = spawnSync(step.cmd, step.args, { cwd: root, stdio: 'inherit' });
+  const ok = run.status === 0;
+  results.push({ name: step.name, ok, seconds: (Date.now() - started) / 1000 });
+  if (!ok && step.group === 'setup') break;
+}
+
+console.log('\n=== summary ===');
+for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.seconds.toFixed(1)} s)`);
+const failed = results.filter((r) => !r.ok).length;
+console.log(`${failed === 0 ? "all steps passed" : `${failed} step(s) failed`} (${results.length} run)`);
+process.exitCode = failed === 0 ? 0 : 1;
