@@ -19,8 +19,13 @@ export const loopbackNames: ServerNames = { dnsNames: ['localhost'], ipAddresses
 const rsaBits = 2048;
 
 function randomSerial(): string {
-  // Positive 128-bit serial (RFC 5280 §4.1.2.2: positive, at most 20 octets).
-  return '00' + forge.util.bytesToHex(forge.random.getBytesSync(16));
+  // Positive serial of 16 octets with 126 random bits (RFC 5280 §4.1.2.2: positive, at
+  // most 20 octets). The first octet is forced into 0x40..0x7f so that the DER INTEGER
+  // is minimal: a leading 0x00 octet (what '00' + random bytes gave whenever the first
+  // random byte was 0x00) is "illegal padding" to OpenSSL.
+  const bytes = Buffer.from(forge.random.getBytesSync(16), 'binary');
+  bytes[0] = (bytes[0]! & 0x3f) | 0x40;
+  return bytes.toString('hex');
 }
 
 function validity(cert: forge.pki.Certificate, days: number): void {

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { environmentBindings, type ServeFlags } from '../config/configSources.js';
+import { loadConfig } from '../config/loadConfig.js';
+import { createLogger, tagged } from '../log/logger.js';
+import { startRelay } from '../relay/relayServer.js';
+
+const environmentHelp = [
+  '',
+  'Configuration layers, each overriding the one before: built-in defaults, the YAML',
+  'file (--config or DBGRELAY_CONFIG), DBGRELAY_* environment variables, flags.',
+  'Invalid configuration stops the relay with a message naming the key.',
+  '',
+  'Environment variables:',
+  '  DBGRELAY_CONFIG                      config file (YAML)',
+  ...environmentBindings.map((binding) => `  ${binding.env.padEnd(36)} ${binding.key}`),
+  '',
+  'The relay secret comes from DBGRELAY_SECRET or auth.secretFile (default',
+  '<dataDir>/secret). Never pass it as a flag. Without either, a random secret is',
+  'created (mode 0600) and printed once. Without tls.certFile/tls.keyFile, a',
+  'development CA and a certificate for localhost/127.0.0.1/::1 are created in the',
+  'data directory (default $STATE_DIRECTORY, $XDG_STATE_HOME/dbgrelay or',
+  '~/.local/state/dbgrelay); pin the printed CA fingerprint on agents and clients.',
+  '',
+  'SIGINT or SIGTERM closes every session and stops the relay.',
+].join('\n');
+
+/** Writes a human-readable line for the operator (stdout). */
+function say(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const config = loadConfig({ flags });
+  const { logger, close: closeLogger } = createLogger({ level: config.log.level, file: config.log.file });
+  const relay = await startRelay(config, {
+    logger,
+    onSecretCreated: (secret, file) => {
+      say('');
+      say('  A new relay secret was created. It is shown this once; it is stored in');
+      say(`  ${file} (mode 0600).`);
+      say(`  RELAY SECRET: ${secret}`);
+      say('');
+    },
+  });
+  if (relay.wssAddress) say(`dbgrelay: wss  listening on ${relay.wssAddress.url}`);
+  if (relay.tcpsAddress) say(`dbgrelay: tcps listening on ${relay.tcpsAddress.url}`);
+  if (relay.tls.source === 'dev') {
+    say(`dbgrelay: development CA ${relay.tls.caFile}`);
+    say(`dbgrelay: CA fingerprint ${relay.tls.caFingerprint}`);
+  } else {
+    say(`dbgrelay: certificate fingerprint ${relay.tls.leafFingerprint}, chain root ${relay.tls.caFingerprint}`);
+  }
+  say(relay.secretFile ? `dbgrelay: secret file ${relay.secretFile}` : 'dbgrelay: secret from DBGRELAY_SECRET');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      tagged(logger, 'relay').info({ signal }, 'shutting down');
+      void relay.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  closeLogger();
+}
+
+/** Adds `dbgrelay serve`: the relay daemon. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the relay daemon: wss and tcps listeners for agents and debugger clients.')
+    .option('-c, --config <file>', 'YAML config file (env DBGRELAY_CONFIG)')
+    .option('--data-dir <dir>', 'state directory: dev CA, certificates, secret (env DBGRELAY_DATA_DIR)')
+    .option('--wss-host <host>', 'wss listener address (default 127.0.0.1; env DBGRELAY_WSS_HOST)')
+    .option('--wss-port <port>', 'wss listener port, 0 for any (default 7443; env DBGRELAY_WSS_PORT)')
+    .option('--tcps-host <host>', 'tcps listener address (default 127.0.0.1; env DBGRELAY_TCPS_HOST)')
+    .option('--tcps-port <port>', 'tcps listener port, 0 for any (default 7444; env DBGRELAY_TCPS_PORT)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info; env DBGRELAY_LOG_LEVEL)')
+    .option('--log-file <file>', 'append JSON logs to this file instead of stdout (env DBGRELAY_LOG_FILE)')
+    .addHelpText('after', environmentHelp)
+    .action(async (flags: ServeFlags) => serve(flags));
+}

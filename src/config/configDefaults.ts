@@ -1,0 +1,32 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where the relay keeps its state (dev CA, certificates, secret) unless `dataDir` says otherwise. */
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  // systemd's StateDirectory= sets STATE_DIRECTORY (a colon-separated list; the first is ours).
+  const stateDirectory = env['STATE_DIRECTORY']?.split(':')[0];
+  if (stateDirectory) return stateDirectory;
+  const xdg = env['XDG_STATE_HOME'];
+  if (xdg) return join(xdg, 'dbgrelay');
+  return join(homedir(), '.local', 'state', 'dbgrelay');
+}
+
+/**
+ * Built-in defaults, the first layer of the configuration (docs: `dbgrelay serve --help`).
+ * `auth.secretFile` is absent here: it defaults to `<dataDir>/secret` after merging.
+ */
+export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  return {
+    dataDir: defaultDataDir(env),
+    listeners: {
+      wss: { enabled: true, host: '127.0.0.1', port: 7443 },
+      tcps: { enabled: true, host: '127.0.0.1', port: 7444 },
+    },
+    tls: {},
+    auth: {},
+    limits: { handshakeTimeoutMs: 10_000, openTimeoutMs: 10_000, maxControlMessageBytes: 64 * 1024, maxPendingOpensPerAgent: 16 },
+    dap: { maxMessageBytes: 16 * 1024 * 1024 },
+    agents: { heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 15_000 },
+    log: { level: 'info' },
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+function intBetween(min: number, max: number) {
+  const error = `expected integer between ${min} and ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
+const flag = z.boolean({ error: 'expected true or false' });
+const mapping = { error: 'expected a mapping' };
+
+const listener = z.strictObject({ enabled: flag, host: nonEmptyString, port: intBetween(0, 65535) }, mapping);
+
+/** Bound on every timeout key: one day. */
+const maxTimeoutMs = 86_400_000;
+
+/** Log levels accepted by `log.level` (pino's levels plus `silent`). */
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Schema of the relay configuration after defaults, file, environment and flags have
+ * been merged (see `loadConfig`). Unknown keys are rejected; every message names what
+ * was expected, never the value (a value may be a secret).
+ */
+export const relayConfigSchema = z
+  .strictObject(
+    {
+      dataDir: nonEmptyString,
+      listeners: z.strictObject({ wss: listener, tcps: listener }, mapping),
+      tls: z.strictObject({ certFile: nonEmptyString.optional(), keyFile: nonEmptyString.optional() }, mapping),
+      auth: z.strictObject(
+        {
+          secretFile: nonEmptyString,
+          secret: z
+            .string({ error: 'expected a string' })
+            .min(1, { error: 'expected a non-empty string' })
+            .max(4096, { error: 'expected at most 4096 characters' })
+            .optional(),
+        },
+        mapping,
+      ),
+      limits: z.strictObject(
+        {
+          handshakeTimeoutMs: intBetween(1, maxTimeoutMs),
+          openTimeoutMs: intBetween(1, maxTimeoutMs),
+          maxControlMessageBytes: intBetween(1024, 16 * 1024 * 1024),
+          maxPendingOpensPerAgent: intBetween(1, 10_000),
+        },
+        mapping,
+      ),
+      dap: z.strictObject({ maxMessageBytes: intBetween(1024, 1024 * 1024 * 1024) }, mapping),
+      agents: z.strictObject(
+        { heartbeatIntervalMs: intBetween(1, maxTimeoutMs), heartbeatTimeoutMs: intBetween(1, maxTimeoutMs) },
+        mapping,
+      ),
+      log: z.strictObject(
+        {
+          level: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }),
+          file: nonEmptyString.optional(),
+        },
+        mapping,
+      ),
+    },
+    mapping,
+  )
+  .superRefine((config, ctx) => {
+    if (config.tls.certFile !== undefined && config.tls.keyFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'keyFile'], message: 'required when tls.certFile is set' });
+    }
+    if (config.tls.keyFile !== undefined && config.tls.certFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'certFile'], message: 'required when tls.keyFile is set' });
+    }
+    if (config.agents.heartbeatTimeoutMs <= config.agents.heartbeatIntervalMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['agents', 'heartbeatTimeoutMs'],
+        message: 'must be greater than agents.heartbeatIntervalMs',
+      });
+    }
+    if (!config.listeners.wss.enabled && !config.listeners.tcps.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['listeners'], message: 'at least one listener must be enabled' });
+    }
+  });
+
+type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** The validated, frozen relay configuration. */
+export type RelayConfig = DeepReadonly<z.infer<typeof relayConfigSchema>>;
+
+/** Configuration of one listener (`listeners.wss`, `listeners.tcps`). */
+export type ListenerConfig = RelayConfig['listeners']['wss'];

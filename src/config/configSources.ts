@@ -1,0 +1,81 @@
+/** How a string from the environment or a flag is turned into a config value. */
+type ValueKind = 'string' | 'integer' | 'boolean' | 'path';
+
+/** One environment variable and the config key it sets. */
+export interface EnvironmentBinding {
+  readonly env: string;
+  readonly key: string;
+  readonly kind: ValueKind;
+}
+
+/**
+ * Every environment variable `dbgrelay serve` reads (besides `DBGRELAY_CONFIG`, the
+ * config file path). `DBGRELAY_SECRET` has no flag and no config-file key on purpose:
+ * a secret never belongs in argv.
+ */
+export const environmentBindings: readonly EnvironmentBinding[] = [
+  { env: 'DBGRELAY_DATA_DIR', key: 'dataDir', kind: 'path' },
+  { env: 'DBGRELAY_WSS_ENABLED', key: 'listeners.wss.enabled', kind: 'boolean' },
+  { env: 'DBGRELAY_WSS_HOST', key: 'listeners.wss.host', kind: 'string' },
+  { env: 'DBGRELAY_WSS_PORT', key: 'listeners.wss.port', kind: 'integer' },
+  { env: 'DBGRELAY_TCPS_ENABLED', key: 'listeners.tcps.enabled', kind: 'boolean' },
+  { env: 'DBGRELAY_TCPS_HOST', key: 'listeners.tcps.host', kind: 'string' },
+  { env: 'DBGRELAY_TCPS_PORT', key: 'listeners.tcps.port', kind: 'integer' },
+  { env: 'DBGRELAY_TLS_CERT_FILE', key: 'tls.certFile', kind: 'path' },
+  { env: 'DBGRELAY_TLS_KEY_FILE', key: 'tls.keyFile', kind: 'path' },
+  { env: 'DBGRELAY_SECRET_FILE', key: 'auth.secretFile', kind: 'path' },
+  { env: 'DBGRELAY_SECRET', key: 'auth.secret', kind: 'string' },
+  { env: 'DBGRELAY_HANDSHAKE_TIMEOUT_MS', key: 'limits.handshakeTimeoutMs', kind: 'integer' },
+  { env: 'DBGRELAY_OPEN_TIMEOUT_MS', key: 'limits.openTimeoutMs', kind: 'integer' },
+  { env: 'DBGRELAY_MAX_CONTROL_MESSAGE_BYTES', key: 'limits.maxControlMessageBytes', kind: 'integer' },
+  { env: 'DBGRELAY_MAX_PENDING_OPENS_PER_AGENT', key: 'limits.maxPendingOpensPerAgent', kind: 'integer' },
+  { env: 'DBGRELAY_DAP_MAX_MESSAGE_BYTES', key: 'dap.maxMessageBytes', kind: 'integer' },
+  { env: 'DBGRELAY_HEARTBEAT_INTERVAL_MS', key: 'agents.heartbeatIntervalMs', kind: 'integer' },
+  { env: 'DBGRELAY_HEARTBEAT_TIMEOUT_MS', key: 'agents.heartbeatTimeoutMs', kind: 'integer' },
+  { env: 'DBGRELAY_LOG_LEVEL', key: 'log.level', kind: 'string' },
+  { env: 'DBGRELAY_LOG_FILE', key: 'log.file', kind: 'path' },
+];
+
+/** Environment variable naming the config file (flag `--config` wins). */
+export const configFileEnvironmentVariable = 'DBGRELAY_CONFIG';
+
+/** Flags of `dbgrelay serve` that set config keys (commander's camelCase option names). */
+export interface ServeFlags {
+  readonly config?: string;
+  readonly dataDir?: string;
+  readonly wssHost?: string;
+  readonly wssPort?: string;
+  readonly tcpsHost?: string;
+  readonly tcpsPort?: string;
+  readonly logLevel?: string;
+  readonly logFile?: string;
+}
+
+/** Which config key each flag sets. */
+export const flagBindings: ReadonlyArray<{ readonly flag: Exclude<keyof ServeFlags, 'config'>; readonly option: string; readonly key: string; readonly kind: ValueKind }> = [
+  { flag: 'dataDir', option: '--data-dir', key: 'dataDir', kind: 'path' },
+  { flag: 'wssHost', option: '--wss-host', key: 'listeners.wss.host', kind: 'string' },
+  { flag: 'wssPort', option: '--wss-port', key: 'listeners.wss.port', kind: 'integer' },
+  { flag: 'tcpsHost', option: '--tcps-host', key: 'listeners.tcps.host', kind: 'string' },
+  { flag: 'tcpsPort', option: '--tcps-port', key: 'listeners.tcps.port', kind: 'integer' },
+  { flag: 'logLevel', option: '--log-level', key: 'log.level', kind: 'string' },
+  { flag: 'logFile', option: '--log-file', key: 'log.file', kind: 'path' },
+];
+
+/** Config keys holding file system paths (resolved against the config file's directory or the cwd). */
+export const pathKeys: readonly string[] = ['dataDir', 'tls.certFile', 'tls.keyFile', 'auth.secretFile', 'log.file'];
+
+/**
+ * Converts a string from the environment or a flag. A string that does not convert is
+ * kept as is, so that validation reports the key with what it expected.
+ */
+export function convertValue(raw: string, kind: ValueKind): unknown {
+  if (kind === 'integer') return /^-?\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+  if (kind === 'boolean') {
+    const v = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    return raw;
+  }
+  return raw;
+}

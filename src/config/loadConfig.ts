@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { RelayError } from '../common/relayError.js';
+import { configDefaults } from './configDefaults.js';
+import { relayConfigSchema, type RelayConfig } from './configSchema.js';
+import {
+  configFileEnvironmentVariable,
+  convertValue,
+  environmentBindings,
+  flagBindings,
+  pathKeys,
+  type ServeFlags,
+} from './configSources.js';
+
+/** Inputs of {@link loadConfig}; each layer overrides the one before. */
+export interface LoadConfigOptions {
+  /** Environment (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Flags of `dbgrelay serve`, including `config` (the config file path). */
+  readonly flags?: ServeFlags;
+  /** Extra keys merged last (tests, embedding). */
+  readonly overrides?: Record<string, unknown>;
+  /** Directory relative paths from env and flags are resolved against (default cwd). */
+  readonly cwd?: string;
+}
+
+type Tree = Record<string, unknown>;
+
+function isTree(value: unknown): value is Tree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function setKey(tree: Tree, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = tree;
+  for (const part of parts.slice(0, -1)) {
+    if (!isTree(node[part])) node[part] = {};
+    node = node[part] as Tree;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+function getKey(tree: Tree, key: string): unknown {
+  let node: unknown = tree;
+  for (const part of key.split('.')) node = isTree(node) ? node[part] : undefined;
+  return node;
+}
+
+/** Merges `overlay` into `base` (in place); a null or undefined overlay value means "not set". */
+function merge(base: Tree, overlay: Tree): Tree {
+  for (const [key, value] of Object.entries(overlay)) {
+    if (value === null || value === undefined) continue;
+    if (isTree(value) && isTree(base[key])) merge(base[key] as Tree, value);
+    else base[key] = isTree(value) ? merge({}, value) : value;
+  }
+  return base;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function readConfigFile(file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new RelayError('CONFIG_INVALID', `config file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    // First line only: YAML errors quote the offending source line.
+    throw new RelayError('CONFIG_INVALID', `config file ${file}: ${String((error as Error).message).split('\n')[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isTree(parsed)) throw new RelayError('CONFIG_INVALID', `config file ${file}: expected a mapping at the top level`);
+  if (getKey(parsed, 'auth.secret') !== undefined) {
+    throw new RelayError(
+      'CONFIG_INVALID',
+      `auth.secret: not accepted in the config file ${file}; use auth.secretFile or the DBGRELAY_SECRET environment variable`,
+    );
+  }
+  const base = dirname(resolve(file));
+  for (const key of pathKeys) {
+    const value = getKey(parsed, key);
+    if (typeof value === 'string' && value !== '') setKey(parsed, key, resolve(base, value));
+  }
+  return parsed;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[], sources: Map<string, string>): string {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const path = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) lines.push(`${path ? `${path}.` : ''}${key}: unknown key`);
+      continue;
+    }
+    const source = sources.get(path);
+    lines.push(`${path || '(root)'}: ${issue.message}${source ? ` (from ${source})` : ''}`);
+  }
+  return lines.join('; ');
+}
+
+/**
+ * Builds the relay configuration: built-in defaults ← YAML file (`flags.config` or
+ * `DBGRELAY_CONFIG`) ← `DBGRELAY_*` environment variables ← flags ← `overrides`.
+ * Returns a validated, deeply frozen object; throws `CONFIG_INVALID` naming the key.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
+  const env = options.env ?? process.env;
+  const flags = options.flags ?? {};
+  const cwd = options.cwd ?? process.cwd();
+  const sources = new Map<string, string>();
+  const tree = configDefaults(env);
+
+  const file = flags.config ?? env[configFileEnvironmentVariable];
+  if (file) merge(tree, readConfigFile(resolve(cwd, file)));
+
+  const layer = (key: string, raw: string, kind: string, source: string): void => {
+    const value = convertValue(raw, kind as 'string');
+    setKey(tree, key, kind === 'path' && raw !== '' ? resolve(cwd, raw) : value);
+    sources.set(key, source);
+  };
+  for (const binding of environmentBindings) {
+    const raw = env[binding.env];
+    if (raw !== undefined) layer(binding.key, raw, binding.kind, binding.env);
+  }
+  for (const binding of flagBindings) {
+    const raw = flags[binding.flag];
+    if (raw !== undefined) layer(binding.key, raw, binding.kind, binding.option);
+  }
+  if (options.overrides) merge(tree, options.overrides);
+
+  if (typeof tree['dataDir'] === 'string' && getKey(tree, 'auth.secretFile') === undefined && isTree(tree['auth'])) {
+    setKey(tree, 'auth.secretFile', join(tree['dataDir'], 'secret'));
+  }
+  const result = relayConfigSchema.safeParse(tree);
+  if (!result.success) {
+    throw new RelayError('CONFIG_INVALID', `invalid configuration: ${formatIssues(result.error.issues, sources)}`);
+  }
+  return deepFreeze(result.data) as RelayConfig;
+}

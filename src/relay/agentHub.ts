@@ -1,0 +1,85 @@
+import { RelayError } from '../common/relayError.js';
+import type { Principal } from '../auth/principal.js';
+import { requireRole } from '../auth/secretAuthenticator.js';
+import { tagged, type Logger } from '../log/logger.js';
+import { AgentConnection, type AgentConnectionLimits } from '../targets/agentConnection.js';
+import type { ControlChannel } from '../targets/controlChannel.js';
+import type { TargetRegistry } from '../targets/targetRegistry.js';
+import type { Transport } from '../transport/transport.js';
+
+/**
+ * Owns the agents' control connections: turns each authenticated control channel
+ * into an {@link AgentConnection}, keeps the {@link TargetRegistry} in step with
+ * them, and finds the agent that issued a session id.
+ */
+export class AgentHub {
+  private readonly connections = new Set<AgentConnection>();
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly registry: TargetRegistry<AgentConnection>,
+    private readonly limits: AgentConnectionLimits,
+    logger: Logger,
+  ) {
+    this.logger = tagged(logger, 'agent');
+  }
+
+  /** Takes over a control channel whose peer authenticated as `principal`. */
+  accept(channel: ControlChannel, principal: Principal): AgentConnection {
+    const log = this.logger.child({ remote: channel.remoteAddress, transport: channel.kind });
+    const connection = new AgentConnection(
+      channel,
+      principal,
+      this.limits,
+      {
+        onRegister: (agent, message) => {
+          requireRole(principal, 'agent');
+          const replaced = this.registry.register(agent, message, channel.kind);
+          log.info(
+            {
+              target: message.target.name,
+              agentId: message.agentId,
+              pid: message.process.pid,
+              host: message.process.host,
+              replaced: replaced.length > 0,
+            },
+            'agent registered',
+          );
+        },
+        onClose: (agent, error) => {
+          this.connections.delete(agent);
+          const removed = this.registry.remove(agent);
+          const fields = { target: agent.registration?.target.name, agentId: agent.agentId, code: error?.code };
+          if (error && !agent.registration) log.warn({ ...fields, reason: error.message }, 'agent refused');
+          else if (removed) log.info({ ...fields, reason: error?.message }, 'agent disconnected');
+          else log.info(fields, 'agent connection closed');
+        },
+      },
+      log,
+    );
+    this.connections.add(connection);
+    return connection;
+  }
+
+  /**
+   * Claims session id `sessionId` for a data connection of `principal`; returns the
+   * function that hands the connection to the waiting session. Throws `UNKNOWN_SESSION`.
+   */
+  claimSession(sessionId: string, principal: Principal): (transport: Transport) => void {
+    requireRole(principal, 'agent');
+    for (const connection of this.connections) {
+      if (connection.hasPendingSession(sessionId)) return connection.claim(sessionId, principal);
+    }
+    throw new RelayError('UNKNOWN_SESSION', 'unknown, used or expired session id');
+  }
+
+  /** Number of open control connections (registered or not). */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Closes every control connection. */
+  closeAll(): void {
+    for (const connection of [...this.connections]) connection.close();
+  }
+}

@@ -1,0 +1,140 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { credentialFromAuthorization, pathWithoutQuery } from '../auth/credentialParser.js';
+import { requireRole } from '../auth/secretAuthenticator.js';
+import { RelayError } from '../common/relayError.js';
+import type { ListenerConfig } from '../config/configSchema.js';
+import { tagged } from '../log/logger.js';
+import { WebSocketControlChannel } from '../targets/webSocketControlChannel.js';
+import { WebSocketTransport } from '../transport/webSocketTransport.js';
+import { asRelayError, refuseUpgrade, sendError, sendJson } from './httpResponses.js';
+import {
+  authenticate,
+  closeServer,
+  listen,
+  peerAddress,
+  SocketSet,
+  type ListenerContext,
+  type RunningListener,
+} from './listenerContext.js';
+import { isUpgradeOnlyPath, parseUpgradeRoute } from './upgradeRoutes.js';
+
+/** Room for a DAP header on top of `dap.maxMessageBytes` in one binary frame. */
+const dapHeaderAllowance = 1024;
+
+/**
+ * The `wss` listener (docs/protocol.md §3): an HTTPS server (TLS 1.2+) answering
+ * `GET /v1/targets` and WebSocket upgrades for agents and clients. Every upgrade is
+ * authenticated in the `upgrade` event, before `handleUpgrade`; a refusal is an HTTP
+ * response with a JSON body, and the socket is closed.
+ */
+export async function startHttpsListener(context: ListenerContext, listener: ListenerConfig): Promise<RunningListener> {
+  const { config } = context;
+  const log = tagged(context.logger, 'relay', { listener: 'wss' });
+  const tlsLog = tagged(context.logger, 'tls', { listener: 'wss' });
+  const sockets = new SocketSet();
+  const server: Server = createServer({
+    cert: context.tls.cert,
+    key: context.tls.key,
+    minVersion: 'TLSv1.2',
+    handshakeTimeout: config.limits.handshakeTimeoutMs,
+    headersTimeout: config.limits.handshakeTimeoutMs,
+    requestTimeout: config.limits.handshakeTimeoutMs + config.limits.openTimeoutMs + 1_000,
+  });
+  // Two servers so that each kind of connection gets its own frame bound.
+  const controlServer = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxControlMessageBytes });
+  const dataServer = new WebSocketServer({ noServer: true, maxPayload: config.dap.maxMessageBytes + dapHeaderAllowance });
+
+  const completeUpgrade = (wss: WebSocketServer, request: IncomingMessage, socket: Duplex, head: Buffer, then: (ws: WebSocket) => void): void => {
+    wss.handleUpgrade(request, socket, head, then);
+  };
+
+  const upgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    sockets.add(socket);
+    socket.on('error', () => socket.destroy());
+    const remote = peerAddress(request.socket);
+    try {
+      const route = parseUpgradeRoute(pathWithoutQuery(request.url));
+      const principal = await authenticate(context, credentialFromAuthorization(request.headers.authorization), {
+        via: 'wss',
+        remote,
+        endpoint: route.kind,
+      });
+      if (socket.destroyed) return;
+      if (route.kind === 'agent') {
+        requireRole(principal, 'agent');
+        completeUpgrade(controlServer, request, socket, head, (ws) => {
+          context.hub.accept(new WebSocketControlChannel(ws, remote), principal);
+        });
+      } else if (route.kind === 'agentData') {
+        const deliver = context.hub.claimSession(route.sessionId, principal);
+        completeUpgrade(dataServer, request, socket, head, (ws) => deliver(new WebSocketTransport(ws, remote)));
+      } else {
+        const left = new AbortController();
+        const onClose = (): void => left.abort();
+        socket.once('close', onClose);
+        const prepared = await context.broker.prepare({
+          principal,
+          target: route.target,
+          via: 'wss',
+          clientAddress: remote,
+          signal: left.signal,
+        });
+        socket.off('close', onClose);
+        if (socket.destroyed) return prepared.abort();
+        // If ws refuses the handshake itself (bad headers), the socket closes unstarted.
+        socket.once('close', () => prepared.abort());
+        completeUpgrade(dataServer, request, socket, head, (ws) => prepared.start(new WebSocketTransport(ws, remote)));
+      }
+    } catch (error) {
+      const relayError = asRelayError(error);
+      if (relayError.code === 'INTERNAL') log.error({ err: error, remote }, 'upgrade failed');
+      refuseUpgrade(socket, relayError);
+    }
+  };
+
+  const respond = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const remote = peerAddress(request.socket);
+    try {
+      const path = pathWithoutQuery(request.url);
+      if (path !== '/v1/targets') {
+        if (isUpgradeOnlyPath(path)) throw new RelayError('BAD_REQUEST', 'this endpoint requires a WebSocket upgrade');
+        throw new RelayError('NOT_FOUND', 'no such endpoint');
+      }
+      if (request.method !== 'GET') throw new RelayError('BAD_REQUEST', 'only GET is allowed on /v1/targets');
+      const principal = await authenticate(context, credentialFromAuthorization(request.headers.authorization), {
+        via: 'wss',
+        remote,
+        endpoint: 'targets',
+      });
+      requireRole(principal, 'client');
+      sendJson(response, 200, { ok: true, targets: context.registry.list() });
+    } catch (error) {
+      const relayError = asRelayError(error);
+      if (relayError.code === 'INTERNAL') log.error({ err: error, remote }, 'request failed');
+      sendError(response, relayError);
+    }
+  };
+
+  server.on('connection', (socket) => sockets.add(socket));
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(request, socket, head));
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => void respond(request, response));
+  server.on('tlsClientError', (error: Error & { code?: string }, socket) => {
+    tlsLog.debug({ remote: peerAddress(socket), code: error.code, reason: error.message }, 'TLS handshake failed');
+  });
+
+  const address = await listen(server, listener.host, listener.port, 'wss');
+  return {
+    address,
+    close: async () => {
+      const closed = closeServer(server);
+      for (const ws of [...controlServer.clients, ...dataServer.clients]) ws.terminate();
+      server.closeAllConnections();
+      sockets.destroyAll();
+      await closed;
+      await Promise.all([new Promise((resolve) => controlServer.close(resolve)), new Promise((resolve) => dataServer.close(resolve))]);
+    },
+  };
+}

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { RelayError } from '../common/relayError.js';
+import type { Principal } from '../auth/principal.js';
+import { requireRole } from '../auth/secretAuthenticator.js';
+import { DapPipe, type DapInterceptors, type DapPipeCloseReason } from '../dap/dapPipe.js';
+import { tagged, type Logger } from '../log/logger.js';
+import { isValidTargetName } from '../protocol/targetName.js';
+import type { AgentConnection } from '../targets/agentConnection.js';
+import type { TargetRegistry } from '../targets/targetRegistry.js';
+import type { Transport } from '../transport/transport.js';
+import { sessionInterceptors } from './sessionInterceptors.js';
+
+/** Options of a {@link SessionBroker}. */
+export interface SessionBrokerOptions {
+  readonly registry: TargetRegistry<AgentConnection>;
+  /** Bound on one DAP message (config `dap.maxMessageBytes`). */
+  readonly maxMessageBytes: number;
+  readonly logger: Logger;
+  /** Interceptors for each new session (default {@link sessionInterceptors}). */
+  readonly interceptors?: () => DapInterceptors;
+}
+
+/** A client's request for a session with a target. */
+export interface SessionRequest {
+  readonly principal: Principal;
+  readonly target: string;
+  readonly via: 'wss' | 'tcps';
+  readonly clientAddress: string;
+  /** Aborted when the client leaves before the session is accepted. */
+  readonly signal?: AbortSignal;
+}
+
+/** A session whose agent side is connected, waiting for the client side. */
+export interface PreparedSession {
+  /** Connects the accepted client transport and starts forwarding DAP. */
+  start(client: Transport): void;
+  /** The client could not be accepted after all: closes the agent side. */
+  abort(): void;
+}
+
+/**
+ * Brokers client sessions (docs/protocol.md §6): authorizes the client for the target,
+ * asks the target's agent to open a data connection, and only once it is there lets
+ * the listener accept the client; then connects both with a {@link DapPipe}. Logs one
+ * line per refused session, and one when a session starts and one when it ends.
+ */
+export class SessionBroker {
+  private readonly active = new Set<DapPipe>();
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(private readonly options: SessionBrokerOptions) {
+    this.logger = tagged(options.logger, 'session');
+  }
+
+  /** Number of sessions forwarding DAP. */
+  get activeSessions(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Opens the agent side of a session. Rejects with a {@link RelayError}:
+   * `TARGET_NAME_INVALID`, `UNKNOWN_TARGET`, `AGENT_OPEN_FAILED`, `AGENT_OPEN_TIMEOUT`, `AGENT_GONE`.
+   */
+  async prepare(request: SessionRequest): Promise<PreparedSession> {
+    const startedAt = performance.now();
+    const log = this.logger.child({
+      session: randomBytes(6).toString('hex'),
+      target: request.target.slice(0, 80),
+      via: request.via,
+      client: request.clientAddress,
+      principal: request.principal.id,
+    });
+    const elapsed = (): number => Math.round(performance.now() - startedAt);
+    let adapter: Transport;
+    let entry;
+    try {
+      if (this.closed) throw new RelayError('AGENT_GONE', 'the relay is shutting down');
+      requireRole(request.principal, 'client');
+      if (!isValidTargetName(request.target)) throw new RelayError('TARGET_NAME_INVALID', 'invalid target name');
+      entry = this.options.registry.lookup(request.target);
+      if (!entry) throw new RelayError('UNKNOWN_TARGET', `no target named "${request.target}" is connected`);
+      if (request.signal?.aborted) throw new RelayError('AGENT_GONE', 'the client left');
+      const pending = entry.agent.open();
+      const onAbort = (): void => pending.cancel();
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        adapter = await pending.transport;
+      } finally {
+        request.signal?.removeEventListener('abort', onAbort);
+      }
+      if (this.closed) {
+        adapter.destroy();
+        throw new RelayError('AGENT_GONE', 'the relay is shutting down');
+      }
+    } catch (error) {
+      const code = error instanceof RelayError ? error.code : 'INTERNAL';
+      log.info({ outcome: request.signal?.aborted ? 'clientLeft' : 'refused', code, durationMs: elapsed() }, 'session refused');
+      throw error;
+    }
+    const target = entry;
+    let settled = false;
+    return {
+      start: (client) => {
+        if (settled) throw new RelayError('INTERNAL', 'session already started');
+        settled = true;
+        if (this.closed) {
+          client.destroy();
+          adapter.destroy();
+          return;
+        }
+        const release = this.options.registry.trackSession(target);
+        const sessionStart = performance.now();
+        log.info({ outcome: 'started', openMs: elapsed() }, 'session started');
+        const pipe = new DapPipe(client, adapter, {
+          maxMessageBytes: this.options.maxMessageBytes,
+          interceptors: (this.options.interceptors ?? sessionInterceptors)(),
+          onClose: (reason: DapPipeCloseReason) => {
+            release();
+            this.active.delete(pipe);
+            log.info(
+              {
+                outcome: reason.closedBy === 'protocolError' ? 'protocolError' : 'ended',
+                closedBy: reason.closedBy,
+                code: reason.error instanceof RelayError ? reason.error.code : undefined,
+                reason: reason.error?.message,
+                durationMs: Math.round(performance.now() - sessionStart),
+              },
+              'session ended',
+            );
+          },
+        });
+        this.active.add(pipe);
+      },
+      abort: () => {
+        if (settled) return;
+        settled = true;
+        adapter.destroy();
+        log.info({ outcome: 'clientLeft', durationMs: elapsed() }, 'session refused');
+      },
+    };
+  }
+
+  /** Closes every session and refuses new ones. */
+  close(): void {
+    this.closed = true;
+    for (const pipe of [...this.active]) pipe.close();
+  }
+}

@@ -1,0 +1,120 @@
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { requireRole } from '../auth/secretAuthenticator.js';
+import type { RelayError } from '../common/relayError.js';
+import type { ListenerConfig } from '../config/configSchema.js';
+import { tagged } from '../log/logger.js';
+import { maxHelloBytes, type HelloLine } from '../protocol/controlMessages.js';
+import { LineControlChannel } from '../targets/lineControlChannel.js';
+import { SocketTransport } from '../transport/socketTransport.js';
+import { credentialFromHello, parseHelloLine, readHelloLine } from './helloLine.js';
+import { asRelayError, errorBody } from './httpResponses.js';
+import {
+  authenticate,
+  closeServer,
+  listen,
+  peerAddress,
+  SocketSet,
+  type ListenerContext,
+  type RunningListener,
+} from './listenerContext.js';
+
+/** How long a refused connection may linger before it is destroyed. */
+const refuseGraceMs = 2_000;
+
+function writeLine(socket: TLSSocket, value: object): void {
+  socket.write(JSON.stringify(value) + '\n');
+}
+
+function refuse(socket: TLSSocket, error: RelayError): void {
+  if (socket.destroyed) return;
+  socket.resume(); // read to the peer's end so the socket can close
+  socket.end(JSON.stringify({ ok: false, ...errorBody(error) }) + '\n');
+  setTimeout(() => socket.destroy(), refuseGraceMs).unref();
+}
+
+/** A transport over `socket` after the hello line; resumes the paused socket. */
+function sessionTransport(socket: TLSSocket, leftover: Buffer): SocketTransport {
+  const transport = new SocketTransport(socket, 'tcps', leftover);
+  socket.resume();
+  return transport;
+}
+
+/**
+ * The `tcps` listener (docs/protocol.md §4): TLS 1.2+, then one hello line within
+ * the handshake timeout and 8 KiB, authenticated before anything else; then, by
+ * `op`, a control connection, an agent data connection, a client session, or the
+ * target list.
+ */
+export async function startTcpsListener(context: ListenerContext, listener: ListenerConfig): Promise<RunningListener> {
+  const { config } = context;
+  const log = tagged(context.logger, 'relay', { listener: 'tcps' });
+  const tlsLog = tagged(context.logger, 'tls', { listener: 'tcps' });
+  const sockets = new SocketSet();
+
+  const dispatch = async (socket: TLSSocket, hello: HelloLine, leftover: Buffer, remote: string): Promise<void> => {
+    const principal = await authenticate(context, credentialFromHello(hello), { via: 'tcps', remote, endpoint: hello.op });
+    switch (hello.op) {
+      case 'targets':
+        requireRole(principal, 'client');
+        socket.end(JSON.stringify({ ok: true, targets: context.registry.list() }) + '\n');
+        return;
+      case 'agent':
+        requireRole(principal, 'agent');
+        writeLine(socket, { ok: true });
+        context.hub.accept(new LineControlChannel(socket, config.limits.maxControlMessageBytes, leftover), principal);
+        return;
+      case 'agentData': {
+        const deliver = context.hub.claimSession(hello.sessionId, principal);
+        writeLine(socket, { ok: true });
+        deliver(sessionTransport(socket, leftover));
+        return;
+      }
+      case 'attach': {
+        const left = new AbortController();
+        const onClose = (): void => left.abort();
+        socket.once('close', onClose);
+        const prepared = await context.broker.prepare({ principal, target: hello.target, via: 'tcps', clientAddress: remote, signal: left.signal });
+        socket.off('close', onClose);
+        if (socket.destroyed) return prepared.abort();
+        writeLine(socket, { ok: true });
+        prepared.start(sessionTransport(socket, leftover));
+        return;
+      }
+    }
+  };
+
+  const server: Server = createServer(
+    { cert: context.tls.cert, key: context.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: config.limits.handshakeTimeoutMs },
+    (socket: TLSSocket) => {
+      sockets.add(socket);
+      socket.setNoDelay(true);
+      socket.on('error', () => socket.destroy());
+      const remote = peerAddress(socket);
+      void (async () => {
+        try {
+          const { line, leftover } = await readHelloLine(socket, { maxBytes: maxHelloBytes, timeoutMs: config.limits.handshakeTimeoutMs });
+          await dispatch(socket, parseHelloLine(line), leftover, remote);
+        } catch (error) {
+          const relayError = asRelayError(error);
+          if (relayError.code === 'INTERNAL') log.error({ err: error, remote }, 'connection failed');
+          else log.debug({ remote, code: relayError.code }, 'connection refused');
+          refuse(socket, relayError);
+        }
+      })();
+    },
+  );
+  server.on('connection', (socket) => sockets.add(socket));
+  server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+    tlsLog.debug({ remote: peerAddress(socket), code: error.code, reason: error.message }, 'TLS handshake failed');
+  });
+
+  const address = await listen(server, listener.host, listener.port, 'tcps');
+  return {
+    address,
+    close: async () => {
+      const closed = closeServer(server);
+      sockets.destroyAll();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { DapFramer, encodeDapMessage } from '../../../src/dap/dapFramer.js';
+import { isRelayError } from '../../../src/common/relayError.js';
+
+const messages = [
+  { seq: 1, type: 'request', command: 'initialize', arguments: { adapterID: 'python', note: 'héllo ✓' } },
+  { seq: 2, type: 'event', event: 'output', body: { output: 'x'.repeat(300) } },
+  { seq: 3, type: 'response', request_seq: 1, success: true, command: 'initialize' },
+];
+const stream = Buffer.concat(messages.map((m) => encodeDapMessage(m)));
+
+function bodies(framer: DapFramer, chunks: Buffer[]): unknown[] {
+  return chunks.flatMap((chunk) => framer.push(chunk)).map((f) => JSON.parse(f.body.toString('utf8')));
+}
+
+describe('DapFramer', () => {
+  it('parses messages split at every byte boundary', () => {
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const framer = new DapFramer(1024 * 1024);
+      expect(bodies(framer, [stream.subarray(0, cut), stream.subarray(cut)])).toEqual(messages);
+      expect(framer.bufferedBytes).toBe(0);
+    }
+  });
+
+  it('parses a stream fed one byte at a time', () => {
+    const framer = new DapFramer(1024 * 1024);
+    const chunks = [...stream].map((byte) => Buffer.from([byte]));
+    expect(bodies(framer, chunks)).toEqual(messages);
+  });
+
+  it('returns several messages from one chunk, keeping the exact frame bytes', () => {
+    const framer = new DapFramer(1024 * 1024);
+    const frames = framer.push(stream);
+    expect(frames).toHaveLength(3);
+    expect(Buffer.concat(frames.map((f) => f.frame)).equals(stream)).toBe(true);
+  });
+
+  it('accepts extra header fields and any header-name case', () => {
+    const body = Buffer.from('{"seq":1,"type":"event","event":"x"}');
+    const framed = Buffer.concat([Buffer.from(`content-length: ${body.length}\r\nContent-Type: application/json\r\n\r\n`), body]);
+    expect(bodies(new DapFramer(1024), [framed])).toEqual([{ seq: 1, type: 'event', event: 'x' }]);
+  });
+
+  it('refuses a message larger than the bound before buffering its body', () => {
+    const framer = new DapFramer(100);
+    const error = (() => {
+      try {
+        framer.push(Buffer.from('Content-Length: 101\r\n\r\n'));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(isRelayError(error, 'MESSAGE_TOO_LARGE')).toBe(true);
+    expect(() => framer.push(Buffer.from('{}'))).toThrow(/already failed/);
+  });
+
+  it('accepts a message of exactly the bound', () => {
+    const body = Buffer.from(JSON.stringify({ type: 'event', seq: 1, event: 'e', body: { pad: '' } }));
+    const framer = new DapFramer(body.length);
+    expect(framer.push(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]))).toHaveLength(1);
+  });
+
+  it.each([
+    ['no Content-Length', 'Content-Type: x\r\n\r\n{}'],
+    ['non-numeric length', 'Content-Length: abc\r\n\r\n{}'],
+    ['negative length', 'Content-Length: -1\r\n\r\n{}'],
+    ['header line without colon', 'Content-Length 2\r\n\r\n{}'],
+  ])('refuses a malformed header: %s', (_name, text) => {
+    const framer = new DapFramer(1024);
+    let caught: unknown;
+    try {
+      framer.push(Buffer.from(text));
+    } catch (e) {
+      caught = e;
+    }
+    expect(isRelayError(caught, 'BAD_REQUEST')).toBe(true);
+  });
+
+  it('refuses an endless header', () => {
+    const framer = new DapFramer(1024);
+    expect(() => framer.push(Buffer.from('X'.repeat(2000)))).toThrow(/header too long/);
+  });
+});

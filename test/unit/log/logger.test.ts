@@ -1,0 +1,46 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, tagged } from '../../../src/log/logger.js';
+
+function capture(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('createLogger', () => {
+  it('writes JSON lines with the tag', () => {
+    const { stream, lines } = capture();
+    const { logger } = createLogger({ level: 'info' }, stream);
+    tagged(logger, 'agent', { target: 'web-1' }).info('agent registered');
+    expect(lines()[0]).toMatchObject({ tag: 'agent', target: 'web-1', msg: 'agent registered', level: 30 });
+  });
+
+  it('redacts secret, token and authorization fields', () => {
+    const { stream, lines } = capture();
+    const { logger } = createLogger({ level: 'info' }, stream);
+    logger.info({ secret: 'S1', token: 'T1', headers: { authorization: 'Basic QQ==' }, hello: { secret: 'S2' } }, 'x');
+    const text = JSON.stringify(lines());
+    expect(text).not.toMatch(/S1|T1|QQ==|S2/);
+    expect(lines()[0]).toMatchObject({ secret: '[redacted]' });
+  });
+
+  it('honours the level and writes to a log file', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dbgrelay-log-')), 'sub', 'relay.log');
+    const { logger, close } = createLogger({ level: 'warn', file });
+    logger.info('hidden');
+    logger.warn('shown');
+    close();
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('shown');
+    expect(text).not.toContain('hidden');
+  });
+});

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { isRelayError } from '../../../src/common/relayError.js';
+import {
+  agentToRelayMessage,
+  controlErrorMessage,
+  helloLine,
+  helloReply,
+  httpErrorBody,
+  openFailedMessage,
+  openMessage,
+  pingMessage,
+  pongMessage,
+  registeredMessage,
+  registerMessage,
+  relayToAgentMessage,
+} from '../../../src/protocol/controlMessages.js';
+import { parseHelloLine } from '../../../src/relay/helloLine.js';
+
+const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+
+function blocks(kind: 'vector' | 'invalid'): Array<[string, unknown]> {
+  const pattern = new RegExp('```json ' + kind + ':(\\w+)\\n([\\s\\S]*?)```', 'g');
+  return [...doc.matchAll(pattern)].map((m) => [m[1]!, JSON.parse(m[2]!)]);
+}
+
+/** Which schema each vector name must satisfy. */
+const schemaByName: Record<string, z.ZodType> = {
+  httpError: httpErrorBody,
+  helloAttach: helloLine,
+  helloAgent: helloLine,
+  helloAgentData: helloLine,
+  helloTargets: helloLine,
+  helloWrongVersion: helloLine,
+  helloUnknownOp: helloLine,
+  helloOk: helloReply,
+  helloRefused: helloReply,
+  targets: helloReply,
+  register: registerMessage,
+  registerBadName: registerMessage,
+  registered: registeredMessage,
+  ping: pingMessage,
+  pong: pongMessage,
+  open: openMessage,
+  openFailed: openFailedMessage,
+  controlError: controlErrorMessage,
+};
+
+const vectors = blocks('vector');
+const invalid = blocks('invalid');
+
+describe('docs/protocol.md test vectors', () => {
+  it('has vectors and invalid examples', () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(15);
+    expect(invalid.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(vectors)('vector %s is accepted and survives a round trip unchanged', (name, value) => {
+    const schema = schemaByName[name];
+    expect(schema, `no schema mapped for vector ${name}`).toBeDefined();
+    const parsed = schema!.parse(value);
+    expect(JSON.parse(JSON.stringify(parsed))).toEqual(value);
+  });
+
+  it.each(invalid)('invalid example %s is rejected', (name, value) => {
+    const schema = schemaByName[name];
+    expect(schema, `no schema mapped for invalid example ${name}`).toBeDefined();
+    expect(schema!.safeParse(value).success).toBe(false);
+  });
+
+  it('control vectors fit the direction unions', () => {
+    const byName = Object.fromEntries(vectors);
+    for (const name of ['register', 'pong', 'openFailed', 'controlError']) expect(agentToRelayMessage.safeParse(byName[name]).success).toBe(true);
+    for (const name of ['registered', 'ping', 'open', 'controlError']) expect(relayToAgentMessage.safeParse(byName[name]).success).toBe(true);
+  });
+
+  it('the relay parses the hello vectors and refuses the invalid ones with the right code', () => {
+    const byName = Object.fromEntries([...vectors, ...invalid]);
+    for (const name of ['helloAttach', 'helloAgent', 'helloAgentData', 'helloTargets']) {
+      expect(parseHelloLine(JSON.stringify(byName[name])).op).toBe((byName[name] as { op: string }).op);
+    }
+    const codeOf = (name: string): string | undefined => {
+      try {
+        parseHelloLine(JSON.stringify(byName[name]));
+      } catch (error) {
+        return isRelayError(error) ? error.code : 'not a RelayError';
+      }
+      return undefined;
+    };
+    expect(codeOf('helloWrongVersion')).toBe('PROTOCOL_VERSION');
+    expect(codeOf('helloUnknownOp')).toBe('BAD_REQUEST');
+  });
+});

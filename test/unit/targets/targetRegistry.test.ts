@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { isRelayError } from '../../../src/common/relayError.js';
+import type { RegisterMessage } from '../../../src/protocol/controlMessages.js';
+import { TargetRegistry, type RegisteredAgent } from '../../../src/targets/targetRegistry.js';
+
+class FakeAgent implements RegisteredAgent {
+  closed = 0;
+  close(): void {
+    this.closed++;
+  }
+}
+
+function registration(name: string, agentId: string): RegisterMessage {
+  return {
+    type: 'register',
+    agentId,
+    target: { name, labels: { env: 'test' } },
+    process: { pid: 42, host: 'h', python: '3.12.1', debugpy: '1.8.22', agent: '0.1.0' },
+  };
+}
+
+describe('TargetRegistry', () => {
+  it('registers and lists targets as TargetInfo', () => {
+    const registry = new TargetRegistry<FakeAgent>();
+    registry.register(new FakeAgent(), registration('web-2', 'b'), 'tcps');
+    registry.register(new FakeAgent(), registration('web-1', 'a'), 'wss');
+    const list = registry.list();
+    expect(list.map((t) => t.name)).toEqual(['web-1', 'web-2']);
+    expect(list[0]).toMatchObject({ labels: { env: 'test' }, host: 'h', pid: 42, python: '3.12.1', debugpy: '1.8.22', agent: '0.1.0', transport: 'wss', sessions: 0 });
+    expect(Number.isNaN(Date.parse(list[0]!.connectedAt))).toBe(false);
+  });
+
+  it('refuses the name from another agentId', () => {
+    const registry = new TargetRegistry<FakeAgent>();
+    const first = new FakeAgent();
+    registry.register(first, registration('web-1', 'a'), 'wss');
+    let caught: unknown;
+    try {
+      registry.register(new FakeAgent(), registration('web-1', 'b'), 'wss');
+    } catch (error) {
+      caught = error;
+    }
+    expect(isRelayError(caught, 'TARGET_NAME_IN_USE')).toBe(true);
+    expect(registry.lookup('web-1')?.agent).toBe(first);
+    expect(first.closed).toBe(0);
+  });
+
+  it('replaces a registration with the same agentId and closes the stale agent', () => {
+    const registry = new TargetRegistry<FakeAgent>();
+    const stale = new FakeAgent();
+    const fresh = new FakeAgent();
+    registry.register(stale, registration('web-1', 'a'), 'wss');
+    const replaced = registry.register(fresh, registration('web-1', 'a'), 'tcps');
+    expect(replaced.map((e) => e.agent)).toEqual([stale]);
+    expect(stale.closed).toBe(1);
+    expect(registry.lookup('web-1')).toMatchObject({ agent: fresh, transport: 'tcps' });
+    // The stale agent's late removal must not remove the fresh registration.
+    expect(registry.remove(stale)).toBe(false);
+    expect(registry.size).toBe(1);
+    expect(registry.remove(fresh)).toBe(true);
+    expect(registry.lookup('web-1')).toBeUndefined();
+  });
+
+  it('counts sessions per target until released', () => {
+    const registry = new TargetRegistry<FakeAgent>();
+    const entry = registry.register(new FakeAgent(), registration('web-1', 'a'), 'wss') && registry.lookup('web-1')!;
+    const release1 = registry.trackSession(entry);
+    const release2 = registry.trackSession(entry);
+    expect(registry.list()[0]!.sessions).toBe(2);
+    release1();
+    release1();
+    expect(registry.list()[0]!.sessions).toBe(1);
+    release2();
+    expect(registry.list()[0]!.sessions).toBe(0);
+  });
+});
