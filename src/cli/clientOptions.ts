@@ -1,0 +1,120 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { RelayError } from '../common/relayError.js';
+import { parseRelayEndpoint, type RelayEndpoint } from '../client/relayEndpoint.js';
+import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../client/tlsTrust.js';
+
+/** Relay URL used when neither `--relay` nor `DBGRELAY_RELAY` is given: the dev daemon's wss listener. */
+export const defaultRelayUrl = 'wss://127.0.0.1:7443';
+
+/** Flag values shared by `dbgrelay attach` and `dbgrelay targets`, as commander parses them. */
+export interface ClientFlagValues {
+  readonly relay?: string;
+  readonly ca?: string;
+  readonly fingerprint?: string[];
+  readonly secretFile?: string;
+}
+
+/** Everything a client command needs to reach the relay; `notes` say which defaults were used. */
+export interface ClientConnection {
+  readonly endpoint: RelayEndpoint;
+  readonly trust: TlsTrust;
+  readonly secret?: string;
+  readonly notes: readonly string[];
+}
+
+/**
+ * The client's data directory, where a development relay on the same machine keeps
+ * `ca.pem` and `secret`: `DBGRELAY_DATA_DIR`, else `$XDG_STATE_HOME/dbgrelay`, else
+ * `~/.local/state/dbgrelay`.
+ */
+export function clientDataDir(env: NodeJS.ProcessEnv): string {
+  if (env['DBGRELAY_DATA_DIR']) return env['DBGRELAY_DATA_DIR'];
+  if (env['XDG_STATE_HOME']) return join(env['XDG_STATE_HOME'], 'dbgrelay');
+  return join(homedir(), '.local', 'state', 'dbgrelay');
+}
+
+/** Adds `--relay`, `--ca`, `--fingerprint` and `--secret-file` to a command, with help on the defaults. */
+export function addClientOptions(command: Command): Command {
+  return command
+    .option('--relay <url>', `relay URL, wss://host[:port][/path] or tcps://host[:port] (env DBGRELAY_RELAY; default ${defaultRelayUrl})`)
+    .addOption(new Option('--ca <file>', "PEM file with the CA that signed the relay's certificate").conflicts('fingerprint'))
+    .option(
+      '--fingerprint <sha256>',
+      "trust a certificate of the relay's chain (server or its CA) by its sha256: fingerprint; repeatable",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option('--secret-file <file>', 'file holding the relay secret (else env DBGRELAY_SECRET); never pass a secret in argv')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Development defaults (a relay started with `dbgrelay serve` on this machine):',
+        '  without --ca/--fingerprint, <dataDir>/ca.pem is trusted if it exists, else the system trust store;',
+        '  without --secret-file/DBGRELAY_SECRET/a secret@ in the URL, <dataDir>/secret is used if it exists.',
+        '  <dataDir> is $DBGRELAY_DATA_DIR, else $XDG_STATE_HOME/dbgrelay, else ~/.local/state/dbgrelay.',
+      ].join('\n'),
+    );
+}
+
+function readSecretFile(file: string, what: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new RelayError('CONFIG_INVALID', `${what}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const secret = text.trim();
+  if (secret === '') throw new RelayError('CONFIG_INVALID', `${what}: ${file} is empty`);
+  return secret;
+}
+
+function readCaFile(file: string): TlsTrust {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new RelayError('CONFIG_INVALID', `--ca: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return caTrust(pem, file);
+}
+
+/**
+ * Resolves the relay endpoint, the trust and the secret from flags, environment and
+ * development defaults. Secret order: `--secret-file`, `DBGRELAY_SECRET`, the URL's
+ * `secret@`, `<dataDir>/secret`. Trust order: `--ca`, `--fingerprint`,
+ * `<dataDir>/ca.pem`, the system store. Throws `CONFIG_INVALID` or `BAD_REQUEST`;
+ * no message quotes a secret.
+ */
+export function resolveClientConnection(values: ClientFlagValues, env: NodeJS.ProcessEnv = process.env): ClientConnection {
+  const notes: string[] = [];
+  const endpoint = parseRelayEndpoint(values.relay ?? env['DBGRELAY_RELAY'] ?? defaultRelayUrl);
+  const dataDir = clientDataDir(env);
+
+  if (values.ca !== undefined && values.fingerprint !== undefined) {
+    throw new RelayError('CONFIG_INVALID', 'give either --ca or --fingerprint, not both');
+  }
+  let trust: TlsTrust;
+  if (values.ca !== undefined) trust = readCaFile(values.ca);
+  else if (values.fingerprint !== undefined) trust = pinTrust(values.fingerprint);
+  else if (existsSync(join(dataDir, 'ca.pem'))) {
+    trust = readCaFile(join(dataDir, 'ca.pem'));
+    notes.push(`trusting the development CA ${join(dataDir, 'ca.pem')} (no --ca or --fingerprint given)`);
+  } else trust = systemTrust;
+
+  let secret: string | undefined;
+  if (values.secretFile !== undefined) secret = readSecretFile(values.secretFile, '--secret-file');
+  else if (env['DBGRELAY_SECRET']) secret = env['DBGRELAY_SECRET'];
+  else if (endpoint.secret !== undefined) {
+    secret = endpoint.secret;
+    notes.push('warning: the secret in the relay URL is visible to other users in the process list; prefer DBGRELAY_SECRET or --secret-file');
+  } else if (existsSync(join(dataDir, 'secret'))) {
+    secret = readSecretFile(join(dataDir, 'secret'), 'secret');
+    notes.push(`using the relay secret from ${join(dataDir, 'secret')} (no --secret-file or DBGRELAY_SECRET given)`);
+  } else {
+    notes.push('warning: no relay secret given (--secret-file or DBGRELAY_SECRET); the relay will refuse with AUTH_REQUIRED');
+  }
+  return { endpoint, trust, notes, ...(secret !== undefined ? { secret } : {}) };
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { fetchTargets } from '../client/relayDialer.js';
+import type { TargetInfo } from '../protocol/controlMessages.js';
+import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
+
+interface TargetsFlagValues extends ClientFlagValues {
+  readonly json?: boolean;
+}
+
+const columns: ReadonlyArray<readonly [string, (t: TargetInfo) => string]> = [
+  ['NAME', (t) => t.name],
+  ['HOST', (t) => t.host],
+  ['PID', (t) => String(t.pid)],
+  ['PYTHON', (t) => t.python],
+  ['DEBUGPY', (t) => t.debugpy],
+  ['TRANSPORT', (t) => t.transport],
+  ['SESSIONS', (t) => String(t.sessions)],
+  ['SINCE', (t) => t.connectedAt],
+];
+
+/** Strips control characters: target fields come from remote agents and go to a terminal. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+/** The target list as an aligned text table (one header line, one line per target). */
+export function formatTargetsTable(targets: readonly TargetInfo[]): string {
+  const rows = [columns.map(([title]) => title), ...targets.map((t) => columns.map(([, cell]) => printable(cell(t))))];
+  const widths = columns.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+/** Registers `dbgrelay targets`: lists the targets connected to the relay. */
+export function registerTargetsCommand(program: Command): void {
+  const command = program
+    .command('targets')
+    .description('list the targets connected to the relay')
+    .option('--json', 'print the list as JSON (docs/protocol.md §7)');
+  addClientOptions(command).action(async (flags: TargetsFlagValues) => {
+    const connection = resolveClientConnection(flags);
+    for (const note of connection.notes) process.stderr.write(`dbgrelay targets: ${note}\n`);
+    const targets = await fetchTargets({
+      endpoint: connection.endpoint,
+      trust: connection.trust,
+      ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
+    });
+    if (flags.json) process.stdout.write(JSON.stringify(targets, null, 2) + '\n');
+    else if (targets.length === 0) process.stdout.write(`no targets are connected to ${connection.endpoint.display}\n`);
+    else process.stdout.write(formatTargetsTable(targets));
+  });
+}

@@ -1,0 +1,150 @@
+import { createServer, isIP, type AddressInfo, type Socket } from 'node:net';
+import { RelayError } from '../common/relayError.js';
+import { DapPipe } from '../dap/dapPipe.js';
+import { SocketTransport } from '../transport/socketTransport.js';
+import type { Transport } from '../transport/transport.js';
+import { refuseDapClient } from './dapRefusal.js';
+import { dialSession, type DialSessionOptions } from './relayDialer.js';
+import type { RelayEndpoint } from './relayEndpoint.js';
+import { describeRelayError } from './relayRefusal.js';
+import { subprocessRewriteInterceptors } from './subprocessRewrite.js';
+import type { TlsTrust } from './tlsTrust.js';
+
+/** Where `dbgrelay attach` reports what happens; the CLI writes to stderr. */
+export interface AttachLogger {
+  info(message: string): void;
+  error(message: string): void;
+}
+
+/** Options of {@link startAttachServer}. */
+export interface AttachServerOptions {
+  readonly endpoint: RelayEndpoint;
+  readonly target: string;
+  readonly trust: TlsTrust;
+  /** Relay secret; defaults to the one in the endpoint URL. */
+  readonly secret?: string;
+  /** Loopback address to listen on (default `127.0.0.1`); anything else is refused. */
+  readonly host?: string;
+  /** Local port (default 5678, debugpy's usual port; 0 picks a free one). */
+  readonly port?: number;
+  /** Bound on one DAP message (default 64 MiB). */
+  readonly maxMessageBytes?: number;
+  /** Bound on dialing the relay for one session. */
+  readonly dialTimeoutMs?: number;
+  readonly logger?: AttachLogger;
+  /** Opens a relay session; {@link dialSession} unless replaced (tests, embedding). */
+  readonly dial?: (options: DialSessionOptions) => Promise<Transport>;
+}
+
+/** A running `dbgrelay attach` listener. */
+export interface AttachServer {
+  /** The local address DAP clients connect to. */
+  readonly address: AddressInfo;
+  /** Stops listening and ends every session. */
+  close(): Promise<void>;
+}
+
+const quietLogger: AttachLogger = { info: () => undefined, error: () => undefined };
+/** How long a refused DAP client has to send its first request. */
+const refusalWaitMs = 10_000;
+
+/** True for `localhost` and loopback addresses (127.0.0.0/8, ::1, ::ffff:127.x.x.x). */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  const v4 = isIP(host) === 6 && host.toLowerCase().startsWith('::ffff:') ? host.slice(7) : host;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'is in use (another dbgrelay attach or debugpy?); choose another with --port' : `cannot be opened: ${error.message}`;
+      reject(new RelayError('CONFIG_INVALID', `local address ${host}:${port} ${why}`, { cause: error }));
+    });
+    server.listen({ host, port }, () => resolve(server.address() as AddressInfo));
+  });
+}
+
+/**
+ * Starts the local side of `dbgrelay attach` (design §2): a loopback TCP listener
+ * where each accepted connection (one DAP client, e.g. VS Code's `attach` with
+ * `connect`) becomes one relay session with `target`, piped with the subprocess
+ * rewrite of docs/protocol.md §6. When the relay refuses, the DAP client gets the
+ * reason as a DAP error response to its first request.
+ */
+export async function startAttachServer(options: AttachServerOptions): Promise<AttachServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) {
+    throw new RelayError('CONFIG_INVALID', `refusing to listen on ${host}: dbgrelay attach listens on loopback only (anyone who reaches the port can run code in the target)`);
+  }
+  const logger = options.logger ?? quietLogger;
+  const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+  const dial = options.dial ?? dialSession;
+  const locals = new Set<Transport>();
+  const pipes = new Set<DapPipe>();
+  let closing = false;
+  let sessionCount = 0;
+  let address: AddressInfo | undefined;
+  const interceptors = subprocessRewriteInterceptors(() => ({ host: address!.address, port: address!.port }));
+
+  const onConnection = (socket: Socket): void => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    const id = ++sessionCount;
+    const local = new SocketTransport(socket, 'tcp');
+    locals.add(local);
+    local.onClose(() => locals.delete(local));
+    logger.info(`session ${id}: DAP client ${local.remoteAddress} connected; opening "${options.target}" via ${options.endpoint.display}`);
+    const dialOptions: DialSessionOptions = {
+      endpoint: options.endpoint,
+      target: options.target,
+      trust: options.trust,
+      ...(options.secret !== undefined ? { secret: options.secret } : {}),
+      ...(options.dialTimeoutMs !== undefined ? { timeoutMs: options.dialTimeoutMs } : {}),
+    };
+    dial(dialOptions).then(
+      (relay) => {
+        if (local.closed || closing) {
+          relay.close();
+          logger.info(`session ${id}: DAP client left before the relay answered`);
+          return;
+        }
+        const pipe = new DapPipe(local, relay, {
+          maxMessageBytes,
+          interceptors,
+          onClose: (reason) => {
+            pipes.delete(pipe);
+            const cause = reason.error ? `: ${describeRelayError(reason.error)}` : '';
+            logger.info(`session ${id}: ended (closed by ${reason.closedBy}${cause})`);
+          },
+        });
+        pipes.add(pipe);
+        logger.info(`session ${id}: attached to "${options.target}"`);
+      },
+      (error: unknown) => {
+        const text = describeRelayError(error);
+        logger.error(`session ${id}: ${text}`);
+        void refuseDapClient(local, `dbgrelay: ${text}`, { maxMessageBytes, waitMs: refusalWaitMs });
+      },
+    );
+  };
+
+  const server = createServer({ noDelay: true }, onConnection);
+  address = await listen(server, host, options.port ?? 5678);
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+
+  return {
+    address,
+    close: async () => {
+      if (!closing) {
+        closing = true;
+        server.close();
+        for (const pipe of pipes) pipe.close();
+        for (const local of locals) local.destroy();
+      }
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,185 @@
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { createConnection } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { WebSocket } from 'ws';
+import { RelayError } from '../common/relayError.js';
+import { helloReply, maxHelloBytes, protocolVersion, type TargetInfo } from '../protocol/controlMessages.js';
+import { isValidTargetName } from '../protocol/targetName.js';
+import { SocketTransport } from '../transport/socketTransport.js';
+import type { Transport } from '../transport/transport.js';
+import { WebSocketTransport } from '../transport/webSocketTransport.js';
+import { hostForUrl, type RelayEndpoint } from './relayEndpoint.js';
+import { httpRefusalError } from './relayRefusal.js';
+import { exchangeHello } from './tcpsHello.js';
+import { connectVerifiedTls, formatAddress } from './tlsConnect.js';
+import type { TlsTrust } from './tlsTrust.js';
+
+/** Default bound on dialing: longer than the relay's 10 s agent-open timeout, so its refusal arrives first. */
+export const defaultDialTimeoutMs = 15_000;
+/** Bound on an HTTP error body or a target list. */
+const maxBodyBytes = 1024 * 1024;
+
+/** How to reach and authenticate to a relay. */
+export interface RelayDialOptions {
+  readonly endpoint: RelayEndpoint;
+  readonly trust: TlsTrust;
+  /** The relay secret; defaults to the one in the endpoint URL. Never put in a message. */
+  readonly secret?: string;
+  /** Bound on the whole dial (TLS, upgrade or hello, relay's agent open). */
+  readonly timeoutMs?: number;
+}
+
+/** Options of {@link dialSession}. */
+export interface DialSessionOptions extends RelayDialOptions {
+  readonly target: string;
+}
+
+function basicAuthorization(secret: string | undefined): Record<string, string> {
+  // docs/protocol.md §2: the secret as the user name, empty password (RFC 7617).
+  // A user name cannot contain ':' (RFC 7617 §2): the relay would cut the secret there.
+  if (secret?.includes(':')) throw new RelayError('BAD_REQUEST', 'the relay secret contains ":", which HTTP Basic authentication cannot carry; use tcps:// or another secret');
+  return secret === undefined ? {} : { Authorization: `Basic ${Buffer.from(`${secret}:`, 'utf8').toString('base64')}` };
+}
+
+function deadlineOf(options: RelayDialOptions): () => number {
+  const deadline = Date.now() + (options.timeoutMs ?? defaultDialTimeoutMs);
+  return () => Math.max(1, deadline - Date.now());
+}
+
+function readBody(res: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) res.destroy(new RelayError('MESSAGE_TOO_LARGE', `relay response body exceeds ${limit} bytes`));
+      else chunks.push(chunk);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new RelayError('RELAY_UNREACHABLE', 'relay response was cut short')));
+  });
+}
+
+/** Hands an already verified socket to `http`/`ws` in place of their own connect. */
+function useSocket(socket: TLSSocket): typeof createConnection {
+  return (() => socket) as unknown as typeof createConnection;
+}
+
+async function dialWebSocket(options: DialSessionOptions, secret: string | undefined, remaining: () => number): Promise<Transport> {
+  const { endpoint } = options;
+  const where = formatAddress(endpoint);
+  const headers = basicAuthorization(secret);
+  const socket = await connectVerifiedTls(endpoint, options.trust, remaining());
+  const url = `wss://${hostForUrl(endpoint.host)}:${endpoint.port}${endpoint.basePath}/v1/attach/${encodeURIComponent(options.target)}`;
+  return new Promise<Transport>((resolve, reject) => {
+    const ws = new WebSocket(url, {
+      createConnection: useSocket(socket),
+      headers,
+      handshakeTimeout: remaining(),
+      perMessageDeflate: false,
+      followRedirects: false,
+    });
+    const onError = (error: Error): void => {
+      socket.destroy();
+      reject(new RelayError('RELAY_UNREACHABLE', `WebSocket handshake with the relay at ${where} failed: ${error.message}`, { cause: error }));
+    };
+    ws.once('open', () => {
+      ws.off('error', onError);
+      resolve(new WebSocketTransport(ws, where));
+    });
+    ws.once('unexpected-response', (req, res) => {
+      readBody(res, maxBodyBytes).then(
+        (body) => reject(httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret)),
+        (error: Error) => reject(new RelayError('RELAY_UNREACHABLE', `relay at ${where} refused the upgrade: ${error.message}`)),
+      ).finally(() => {
+        req.destroy();
+        socket.destroy();
+      });
+    });
+    ws.on('error', onError);
+  });
+}
+
+async function dialTcps(options: DialSessionOptions, secret: string | undefined, remaining: () => number): Promise<Transport> {
+  const socket = await connectVerifiedTls(options.endpoint, options.trust, remaining());
+  const hello = { dbgrelay: protocolVersion, op: 'attach', target: options.target, ...(secret !== undefined ? { secret } : {}) } as const;
+  const accepted = await exchangeHello(socket, hello, { maxReplyBytes: maxHelloBytes, timeoutMs: remaining(), where: formatAddress(options.endpoint) });
+  const transport = new SocketTransport(socket, 'tcps', accepted.leftover);
+  socket.resume();
+  return transport;
+}
+
+/**
+ * Opens one DAP session with `target` through the relay (docs/protocol.md §3, §4, §6):
+ * wss upgrades `GET <base>/v1/attach/<target>` with `Authorization: Basic`; tcps
+ * sends an `attach` hello. Resolves once the relay has accepted (the agent's data
+ * connection is open); rejects with the relay's code (`AUTH_FAILED`,
+ * `UNKNOWN_TARGET`, ...) and a message that never carries the secret, or with
+ * `RELAY_UNREACHABLE`, `TLS_PIN_MISMATCH`, `TLS_VERIFY_FAILED`, `TARGET_NAME_INVALID`.
+ */
+export async function dialSession(options: DialSessionOptions): Promise<Transport> {
+  if (!isValidTargetName(options.target)) {
+    throw new RelayError('TARGET_NAME_INVALID', `"${options.target}" is not a valid target name (letters, digits, ".", "_", "-"; at most 63)`);
+  }
+  const secret = options.secret ?? options.endpoint.secret;
+  const remaining = deadlineOf(options);
+  return options.endpoint.scheme === 'wss' ? dialWebSocket(options, secret, remaining) : dialTcps(options, secret, remaining);
+}
+
+async function fetchTargetsHttps(options: RelayDialOptions, secret: string | undefined, remaining: () => number): Promise<TargetInfo[]> {
+  const { endpoint } = options;
+  const where = formatAddress(endpoint);
+  const headers = { ...basicAuthorization(secret), Accept: 'application/json' };
+  const socket = await connectVerifiedTls(endpoint, options.trust, remaining());
+  return new Promise<TargetInfo[]>((resolve, reject) => {
+    const req = httpsRequest({
+      createConnection: () => socket,
+      host: endpoint.host,
+      port: endpoint.port,
+      path: `${endpoint.basePath}/v1/targets`,
+      method: 'GET',
+      headers,
+      timeout: remaining(),
+    });
+    req.on('timeout', () => req.destroy(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not answer within the timeout`)));
+    req.on('error', (error) =>
+      reject(error instanceof RelayError ? error : new RelayError('RELAY_UNREACHABLE', `request to the relay at ${where} failed: ${error.message}`, { cause: error })),
+    );
+    req.on('response', (res) => {
+      readBody(res, maxBodyBytes).then((body) => {
+        if (res.statusCode !== 200) {
+          reject(httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret));
+          return;
+        }
+        try {
+          const reply = helloReply.parse(JSON.parse(body));
+          resolve(reply.ok ? (reply.targets ?? []) : []);
+        } catch {
+          reject(new RelayError('BAD_REQUEST', `the relay at ${where} sent a malformed target list`));
+        }
+      }, reject).finally(() => socket.destroy());
+    });
+    req.end();
+  });
+}
+
+async function fetchTargetsTcps(options: RelayDialOptions, secret: string | undefined, remaining: () => number): Promise<TargetInfo[]> {
+  const socket = await connectVerifiedTls(options.endpoint, options.trust, remaining());
+  const hello = { dbgrelay: protocolVersion, op: 'targets', ...(secret !== undefined ? { secret } : {}) } as const;
+  const accepted = await exchangeHello(socket, hello, { maxReplyBytes: maxBodyBytes, timeoutMs: remaining(), where: formatAddress(options.endpoint) });
+  socket.destroy();
+  return accepted.targets ?? [];
+}
+
+/**
+ * Lists the targets connected to the relay (docs/protocol.md §7): `GET
+ * <base>/v1/targets` over https, or a `targets` hello over tcps. Errors as for
+ * {@link dialSession}.
+ */
+export async function fetchTargets(options: RelayDialOptions): Promise<TargetInfo[]> {
+  const secret = options.secret ?? options.endpoint.secret;
+  const remaining = deadlineOf(options);
+  return options.endpoint.scheme === 'wss' ? fetchTargetsHttps(options, secret, remaining) : fetchTargetsTcps(options, secret, remaining);
+}

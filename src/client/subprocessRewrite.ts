@@ -1,0 +1,120 @@
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { DapInterceptContext, DapInterceptor, DapInterceptors, DapVerdict } from '../dap/dapPipe.js';
+import type { DapMessage } from '../dap/dapMessage.js';
+
+/** Where the DAP client should open its second connection: `dbgrelay attach`'s own listener. */
+export interface LocalEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Configuration keys the remote side must not be able to set in an attach
+ * configuration it hands to the engineer's debugger: each makes VS Code (or the
+ * debugpy extension) run something locally, attach to a local process or listen
+ * locally. debugpy itself strips most of them (adapter/clients.py
+ * `notify_of_subprocess`); a hostile or compromised remote might not.
+ */
+const locallyDangerousKeys = [
+  'preLaunchTask',
+  'postDebugTask',
+  'processId',
+  'listen',
+  'debugAdapterPath',
+  'debugAdapterPython',
+  'debugLauncherPython',
+  'python',
+  'pythonPath',
+  'pythonArgs',
+  'program',
+  'module',
+  'code',
+  'args',
+  'env',
+  'envFile',
+  'console',
+  'sudo',
+  'cwd',
+] as const;
+
+/**
+ * Returns a copy of a debugpy subprocess attach configuration that connects to
+ * `local`: debugpy (1.8, adapter/clients.py `notify_of_subprocess`) fills `connect`
+ * with what the client sent in `attach`, or else with its own loopback port on the
+ * remote host; older configurations carry `host`/`port`. Both forms are replaced by
+ * `connect: {host, port}` of the local endpoint, and keys that would act on the
+ * local machine are removed.
+ */
+export function rewriteAttachConfiguration(configuration: unknown, local: LocalEndpoint): Record<string, unknown> {
+  const copy: Record<string, unknown> =
+    typeof configuration === 'object' && configuration !== null && !Array.isArray(configuration) ? { ...(configuration as Record<string, unknown>) } : {};
+  delete copy['host'];
+  delete copy['port'];
+  for (const key of locallyDangerousKeys) delete copy[key];
+  copy['connect'] = { host: local.host, port: local.port };
+  return copy;
+}
+
+/** Reverse requests a remote adapter may never get the engineer's debugger to run. */
+const refusedReverseRequests = ['runInTerminal'] as const;
+
+class ReverseRequestRefuser {
+  /** Our own seq numbers for responses we inject toward the adapter; far from the client's. */
+  private seq = 0x4000_0000;
+
+  refuse(request: DebugProtocol.Request, context: DapInterceptContext, why: string): null {
+    const response: DebugProtocol.Response = {
+      type: 'response',
+      seq: this.seq++,
+      request_seq: request.seq,
+      command: request.command,
+      success: false,
+      message: `dbgrelay: ${why}`,
+    };
+    context.sendToAdapter(response);
+    return null;
+  }
+}
+
+/**
+ * DAP interceptors for the `toClient` direction of `dbgrelay attach` (docs/protocol.md
+ * §6): the `debugpyAttach` event and the `startDebugging` reverse request get their
+ * `connect` rewritten to `local()`, so the debugger's connection for a child
+ * process comes back through the same local port and reaches the same target.
+ * A `startDebugging` that asks for anything but `attach`, and any `runInTerminal`,
+ * are refused with an error response to the adapter and never reach the debugger.
+ */
+export function subprocessRewriteInterceptors(local: () => LocalEndpoint): DapInterceptors {
+  const refuser = new ReverseRequestRefuser();
+
+  const onDebugpyAttach: DapInterceptor = (message: DapMessage): DapVerdict => {
+    if (message.type !== 'event') return undefined;
+    const event = message as DebugProtocol.Event;
+    const body = rewriteAttachConfiguration(event.body, local());
+    body['request'] = 'attach';
+    return { ...event, body };
+  };
+
+  const onStartDebugging: DapInterceptor = (message: DapMessage, context: DapInterceptContext): DapVerdict => {
+    if (message.type !== 'request') return undefined;
+    const request = message as DebugProtocol.StartDebuggingRequest;
+    const args = (request.arguments ?? {}) as Partial<DebugProtocol.StartDebuggingRequestArguments>;
+    if (args.request !== 'attach') {
+      return refuser.refuse(request, context, `refused startDebugging with request "${String(args.request)}": only attach is allowed through the relay`);
+    }
+    const configuration = rewriteAttachConfiguration(args.configuration, local());
+    if (configuration['request'] !== undefined) configuration['request'] = 'attach';
+    return { ...request, arguments: { ...args, request: 'attach', configuration } } as DebugProtocol.StartDebuggingRequest;
+  };
+
+  const toClient = new Map<string, DapInterceptor>([
+    ['debugpyAttach', onDebugpyAttach],
+    ['startDebugging', onStartDebugging],
+  ]);
+  for (const command of refusedReverseRequests) {
+    toClient.set(command, (message, context) =>
+      message.type === 'request' ? refuser.refuse(message as DebugProtocol.Request, context, `${command} from the remote side is not allowed`) : undefined,
+    );
+  }
+  return { toClient };
+}

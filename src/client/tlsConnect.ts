@@ -1,0 +1,92 @@
+import { isIP } from 'node:net';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { isRelayError, RelayError } from '../common/relayError.js';
+import { hostForUrl } from './relayEndpoint.js';
+import { checkPinnedChain, peerCertificateChain, type TlsTrust } from './tlsTrust.js';
+
+/** Where to connect: a host name or IP address and a port. */
+export interface TlsAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** OpenSSL and Node codes that mean "certificate not trusted", as opposed to "not reachable". */
+const verifyErrorPattern = /CERT|SELF_SIGNED|ISSUER|VERIFY|ALTNAME/;
+
+/** `host:port` for messages (never carries a credential). */
+export function formatAddress(address: TlsAddress): string {
+  return `${hostForUrl(address.host)}:${address.port}`;
+}
+
+/**
+ * Opens a TLS 1.2+ connection to the relay and resolves only once its certificate
+ * is verified, so no byte of ours (a secret in a header or hello line) is written
+ * before the peer is known. `ca`/`system` trust is checked by OpenSSL (chain and host
+ * name); a pin is checked with {@link checkPinnedChain} on the presented chain.
+ * SNI is sent when `host` is a name; `TCP_NODELAY` is on.
+ *
+ * Rejects with `TLS_PIN_MISMATCH`, `TLS_VERIFY_FAILED` or `RELAY_UNREACHABLE`
+ * (which also covers `timeoutMs` running out).
+ */
+export function connectVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: number): Promise<TLSSocket> {
+  const where = formatAddress(address);
+  const options: ConnectionOptions = {
+    host: address.host,
+    port: address.port,
+    minVersion: 'TLSv1.2',
+    rejectUnauthorized: trust.kind !== 'pin',
+    ...(isIP(address.host) === 0 ? { servername: address.host } : {}),
+    ...(trust.kind === 'ca' ? { ca: trust.caPem } : {}),
+  };
+  return new Promise<TLSSocket>((resolve, reject) => {
+    const socket = connect(options);
+    socket.setNoDelay(true);
+    let tcpConnected = false;
+    const fail = (error: RelayError): void => {
+      cleanup();
+      socket.on('error', () => undefined); // late errors of a socket we gave up on
+      socket.destroy();
+      reject(error);
+    };
+    const onConnect = (): void => {
+      tcpConnected = true;
+    };
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const code = error.code ?? '';
+      if (tcpConnected && verifyErrorPattern.test(code)) {
+        const hint = trust.kind === 'system' ? '; pass the relay CA with --ca FILE or pin it with --fingerprint sha256:...' : '';
+        fail(new RelayError('TLS_VERIFY_FAILED', `cannot verify the relay's certificate at ${where}: ${error.message}${hint}`, { cause: error }));
+      } else {
+        fail(new RelayError('RELAY_UNREACHABLE', `cannot reach the relay at ${where}: ${error.message}`, { cause: error }));
+      }
+    };
+    const onClose = (): void => fail(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} closed the connection during the TLS handshake`));
+    const onSecure = (): void => {
+      if (trust.kind === 'pin') {
+        try {
+          checkPinnedChain(peerCertificateChain(socket), address.host, trust.fingerprints);
+        } catch (error) {
+          fail(isRelayError(error) ? error : new RelayError('TLS_VERIFY_FAILED', `cannot verify the relay's certificate at ${where}: ${(error as Error).message}`));
+          return;
+        }
+      }
+      cleanup();
+      resolve(socket);
+    };
+    const timer = setTimeout(
+      () => fail(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not complete a TLS handshake within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      socket.off('secureConnect', onSecure);
+    };
+    socket.on('connect', onConnect);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.on('secureConnect', onSecure);
+  });
+}

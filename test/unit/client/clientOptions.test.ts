@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clientDataDir, resolveClientConnection, type ClientFlagValues } from '../../../src/cli/clientOptions.js';
+import { launchConfiguration, registerAttachCommand } from '../../../src/cli/attachCommand.js';
+import { formatTargetsTable, registerTargetsCommand } from '../../../src/cli/targetsCommand.js';
+import { isRelayError } from '../../../src/common/relayError.js';
+import { testCertificates } from '../../helpers/testCertificates.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-client-options-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function dataDir(files: Record<string, string>): NodeJS.ProcessEnv {
+  const d = mkdtempSync(join(dir, 'data-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
+  return { DBGRELAY_DATA_DIR: d };
+}
+
+describe('resolveClientConnection', () => {
+  it('uses the dev defaults from the data directory', () => {
+    const certs = testCertificates();
+    const env = dataDir({ 'ca.pem': certs.caPem, secret: 'from-file\n' });
+    const c = resolveClientConnection({}, env);
+    expect(c.endpoint.display).toBe('wss://127.0.0.1:7443');
+    expect(c.trust.kind).toBe('ca');
+    expect(c.secret).toBe('from-file');
+    expect(c.notes.join('\n')).toMatch(/development CA/);
+    expect(c.notes.join('\n')).not.toContain('from-file');
+  });
+
+  it('prefers --secret-file, then DBGRELAY_SECRET, then the URL, and flags over dev defaults', () => {
+    const env = { ...dataDir({ secret: 'dev' }), DBGRELAY_SECRET: 'env', DBGRELAY_RELAY: 'tcps://[::1]' };
+    const file = join(dir, 'secret-file');
+    writeFileSync(file, '  flagged \n');
+    const pin = `sha256:${'ab'.repeat(32)}`;
+    expect(resolveClientConnection({ secretFile: file, fingerprint: [pin] }, env)).toMatchObject({ secret: 'flagged', trust: { kind: 'pin', fingerprints: [pin] } });
+    expect(resolveClientConnection({}, env)).toMatchObject({ secret: 'env', trust: { kind: 'system' }, endpoint: { display: 'tcps://[::1]:7444' } });
+    const fromUrl = resolveClientConnection({ relay: 'wss://urlsecret@h' }, { DBGRELAY_DATA_DIR: join(dir, 'missing') });
+    expect(fromUrl.secret).toBe('urlsecret');
+    expect(fromUrl.notes.join()).toMatch(/visible to other users/);
+  });
+
+  it('fails clearly on unreadable or empty files and on --ca with --fingerprint', () => {
+    const env = { DBGRELAY_DATA_DIR: join(dir, 'missing') };
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '\n');
+    const cases: Array<[ClientFlagValues, RegExp]> = [
+      [{ secretFile: join(dir, 'nope') }, /cannot read .*nope \(ENOENT\)/],
+      [{ secretFile: empty }, /is empty/],
+      [{ ca: join(dir, 'nope.pem') }, /--ca: cannot read/],
+      [{ ca: empty, fingerprint: ['sha256:00'] }, /either --ca or --fingerprint/],
+    ];
+    for (const [flags, pattern] of cases) {
+      expect(() => resolveClientConnection(flags, env)).toThrow(pattern);
+    }
+    expect(() => resolveClientConnection({ fingerprint: ['md5:00'] }, env)).toThrow(/not a fingerprint/);
+    expect(() => resolveClientConnection({ relay: 'wss://h/?secret=x' }, env)).toThrow(expect.toSatisfy((e) => isRelayError(e, 'BAD_REQUEST')));
+  });
+
+  it('finds the data directory', () => {
+    expect(clientDataDir({ DBGRELAY_DATA_DIR: '/a' })).toBe('/a');
+    expect(clientDataDir({ XDG_STATE_HOME: '/x' })).toBe('/x/dbgrelay');
+    expect(clientDataDir({})).toMatch(/\.local\/state\/dbgrelay$/);
+  });
+});
+
+describe('client commands', () => {
+  it('register attach and targets with their options and help', () => {
+    const program = new Command();
+    registerAttachCommand(program);
+    registerTargetsCommand(program);
+    const attach = program.commands.find((c) => c.name() === 'attach')!;
+    expect(attach.options.map((o) => o.long)).toEqual(['--port', '--host', '--relay', '--ca', '--fingerprint', '--secret-file']);
+    expect(attach.options.some((o) => o.long === '--secret')).toBe(false);
+    const targets = program.commands.find((c) => c.name() === 'targets')!;
+    expect(targets.options.map((o) => o.long)).toContain('--json');
+    let help = '';
+    attach.configureOutput({ writeOut: (s) => (help += s) }).outputHelp();
+    expect(help).toMatch(/<dataDir>\/ca\.pem/);
+  });
+
+  it('prints a launch.json configuration and a target table', () => {
+    expect(launchConfiguration('web-1', '127.0.0.1', 5678)).toEqual({
+      name: 'dbgrelay: web-1',
+      type: 'debugpy',
+      request: 'attach',
+      connect: { host: '127.0.0.1', port: 5678 },
+      pathMappings: [{ localRoot: '${workspaceFolder}', remoteRoot: '.' }],
+    });
+    const table = formatTargetsTable([
+      { name: 'web-1', labels: {}, host: 'h\u001b[31m', pid: 42, python: '3.11.7', debugpy: '1.8.22', agent: '0.1.0', transport: 'wss', connectedAt: '2026-11-21T09:30:00.000Z', sessions: 2 },
+    ]);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+HOST\s+PID\s+PYTHON\s+DEBUGPY\s+TRANSPORT\s+SESSIONS\s+SINCE$/);
+    expect(table).toContain('h?[31m');
+    expect(table.split('\n')[1]).toMatch(/^web-1\s+h\?\[31m\s+42\s+3\.11\.7\s+1\.8\.22\s+wss\s+2\s+2026-11-21T09:30:00\.000Z$/);
+  });
+});
