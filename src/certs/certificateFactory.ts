@@ -102,7 +102,7 @@ export function certificateFingerprint(cert: string | Buffer): string {
  * to the {@link certificateFingerprint} form, or returns undefined if it is not one.
  */
 export function normalizeFingerprint(pin: string): string | undefined {
-  const match = /^sha256:([0-9a-fA-F:]+)$/.exec(pin.trim());
+  const match = /^sha256:([0-9a-fA-F:]+)$/i.exec(pin.trim());
   if (!match) return undefined;
   const hex = match[1]!.replaceAll(':', '').toLowerCase();
   return /^[0-9a-f]{64}$/.test(hex) ? `sha256:${hex}` : undefined;

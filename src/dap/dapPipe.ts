@@ -102,7 +102,15 @@ export class DapPipe {
           }
           name = dapMessageName(message);
           const interceptor = interceptors?.get(name);
-          if (interceptor) verdict = interceptor(message, this.context[direction]);
+          if (interceptor) {
+            try {
+              verdict = interceptor(message, this.context[direction]);
+            } catch (error) {
+              // A failing interceptor must not take the process down; it ends this session.
+              this.stop({ closedBy: 'protocolError', error: error as Error });
+              return;
+            }
+          }
         }
         this.options.onMessage?.(direction, name, frame.length);
         if (verdict === undefined) to.send(frame);

@@ -23,6 +23,8 @@ export class SocketTransport implements Transport {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     if (leftover && leftover.length > 0) this.early.push(leftover);
     socket.on('data', (chunk: Buffer) => this.deliver(chunk));
+    // A handshake reader may have paused the socket so no byte was lost; flow from here on.
+    socket.resume();
     socket.on('error', (error) => this.closeSignal.fire(error));
     socket.on('close', () => this.closeSignal.fire());
     // A peer that half-closes has nothing more to say in DAP: end our side too.
