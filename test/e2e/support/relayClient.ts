@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { startAttachServer, type AttachServer } from '../../../src/client/attachServer.js';
+import { fetchTargets } from '../../../src/client/relayDialer.js';
+import { parseRelayEndpoint } from '../../../src/client/relayEndpoint.js';
+import { caTrust } from '../../../src/client/tlsTrust.js';
+import type { TargetInfo } from '../../../src/protocol/controlMessages.js';
+import { DapTestClient } from '../../helpers/dapTestClient.js';
+
+/** How a test reaches the relay as a client: URL, CA file and secret. */
+export interface ClientAccess {
+  readonly relayUrl: string;
+  readonly caFile: string;
+  readonly secret: string;
+}
+
+function dialOptions(access: ClientAccess) {
+  return {
+    endpoint: parseRelayEndpoint(access.relayUrl),
+    trust: caTrust(readFileSync(access.caFile, 'utf8'), access.caFile),
+    secret: access.secret,
+  };
+}
+
+/** `dbgrelay targets`, as a library call. */
+export function listTargets(access: ClientAccess): Promise<TargetInfo[]> {
+  return fetchTargets(dialOptions(access));
+}
+
+/** Polls the target list until `predicate` holds for it. */
+export async function waitForTargets(
+  access: ClientAccess,
+  predicate: (targets: TargetInfo[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<TargetInfo[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: TargetInfo[] = [];
+  for (;;) {
+    try {
+      last = await listTargets(access);
+      if (predicate(last)) return last;
+    } catch {
+      // relay restarting: try again until the deadline
+    }
+    if (Date.now() > deadline) throw new Error(`target list never matched; last: ${JSON.stringify(last.map((t) => t.name))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** `dbgrelay attach <target> --port 0`, as a library call. */
+export function startAttach(access: ClientAccess, target: string): Promise<AttachServer> {
+  return startAttachServer({ ...dialOptions(access), target, port: 0 });
+}
+
+/**
+ * The DAP handshake VS Code performs for an attach: initialize, attach (answered only
+ * after configurationDone), breakpoints, configurationDone. Returns the client once
+ * the attach response arrived.
+ */
+export async function attachSession(
+  port: number,
+  options: {
+    attachArguments?: Record<string, unknown>;
+    breakpoints?: { path: string; lines: DebugProtocol.SourceBreakpoint[] };
+    exceptionFilters?: string[];
+    client?: DapTestClient;
+  } = {},
+): Promise<DapTestClient> {
+  const client = options.client ?? (await DapTestClient.connect(port));
+  await client.request('initialize', {
+    clientID: 'dbgrelay-e2e',
+    adapterID: 'debugpy',
+    pathFormat: 'path',
+    linesStartAt1: true,
+    columnsStartAt1: true,
+    supportsStartDebuggingRequest: true,
+    supportsRunInTerminalRequest: false,
+  });
+  const attached = client.request('attach', { justMyCode: false, subProcess: true, ...options.attachArguments }, 20_000);
+  await client.waitForEvent('initialized', undefined, 20_000);
+  if (options.breakpoints) {
+    await client.request('setBreakpoints', { source: { path: options.breakpoints.path }, breakpoints: options.breakpoints.lines });
+  }
+  await client.request('setExceptionBreakpoints', { filters: options.exceptionFilters ?? [] });
+  await client.request('configurationDone', {});
+  await attached;
+  return client;
+}
+
+/** Waits for a `stopped` event and returns it with the stopped thread's top frame. */
+export async function waitForStop(
+  client: DapTestClient,
+  reason?: string,
+  timeoutMs = 15_000,
+): Promise<{ event: DebugProtocol.StoppedEvent; frame: DebugProtocol.StackFrame }> {
+  const event = await client.waitForEvent<DebugProtocol.StoppedEvent>('stopped', (e) => reason === undefined || e.body.reason === reason, timeoutMs);
+  const trace = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: event.body.threadId, startFrame: 0, levels: 20 });
+  return { event, frame: trace.body.stackFrames[0]! };
+}
+
+/** Evaluates `expression` in `frameId` and returns the result text. */
+export async function evaluate(client: DapTestClient, expression: string, frameId: number): Promise<string> {
+  const response = await client.request<DebugProtocol.EvaluateResponse>('evaluate', { expression, frameId, context: 'repl' });
+  return response.body.result;
+}
