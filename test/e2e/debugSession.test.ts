@@ -43,7 +43,7 @@ describe.each(['wss', 'tcps'] as const)('a debugging session through the relay o
   beforeAll(async () => {
     const relayUrl = transport === 'wss' ? relay.wssUrl : relay.tcpsUrl;
     access = { relayUrl, caFile: relay.caFile, secret: relay.secret };
-    debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile });
+    debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile, env: process.env['DPYLOG'] ? { DEBUGPY_LOG_DIR: process.env['DPYLOG'] + '/' + transport } : {} });
     await waitForTargets(access, (targets) => targets.some((t) => t.name === name));
     attach = await startAttach(access, name);
   });
@@ -190,33 +190,41 @@ describe.each(['wss', 'tcps'] as const)('a debugging session through the relay o
   });
 
   it('debugs a multiprocessing child through the same local port', async () => {
-    const startDebugging = new Promise<DebugProtocol.StartDebuggingRequestArguments>((resolve) => {
+    // Like VS Code, attach to every process debugpy announces: the first spawn also
+    // starts multiprocessing's resource tracker, which is announced too.
+    const children: Array<Promise<DapTestClient>> = [];
+    const announcements: DebugProtocol.StartDebuggingRequestArguments[] = [];
+    const childStopped = new Promise<{ child: DapTestClient; stop: Awaited<ReturnType<typeof waitForStop>> }>((resolve, reject) => {
       client.onReverseRequest('startDebugging', (request) => {
-        resolve(request.arguments as DebugProtocol.StartDebuggingRequestArguments);
+        const announcement = request.arguments as DebugProtocol.StartDebuggingRequestArguments;
+        announcements.push(announcement);
+        const configuration = announcement.configuration as { connect: { port: number } };
+        const child = attachSession(configuration.connect.port, {
+          attachArguments: configuration,
+          breakpoints: { path: localApp, lines: [{ line: line.child }] },
+        });
+        children.push(child);
+        child.then((c) => waitForStop(c, 'breakpoint', 20_000).then((stop) => resolve({ child: c, stop }), () => undefined), reject);
         return {};
       });
     });
     debuggee.trigger('spawn');
-    const announcement = await startDebugging;
-    expect(announcement.request).toBe('attach');
-    const configuration = announcement.configuration as { connect?: { host: string; port: number }; subProcessId?: number };
-    // The agent's adapter port is on the remote host; the client rewrote it to its own endpoint.
-    expect(configuration.connect).toEqual({ host: '127.0.0.1', port: attach.address.port });
-    expect(configuration.subProcessId).toBeGreaterThan(0);
-
-    const child = await attachSession(configuration.connect!.port, {
-      attachArguments: configuration,
-      breakpoints: { path: localApp, lines: [{ line: line.child }] },
-    });
+    const { child, stop } = await childStopped;
     try {
-      const stop = await waitForStop(child, 'breakpoint', 20_000);
+      for (const announcement of announcements) {
+        expect(announcement.request).toBe('attach');
+        const configuration = announcement.configuration as { connect?: { host: string; port: number }; subProcessId?: number };
+        // The agent's adapter port is on the remote host; the client rewrote it to its own endpoint.
+        expect(configuration.connect).toEqual({ host: '127.0.0.1', port: attach.address.port });
+        expect(configuration.subProcessId).toBeGreaterThan(0);
+      }
       expect(stop.frame.name).toBe('child_main');
       expect(await evaluate(child, 'value', stop.frame.id)).toBe('41');
       const mark = debuggee.outputLength();
       await child.request('continue', { threadId: stop.event.body.threadId });
       await debuggee.waitForOutput(/child value 42/, 15_000, mark);
     } finally {
-      await child.close();
+      for (const pending of children) await pending.then((c) => c.close(), () => undefined);
     }
     await client.request('disconnect', { terminateDebuggee: false });
     await client.close();

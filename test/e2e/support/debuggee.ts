@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,27 @@ export function markerLine(marker: string, file = webAppPath): number {
   return index + 1;
 }
 
+/** Environment variable that marks every process a test debuggee starts (bridge, adapter, children). */
+const runMarkerVariable = 'DBGRELAY_E2E_RUN';
+
+/**
+ * Processes whose environment carries `marker`: the debuggee and everything it
+ * started, including debugpy's adapter, which daemonizes away from its parent.
+ */
+export function processesMarked(marker: string): number[] {
+  const needle = `${runMarkerVariable}=${marker}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return pids;
+}
+
 /** A Python program started under the agent (`python -m dbgrelay … app.py`). */
 export interface Debuggee {
   readonly process: ChildProcess;
@@ -32,6 +54,9 @@ export interface Debuggee {
   trigger(name: string): void;
   /** Resolves with the exit code when the process exits. */
   readonly exited: Promise<number | null>;
+  /** The debuggee and every process it started that is still alive. */
+  family(): number[];
+  /** Kills the debuggee and every process it started. */
   kill(): void;
 }
 
@@ -50,7 +75,8 @@ export function startDebuggee(options: {
   const args = ['-m', 'dbgrelay', '--relay', options.relayUrl, '--name', options.name];
   if (options.caFile) args.push('--ca', options.caFile);
   args.push(...(options.extraArgs ?? []), webAppPath);
-  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', APP_TRIGGER_DIR: dir, DBGRELAY_AGENT_LOG: agentLogFile, ...options.env };
+  const marker = randomUUID();
+  const env: NodeJS.ProcessEnv = { ...process.env, [runMarkerVariable]: marker, PYTHONUNBUFFERED: '1', APP_TRIGGER_DIR: dir, DBGRELAY_AGENT_LOG: agentLogFile, ...options.env };
   delete env['DBGRELAY_SECRET'];
   if (options.secret !== undefined) env['DBGRELAY_SECRET'] = options.secret;
   const child = spawn(venvPython, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -70,8 +96,16 @@ export function startDebuggee(options: {
     outputLength: () => text.length,
     trigger: (name) => writeFileSync(join(dir, name), ''),
     exited,
+    family: () => processesMarked(marker),
     kill: () => {
       if (child.exitCode === null) child.kill('SIGKILL');
+      for (const pid of processesMarked(marker)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
     },
     waitForOutput: (pattern, timeoutMs = 15_000, fromIndex = 0) =>
       new Promise<string>((resolve, reject) => {
