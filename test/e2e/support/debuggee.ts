@@ -68,13 +68,16 @@ export function startDebuggee(options: {
   caFile?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** Program to run (default: the web app) and its arguments. */
+  script?: string;
+  scriptArgs?: string[];
 }): Debuggee {
   if (!existsSync(venvPython)) throw new Error(`${venvPython} is missing: run node test/setupPython.mjs (npm test does)`);
   const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-debuggee-'));
   const agentLogFile = join(dir, 'agent.log');
   const args = ['-m', 'dbgrelay', '--relay', options.relayUrl, '--name', options.name];
   if (options.caFile) args.push('--ca', options.caFile);
-  args.push(...(options.extraArgs ?? []), webAppPath);
+  args.push(...(options.extraArgs ?? []), options.script ?? webAppPath, ...(options.scriptArgs ?? []));
   const marker = randomUUID();
   const env: NodeJS.ProcessEnv = { ...process.env, [runMarkerVariable]: marker, PYTHONUNBUFFERED: '1', APP_TRIGGER_DIR: dir, DBGRELAY_AGENT_LOG: agentLogFile, ...options.env };
   delete env['DBGRELAY_SECRET'];

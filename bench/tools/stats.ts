@@ -1,0 +1,51 @@
+/** Latency samples (milliseconds) of one path through which the benchmark ran. */
+export interface PathResult {
+  readonly label: string;
+  readonly attach: number[];
+  readonly threads: number[];
+  readonly evaluate: number[];
+  readonly initialize: number[];
+}
+
+/** Nearest-rank percentile of `samples` (p in 0..100). */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+const ms = (value: number): string => (value >= 10 ? value.toFixed(1) : value.toFixed(2));
+
+/**
+ * Markdown tables: p50/p99 per path and request kind; then the ratios the targets
+ * speak of (stock ÷ relay for requests reaching the debuggee; each forwarder's added
+ * p50 over the direct, fixed debuggee).
+ */
+export function formatTable(results: readonly PathResult[], run: { requests: number; attaches: number }): string {
+  const kinds = ['threads', 'evaluate', 'initialize', 'attach'] as const;
+  const lines = [
+    `p50 / p99 in ms; ${run.requests} sequential requests per kind, ${run.attaches} attaches per path.`,
+    '',
+    `| path | ${kinds.map((k) => `${k} p50 / p99`).join(' | ')} |`,
+    `|---|${kinds.map(() => '---:').join('|')}|`,
+  ];
+  for (const r of results) {
+    lines.push(`| ${r.label} | ${kinds.map((k) => `${ms(percentile(r[k], 50))} / ${ms(percentile(r[k], 99))}`).join(' | ')} |`);
+  }
+  const stock = results.find((r) => r.label.includes('stock'));
+  const direct = results.find((r) => r.label.includes('NODELAY'));
+  const ssh = results.find((r) => r.label.startsWith('ssh'));
+  if (stock && direct && ssh) {
+    lines.push('', '| path | stock ÷ path, threads p50 | stock ÷ path, evaluate p50 | added over direct, initialize p50 | added over direct, threads p50 | added ÷ ssh -L added, threads p50 |', '|---|---:|---:|---:|---:|---:|');
+    const sshAdded = percentile(ssh.threads, 50) - percentile(direct.threads, 50);
+    for (const r of results.filter((x) => x !== stock && x !== direct)) {
+      const addedInit = percentile(r.initialize, 50) - percentile(direct.initialize, 50);
+      const addedThreads = percentile(r.threads, 50) - percentile(direct.threads, 50);
+      lines.push(
+        `| ${r.label} | ${(percentile(stock.threads, 50) / percentile(r.threads, 50)).toFixed(1)}× | ${(percentile(stock.evaluate, 50) / percentile(r.evaluate, 50)).toFixed(1)}× | ${ms(addedInit)} | ${ms(addedThreads)} | ${(addedThreads / sshAdded).toFixed(2)} |`,
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}

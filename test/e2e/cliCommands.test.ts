@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/**
+ * The commands of the README, run as a user runs them: `dbgrelay serve` with built-in
+ * defaults (only ports and data directory moved so tests can run side by side),
+ * `dbgrelay targets` and `dbgrelay attach` against it.
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'src', 'cli', 'main.ts');
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>;
+  exited: Promise<number | null>;
+}
+
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+function dbgrelay(args: string[], env: Record<string, string> = {}): Running {
+  const cleanEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete cleanEnv['DBGRELAY_SECRET'];
+  delete cleanEnv['DBGRELAY_DATA_DIR'];
+  Object.assign(cleanEnv, env);
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  let text = '';
+  child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (text += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => text,
+    exited,
+    waitFor: async (pattern, timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = pattern.exec(text);
+        if (match) return match;
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${pattern} in output:\n${text}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+describe('dbgrelay serve, targets and attach', () => {
+  it('creates CA, certificate and secret on first start, prints them once, and serves the client commands', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-'));
+    const serve = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0']);
+    const [, fingerprint] = await serve.waitFor(/CA fingerprint (sha256:[0-9a-f]{64})/);
+    const [, secret] = await serve.waitFor(/RELAY SECRET: (\S+)/);
+    const [, wssUrl] = await serve.waitFor(/wss\s+listening on (wss:\/\/127\.0\.0\.1:\d+)/);
+    const [, tcpsUrl] = await serve.waitFor(/tcps listening on (tcps:\/\/127\.0\.0\.1:\d+)/);
+    for (const file of ['secret', 'ca-key.pem', 'server-key.pem']) expect(statSync(join(dataDir, file)).mode & 0o777).toBe(0o600);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(secret!.length).toBeGreaterThanOrEqual(32);
+
+    // Client commands find the CA and the secret in the data directory (dev defaults).
+    for (const relayUrl of [wssUrl!, tcpsUrl!]) {
+      const targets = dbgrelay(['targets', '--relay', relayUrl, '--json'], { DBGRELAY_DATA_DIR: dataDir });
+      expect(await targets.exited, targets.output()).toBe(0);
+      expect(JSON.parse(targets.output().slice(targets.output().indexOf('[')))).toEqual([]);
+    }
+    const pinned = dbgrelay(['targets', '--relay', wssUrl!, '--fingerprint', fingerprint!], { DBGRELAY_SECRET: secret! });
+    expect(await pinned.exited, pinned.output()).toBe(0);
+    const wrongPin = dbgrelay(['targets', '--relay', wssUrl!, '--fingerprint', 'sha256:' + '0'.repeat(64)], { DBGRELAY_SECRET: secret! });
+    expect(await wrongPin.exited).not.toBe(0);
+    expect(wrongPin.output()).toContain('TLS_PIN_MISMATCH');
+    expect(wrongPin.output()).not.toContain(secret!);
+
+    const attach = dbgrelay(['attach', 'web-1', '--relay', tcpsUrl!, '--port', '0'], { DBGRELAY_DATA_DIR: dataDir });
+    const launchJson = await attach.waitFor(/\{\s*"name": "dbgrelay: web-1"[\s\S]*?\n\}/);
+    const configuration = JSON.parse(launchJson[0]) as { request: string; connect: { host: string; port: number } };
+    expect(configuration.request).toBe('attach');
+    expect(configuration.connect.host).toBe('127.0.0.1');
+    expect(configuration.connect.port).toBeGreaterThan(0);
+    attach.child.kill('SIGINT');
+    await attach.exited;
+
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(serve.output()).not.toMatch(new RegExp(`"[^"]*":"${secret}"`));
+
+    // Second start: same CA, secret not shown again.
+    const again = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0']);
+    const [, sameFingerprint] = await again.waitFor(/CA fingerprint (sha256:[0-9a-f]{64})/);
+    expect(sameFingerprint).toBe(fingerprint);
+    expect(again.output()).not.toContain(secret!);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  });
+
+  it('refuses an invalid configuration at start with a message naming the key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-config-'));
+    const configFile = join(dir, 'relay.yaml');
+    writeFileSync(configFile, 'listeners:\n  tcps:\n    port: seventy\n');
+    const serve = dbgrelay(['serve', '--config', configFile, '--data-dir', dir]);
+    expect(await serve.exited).not.toBe(0);
+    expect(serve.output()).toMatch(/listeners\.tcps\.port/);
+    expect(serve.output()).toContain('CONFIG_INVALID');
+
+    writeFileSync(configFile, 'listners:\n  tcps:\n    port: 1\n');
+    const typo = dbgrelay(['serve', '--config', configFile, '--data-dir', dir]);
+    expect(await typo.exited).not.toBe(0);
+    expect(typo.output()).toMatch(/listners: unknown key/);
+  });
+});
