@@ -1,0 +1,94 @@
+"""The bridge process: wiring of config, control loop, sessions and lifeline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from typing import Any, Dict
+
+from ..logsetup import configure_logging, register_secret
+from .adaptergate import AdapterGate
+from .adaptersession import AdapterSession, tcp_connector
+from .config import BridgeConfig
+from .control import ControlLoop
+from .lifeline import set_parent_death_signal, wait_for_parent_exit
+from .relayconn import RelayDialer
+from .trust import RelayTrust
+
+log = logging.getLogger("dbgrelay.agent")
+
+OPEN_TIMEOUT_S = 10.0
+
+
+def report_to_parent(event: Dict[str, Any]) -> None:
+    """One JSON line on stdout, read by the parent (never carries the secret)."""
+    try:
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+
+
+class Bridge:
+    def __init__(self, config: BridgeConfig) -> None:
+        self.config = config
+        self.gate = AdapterGate()
+        self.dialer = RelayDialer(config.relay, config.secret, RelayTrust(config.cafile, config.pin_hex))
+        self.control = ControlLoop(self.dialer, config.register_message(), self.open_session, report_to_parent)
+        self._sessions: "set[asyncio.Future[Any]]" = set()
+        self._count = 0
+
+    async def open_session(self, session_id: str) -> None:
+        stream = await asyncio.wait_for(self.dialer.open_data(session_id), OPEN_TIMEOUT_S)
+        self._count += 1
+        session = AdapterSession(
+            f"#{self._count}", stream,
+            tcp_connector(self.config.adapter_host, self.config.adapter_port), self.gate,
+        )
+        log.info("session #%d: data connection open", self._count)
+        task = asyncio.ensure_future(session.run())
+        self._sessions.add(task)
+        task.add_done_callback(self._sessions.discard)
+
+    async def run(self) -> str:
+        self.control.start()
+        try:
+            return await wait_for_parent_exit(self.config.parent_pid)
+        finally:
+            await self.control.stop()
+            for task in list(self._sessions):
+                task.cancel()
+            await asyncio.wait(self._sessions, timeout=2) if self._sessions else None
+
+
+def _read_config_line(limit: int = 1 << 20) -> bytes:
+    """Read the config line from fd 0 unbuffered (nothing after it may be consumed)."""
+    out = bytearray()
+    while len(out) < limit:
+        chunk = os.read(0, 1)
+        if not chunk or chunk == b"\n":
+            break
+        out += chunk
+    return bytes(out)
+
+
+def main() -> int:
+    configure_logging("bridge")
+    line = _read_config_line()
+    try:
+        config = BridgeConfig.from_json(json.loads(line.decode("utf-8")))
+    except Exception as exc:
+        log.error("bridge: bad configuration on stdin: %s", exc)
+        report_to_parent({"event": "refused", "code": "CONFIG", "message": str(exc)})
+        return 2
+    register_secret(config.secret)
+    if config.pdeathsig:
+        set_parent_death_signal()
+    if config.parent_pid and os.getppid() != config.parent_pid:
+        return 0
+    reason = asyncio.run(Bridge(config).run())
+    log.info("bridge exiting: %s", reason)
+    return 0

@@ -1,0 +1,149 @@
+"""The control connection (docs/protocol.md §5): register, heartbeat, open, reconnect.
+
+Reconnect policy: every lost or refused connection is retried with
+:class:`~dbgrelay.backoff.Backoff` (fast window, then full jitter up to 30 s), reset
+after a successful ``registered``. Refusals such as ``AUTH_FAILED`` are logged at
+warning on every attempt and retried too (the relay's secret may be fixed or
+reloaded without restarting the debuggee); the first one is also reported to the
+parent so ``enable_attach`` can fail fast with a clear message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import uuid
+from typing import Any, Callable, Dict, Optional, Set
+
+from ..backoff import Backoff
+from ..errors import DbgRelayError, ProtocolError, TrustError
+from .relayconn import ControlChannel, RelayDialer, RelayRefused
+
+log = logging.getLogger("dbgrelay.control")
+
+HANDSHAKE_TIMEOUT_S = 10.0
+DEFAULT_TIMEOUT_MS = 15000
+
+
+class ControlLoop:
+    def __init__(
+        self,
+        dialer: RelayDialer,
+        register: Dict[str, Any],
+        on_open: Callable[[str], "asyncio.Future[Any]"],
+        report: Callable[[Dict[str, Any]], None],
+        backoff: Optional[Backoff] = None,
+    ) -> None:
+        self.dialer = dialer
+        self.agent_id = str(uuid.uuid4())  # once per bridge process, kept across reconnects
+        self.register = dict(register, type="register", agentId=self.agent_id)
+        self.on_open = on_open
+        self.report = report
+        self.backoff = backoff or Backoff()
+        self.registrations = 0
+        self._tasks: Set["asyncio.Future[Any]"] = set()
+        self._stopping = False
+        self._task: Optional["asyncio.Future[Any]"] = None
+
+    def start(self) -> "asyncio.Future[Any]":
+        self._task = asyncio.ensure_future(self.run_forever())
+        return self._task
+
+    async def stop(self) -> None:
+        """Stop for good. A flag as well as cancel(): Python 3.11's wait_for can
+        swallow a cancellation that races with a completed read."""
+        self._stopping = True
+        for task in [self._task, *self._tasks]:
+            if task is not None:
+                task.cancel()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def run_forever(self) -> None:
+        while not self._stopping:
+            try:
+                await self.run_once()
+                log.warning("control connection to %s closed; reconnecting", self.dialer.endpoint.display())
+            except RelayRefused as exc:
+                log.warning("relay refused the agent: %s (%s)", exc.code, exc.relay_message)
+                self.report({"event": "refused", "code": exc.code, "message": exc.relay_message})
+            except TrustError as exc:
+                log.error("%s", exc)
+                self.report({"event": "refused", "code": exc.code, "message": str(exc)})
+                self.dialer.trust.forget()
+            except ssl.SSLCertVerificationError as exc:
+                message = f"relay certificate not trusted: {exc.verify_message or exc}"
+                log.error("%s", message)
+                self.report({"event": "refused", "code": "TLS_TRUST", "message": message})
+                self.dialer.trust.forget()
+            except (OSError, asyncio.TimeoutError, ProtocolError, DbgRelayError) as exc:
+                log.warning("control connection to %s failed: %s", self.dialer.endpoint.display(),
+                            exc or type(exc).__name__)
+            except Exception as exc:  # websockets handshake errors and the like
+                log.warning("control connection to %s failed: %s: %s", self.dialer.endpoint.display(),
+                            type(exc).__name__, exc)
+            if self._stopping:
+                return
+            delay = self.backoff.next_delay()
+            log.info("reconnecting in %.2f s (attempt %d)", delay, self.backoff.attempts)
+            await asyncio.sleep(delay)
+
+    async def run_once(self) -> None:
+        channel = await asyncio.wait_for(self.dialer.open_control(), HANDSHAKE_TIMEOUT_S + 5)
+        try:
+            await channel.send(self.register)
+            reply = await asyncio.wait_for(channel.recv(), HANDSHAKE_TIMEOUT_S)
+            if reply is None:
+                raise ConnectionError("relay closed the control connection before registering")
+            if reply.get("type") == "error":
+                raise RelayRefused(reply["code"], reply["message"])
+            if reply.get("type") != "registered":
+                raise ProtocolError(f"expected 'registered', got {reply.get('type')!r}")
+            timeout_ms = reply["heartbeat"]["timeoutMs"]
+            self.backoff.reset()
+            self.registrations += 1
+            log.info("registered target %r with %s (heartbeat timeout %d ms)",
+                     reply["target"], self.dialer.endpoint.display(), timeout_ms)
+            self.report({"event": "registered", "target": reply["target"]})
+            await self._serve(channel, timeout_ms / 1000.0)
+        finally:
+            await channel.close()
+
+    async def _serve(self, channel: ControlChannel, timeout_s: float) -> None:
+        while not self._stopping:
+            try:
+                message = await asyncio.wait_for(channel.recv(), timeout_s)
+            except asyncio.TimeoutError:
+                log.warning("nothing from the relay for %.1f s; dropping the control connection", timeout_s)
+                return
+            if message is None:
+                return
+            kind = message.get("type")
+            if kind == "ping":
+                await channel.send({"type": "pong", "id": message["id"]})
+            elif kind == "open":
+                self._spawn(channel, message["sessionId"])
+            elif kind == "error":
+                log.warning("relay error on the control connection: %s (%s)", message["code"], message["message"])
+                if message["code"] in ("AUTH_FAILED", "AUTH_REQUIRED", "TARGET_NAME_IN_USE"):
+                    self.report({"event": "refused", "code": message["code"], "message": message["message"]})
+                return
+            # anything else (registered again, unknown types) is ignored (§5)
+
+    def _spawn(self, channel: ControlChannel, session_id: str) -> None:
+        async def open_session() -> None:
+            try:
+                await self.on_open(session_id)
+            except Exception as exc:
+                text = str(exc) if isinstance(exc, DbgRelayError) else f"{type(exc).__name__}: {exc}"
+                log.warning("could not open data connection for a session: %s", text)
+                try:
+                    await channel.send({"type": "openFailed", "sessionId": session_id,
+                                        "message": text[:1024] or "data connection failed"})
+                except Exception:
+                    pass
+
+        task = asyncio.ensure_future(open_session())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,178 @@
+"""Connections to the relay (docs/protocol.md §3–§6): control and data, wss or tcps.
+
+The secret travels only in the ``Authorization`` header (wss) or the hello line
+(tcps) over a verified TLS connection; neither is ever logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+import json
+import logging
+import ssl
+from typing import Any, Dict, Optional, Protocol
+
+from .. import protocol
+from ..errors import DbgRelayError, ProtocolError
+from ..relayurl import RelayEndpoint
+from .streams import ByteStream, TcpByteStream, WebSocketByteStream, set_nodelay_on_transport
+from .trust import RelayTrust
+
+log = logging.getLogger("dbgrelay.control")
+# websockets logs handshake headers (the Authorization header!) at DEBUG: keep it quiet
+_WS_LOG = logging.getLogger("dbgrelay.websockets")
+_WS_LOG.setLevel(logging.WARNING)
+
+CONNECT_TIMEOUT_S = 10.0
+
+
+class RelayRefused(DbgRelayError):
+    """The relay refused us with a protocol error code (AUTH_FAILED, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}", code=code)
+        self.relay_message = message
+
+
+class ControlChannel(Protocol):
+    async def send(self, message: Dict[str, Any]) -> None: ...
+    async def recv(self) -> Optional[Dict[str, Any]]:
+        """Next validated message; None when the connection closed."""
+    async def close(self) -> None: ...
+
+
+def basic_auth(secret: str) -> str:
+    return "Basic " + base64.b64encode((secret + ":").encode("utf-8")).decode("ascii")
+
+
+class RelayDialer:
+    def __init__(self, endpoint: RelayEndpoint, secret: str, trust: RelayTrust) -> None:
+        self.endpoint = endpoint
+        self._secret = secret
+        self.trust = trust
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"RelayDialer({self.endpoint.display()})"
+
+    async def _ssl(self) -> ssl.SSLContext:
+        return await self.trust.context(self.endpoint.host, self.endpoint.port)
+
+    # -- wss -----------------------------------------------------------------
+    async def _ws(self, path: str) -> Any:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import InvalidStatus
+
+        extra: Dict[str, Any] = {}
+        if "proxy" in inspect.signature(connect.__init__).parameters:
+            extra["proxy"] = None  # websockets >= 15 would otherwise honour *_PROXY env
+        try:
+            ws = await connect(
+                self.endpoint.ws_url(path),
+                ssl=await self._ssl(),
+                server_hostname=self.endpoint.host,
+                additional_headers={"Authorization": basic_auth(self._secret)},
+                open_timeout=CONNECT_TIMEOUT_S,
+                max_size=16 * 1024 * 1024,
+                compression=None,
+                ping_interval=None,
+                logger=_WS_LOG,
+                **extra,
+            )
+        except InvalidStatus as exc:
+            raise _refusal_from_http(exc.response) from None
+        set_nodelay_on_transport(ws.transport)
+        return ws
+
+    # -- tcps ----------------------------------------------------------------
+    async def _tcps(self, hello: Dict[str, Any]) -> TcpByteStream:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(
+                self.endpoint.host, self.endpoint.port, ssl=await self._ssl(),
+                server_hostname=self.endpoint.host, limit=protocol.MAX_CONTROL_MESSAGE_BYTES,
+            ),
+            CONNECT_TIMEOUT_S,
+        )
+        stream = TcpByteStream(reader, writer)
+        try:
+            writer.write((protocol.encode(hello) + "\n").encode("utf-8"))
+            await writer.drain()
+            line = await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT_S)
+            if not line.endswith(b"\n"):
+                raise ConnectionError("relay closed the connection before answering the hello line")
+            reply = protocol.validate_hello_reply(protocol.decode(line, protocol.MAX_HELLO_BYTES))
+            if reply["ok"] is not True:
+                raise RelayRefused(reply["error"]["code"], reply["error"]["message"])
+        except BaseException:
+            await stream.close()
+            raise
+        return stream
+
+    # -- public --------------------------------------------------------------
+    async def open_control(self) -> ControlChannel:
+        if self.endpoint.scheme == "wss":
+            return WsControl(await self._ws("/v1/agent"))
+        hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agent", "secret": self._secret}
+        return LineControl(await self._tcps(hello))
+
+    async def open_data(self, session_id: str) -> ByteStream:
+        if self.endpoint.scheme == "wss":
+            return WebSocketByteStream(await self._ws(f"/v1/agent/sessions/{session_id}"))
+        hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agentData", "sessionId": session_id,
+                 "secret": self._secret}
+        return await self._tcps(hello)
+
+
+def _refusal_from_http(response: Any) -> RelayRefused:
+    status = getattr(response, "status_code", "?")
+    try:
+        body = protocol.validate_http_error(json.loads(bytes(response.body or b"").decode("utf-8")))
+        return RelayRefused(body["error"]["code"], body["error"]["message"])
+    except (ValueError, ProtocolError, UnicodeDecodeError):
+        return RelayRefused("HTTP_%s" % status, f"relay answered HTTP {status}")
+
+
+class WsControl:
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    async def send(self, message: Dict[str, Any]) -> None:
+        await self.ws.send(protocol.encode(message))
+
+    async def recv(self) -> Optional[Dict[str, Any]]:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            frame = await self.ws.recv()
+        except ConnectionClosed:
+            return None
+        return protocol.parse_control(frame)
+
+    async def close(self) -> None:
+        try:
+            await asyncio.wait_for(self.ws.close(), 2.0)
+        except Exception:
+            pass
+
+
+class LineControl:
+    def __init__(self, stream: TcpByteStream) -> None:
+        self.stream = stream
+
+    async def send(self, message: Dict[str, Any]) -> None:
+        await self.stream.write((protocol.encode(message) + "\n").encode("utf-8"))
+
+    async def recv(self) -> Optional[Dict[str, Any]]:
+        try:
+            line = await self.stream.reader.readline()
+        except ValueError:  # asyncio's LimitOverrunError surfaces as ValueError
+            raise ProtocolError("control message too large", code="MESSAGE_TOO_LARGE") from None
+        except (OSError, ConnectionError):
+            return None
+        if not line:
+            return None
+        return protocol.parse_control(line)
+
+    async def close(self) -> None:
+        await self.stream.close()

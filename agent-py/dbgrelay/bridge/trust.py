@@ -1,0 +1,97 @@
+"""TLS trust for connections to the relay: CA file, system store, or a sha256 pin.
+
+Verification is always on. With a pin, the bridge first makes one TLS handshake
+with verification off, sends nothing, and looks for the pinned certificate in the
+chain the relay presents (leaf first, then its CA). It then builds a verifying
+context that trusts exactly that certificate (``cadata`` with partial-chain
+verification): a pinned CA verifies the leaf with hostname checking, a pinned leaf
+is trusted as itself. Every real connection (the ones that carry the secret) uses
+that verifying context, so the secret never goes to an unverified peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Optional
+
+from ..errors import TrustError
+from ..pinning import find_pinned, fingerprint_der, format_fingerprint, peer_chain_der
+
+log = logging.getLogger("dbgrelay.control")
+
+
+def _base_context() -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def context_for_ca(cafile: Optional[str]) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def context_for_pinned(der: bytes, is_leaf: bool) -> ssl.SSLContext:
+    ctx = _base_context()
+    ctx.load_verify_locations(cadata=ssl.DER_cert_to_PEM_cert(der))
+    if hasattr(ssl, "VERIFY_X509_PARTIAL_CHAIN"):
+        ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    # a pinned leaf *is* the identity; a pinned CA vouches for names, so check them
+    ctx.check_hostname = not is_leaf
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+async def fetch_chain(host: str, port: int, timeout: float = 10.0) -> list:
+    probe = _base_context()
+    probe.check_hostname = False
+    probe.verify_mode = ssl.CERT_NONE
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(host, port, ssl=probe, server_hostname=host), timeout
+    )
+    try:
+        return peer_chain_der(writer.get_extra_info("ssl_object"))
+    finally:
+        writer.close()
+        try:
+            await asyncio.wait_for(writer.wait_closed(), 2.0)
+        except Exception:
+            pass
+
+
+class RelayTrust:
+    """Hands out the SSLContext for connections to one relay host:port."""
+
+    def __init__(self, cafile: Optional[str] = None, pin_hex: Optional[str] = None) -> None:
+        self.cafile = cafile
+        self.pin_hex = pin_hex
+        self._ctx: Optional[ssl.SSLContext] = None
+
+    async def context(self, host: str, port: int) -> ssl.SSLContext:
+        if self._ctx is None:
+            if self.pin_hex is None:
+                self._ctx = context_for_ca(self.cafile)
+            else:
+                self._ctx = await self._resolve_pin(host, port)
+        return self._ctx
+
+    def forget(self) -> None:
+        """Drop the cached context (after a verification failure: re-probe)."""
+        if self.pin_hex is not None:
+            self._ctx = None
+
+    async def _resolve_pin(self, host: str, port: int) -> ssl.SSLContext:
+        assert self.pin_hex is not None
+        chain = await fetch_chain(host, port)
+        index = find_pinned(chain, self.pin_hex)
+        if index is None:
+            offered = ", ".join(format_fingerprint(fingerprint_der(d)) for d in chain) or "no certificate"
+            raise TrustError(
+                f"relay {host}:{port} does not present the pinned certificate "
+                f"{format_fingerprint(self.pin_hex)}; it offered: {offered}"
+            )
+        log.info("pinned certificate found at position %d of the relay's chain", index)
+        return context_for_pinned(chain[index], is_leaf=(index == 0))

@@ -1,0 +1,83 @@
+"""Starting and stopping the bridge process from the debuggee (parent side)."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Dict, Optional
+
+from .errors import RegistrationError
+
+log = logging.getLogger("dbgrelay.agent")
+
+
+class BridgeProcess:
+    """``python -m dbgrelay.bridge``: config on stdin, events on stdout, stderr inherited.
+
+    Spawn it *before* ``debugpy.listen``: after that, pydevd patches subprocess
+    creation and would inject the debugger into the bridge.
+    """
+
+    def __init__(self) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("DBGRELAY_SECRET", "DBGRELAY_SECRET_FILE")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dbgrelay.bridge"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, close_fds=True,
+        )
+        self.registered = threading.Event()
+        self.exited = threading.Event()
+        self.last_refusal: Optional[Dict[str, Any]] = None
+        self._refused = threading.Event()
+        threading.Thread(target=self._read_events, name="dbgrelay-bridge-events", daemon=True).start()
+        atexit.register(self.stop)
+
+    def send_config(self, config: Dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(config) + "\n").encode("utf-8"))
+        self.proc.stdin.flush()  # the pipe stays open: its EOF tells the bridge to exit
+
+    def _read_events(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "registered":
+                self.registered.set()
+            elif event.get("event") == "refused":
+                self.last_refusal = event
+                self._refused.set()
+        self.exited.set()
+
+    def wait_registered(self, timeout: float) -> None:
+        """Block until registered; raise :class:`RegistrationError` on a refusal,
+        bridge exit or timeout (the bridge keeps retrying in the background)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.registered.wait(0.05):
+                return
+            if self._refused.is_set() and self.last_refusal is not None:
+                r = self.last_refusal
+                raise RegistrationError(
+                    f"relay refused the agent: {r.get('code')}: {r.get('message')} "
+                    "(the bridge keeps retrying in the background)", code=str(r.get("code")))
+            if self.exited.is_set():
+                raise RegistrationError("the dbgrelay bridge process exited; see its messages on stderr")
+        raise RegistrationError(
+            f"target not registered with the relay within {timeout:.0f} s "
+            "(the bridge keeps retrying in the background)", code="REGISTRATION_TIMEOUT")
+
+    def stop(self) -> None:
+        """Close the bridge's stdin: it exits, and the relay drops the target."""
+        try:
+            if self.proc.stdin is not None and not self.proc.stdin.closed:
+                self.proc.stdin.close()
+        except OSError:
+            pass

@@ -1,0 +1,205 @@
+"""Control-protocol messages of docs/protocol.md (version 1): validate, encode, decode.
+
+The relay validates the same shapes in ``src/protocol/controlMessages.ts``; both
+suites check the ``json vector:`` blocks of docs/protocol.md. Error messages never
+quote a whole message (a hello line may carry the secret).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, Dict, Mapping
+
+from .errors import ProtocolError
+
+PROTOCOL_VERSION = 1
+MAX_HELLO_BYTES = 8 * 1024
+MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
+
+TARGET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
+
+Message = Dict[str, Any]
+
+
+def _fail(what: str) -> ProtocolError:
+    return ProtocolError(what)
+
+
+def _obj(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(f"{where} must be a JSON object")
+    return value
+
+
+def _str(m: Mapping[str, Any], key: str, where: str, *, min_len: int = 0, max_len: int = 1 << 30,
+         pattern: "re.Pattern[str] | None" = None, optional: bool = False) -> None:
+    if key not in m and optional:
+        return
+    v = m.get(key)
+    if not isinstance(v, str) or not (min_len <= len(v) <= max_len):
+        raise _fail(f"{where}.{key} must be a string of {min_len}..{max_len} characters")
+    if pattern is not None and not pattern.match(v):
+        raise _fail(f"{where}.{key} has an invalid format")
+
+
+def _int(m: Mapping[str, Any], key: str, where: str, *, minimum: int = 0) -> None:
+    v = m.get(key)
+    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
+        raise _fail(f"{where}.{key} must be an integer >= {minimum}")
+
+
+def validate_target_name(name: Any) -> str:
+    if not isinstance(name, str) or not TARGET_NAME_RE.match(name):
+        raise ProtocolError(
+            f"invalid target name {name!r}: must match {TARGET_NAME_RE.pattern}", code="TARGET_NAME_INVALID"
+        )
+    return name
+
+
+def validate_labels(labels: Any, where: str = "labels") -> None:
+    m = _obj(labels, where)
+    if len(m) > 32:
+        raise _fail(f"{where}: at most 32 labels")
+    for k, v in m.items():
+        if not isinstance(k, str) or not 1 <= len(k) <= 64:
+            raise _fail(f"{where}: label keys are 1..64 characters")
+        if not isinstance(v, str) or len(v) > 256:
+            raise _fail(f"{where}.{k} must be a string of at most 256 characters")
+
+
+def _error_body(m: Mapping[str, Any], where: str) -> None:
+    _str(m, "code", where, min_len=1, max_len=64)
+    _str(m, "message", where, max_len=1024)
+
+
+def _register(m: Mapping[str, Any]) -> None:
+    _str(m, "agentId", "register", min_len=1, max_len=128)
+    target = _obj(m.get("target"), "register.target")
+    validate_target_name(target.get("name"))
+    if "labels" in target:
+        validate_labels(target["labels"], "register.target.labels")
+    proc = _obj(m.get("process"), "register.process")
+    _int(proc, "pid", "register.process")
+    _str(proc, "host", "register.process", max_len=255)
+    for key in ("python", "debugpy", "agent"):
+        _str(proc, key, "register.process", max_len=64)
+
+
+def _registered(m: Mapping[str, Any]) -> None:
+    _str(m, "target", "registered")
+    hb = _obj(m.get("heartbeat"), "registered.heartbeat")
+    _int(hb, "intervalMs", "registered.heartbeat", minimum=1)
+    _int(hb, "timeoutMs", "registered.heartbeat", minimum=1)
+
+
+def _ping(m: Mapping[str, Any]) -> None:
+    _int(m, "id", str(m.get("type")))
+
+
+def _open(m: Mapping[str, Any]) -> None:
+    _str(m, "sessionId", "open", pattern=SESSION_ID_RE)
+
+
+def _open_failed(m: Mapping[str, Any]) -> None:
+    _str(m, "sessionId", "openFailed", pattern=SESSION_ID_RE)
+    _str(m, "message", "openFailed", max_len=1024)
+
+
+CONTROL_VALIDATORS: Dict[str, Callable[[Mapping[str, Any]], None]] = {
+    "register": _register,
+    "registered": _registered,
+    "ping": _ping,
+    "pong": _ping,
+    "open": _open,
+    "openFailed": _open_failed,
+    "error": lambda m: _error_body(m, "error"),
+}
+
+
+def validate_control(message: Any) -> Message:
+    """Validate a control message (§5). Unknown ``type`` values are accepted as-is
+    (forward compatibility within v1); callers ignore them."""
+    m = _obj(message, "control message")
+    kind = m.get("type")
+    if not isinstance(kind, str):
+        raise _fail("control message without a string 'type'")
+    check = CONTROL_VALIDATORS.get(kind)
+    if check is not None:
+        check(m)
+    return dict(m)
+
+
+def is_known_control(message: Mapping[str, Any]) -> bool:
+    return message.get("type") in CONTROL_VALIDATORS
+
+
+_HELLO_FIELDS = {"attach": ("target",), "agent": (), "agentData": ("sessionId",), "targets": ()}
+
+
+def validate_hello(message: Any) -> Message:
+    """Validate a tcps hello line (§4)."""
+    m = _obj(message, "hello")
+    if m.get("dbgrelay") != PROTOCOL_VERSION or isinstance(m.get("dbgrelay"), bool):
+        raise ProtocolError("unsupported protocol version in hello", code="PROTOCOL_VERSION")
+    op = m.get("op")
+    if op not in _HELLO_FIELDS:
+        raise _fail("hello.op must be one of " + ", ".join(_HELLO_FIELDS))
+    if op == "attach":
+        _str(m, "target", "hello", max_len=256)
+    if op == "agentData":
+        _str(m, "sessionId", "hello", pattern=SESSION_ID_RE)
+    _str(m, "secret", "hello", max_len=4096, optional=True)
+    return dict(m)
+
+
+def validate_hello_reply(message: Any) -> Message:
+    """Validate the relay's answer line (§4) or a ``/v1/targets`` body (§7)."""
+    m = _obj(message, "hello reply")
+    ok = m.get("ok")
+    if ok is True:
+        if "targets" in m:
+            if not isinstance(m["targets"], list):
+                raise _fail("targets must be a list")
+            for t in m["targets"]:
+                _target_info(_obj(t, "target"))
+    elif ok is False:
+        _error_body(_obj(m.get("error"), "hello reply.error"), "hello reply.error")
+    else:
+        raise _fail("hello reply.ok must be true or false")
+    return dict(m)
+
+
+def _target_info(t: Mapping[str, Any]) -> None:
+    for key in ("name", "host", "python", "debugpy", "agent", "connectedAt"):
+        _str(t, key, "target")
+    _obj(t.get("labels"), "target.labels")
+    _int(t, "pid", "target")
+    _int(t, "sessions", "target")
+    if t.get("transport") not in ("wss", "tcps"):
+        raise _fail("target.transport must be wss or tcps")
+
+
+def validate_http_error(message: Any) -> Message:
+    m = _obj(message, "http error")
+    _error_body(_obj(m.get("error"), "http error.error"), "http error.error")
+    return dict(m)
+
+
+def encode(message: Mapping[str, Any]) -> str:
+    """One JSON object on one line (no newline inside; callers add the ``\\n``)."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(text: "str | bytes", max_bytes: int = MAX_CONTROL_MESSAGE_BYTES) -> Any:
+    if len(text) > max_bytes:
+        raise ProtocolError("control message too large", code="MESSAGE_TOO_LARGE")
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("control message is not valid JSON") from None
+
+
+def parse_control(text: "str | bytes") -> Message:
+    return validate_control(decode(text))

@@ -1,0 +1,158 @@
+"""The real thing from the outside: `python -m dbgrelay` / enable_attach in a child
+process, its bridge process, a fake relay over tcps and wss."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, List, Optional
+
+import pytest
+
+from conftest import Certs
+from fakerelay import FakeRelay
+
+SECRET = "s3cr3t-" + uuid.uuid4().hex
+
+APP = """
+import sys, time
+import dbgrelay
+print("app running", sys.argv[1:], flush=True)
+dbgrelay.enable_attach(relay="unused://x", name="ignored")   # second call: a no-op
+print("second call ok", flush=True)
+time.sleep(float(sys.argv[1]))
+"""
+
+
+class RelayThread:
+    def __init__(self, certs: Certs, scheme: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.relay = FakeRelay(certs.server_context(), SECRET)
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            start = self.relay.start_tcps() if scheme == "tcps" else self.relay.start_wss()
+            self.port = self.loop.run_until_complete(start)
+            ready.set()
+            self.loop.run_forever()
+
+        threading.Thread(target=run, daemon=True).start()
+        assert ready.wait(10)
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+
+    def wait(self, predicate: Any, timeout: float = 15.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return False
+
+
+def children_of(pid: int) -> List[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def bridge_pid(app_pid: int) -> Optional[int]:
+    for pid in children_of(app_pid):
+        try:
+            if b"dbgrelay.bridge" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+        except OSError:
+            pass
+    return None
+
+
+@pytest.mark.parametrize("scheme", ["tcps", "wss"])
+def test_cli_registers_hides_the_secret_and_cleans_up(scheme: str, certs: Certs, tmp_path: Path) -> None:
+    if not Path("/proc/self/cmdline").exists():
+        pytest.fail("this test inspects /proc to check argv and environment of the bridge; /proc is missing")
+    rt = RelayThread(certs, scheme)
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    log_file = tmp_path / "agent.log"
+    env = dict(os.environ, DBGRELAY_SECRET=SECRET, DBGRELAY_AGENT_LOG=str(log_file),
+               DBGRELAY_AGENT_LOG_LEVEL="DEBUG", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    app = subprocess.Popen(
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-7",
+         "--ca", certs.ca, "--label", "env=test", str(script), "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert rt.wait(lambda: rt.relay.registers), "the target never registered"
+        reg = rt.relay.registers[0]
+        assert reg["target"] == {"name": "web-7", "labels": {"env": "test"}}
+        assert reg["process"]["pid"] == app.pid
+        bridge = bridge_pid(app.pid)
+        assert bridge is not None, "no bridge child process found"
+        cmdline = Path(f"/proc/{bridge}/cmdline").read_bytes()
+        environ = Path(f"/proc/{bridge}/environ").read_bytes()
+        assert SECRET.encode() not in cmdline and SECRET.encode() not in environ
+        assert rt.wait(lambda: not Path(f"/proc/{bridge}").exists() or
+                       Path(f"/proc/{bridge}/stat").read_text().split()[2] == "Z", timeout=20), \
+            "bridge still running after the app exited"
+        assert rt.wait(lambda: rt.relay.control_closed.is_set(), timeout=5), "target not dropped"
+        out, err = app.communicate(timeout=10)
+    finally:
+        app.kill()
+    assert app.returncode == 0, err
+    assert "app running ['3']" in out and "second call ok" in out
+    log_text = log_file.read_text()
+    assert "registered target 'web-7'" in log_text
+    assert SECRET not in log_text and SECRET not in err and SECRET not in out
+
+
+def test_bridge_exits_when_its_parent_is_killed(certs: Certs, tmp_path: Path) -> None:
+    rt = RelayThread(certs, "tcps")
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    env = dict(os.environ, DBGRELAY_SECRET=SECRET, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    app = subprocess.Popen(
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-8",
+         "--ca", certs.ca, str(script), "60"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    try:
+        assert rt.wait(lambda: rt.relay.registers)
+        bridge = bridge_pid(app.pid)
+        assert bridge is not None
+        app.kill()  # SIGKILL: no atexit; stdin EOF / parent death must still stop the bridge
+        app.wait()
+        assert rt.wait(lambda: not Path(f"/proc/{bridge}").exists(), timeout=5), "bridge outlived its parent"
+        assert rt.wait(lambda: rt.relay.control_closed.is_set(), timeout=5)
+    finally:
+        app.kill()
+
+
+def test_refused_secret_fails_fast_with_a_clear_message(certs: Certs, tmp_path: Path) -> None:
+    rt = RelayThread(certs, "tcps")
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    env = dict(os.environ, DBGRELAY_SECRET="not-the-secret", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    started = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-9",
+         "--ca", certs.ca, str(script), "1"],
+        capture_output=True, text=True, env=env, timeout=30,
+    )
+    assert out.returncode == 2
+    assert "AUTH_FAILED" in out.stderr
+    assert "not-the-secret" not in out.stderr
+    assert time.monotonic() - started < 8
+    assert not rt.relay.registers

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dbgrelay.errors import ConfigError
+from dbgrelay.options import build_options
+from dbgrelay.relayurl import parse_relay_url
+
+
+def test_relay_urls() -> None:
+    e = parse_relay_url("wss://relay.example:8443/base/")
+    assert (e.scheme, e.host, e.port, e.base_path) == ("wss", "relay.example", 8443, "/base")
+    assert e.ws_url("/v1/agent") == "wss://relay.example:8443/base/v1/agent"
+    assert parse_relay_url("tcps://[::1]:7444").host == "::1"
+    for bad in ("ws://h:1", "tcp://h:1", "https://h", "wss://user:pw@h:1", "wss://h:1/?secret=x", "tcps://h:1/p", "h:1"):
+        with pytest.raises(ConfigError):
+            parse_relay_url(bad)
+
+
+def test_secret_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("DBGRELAY_SECRET", raising=False)
+    monkeypatch.delenv("DBGRELAY_SECRET_FILE", raising=False)
+    with pytest.raises(ConfigError, match="no relay secret"):
+        build_options("wss://h:1", "web-1")
+    f = tmp_path / "secret"
+    f.write_text("from-file\n")
+    monkeypatch.setenv("DBGRELAY_SECRET_FILE", str(f))
+    assert build_options("wss://h:1", "web-1").secret == "from-file"
+    monkeypatch.setenv("DBGRELAY_SECRET", "from-env")
+    assert build_options("wss://h:1", "web-1").secret == "from-env"
+    opts = build_options("wss://h:1", "web-1", secret="arg")
+    assert opts.secret == "arg" and "arg" not in repr(opts)
+
+
+def test_bad_combinations(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    with pytest.raises(ConfigError, match="not both"):
+        build_options("wss://h:1", "w", "s", cafile=str(ca), fingerprint="sha256:" + "a" * 64)
+    with pytest.raises(ConfigError, match="does not exist"):
+        build_options("wss://h:1", "w", "s", cafile=str(tmp_path / "nope.pem"))
+    with pytest.raises(ConfigError) as info:
+        build_options("wss://h:1", "../etc", "s")
+    assert info.value.code == "TARGET_NAME_INVALID"
+    with pytest.raises(ConfigError):
+        build_options("wss://h:1", "w", "s", labels={"": "x"})
+    with pytest.raises(AttributeError):
+        build_options("wss://h:1", "w", "s").name = "other"  # type: ignore[misc]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dbgrelay", *args], capture_output=True, text=True, timeout=30,
+                          env={"PATH": "/usr/bin:/bin"})
+
+
+def test_help_explains_options_and_has_no_secret_flag() -> None:
+    out = run_cli("--help")
+    assert out.returncode == 0
+    for word in ("--relay", "--name", "--ca", "--fingerprint", "--secret-file", "--label", "--wait-for-client",
+                 "-m MODULE", "DBGRELAY_SECRET", "DBGRELAY_AGENT_LOG"):
+        assert word in out.stdout, word
+    assert "--secret " not in out.stdout and "--secret=" not in out.stdout
+    assert run_cli("--relay", "wss://h:1", "--name", "w", "--secret", "x", "a.py").returncode != 0
+
+
+def test_cli_reports_missing_secret_clearly() -> None:
+    out = run_cli("--relay", "wss://127.0.0.1:9", "--name", "web-1", "app.py")
+    assert out.returncode == 2
+    assert "no relay secret" in out.stderr
+
+
+def test_cli_rejects_both_trust_options() -> None:
+    out = run_cli("--relay", "wss://h:1", "--name", "w", "--ca", "x", "--fingerprint", "sha256:" + "a" * 64, "a.py")
+    assert out.returncode == 2 and "not allowed with" in out.stderr
