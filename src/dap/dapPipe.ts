@@ -80,6 +80,7 @@ export class DapPipe {
   private wire(from: Transport, to: Transport, direction: DapDirection): void {
     const framer = new DapFramer(this.options.maxMessageBytes);
     const interceptors = this.options.interceptors?.[direction];
+    const mayIntercept = interceptors && interceptors.size > 0 ? interceptedNameFilter(interceptors.keys()) : undefined;
     from.onData((chunk) => {
       if (this.stopped) return;
       let frames;
@@ -92,7 +93,7 @@ export class DapPipe {
       for (const { frame, body } of frames) {
         let name: string | undefined;
         let verdict: DapVerdict;
-        if (interceptors && interceptors.size > 0 || this.options.onMessage) {
+        if (this.options.onMessage || mayIntercept?.(body)) {
           let message: DapMessage;
           try {
             message = parseDapMessage(body);
@@ -131,4 +132,18 @@ export class DapPipe {
     }
     this.options.onClose?.(reason);
   }
+}
+
+const unicodeEscape = Buffer.from('\\u');
+
+/**
+ * A cheap test run on every message body before JSON parsing: true when the body may
+ * carry one of `names` as its command or event. It looks for the quoted name, and
+ * also answers true for any body with a `\u` escape, since JSON may spell a name with
+ * escapes that a byte search would miss (an adapter must not slip a message past an
+ * interceptor that way). Messages it rejects are forwarded without being parsed.
+ */
+export function interceptedNameFilter(names: Iterable<string>): (body: Buffer) => boolean {
+  const needles = [...names].map((name) => Buffer.from(JSON.stringify(name)));
+  return (body) => body.includes(unicodeEscape) || needles.some((needle) => body.includes(needle));
 }

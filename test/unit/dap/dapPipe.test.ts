@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DapFramer, encodeDapMessage } from '../../../src/dap/dapFramer.js';
-import { DapPipe, type DapInterceptor, type DapPipeCloseReason } from '../../../src/dap/dapPipe.js';
+import { DapPipe, interceptedNameFilter, type DapInterceptor, type DapPipeCloseReason } from '../../../src/dap/dapPipe.js';
 import type { DapMessage } from '../../../src/dap/dapMessage.js';
 import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
 
@@ -93,5 +93,30 @@ describe('DapPipe', () => {
     adapter.send(Buffer.from(`Content-Length: ${1 << 17}\r\n\r\n`));
     await tick();
     expect(closes[0]).toMatchObject({ closedBy: 'protocolError', error: { code: 'MESSAGE_TOO_LARGE' } });
+  });
+
+  it('intercepts a name spelled with JSON escapes, which a byte search alone would miss', async () => {
+    const seen: string[] = [];
+    const { adapter, atClient } = setup({
+      interceptors: { toClient: new Map([['runInTerminal', (m: DapMessage) => (seen.push((m as { command: string }).command), null)]]) },
+    });
+    const body = '{"type":"request","seq":3,"command":"\\u0072unInTerminal","arguments":{}}';
+    adapter.send(Buffer.from(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
+    adapter.send(encodeDapMessage({ type: 'event', seq: 4, event: 'output', body: { output: 'x' } }));
+    await tick();
+    expect(seen).toEqual(['runInTerminal']);
+    expect(atClient.messages().map((m) => m.seq)).toEqual([4]);
+  });
+});
+
+describe('interceptedNameFilter', () => {
+  const filter = interceptedNameFilter(['startDebugging']);
+  it.each([
+    ['{"type":"request","command":"startDebugging"}', true],
+    ['{"type":"request","command":"\\u0073tartDebugging"}', true],
+    ['{"type":"request","command":"threads"}', false],
+    ['{"type":"response","command":"startDebuggingX"}', false],
+  ])('%s → %s', (body, expected) => {
+    expect(filter(Buffer.from(body))).toBe(expected);
   });
 });
