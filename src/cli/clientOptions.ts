@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { RelayError } from '../common/relayError.js';
+import { defaultDataDir } from '../config/configDefaults.js';
 import { parseRelayEndpoint, type RelayEndpoint } from '../client/relayEndpoint.js';
 import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../client/tlsTrust.js';
 
@@ -31,9 +31,7 @@ export interface ClientConnection {
  * `~/.local/state/dbgrelay`.
  */
 export function clientDataDir(env: NodeJS.ProcessEnv): string {
-  if (env['DBGRELAY_DATA_DIR']) return env['DBGRELAY_DATA_DIR'];
-  if (env['XDG_STATE_HOME']) return join(env['XDG_STATE_HOME'], 'dbgrelay');
-  return join(homedir(), '.local', 'state', 'dbgrelay');
+  return env['DBGRELAY_DATA_DIR'] || defaultDataDir(env);
 }
 
 /** Adds `--relay`, `--ca`, `--fingerprint` and `--secret-file` to a command, with help on the defaults. */

@@ -36,9 +36,16 @@ async function serve(flags: ServeFlags): Promise<void> {
     logger,
     onSecretCreated: (secret, file) => {
       say('');
-      say('  A new relay secret was created. It is shown this once; it is stored in');
-      say(`  ${file} (mode 0600).`);
-      say(`  RELAY SECRET: ${secret}`);
+      // Only a person at a terminal sees it: under systemd or in a container stdout is
+      // the log stream, and a secret must never reach a log.
+      if (process.stdout.isTTY) {
+        say('  A new relay secret was created. It is shown this once; it is stored in');
+        say(`  ${file} (mode 0600).`);
+        say(`  RELAY SECRET: ${secret}`);
+      } else {
+        say(`  A new relay secret was created and stored in ${file} (mode 0600).`);
+        say('  It is not shown because standard output is not a terminal.');
+      }
       say('');
     },
   });

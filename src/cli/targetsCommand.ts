@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { fetchTargets } from '../client/relayDialer.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
+import { printable } from '../common/printable.js';
 
 interface TargetsFlagValues extends ClientFlagValues {
   readonly json?: boolean;
@@ -18,10 +19,6 @@ const columns: ReadonlyArray<readonly [string, (t: TargetInfo) => string]> = [
   ['SINCE', (t) => t.connectedAt],
 ];
 
-/** Strips control characters: target fields come from remote agents and go to a terminal. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
 
 /** The target list as an aligned text table (one header line, one line per target). */
 export function formatTargetsTable(targets: readonly TargetInfo[]): string {

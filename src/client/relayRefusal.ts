@@ -1,3 +1,4 @@
+import { printable } from '../common/printable.js';
 import { RelayError, type RelayErrorCode } from '../common/relayError.js';
 import { httpErrorBody } from '../protocol/controlMessages.js';
 
@@ -34,7 +35,7 @@ export function redactSecret(text: string, secret: string | undefined): string {
  * and mapped to `INTERNAL`.
  */
 export function refusalError(code: string, message: string, secret?: string): RelayError {
-  const text = redactSecret(message, secret);
+  const text = printable(redactSecret(message, secret));
   if (wireCodes.has(code)) return new RelayError(code as RelayErrorCode, `relay refused: ${text}`);
   return new RelayError('INTERNAL', `relay refused: ${text} (relay code ${JSON.stringify(code.slice(0, 64))})`);
 }

@@ -9,48 +9,48 @@ export interface LocalEndpoint {
 }
 
 /**
- * Configuration keys the remote side must not be able to set in an attach
- * configuration it hands to the engineer's debugger: each makes VS Code (or the
- * debugpy extension) run something locally, attach to a local process or listen
- * locally. debugpy itself strips most of them (adapter/clients.py
- * `notify_of_subprocess`); a hostile or compromised remote might not.
+ * The attach-configuration keys a remote adapter may hand to the engineer's debugger
+ * for a subprocess session. An allow-list, not a deny-list: any other key (a task to
+ * run, a program to launch, a local process or adapter to attach to, a URL to open,
+ * per-OS override blocks) could make VS Code act on the engineer's machine. debugpy
+ * (1.8, adapter/clients.py `notify_of_subprocess`) builds the configuration from the
+ * parent session's; these are the ones that matter for attaching to it.
  */
-const locallyDangerousKeys = [
-  'preLaunchTask',
-  'postDebugTask',
-  'processId',
-  'listen',
-  'debugAdapterPath',
-  'debugAdapterPython',
-  'debugLauncherPython',
-  'python',
-  'pythonPath',
-  'pythonArgs',
-  'program',
-  'module',
-  'code',
-  'args',
-  'env',
-  'envFile',
-  'console',
-  'sudo',
-  'cwd',
-] as const;
+const forwardedAttachKeys = new Set([
+  'type',
+  'request',
+  'name',
+  'subProcessId',
+  'subProcess',
+  'pathMappings',
+  'justMyCode',
+  'rules',
+  'redirectOutput',
+  'showReturnValue',
+  'stopOnEntry',
+  'debugOptions',
+  'django',
+  'flask',
+  'jinja',
+  'pyramid',
+  'gevent',
+  'clientOS',
+  'maxExceptionStackFrames',
+  'breakOnSystemExitZero',
+]);
 
 /**
  * Returns a copy of a debugpy subprocess attach configuration that connects to
- * `local`: debugpy (1.8, adapter/clients.py `notify_of_subprocess`) fills `connect`
- * with what the client sent in `attach`, or else with its own loopback port on the
- * remote host; older configurations carry `host`/`port`. Both forms are replaced by
- * `connect: {host, port}` of the local endpoint, and keys that would act on the
- * local machine are removed.
+ * `local`: debugpy fills `connect` with what the client sent in `attach`, or else with
+ * its own loopback port on the remote host; older configurations carry `host`/`port`.
+ * The copy keeps only {@link forwardedAttachKeys} and gets `connect: {host, port}` of
+ * the local endpoint.
  */
 export function rewriteAttachConfiguration(configuration: unknown, local: LocalEndpoint): Record<string, unknown> {
-  const copy: Record<string, unknown> =
-    typeof configuration === 'object' && configuration !== null && !Array.isArray(configuration) ? { ...(configuration as Record<string, unknown>) } : {};
-  delete copy['host'];
-  delete copy['port'];
-  for (const key of locallyDangerousKeys) delete copy[key];
+  const source: Record<string, unknown> =
+    typeof configuration === 'object' && configuration !== null && !Array.isArray(configuration) ? (configuration as Record<string, unknown>) : {};
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(source)) if (forwardedAttachKeys.has(key)) copy[key] = value;
   copy['connect'] = { host: local.host, port: local.port };
   return copy;
 }

@@ -60,14 +60,17 @@ export class DapPipe {
     readonly adapter: Transport,
     private readonly options: DapPipeOptions,
   ) {
-    const sendToClient = (message: DapMessage): void => client.send(encodeDapMessage(message));
-    const sendToAdapter = (message: DapMessage): void => adapter.send(encodeDapMessage(message));
+    const sendToClient = (message: DapMessage): void => void client.send(encodeDapMessage(message));
+    const sendToAdapter = (message: DapMessage): void => void adapter.send(encodeDapMessage(message));
     this.context = {
       toAdapter: { direction: 'toAdapter', sendToClient, sendToAdapter },
       toClient: { direction: 'toClient', sendToClient, sendToAdapter },
     };
     this.wire(client, adapter, 'toAdapter');
     this.wire(adapter, client, 'toClient');
+    // Backpressure: a side that cannot keep up stops the other from being read.
+    adapter.onDrain(() => client.resume());
+    client.onDrain(() => adapter.resume());
     client.onClose((error) => this.stop({ closedBy: 'client', ...(error ? { error } : {}) }));
     adapter.onClose((error) => this.stop({ closedBy: 'adapter', ...(error ? { error } : {}) }));
   }
@@ -114,8 +117,8 @@ export class DapPipe {
           }
         }
         this.options.onMessage?.(direction, name, frame.length);
-        if (verdict === undefined) to.send(frame);
-        else if (verdict !== null) to.send(encodeDapMessage(verdict));
+        const keepingUp = verdict === undefined ? to.send(frame) : verdict === null || to.send(encodeDapMessage(verdict));
+        if (!keepingUp) from.pause();
       }
     });
   }

@@ -125,7 +125,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
     tlsLog.debug({ remote: peerAddress(socket), code: error.code, reason: error.message }, 'TLS handshake failed');
   });
 
-  const address = await listen(server, listener.host, listener.port, 'wss');
+  const address = await listen(server, listener.host, listener.port, 'wss', context.logger);
   return {
     address,
     close: async () => {

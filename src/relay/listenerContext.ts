@@ -55,12 +55,16 @@ export async function authenticate(
   }
 }
 
-/** Starts `server` listening; resolves with its address. */
-export function listen(server: Server, host: string, port: number, scheme: 'wss' | 'tcps'): Promise<ListenAddress> {
+/**
+ * Starts `server` listening; resolves with its address. Afterwards server errors
+ * (e.g. EMFILE while accepting) are logged: no peer may take the relay down.
+ */
+export function listen(server: Server, host: string, port: number, scheme: 'wss' | 'tcps', logger: Logger): Promise<ListenAddress> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
+      server.on('error', (error: NodeJS.ErrnoException) => logger.error({ scheme, code: error.code }, 'listener error'));
       const address = server.address() as AddressInfo;
       const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
       resolve({ host: address.address, port: address.port, url: `${scheme}://${shownHost}:${address.port}` });

@@ -108,7 +108,7 @@ export async function startTcpsListener(context: ListenerContext, listener: List
     tlsLog.debug({ remote: peerAddress(socket), code: error.code, reason: error.message }, 'TLS handshake failed');
   });
 
-  const address = await listen(server, listener.host, listener.port, 'tcps');
+  const address = await listen(server, listener.host, listener.port, 'tcps', context.logger);
   return {
     address,
     close: async () => {

@@ -11,6 +11,8 @@ export class MemoryTransport implements Transport {
   private dataListener: ((chunk: Buffer) => void) | undefined;
   private early: Buffer[] = [];
   private peer: MemoryTransport | undefined;
+  private paused = false;
+  private held: Buffer[] = [];
 
   constructor(readonly remoteAddress = 'memory') {}
 
@@ -27,11 +29,27 @@ export class MemoryTransport implements Transport {
     return this.closeSignal.fired;
   }
 
-  send(data: Buffer): void {
-    if (this.closed) return;
+  send(data: Buffer): boolean {
+    if (this.closed) return true;
     const peer = this.peer;
     const copy = Buffer.from(data);
     setImmediate(() => peer?.receive(copy));
+    return true;
+  }
+
+  onDrain(): void {
+    // In memory, sends never back up.
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    const held = this.held;
+    this.held = [];
+    for (const chunk of held) this.receive(chunk);
   }
 
   onData(listener: (chunk: Buffer) => void): void {
@@ -58,6 +76,10 @@ export class MemoryTransport implements Transport {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
+    if (this.paused) {
+      this.held.push(chunk);
+      return;
+    }
     if (this.dataListener) this.dataListener(chunk);
     else this.early.push(chunk);
   }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CloseSignal } from './closeSignal.js';
-import type { Transport, TransportKind } from './transport.js';
+import { closeGraceMs, keepAliveDelayMs, type Transport, type TransportKind } from './transport.js';
 
 /**
  * {@link Transport} over a TCP or TLS socket. Sets `TCP_NODELAY`: DAP is
@@ -20,6 +20,7 @@ export class SocketTransport implements Transport {
     leftover?: Buffer,
   ) {
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, keepAliveDelayMs);
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     if (leftover && leftover.length > 0) this.early.push(leftover);
     socket.on('data', (chunk: Buffer) => this.deliver(chunk));
@@ -35,8 +36,21 @@ export class SocketTransport implements Transport {
     return this.closeSignal.fired || this.socket.destroyed;
   }
 
-  send(data: Buffer): void {
-    if (!this.closed && this.socket.writable) this.socket.write(data);
+  send(data: Buffer): boolean {
+    if (this.closed || !this.socket.writable) return true;
+    return this.socket.write(data);
+  }
+
+  onDrain(listener: () => void): void {
+    this.socket.on('drain', listener);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   onData(listener: (chunk: Buffer) => void): void {
@@ -52,6 +66,7 @@ export class SocketTransport implements Transport {
 
   close(): void {
     this.socket.end();
+    setTimeout(() => this.socket.destroy(), closeGraceMs).unref();
   }
 
   destroy(): void {

@@ -8,8 +8,18 @@ export interface Transport {
   readonly kind: TransportKind;
   /** Peer address for logs (`ip:port`), never a credential. */
   readonly remoteAddress: string;
-  /** Queues bytes for the peer. Bytes sent after close are dropped. */
-  send(data: Buffer): void;
+  /**
+   * Queues bytes for the peer. Bytes sent after close are dropped. Returns false when
+   * the queue is past the transport's high-water mark: the caller should stop reading
+   * its source until {@link onDrain} fires (backpressure, so a slow peer cannot make
+   * the relay buffer without bound).
+   */
+  send(data: Buffer): boolean;
+  /** Registers a listener called each time the send queue falls back under the mark. */
+  onDrain(listener: () => void): void;
+  /** Stops delivering incoming bytes until {@link resume}. */
+  pause(): void;
+  resume(): void;
   /** Registers the receiver of incoming bytes; there is exactly one. */
   onData(listener: (chunk: Buffer) => void): void;
   /** Registers a listener called once when the transport is closed for any reason. */
@@ -21,6 +31,18 @@ export interface Transport {
   /** True once closed. */
   readonly closed: boolean;
 }
+
+/** Bytes queued for a WebSocket peer above which `send` reports backpressure. */
+export const sendHighWaterBytes = 1024 * 1024;
+
+/**
+ * Time a graceful close may take (flushing, waiting for the peer's close) before the
+ * connection is destroyed, so that a peer that never closes cannot hold it open.
+ */
+export const closeGraceMs = 5_000;
+
+/** Idle time after which TCP keepalive probes start, so dead peers are found. */
+export const keepAliveDelayMs = 15_000;
 
 /** The carriers a {@link Transport} may use. */
 export type TransportKind = 'wss' | 'tcps' | 'tcp' | 'memory';

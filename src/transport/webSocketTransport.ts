@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { CloseSignal } from './closeSignal.js';
-import type { Transport } from './transport.js';
+import { closeGraceMs, sendHighWaterBytes, type Transport } from './transport.js';
 
 /** Turns ws's `RawData` (Buffer, Buffer[] or ArrayBuffer) into one Buffer. */
 export function rawDataToBuffer(data: RawData): Buffer {
@@ -19,6 +19,8 @@ export class WebSocketTransport implements Transport {
   private readonly closeSignal = new CloseSignal();
   private dataListener: ((chunk: Buffer) => void) | undefined;
   private early: Buffer[] = [];
+  private full = false;
+  private readonly drainListeners: Array<() => void> = [];
 
   constructor(
     private readonly ws: WebSocket,
@@ -43,8 +45,30 @@ export class WebSocketTransport implements Transport {
     return this.closeSignal.fired || this.ws.readyState >= 2;
   }
 
-  send(data: Buffer): void {
-    if (this.ws.readyState === 1) this.ws.send(data, { binary: true });
+  send(data: Buffer): boolean {
+    if (this.ws.readyState !== 1) return true;
+    // ws has no 'drain' event: the send callback runs once the frame is written out,
+    // which is when the queue may have fallen back under the mark.
+    this.ws.send(data, { binary: true }, () => {
+      if (this.full && this.ws.bufferedAmount < sendHighWaterBytes) {
+        this.full = false;
+        for (const listener of this.drainListeners) listener();
+      }
+    });
+    if (this.ws.bufferedAmount >= sendHighWaterBytes) this.full = true;
+    return !this.full;
+  }
+
+  onDrain(listener: () => void): void {
+    this.drainListeners.push(listener);
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
   }
 
   onData(listener: (chunk: Buffer) => void): void {
@@ -60,6 +84,7 @@ export class WebSocketTransport implements Transport {
 
   close(): void {
     if (this.ws.readyState <= 1) this.ws.close(1000);
+    setTimeout(() => this.ws.terminate(), closeGraceMs).unref();
   }
 
   destroy(): void {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,12 +25,17 @@ afterEach(() => {
   for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-function dbgrelay(args: string[], env: Record<string, string> = {}): Running {
+function dbgrelay(args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}): Running {
   const cleanEnv: NodeJS.ProcessEnv = { ...process.env };
   delete cleanEnv['DBGRELAY_SECRET'];
   delete cleanEnv['DBGRELAY_DATA_DIR'];
   Object.assign(cleanEnv, env);
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, '--import', 'tsx', cli, ...args];
+  // `script` gives the command a pseudo-terminal, as when a person runs it.
+  const [file, argv] = options.terminal
+    ? ['script', ['-qfec', command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']]
+    : [command[0]!, command.slice(1)];
+  const child = spawn(file, argv, { cwd: root, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
   let text = '';
   child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
@@ -55,7 +60,7 @@ function dbgrelay(args: string[], env: Record<string, string> = {}): Running {
 describe('dbgrelay serve, targets and attach', () => {
   it('creates CA, certificate and secret on first start, prints them once, and serves the client commands', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-'));
-    const serve = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0']);
+    const serve = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0'], {}, { terminal: true });
     const [, fingerprint] = await serve.waitFor(/CA fingerprint (sha256:[0-9a-f]{64})/);
     const [, secret] = await serve.waitFor(/RELAY SECRET: (\S+)/);
     const [, wssUrl] = await serve.waitFor(/wss\s+listening on (wss:\/\/127\.0\.0\.1:\d+)/);
@@ -88,7 +93,9 @@ describe('dbgrelay serve, targets and attach', () => {
 
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
-    expect(serve.output()).not.toMatch(new RegExp(`"[^"]*":"${secret}"`));
+    expect(readFileSync(join(dataDir, 'secret'), 'utf8').trim()).toBe(secret);
+    // Shown to the person at the terminal, never in a log line.
+    expect(serve.output().split('\n').filter((l) => l.includes(secret!)).map((l) => l.trim())).toEqual([`RELAY SECRET: ${secret}`]);
 
     // Second start: same CA, secret not shown again.
     const again = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0']);
@@ -97,6 +104,18 @@ describe('dbgrelay serve, targets and attach', () => {
     expect(again.output()).not.toContain(secret!);
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
+  });
+
+  it('does not print a new secret when its output is not a terminal (a log stream)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-'));
+    const serve = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0']);
+    await serve.waitFor(/tcps listening on/);
+    await serve.waitFor(/not shown because standard output is not a terminal/);
+    const secret = readFileSync(join(dataDir, 'secret'), 'utf8').trim();
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect(serve.output()).not.toContain(secret);
   });
 
   it('refuses an invalid configuration at start with a message naming the key', async () => {

@@ -120,4 +120,17 @@ describe('subprocess rewrite', () => {
     expect(copy).toEqual({ connect: local });
     expect(rewriteAttachConfiguration(undefined, local)).toEqual({ connect: local });
   });
+
+  it('forwards only allow-listed keys: anything that could act on the local machine is dropped', () => {
+    const remote = {
+      name: 'Subprocess 9', request: 'attach', type: 'debugpy', subProcessId: 9, justMyCode: false,
+      pathMappings: [{ localRoot: '/l', remoteRoot: '/r' }],
+      debugServer: 4711, serverReadyAction: { action: 'openExternally' }, linux: { program: '/bin/sh' },
+      preLaunchTask: 'build', processId: 1, internalConsoleOptions: 'openOnSessionStart',
+    };
+    expect(rewriteAttachConfiguration(remote, local)).toEqual({
+      name: 'Subprocess 9', request: 'attach', type: 'debugpy', subProcessId: 9, justMyCode: false,
+      pathMappings: [{ localRoot: '/l', remoteRoot: '/r' }], connect: local,
+    });
+  });
 });

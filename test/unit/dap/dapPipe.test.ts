@@ -3,6 +3,32 @@ import { DapFramer, encodeDapMessage } from '../../../src/dap/dapFramer.js';
 import { DapPipe, interceptedNameFilter, type DapInterceptor, type DapPipeCloseReason } from '../../../src/dap/dapPipe.js';
 import type { DapMessage } from '../../../src/dap/dapMessage.js';
 import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
+import type { Transport } from '../../../src/transport/transport.js';
+
+/** A transport whose send queue is "full" until the test drains it. */
+class BackedUpTransport implements Transport {
+  readonly kind = 'memory' as const;
+  readonly remoteAddress = 'stub';
+  readonly closed = false;
+  readonly sent: Buffer[] = [];
+  private drain: Array<() => void> = [];
+  send(data: Buffer): boolean {
+    this.sent.push(data);
+    return false;
+  }
+  onDrain(listener: () => void): void {
+    this.drain.push(listener);
+  }
+  drained(): void {
+    for (const listener of this.drain) listener();
+  }
+  onData(): void {}
+  onClose(): void {}
+  pause(): void {}
+  resume(): void {}
+  close(): void {}
+  destroy(): void {}
+}
 
 /** Collects the raw bytes and the parsed messages arriving on a transport. */
 function collect(transport: MemoryTransport): { bytes: () => Buffer; messages: () => DapMessage[] } {
@@ -118,5 +144,23 @@ describe('interceptedNameFilter', () => {
     ['{"type":"response","command":"startDebuggingX"}', false],
   ])('%s → %s', (body, expected) => {
     expect(filter(Buffer.from(body))).toBe(expected);
+  });
+});
+
+describe('DapPipe backpressure', () => {
+  it('stops reading a side while the other cannot keep up, and resumes on drain', async () => {
+    const [client, clientRelaySide] = MemoryTransport.pair();
+    const adapter = new BackedUpTransport();
+    new DapPipe(clientRelaySide, adapter, { maxMessageBytes: 1 << 16 });
+    client.send(encodeDapMessage({ type: 'request', seq: 1, command: 'threads' }));
+    await tick();
+    expect(adapter.sent).toHaveLength(1);
+    // Paused: the next message waits in the transport, not in the pipe.
+    client.send(encodeDapMessage({ type: 'request', seq: 2, command: 'threads' }));
+    await tick();
+    expect(adapter.sent).toHaveLength(1);
+    adapter.drained();
+    await tick();
+    expect(adapter.sent).toHaveLength(2);
   });
 });
