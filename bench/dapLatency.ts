@@ -25,8 +25,8 @@ const requests = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const attaches = Number(process.env['BENCH_ATTACHES'] ?? 10);
 const breakpointLine = markerLine('BENCH', benchApp);
 
-/** Starts benchApp.py directly under debugpy ("stock" or "fixed") and returns its adapter port. */
-async function startPlainDebuggee(mode: 'stock' | 'fixed'): Promise<{ port: number; stop(): void }> {
+/** Starts benchApp.py directly under stock debugpy and returns its adapter port. */
+async function startPlainDebuggee(mode: 'stock'): Promise<{ port: number; stop(): void }> {
   const child = spawn(venvPython, [benchApp, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
@@ -96,6 +96,13 @@ async function measure(label: string, port: number): Promise<PathResult> {
   return { label, attach, threads, evaluate, initialize };
 }
 
+/** Starts benchApp.py under the agent and returns it with its debugpy adapter port (from the agent's log). */
+async function startAgentDebuggee(relayUrl: string, name: string, relay: { secret: string; caFile: string }): Promise<{ debuggee: Debuggee; adapterPort: number }> {
+  const debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile, script: benchApp, scriptArgs: ['agent'] });
+  const line = await debuggee.waitForOutput(/debugpy adapter listening on 127\.0\.0\.1:(\d+)/);
+  return { debuggee, adapterPort: Number(/:(\d+)/.exec(line)![1]) };
+}
+
 async function main(): Promise<void> {
   ensureTools();
   const results: PathResult[] = [];
@@ -105,28 +112,30 @@ async function main(): Promise<void> {
     cleanups.push(stock.stop);
     results.push(await measure('debugpy direct, stock', stock.port));
 
-    const fixed = await startPlainDebuggee('fixed');
-    cleanups.push(fixed.stop);
-    results.push(await measure('debugpy direct, TCP_NODELAY fix', fixed.port));
-    const ssh = await startSshTunnel(fixed.port);
-    cleanups.push(ssh.stop);
-    results.push(await measure('ssh -L (fixed debuggee)', ssh.localPort));
-    const socat = await startSocatForward(fixed.port);
-    cleanups.push(socat.stop);
-    results.push(await measure('socat (fixed debuggee)', socat.localPort));
-
     const relay = await startE2eRelay({ overrides: { log: { level: 'warn' } } });
     cleanups.push(() => relay.stop());
-    for (const scheme of ['wss', 'tcps'] as const) {
+    for (const scheme of ['tcps', 'wss'] as const) {
       const relayUrl = scheme === 'wss' ? relay.wssUrl : relay.tcpsUrl;
       const access = { relayUrl, caFile: relay.caFile, secret: relay.secret };
       const name = `bench-${scheme}`;
-      const debuggee: Debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile, script: benchApp, scriptArgs: ['agent'] });
+      const { debuggee, adapterPort } = await startAgentDebuggee(relayUrl, name, relay);
       cleanups.push(() => debuggee.kill());
       await waitForTargets(access, (t) => t.some((x) => x.name === name));
+      // Every path below reaches the same debuggee (the agent's, TCP_NODELAY fixed);
+      // the direct connection is the baseline the others are compared with.
+      const direct = `debugpy direct (agent's debuggee ${scheme})`;
+      results.push(await measure(direct, adapterPort));
+      if (scheme === 'tcps') {
+        const ssh = await startSshTunnel(adapterPort);
+        cleanups.push(ssh.stop);
+        results.push({ ...(await measure('ssh -L', ssh.localPort)), baseline: direct });
+        const socat = await startSocatForward(adapterPort);
+        cleanups.push(socat.stop);
+        results.push({ ...(await measure('socat', socat.localPort)), baseline: direct });
+      }
       const attach = await startAttach(access, name);
       cleanups.push(() => attach.close());
-      results.push(await measure(`dbgrelay over ${scheme} (agent)`, attach.address.port));
+      results.push({ ...(await measure(`dbgrelay over ${scheme}`, attach.address.port)), baseline: direct });
     }
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();

@@ -5,6 +5,8 @@ export interface PathResult {
   readonly threads: number[];
   readonly evaluate: number[];
   readonly initialize: number[];
+  /** Label of the direct path to the same debuggee that this path is compared with. */
+  readonly baseline?: string;
 }
 
 /** Nearest-rank percentile of `samples` (p in 0..100). */
@@ -34,16 +36,21 @@ export function formatTable(results: readonly PathResult[], run: { requests: num
     lines.push(`| ${r.label} | ${kinds.map((k) => `${ms(percentile(r[k], 50))} / ${ms(percentile(r[k], 99))}`).join(' | ')} |`);
   }
   const stock = results.find((r) => r.label.includes('stock'));
-  const direct = results.find((r) => r.label.includes('NODELAY'));
+  const byLabel = new Map(results.map((r) => [r.label, r]));
   const ssh = results.find((r) => r.label.startsWith('ssh'));
-  if (stock && direct && ssh) {
-    lines.push('', '| path | stock ÷ path, threads p50 | stock ÷ path, evaluate p50 | added over direct, initialize p50 | added over direct, threads p50 | added ÷ ssh -L added, threads p50 |', '|---|---:|---:|---:|---:|---:|');
-    const sshAdded = percentile(ssh.threads, 50) - percentile(direct.threads, 50);
-    for (const r of results.filter((x) => x !== stock && x !== direct)) {
-      const addedInit = percentile(r.initialize, 50) - percentile(direct.initialize, 50);
-      const addedThreads = percentile(r.threads, 50) - percentile(direct.threads, 50);
+  const added = (r: PathResult, kind: 'threads' | 'initialize'): number =>
+    percentile(r[kind], 50) - percentile(byLabel.get(r.baseline!)![kind], 50);
+  if (stock) {
+    lines.push(
+      '',
+      '| path | stock ÷ path, threads p50 | stock ÷ path, evaluate p50 | added over direct, threads p50 | added over direct, initialize p50 | threads added ÷ ssh -L added |',
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    for (const r of results.filter((x) => x !== stock)) {
+      const ratio = (kind: 'threads' | 'evaluate') => `${(percentile(stock[kind], 50) / percentile(r[kind], 50)).toFixed(1)}×`;
+      const compared = r.baseline && byLabel.has(r.baseline);
       lines.push(
-        `| ${r.label} | ${(percentile(stock.threads, 50) / percentile(r.threads, 50)).toFixed(1)}× | ${(percentile(stock.evaluate, 50) / percentile(r.evaluate, 50)).toFixed(1)}× | ${ms(addedInit)} | ${ms(addedThreads)} | ${(addedThreads / sshAdded).toFixed(2)} |`,
+        `| ${r.label} | ${ratio('threads')} | ${ratio('evaluate')} | ${compared ? ms(added(r, 'threads')) : '—'} | ${compared ? ms(added(r, 'initialize')) : '—'} | ${compared && ssh ? (added(r, 'threads') / added(ssh, 'threads')).toFixed(2) : '—'} |`,
       );
     }
   }

@@ -35,7 +35,10 @@ export const registeredMessage = z.object({
 export const pingMessage = z.object({ type: z.literal('ping'), id: z.number().int().nonnegative() });
 export const pongMessage = z.object({ type: z.literal('pong'), id: z.number().int().nonnegative() });
 
-const sessionId = z.string().regex(/^[A-Za-z0-9_-]{22,128}$/, 'invalid session id');
+/** One-time session ids (docs/protocol.md §5): at least 128 random bits, base64url. */
+export const sessionIdPattern = /^[A-Za-z0-9_-]{22,128}$/;
+
+const sessionId = z.string().regex(sessionIdPattern, 'invalid session id');
 
 /** `open` (relay → agent). */
 export const openMessage = z.object({ type: z.literal('open'), sessionId });

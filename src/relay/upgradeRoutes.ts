@@ -1,12 +1,11 @@
 import { RelayError } from '../common/relayError.js';
+import { sessionIdPattern } from '../protocol/controlMessages.js';
 
 /** A WebSocket endpoint of docs/protocol.md §3. */
 export type UpgradeRoute =
   | { readonly kind: 'agent' }
   | { readonly kind: 'agentData'; readonly sessionId: string }
   | { readonly kind: 'attach'; readonly target: string };
-
-const sessionIdPattern = /^[A-Za-z0-9_-]{22,128}$/;
 
 function decode(segment: string): string {
   try {
