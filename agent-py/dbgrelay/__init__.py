@@ -8,7 +8,7 @@ Thin facade with lazy imports (like debugpy's ``public_api``)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
 __version__ = "0.1.0"
 
@@ -56,6 +56,15 @@ def enable_attach(
     _enable_attach(relay, name, secret, cafile, fingerprint, labels, wait_registered, register_timeout)
 
 
+def adapter_endpoint() -> Optional[Tuple[str, int]]:
+    """``(host, port)`` where this process's debugpy adapter listens (always loopback),
+    or None before :func:`enable_attach` started it. For benchmarks and operations:
+    the bridge is the adapter's only intended client (see agent-py/README.md)."""
+    from .agent import adapter_endpoint as _endpoint
+
+    return _endpoint()
+
+
 def apply_nodelay_fix() -> bool:
     """Set TCP_NODELAY on pydevd's connection to the debugpy adapter (see
     :mod:`dbgrelay.nodelay`); usable with a plain ``debugpy.listen`` program."""
@@ -72,5 +81,5 @@ def __getattr__(name: str):  # lazy access to the exception types
     raise AttributeError(name)
 
 
-__all__ = ["enable_attach", "apply_nodelay_fix", "__version__", "DbgRelayError", "ConfigError",
+__all__ = ["enable_attach", "adapter_endpoint", "apply_nodelay_fix", "__version__", "DbgRelayError", "ConfigError",
            "RegistrationError", "TrustError"]

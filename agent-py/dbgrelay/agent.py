@@ -18,7 +18,15 @@ from .options import AgentOptions, build_options
 log = logging.getLogger("dbgrelay.agent")
 
 _lock = threading.Lock()
-_state: Optional[Tuple[AgentOptions, BridgeProcess, int]] = None
+_state: Optional[Tuple[AgentOptions, BridgeProcess, Tuple[str, int]]] = None
+
+ENDPOINT_MESSAGE = "debugpy adapter listening on %s:%d (loopback only)"
+
+
+def _announce_endpoint(host: str, port: int) -> None:
+    """Log the adapter endpoint once, at INFO but whatever the configured level (tools
+    such as bench/dapLatency.ts parse this line from the agent log)."""
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, ENDPOINT_MESSAGE, (host, port), None))
 
 
 def already_debugged() -> bool:
@@ -74,6 +82,7 @@ def enable_attach(
 
             install_patch()
             host, port = debugpy.listen(("127.0.0.1", 0))
+            _announce_endpoint(host, port)
             apply_nodelay_fix()
             bridge.send_config({
                 "relay": relay,
@@ -91,20 +100,24 @@ def enable_attach(
         except BaseException:
             bridge.stop()
             raise
-        _state = (options, bridge, port)
-        log.info("debugpy adapter on 127.0.0.1:%d; bridge pid %d dialing %s", port, bridge.proc.pid,
-                 options.relay_url)
+        _state = (options, bridge, (host, port))
+        log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
     if wait_registered:
         bridge.wait_registered(register_timeout)
 
 
+def adapter_endpoint() -> Optional[Tuple[str, int]]:
+    """``(host, port)`` of the debugpy adapter (loopback), once ``enable_attach`` ran."""
+    return _state[2] if _state else None
+
+
 def adapter_port() -> Optional[int]:
     """The loopback port of the debugpy adapter, once ``enable_attach`` ran."""
-    return _state[2] if _state else None
+    return _state[2][1] if _state else None
 
 
 def bridge_pid() -> Optional[int]:
     return _state[1].proc.pid if _state else None
 
 
-__all__ = ["enable_attach", "adapter_port", "bridge_pid", "DbgRelayError"]
+__all__ = ["enable_attach", "adapter_endpoint", "adapter_port", "bridge_pid", "DbgRelayError"]

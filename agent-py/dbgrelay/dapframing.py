@@ -8,7 +8,7 @@ line, then exactly ``Content-Length`` bytes of UTF-8 JSON.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .errors import DapFramingError
 
@@ -45,15 +45,16 @@ class DapReader:
 
     Chunk boundaries are arbitrary. A message larger than ``max_message_bytes``
     or a malformed header raises :class:`DapFramingError`; after that the reader
-    is unusable (the stream has lost its framing).
+    is unusable (the stream has lost its framing). A chunk that holds whole
+    messages only (the usual case) is sliced without being copied into a buffer.
     """
 
     def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
         self._max = max_message_bytes
-        self._buf = bytearray()
-        self._need: int | None = None  # body length once the header is parsed
+        self._buf = bytearray()  # always starts at the beginning of a message
+        self._need: Optional[int] = None  # whole frame length once its header is parsed
+        self._body_at = 0  # offset of the body in that frame
         self._failed = False
-        self._header = b""
 
     @property
     def buffered(self) -> int:
@@ -67,41 +68,60 @@ class DapReader:
     def feed_frames(self, data: bytes) -> List[Tuple[bytes, Dict[str, Any]]]:
         """Add bytes; return ``(frame bytes, message)`` for each completed message,
         where the frame is exactly the bytes received (header and body)."""
+        return [(frame, self.parse(frame, body_at)) for frame, body_at in self.feed_raw(data)]
+
+    def parse(self, frame: bytes, body_at: int) -> Dict[str, Any]:
+        """The JSON object in a frame from :meth:`feed_raw` (a bad body fails the reader)."""
+        try:
+            message = json.loads(frame[body_at:].decode("utf-8"))  # UTF-8 only, as debugpy
+        except (UnicodeDecodeError, ValueError) as exc:
+            self._failed = True
+            raise DapFramingError(f"DAP body is not JSON: {exc}") from None
+        if not isinstance(message, dict):
+            self._failed = True
+            raise DapFramingError("DAP body is not a JSON object")
+        return message
+
+    def feed_raw(self, data: bytes) -> List[Tuple[bytes, int]]:
+        """Add bytes; return ``(frame bytes, body offset)`` for each completed message,
+        without parsing the bodies."""
         if self._failed:
             raise DapFramingError("DAP stream already failed")
-        self._buf += data
-        out: List[Tuple[bytes, Dict[str, Any]]] = []
+        if self._buf:
+            self._buf += data
+            view: Union[bytes, bytearray] = self._buf
+        else:
+            view = data
+        out: List[Tuple[bytes, int]] = []
+        pos, size = 0, len(view)
         try:
             while True:
                 if self._need is None:
-                    end = self._buf.find(_SEPARATOR)
+                    end = view.find(_SEPARATOR, pos)
                     if end < 0:
-                        if len(self._buf) > MAX_HEADER_BYTES:
+                        if size - pos > MAX_HEADER_BYTES:
                             raise DapFramingError("DAP header too long")
                         break
-                    if end > MAX_HEADER_BYTES:
+                    if end - pos > MAX_HEADER_BYTES:
                         raise DapFramingError("DAP header too long")
-                    length = _parse_header(bytes(self._buf[:end]))
+                    length = _parse_header(bytes(view[pos:end]))
                     if length > self._max:
                         raise DapFramingError(
                             f"DAP message of {length} bytes exceeds the limit of {self._max}"
                         )
-                    self._header = bytes(self._buf[: end + len(_SEPARATOR)])
-                    del self._buf[: end + len(_SEPARATOR)]
-                    self._need = length
-                if len(self._buf) < self._need:
+                    self._body_at = end + len(_SEPARATOR) - pos
+                    self._need = self._body_at + length
+                if size - pos < self._need:
                     break
-                body = bytes(self._buf[: self._need])
-                del self._buf[: self._need]
+                # bytes(b[0:len(b)]) of a bytes object is that object: no copy
+                out.append((bytes(view[pos:pos + self._need]), self._body_at))
+                pos += self._need
                 self._need = None
-                try:
-                    message = json.loads(body.decode("utf-8"))
-                except (UnicodeDecodeError, ValueError) as exc:
-                    raise DapFramingError(f"DAP body is not JSON: {exc}") from None
-                if not isinstance(message, dict):
-                    raise DapFramingError("DAP body is not a JSON object")
-                out.append((self._header + body, message))
         except DapFramingError:
             self._failed = True
             raise
+        if view is self._buf:
+            del self._buf[:pos]
+        elif pos < size:
+            self._buf += view[pos:]
         return out

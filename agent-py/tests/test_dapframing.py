@@ -61,3 +61,37 @@ def test_encode_is_one_buffer_with_correct_length() -> None:
     raw = encode_message({"seq": 1, "type": "request", "command": "évaluer"})
     header, _, body = raw.partition(b"\r\n\r\n")
     assert int(header.split(b":")[1]) == len(body)
+
+
+def test_feed_raw_gives_exact_frames_and_body_offsets_without_copying_whole_chunks() -> None:
+    one, two = encode_message({"seq": 1, "type": "event", "event": "x"}), encode_message({"seq": 2})
+    reader = DapReader()
+    got = reader.feed_raw(one)
+    assert got == [(one, one.index(b"{"))]
+    assert got[0][0] is one  # a chunk that is exactly one message is forwarded as is
+    got = reader.feed_raw(two + one[:5])
+    assert got == [(two, two.index(b"{"))] and reader.buffered == 5
+    assert reader.feed_raw(one[5:30]) == [] and reader.buffered == 30
+    assert reader.feed_raw(one[30:] + two) == [(one, one.index(b"{")), (two, two.index(b"{"))]
+    assert reader.buffered == 0
+
+
+def test_a_large_message_in_small_chunks_and_parse_checks_the_body() -> None:
+    message = {"seq": 9, "type": "response", "body": {"data": "x" * 300_000}}
+    data = encode_message(message)
+    reader, frames = DapReader(), []
+    for i in range(0, len(data), 4096):
+        frames += reader.feed_raw(data[i:i + 4096])
+    assert len(frames) == 1 and frames[0][0] == data
+    assert reader.parse(*frames[0]) == message
+    bad = b"Content-Length: 2\r\n\r\n[]"
+    with pytest.raises(DapFramingError, match="JSON object"):
+        reader.parse(bad, bad.index(b"["))
+    with pytest.raises(DapFramingError):
+        reader.feed_raw(data)  # parse() failed the reader
+
+
+def test_body_must_be_utf8_even_if_json_could_guess_another_encoding() -> None:
+    body = '{"seq":1}'.encode("utf-16-le")
+    with pytest.raises(DapFramingError):
+        DapReader().feed(b"Content-Length: %d\r\n\r\n" % len(body) + body)

@@ -26,6 +26,7 @@ import dbgrelay
 print("app running", sys.argv[1:], flush=True)
 dbgrelay.enable_attach(relay="unused://x", name="ignored")   # second call: a no-op
 print("second call ok", flush=True)
+print("endpoint %s:%d" % dbgrelay.adapter_endpoint(), flush=True)
 time.sleep(float(sys.argv[1]))
 """
 
@@ -114,6 +115,10 @@ def test_cli_registers_hides_the_secret_and_cleans_up(scheme: str, certs: Certs,
     assert app.returncode == 0, err
     assert "app running ['3']" in out and "second call ok" in out
     log_text = log_file.read_text()
+    endpoint = next(line.split()[1] for line in out.splitlines() if line.startswith("endpoint "))
+    assert endpoint.startswith("127.0.0.1:") and int(endpoint.split(":")[1]) > 0
+    line = f"debugpy adapter listening on {endpoint} (loopback only)"
+    assert log_text.count(line) == 1 and line in err
     assert "registered target 'web-7'" in log_text
     assert SECRET not in log_text and SECRET not in err and SECRET not in out
 
@@ -140,6 +145,12 @@ def test_bridge_exits_when_its_parent_is_killed(certs: Certs, tmp_path: Path) ->
         app.kill()
 
 
+def test_adapter_endpoint_is_none_before_enable_attach() -> None:
+    out = subprocess.run([sys.executable, "-c", "import dbgrelay; print(dbgrelay.adapter_endpoint())"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "None", out.stderr
+
+
 def test_refused_secret_fails_fast_with_a_clear_message(certs: Certs, tmp_path: Path) -> None:
     rt = RelayThread(certs, "tcps")
     script = tmp_path / "app.py"
@@ -153,6 +164,8 @@ def test_refused_secret_fails_fast_with_a_clear_message(certs: Certs, tmp_path: 
     )
     assert out.returncode == 2
     assert "AUTH_FAILED" in out.stderr
+    # logged at INFO even though the agent's default level is WARNING (tools parse it)
+    assert "INFO agent: debugpy adapter listening on 127.0.0.1:" in out.stderr
     assert "not-the-secret" not in out.stderr
     assert time.monotonic() - started < 8
     assert not rt.relay.registers

@@ -1,7 +1,8 @@
 """One relay session bridged to a fresh connection to the debugpy adapter.
 
-Bytes are forwarded unchanged in both directions; both directions are also parsed
-(DAP framing) so the bridge knows how far the session got. Whatever the client does,
+Bytes are forwarded unchanged in both directions; both directions are also framed
+(and parsed where it matters, see ``handshake.py``) so the bridge knows how far the
+session got. Whatever the client does,
 the adapter connection is finished in the order measured to be safe on debugpy
 1.8.22 (agent-py/README.md):
 
@@ -28,7 +29,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional
 from ..dapframing import DEFAULT_MAX_MESSAGE_BYTES, DapReader, encode_message
 from ..errors import DapFramingError
 from .adaptergate import AdapterGate
-from .handshake import HandshakeState
+from .handshake import HANDSHAKE, HandshakeState
 from .streams import ByteStream, TcpByteStream
 
 log = logging.getLogger("dbgrelay.dap")
@@ -149,8 +150,7 @@ class AdapterSession:
                 if not data:
                     return
                 try:
-                    for message in self._adapter_reader.feed(data):
-                        self.state.on_adapter_message(message)
+                    self._track_adapter(data)
                 except DapFramingError as exc:
                     log.error("session %s: adapter stream: %s", self.label, exc)
                     return
@@ -163,6 +163,12 @@ class AdapterSession:
         finally:
             self._adapter_eof = True
             self._changed.set()
+
+    def _track_adapter(self, data: bytes) -> None:
+        reader, state = self._adapter_reader, self.state
+        for frame, body_at in reader.feed_raw(data):
+            if state.adapter_needs_parse():
+                state.on_adapter_message(reader.parse(frame, body_at))
 
     # -- teardown ------------------------------------------------------------
     async def _enter_teardown(self) -> None:
@@ -205,7 +211,7 @@ class AdapterSession:
         await self._close_relay()
         await self._enter_teardown()
         st, steps = self.state, []
-        client_sent = sorted(st.sent & _HANDSHAKE)
+        client_sent = sorted(st.sent & HANDSHAKE)
         started = time.monotonic()
         if not st.greeted:
             await self._until(lambda: st.greeted, self.timeouts.greeting_s)
@@ -243,5 +249,3 @@ class AdapterSession:
         with contextlib.suppress(Exception):
             await self.relay.close()
 
-
-_HANDSHAKE = {"initialize", "attach", "configurationDone", "disconnect", "terminate"}

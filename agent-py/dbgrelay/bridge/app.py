@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from typing import Any, Dict
+from typing import Any, Coroutine, Dict, TypeVar
 
 from ..logsetup import configure_logging, register_secret
 from .adaptergate import AdapterGate
@@ -21,6 +21,7 @@ from .trust import RelayTrust
 log = logging.getLogger("dbgrelay.agent")
 
 OPEN_TIMEOUT_S = 10.0
+T = TypeVar("T")
 
 
 def report_to_parent(event: Dict[str, Any]) -> None:
@@ -75,6 +76,26 @@ def _read_config_line(limit: int = 1 << 20) -> bytes:
     return bytes(out)
 
 
+UVLOOP_ENV = "DBGRELAY_UVLOOP"
+
+
+def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on uvloop when it is installed (``pip install dbgrelay[fast]``) and
+    ``DBGRELAY_UVLOOP`` is not ``0``, else on asyncio's own loop. uvloop cuts the bridge's
+    CPU time per DAP round trip by about a quarter (agent-py/README.md)."""
+    if os.environ.get(UVLOOP_ENV, "1") != "0":
+        try:
+            import uvloop  # type: ignore[import-not-found]
+
+            run = uvloop.run  # uvloop >= 0.18
+        except (ImportError, AttributeError):
+            pass
+        else:
+            log.debug("event loop: uvloop %s", getattr(uvloop, "__version__", "?"))
+            return run(main)
+    return asyncio.run(main)
+
+
 def main() -> int:
     configure_logging("bridge")
     line = _read_config_line()
@@ -89,6 +110,6 @@ def main() -> int:
         set_parent_death_signal()
     if config.parent_pid and os.getppid() != config.parent_pid:
         return 0
-    reason = asyncio.run(Bridge(config).run())
+    reason = run_event_loop(Bridge(config).run())
     log.info("bridge exiting: %s", reason)
     return 0

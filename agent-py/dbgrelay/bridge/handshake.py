@@ -2,12 +2,21 @@
 
 The bridge needs this to finish the session in an order debugpy's adapter survives
 (see ``adaptersession.py`` and agent-py/README.md).
+
+Every client message is parsed (and must be a JSON object: nothing else reaches the
+adapter). An adapter message is parsed only while the answer could matter
+(:meth:`HandshakeState.adapter_needs_parse`): until the greeting is complete, and while
+a handshake request is unanswered. The requests that add to ``pending`` are parsed
+before they are forwarded, so their answers cannot slip by. Once attached, the
+adapter's answers (stack traces, variables: the large messages) are only framed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Set
+from typing import Any, Dict, FrozenSet, Mapping, Set
+
+HANDSHAKE: FrozenSet[str] = frozenset({"initialize", "attach", "configurationDone", "disconnect", "terminate"})
 
 
 @dataclass
@@ -20,7 +29,6 @@ class HandshakeState:
     initialized_event: bool = False
     attach_failed: bool = False
     sub_process: bool = False  # attach{subProcessId}
-    stopped: bool = False
 
     # -- client -> adapter -------------------------------------------------
     def on_client_message(self, m: Mapping[str, Any]) -> None:
@@ -33,7 +41,7 @@ class HandshakeState:
         if not isinstance(command, str):
             return
         self.sent.add(command)
-        if isinstance(seq, int):
+        if command in HANDSHAKE and isinstance(seq, int):
             self.pending[seq] = command
         if command == "attach":
             args = m.get("arguments")
@@ -55,10 +63,12 @@ class HandshakeState:
                 self.greeting_events += 1
             elif event == "initialized":
                 self.initialized_event = True
-            elif event == "stopped":
-                self.stopped = True
-            elif event == "continued":
-                self.stopped = False
+
+    def adapter_needs_parse(self) -> bool:
+        """Must the next adapter message be parsed? Yes before the greeting is complete
+        and while a request (the client's handshake requests or the bridge's own) or a
+        handshake command waits for its answer."""
+        return self.greeting_events < 2 or bool(self.pending) or not (self.sent & HANDSHAKE) <= self.answered
 
     # -- questions the teardown asks ---------------------------------------
     @property
