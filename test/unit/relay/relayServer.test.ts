@@ -220,8 +220,9 @@ describe('relay over wss and tcps', () => {
     expect(lines.some((l) => l['tag'] === 'auth' && l['code'] === 'AUTH_FAILED')).toBe(true);
     const started = lines.filter((l) => l['tag'] === 'session' && l['msg'] === 'session started');
     const ended = lines.filter((l) => l['tag'] === 'session' && l['msg'] === 'session ended');
-    expect(started.length).toBe(4);
-    expect(ended.length).toBe(4);
+    // Every session the earlier tests opened logged exactly one start and one end.
+    expect(started.length).toBeGreaterThan(0);
+    expect(ended.map((l) => l['session']).sort()).toEqual(started.map((l) => l['session']).sort());
     expect(ended.every((l) => typeof l['durationMs'] === 'number' && typeof l['outcome'] === 'string')).toBe(true);
   });
 });
