@@ -17,23 +17,29 @@ from conftest import APP, BREAK_LINE, Debuggee
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession, tcp_connector
 from dbgrelay.bridge.streams import MemoryByteStream
+from streampair import LazyStream, relay_kind, stream_pair  # noqa: F401 (fixture)
 
 INIT = {"adapterID": "debugpy", "clientID": "fuzz"}
 
 
 class Harness:
-    def __init__(self, debuggee: Debuggee) -> None:
+    def __init__(self, debuggee: Debuggee, relay_kind: str = "memory") -> None:
         self.debuggee = debuggee
+        self.relay_kind = relay_kind
         self.gate = AdapterGate()
         self.sessions: list = []
         self.clients: list = []
 
     def open(self) -> AsyncDapClient:
-        client_end, bridge_end = MemoryByteStream.pair()
-        session = AdapterSession(f"s{len(self.sessions)}", bridge_end,
-                                 tcp_connector("127.0.0.1", self.debuggee.port), self.gate)
-        self.sessions.append(asyncio.ensure_future(session.run()))
-        client = AsyncDapClient(client_end)
+        pair = asyncio.ensure_future(stream_pair(self.relay_kind))
+        label = f"s{len(self.sessions)}"
+
+        async def run() -> None:
+            bridge_end = (await pair)[1]
+            await AdapterSession(label, bridge_end, tcp_connector("127.0.0.1", self.debuggee.port), self.gate).run()
+
+        self.sessions.append(asyncio.ensure_future(run()))
+        client = AsyncDapClient(LazyStream(pair, 0))
         self.clients.append(client)
         return client
 
@@ -138,11 +144,11 @@ def test_debugpy_version_is_the_measured_one() -> None:
     assert debugpy.__version__.startswith("1.8."), debugpy.__version__
 
 
-def test_every_behaviour_then_immediate_normal_attach(debuggee: Debuggee) -> None:
+def test_every_behaviour_then_immediate_normal_attach(debuggee: Debuggee, relay_kind: str) -> None:
     """Each behaviour once, each followed at once by a normal attach that must work."""
 
     async def main() -> None:
-        h = Harness(debuggee)
+        h = Harness(debuggee, relay_kind)
         for name, behaviour in BEHAVIOURS.items():
             await asyncio.wait_for(behaviour(h), 10)
             await h.drop_all()
@@ -155,14 +161,14 @@ def test_every_behaviour_then_immediate_normal_attach(debuggee: Debuggee) -> Non
     asyncio.run(main())
 
 
-def test_random_behaviours_with_concurrent_drops(debuggee: Debuggee) -> None:
+def test_random_behaviours_with_concurrent_drops(debuggee: Debuggee, relay_kind: str) -> None:
     """Random sequences, some overlapping, then a normal attach, bounded in time."""
     seed = int(os.environ.get("DBGRELAY_FUZZ_SEED", str(random.randrange(1 << 30))))
     rng = random.Random(seed)
     names = sorted(BEHAVIOURS)
 
     async def main() -> None:
-        h = Harness(debuggee)
+        h = Harness(debuggee, relay_kind)
         deadline = time.monotonic() + 8
         rounds = 0
         while time.monotonic() < deadline and rounds < 8:
@@ -190,9 +196,9 @@ def test_random_behaviours_with_concurrent_drops(debuggee: Debuggee) -> None:
     asyncio.run(main())
 
 
-def test_drop_while_paused_resumes_the_program(debuggee: Debuggee) -> None:
+def test_drop_while_paused_resumes_the_program(debuggee: Debuggee, relay_kind: str) -> None:
     async def main() -> None:
-        h = Harness(debuggee)
+        h = Harness(debuggee, relay_kind)
         c = h.open()
         await full_attach(c, {str(APP): [BREAK_LINE]})
         stopped = await c.event("stopped")

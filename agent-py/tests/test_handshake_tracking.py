@@ -4,13 +4,16 @@ that the session still sees every answer the teardown depends on."""
 from __future__ import annotations
 
 import asyncio
+
+import pytest
 from typing import Any, Dict, List
 
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession, SessionTimeouts
 from dbgrelay.bridge.handshake import HandshakeState
-from dbgrelay.bridge.streams import MemoryByteStream
+from dbgrelay.bridge.streams import ByteStream
 from dbgrelay.dapframing import DapReader, encode_message
+from streampair import KINDS, stream_pair
 
 TELEMETRY = {"type": "event", "event": "output", "body": {"category": "telemetry", "output": "x"}}
 
@@ -54,7 +57,7 @@ def test_a_handshake_request_without_an_integer_seq_keeps_parsing_on_until_answe
 class FakeAdapter:
     """Scripted adapter on a memory stream; records the bridge's requests."""
 
-    def __init__(self, stream: MemoryByteStream) -> None:
+    def __init__(self, stream: ByteStream) -> None:
         self.stream, self.requests, self.seq = stream, [], 0  # type: ignore[var-annotated]
 
     async def send(self, message: Dict[str, Any]) -> None:
@@ -80,13 +83,14 @@ class FakeAdapter:
                     return
 
 
-def test_session_parses_handshake_answers_only_and_tears_down_after_client_leaves() -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_session_parses_handshake_answers_only_and_tears_down_after_client_leaves(kind: str) -> None:
     async def main() -> None:
-        client, bridge_end = MemoryByteStream.pair()
-        adapter_end, fake_end = MemoryByteStream.pair()
+        client, bridge_end = await stream_pair(kind)
+        adapter_end, fake_end = await stream_pair(kind)
         adapter = FakeAdapter(fake_end)
 
-        async def connect() -> MemoryByteStream:
+        async def connect() -> ByteStream:
             asyncio.ensure_future(adapter.run())
             return adapter_end
 

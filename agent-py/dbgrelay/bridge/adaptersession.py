@@ -15,6 +15,7 @@ the adapter connection is finished in the order measured to be safe on debugpy
    waits for the answer and for the adapter to close the connection, and only then
    closes its side;
 3. connects and teardowns never overlap (:class:`AdapterGate`).
+With both ends :class:`TransportStream` (tcps, TCP) the pumps are ``callbackpumps.py``.
 """
 
 from __future__ import annotations
@@ -24,17 +25,17 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from ..dapframing import DEFAULT_MAX_MESSAGE_BYTES, DapReader, encode_message
 from ..errors import DapFramingError
 from .adaptergate import AdapterGate
+from .callbackpumps import CallbackPumps, client_step
 from .handshake import HANDSHAKE, HandshakeState
-from .streams import ByteStream, TcpByteStream
+from .streams import ByteStream
+from .transportstream import AdapterConnector, TransportStream, tcp_connector  # noqa: F401
 
 log = logging.getLogger("dbgrelay.dap")
-
-AdapterConnector = Callable[[], Awaitable[ByteStream]]
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,6 @@ class SessionTimeouts:
     greeting_s: float = 3.0
     response_s: float = 5.0
     adapter_close_s: float = 3.0
-
-
-def tcp_connector(host: str, port: int) -> AdapterConnector:
-    async def connect() -> ByteStream:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 5.0)
-        return TcpByteStream(reader, writer)
-
-    return connect
 
 
 class AdapterSession:
@@ -72,6 +65,7 @@ class AdapterSession:
         self._client_reader = DapReader(max_message_bytes)
         self._adapter_reader = DapReader(max_message_bytes)
         self._adapter: Optional[ByteStream] = None
+        self._pumps: Optional[CallbackPumps] = None
         self._changed = asyncio.Event()
         self._adapter_eof = False
         self._relay_open = True
@@ -102,6 +96,8 @@ class AdapterSession:
                 self.outcome = f"debug adapter not reachable ({exc})"
                 log.error("session %s: cannot connect to the debug adapter: %s", self.label, exc)
                 return
+            if isinstance(self.relay, TransportStream) and isinstance(self._adapter, TransportStream):
+                self._pumps = CallbackPumps(self, self.relay, self._adapter)
             adapter_task = asyncio.ensure_future(self._pump_adapter())
             if not await self._until(lambda: self.state.greeted, self.timeouts.greeting_s):
                 log.warning("session %s: adapter greeting incomplete", self.label)
@@ -121,6 +117,8 @@ class AdapterSession:
 
     # -- pumps ---------------------------------------------------------------
     async def _pump_client(self, first: bytes) -> None:
+        if self._pumps is not None:
+            return await self._pumps.run_client(first)
         data = first
         while data:
             try:
@@ -130,11 +128,9 @@ class AdapterSession:
                 return
             for raw, message in frames:
                 self.state.on_client_message(message)
-                command = message.get("command") if message.get("type") == "request" else None
-                if command in ("disconnect", "terminate"):
-                    await self._enter_teardown()
-                elif command == "attach" and not self.state.sub_process:
-                    await self.gate.quiet()
+                step = client_step(self, message)
+                if step is not None:
+                    await step()
                 assert self._adapter is not None
                 try:
                     await self._adapter.write(raw)
@@ -145,6 +141,8 @@ class AdapterSession:
     async def _pump_adapter(self) -> None:
         assert self._adapter is not None
         try:
+            if self._pumps is not None:
+                return await self._pumps.run_adapter()
             while True:
                 data = await self._adapter.read()
                 if not data:

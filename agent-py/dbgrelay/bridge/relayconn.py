@@ -18,6 +18,7 @@ from .. import protocol
 from ..errors import DbgRelayError, ProtocolError
 from ..relayurl import RelayEndpoint
 from .streams import ByteStream, TcpByteStream, WebSocketByteStream, set_nodelay_on_transport
+from .transportstream import TransportStream, callback_pumps_enabled, open_transport_stream
 from .trust import RelayTrust
 
 log = logging.getLogger("dbgrelay.control")
@@ -98,12 +99,7 @@ class RelayDialer:
         try:
             writer.write((protocol.encode(hello) + "\n").encode("utf-8"))
             await writer.drain()
-            line = await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT_S)
-            if not line.endswith(b"\n"):
-                raise ConnectionError("relay closed the connection before answering the hello line")
-            reply = protocol.validate_hello_reply(protocol.decode(line, protocol.MAX_HELLO_BYTES))
-            if reply["ok"] is not True:
-                raise RelayRefused(reply["error"]["code"], reply["error"]["message"])
+            _check_hello_reply(await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT_S))
         except BaseException:
             await stream.close()
             raise
@@ -121,7 +117,28 @@ class RelayDialer:
             return WebSocketByteStream(await self._ws(f"/v1/agent/sessions/{session_id}"))
         hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agentData", "sessionId": session_id,
                  "secret": self._secret}
-        return await self._tcps(hello)
+        if not callback_pumps_enabled():
+            return await self._tcps(hello)
+        stream = await asyncio.wait_for(
+            open_transport_stream(self.endpoint.host, self.endpoint.port, ssl=await self._ssl(),
+                                  server_hostname=self.endpoint.host),
+            CONNECT_TIMEOUT_S,
+        )
+        try:
+            await stream.write((protocol.encode(hello) + "\n").encode("utf-8"))
+            _check_hello_reply(await asyncio.wait_for(stream.readline(protocol.MAX_HELLO_BYTES), CONNECT_TIMEOUT_S))
+        except BaseException:
+            await stream.close()
+            raise
+        return stream
+
+
+def _check_hello_reply(line: bytes) -> None:
+    if not line.endswith(b"\n"):
+        raise ConnectionError("relay closed the connection before answering the hello line")
+    reply = protocol.validate_hello_reply(protocol.decode(line, protocol.MAX_HELLO_BYTES))
+    if reply["ok"] is not True:
+        raise RelayRefused(reply["error"]["code"], reply["error"]["message"])
 
 
 def _refusal_from_http(response: Any) -> RelayRefused:

@@ -1,0 +1,131 @@
+"""TransportStream and the session's callback pumps (both ends on sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, List
+
+from dbgrelay.bridge.adaptergate import AdapterGate
+from dbgrelay.bridge.adaptersession import AdapterSession, SessionTimeouts
+from dbgrelay.bridge.callbackpumps import CallbackPumps
+from dbgrelay.bridge.transportstream import TransportStream
+from dbgrelay.dapframing import encode_message
+from streampair import socket_pair
+from test_handshake_tracking import FakeAdapter
+
+
+def request(seq: int, command: str, **arguments: Any) -> bytes:
+    return encode_message({"seq": seq, "type": "request", "command": command, "arguments": arguments})
+
+
+def test_transport_stream_reads_lines_chunks_then_hands_bytes_to_a_handler() -> None:
+    async def main() -> None:
+        a, b = await socket_pair()
+        await a.write(b'{"ok":true}\nDAP')
+        assert await b.readline(100) == b'{"ok":true}\n'
+        assert await b.read() == b"DAP"
+        await a.write(b"more")
+        await asyncio.sleep(0.05)
+        got: List[bytes] = []
+        ended: List[bool] = []
+        b.set_handler(got.append, lambda: ended.append(True))  # buffered bytes first
+        assert a.write_nowait(b"!")
+        await a.close()
+        await asyncio.sleep(0.05)
+        assert b"".join(got) == b"more!" and ended == [True]
+        assert not a.write_nowait(b"x")
+
+    asyncio.run(main())
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.calls: List[str] = []
+
+    def is_closing(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        self.calls.append("pause")
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume")
+
+
+def test_reading_resumes_only_when_every_hold_is_released() -> None:
+    s = TransportStream()
+    s.transport = FakeTransport()
+    s.hold_reading("session")
+    s.hold_reading("peer")
+    s.release_reading("session")
+    s.release_reading("unknown")
+    assert s.transport.calls == ["pause"]
+    s.release_reading("peer")
+    assert s.transport.calls == ["pause", "resume"]
+    CallbackPumps._backpressure(s, True)
+    CallbackPumps._backpressure(s, False)
+    assert s.transport.calls == ["pause", "resume", "pause", "resume"]
+
+
+async def start(gate: AdapterGate):  # type: ignore[no-untyped-def]
+    client, bridge_end = await socket_pair()
+    adapter_end, fake_end = await socket_pair()
+    adapter = FakeAdapter(fake_end)
+    arrived: List[float] = []
+    real_read = fake_end.read
+
+    async def timed_read() -> bytes:
+        data = await real_read()
+        arrived.append(time.monotonic())
+        return data
+
+    fake_end.read = timed_read  # type: ignore[method-assign]
+
+    async def connect() -> TransportStream:
+        asyncio.ensure_future(adapter.run())
+        return adapter_end
+
+    session = AdapterSession("t", bridge_end, connect, gate, timeouts=SessionTimeouts(1, 1, 1))
+    return client, adapter, session, asyncio.ensure_future(session.run()), arrived
+
+
+def test_attach_waits_for_a_quiet_gate_and_later_messages_keep_their_order() -> None:
+    async def main() -> None:
+        gate = AdapterGate(settle_s=0.3)
+        client, adapter, session, run, arrived = await start(gate)
+        await client.write(request(1, "initialize"))
+        await asyncio.sleep(0.1)
+        assert isinstance(session._pumps, CallbackPumps)
+        gate.mark_session_closed()  # as if another session just ended: attach must wait
+        quiet_at = time.monotonic() + 0.25
+        await client.write(request(2, "attach") + request(3, "threads"))
+        await asyncio.sleep(0.05)
+        await client.write(request(4, "threads") + request(5, "configurationDone"))
+        await asyncio.sleep(0.5)
+        assert [m["seq"] for m in adapter.requests] == [1, 2, 3, 4, 5]
+        assert min(t for t in arrived[1:]) >= quiet_at
+        await client.write(request(6, "disconnect", terminateDebuggee=False))
+        await asyncio.wait_for(run, 5)
+        assert [m["command"] for m in adapter.requests][-1] == "disconnect"
+        assert session.outcome == "adapter closed the session"
+
+    asyncio.run(main())
+
+
+def test_client_leaving_while_attach_waits_still_finishes_the_handshake() -> None:
+    async def main() -> None:
+        gate = AdapterGate(settle_s=0.3)
+        client, adapter, session, run, _ = await start(gate)
+        await client.write(request(1, "initialize"))
+        await asyncio.sleep(0.1)
+        gate.mark_session_closed()
+        await client.write(request(2, "attach"))
+        await client.close()
+        await asyncio.wait_for(run, 5)
+        assert [m["command"] for m in adapter.requests] == ["initialize", "attach", "configurationDone",
+                                                              "disconnect"]
+        assert adapter.requests[-1]["seq"] == 4
+        assert "bridge sent configurationDone, disconnect" in session.outcome
+
+    asyncio.run(main())
