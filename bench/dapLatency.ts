@@ -2,8 +2,8 @@
  * DAP request latency through dbgrelay, against a direct connection to debugpy and
  * stock forwarders, all in one run. See BENCHMARKS.md for the method and results.
  *
- *   npm run bench                       # defaults: 200 requests per kind, 10 attaches
- *   BENCH_REQUESTS=500 npm run bench
+ *   npm run bench                       # defaults: 200 requests per kind, 10 attaches, 5 rounds
+ *   BENCH_REQUESTS=500 BENCH_ATTACHES=20 BENCH_ROUNDS=10 npm run bench
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,12 +17,13 @@ import { startAttach, waitForTargets } from '../test/e2e/support/relayClient.js'
 import { ensureTools } from './tools/ensureTools.js';
 import { startSocatForward } from './tools/socatForward.js';
 import { startSshTunnel } from './tools/sshTunnel.js';
-import { percentile, formatTable, type PathResult } from './tools/stats.js';
+import { formatTable, type PathResult } from './tools/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const benchApp = join(here, 'fixtures', 'benchApp.py');
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const attaches = Number(process.env['BENCH_ATTACHES'] ?? 10);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const breakpointLine = markerLine('BENCH', benchApp);
 
 /** Starts benchApp.py directly under stock debugpy and returns its adapter port. */
@@ -50,16 +51,27 @@ async function timed<T>(samples: number[], action: () => Promise<T>): Promise<T>
   return result;
 }
 
-/** Runs the measurements against a DAP server at 127.0.0.1:port. */
-async function measure(label: string, port: number): Promise<PathResult> {
-  const attach: number[] = [];
-  for (let i = 0; i < attaches; i++) {
-    const client = await DapTestClient.connect(port);
+/** A path to a debuggee's adapter, and the samples measured through it so far. */
+interface BenchPath extends PathResult {
+  readonly port: number;
+}
+
+function newPath(label: string, port: number, baseline?: string): BenchPath {
+  return { label, port, attach: [], threads: [], evaluate: [], initialize: [], ...(baseline ? { baseline } : {}) };
+}
+
+/**
+ * One round on one path: `attachCount` timed attaches, then one session stopped at the
+ * breakpoint that times `count` requests of each kind. Sessions end with `disconnect`.
+ */
+async function measureRound(path: BenchPath, count: number, attachCount: number): Promise<void> {
+  for (let i = 0; i < attachCount; i++) {
+    const client = await DapTestClient.connect(path.port);
     const started = performance.now();
     await client.request('initialize', { clientID: 'bench', adapterID: 'debugpy' });
     const attached = client.request('attach', { justMyCode: false });
     await client.waitForEvent('initialized');
-    attach.push(performance.now() - started);
+    path.attach.push(performance.now() - started);
     await client.request('configurationDone');
     await attached;
     await client.request('disconnect', { terminateDebuggee: false });
@@ -69,7 +81,7 @@ async function measure(label: string, port: number): Promise<PathResult> {
     await settle();
   }
 
-  const client = await DapTestClient.connect(port);
+  const client = await DapTestClient.connect(path.port);
   await client.request('initialize', { clientID: 'bench', adapterID: 'debugpy' });
   const attached = client.request('attach', { justMyCode: false });
   await client.waitForEvent('initialized');
@@ -79,21 +91,15 @@ async function measure(label: string, port: number): Promise<PathResult> {
   const stopped = await client.waitForEvent<DebugProtocol.StoppedEvent>('stopped', undefined, 15_000);
   const trace = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: stopped.body.threadId });
   const frameId = trace.body.stackFrames[0]!.id;
-
-  const threads: number[] = [];
-  const evaluate: number[] = [];
-  const initialize: number[] = [];
-  for (let i = 0; i < requests; i++) await timed(threads, () => client.request('threads'));
-  for (let i = 0; i < requests; i++) await timed(evaluate, () => client.request('evaluate', { expression: 'n + 1', frameId, context: 'repl' }));
+  for (let i = 0; i < count; i++) await timed(path.threads, () => client.request('threads'));
+  for (let i = 0; i < count; i++) await timed(path.evaluate, () => client.request('evaluate', { expression: 'n + 1', frameId, context: 'repl' }));
   // A repeated initialize is answered by the adapter alone (an error response): it
   // times only the legs between client and adapter, not the debuggee.
-  for (let i = 0; i < requests; i++) await timed(initialize, () => client.request('initialize', { adapterID: 'debugpy' }).catch(() => undefined));
+  for (let i = 0; i < count; i++) await timed(path.initialize, () => client.request('initialize', { adapterID: 'debugpy' }).catch(() => undefined));
   await client.request('setBreakpoints', { source: { path: benchApp }, breakpoints: [] });
   await client.request('disconnect', { terminateDebuggee: false });
   await client.close();
   await settle();
-  console.log(`bench: ${label}: threads p50 ${percentile(threads, 50).toFixed(2)} ms`);
-  return { label, attach, threads, evaluate, initialize };
 }
 
 /** Starts benchApp.py under the agent and returns it with its debugpy adapter port (from the agent's log). */
@@ -105,12 +111,12 @@ async function startAgentDebuggee(relayUrl: string, name: string, relay: { secre
 
 async function main(): Promise<void> {
   ensureTools();
-  const results: PathResult[] = [];
+  const paths: BenchPath[] = [];
   const cleanups: Array<() => void | Promise<void>> = [];
   try {
     const stock = await startPlainDebuggee('stock');
     cleanups.push(stock.stop);
-    results.push(await measure('debugpy direct, stock', stock.port));
+    paths.push(newPath('debugpy direct, stock', stock.port));
 
     const relay = await startE2eRelay({ overrides: { log: { level: 'warn' } } });
     cleanups.push(() => relay.stop());
@@ -124,23 +130,30 @@ async function main(): Promise<void> {
       // Every path below reaches the same debuggee (the agent's, TCP_NODELAY fixed);
       // the direct connection is the baseline the others are compared with.
       const direct = `debugpy direct (agent's debuggee ${scheme})`;
-      results.push(await measure(direct, adapterPort));
+      paths.push(newPath(direct, adapterPort));
       if (scheme === 'tcps') {
         const ssh = await startSshTunnel(adapterPort);
         cleanups.push(ssh.stop);
-        results.push({ ...(await measure('ssh -L', ssh.localPort)), baseline: direct });
+        paths.push(newPath('ssh -L', ssh.localPort, direct));
         const socat = await startSocatForward(adapterPort);
         cleanups.push(socat.stop);
-        results.push({ ...(await measure('socat', socat.localPort)), baseline: direct });
+        paths.push(newPath('socat', socat.localPort, direct));
       }
       const attach = await startAttach(access, name);
       cleanups.push(() => attach.close());
-      results.push({ ...(await measure(`dbgrelay over ${scheme}`, attach.address.port)), baseline: direct });
+      paths.push(newPath(`dbgrelay over ${scheme}`, attach.address.port, direct));
+    }
+    // Rounds interleave the paths, so that drift on the machine during the run
+    // (other load, CPU frequency) falls on every path alike.
+    for (let round = 0; round < rounds; round++) {
+      for (const path of paths) await measureRound(path, Math.ceil(requests / rounds), Math.ceil(attaches / rounds));
+      console.log(`bench: round ${round + 1}/${rounds} done`);
     }
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
-  const table = formatTable(results, { requests, attaches });
+  const results: PathResult[] = paths;
+  const table = formatTable(results, { requests, attaches, rounds });
   console.log('\n' + table);
   const out = join(here, 'results');
   mkdirSync(out, { recursive: true });

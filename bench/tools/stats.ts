@@ -24,10 +24,10 @@ const ms = (value: number): string => (value >= 10 ? value.toFixed(1) : value.to
  * speak of (stock ÷ relay for requests reaching the debuggee; each forwarder's added
  * p50 over the direct, fixed debuggee).
  */
-export function formatTable(results: readonly PathResult[], run: { requests: number; attaches: number }): string {
+export function formatTable(results: readonly PathResult[], run: { requests: number; attaches: number; rounds: number }): string {
   const kinds = ['threads', 'evaluate', 'initialize', 'attach'] as const;
   const lines = [
-    `p50 / p99 in ms; ${run.requests} sequential requests per kind, ${run.attaches} attaches per path.`,
+    `p50 / p99 in ms; ${run.requests} sequential requests per kind and ${run.attaches} attaches per path, in ${run.rounds} interleaved rounds.`,
     '',
     `| path | ${kinds.map((k) => `${k} p50 / p99`).join(' | ')} |`,
     `|---|${kinds.map(() => '---:').join('|')}|`,
