@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import { RelayError } from '../common/relayError.js';
 import { controlErrorFor, type ControlChannel } from './controlChannel.js';
+import { CloseSignal } from '../transport/closeSignal.js';
 
 /** How long a closing channel waits for the peer before destroying the socket. */
 const closeGraceMs = 2_000;
@@ -15,11 +16,10 @@ export class LineControlChannel implements ControlChannel {
   readonly remoteAddress: string;
   private listener: ((message: unknown) => void) | undefined;
   private readonly early: unknown[] = [];
-  private readonly closeListeners: Array<(error?: RelayError) => void> = [];
+  private readonly closeSignal = new CloseSignal<RelayError>();
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private closeError: RelayError | undefined;
-  private done = false;
 
   /** Takes over `socket` (paused or not); `leftover` holds bytes read past the hello line. */
   constructor(
@@ -37,7 +37,7 @@ export class LineControlChannel implements ControlChannel {
   }
 
   get closed(): boolean {
-    return this.done || this.socket.destroyed;
+    return this.closeSignal.fired || this.socket.destroyed;
   }
 
   send(message: object): void {
@@ -50,12 +50,11 @@ export class LineControlChannel implements ControlChannel {
   }
 
   onClose(listener: (error?: RelayError) => void): void {
-    if (this.done) queueMicrotask(() => listener(this.closeError));
-    else this.closeListeners.push(listener);
+    this.closeSignal.add(listener);
   }
 
   close(error?: RelayError): void {
-    if (this.done || this.socket.destroyed) return;
+    if (this.closeSignal.fired || this.socket.destroyed) return;
     if (error && !this.closeError) this.closeError = error;
     if (error) this.send(controlErrorFor(error));
     this.socket.end();
@@ -74,7 +73,7 @@ export class LineControlChannel implements ControlChannel {
       start = newline + 1;
       if (line.length > this.maxLineBytes) return this.fail(this.tooLarge());
       if (line.toString('utf8').trim() !== '' && !this.deliver(line)) return;
-      if (this.done) return;
+      if (this.closeSignal.fired) return;
     }
     const rest = chunk.subarray(start);
     if (rest.length === 0) return;
@@ -110,8 +109,6 @@ export class LineControlChannel implements ControlChannel {
   }
 
   private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    for (const listener of this.closeListeners.splice(0)) listener(this.closeError);
+    this.closeSignal.fire(this.closeError);
   }
 }

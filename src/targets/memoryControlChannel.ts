@@ -1,5 +1,6 @@
 import type { RelayError } from '../common/relayError.js';
 import { controlErrorFor, type ControlChannel } from './controlChannel.js';
+import { CloseSignal } from '../transport/closeSignal.js';
 
 /**
  * In-memory {@link ControlChannel} pair for unit tests. Messages are delivered on a
@@ -9,10 +10,9 @@ export class MemoryControlChannel implements ControlChannel {
   readonly remoteAddress = 'memory';
   private listener: ((message: unknown) => void) | undefined;
   private readonly early: unknown[] = [];
-  private readonly closeListeners: Array<(error?: RelayError) => void> = [];
+  private readonly closeSignal = new CloseSignal<RelayError>();
   private peer: MemoryControlChannel | undefined;
   private closeError: RelayError | undefined;
-  private done = false;
 
   private constructor(readonly kind: 'wss' | 'tcps') {}
 
@@ -26,11 +26,11 @@ export class MemoryControlChannel implements ControlChannel {
   }
 
   get closed(): boolean {
-    return this.done;
+    return this.closeSignal.fired;
   }
 
   send(message: object): void {
-    if (this.done) return;
+    if (this.closeSignal.fired) return;
     const copy: unknown = JSON.parse(JSON.stringify(message));
     const peer = this.peer;
     queueMicrotask(() => peer?.receive(copy));
@@ -42,12 +42,11 @@ export class MemoryControlChannel implements ControlChannel {
   }
 
   onClose(listener: (error?: RelayError) => void): void {
-    if (this.done) queueMicrotask(() => listener(this.closeError));
-    else this.closeListeners.push(listener);
+    this.closeSignal.add(listener);
   }
 
   close(error?: RelayError): void {
-    if (this.done) return;
+    if (this.closeSignal.fired) return;
     if (error) {
       this.closeError = error;
       this.send(controlErrorFor(error));
@@ -59,14 +58,12 @@ export class MemoryControlChannel implements ControlChannel {
   }
 
   private receive(message: unknown): void {
-    if (this.done) return;
+    if (this.closeSignal.fired) return;
     if (this.listener) this.listener(message);
     else this.early.push(message);
   }
 
   private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    for (const listener of this.closeListeners.splice(0)) listener(this.closeError);
+    this.closeSignal.fire(this.closeError);
   }
 }

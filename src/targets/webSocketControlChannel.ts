@@ -2,6 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import { RelayError } from '../common/relayError.js';
 import { rawDataToBuffer } from '../transport/webSocketTransport.js';
 import { controlErrorFor, type ControlChannel } from './controlChannel.js';
+import { CloseSignal } from '../transport/closeSignal.js';
 
 /** How long a closing channel waits for the peer's close frame before terminating. */
 const closeGraceMs = 2_000;
@@ -18,9 +19,8 @@ export class WebSocketControlChannel implements ControlChannel {
   readonly kind = 'wss' as const;
   private listener: ((message: unknown) => void) | undefined;
   private readonly early: unknown[] = [];
-  private readonly closeListeners: Array<(error?: RelayError) => void> = [];
+  private readonly closeSignal = new CloseSignal<RelayError>();
   private closeError: RelayError | undefined;
-  private done = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -38,7 +38,7 @@ export class WebSocketControlChannel implements ControlChannel {
   }
 
   get closed(): boolean {
-    return this.done || this.ws.readyState >= 2;
+    return this.closeSignal.fired || this.ws.readyState >= 2;
   }
 
   send(message: object): void {
@@ -51,8 +51,7 @@ export class WebSocketControlChannel implements ControlChannel {
   }
 
   onClose(listener: (error?: RelayError) => void): void {
-    if (this.done) queueMicrotask(() => listener(this.closeError));
-    else this.closeListeners.push(listener);
+    this.closeSignal.add(listener);
   }
 
   close(error?: RelayError): void {
@@ -83,8 +82,6 @@ export class WebSocketControlChannel implements ControlChannel {
   }
 
   private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    for (const listener of this.closeListeners.splice(0)) listener(this.closeError);
+    this.closeSignal.fire(this.closeError);
   }
 }
