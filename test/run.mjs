@@ -18,7 +18,9 @@ const steps = [
   { name: 'python setup', group: 'setup', cmd: process.execPath, args: [join(root, 'test', 'setupPython.mjs')] },
   { name: 'typecheck', group: 'ts', cmd: bin('tsc'), args: ['-p', 'tsconfig.check.json'] },
   { name: 'vitest unit', group: 'ts', cmd: bin('vitest'), args: ['run', 'test/unit'] },
-  { name: 'vitest e2e', group: 'e2e', cmd: bin('vitest'), args: ['run', 'test/e2e'] },
+  // End-to-end files run one at a time: each drives real debuggees, and on a 2-core
+  // machine running them side by side only adds contention.
+  { name: 'vitest e2e', group: 'e2e', cmd: bin('vitest'), args: ['run', '--no-file-parallelism', 'test/e2e'] },
   { name: 'pytest agent', group: 'py', cmd: python, args: ['-m', 'pytest', '-q', 'agent-py/tests'] },
 ];
 

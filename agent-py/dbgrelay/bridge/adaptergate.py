@@ -20,7 +20,9 @@ import contextlib
 import time
 from typing import AsyncIterator
 
-DEFAULT_SETTLE_S = 0.3
+# 0.3 s passed repeated runs on an idle machine, but a drop while paused followed by a
+# new attach wedged debugpy once under CI load; 0.6 s leaves a margin for busy hosts.
+DEFAULT_SETTLE_S = 0.6
 
 
 class AdapterGate:
