@@ -1,25 +1,18 @@
 import type { TLSSocket } from 'node:tls';
 import { RelayError } from '../common/relayError.js';
 import { controlErrorFor, type ControlChannel } from './controlChannel.js';
-import { CloseSignal } from '../transport/closeSignal.js';
-
-/** How long a closing channel waits for the peer before destroying the socket. */
-const closeGraceMs = 2_000;
+import { ControlChannelBase, controlCloseGraceMs, parseControlMessage } from './controlChannelBase.js';
 
 /**
  * {@link ControlChannel} over a TLS socket: one JSON object per `\n`-terminated line
  * (docs/protocol.md §4, op `agent`). A line longer than `maxLineBytes` or one that is
  * not a JSON object closes the channel with `MESSAGE_TOO_LARGE` / `BAD_REQUEST`.
  */
-export class LineControlChannel implements ControlChannel {
+export class LineControlChannel extends ControlChannelBase implements ControlChannel {
   readonly kind = 'tcps' as const;
   readonly remoteAddress: string;
-  private listener: ((message: unknown) => void) | undefined;
-  private readonly early: unknown[] = [];
-  private readonly closeSignal = new CloseSignal<RelayError>();
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
-  private closeError: RelayError | undefined;
 
   /** Takes over `socket` (paused or not); `leftover` holds bytes read past the hello line. */
   constructor(
@@ -27,6 +20,7 @@ export class LineControlChannel implements ControlChannel {
     private readonly maxLineBytes: number,
     leftover?: Buffer,
   ) {
+    super();
     socket.setNoDelay(true);
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -44,21 +38,12 @@ export class LineControlChannel implements ControlChannel {
     if (!this.closed && this.socket.writable) this.socket.write(JSON.stringify(message) + '\n');
   }
 
-  onMessage(listener: (message: unknown) => void): void {
-    this.listener = listener;
-    for (const message of this.early.splice(0)) listener(message);
-  }
-
-  onClose(listener: (error?: RelayError) => void): void {
-    this.closeSignal.add(listener);
-  }
-
   close(error?: RelayError): void {
     if (this.closeSignal.fired || this.socket.destroyed) return;
     if (error && !this.closeError) this.closeError = error;
     if (error) this.send(controlErrorFor(error));
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), closeGraceMs).unref();
+    setTimeout(() => this.socket.destroy(), controlCloseGraceMs).unref();
   }
 
   private receive(chunk: Buffer): void {
@@ -72,7 +57,7 @@ export class LineControlChannel implements ControlChannel {
       this.bufferedBytes = 0;
       start = newline + 1;
       if (line.length > this.maxLineBytes) return this.fail(this.tooLarge());
-      if (line.toString('utf8').trim() !== '' && !this.deliver(line)) return;
+      if (line.toString('utf8').trim() !== '' && !this.deliverLine(line)) return;
       if (this.closeSignal.fired) return;
     }
     const rest = chunk.subarray(start);
@@ -82,20 +67,13 @@ export class LineControlChannel implements ControlChannel {
     if (this.bufferedBytes > this.maxLineBytes) this.fail(this.tooLarge());
   }
 
-  private deliver(line: Buffer): boolean {
-    let message: unknown;
-    try {
-      message = JSON.parse(line.toString('utf8'));
-    } catch {
-      this.fail(new RelayError('BAD_REQUEST', 'control message is not valid JSON'));
+  private deliverLine(line: Buffer): boolean {
+    const message = parseControlMessage(line.toString('utf8'));
+    if (message instanceof RelayError) {
+      this.fail(message);
       return false;
     }
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-      this.fail(new RelayError('BAD_REQUEST', 'control message is not a JSON object'));
-      return false;
-    }
-    if (this.listener) this.listener(message);
-    else this.early.push(message);
+    this.deliver(message);
     return true;
   }
 
@@ -106,9 +84,5 @@ export class LineControlChannel implements ControlChannel {
   private fail(error: RelayError): void {
     this.socket.pause();
     this.close(error);
-  }
-
-  private finish(): void {
-    this.closeSignal.fire(this.closeError);
   }
 }

@@ -1,20 +1,18 @@
 import type { RelayError } from '../common/relayError.js';
 import { controlErrorFor, type ControlChannel } from './controlChannel.js';
-import { CloseSignal } from '../transport/closeSignal.js';
+import { ControlChannelBase } from './controlChannelBase.js';
 
 /**
  * In-memory {@link ControlChannel} pair for unit tests. Messages are delivered on a
  * microtask (so fake timers do not hold them back) as JSON round trips.
  */
-export class MemoryControlChannel implements ControlChannel {
+export class MemoryControlChannel extends ControlChannelBase implements ControlChannel {
   readonly remoteAddress = 'memory';
-  private listener: ((message: unknown) => void) | undefined;
-  private readonly early: unknown[] = [];
-  private readonly closeSignal = new CloseSignal<RelayError>();
   private peer: MemoryControlChannel | undefined;
-  private closeError: RelayError | undefined;
 
-  private constructor(readonly kind: 'wss' | 'tcps') {}
+  private constructor(readonly kind: 'wss' | 'tcps') {
+    super();
+  }
 
   /** Two connected channels: `[relaySide, agentSide]`. */
   static pair(kind: 'wss' | 'tcps' = 'tcps'): [MemoryControlChannel, MemoryControlChannel] {
@@ -36,15 +34,6 @@ export class MemoryControlChannel implements ControlChannel {
     queueMicrotask(() => peer?.receive(copy));
   }
 
-  onMessage(listener: (message: unknown) => void): void {
-    this.listener = listener;
-    for (const message of this.early.splice(0)) listener(message);
-  }
-
-  onClose(listener: (error?: RelayError) => void): void {
-    this.closeSignal.add(listener);
-  }
-
   close(error?: RelayError): void {
     if (this.closeSignal.fired) return;
     if (error) {
@@ -58,12 +47,6 @@ export class MemoryControlChannel implements ControlChannel {
   }
 
   private receive(message: unknown): void {
-    if (this.closeSignal.fired) return;
-    if (this.listener) this.listener(message);
-    else this.early.push(message);
-  }
-
-  private finish(): void {
-    this.closeSignal.fire(this.closeError);
+    if (!this.closeSignal.fired) this.deliver(message);
   }
 }

@@ -2,10 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import { RelayError } from '../common/relayError.js';
 import { rawDataToBuffer } from '../transport/webSocketTransport.js';
 import { controlErrorFor, type ControlChannel } from './controlChannel.js';
-import { CloseSignal } from '../transport/closeSignal.js';
-
-/** How long a closing channel waits for the peer's close frame before terminating. */
-const closeGraceMs = 2_000;
+import { ControlChannelBase, controlCloseGraceMs, parseControlMessage } from './controlChannelBase.js';
 
 /** WebSocket close codes (RFC 6455 §7.4.1). */
 const closeCodes = { normal: 1000, unsupportedData: 1003, policyViolation: 1008, tooBig: 1009 } as const;
@@ -15,17 +12,14 @@ const closeCodes = { normal: 1000, unsupportedData: 1003, policyViolation: 1008,
  * (docs/protocol.md §3). The frame size bound is the server's `maxPayload`; a binary
  * frame or a frame that is not a JSON object closes the channel with `BAD_REQUEST`.
  */
-export class WebSocketControlChannel implements ControlChannel {
+export class WebSocketControlChannel extends ControlChannelBase implements ControlChannel {
   readonly kind = 'wss' as const;
-  private listener: ((message: unknown) => void) | undefined;
-  private readonly early: unknown[] = [];
-  private readonly closeSignal = new CloseSignal<RelayError>();
-  private closeError: RelayError | undefined;
 
   constructor(
     private readonly ws: WebSocket,
     readonly remoteAddress: string,
   ) {
+    super();
     const underlying = (ws as unknown as { _socket?: { setNoDelay?: (v: boolean) => void } })._socket;
     underlying?.setNoDelay?.(true);
     ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
@@ -45,15 +39,6 @@ export class WebSocketControlChannel implements ControlChannel {
     if (this.ws.readyState === 1) this.ws.send(JSON.stringify(message));
   }
 
-  onMessage(listener: (message: unknown) => void): void {
-    this.listener = listener;
-    for (const message of this.early.splice(0)) listener(message);
-  }
-
-  onClose(listener: (error?: RelayError) => void): void {
-    this.closeSignal.add(listener);
-  }
-
   close(error?: RelayError): void {
     if (this.ws.readyState >= 2) return;
     if (error) {
@@ -62,26 +47,14 @@ export class WebSocketControlChannel implements ControlChannel {
     }
     const code = !error ? closeCodes.normal : error.code === 'MESSAGE_TOO_LARGE' ? closeCodes.tooBig : closeCodes.policyViolation;
     this.ws.close(code, error?.code ?? '');
-    setTimeout(() => this.ws.terminate(), closeGraceMs).unref();
+    setTimeout(() => this.ws.terminate(), controlCloseGraceMs).unref();
   }
 
   private receive(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     if (isBinary) return this.close(new RelayError('BAD_REQUEST', 'control messages travel in text frames'));
-    let message: unknown;
-    try {
-      message = JSON.parse(rawDataToBuffer(data).toString('utf8'));
-    } catch {
-      return this.close(new RelayError('BAD_REQUEST', 'control message is not valid JSON'));
-    }
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-      return this.close(new RelayError('BAD_REQUEST', 'control message is not a JSON object'));
-    }
-    if (this.listener) this.listener(message);
-    else this.early.push(message);
-  }
-
-  private finish(): void {
-    this.closeSignal.fire(this.closeError);
+    const message = parseControlMessage(rawDataToBuffer(data).toString('utf8'));
+    if (message instanceof RelayError) return this.close(message);
+    this.deliver(message);
   }
 }

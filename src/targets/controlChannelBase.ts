@@ -1,0 +1,55 @@
+import { RelayError } from '../common/relayError.js';
+import { CloseSignal } from '../transport/closeSignal.js';
+import type { ControlChannel } from './controlChannel.js';
+
+/** How long a closing control channel waits for the peer before destroying its connection. */
+export const controlCloseGraceMs = 2_000;
+
+/**
+ * Parses one control message (docs/protocol.md §5): a JSON object, or the
+ * `BAD_REQUEST` error that closes the channel.
+ */
+export function parseControlMessage(text: string): object | RelayError {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return new RelayError('BAD_REQUEST', 'control message is not valid JSON');
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return new RelayError('BAD_REQUEST', 'control message is not a JSON object');
+  }
+  return message;
+}
+
+/**
+ * What every {@link ControlChannel} shares: messages that arrive before a listener is
+ * registered are held for it, and the close is reported once, with the error that
+ * caused it if any.
+ */
+export abstract class ControlChannelBase implements Pick<ControlChannel, 'onMessage' | 'onClose'> {
+  private listener: ((message: unknown) => void) | undefined;
+  private readonly early: unknown[] = [];
+  protected readonly closeSignal = new CloseSignal<RelayError>();
+  protected closeError: RelayError | undefined;
+
+  onMessage(listener: (message: unknown) => void): void {
+    this.listener = listener;
+    for (const message of this.early.splice(0)) listener(message);
+  }
+
+  onClose(listener: (error?: RelayError) => void): void {
+    this.closeSignal.add(listener);
+  }
+
+  /** Hands a received message to the listener, or holds it until there is one. */
+  protected deliver(message: unknown): void {
+    if (this.listener) this.listener(message);
+    else this.early.push(message);
+  }
+
+  /** Reports the close to the listeners (once). */
+  protected finish(): void {
+    this.closeSignal.fire(this.closeError);
+  }
+}
