@@ -1,13 +1,25 @@
+import type { Grants } from './grants.js';
+
 /** What a principal may do (design.md §4). */
 export type Role = 'agent' | 'client' | 'admin';
+
+/** How a principal authenticated. */
+export type AuthMethod = 'secret' | 'attachSecret' | 'jwt' | 'certificate';
 
 /** An authenticated identity. Authorization decisions use it; logs may print `id`. */
 export interface Principal {
   /** Stable identifier for logs and for binding session ids (never a credential). */
   readonly id: string;
-  readonly roles: ReadonlySet<Role>;
+  /** What the credential allows: roles and the target patterns per role. */
+  readonly grants: Grants;
   /** How the principal authenticated. */
-  readonly method: 'secret' | 'jwt';
+  readonly method: AuthMethod;
+  /**
+   * When the credential stops opening new sessions (epoch ms), e.g. a JWT's `exp`;
+   * undefined when it does not expire. Checked for every session, never used to end
+   * a running one.
+   */
+  readonly expiresAt?: number;
 }
 
 /** A credential as presented, before verification. */
@@ -15,7 +27,7 @@ export type Credential = { readonly kind: 'secret'; readonly secret: string } | 
 
 /**
  * Verifies a credential. Throws `AUTH_REQUIRED` when there is none and `AUTH_FAILED`
- * when it is refused. Asynchronous so that JWT verification (a later issue) fits.
+ * when it is refused.
  */
 export interface Authenticator {
   authenticate(credential: Credential | undefined): Promise<Principal>;

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { RelayError } from '../common/relayError.js';
-import type { Authenticator, Credential, Principal, Role } from './principal.js';
+import { allGrants } from './grants.js';
+import type { Authenticator, Credential, Principal } from './principal.js';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -17,7 +18,7 @@ export function secretsEqual(presented: string, expectedDigest: Buffer): boolean
 /** The principal of anyone holding the relay-wide secret: every role (protocol v1). */
 const secretHolder: Principal = Object.freeze({
   id: 'relay-secret',
-  roles: new Set(['agent', 'client', 'admin'] as const),
+  grants: allGrants,
   method: 'secret' as const,
 });
 
@@ -39,9 +40,4 @@ export class SecretAuthenticator implements Authenticator {
     if (!secretsEqual(credential.secret, this.expected)) throw new RelayError('AUTH_FAILED', 'credential refused');
     return secretHolder;
   }
-}
-
-/** Throws `AUTH_FAILED` unless `principal` has `role`. */
-export function requireRole(principal: Principal, role: Role): void {
-  if (!principal.roles.has(role)) throw new RelayError('AUTH_FAILED', `credential does not allow the ${role} role`);
 }

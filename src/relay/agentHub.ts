@@ -1,6 +1,6 @@
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
-import { requireRole } from '../auth/secretAuthenticator.js';
+import { requireRole } from '../auth/grants.js';
 import { tagged, type Logger } from '../log/logger.js';
 import { AgentConnection, type AgentConnectionLimits } from '../targets/agentConnection.js';
 import type { ControlChannel } from '../targets/controlChannel.js';

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { credentialFromAuthorization, pathWithoutQuery } from '../auth/credentialParser.js';
-import { requireRole } from '../auth/secretAuthenticator.js';
+import { requireRole } from '../auth/grants.js';
 import { RelayError } from '../common/relayError.js';
 import type { ListenerConfig } from '../config/configSchema.js';
 import { tagged } from '../log/logger.js';

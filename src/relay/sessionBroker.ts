@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
-import { requireRole } from '../auth/secretAuthenticator.js';
+import { requireRole } from '../auth/grants.js';
 import { DapPipe, type DapInterceptors, type DapPipeCloseReason } from '../dap/dapPipe.js';
 import { tagged, type Logger } from '../log/logger.js';
 import { isValidTargetName } from '../protocol/targetName.js';

@@ -1,5 +1,5 @@
 import { createServer, type Server, type TLSSocket } from 'node:tls';
-import { requireRole } from '../auth/secretAuthenticator.js';
+import { requireRole } from '../auth/grants.js';
 import type { RelayError } from '../common/relayError.js';
 import type { ListenerConfig } from '../config/configSchema.js';
 import { tagged } from '../log/logger.js';

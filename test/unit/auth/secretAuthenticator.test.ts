@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isRelayError } from '../../../src/common/relayError.js';
-import { requireRole, SecretAuthenticator, secretsEqual } from '../../../src/auth/secretAuthenticator.js';
+import { requireRole } from '../../../src/auth/grants.js';
+import { SecretAuthenticator, secretsEqual } from '../../../src/auth/secretAuthenticator.js';
 
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -18,7 +19,7 @@ describe('SecretAuthenticator', () => {
   it('accepts the secret and grants every role', async () => {
     const principal = await authenticator.authenticate({ kind: 'secret', secret: 'correct horse battery staple' });
     expect(principal.id).toBe('relay-secret');
-    expect([...principal.roles].sort()).toEqual(['admin', 'agent', 'client']);
+    expect(principal.grants).toEqual({ register: ['*'], attach: ['*'], admin: true });
     expect(() => requireRole(principal, 'agent')).not.toThrow();
   });
 

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { allGrants } from '../../../src/auth/grants.js';
 import type { Principal } from '../../../src/auth/principal.js';
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
 import { AgentHub } from '../../../src/relay/agentHub.js';
@@ -9,7 +10,7 @@ import { MemoryControlChannel } from '../../../src/targets/memoryControlChannel.
 import { TargetRegistry } from '../../../src/targets/targetRegistry.js';
 import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
 
-const principal: Principal = { id: 'relay-secret', roles: new Set(['agent', 'client', 'admin']), method: 'secret' };
+const principal: Principal = { id: 'relay-secret', grants: allGrants, method: 'secret' };
 const logger = pino({ level: 'silent' });
 const tick = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { RelayError } from '../../../src/common/relayError.js';
+import { allGrants } from '../../../src/auth/grants.js';
 import type { Principal } from '../../../src/auth/principal.js';
 import { AgentConnection, type AgentConnectionHooks } from '../../../src/targets/agentConnection.js';
 import { MemoryControlChannel } from '../../../src/targets/memoryControlChannel.js';
 import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
 
-const principal: Principal = { id: 'relay-secret', roles: new Set(['agent', 'client', 'admin']), method: 'secret' };
+const principal: Principal = { id: 'relay-secret', grants: allGrants, method: 'secret' };
 const limits = { handshakeTimeoutMs: 1_000, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 300, openTimeoutMs: 500, maxPendingOpens: 2 };
 const register = {
   type: 'register',

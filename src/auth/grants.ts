@@ -1,0 +1,95 @@
+import { RelayError } from '../common/relayError.js';
+import type { Principal, Role } from './principal.js';
+
+/**
+ * What a credential allows (design.md §4), in the scope syntax of JWTs:
+ * `register:<pattern>` (agent: may register targets whose name matches),
+ * `attach:<pattern>` (client: may attach to matching targets), `admin` (list targets,
+ * read audit, issue tokens). A pattern is a target name where `*` matches any run of
+ * characters and `?` one character; nothing else is special.
+ */
+export interface Grants {
+  readonly register: readonly string[];
+  readonly attach: readonly string[];
+  readonly admin: boolean;
+}
+
+/** Grants of the relay-wide shared secret: everything (protocol v1). */
+export const allGrants: Grants = Object.freeze({ register: Object.freeze(['*']), attach: Object.freeze(['*']), admin: true });
+
+/** No grants at all. */
+export const noGrants: Grants = Object.freeze({ register: Object.freeze([]), attach: Object.freeze([]), admin: false });
+
+const scopePattern = /^(register|attach):([\x21-\x7e]{1,256})$/;
+
+/**
+ * Parses scope strings (a JWT's space-separated `scope` claim split into words, or a
+ * configured list). Unknown scopes are ignored, as OAuth scopes of other services may
+ * share a token; a malformed `register:`/`attach:` scope throws `AUTH_FAILED`.
+ */
+export function grantsFromScopes(scopes: Iterable<string>): Grants {
+  const register: string[] = [];
+  const attach: string[] = [];
+  let admin = false;
+  for (const scope of scopes) {
+    if (scope === 'admin') {
+      admin = true;
+      continue;
+    }
+    if (!scope.startsWith('register:') && !scope.startsWith('attach:')) continue;
+    const match = scopePattern.exec(scope);
+    if (!match) throw new RelayError('AUTH_FAILED', 'malformed scope in credential');
+    (match[1] === 'register' ? register : attach).push(match[2]!);
+  }
+  return Object.freeze({ register: Object.freeze(register), attach: Object.freeze(attach), admin });
+}
+
+/** Intersection of two grants: what both credentials allow (e.g. mTLS and JWT together). */
+export function intersectGrants(a: Grants, b: Grants): Grants {
+  const both = (x: readonly string[], y: readonly string[]): string[] => {
+    if (x.includes('*')) return [...y];
+    if (y.includes('*')) return [...x];
+    return x.filter((pattern) => y.includes(pattern));
+  };
+  return Object.freeze({
+    register: Object.freeze(both(a.register, b.register)),
+    attach: Object.freeze(both(a.attach, b.attach)),
+    admin: a.admin && b.admin,
+  });
+}
+
+/** True when target name `name` matches `pattern` (`*` any run, `?` one character). */
+export function matchesPattern(pattern: string, name: string): boolean {
+  if (pattern === '*') return true;
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`, 'u').test(name);
+}
+
+/** True when `principal` holds `role` for at least some target. */
+export function hasRole(principal: Principal, role: Role): boolean {
+  const { grants } = principal;
+  if (role === 'admin') return grants.admin;
+  return (role === 'agent' ? grants.register : grants.attach).length > 0;
+}
+
+/** Throws `AUTH_FAILED` unless `principal` holds `role` for some target. */
+export function requireRole(principal: Principal, role: Role): void {
+  if (!hasRole(principal, role)) throw new RelayError('AUTH_FAILED', `credential does not allow the ${role} role`);
+}
+
+/**
+ * Throws unless `principal` may act as `role` on target `name` right now: the role's
+ * patterns must match the name, and the credential must not have expired (checked
+ * for every session, docs/protocol.md §2). The error names the role and target,
+ * never the credential.
+ */
+export function requireTargetGrant(principal: Principal, role: 'agent' | 'client', name: string, now = Date.now()): void {
+  if (principal.expiresAt !== undefined && now >= principal.expiresAt) {
+    throw new RelayError('AUTH_FAILED', 'credential expired');
+  }
+  const patterns = role === 'agent' ? principal.grants.register : principal.grants.attach;
+  if (!patterns.some((pattern) => matchesPattern(pattern, name))) {
+    const verb = role === 'agent' ? 'register' : 'attach to';
+    throw new RelayError('AUTH_FAILED', `credential does not allow to ${verb} target ${JSON.stringify(name)}`);
+  }
+}
