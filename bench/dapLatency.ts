@@ -15,6 +15,7 @@ import { markerLine, startDebuggee, venvPython, type Debuggee } from '../test/e2
 import { startE2eRelay } from '../test/e2e/support/e2eRelay.js';
 import { startAttach, waitForTargets } from '../test/e2e/support/relayClient.js';
 import { ensureTools } from './tools/ensureTools.js';
+import { startPipeChain } from './tools/pipeChain.js';
 import { startSocatForward } from './tools/socatForward.js';
 import { startSshTunnel } from './tools/sshTunnel.js';
 import { formatTable, type PathResult } from './tools/stats.js';
@@ -138,6 +139,10 @@ async function main(): Promise<void> {
         const socat = await startSocatForward(adapterPort);
         cleanups.push(socat.stop);
         paths.push(newPath('socat', socat.localPort, direct));
+        // dbgrelay's hops with nothing in them: the floor of its topology and runtimes
+        const chain = await startPipeChain(adapterPort);
+        cleanups.push(chain.stop);
+        paths.push(newPath('bare pipes in dbgrelay\'s topology', chain.localPort, direct));
       }
       const attach = await startAttach(access, name);
       cleanups.push(() => attach.close());
