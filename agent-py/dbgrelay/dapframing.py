@@ -8,6 +8,7 @@ line, then exactly ``Content-Length`` bytes of UTF-8 JSON.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .errors import DapFramingError
@@ -16,6 +17,9 @@ DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MAX_HEADER_BYTES = 1024
 
 _SEPARATOR = b"\r\n\r\n"
+# The header every DAP implementation writes (debugpy, VS Code): matched in one step;
+# anything else goes through the general parser.
+_PLAIN_HEADER = re.compile(rb"Content-Length: ([0-9]{1,12})\r\n\r\n")
 
 
 def encode_message(message: Dict[str, Any]) -> bytes:
@@ -97,19 +101,23 @@ class DapReader:
         try:
             while True:
                 if self._need is None:
-                    end = view.find(_SEPARATOR, pos)
-                    if end < 0:
-                        if size - pos > MAX_HEADER_BYTES:
+                    plain = _PLAIN_HEADER.match(view, pos)
+                    if plain is not None:
+                        length, body_at = int(plain.group(1)), plain.end()
+                    else:
+                        end = view.find(_SEPARATOR, pos)
+                        if end < 0:
+                            if size - pos > MAX_HEADER_BYTES:
+                                raise DapFramingError("DAP header too long")
+                            break
+                        if end - pos > MAX_HEADER_BYTES:
                             raise DapFramingError("DAP header too long")
-                        break
-                    if end - pos > MAX_HEADER_BYTES:
-                        raise DapFramingError("DAP header too long")
-                    length = _parse_header(bytes(view[pos:end]))
+                        length, body_at = _parse_header(bytes(view[pos:end])), end + len(_SEPARATOR)
                     if length > self._max:
                         raise DapFramingError(
                             f"DAP message of {length} bytes exceeds the limit of {self._max}"
                         )
-                    self._body_at = end + len(_SEPARATOR) - pos
+                    self._body_at = body_at - pos
                     self._need = self._body_at + length
                 if size - pos < self._need:
                     break

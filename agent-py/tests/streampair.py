@@ -1,5 +1,5 @@
 """Connected stream pairs for session tests: in memory, or over a real socket pair
-(both ends :class:`TransportStream`, so the session runs its callback pumps)."""
+(both ends :class:`SocketStream`, so the session runs its callback pumps)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,14 @@ from typing import Optional, Tuple
 import pytest
 
 from dbgrelay.bridge.streams import ByteStream, MemoryByteStream
-from dbgrelay.bridge.transportstream import TransportStream
+from dbgrelay.bridge.socketstream import SocketStream
 
 KINDS = ["memory", "socket"]
 
 
-async def socket_pair() -> Tuple[TransportStream, TransportStream]:
-    loop = asyncio.get_running_loop()
+async def socket_pair() -> Tuple[SocketStream, SocketStream]:
     a, b = socket.socketpair()
-    _, left = await loop.create_connection(TransportStream, sock=a)
-    _, right = await loop.create_connection(TransportStream, sock=b)
-    return left, right
+    return SocketStream(a), SocketStream(b)
 
 
 async def stream_pair(kind: str) -> Tuple[ByteStream, ByteStream]:
@@ -51,5 +48,5 @@ class LazyStream:
 
 @pytest.fixture(params=KINDS)
 def relay_kind(request: pytest.FixtureRequest) -> str:
-    """memory: coroutine pumps; socket: both ends TransportStream, callback pumps."""
+    """memory: coroutine pumps; socket: both ends SocketStream, callback pumps."""
     return request.param

@@ -1,4 +1,4 @@
-"""TransportStream and the session's callback pumps (both ends on sockets)."""
+"""SocketStream and the session's callback pumps (both ends on sockets)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, List
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession, SessionTimeouts
 from dbgrelay.bridge.callbackpumps import CallbackPumps
-from dbgrelay.bridge.transportstream import TransportStream
+from dbgrelay.bridge.socketstream import SocketStream
 from dbgrelay.dapframing import encode_message
 from streampair import socket_pair
 from test_handshake_tracking import FakeAdapter
@@ -19,7 +19,7 @@ def request(seq: int, command: str, **arguments: Any) -> bytes:
     return encode_message({"seq": seq, "type": "request", "command": command, "arguments": arguments})
 
 
-def test_transport_stream_reads_lines_chunks_then_hands_bytes_to_a_handler() -> None:
+def test_socket_stream_reads_lines_chunks_then_hands_bytes_to_a_handler() -> None:
     async def main() -> None:
         a, b = await socket_pair()
         await a.write(b'{"ok":true}\nDAP')
@@ -39,33 +39,31 @@ def test_transport_stream_reads_lines_chunks_then_hands_bytes_to_a_handler() -> 
     asyncio.run(main())
 
 
-class FakeTransport:
-    def __init__(self) -> None:
-        self.calls: List[str] = []
-
-    def is_closing(self) -> bool:
-        return False
-
-    def pause_reading(self) -> None:
-        self.calls.append("pause")
-
-    def resume_reading(self) -> None:
-        self.calls.append("resume")
-
-
 def test_reading_resumes_only_when_every_hold_is_released() -> None:
-    s = TransportStream()
-    s.transport = FakeTransport()
-    s.hold_reading("session")
-    s.hold_reading("peer")
-    s.release_reading("session")
-    s.release_reading("unknown")
-    assert s.transport.calls == ["pause"]
-    s.release_reading("peer")
-    assert s.transport.calls == ["pause", "resume"]
-    CallbackPumps._backpressure(s, True)
-    CallbackPumps._backpressure(s, False)
-    assert s.transport.calls == ["pause", "resume", "pause", "resume"]
+    async def main() -> None:
+        a, b = await socket_pair()
+        got: List[bytes] = []
+        b.set_handler(got.append, lambda: None)
+        b.hold_reading("session")
+        b.hold_reading("peer")
+        await a.write(b"held")
+        await asyncio.sleep(0.05)
+        b.release_reading("session")
+        b.release_reading("unknown")
+        await asyncio.sleep(0.05)
+        assert got == []
+        b.release_reading("peer")
+        await asyncio.sleep(0.05)
+        assert got == [b"held"]
+        CallbackPumps._backpressure(b, True)
+        await a.write(b"again")
+        await asyncio.sleep(0.05)
+        assert got == [b"held"]
+        CallbackPumps._backpressure(b, False)
+        await asyncio.sleep(0.05)
+        assert got == [b"held", b"again"]
+
+    asyncio.run(main())
 
 
 async def start(gate: AdapterGate):  # type: ignore[no-untyped-def]
@@ -82,7 +80,7 @@ async def start(gate: AdapterGate):  # type: ignore[no-untyped-def]
 
     fake_end.read = timed_read  # type: ignore[method-assign]
 
-    async def connect() -> TransportStream:
+    async def connect() -> SocketStream:
         asyncio.ensure_future(adapter.run())
         return adapter_end
 

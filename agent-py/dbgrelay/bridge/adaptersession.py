@@ -15,7 +15,8 @@ the adapter connection is finished in the order measured to be safe on debugpy
    waits for the answer and for the adapter to close the connection, and only then
    closes its side;
 3. connects and teardowns never overlap (:class:`AdapterGate`).
-With both ends :class:`TransportStream` (tcps, TCP) the pumps are ``callbackpumps.py``.
+With both ends callback streams (``SocketStream``, ``WebSocketStream``) the pumps are
+``callbackpumps.py``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from .adaptergate import AdapterGate
 from .callbackpumps import CallbackPumps, client_step
 from .handshake import HANDSHAKE, HandshakeState
 from .streams import ByteStream
-from .transportstream import AdapterConnector, TransportStream, tcp_connector  # noqa: F401
+from .connectors import AdapterConnector, tcp_connector  # noqa: F401
+from .socketstream import SocketStream
+from .wsstream import WebSocketStream
 
 log = logging.getLogger("dbgrelay.dap")
 
@@ -96,7 +99,7 @@ class AdapterSession:
                 self.outcome = f"debug adapter not reachable ({exc})"
                 log.error("session %s: cannot connect to the debug adapter: %s", self.label, exc)
                 return
-            if isinstance(self.relay, TransportStream) and isinstance(self._adapter, TransportStream):
+            if isinstance(self.relay, (SocketStream, WebSocketStream)) and isinstance(self._adapter, SocketStream):
                 self._pumps = CallbackPumps(self, self.relay, self._adapter)
             adapter_task = asyncio.ensure_future(self._pump_adapter())
             if not await self._until(lambda: self.state.greeted, self.timeouts.greeting_s):

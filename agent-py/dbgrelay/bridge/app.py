@@ -37,7 +37,8 @@ class Bridge:
     def __init__(self, config: BridgeConfig) -> None:
         self.config = config
         self.gate = AdapterGate()
-        self.dialer = RelayDialer(config.relay, config.secret, RelayTrust(config.cafile, config.pin_hex))
+        self.dialer = RelayDialer(config.relay, config.credential, RelayTrust(config.cafile, config.pin_hex,
+                                                                                  config.certfile, config.keyfile))
         self.control = ControlLoop(self.dialer, config.register_message(), self.open_session, report_to_parent)
         self._sessions: "set[asyncio.Future[Any]]" = set()
         self._count = 0
@@ -105,7 +106,8 @@ def main() -> int:
         log.error("bridge: bad configuration on stdin: %s", exc)
         report_to_parent({"event": "refused", "code": "CONFIG", "message": str(exc)})
         return 2
-    register_secret(config.secret)
+    for value in config.secrets():
+        register_secret(value)
     if config.pdeathsig:
         set_parent_death_signal()
     if config.parent_pid and os.getppid() != config.parent_pid:

@@ -1,8 +1,9 @@
-"""The session's two pumps as transport callbacks (both ends :class:`TransportStream`).
+"""The session's two pumps as stream callbacks (both ends callback streams:
+``SocketStream``, ``WebSocketStream``).
 
 Same protections as the coroutine pumps in ``adaptersession.py``, without a task
 wake-up per chunk: each chunk is framed (and parsed where ``handshake.py`` says so) in
-``data_received`` and written straight to the other transport. A client message that
+the readable callback and written straight to the other stream. A client message that
 must wait for something first (an ``attach`` for the adapter gate to be quiet, a
 ``disconnect``/``terminate`` for the gate's teardown slot) pauses reading from the
 relay; a task waits, forwards that message and the ones after it in order, then
@@ -20,7 +21,7 @@ from ..errors import DapFramingError
 
 if TYPE_CHECKING:
     from .adaptersession import AdapterSession
-    from .transportstream import TransportStream
+    from .connectors import CallbackStream
 
 log = logging.getLogger("dbgrelay.dap")
 
@@ -40,7 +41,7 @@ def client_step(s: "AdapterSession", message: Any) -> Optional[Callable[[], Awai
 
 
 class CallbackPumps:
-    def __init__(self, session: "AdapterSession", relay: "TransportStream", adapter: "TransportStream") -> None:
+    def __init__(self, session: "AdapterSession", relay: "CallbackStream", adapter: "CallbackStream") -> None:
         self.s = session
         self.relay = relay
         self.adapter = adapter
@@ -54,7 +55,7 @@ class CallbackPumps:
         adapter.on_write_paused = lambda paused: self._backpressure(relay, paused)
 
     @staticmethod
-    def _backpressure(reader: "TransportStream", paused: bool) -> None:
+    def _backpressure(reader: "CallbackStream", paused: bool) -> None:
         if paused:
             reader.hold_reading("peer")
         else:

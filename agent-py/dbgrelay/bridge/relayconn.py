@@ -1,6 +1,7 @@
 """Connections to the relay (docs/protocol.md §3–§6): control and data, wss or tcps.
 
-The secret travels only in the ``Authorization`` header (wss) or the hello line
+The agent's credential (:mod:`dbgrelay.credentials`: a bearer token or a secret)
+travels only in the ``Authorization`` header (wss) or the hello line
 (tcps) over a verified TLS connection; neither is ever logged.
 """
 
@@ -15,10 +16,13 @@ import ssl
 from typing import Any, Dict, Optional, Protocol
 
 from .. import protocol
+from ..credentials import RelayCredential
 from ..errors import DbgRelayError, ProtocolError
 from ..relayurl import RelayEndpoint
 from .streams import ByteStream, TcpByteStream, WebSocketByteStream, set_nodelay_on_transport
-from .transportstream import TransportStream, callback_pumps_enabled, open_transport_stream
+from .socketstream import open_socket_stream
+from .connectors import callback_pumps_enabled
+from .wsstream import UpgradeRefused, open_websocket
 from .trust import RelayTrust
 
 log = logging.getLogger("dbgrelay.control")
@@ -27,6 +31,8 @@ _WS_LOG = logging.getLogger("dbgrelay.websockets")
 _WS_LOG.setLevel(logging.WARNING)
 
 CONNECT_TIMEOUT_S = 10.0
+#: Largest WebSocket message on a data connection (the relay's bound is dap.maxMessageBytes).
+MAX_DATA_FRAME_BYTES = 16 * 1024 * 1024
 
 
 class RelayRefused(DbgRelayError):
@@ -49,9 +55,10 @@ def basic_auth(secret: str) -> str:
 
 
 class RelayDialer:
-    def __init__(self, endpoint: RelayEndpoint, secret: str, trust: RelayTrust) -> None:
+    def __init__(self, endpoint: RelayEndpoint, credential: "RelayCredential | str", trust: RelayTrust) -> None:
         self.endpoint = endpoint
-        self._secret = secret
+        # a bare str is an agent secret (older callers, benchmarks)
+        self._credential = credential if isinstance(credential, RelayCredential) else RelayCredential("secret", credential)
         self.trust = trust
 
     def __repr__(self) -> str:  # never show the secret
@@ -73,9 +80,9 @@ class RelayDialer:
                 self.endpoint.ws_url(path),
                 ssl=await self._ssl(),
                 server_hostname=self.endpoint.host,
-                additional_headers={"Authorization": basic_auth(self._secret)},
+                additional_headers={"Authorization": self._credential.authorization()},
                 open_timeout=CONNECT_TIMEOUT_S,
-                max_size=16 * 1024 * 1024,
+                max_size=MAX_DATA_FRAME_BYTES,
                 compression=None,
                 ping_interval=None,
                 logger=_WS_LOG,
@@ -109,28 +116,46 @@ class RelayDialer:
     async def open_control(self) -> ControlChannel:
         if self.endpoint.scheme == "wss":
             return WsControl(await self._ws("/v1/agent"))
-        hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agent", "secret": self._secret}
+        hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agent", **self._credential.hello_fields()}
         return LineControl(await self._tcps(hello))
 
     async def open_data(self, session_id: str) -> ByteStream:
-        if self.endpoint.scheme == "wss":
-            return WebSocketByteStream(await self._ws(f"/v1/agent/sessions/{session_id}"))
-        hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agentData", "sessionId": session_id,
-                 "secret": self._secret}
+        """The data connection of session ``session_id``: a :class:`SocketStream`
+        (tcps, after the hello line) or :class:`WebSocketStream` (wss), so the session
+        runs its callback pumps; asyncio streams when those are turned off."""
         if not callback_pumps_enabled():
-            return await self._tcps(hello)
+            return await self._open_data_asyncio(session_id)
         stream = await asyncio.wait_for(
-            open_transport_stream(self.endpoint.host, self.endpoint.port, ssl=await self._ssl(),
-                                  server_hostname=self.endpoint.host),
+            open_socket_stream(self.endpoint.host, self.endpoint.port, ssl_context=await self._ssl(),
+                               server_hostname=self.endpoint.host),
             CONNECT_TIMEOUT_S,
         )
         try:
+            if self.endpoint.scheme == "wss":
+                path = f"{self.endpoint.base_path}/v1/agent/sessions/{session_id}"
+                headers = {"Authorization": self._credential.authorization()}
+                try:
+                    return await asyncio.wait_for(
+                        open_websocket(stream, self.endpoint.host_header(), path, headers, MAX_DATA_FRAME_BYTES),
+                        CONNECT_TIMEOUT_S,
+                    )
+                except UpgradeRefused as exc:
+                    raise _refusal_from_http(exc) from None
+            hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agentData", "sessionId": session_id,
+                     **self._credential.hello_fields()}
             await stream.write((protocol.encode(hello) + "\n").encode("utf-8"))
             _check_hello_reply(await asyncio.wait_for(stream.readline(protocol.MAX_HELLO_BYTES), CONNECT_TIMEOUT_S))
+            return stream
         except BaseException:
-            await stream.close()
+            stream.abort()
             raise
-        return stream
+
+    async def _open_data_asyncio(self, session_id: str) -> ByteStream:
+        if self.endpoint.scheme == "wss":
+            return WebSocketByteStream(await self._ws(f"/v1/agent/sessions/{session_id}"))
+        hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agentData", "sessionId": session_id,
+                 **self._credential.hello_fields()}
+        return await self._tcps(hello)
 
 
 def _check_hello_reply(line: bytes) -> None:

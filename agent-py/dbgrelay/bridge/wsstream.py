@@ -1,0 +1,226 @@
+"""A WebSocket data connection (docs/protocol.md §3) on a :class:`SocketStream`.
+
+The same interface as the stream beneath it (``read``, ``write``, ``set_handler``,
+``hold_reading``...), carrying DAP bytes in binary messages, so the session's callback
+pumps run over wss exactly as over tcps. The opening handshake (RFC 6455 §4.1) is a
+plain HTTP/1.1 request with the credential in the ``Authorization`` header; a refusal
+is the relay's JSON error body. Pings are answered; a close frame is answered and
+ends the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import os
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .socketstream import SocketStream
+from .wsframes import (
+    CLOSE_NORMAL,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PONG,
+    FrameDecoder,
+    WebSocketProtocolError,
+    close_payload,
+    encode_frame,
+)
+
+log = logging.getLogger("dbgrelay.dap")
+
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+MAX_RESPONSE_HEAD = 16 * 1024
+MAX_ERROR_BODY = 64 * 1024
+
+
+class UpgradeRefused(Exception):
+    """The server answered the upgrade with another status; ``body`` is its body."""
+
+    def __init__(self, status_code: int, body: bytes) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+        self.body = body
+
+
+def accept_key(key: bytes) -> bytes:
+    return base64.b64encode(hashlib.sha1(key + _GUID).digest())
+
+
+def upgrade_request(host: str, path: str, key: bytes, headers: Dict[str, str]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
+             f"Sec-WebSocket-Key: {key.decode('ascii')}", "Sec-WebSocket-Version: 13"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+async def _read_head(stream: SocketStream) -> Tuple[int, Dict[str, str]]:
+    status_line = (await stream.readline(MAX_RESPONSE_HEAD)).decode("latin-1").rstrip("\r\n")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise ConnectionError("relay answered the WebSocket upgrade with something that is not HTTP")
+    headers: Dict[str, str] = {}
+    total = len(status_line)
+    while True:
+        line = (await stream.readline(MAX_RESPONSE_HEAD)).decode("latin-1")
+        total += len(line)
+        if total > MAX_RESPONSE_HEAD:
+            raise ConnectionError("relay's upgrade response headers are too long")
+        if not line.endswith("\n"):
+            raise ConnectionError("relay closed the connection during the WebSocket upgrade")
+        line = line.rstrip("\r\n")
+        if not line:
+            return int(parts[1]), headers
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+
+
+async def open_websocket(stream: SocketStream, host: str, path: str, headers: Dict[str, str],
+                         max_message_bytes: int) -> "WebSocketStream":
+    """Upgrade ``stream``; raises :class:`UpgradeRefused` on any status but 101."""
+    key = base64.b64encode(os.urandom(16))
+    await stream.write(upgrade_request(host, path, key, headers))
+    status, response_headers = await _read_head(stream)
+    if status != 101:
+        length = response_headers.get("content-length", "0")
+        size = min(int(length), MAX_ERROR_BODY) if length.isdigit() else 0
+        raise UpgradeRefused(status, await stream.read_exactly(size) if size else b"")
+    if (response_headers.get("upgrade", "").lower() != "websocket"
+            or "upgrade" not in response_headers.get("connection", "").lower()
+            or response_headers.get("sec-websocket-accept", "").encode("latin-1") != accept_key(key)):
+        raise ConnectionError("relay's WebSocket upgrade response is not valid (RFC 6455 §4.1)")
+    return WebSocketStream(stream, max_message_bytes)
+
+
+class WebSocketStream:
+    def __init__(self, stream: SocketStream, max_message_bytes: int) -> None:
+        self.stream = stream
+        self._decoder = FrameDecoder(max_message_bytes)
+        self._messages: List[bytes] = []
+        self._eof = False
+        self._close_sent = False
+        #: The close code the relay sent, once its close frame arrived.
+        self.peer_close_code: Optional[int] = None
+        self._peer_closed: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
+        self._waiter: Optional["asyncio.Future[None]"] = None
+        self._on_data: Optional[Callable[[bytes], None]] = None
+        self._on_eof: Optional[Callable[[], None]] = None
+        stream.set_handler(self._on_bytes, self._on_stream_eof)  # bytes after the 101 first
+
+    # -- flow control and write state are the socket's ---------------------------
+    @property
+    def on_write_paused(self) -> Optional[Callable[[bool], None]]:
+        return self.stream.on_write_paused
+
+    @on_write_paused.setter
+    def on_write_paused(self, callback: Optional[Callable[[bool], None]]) -> None:
+        self.stream.on_write_paused = callback
+
+    @property
+    def write_paused(self) -> bool:
+        return self.stream.write_paused
+
+    def hold_reading(self, reason: str) -> None:
+        self.stream.hold_reading(reason)
+
+    def release_reading(self, reason: str) -> None:
+        self.stream.release_reading(reason)
+
+    # -- reading -----------------------------------------------------------------
+    def _on_bytes(self, data: bytes) -> None:
+        try:
+            events = self._decoder.feed(data)
+        except WebSocketProtocolError as exc:
+            log.warning("relay data connection: %s", exc)
+            self._send_close(exc.close_code)
+            self._end()
+            self.stream.abort()
+            return
+        for kind, value in events:
+            if kind == "data":
+                assert isinstance(value, bytes)
+                if self._on_data is not None:
+                    self._on_data(value)
+                else:
+                    self._messages.append(value)
+                    self._wake()
+            elif kind == "ping":
+                assert isinstance(value, bytes)
+                self.stream.write_nowait(encode_frame(OP_PONG, value))
+            elif kind == "close":
+                assert isinstance(value, int)
+                self.peer_close_code = value
+                self._send_close(CLOSE_NORMAL)
+                if not self._peer_closed.done():
+                    self._peer_closed.set_result(None)
+                self._end()
+                return
+
+    def _on_stream_eof(self) -> None:
+        if not self._peer_closed.done():
+            self._peer_closed.set_result(None)
+        self._end()
+
+    def _end(self) -> None:
+        if self._eof:
+            return
+        self._eof = True
+        self.stream.set_handler(None, lambda: None)
+        if self._on_eof is not None:
+            self._on_eof()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def set_handler(self, on_data: Optional[Callable[[bytes], None]], on_eof: Callable[[], None]) -> None:
+        """As :meth:`SocketStream.set_handler`, for the payloads of binary messages."""
+        self._on_data = on_data or (lambda data: None)
+        self._on_eof = on_eof
+        messages, self._messages = self._messages, []
+        for message in messages:
+            self._on_data(message)
+        if self._eof:
+            on_eof()
+
+    async def read(self) -> bytes:
+        """The payloads received so far (at least one byte); ``b""`` at end of stream."""
+        while not self._messages and not self._eof:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        data, self._messages = b"".join(self._messages), []
+        return data
+
+    # -- writing -----------------------------------------------------------------
+    def write_nowait(self, data: bytes) -> bool:
+        if self._close_sent:
+            return False
+        return self.stream.write_nowait(encode_frame(OP_BINARY, data)) if data else True
+
+    async def write(self, data: bytes) -> None:
+        if self._close_sent:
+            raise ConnectionResetError("connection closed")
+        await self.stream.write(encode_frame(OP_BINARY, data))
+
+    def _send_close(self, code: int) -> None:
+        if not self._close_sent:
+            self._close_sent = True
+            self.stream.write_nowait(encode_frame(OP_CLOSE, close_payload(code)))
+
+    async def close(self) -> None:
+        """Closing handshake (§7.1.2): send close, wait for the relay's (2 s at most)."""
+        if self.stream.closed:
+            return
+        self._send_close(CLOSE_NORMAL)
+        self.stream.release_all_reading()  # data is dropped by now; the relay's close frame must get through
+        try:
+            await asyncio.wait_for(asyncio.shield(self._peer_closed), 2.0)
+        except asyncio.TimeoutError:
+            pass
+        await self.stream.close()
