@@ -25,18 +25,35 @@ def enable_attach(
     labels: Optional[Mapping[str, str]] = None,
     wait_registered: bool = True,
     register_timeout: float = 10.0,
+    token: Optional[str] = None,
+    agent_secret: Optional[str] = None,
+    certfile: Optional[str] = None,
+    keyfile: Optional[str] = None,
 ) -> None:
     """Start debugpy on loopback and register this process with a dbgrelay relay.
 
-    - ``relay``: ``wss://host:port[/base]`` or ``tcps://host:port``.
+    - ``relay``: ``wss://[SECRET@]host:port[/base]`` or ``tcps://[SECRET@]host:port``;
+      a ``SECRET@`` user part (percent-encoded) is the agent's relay secret.
     - ``name``: target name (``^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$``), used by
       ``dbgrelay attach <name>``.
-    - ``secret``: the relay secret; defaults to ``$DBGRELAY_SECRET``, else the
-      contents of the file named by ``$DBGRELAY_SECRET_FILE``. None of them →
-      :class:`ConfigError`.
+    - ``secret``: the target's **attach secret** (ptvsd model): clients presenting it
+      may attach to this target, and only to it. Defaults to ``$DBGRELAY_SECRET``,
+      else the contents of the file named by ``$DBGRELAY_SECRET_FILE``. When no other
+      relay credential is given it also authenticates the agent, so passing the
+      relay secret here works as before.
+    - ``token``: a bearer token (JWT with ``register:<name>``) that authenticates the
+      agent; defaults to ``$DBGRELAY_TOKEN`` / ``$DBGRELAY_TOKEN_FILE``.
+    - ``agent_secret``: a secret that authenticates the agent (e.g. the relay
+      secret) when ``secret`` is only the attach secret; defaults to
+      ``$DBGRELAY_AGENT_SECRET`` / ``$DBGRELAY_AGENT_SECRET_FILE``.
+      Give at most one of ``token``, ``agent_secret`` and a URL ``SECRET@``; with
+      none of them and no ``secret`` → :class:`ConfigError`.
     - ``cafile`` *or* ``fingerprint`` (``sha256:`` + 64 hex, colons optional; the
       relay's certificate or its CA); with neither, the system trust store.
       Certificate verification is always on.
+    - ``certfile`` and ``keyfile``: a client certificate (PEM, e.g. from ``dbgrelay
+      certs client NAME``) and its key, presented when the relay asks for one (mTLS,
+      ``listeners.*.clientCertificates``). Checked at once (:class:`ConfigError`).
     - ``labels``: free-form ``str → str`` shown in ``dbgrelay targets``.
     - ``wait_registered`` (default True): block until the relay confirmed the
       registration, at most ``register_timeout`` seconds, then raise
@@ -53,7 +70,8 @@ def enable_attach(
     """
     from .agent import enable_attach as _enable_attach
 
-    _enable_attach(relay, name, secret, cafile, fingerprint, labels, wait_registered, register_timeout)
+    _enable_attach(relay, name, secret, cafile, fingerprint, labels, wait_registered, register_timeout,
+                   token=token, agent_secret=agent_secret, certfile=certfile, keyfile=keyfile)
 
 
 def adapter_endpoint() -> Optional[Tuple[str, int]]:

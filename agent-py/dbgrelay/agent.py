@@ -62,6 +62,10 @@ def enable_attach(
     labels: Optional[Mapping[str, str]] = None,
     wait_registered: bool = True,
     register_timeout: float = 10.0,
+    token: Optional[str] = None,
+    agent_secret: Optional[str] = None,
+    certfile: Optional[str] = None,
+    keyfile: Optional[str] = None,
 ) -> None:
     global _state
     with _lock:
@@ -72,8 +76,10 @@ def enable_attach(
             return
         configure_logging("agent", default_level="WARNING")
         options = build_options(relay, name, secret, cafile, fingerprint, labels, wait_registered,
-                                register_timeout)
-        register_secret(options.secret)
+                                register_timeout, token=token, agent_secret=agent_secret,
+                                certfile=certfile, keyfile=keyfile)
+        for value in options.credentials.values():
+            register_secret(value)
         bridge = BridgeProcess()  # before debugpy.listen, so pydevd does not patch it
         try:
             import debugpy
@@ -84,13 +90,18 @@ def enable_attach(
             host, port = debugpy.listen(("127.0.0.1", 0))
             _announce_endpoint(host, port)
             apply_nodelay_fix()
+            # Credentials travel on the bridge's stdin only; "relay" is the display form
+            # (the URL's SECRET@ is in "credential").
             bridge.send_config({
-                "relay": relay,
+                "relay": options.relay_url,
                 "name": options.name,
-                "secret": options.secret,
+                "credential": options.credentials.relay.to_config(),
+                "attachSecret": options.attach_secret,
                 "labels": dict(options.labels),
                 "cafile": options.cafile,
                 "fingerprint": fingerprint,
+                "certfile": options.certfile,
+                "keyfile": options.keyfile,
                 "adapterHost": host,
                 "adapterPort": port,
                 "process": _process_info(),

@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any, Dict, Optional
 
+from .credentials import CREDENTIAL_ENV_VARS
 from .errors import RegistrationError
 
 log = logging.getLogger("dbgrelay.agent")
@@ -25,7 +26,8 @@ class BridgeProcess:
     """
 
     def __init__(self) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("DBGRELAY_SECRET", "DBGRELAY_SECRET_FILE")}
+        # credentials reach the bridge on its stdin only (send_config), never via env or argv
+        env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_ENV_VARS}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dbgrelay.bridge"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, close_fds=True,

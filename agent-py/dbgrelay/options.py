@@ -6,53 +6,34 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Tuple
 
+from .clientcert import check_client_certificate
+from .credentials import SECRET_ENV, SECRET_FILE_ENV, AgentCredentials, read_secret_file, resolve_credentials
 from .errors import ConfigError
 from .pinning import parse_fingerprint
 from .protocol import ProtocolError, validate_labels, validate_target_name
 from .relayurl import RelayEndpoint, parse_relay_url
 
-SECRET_ENV = "DBGRELAY_SECRET"
-SECRET_FILE_ENV = "DBGRELAY_SECRET_FILE"
+__all__ = ["AgentOptions", "build_options", "read_secret_file", "SECRET_ENV", "SECRET_FILE_ENV"]
 
 
 @dataclass(frozen=True)
 class AgentOptions:
     relay: RelayEndpoint
-    relay_url: str
+    relay_url: str  # display form: never carries the URL's secret
     name: str
-    secret: str = field(repr=False)
+    credentials: AgentCredentials = field(repr=False)
     cafile: Optional[str] = None
     pin_hex: Optional[str] = None
     labels: Tuple[Tuple[str, str], ...] = ()
     wait_registered: bool = True
     register_timeout: float = 10.0
+    certfile: Optional[str] = None  # client certificate for mTLS (absolute path)
+    keyfile: Optional[str] = None
 
-
-def read_secret_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as f:
-            secret = f.read().strip()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the secret file {path!r}: {exc.strerror or exc}") from None
-    if not secret:
-        raise ConfigError(f"the secret file {path!r} is empty")
-    return secret
-
-
-def resolve_secret(secret: Optional[str]) -> str:
-    """Argument, else ``DBGRELAY_SECRET``, else the file named by ``DBGRELAY_SECRET_FILE``."""
-    if secret:
-        return secret
-    env = os.environ.get(SECRET_ENV)
-    if env:
-        return env
-    path = os.environ.get(SECRET_FILE_ENV)
-    if path:
-        return read_secret_file(path)
-    raise ConfigError(
-        "no relay secret: pass secret=..., or set DBGRELAY_SECRET, or DBGRELAY_SECRET_FILE "
-        "to a file that holds it"
-    )
+    @property
+    def attach_secret(self) -> Optional[str]:
+        """The target's attach secret (``secret=``), None when it has none."""
+        return self.credentials.attach_secret
 
 
 def build_options(
@@ -64,6 +45,10 @@ def build_options(
     labels: Optional[Mapping[str, str]] = None,
     wait_registered: bool = True,
     register_timeout: float = 10.0,
+    token: Optional[str] = None,
+    agent_secret: Optional[str] = None,
+    certfile: Optional[str] = None,
+    keyfile: Optional[str] = None,
 ) -> AgentOptions:
     endpoint = parse_relay_url(relay)
     try:
@@ -76,16 +61,21 @@ def build_options(
     if cafile and not os.path.isfile(cafile):
         raise ConfigError(f"CA file {cafile!r} does not exist")
     pin = parse_fingerprint(fingerprint) if fingerprint else None
+    certfile, keyfile = check_client_certificate(certfile, keyfile)
     if register_timeout <= 0:
         raise ConfigError("register_timeout must be positive")
+    credentials = resolve_credentials(secret, token, agent_secret, endpoint.secret)
+    credentials.relay.check_scheme(endpoint.scheme)
     return AgentOptions(
         relay=endpoint,
         relay_url=endpoint.display(),
         name=name,
-        secret=resolve_secret(secret),
+        credentials=credentials,
         cafile=os.path.abspath(cafile) if cafile else None,
         pin_hex=pin,
         labels=tuple(sorted(dict(labels or {}).items())),
         wait_registered=wait_registered,
         register_timeout=register_timeout,
+        certfile=certfile,
+        keyfile=keyfile,
     )

@@ -1,4 +1,4 @@
-"""Control-protocol messages of docs/protocol.md (version 1): validate, encode, decode.
+"""Control-protocol messages of docs/protocol.md (version 1, revision 1.2): validate, encode, decode.
 
 The relay validates the same shapes in ``src/protocol/controlMessages.ts``; both
 suites check the ``json vector:`` blocks of docs/protocol.md. Error messages never
@@ -85,6 +85,8 @@ def _register(m: Mapping[str, Any]) -> None:
     _str(proc, "host", "register.process", max_len=255)
     for key in ("python", "debugpy", "agent"):
         _str(proc, key, "register.process", max_len=64)
+    # the target's attach secret (§2.2); never quoted in an error
+    _str(m, "attachSecret", "register", min_len=1, max_len=4096, optional=True)
 
 
 def _registered(m: Mapping[str, Any]) -> None:
@@ -148,9 +150,12 @@ def validate_hello(message: Any) -> Message:
         raise _fail("hello.op must be one of " + ", ".join(_HELLO_FIELDS))
     if op == "attach":
         _str(m, "target", "hello", max_len=256)
+        if "takeover" in m and not isinstance(m["takeover"], bool):
+            raise _fail("hello.takeover must be true or false")
     if op == "agentData":
         _str(m, "sessionId", "hello", pattern=SESSION_ID_RE)
     _str(m, "secret", "hello", max_len=4096, optional=True)
+    _str(m, "token", "hello", max_len=8192, optional=True)
     return dict(m)
 
 

@@ -1,9 +1,17 @@
-"""Relay URLs: ``wss://host:port[/base]`` or ``tcps://host:port``."""
+"""Relay URLs: ``wss://[SECRET@]host:port[/base]`` or ``tcps://[SECRET@]host:port``.
+
+A ``SECRET@`` user part (the ptvsd ``wss://<secret>@site/ptvsd`` form) is the agent's
+relay secret. It is percent-decoded as UTF-8 (RFC 3986 §2.1, §3.2.1), kept out of
+``repr`` and :meth:`RelayEndpoint.display`, and sent only in the ``Authorization``
+header or the hello line, never in a URL.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+from urllib.parse import unquote, urlsplit
 
 from .errors import ConfigError
 
@@ -14,31 +22,67 @@ class RelayEndpoint:
     host: str
     port: int
     base_path: str  # "" or "/prefix" (no trailing slash); wss only
+    #: the secret of the URL's user part, if any (never displayed)
+    secret: Optional[str] = field(default=None, repr=False, compare=False)
 
     def ws_url(self, path: str) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"wss://{host}:{self.port}{self.base_path}{path}"
 
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
     def display(self) -> str:
+        """``scheme://host:port[/base]``: safe to print, never carries the secret."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}:{self.port}{self.base_path}"
 
 
 DEFAULT_PORTS = {"wss": 443, "tcps": 7444}
 
+# RFC 3986 §3.2.1: userinfo = *( unreserved / pct-encoded / sub-delims / ":" )
+_USERINFO = re.compile(r"^(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*$")
+
+
+def redact_relay_url(url: str) -> str:
+    """``url`` with its user part replaced by ``***``, for messages."""
+    return re.sub(r"^([^:/?#]*://)[^@/?#]*@", r"\1***@", url, flags=re.S)
+
+
+def _userinfo_secret(userinfo: str) -> str:
+    user, colon, password = userinfo.partition(":")
+    if colon and password:
+        raise ConfigError("the relay URL's user part must be SECRET@ alone, without a password")
+    if not _USERINFO.match(user):
+        raise ConfigError("the relay URL's user part has characters that must be percent-encoded (RFC 3986 §3.2.1)")
+    try:
+        secret = unquote(user, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise ConfigError("the relay URL's user part is not valid percent-encoded UTF-8") from None
+    if not secret:
+        raise ConfigError("the relay URL's user part is empty")
+    return secret
+
 
 def parse_relay_url(url: str) -> RelayEndpoint:
+    """Parse a relay URL; :class:`ConfigError` messages never quote the user part."""
     if not isinstance(url, str) or not url:
         raise ConfigError("relay must be a URL like wss://host:port or tcps://host:port")
+    url = url.strip()
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         hint = " (TLS is required: use wss:// or tcps://)" if scheme in ("ws", "tcp", "http", "https") else ""
         raise ConfigError(f"relay URL scheme must be wss or tcps, not {scheme or 'missing'!r}{hint}")
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError("relay URL must not carry credentials; pass the secret via DBGRELAY_SECRET or a secret file")
-    if parts.query or parts.fragment:
-        raise ConfigError("relay URL must not have a query or fragment")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ConfigError("relay URL must not have a query or fragment (a credential never travels in a URL query)")
+    secret: Optional[str] = None
+    if "@" in parts.netloc:
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        if "@" in userinfo:
+            raise ConfigError("the relay URL's user part must percent-encode '@' as %40")
+        secret = _userinfo_secret(userinfo)
     if not parts.hostname:
         raise ConfigError("relay URL has no host")
     try:
@@ -48,4 +92,4 @@ def parse_relay_url(url: str) -> RelayEndpoint:
     base = parts.path.rstrip("/")
     if base and scheme == "tcps":
         raise ConfigError("a tcps:// relay URL cannot have a path")
-    return RelayEndpoint(scheme, parts.hostname, port, base)
+    return RelayEndpoint(scheme, parts.hostname, port, base, secret)

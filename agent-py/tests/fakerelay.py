@@ -11,9 +11,11 @@ from dbgrelay import protocol
 
 
 class FakeRelay:
-    def __init__(self, ssl_ctx: Any, secret: str, heartbeat: Dict[str, int] = None) -> None:  # type: ignore[assignment]
+    def __init__(self, ssl_ctx: Any, secret: str, heartbeat: Dict[str, int] = None,  # type: ignore[assignment]
+                 token: Optional[str] = None) -> None:
         self.ssl_ctx = ssl_ctx
         self.secret = secret
+        self.token = token  # also accepted: a bearer token (hello "token", Authorization: Bearer)
         self.heartbeat = heartbeat or {"intervalMs": 200, "timeoutMs": 1000}
         self.registers: List[Dict[str, Any]] = []
         self.hellos: List[Dict[str, Any]] = []
@@ -42,7 +44,7 @@ class FakeRelay:
             return
         hello = protocol.validate_hello(json.loads(line))
         self.hellos.append(hello)
-        if hello.get("secret") != self.secret:
+        if hello.get("secret") != self.secret and not (self.token and hello.get("token") == self.token):
             writer.write(b'{"ok":false,"error":{"code":"AUTH_FAILED","message":"credential refused"}}\n')
             await writer.drain()
             writer.close()
@@ -73,7 +75,7 @@ class FakeRelay:
             header = request.headers.get("Authorization")
             self.auth_headers.append(header)
             expected = "Basic " + base64.b64encode((self.secret + ":").encode()).decode()
-            if header != expected:
+            if header != expected and not (self.token and header == "Bearer " + self.token):
                 body = b'{"error":{"code":"AUTH_FAILED","message":"credential refused"}}'
                 return Response(401, "Unauthorized", Headers({"Content-Type": "application/json"}), body)
             return None

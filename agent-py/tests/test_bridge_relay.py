@@ -168,7 +168,7 @@ def test_pin_of_ca_or_leaf_builds_a_verifying_context(which: str, hostname_check
 def test_pin_mismatch_names_the_offered_fingerprints(certs: Certs) -> None:
     async def main() -> None:
         relay, port = await start_relay(certs, "tcps")
-        from dbgrelay.pinning import parse_fingerprint
+        from dbgrelay.pinning import format_fingerprint, parse_fingerprint
 
         trust = RelayTrust(pin_hex=parse_fingerprint(certs.fingerprint("other-ca")))
         with pytest.raises(TrustError) as info:
@@ -176,6 +176,11 @@ def test_pin_mismatch_names_the_offered_fingerprints(certs: Certs) -> None:
         text = str(info.value)
         assert "does not present the pinned certificate" in text
         assert certs.fingerprint("ca")[7:19].upper() in text.replace(":", "")
+        assert info.value.code == "TLS_PIN_MISMATCH"
+        expected = format_fingerprint(parse_fingerprint(certs.fingerprint("other-ca")))
+        server = format_fingerprint(parse_fingerprint(certs.fingerprint("server")))
+        issuer = format_fingerprint(parse_fingerprint(certs.fingerprint("ca")))
+        assert f"expected (pinned) {expected}; offered by the relay: server {server}; issuer {issuer}" in text
         assert not relay.hellos, "nothing may be sent before the pin matched"
 
     asyncio.run(main())

@@ -29,11 +29,13 @@ def test_secret_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     f = tmp_path / "secret"
     f.write_text("from-file\n")
     monkeypatch.setenv("DBGRELAY_SECRET_FILE", str(f))
-    assert build_options("wss://h:1", "web-1").secret == "from-file"
+    assert build_options("wss://h:1", "web-1").attach_secret == "from-file"
     monkeypatch.setenv("DBGRELAY_SECRET", "from-env")
-    assert build_options("wss://h:1", "web-1").secret == "from-env"
+    assert build_options("wss://h:1", "web-1").attach_secret == "from-env"
     opts = build_options("wss://h:1", "web-1", secret="arg")
-    assert opts.secret == "arg" and "arg" not in repr(opts)
+    assert opts.attach_secret == "arg" and "arg" not in repr(opts)
+    # with no other relay credential, the attach secret also authenticates the agent (issue-2 usage)
+    assert (opts.credentials.relay.kind, opts.credentials.relay.value) == ("secret", "arg")
 
 
 def test_bad_combinations(tmp_path: Path) -> None:
@@ -64,7 +66,10 @@ def test_help_explains_options_and_has_no_secret_flag() -> None:
                  "-m MODULE", "DBGRELAY_SECRET", "DBGRELAY_AGENT_LOG"):
         assert word in out.stdout, word
     assert "--secret " not in out.stdout and "--secret=" not in out.stdout
-    assert run_cli("--relay", "wss://h:1", "--name", "w", "--secret", "x", "a.py").returncode != 0
+    for word in ("--token-file", "--agent-secret-file", "DBGRELAY_TOKEN", "DBGRELAY_AGENT_SECRET", "attach secret"):
+        assert word in out.stdout, word
+    refused = run_cli("--relay", "wss://h:1", "--name", "w", "--secret", "x", "a.py")
+    assert refused.returncode == 2 and "unrecognized arguments: --secret" in refused.stderr
 
 
 def test_cli_reports_missing_secret_clearly() -> None:

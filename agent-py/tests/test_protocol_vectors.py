@@ -36,7 +36,9 @@ def validator_for(name: str, message: Any) -> Callable[[Any], Dict[str, Any]]:
 def test_document_has_vectors() -> None:
     names = [n for n, _ in blocks("vector")]
     for expected in ("register", "registered", "ping", "pong", "open", "openFailed", "controlError",
-                     "helloAgent", "helloAgentData", "helloOk", "helloRefused", "targets", "httpError"):
+                     "helloAgent", "helloAgentData", "helloOk", "helloRefused", "targets", "httpError",
+                     "registerWithAttachSecret", "helloAgentToken", "helloAttachWithAttachSecret",
+                     "helloAttachTakeover"):
         assert expected in names, f"vector {expected!r} missing from docs/protocol.md"
     assert len(blocks("invalid")) >= 3
 

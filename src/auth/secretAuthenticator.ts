@@ -3,7 +3,8 @@ import { RelayError } from '../common/relayError.js';
 import { allGrants } from './grants.js';
 import type { Authenticator, Credential, Principal } from './principal.js';
 
-function digest(value: string): Buffer {
+/** SHA-256 digest of a secret: the only form in which the relay keeps a secret. */
+export function secretDigest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
@@ -12,7 +13,7 @@ function digest(value: string): Buffer {
  * comparison neither depends on where they differ nor leaks the length.
  */
 export function secretsEqual(presented: string, expectedDigest: Buffer): boolean {
-  return timingSafeEqual(digest(presented), expectedDigest);
+  return timingSafeEqual(secretDigest(presented), expectedDigest);
 }
 
 /** The principal of anyone holding the relay-wide secret: every role (protocol v1). */
@@ -31,7 +32,7 @@ export class SecretAuthenticator implements Authenticator {
 
   constructor(secret: string) {
     if (secret.length === 0) throw new RelayError('CONFIG_INVALID', 'auth.secret: expected a non-empty string');
-    this.expected = digest(secret);
+    this.expected = secretDigest(secret);
   }
 
   async authenticate(credential: Credential | undefined): Promise<Principal> {

@@ -5,6 +5,7 @@ import { RelayError } from '../common/relayError.js';
 import { defaultDataDir } from '../config/configDefaults.js';
 import { parseRelayEndpoint, type RelayEndpoint } from '../client/relayEndpoint.js';
 import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../client/tlsTrust.js';
+import { resolveClientToken } from './clientToken.js';
 
 /** Relay URL used when neither `--relay` nor `DBGRELAY_RELAY` is given: the dev daemon's wss listener. */
 export const defaultRelayUrl = 'wss://127.0.0.1:7443';
@@ -15,6 +16,7 @@ export interface ClientFlagValues {
   readonly ca?: string;
   readonly fingerprint?: string[];
   readonly secretFile?: string;
+  readonly tokenFile?: string;
 }
 
 /** Everything a client command needs to reach the relay; `notes` say which defaults were used. */
@@ -22,6 +24,8 @@ export interface ClientConnection {
   readonly endpoint: RelayEndpoint;
   readonly trust: TlsTrust;
   readonly secret?: string;
+  /** The bearer token to present instead of a secret (a function: see {@link resolveClientToken}). */
+  readonly token?: () => string;
   readonly notes: readonly string[];
 }
 
@@ -37,14 +41,19 @@ export function clientDataDir(env: NodeJS.ProcessEnv): string {
 /** Adds `--relay`, `--ca`, `--fingerprint` and `--secret-file` to a command, with help on the defaults. */
 export function addClientOptions(command: Command): Command {
   return command
-    .option('--relay <url>', `relay URL, wss://host[:port][/path] or tcps://host[:port] (env DBGRELAY_RELAY; default ${defaultRelayUrl})`)
+    .option(
+      '--relay <url>',
+      `relay URL, wss://[SECRET@]host[:port][/path] or tcps://[SECRET@]host[:port] (env DBGRELAY_RELAY; default ${defaultRelayUrl}); ` +
+        'SECRET is the relay secret or the target\'s attach secret, percent-encoded; a secret in argv is visible to other local users, prefer DBGRELAY_RELAY or --secret-file',
+    )
     .addOption(new Option('--ca <file>', "PEM file with the CA that signed the relay's certificate").conflicts('fingerprint'))
     .option(
       '--fingerprint <sha256>',
       "trust a certificate of the relay's chain (server or its CA) by its sha256: fingerprint; repeatable",
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
-    .option('--secret-file <file>', 'file holding the relay secret (else env DBGRELAY_SECRET); never pass a secret in argv')
+    .option('--secret-file <file>', "file holding the relay secret or the target's attach secret (else env DBGRELAY_SECRET); never pass a secret in argv")
+    .option('--token-file <file>', 'file holding a bearer token (JWT, e.g. from `dbgrelay token issue`), read again for every session (else env DBGRELAY_TOKEN); replaces the secret')
     .addHelpText(
       'after',
       [
@@ -81,8 +90,10 @@ function readCaFile(file: string): TlsTrust {
 
 /**
  * Resolves the relay endpoint, the trust and the secret from flags, environment and
- * development defaults. Secret order: `--secret-file`, `DBGRELAY_SECRET`, the URL's
- * `secret@`, `<dataDir>/secret`. Trust order: `--ca`, `--fingerprint`,
+ * development defaults. A token (`--token-file`, else `DBGRELAY_TOKEN`) replaces
+ * the secret; a token with an explicit secret is `CONFIG_INVALID`. Secret order: `--secret-file`, the URL's `secret@` (the relay
+ * secret or the target's attach secret; both `--secret-file` and a URL secret is
+ * `CONFIG_INVALID`), `DBGRELAY_SECRET`, `<dataDir>/secret`. Trust order: `--ca`, `--fingerprint`,
  * `<dataDir>/ca.pem`, the system store. Throws `CONFIG_INVALID` or `BAD_REQUEST`;
  * no message quotes a secret.
  */
@@ -102,13 +113,26 @@ export function resolveClientConnection(values: ClientFlagValues, env: NodeJS.Pr
     notes.push(`trusting the development CA ${join(dataDir, 'ca.pem')} (no --ca or --fingerprint given)`);
   } else trust = systemTrust;
 
+  const token = resolveClientToken(values.tokenFile, env);
+  if (token !== undefined) {
+    if (values.secretFile !== undefined || endpoint.secret !== undefined) {
+      throw new RelayError('CONFIG_INVALID', 'give either a token (--token-file, DBGRELAY_TOKEN) or a secret (--secret-file, a secret@ in the URL), not both');
+    }
+    return { endpoint, trust, notes, token };
+  }
   let secret: string | undefined;
+  if (values.secretFile !== undefined && endpoint.secret !== undefined) {
+    throw new RelayError('CONFIG_INVALID', 'give the secret either in the relay URL or with --secret-file, not both');
+  }
   if (values.secretFile !== undefined) secret = readSecretFile(values.secretFile, '--secret-file');
-  else if (env['DBGRELAY_SECRET']) secret = env['DBGRELAY_SECRET'];
   else if (endpoint.secret !== undefined) {
+    // The URL is the most specific source (e.g. a target's attach secret), so it wins over the environment.
     secret = endpoint.secret;
-    notes.push('warning: the secret in the relay URL is visible to other users in the process list; prefer DBGRELAY_SECRET or --secret-file');
-  } else if (existsSync(join(dataDir, 'secret'))) {
+    if (values.relay !== undefined) {
+      notes.push('warning: a secret in --relay is visible to other local users in the process list (ps); prefer --secret-file or DBGRELAY_SECRET');
+    }
+  } else if (env['DBGRELAY_SECRET']) secret = env['DBGRELAY_SECRET'];
+  else if (existsSync(join(dataDir, 'secret'))) {
     secret = readSecretFile(join(dataDir, 'secret'), 'secret');
     notes.push(`using the relay secret from ${join(dataDir, 'secret')} (no --secret-file or DBGRELAY_SECRET given)`);
   } else {

@@ -3,6 +3,9 @@ import { Command } from 'commander';
 import { registerServeCommand } from './serveCommand.js';
 import { registerAttachCommand } from './attachCommand.js';
 import { registerTargetsCommand } from './targetsCommand.js';
+import { registerCertsCommand } from './certsCommand.js';
+import { registerTokenCommand } from './tokenCommand.js';
+import { registerAuditCommand } from './auditCommand.js';
 import { packageVersion } from '../common/packageVersion.js';
 
 /**
@@ -18,6 +21,9 @@ const program = new Command()
 registerServeCommand(program);
 registerAttachCommand(program);
 registerTargetsCommand(program);
+registerCertsCommand(program);
+registerTokenCommand(program);
+registerAuditCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { fetchTargets } from '../client/relayDialer.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
+import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
 import { printable } from '../common/printable.js';
 
-interface TargetsFlagValues extends ClientFlagValues {
+interface TargetsFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly json?: boolean;
 }
 
@@ -33,13 +34,16 @@ export function registerTargetsCommand(program: Command): void {
     .command('targets')
     .description('list the targets connected to the relay')
     .option('--json', 'print the list as JSON (docs/protocol.md §7)');
-  addClientOptions(command).action(async (flags: TargetsFlagValues) => {
+  addClientIdentityOptions(addClientOptions(command)).action(async (flags: TargetsFlagValues) => {
     const connection = resolveClientConnection(flags);
+    const identity = resolveClientIdentity(flags);
     for (const note of connection.notes) process.stderr.write(`dbgrelay targets: ${note}\n`);
     const targets = await fetchTargets({
       endpoint: connection.endpoint,
       trust: connection.trust,
+      ...(identity !== undefined ? { identity } : {}),
       ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
+      ...(connection.token !== undefined ? { token: connection.token() } : {}),
     });
     if (flags.json) process.stdout.write(JSON.stringify(targets, null, 2) + '\n');
     else if (targets.length === 0) process.stdout.write(`no targets are connected to ${connection.endpoint.display}\n`);

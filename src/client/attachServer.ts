@@ -3,6 +3,7 @@ import { RelayError } from '../common/relayError.js';
 import { DapPipe } from '../dap/dapPipe.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { Transport } from '../transport/transport.js';
+import type { ClientIdentity } from './clientIdentity.js';
 import { refuseDapClient } from './dapRefusal.js';
 import { dialSession, type DialSessionOptions } from './relayDialer.js';
 import type { RelayEndpoint } from './relayEndpoint.js';
@@ -21,8 +22,15 @@ export interface AttachServerOptions {
   readonly endpoint: RelayEndpoint;
   readonly target: string;
   readonly trust: TlsTrust;
+  /** Client certificate and key, for relays that ask for one (mTLS). */
+  readonly identity?: ClientIdentity;
   /** Relay secret; defaults to the one in the endpoint URL. */
   readonly secret?: string;
+  /**
+   * Bearer token (JWT) to present instead of a secret; a function is called for each
+   * session, so that a token file refreshed on disk is picked up without a restart.
+   */
+  readonly token?: string | (() => string);
   /** Loopback address to listen on (default `127.0.0.1`); anything else is refused. */
   readonly host?: string;
   /** Local port (default 5678, debugpy's usual port; 0 picks a free one). */
@@ -31,6 +39,12 @@ export interface AttachServerOptions {
   readonly maxMessageBytes?: number;
   /** Bound on dialing the relay for one session. */
   readonly dialTimeoutMs?: number;
+  /**
+   * Every session asks the relay to take the target over from its current holder
+   * (admin grant only). Harmless for the debugger's subprocess sessions: the admin
+   * holds the target by then, and a holder never takes over from itself.
+   */
+  readonly takeover?: boolean;
   readonly logger?: AttachLogger;
   /** Opens a relay session; {@link dialSession} unless replaced (tests, embedding). */
   readonly dial?: (options: DialSessionOptions) => Promise<Transport>;
@@ -47,6 +61,12 @@ export interface AttachServer {
 const quietLogger: AttachLogger = { info: () => undefined, error: () => undefined };
 /** How long a refused DAP client has to send its first request. */
 const refusalWaitMs = 10_000;
+
+/** `options` with the bearer token of this session, if any. */
+function withToken(options: DialSessionOptions, token: AttachServerOptions['token']): DialSessionOptions {
+  const value = typeof token === 'function' ? token() : token;
+  return value === undefined ? options : { ...options, token: value };
+}
 
 /** True for `localhost` and loopback addresses (127.0.0.0/8, ::1, ::ffff:127.x.x.x). */
 export function isLoopbackHost(host: string): boolean {
@@ -101,10 +121,13 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
       endpoint: options.endpoint,
       target: options.target,
       trust: options.trust,
+      ...(options.identity !== undefined ? { identity: options.identity } : {}),
       ...(options.secret !== undefined ? { secret: options.secret } : {}),
       ...(options.dialTimeoutMs !== undefined ? { timeoutMs: options.dialTimeoutMs } : {}),
+      ...(options.takeover ? { takeover: true } : {}),
     };
-    dial(dialOptions).then(
+    // The token is read per session (a refreshed token file takes effect at once); a read error refuses this session.
+    Promise.resolve().then(() => dial(withToken(dialOptions, options.token))).then(
       (relay) => {
         if (local.closed || closing) {
           relay.close();

@@ -3,12 +3,14 @@ import { request as httpsRequest } from 'node:https';
 import type { createConnection } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
+import type { Credential } from '../auth/principal.js';
 import { RelayError } from '../common/relayError.js';
 import { helloReply, maxHelloBytes, protocolVersion, type TargetInfo } from '../protocol/controlMessages.js';
 import { isValidTargetName } from '../protocol/targetName.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { Transport } from '../transport/transport.js';
 import { WebSocketTransport } from '../transport/webSocketTransport.js';
+import type { ClientIdentity } from './clientIdentity.js';
 import { hostForUrl, type RelayEndpoint } from './relayEndpoint.js';
 import { httpRefusalError } from './relayRefusal.js';
 import { exchangeHello } from './tcpsHello.js';
@@ -24,8 +26,12 @@ const maxBodyBytes = 1024 * 1024;
 export interface RelayDialOptions {
   readonly endpoint: RelayEndpoint;
   readonly trust: TlsTrust;
+  /** Client certificate and key, for relays that ask for one (mTLS). */
+  readonly identity?: ClientIdentity;
   /** The relay secret; defaults to the one in the endpoint URL. Never put in a message. */
   readonly secret?: string;
+  /** A bearer token (JWT); when set it is the credential and no secret is sent. Never put in a message. */
+  readonly token?: string;
   /** Bound on the whole dial (TLS, upgrade or hello, relay's agent open). */
   readonly timeoutMs?: number;
 }
@@ -33,9 +39,38 @@ export interface RelayDialOptions {
 /** Options of {@link dialSession}. */
 export interface DialSessionOptions extends RelayDialOptions {
   readonly target: string;
+  /**
+   * Ask the relay to take the target over from its current holder (docs/protocol.md
+   * §6; needs the admin grant, else the relay answers `AUTH_FAILED`).
+   */
+  readonly takeover?: boolean;
 }
 
-function basicAuthorization(secret: string | undefined): Record<string, string> {
+/** Header by which an attach upgrade asks for a takeover (docs/protocol.md §3, §6). */
+const takeoverHeader = 'X-Dbgrelay-Takeover';
+
+/** The credential to present: the token if there is one, else the secret (option, then URL). */
+function credentialOf(options: RelayDialOptions): Credential | undefined {
+  if (options.token !== undefined) return { kind: 'bearer', token: options.token };
+  const secret = options.secret ?? options.endpoint.secret;
+  return secret === undefined ? undefined : { kind: 'secret', secret };
+}
+
+/** The text to redact from relay messages shown to the user. */
+function credentialText(credential: Credential | undefined): string | undefined {
+  return credential?.kind === 'bearer' ? credential.token : credential?.secret;
+}
+
+/** Hello-line fields carrying the credential (docs/protocol.md §4). */
+function helloCredential(credential: Credential | undefined): { secret?: string; token?: string } {
+  if (credential === undefined) return {};
+  return credential.kind === 'bearer' ? { token: credential.token } : { secret: credential.secret };
+}
+
+function authorization(credential: Credential | undefined): Record<string, string> {
+  // docs/protocol.md §2: a JWT as a Bearer token (RFC 6750 §2.1).
+  if (credential?.kind === 'bearer') return { Authorization: `Bearer ${credential.token}` };
+  const secret = credential?.secret;
   // docs/protocol.md §2: the secret as the user name, empty password (RFC 7617).
   // A user name cannot contain ':' (RFC 7617 §2): the relay would cut the secret there.
   if (secret?.includes(':')) throw new RelayError('BAD_REQUEST', 'the relay secret contains ":", which HTTP Basic authentication cannot carry; use tcps:// or another secret');
@@ -67,11 +102,12 @@ function useSocket(socket: TLSSocket): typeof createConnection {
   return (() => socket) as unknown as typeof createConnection;
 }
 
-async function dialWebSocket(options: DialSessionOptions, secret: string | undefined, remaining: () => number): Promise<Transport> {
+async function dialWebSocket(options: DialSessionOptions, credential: Credential | undefined, remaining: () => number): Promise<Transport> {
   const { endpoint } = options;
   const where = formatAddress(endpoint);
-  const headers = basicAuthorization(secret);
-  const socket = await connectVerifiedTls(endpoint, options.trust, remaining());
+  const headers = { ...authorization(credential), ...(options.takeover ? { [takeoverHeader]: '1' } : {}) };
+  const secret = credentialText(credential);
+  const socket = await connectVerifiedTls(endpoint, options.trust, remaining(), options.identity);
   const url = `wss://${hostForUrl(endpoint.host)}:${endpoint.port}${endpoint.basePath}/v1/attach/${encodeURIComponent(options.target)}`;
   return new Promise<Transport>((resolve, reject) => {
     const ws = new WebSocket(url, {
@@ -102,9 +138,15 @@ async function dialWebSocket(options: DialSessionOptions, secret: string | undef
   });
 }
 
-async function dialTcps(options: DialSessionOptions, secret: string | undefined, remaining: () => number): Promise<Transport> {
-  const socket = await connectVerifiedTls(options.endpoint, options.trust, remaining());
-  const hello = { dbgrelay: protocolVersion, op: 'attach', target: options.target, ...(secret !== undefined ? { secret } : {}) } as const;
+async function dialTcps(options: DialSessionOptions, credential: Credential | undefined, remaining: () => number): Promise<Transport> {
+  const socket = await connectVerifiedTls(options.endpoint, options.trust, remaining(), options.identity);
+  const hello = {
+    dbgrelay: protocolVersion,
+    op: 'attach',
+    target: options.target,
+    ...(options.takeover ? { takeover: true } : {}),
+    ...helloCredential(credential),
+  } as const;
   const accepted = await exchangeHello(socket, hello, { maxReplyBytes: maxHelloBytes, timeoutMs: remaining(), where: formatAddress(options.endpoint) });
   const transport = new SocketTransport(socket, 'tcps', accepted.leftover);
   socket.resume();
@@ -113,8 +155,10 @@ async function dialTcps(options: DialSessionOptions, secret: string | undefined,
 
 /**
  * Opens one DAP session with `target` through the relay (docs/protocol.md §3, §4, §6):
- * wss upgrades `GET <base>/v1/attach/<target>` with `Authorization: Basic`; tcps
- * sends an `attach` hello. Resolves once the relay has accepted (the agent's data
+ * wss upgrades `GET <base>/v1/attach/<target>` with `Authorization: Bearer` (a token)
+ * or `Basic` (a secret); tcps
+ * sends an `attach` hello. With `takeover`, the upgrade carries `X-Dbgrelay-Takeover: 1`
+ * and the hello `"takeover": true`. Resolves once the relay has accepted (the agent's data
  * connection is open); rejects with the relay's code (`AUTH_FAILED`,
  * `UNKNOWN_TARGET`, ...) and a message that never carries the secret, or with
  * `RELAY_UNREACHABLE`, `TLS_PIN_MISMATCH`, `TLS_VERIFY_FAILED`, `TARGET_NAME_INVALID`.
@@ -123,16 +167,17 @@ export async function dialSession(options: DialSessionOptions): Promise<Transpor
   if (!isValidTargetName(options.target)) {
     throw new RelayError('TARGET_NAME_INVALID', `"${options.target}" is not a valid target name (letters, digits, ".", "_", "-"; at most 63)`);
   }
-  const secret = options.secret ?? options.endpoint.secret;
+  const credential = credentialOf(options);
   const remaining = deadlineOf(options);
-  return options.endpoint.scheme === 'wss' ? dialWebSocket(options, secret, remaining) : dialTcps(options, secret, remaining);
+  return options.endpoint.scheme === 'wss' ? dialWebSocket(options, credential, remaining) : dialTcps(options, credential, remaining);
 }
 
-async function fetchTargetsHttps(options: RelayDialOptions, secret: string | undefined, remaining: () => number): Promise<TargetInfo[]> {
+async function fetchTargetsHttps(options: RelayDialOptions, credential: Credential | undefined, remaining: () => number): Promise<TargetInfo[]> {
   const { endpoint } = options;
   const where = formatAddress(endpoint);
-  const headers = { ...basicAuthorization(secret), Accept: 'application/json' };
-  const socket = await connectVerifiedTls(endpoint, options.trust, remaining());
+  const headers = { ...authorization(credential), Accept: 'application/json' };
+  const secret = credentialText(credential);
+  const socket = await connectVerifiedTls(endpoint, options.trust, remaining(), options.identity);
   return new Promise<TargetInfo[]>((resolve, reject) => {
     const req = httpsRequest({
       createConnection: () => socket,
@@ -165,9 +210,9 @@ async function fetchTargetsHttps(options: RelayDialOptions, secret: string | und
   });
 }
 
-async function fetchTargetsTcps(options: RelayDialOptions, secret: string | undefined, remaining: () => number): Promise<TargetInfo[]> {
-  const socket = await connectVerifiedTls(options.endpoint, options.trust, remaining());
-  const hello = { dbgrelay: protocolVersion, op: 'targets', ...(secret !== undefined ? { secret } : {}) } as const;
+async function fetchTargetsTcps(options: RelayDialOptions, credential: Credential | undefined, remaining: () => number): Promise<TargetInfo[]> {
+  const socket = await connectVerifiedTls(options.endpoint, options.trust, remaining(), options.identity);
+  const hello = { dbgrelay: protocolVersion, op: 'targets', ...helloCredential(credential) } as const;
   const accepted = await exchangeHello(socket, hello, { maxReplyBytes: maxBodyBytes, timeoutMs: remaining(), where: formatAddress(options.endpoint) });
   socket.destroy();
   return accepted.targets ?? [];
@@ -179,7 +224,7 @@ async function fetchTargetsTcps(options: RelayDialOptions, secret: string | unde
  * {@link dialSession}.
  */
 export async function fetchTargets(options: RelayDialOptions): Promise<TargetInfo[]> {
-  const secret = options.secret ?? options.endpoint.secret;
+  const credential = credentialOf(options);
   const remaining = deadlineOf(options);
-  return options.endpoint.scheme === 'wss' ? fetchTargetsHttps(options, secret, remaining) : fetchTargetsTcps(options, secret, remaining);
+  return options.endpoint.scheme === 'wss' ? fetchTargetsHttps(options, credential, remaining) : fetchTargetsTcps(options, credential, remaining);
 }

@@ -27,6 +27,7 @@ export interface RelayEndpoint {
  * `tcps:` hosts as opaque.
  */
 const urlPattern = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:([^@/?#]*)@)?(\[[^\]/?#]*\]|[^:/?#[\]@]*)(?::([^/?#]*))?([^?#]*)([?#].*)?$/s;
+const userinfoPattern = /^(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*$/;
 const hostNamePattern = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /**
@@ -49,8 +50,9 @@ export function hostForUrl(host: string): string {
 /**
  * Parses a relay URL: `wss://host[:port][/base]` or `tcps://host[:port]`, IPv6 as
  * `[::1]`. Default ports are 7443 (wss) and 7444 (tcps). A `secret@` user part is
- * accepted as the credential (the ptvsd `wss://<secret>@site/ptvsd` form) but never
- * shown again; a query string or fragment is refused, because a credential must
+ * accepted as the credential (the ptvsd `wss://<secret>@site/ptvsd` form; the relay
+ * secret or a target's attach secret), percent-decoded as UTF-8 (RFC 3986 §2.1,
+ * §3.2.1), but never shown again; a query string or fragment is refused, because a credential must
  * never travel in one (docs/protocol.md §2). Throws `BAD_REQUEST`.
  */
 export function parseRelayEndpoint(url: string): RelayEndpoint {
@@ -94,6 +96,11 @@ export function parseRelayEndpoint(url: string): RelayEndpoint {
     const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
     if (colon >= 0 && userinfo.slice(colon + 1) !== '') {
       throw refuse(url, 'the user part must be "<secret>@" alone, without a password');
+    }
+    // RFC 3986 §3.2.1: userinfo = *( unreserved / pct-encoded / sub-delims / ":" );
+    // anything else (space, '@', '/', ...) must be percent-encoded.
+    if (!userinfoPattern.test(user)) {
+      throw refuse(url, 'the user part has characters that must be percent-encoded (RFC 3986 §3.2.1)');
     }
     try {
       secret = decodeURIComponent(user);

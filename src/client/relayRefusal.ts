@@ -6,6 +6,7 @@ import { httpErrorBody } from '../protocol/controlMessages.js';
 const wireCodes: ReadonlySet<string> = new Set<RelayErrorCode>([
   'AUTH_REQUIRED',
   'AUTH_FAILED',
+  'AUTH_LOCKED',
   'BAD_REQUEST',
   'PROTOCOL_VERSION',
   'HANDSHAKE_TIMEOUT',
@@ -19,10 +20,11 @@ const wireCodes: ReadonlySet<string> = new Set<RelayErrorCode>([
   'HEARTBEAT_TIMEOUT',
   'MESSAGE_TOO_LARGE',
   'NOT_FOUND',
+  'TARGET_BUSY',
 ]);
 
 /** Codes to assume when an HTTP refusal has no parsable JSON body. */
-const codeByStatus: Readonly<Record<number, RelayErrorCode>> = { 400: 'BAD_REQUEST', 401: 'AUTH_FAILED', 404: 'NOT_FOUND', 502: 'AGENT_OPEN_FAILED', 504: 'AGENT_OPEN_TIMEOUT' };
+const codeByStatus: Readonly<Record<number, RelayErrorCode>> = { 400: 'BAD_REQUEST', 401: 'AUTH_FAILED', 429: 'AUTH_LOCKED', 404: 'NOT_FOUND', 502: 'AGENT_OPEN_FAILED', 504: 'AGENT_OPEN_TIMEOUT' };
 
 /** Removes every occurrence of `secret` from `text` (defence in depth: a relay message is echoed to the user). */
 export function redactSecret(text: string, secret: string | undefined): string {

@@ -68,7 +68,7 @@ export function exchangeHello(socket: TLSSocket, hello: HelloLine, options: Hell
         return;
       }
       if (reply.ok) finish(undefined, { leftover, ...(reply.targets ? { targets: reply.targets } : {}) });
-      else finish(refusalError(reply.error.code, reply.error.message, hello.secret));
+      else finish(refusalError(reply.error.code, reply.error.message, hello.secret ?? hello.token));
     };
     const onError = (error: Error): void =>
       finish(new RelayError('RELAY_UNREACHABLE', `connection to the relay at ${options.where} failed: ${error.message}`, { cause: error }));

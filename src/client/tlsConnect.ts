@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { isRelayError, RelayError } from '../common/relayError.js';
+import type { ClientIdentity } from './clientIdentity.js';
 import { hostForUrl } from './relayEndpoint.js';
 import { checkPinnedChain, peerCertificateChain, type TlsTrust } from './tlsTrust.js';
 
@@ -23,12 +24,13 @@ export function formatAddress(address: TlsAddress): string {
  * is verified, so no byte of ours (a secret in a header or hello line) is written
  * before the peer is known. `ca`/`system` trust is checked by OpenSSL (chain and host
  * name); a pin is checked with {@link checkPinnedChain} on the presented chain.
- * SNI is sent when `host` is a name; `TCP_NODELAY` is on.
+ * SNI is sent when `host` is a name; `TCP_NODELAY` is on. With `identity`, the client
+ * certificate is offered when the relay asks for one (mTLS).
  *
  * Rejects with `TLS_PIN_MISMATCH`, `TLS_VERIFY_FAILED` or `RELAY_UNREACHABLE`
  * (which also covers `timeoutMs` running out).
  */
-export function connectVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: number): Promise<TLSSocket> {
+export function connectVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: number, identity?: ClientIdentity): Promise<TLSSocket> {
   const where = formatAddress(address);
   const options: ConnectionOptions = {
     host: address.host,
@@ -37,6 +39,7 @@ export function connectVerifiedTls(address: TlsAddress, trust: TlsTrust, timeout
     rejectUnauthorized: trust.kind !== 'pin',
     ...(isIP(address.host) === 0 ? { servername: address.host } : {}),
     ...(trust.kind === 'ca' ? { ca: trust.caPem } : {}),
+    ...(identity ? { cert: identity.certPem, key: identity.keyPem } : {}),
   };
   return new Promise<TLSSocket>((resolve, reject) => {
     const socket = connect(options);

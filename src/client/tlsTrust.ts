@@ -102,7 +102,7 @@ export function checkPinnedChain(chain: readonly X509Certificate[], host: string
   if (anchor < 0) {
     throw new RelayError(
       'TLS_PIN_MISMATCH',
-      `the relay's certificate matches no pinned fingerprint (pinned ${pins.join(', ')}); the relay offered: ${describeChain(chain)}`,
+      `the relay's certificate matches no pinned fingerprint: expected (pinned) ${pins.join(' or ')}; offered by the relay: ${describeChain(chain)}`,
     );
   }
   for (let i = 0; i <= anchor; i++) checkValidity(chain[i]!, now);

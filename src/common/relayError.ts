@@ -6,6 +6,7 @@
 export type RelayErrorCode =
   | 'AUTH_REQUIRED'
   | 'AUTH_FAILED'
+  | 'AUTH_LOCKED'
   | 'BAD_REQUEST'
   | 'PROTOCOL_VERSION'
   | 'HANDSHAKE_TIMEOUT'
@@ -19,11 +20,13 @@ export type RelayErrorCode =
   | 'HEARTBEAT_TIMEOUT'
   | 'MESSAGE_TOO_LARGE'
   | 'NOT_FOUND'
+  | 'TARGET_BUSY'
   // Local-only codes (never sent on the wire).
   | 'CONFIG_INVALID'
   | 'TLS_PIN_MISMATCH'
   | 'TLS_VERIFY_FAILED'
   | 'RELAY_UNREACHABLE'
+  | 'AUDIT_UNAVAILABLE'
   | 'INTERNAL';
 
 /** Error with a stable {@link RelayErrorCode}; its message never carries a credential. */
@@ -47,6 +50,7 @@ export function isRelayError(err: unknown, code?: RelayErrorCode): err is RelayE
 const httpStatusByCode: Partial<Record<RelayErrorCode, number>> = {
   AUTH_REQUIRED: 401,
   AUTH_FAILED: 401,
+  AUTH_LOCKED: 429,
   BAD_REQUEST: 400,
   TARGET_NAME_INVALID: 400,
   PROTOCOL_VERSION: 400,
@@ -54,6 +58,7 @@ const httpStatusByCode: Partial<Record<RelayErrorCode, number>> = {
   UNKNOWN_SESSION: 404,
   NOT_FOUND: 404,
   TARGET_NAME_IN_USE: 409,
+  TARGET_BUSY: 409,
   AGENT_OPEN_FAILED: 502,
   AGENT_GONE: 502,
   AGENT_OPEN_TIMEOUT: 504,

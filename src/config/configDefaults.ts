@@ -1,5 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { jwtConfigDefaults } from './jwtConfigSchema.js';
+import { certificatesConfigDefaults, lockoutConfigDefaults } from './accessConfigSchema.js';
+import { guardrailsConfigDefaults } from './guardrailsConfigSchema.js';
 
 /** Where the relay keeps its state (dev CA, certificates, secret) unless `dataDir` says otherwise. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -19,14 +22,19 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
   return {
     dataDir: defaultDataDir(env),
     listeners: {
-      wss: { enabled: true, host: '127.0.0.1', port: 7443 },
-      tcps: { enabled: true, host: '127.0.0.1', port: 7444 },
+      wss: { enabled: true, host: '127.0.0.1', port: 7443, clientCertificates: 'off' },
+      tcps: { enabled: true, host: '127.0.0.1', port: 7444, clientCertificates: 'off' },
     },
     tls: {},
-    auth: {},
+    auth: {
+      jwt: { ...jwtConfigDefaults, algorithms: [...jwtConfigDefaults.algorithms] },
+      certificates: { ...certificatesConfigDefaults, grants: [] },
+      lockout: { ...lockoutConfigDefaults },
+    },
     limits: { handshakeTimeoutMs: 10_000, openTimeoutMs: 10_000, maxControlMessageBytes: 64 * 1024, maxPendingOpensPerAgent: 16 },
     dap: { maxMessageBytes: 16 * 1024 * 1024 },
     agents: { heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 15_000 },
     log: { level: 'info' },
+    ...guardrailsConfigDefaults(),
   };
 }

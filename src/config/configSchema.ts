@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { jwtConfigSchema } from './jwtConfigSchema.js';
+import { certificatesConfigSchema, clientCertificatesSchema, lockoutConfigSchema } from './accessConfigSchema.js';
+import { auditConfigSchema, pauseWatchdogConfigSchema, policiesConfigSchema, sessionsConfigSchema } from './guardrailsConfigSchema.js';
 
 function intBetween(min: number, max: number) {
   const error = `expected integer between ${min} and ${max}`;
@@ -9,7 +12,10 @@ const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 
 const flag = z.boolean({ error: 'expected true or false' });
 const mapping = { error: 'expected a mapping' };
 
-const listener = z.strictObject({ enabled: flag, host: nonEmptyString, port: intBetween(0, 65535) }, mapping);
+const listener = z.strictObject(
+  { enabled: flag, host: nonEmptyString, port: intBetween(0, 65535), clientCertificates: clientCertificatesSchema },
+  mapping,
+);
 
 /** Bound on every timeout key: one day. */
 const maxTimeoutMs = 86_400_000;
@@ -27,7 +33,10 @@ export const relayConfigSchema = z
     {
       dataDir: nonEmptyString,
       listeners: z.strictObject({ wss: listener, tcps: listener }, mapping),
-      tls: z.strictObject({ certFile: nonEmptyString.optional(), keyFile: nonEmptyString.optional() }, mapping),
+      tls: z.strictObject(
+        { certFile: nonEmptyString.optional(), keyFile: nonEmptyString.optional(), clientCaFile: nonEmptyString.optional() },
+        mapping,
+      ),
       auth: z.strictObject(
         {
           secretFile: nonEmptyString,
@@ -36,6 +45,9 @@ export const relayConfigSchema = z
             .min(1, { error: 'expected a non-empty string' })
             .max(4096, { error: 'expected at most 4096 characters' })
             .optional(),
+          jwt: jwtConfigSchema,
+          certificates: certificatesConfigSchema,
+          lockout: lockoutConfigSchema,
         },
         mapping,
       ),
@@ -60,6 +72,10 @@ export const relayConfigSchema = z
         },
         mapping,
       ),
+      policies: policiesConfigSchema,
+      pauseWatchdog: pauseWatchdogConfigSchema,
+      sessions: sessionsConfigSchema,
+      audit: auditConfigSchema,
     },
     mapping,
   )
@@ -76,6 +92,11 @@ export const relayConfigSchema = z
         path: ['agents', 'heartbeatTimeoutMs'],
         message: 'must be greater than agents.heartbeatIntervalMs',
       });
+    }
+    for (const name of ['wss', 'tcps'] as const) {
+      if (config.listeners[name].clientCertificates !== 'off' && config.tls.clientCaFile === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['tls', 'clientCaFile'], message: `required when listeners.${name}.clientCertificates is not off` });
+      }
     }
     if (!config.listeners.wss.enabled && !config.listeners.tcps.enabled) {
       ctx.addIssue({ code: 'custom', path: ['listeners'], message: 'at least one listener must be enabled' });

@@ -21,10 +21,22 @@ export const environmentBindings: readonly EnvironmentBinding[] = [
   { env: 'DBGRELAY_TCPS_ENABLED', key: 'listeners.tcps.enabled', kind: 'boolean' },
   { env: 'DBGRELAY_TCPS_HOST', key: 'listeners.tcps.host', kind: 'string' },
   { env: 'DBGRELAY_TCPS_PORT', key: 'listeners.tcps.port', kind: 'integer' },
+  { env: 'DBGRELAY_WSS_CLIENT_CERTIFICATES', key: 'listeners.wss.clientCertificates', kind: 'string' },
+  { env: 'DBGRELAY_TCPS_CLIENT_CERTIFICATES', key: 'listeners.tcps.clientCertificates', kind: 'string' },
   { env: 'DBGRELAY_TLS_CERT_FILE', key: 'tls.certFile', kind: 'path' },
   { env: 'DBGRELAY_TLS_KEY_FILE', key: 'tls.keyFile', kind: 'path' },
+  { env: 'DBGRELAY_TLS_CLIENT_CA_FILE', key: 'tls.clientCaFile', kind: 'path' },
   { env: 'DBGRELAY_SECRET_FILE', key: 'auth.secretFile', kind: 'path' },
   { env: 'DBGRELAY_SECRET', key: 'auth.secret', kind: 'string' },
+  { env: 'DBGRELAY_JWT_ENABLED', key: 'auth.jwt.enabled', kind: 'boolean' },
+  { env: 'DBGRELAY_JWT_ISSUER', key: 'auth.jwt.issuer', kind: 'string' },
+  { env: 'DBGRELAY_JWT_AUDIENCE', key: 'auth.jwt.audience', kind: 'string' },
+  { env: 'DBGRELAY_JWT_KEY_FILE', key: 'auth.jwt.keyFile', kind: 'path' },
+  { env: 'DBGRELAY_JWT_JWKS_FILE', key: 'auth.jwt.jwksFile', kind: 'path' },
+  { env: 'DBGRELAY_JWT_JWKS_URL', key: 'auth.jwt.jwksUrl', kind: 'string' },
+  { env: 'DBGRELAY_JWT_SIGNING_KEY_FILE', key: 'auth.jwt.signingKeyFile', kind: 'path' },
+  { env: 'DBGRELAY_AUTH_LOCKOUT_ENABLED', key: 'auth.lockout.enabled', kind: 'boolean' },
+  { env: 'DBGRELAY_AUTH_LOCKOUT_THRESHOLD', key: 'auth.lockout.threshold', kind: 'integer' },
   { env: 'DBGRELAY_HANDSHAKE_TIMEOUT_MS', key: 'limits.handshakeTimeoutMs', kind: 'integer' },
   { env: 'DBGRELAY_OPEN_TIMEOUT_MS', key: 'limits.openTimeoutMs', kind: 'integer' },
   { env: 'DBGRELAY_MAX_CONTROL_MESSAGE_BYTES', key: 'limits.maxControlMessageBytes', kind: 'integer' },
@@ -34,6 +46,12 @@ export const environmentBindings: readonly EnvironmentBinding[] = [
   { env: 'DBGRELAY_HEARTBEAT_TIMEOUT_MS', key: 'agents.heartbeatTimeoutMs', kind: 'integer' },
   { env: 'DBGRELAY_LOG_LEVEL', key: 'log.level', kind: 'string' },
   { env: 'DBGRELAY_LOG_FILE', key: 'log.file', kind: 'path' },
+  { env: 'DBGRELAY_POLICY_DEFAULT', key: 'policies.default', kind: 'string' },
+  { env: 'DBGRELAY_MAX_PAUSE_MS', key: 'pauseWatchdog.maxPauseMs', kind: 'integer' },
+  { env: 'DBGRELAY_SESSIONS_EXCLUSIVE', key: 'sessions.exclusive', kind: 'boolean' },
+  { env: 'DBGRELAY_AUDIT_ENABLED', key: 'audit.enabled', kind: 'boolean' },
+  { env: 'DBGRELAY_AUDIT_FILE', key: 'audit.file', kind: 'path' },
+  { env: 'DBGRELAY_AUDIT_SYNC', key: 'audit.sync', kind: 'boolean' },
 ];
 
 /** Environment variable naming the config file (flag `--config` wins). */
@@ -63,7 +81,7 @@ export const flagBindings: ReadonlyArray<{ readonly flag: Exclude<keyof ServeFla
 ];
 
 /** Config keys holding file system paths (resolved against the config file's directory or the cwd). */
-export const pathKeys: readonly string[] = ['dataDir', 'tls.certFile', 'tls.keyFile', 'auth.secretFile', 'log.file'];
+export const pathKeys: readonly string[] = ['dataDir', 'tls.certFile', 'tls.keyFile', 'tls.clientCaFile', 'auth.secretFile', 'auth.jwt.keyFile', 'auth.jwt.jwksFile', 'auth.jwt.signingKeyFile', 'log.file', 'audit.file', 'audit.transcripts.dir'];
 
 /**
  * Converts a string from the environment or a flag. A string that does not convert is

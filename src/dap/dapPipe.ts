@@ -36,6 +36,28 @@ export interface DapPipeOptions {
   readonly onMessage?: (direction: DapDirection, name: string | undefined, bytes: number) => void;
   /** Called once when the pipe stops, with the error that stopped it if any. */
   readonly onClose?: (reason: DapPipeCloseReason) => void;
+  /**
+   * Called for every message body that crosses the pipe, and for every message the
+   * relay itself injects (`origin: 'relay'`), e.g. for session transcripts.
+   */
+  readonly onFrame?: (direction: DapDirection, body: Buffer, origin: 'peer' | 'relay') => void;
+  /**
+   * Called when the client side is gone (closed, reset, or {@link DapPipe.close}) while
+   * the adapter side is still open: the session may still talk to the adapter (e.g. to
+   * detach the debugger so the debuggee never stays paused). The adapter side is closed
+   * when the returned promise settles; `onClose` is called after that.
+   */
+  readonly onClientGone?: (adapter: AdapterLink) => Promise<void>;
+}
+
+/** The adapter side of a pipe whose client is gone (see {@link DapPipeOptions.onClientGone}). */
+export interface AdapterLink {
+  /** Sends a message to the adapter. */
+  send(message: DapMessage): void;
+  /** Registers a listener for every message the adapter sends from now on (none reach the client). */
+  onMessage(listener: (message: DapMessage) => void): void;
+  /** Registers a listener called when the adapter side closes; at once if it is closed. */
+  onClose(listener: () => void): void;
 }
 
 /** Why a {@link DapPipe} stopped. */
@@ -53,15 +75,20 @@ export interface DapPipeCloseReason {
  */
 export class DapPipe {
   private stopped = false;
+  /** Listeners of adapter messages while the client is gone and the adapter still open. */
+  private detachListeners: Array<(message: DapMessage) => void> | undefined;
   private readonly context: Record<DapDirection, DapInterceptContext>;
+  private resolveClosed!: (reason: DapPipeCloseReason) => void;
+  /** Resolves once the pipe has stopped and both sides are closed (after any detach). */
+  readonly closed: Promise<DapPipeCloseReason> = new Promise((resolve) => (this.resolveClosed = resolve));
 
   constructor(
     readonly client: Transport,
     readonly adapter: Transport,
     private readonly options: DapPipeOptions,
   ) {
-    const sendToClient = (message: DapMessage): void => void client.send(encodeDapMessage(message));
-    const sendToAdapter = (message: DapMessage): void => void adapter.send(encodeDapMessage(message));
+    const sendToClient = (message: DapMessage): void => this.sendToClient(message);
+    const sendToAdapter = (message: DapMessage): void => this.sendToAdapter(message);
     this.context = {
       toAdapter: { direction: 'toAdapter', sendToClient, sendToAdapter },
       toClient: { direction: 'toClient', sendToClient, sendToAdapter },
@@ -75,9 +102,27 @@ export class DapPipe {
     adapter.onClose((error) => this.stop({ closedBy: 'adapter', ...(error ? { error } : {}) }));
   }
 
-  /** Closes both sides (flushing what is queued). */
+  /** Closes both sides (flushing what is queued), after any detach (see `onClientGone`). */
   close(): void {
     this.stop({ closedBy: 'local' });
+  }
+
+  /** Sends a message of the relay's own to the client side (dropped once the pipe stopped). */
+  sendToClient(message: DapMessage): void {
+    if (this.stopped) return;
+    this.inject('toClient', this.client, message);
+  }
+
+  /** Sends a message of the relay's own to the adapter side (also while detaching). */
+  sendToAdapter(message: DapMessage): void {
+    if (this.stopped && !this.detachListeners) return;
+    this.inject('toAdapter', this.adapter, message);
+  }
+
+  private inject(direction: DapDirection, to: Transport, message: DapMessage): void {
+    const frame = encodeDapMessage(message);
+    this.options.onFrame?.(direction, frame.subarray(frame.indexOf('\r\n\r\n') + 4), 'relay');
+    to.send(frame);
   }
 
   private wire(from: Transport, to: Transport, direction: DapDirection): void {
@@ -85,7 +130,10 @@ export class DapPipe {
     const interceptors = this.options.interceptors?.[direction];
     const mayIntercept = interceptors && interceptors.size > 0 ? interceptedNameFilter(interceptors.keys()) : undefined;
     from.onData((chunk) => {
-      if (this.stopped) return;
+      if (this.stopped) {
+        if (direction === 'toClient' && this.detachListeners) this.deliverWhileDetaching(framer, chunk);
+        return;
+      }
       let frames;
       try {
         frames = framer.push(chunk);
@@ -117,23 +165,64 @@ export class DapPipe {
           }
         }
         this.options.onMessage?.(direction, name, frame.length);
+        this.options.onFrame?.(direction, body, 'peer');
         const keepingUp = verdict === undefined ? to.send(frame) : verdict === null || to.send(encodeDapMessage(verdict));
         if (!keepingUp) from.pause();
       }
     });
   }
 
+  private deliverWhileDetaching(framer: DapFramer, chunk: Buffer): void {
+    try {
+      for (const { body } of framer.push(chunk)) {
+        const message = parseDapMessage(body);
+        for (const listener of this.detachListeners ?? []) listener(message);
+      }
+    } catch {
+      this.adapter.destroy(); // a broken adapter stream ends the detach too
+    }
+  }
+
   private stop(reason: DapPipeCloseReason): void {
     if (this.stopped) return;
     this.stopped = true;
+    const finish = (): void => {
+      this.options.onClose?.(reason);
+      this.resolveClosed(reason);
+    };
     if (reason.closedBy === 'protocolError') {
       this.client.destroy();
       this.adapter.destroy();
-    } else {
-      this.client.close();
-      this.adapter.close();
+      return finish();
     }
-    this.options.onClose?.(reason);
+    this.client.close();
+    const onClientGone = this.options.onClientGone;
+    if (reason.closedBy === 'adapter' || !onClientGone || this.adapter.closed) {
+      this.adapter.close();
+      return finish();
+    }
+    this.detachListeners = [];
+    const closeListeners: Array<() => void> = [];
+    this.adapter.onClose(() => closeListeners.splice(0).forEach((listener) => listener()));
+    this.adapter.resume();
+    const link: AdapterLink = {
+      send: (message) => this.sendToAdapter(message),
+      onMessage: (listener) => this.detachListeners?.push(listener),
+      onClose: (listener) => (this.adapter.closed ? listener() : void closeListeners.push(listener)),
+    };
+    let detaching: Promise<void>;
+    try {
+      detaching = onClientGone(link);
+    } catch (error) {
+      detaching = Promise.reject(error as Error);
+    }
+    void detaching
+      .catch(() => undefined)
+      .finally(() => {
+        this.detachListeners = undefined;
+        this.adapter.close();
+        finish();
+      });
   }
 }
 

@@ -22,6 +22,11 @@ export const registerMessage = z.object({
     debugpy: z.string().max(64),
     agent: z.string().max(64),
   }),
+  /**
+   * The target's attach secret (docs/protocol.md §2.2): clients presenting it may
+   * attach to this target only. The relay keeps only its digest.
+   */
+  attachSecret: z.string().min(1).max(4096).optional(),
 });
 
 /** `registered` (relay → agent). */
@@ -57,12 +62,22 @@ export type RegisteredMessage = z.infer<typeof registeredMessage>;
 export type AgentToRelayMessage = z.infer<typeof agentToRelayMessage>;
 export type RelayToAgentMessage = z.infer<typeof relayToAgentMessage>;
 
+/** Credential fields of a hello line (docs/protocol.md §2, §4): a secret or a bearer token. */
+const helloCredential = { secret: z.string().max(4096).optional(), token: z.string().max(8192).optional() };
+
 /** tcps hello line (docs/protocol.md §4). */
 export const helloLine = z.discriminatedUnion('op', [
-  z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('attach'), target: z.string().max(256), secret: z.string().max(4096).optional() }),
-  z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('agent'), secret: z.string().max(4096).optional() }),
-  z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('agentData'), sessionId, secret: z.string().max(4096).optional() }),
-  z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('targets'), secret: z.string().max(4096).optional() }),
+  z.object({
+    dbgrelay: z.literal(protocolVersion),
+    op: z.literal('attach'),
+    target: z.string().max(256),
+    /** An admin asks to take the target over from its current holder (revision 1.2, §6). */
+    takeover: z.boolean().optional(),
+    ...helloCredential,
+  }),
+  z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('agent'), ...helloCredential }),
+  z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('agentData'), sessionId, ...helloCredential }),
+  z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('targets'), ...helloCredential }),
 ]);
 export type HelloLine = z.infer<typeof helloLine>;
 

@@ -1,6 +1,6 @@
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
-import { requireRole } from '../auth/grants.js';
+import { requireRole, requireTargetGrant } from '../auth/grants.js';
 import { tagged, type Logger } from '../log/logger.js';
 import { AgentConnection, type AgentConnectionLimits } from '../targets/agentConnection.js';
 import type { ControlChannel } from '../targets/controlChannel.js';
@@ -33,7 +33,8 @@ export class AgentHub {
       this.limits,
       {
         onRegister: (agent, message) => {
-          requireRole(principal, 'agent');
+          requireTargetGrant(principal, 'agent', message.target.name);
+          this.requireOwnAgentId(agent, message.agentId);
           const replaced = this.registry.register(agent, message, channel.kind);
           log.info(
             {
@@ -59,6 +60,20 @@ export class AgentHub {
     );
     this.connections.add(connection);
     return connection;
+  }
+
+  /**
+   * An agent id is not a credential (the relay logs it): a registration may replace
+   * only a registration of the same identity (docs/protocol.md §5). Throws
+   * `TARGET_NAME_IN_USE` when another identity's agent holds `agentId`, so that nobody
+   * can take over or evict a target by reusing its agent id.
+   */
+  private requireOwnAgentId(agent: AgentConnection, agentId: string): void {
+    for (const other of this.registry.agents()) {
+      if (other !== agent && other.agentId === agentId && other.principal.id !== agent.principal.id) {
+        throw new RelayError('TARGET_NAME_IN_USE', 'the agent id is registered by another identity');
+      }
+    }
   }
 
   /**

@@ -92,7 +92,13 @@ export function parseHelloLine(line: string): HelloLine {
   return parsed.data;
 }
 
-/** The credential a hello line carries, if any. */
+/**
+ * The credential a hello line carries, if any: `secret` (relay secret, agent secret
+ * or a target's attach secret) or `token` (a bearer token, as `Authorization: Bearer`
+ * over wss). Both at once is `BAD_REQUEST`.
+ */
 export function credentialFromHello(hello: HelloLine): Credential | undefined {
+  if (hello.secret && hello.token) throw new RelayError('BAD_REQUEST', 'a hello line carries either "secret" or "token", not both');
+  if (hello.token) return { kind: 'bearer', token: hello.token };
   return hello.secret ? { kind: 'secret', secret: hello.secret } : undefined;
 }

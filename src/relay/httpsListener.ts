@@ -9,6 +9,7 @@ import type { ListenerConfig } from '../config/configSchema.js';
 import { tagged } from '../log/logger.js';
 import { WebSocketControlChannel } from '../targets/webSocketControlChannel.js';
 import { WebSocketTransport } from '../transport/webSocketTransport.js';
+import { clientCertificateServerOptions } from './clientCertificateTls.js';
 import { asRelayError, refuseUpgrade, sendError, sendJson } from './httpResponses.js';
 import {
   authenticate,
@@ -19,7 +20,8 @@ import {
   type ListenerContext,
   type RunningListener,
 } from './listenerContext.js';
-import { isUpgradeOnlyPath, parseUpgradeRoute } from './upgradeRoutes.js';
+import { visibleTargets } from './targetListing.js';
+import { isUpgradeOnlyPath, parseUpgradeRoute, requireWebSocketHandshake, takeoverRequested } from './upgradeRoutes.js';
 
 /** Room for a DAP header on top of `dap.maxMessageBytes` in one binary frame. */
 const dapHeaderAllowance = 1024;
@@ -39,9 +41,13 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
     cert: context.tls.cert,
     key: context.tls.key,
     minVersion: 'TLSv1.2',
+    ...clientCertificateServerOptions(listener.clientCertificates, context.tls.clientCa),
     handshakeTimeout: config.limits.handshakeTimeoutMs,
     headersTimeout: config.limits.handshakeTimeoutMs,
     requestTimeout: config.limits.handshakeTimeoutMs + config.limits.openTimeoutMs + 1_000,
+    // Node checks headersTimeout/requestTimeout only this often (default 30 s): without
+    // it a client that drips its headers holds the connection far past the bound.
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.limits.handshakeTimeoutMs / 4))),
   });
   // Two servers so that each kind of connection gets its own frame bound.
   const controlServer = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxControlMessageBytes });
@@ -57,11 +63,14 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
     const remote = peerAddress(request.socket);
     try {
       const route = parseUpgradeRoute(pathWithoutQuery(request.url));
-      const principal = await authenticate(context, credentialFromAuthorization(request.headers.authorization), {
-        via: 'wss',
-        remote,
-        endpoint: route.kind,
-      });
+      requireWebSocketHandshake(request); // before anything is opened for it
+      const takeover = route.kind === 'attach' && takeoverRequested(request.headers);
+      const principal = await authenticate(
+        context,
+        () => credentialFromAuthorization(request.headers.authorization),
+        { via: 'wss', remote, endpoint: route.kind, socket: request.socket },
+        route.kind === 'attach' ? route.target : undefined,
+      );
       if (socket.destroyed) return;
       if (route.kind === 'agent') {
         requireRole(principal, 'agent');
@@ -81,6 +90,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
           via: 'wss',
           clientAddress: remote,
           signal: left.signal,
+          takeover,
         });
         socket.off('close', onClose);
         if (socket.destroyed) return prepared.abort();
@@ -104,13 +114,13 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
         throw new RelayError('NOT_FOUND', 'no such endpoint');
       }
       if (request.method !== 'GET') throw new RelayError('BAD_REQUEST', 'only GET is allowed on /v1/targets');
-      const principal = await authenticate(context, credentialFromAuthorization(request.headers.authorization), {
+      const principal = await authenticate(context, () => credentialFromAuthorization(request.headers.authorization), {
         via: 'wss',
         remote,
         endpoint: 'targets',
+        socket: request.socket,
       });
-      requireRole(principal, 'client');
-      sendJson(response, 200, { ok: true, targets: context.registry.list() });
+      sendJson(response, 200, { ok: true, targets: visibleTargets(principal, context.registry.list()) });
     } catch (error) {
       const relayError = asRelayError(error);
       if (relayError.code === 'INTERNAL') log.error({ err: error, remote }, 'request failed');

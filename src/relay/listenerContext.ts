@@ -1,7 +1,11 @@
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { authenticateForAttach } from '../auth/attachSecret.js';
+import type { AuthGate } from '../auth/authGate.js';
+import { presentedCertificate } from '../auth/clientCertificate.js';
+import { sourceOf } from '../auth/sourceAddress.js';
 import type { Authenticator, Credential, Principal } from '../auth/principal.js';
-import { RelayError } from '../common/relayError.js';
 import type { RelayConfig } from '../config/configSchema.js';
 import type { Logger } from '../log/logger.js';
 import type { AgentConnection } from '../targets/agentConnection.js';
@@ -12,8 +16,11 @@ import type { SessionBroker } from './sessionBroker.js';
 /** What both listeners share: configuration, TLS material and the relay's parts. */
 export interface ListenerContext {
   readonly config: RelayConfig;
-  readonly tls: { readonly cert: string; readonly key: string };
+  /** The relay's certificate chain and key, and the CA client certificates must chain to. */
+  readonly tls: { readonly cert: string; readonly key: string; readonly clientCa?: string };
   readonly authenticator: Authenticator;
+  /** Lockout, client certificates and failure metrics in front of {@link authenticator}. */
+  readonly authGate: AuthGate;
   readonly registry: TargetRegistry<AgentConnection>;
   readonly hub: AgentHub;
   readonly broker: SessionBroker;
@@ -37,22 +44,47 @@ export interface RunningListener {
   close(): Promise<void>;
 }
 
+/** Where an authentication attempt comes from: log fields plus the TLS connection. */
+export interface AuthWhere {
+  readonly via: 'wss' | 'tcps';
+  /** Peer `ip:port`, for logs. */
+  readonly remote: string;
+  readonly endpoint: string;
+  /** The TLS connection: its peer address (failure counting) and client certificate. */
+  readonly socket: Socket | Duplex;
+}
+
 /**
- * Authenticates a credential and logs a refusal (tag `auth`) with where it came from;
- * never logs the credential.
+ * Authenticates a connection through the relay's {@link AuthGate}: a locked-out
+ * source is refused with `AUTH_LOCKED` first; then the client certificate (as
+ * `listeners.<via>.clientCertificates` says) and the credential; a refusal is
+ * counted and logged (tag `auth`) with where it came from, never with the
+ * credential. `credential` may be a function that reads it, so that a malformed one
+ * counts as a failure too. With `attachTarget` (a client asking to attach to that
+ * target), a secret the relay-wide authenticator refuses may still be the target's
+ * attach secret (docs/protocol.md §2.2).
  */
 export async function authenticate(
   context: ListenerContext,
-  credential: Credential | undefined,
-  where: Record<string, unknown>,
+  credential: Credential | undefined | (() => Credential | undefined),
+  where: AuthWhere,
+  attachTarget?: string,
 ): Promise<Principal> {
-  try {
-    return await context.authenticator.authenticate(credential);
-  } catch (error) {
-    const code = error instanceof RelayError ? error.code : 'INTERNAL';
-    context.authLogger.warn({ ...where, code }, 'authentication refused');
-    throw error;
-  }
+  const { socket, ...fields } = where;
+  const verifyCredential = (presented: Credential | undefined): Promise<Principal> => {
+    if (attachTarget === undefined) return context.authenticator.authenticate(presented);
+    const lookup = (name: string) => context.registry.lookup(name)?.agent.attachSecret;
+    return authenticateForAttach(context.authenticator, presented, attachTarget, lookup);
+  };
+  const tlsSocket = socket as Partial<TLSSocket>;
+  return context.authGate.authenticate({
+    source: sourceOf((socket as Partial<Socket>).remoteAddress),
+    where: fields,
+    mode: context.config.listeners[where.via].clientCertificates,
+    certificate: typeof tlsSocket.getPeerCertificate === 'function' ? presentedCertificate(socket as TLSSocket) : undefined,
+    readCredential: typeof credential === 'function' ? credential : () => credential,
+    verifyCredential,
+  });
 }
 
 /**

@@ -1,4 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
+import { CompositeAuthenticator } from '../auth/compositeAuthenticator.js';
+import { JwtAuthenticator } from '../auth/jwtAuthenticator.js';
 import type { Authenticator } from '../auth/principal.js';
 import { resolveRelaySecret } from '../auth/relaySecret.js';
 import { SecretAuthenticator } from '../auth/secretAuthenticator.js';
@@ -7,11 +9,14 @@ import type { RelayConfig } from '../config/configSchema.js';
 import { tagged, type Logger } from '../log/logger.js';
 import type { AgentConnection } from '../targets/agentConnection.js';
 import { TargetRegistry } from '../targets/targetRegistry.js';
+import type { RelayMetrics } from '../metrics/relayMetrics.js';
 import { AgentHub } from './agentHub.js';
 import { startHttpsListener } from './httpsListener.js';
 import type { ListenAddress, ListenerContext, RunningListener } from './listenerContext.js';
 import { SessionBroker } from './sessionBroker.js';
+import { SessionGuards } from '../session/sessionGuards.js';
 import { startTcpsListener } from './tcpsListener.js';
+import { createRelayAccess } from './relayAccess.js';
 import { loadTlsMaterial, type TlsMaterial } from './tlsMaterial.js';
 
 export type { ListenAddress } from './listenerContext.js';
@@ -37,6 +42,8 @@ export interface RelayHandle {
   readonly tls: Omit<TlsMaterial, 'key' | 'cert'>;
   /** The secret file in use, or undefined when the secret comes from `DBGRELAY_SECRET`. */
   readonly secretFile: string | undefined;
+  /** This instance's metrics; `metrics.registry` is its own prom-client registry. */
+  readonly metrics: RelayMetrics;
   /** Stops listening, closes every session and agent connection; resolves when done. */
   close(): Promise<void>;
 }
@@ -67,9 +74,17 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   }
   if (secret.looseFileMode) configLog.warn({ secretFile: secret.file }, 'secret file is readable by group or others; chmod 600 it');
   if (secret.secret.length < 16) configLog.warn('the relay secret is shorter than 16 characters');
-  const authenticator: Authenticator = new SecretAuthenticator(secret.secret);
+  const authenticator: Authenticator = new CompositeAuthenticator({
+    secret: new SecretAuthenticator(secret.secret),
+    ...(config.auth.jwt.enabled ? { bearer: JwtAuthenticator.fromConfig(config.auth.jwt, tagged(logger, 'auth')) } : {}),
+  });
+  if (config.auth.jwt.enabled) {
+    const { algorithms, issuer, audience, keyFile, jwksFile, jwksUrl, maxLifetimeS } = config.auth.jwt;
+    configLog.info({ algorithms, issuer, audience, keyFile, jwksFile, jwksUrl, maxLifetimeS }, 'JWT bearer tokens enabled');
+  }
   const tls = loadTlsMaterial(config);
   if (tls.created) tagged(logger, 'tls').info({ caFile: tls.caFile, caFingerprint: tls.caFingerprint }, 'created development CA and server certificate');
+  const access = createRelayAccess(config, logger);
 
   const registry = new TargetRegistry<AgentConnection>();
   const hub = new AgentHub(
@@ -83,11 +98,13 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     },
     logger,
   );
-  const broker = new SessionBroker({ registry, maxMessageBytes: config.dap.maxMessageBytes, logger });
+  const guards = SessionGuards.fromConfig(config, tagged(logger, 'session'), access.metrics.guardrails);
+  const broker = new SessionBroker({ registry, maxMessageBytes: config.dap.maxMessageBytes, logger, guards });
   const context: ListenerContext = {
     config,
-    tls: { cert: tls.cert, key: tls.key },
+    tls: { cert: tls.cert, key: tls.key, ...(access.clientCa !== undefined ? { clientCa: access.clientCa } : {}) },
     authenticator,
+    authGate: access.authGate,
     registry,
     hub,
     broker,
@@ -97,7 +114,9 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
 
   const listeners: RunningListener[] = [];
   const closeAll = async (): Promise<void> => {
-    broker.close();
+    // Sessions first, while the agents' data connections are still up: each attached
+    // session detaches its debugger so that no debuggee stays paused (design.md §5).
+    await broker.close();
     hub.closeAll();
     await Promise.all(listeners.map((listener) => listener.close()));
   };
@@ -123,6 +142,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     registry,
     tls: tlsInfo,
     secretFile: secret.source === 'file' ? secret.file : undefined,
+    metrics: access.metrics,
     close: () => (closing ??= closeAll().then(() => tagged(logger, 'relay').info('relay stopped'))),
   };
 }

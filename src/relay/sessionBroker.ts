@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
-import { requireRole } from '../auth/grants.js';
-import { DapPipe, type DapInterceptors, type DapPipeCloseReason } from '../dap/dapPipe.js';
+import { requireRole, requireTargetGrant } from '../auth/grants.js';
+import { DapPipe, type DapPipeCloseReason } from '../dap/dapPipe.js';
 import { tagged, type Logger } from '../log/logger.js';
 import { isValidTargetName } from '../protocol/targetName.js';
 import type { AgentConnection } from '../targets/agentConnection.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { Transport } from '../transport/transport.js';
-import { sessionInterceptors } from './sessionInterceptors.js';
+import { SessionGuards, type SessionSubject } from '../session/sessionGuards.js';
+import type { GuardedSession } from '../session/guardedSession.js';
 
 /** Options of a {@link SessionBroker}. */
 export interface SessionBrokerOptions {
@@ -16,8 +17,8 @@ export interface SessionBrokerOptions {
   /** Bound on one DAP message (config `dap.maxMessageBytes`). */
   readonly maxMessageBytes: number;
   readonly logger: Logger;
-  /** Interceptors for each new session (default {@link sessionInterceptors}). */
-  readonly interceptors?: () => DapInterceptors;
+  /** Policies, leases, watchdog, detach and audit (default: {@link SessionGuards.permissive}). */
+  readonly guards?: SessionGuards;
 }
 
 /** A client's request for a session with a target. */
@@ -28,6 +29,8 @@ export interface SessionRequest {
   readonly clientAddress: string;
   /** Aborted when the client leaves before the session is accepted. */
   readonly signal?: AbortSignal;
+  /** An admin asks to take the target over from its current holder (sessions.exclusive). */
+  readonly takeover?: boolean;
 }
 
 /** A session whose agent side is connected, waiting for the client side. */
@@ -47,10 +50,12 @@ export interface PreparedSession {
 export class SessionBroker {
   private readonly active = new Set<DapPipe>();
   private readonly logger: Logger;
+  private readonly guards: SessionGuards;
   private closed = false;
 
   constructor(private readonly options: SessionBrokerOptions) {
     this.logger = tagged(options.logger, 'session');
+    this.guards = options.guards ?? SessionGuards.permissive(this.logger);
   }
 
   /** Number of sessions forwarding DAP. */
@@ -60,12 +65,14 @@ export class SessionBroker {
 
   /**
    * Opens the agent side of a session. Rejects with a {@link RelayError}:
-   * `TARGET_NAME_INVALID`, `UNKNOWN_TARGET`, `AGENT_OPEN_FAILED`, `AGENT_OPEN_TIMEOUT`, `AGENT_GONE`.
+   * `AUTH_FAILED` (no client grant for the target, or a takeover without the admin grant), `TARGET_NAME_INVALID`, `UNKNOWN_TARGET`, `TARGET_BUSY`, `AGENT_OPEN_FAILED`, `AGENT_OPEN_TIMEOUT`, `AGENT_GONE`.
    */
   async prepare(request: SessionRequest): Promise<PreparedSession> {
     const startedAt = performance.now();
+    const session = randomBytes(6).toString('hex');
+    const subject: SessionSubject = { session, ...request, target: request.target.slice(0, 80) };
     const log = this.logger.child({
-      session: randomBytes(6).toString('hex'),
+      session,
       target: request.target.slice(0, 80),
       via: request.via,
       client: request.clientAddress,
@@ -74,12 +81,16 @@ export class SessionBroker {
     const elapsed = (): number => Math.round(performance.now() - startedAt);
     let adapter: Transport;
     let entry;
+    let guarded: GuardedSession | undefined;
     try {
       if (this.closed) throw new RelayError('AGENT_GONE', 'the relay is shutting down');
       requireRole(request.principal, 'client');
+      if (request.takeover && !request.principal.grants.admin) throw new RelayError('AUTH_FAILED', 'taking a target over needs the admin grant');
       if (!isValidTargetName(request.target)) throw new RelayError('TARGET_NAME_INVALID', 'invalid target name');
+      requireTargetGrant(request.principal, 'client', request.target); // every session (e.g. attach secret: one target)
       entry = this.options.registry.lookup(request.target);
       if (!entry) throw new RelayError('UNKNOWN_TARGET', `no target named "${request.target}" is connected`);
+      guarded = await this.guards.admit(subject, log); // one debugger per target, policy
       if (request.signal?.aborted) throw new RelayError('AGENT_GONE', 'the client left');
       const pending = entry.agent.open();
       const onAbort = (): void => pending.cancel();
@@ -95,16 +106,24 @@ export class SessionBroker {
       }
     } catch (error) {
       const code = error instanceof RelayError ? error.code : 'INTERNAL';
+      guarded?.abandon();
+      if (!request.signal?.aborted) this.guards.recordRefusal(subject, code, (error as Error).message);
       log.info({ outcome: request.signal?.aborted ? 'clientLeft' : 'refused', code, durationMs: elapsed() }, 'session refused');
       throw error;
     }
     const target = entry;
+    const guard = guarded;
     let settled = false;
     return {
       start: (client) => {
         if (settled) throw new RelayError('INTERNAL', 'session already started');
         settled = true;
-        if (this.closed) {
+        try {
+          if (this.closed) throw new RelayError('AGENT_GONE', 'the relay is shutting down');
+          guard.opened(); // durable before any DAP byte flows
+        } catch (error) {
+          log.error({ code: (error as RelayError).code }, 'session not started');
+          guard.abandon();
           client.destroy();
           adapter.destroy();
           return;
@@ -114,8 +133,9 @@ export class SessionBroker {
         log.info({ outcome: 'started', openMs: elapsed() }, 'session started');
         const pipe = new DapPipe(client, adapter, {
           maxMessageBytes: this.options.maxMessageBytes,
-          interceptors: (this.options.interceptors ?? sessionInterceptors)(),
+          ...guard.pipeOptions(),
           onClose: (reason: DapPipeCloseReason) => {
+            guard.closed(reason);
             release();
             this.active.delete(pipe);
             log.info(
@@ -130,20 +150,32 @@ export class SessionBroker {
             );
           },
         });
+        guard.bind(pipe);
+        guard.onEvict(async () => {
+          pipe.close();
+          await pipe.closed;
+        });
         this.active.add(pipe);
       },
       abort: () => {
         if (settled) return;
         settled = true;
+        guard.abandon();
         adapter.destroy();
         log.info({ outcome: 'clientLeft', durationMs: elapsed() }, 'session refused');
       },
     };
   }
 
-  /** Closes every session and refuses new ones. */
-  close(): void {
+  /**
+   * Refuses new sessions and closes every session; each attached one first detaches
+   * its debugger (bounded by `sessions.detachTimeoutMs`). Resolves when all are closed.
+   */
+  async close(): Promise<void> {
     this.closed = true;
-    for (const pipe of [...this.active]) pipe.close();
+    const pipes = [...this.active];
+    for (const pipe of pipes) pipe.close();
+    await Promise.all(pipes.map((pipe) => pipe.closed));
+    this.guards.close();
   }
 }

@@ -6,8 +6,10 @@ import { tagged } from '../log/logger.js';
 import { maxHelloBytes, type HelloLine } from '../protocol/controlMessages.js';
 import { LineControlChannel } from '../targets/lineControlChannel.js';
 import { SocketTransport } from '../transport/socketTransport.js';
+import { clientCertificateServerOptions } from './clientCertificateTls.js';
 import { credentialFromHello, parseHelloLine, readHelloLine } from './helloLine.js';
 import { asRelayError, errorBody } from './httpResponses.js';
+import { visibleTargets } from './targetListing.js';
 import {
   authenticate,
   closeServer,
@@ -52,11 +54,11 @@ export async function startTcpsListener(context: ListenerContext, listener: List
   const sockets = new SocketSet();
 
   const dispatch = async (socket: TLSSocket, hello: HelloLine, leftover: Buffer, remote: string): Promise<void> => {
-    const principal = await authenticate(context, credentialFromHello(hello), { via: 'tcps', remote, endpoint: hello.op });
+    const attachTarget = hello.op === 'attach' ? hello.target : undefined;
+    const principal = await authenticate(context, credentialFromHello(hello), { via: 'tcps', remote, endpoint: hello.op, socket }, attachTarget);
     switch (hello.op) {
       case 'targets':
-        requireRole(principal, 'client');
-        socket.end(JSON.stringify({ ok: true, targets: context.registry.list() }) + '\n');
+        socket.end(JSON.stringify({ ok: true, targets: visibleTargets(principal, context.registry.list()) }) + '\n');
         return;
       case 'agent':
         requireRole(principal, 'agent');
@@ -73,7 +75,14 @@ export async function startTcpsListener(context: ListenerContext, listener: List
         const left = new AbortController();
         const onClose = (): void => left.abort();
         socket.once('close', onClose);
-        const prepared = await context.broker.prepare({ principal, target: hello.target, via: 'tcps', clientAddress: remote, signal: left.signal });
+        const prepared = await context.broker.prepare({
+          principal,
+          target: hello.target,
+          via: 'tcps',
+          clientAddress: remote,
+          signal: left.signal,
+          takeover: hello.takeover === true,
+        });
         socket.off('close', onClose);
         if (socket.destroyed) return prepared.abort();
         writeLine(socket, { ok: true });
@@ -84,7 +93,13 @@ export async function startTcpsListener(context: ListenerContext, listener: List
   };
 
   const server: Server = createServer(
-    { cert: context.tls.cert, key: context.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: config.limits.handshakeTimeoutMs },
+    {
+      cert: context.tls.cert,
+      key: context.tls.key,
+      minVersion: 'TLSv1.2',
+      ...clientCertificateServerOptions(listener.clientCertificates, context.tls.clientCa),
+      handshakeTimeout: config.limits.handshakeTimeoutMs,
+    },
     (socket: TLSSocket) => {
       sockets.add(socket);
       socket.setNoDelay(true);
@@ -106,6 +121,9 @@ export async function startTcpsListener(context: ListenerContext, listener: List
   server.on('connection', (socket) => sockets.add(socket));
   server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
     tlsLog.debug({ remote: peerAddress(socket), code: error.code, reason: error.message }, 'TLS handshake failed');
+    // With a listener here, node:tls leaves the socket open (ERR_TLS_HANDSHAKE_TIMEOUT
+    // included): a peer that never finishes the handshake would hold it forever.
+    socket.destroy();
   });
 
   const address = await listen(server, listener.host, listener.port, 'tcps', context.logger);

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { RelayError } from '../common/relayError.js';
 import { sessionIdPattern } from '../protocol/controlMessages.js';
 
@@ -34,7 +35,41 @@ export function parseUpgradeRoute(path: string): UpgradeRoute {
   throw new RelayError('NOT_FOUND', 'no such endpoint');
 }
 
+/** Request header by which an admin client asks to take a target over (docs/protocol.md §6). */
+export const takeoverHeader = 'x-dbgrelay-takeover';
+
+/**
+ * True when an attach upgrade carries `X-Dbgrelay-Takeover: 1` (or `true`); false
+ * without the header or with `0`/`false`. Any other value (or the header twice) is
+ * `BAD_REQUEST`, so a typo never silently means "no takeover".
+ */
+export function takeoverRequested(headers: IncomingHttpHeaders): boolean {
+  const value = headers[takeoverHeader];
+  if (value === undefined) return false;
+  if (typeof value !== 'string') throw new RelayError('BAD_REQUEST', 'X-Dbgrelay-Takeover given more than once');
+  const normalized = value.trim().toLowerCase();
+  if (normalized === '1' || normalized === 'true') return true;
+  if (normalized === '0' || normalized === 'false') return false;
+  throw new RelayError('BAD_REQUEST', 'X-Dbgrelay-Takeover must be 1 or 0');
+}
+
 /** True for paths that only make sense as a WebSocket upgrade. */
 export function isUpgradeOnlyPath(path: string): boolean {
   return /^\/v1\/(agent(\/sessions\/[^/]+)?|attach\/[^/]+)$/.test(path);
+}
+
+/**
+ * Refuses with `BAD_REQUEST` an upgrade request that is not a WebSocket opening
+ * handshake `ws` would complete (RFC 6455 §4.2.1: `GET`, `Upgrade: websocket`, a
+ * `Sec-WebSocket-Key` of 16 base64 bytes, version 13 or 8). Checked before the relay
+ * authenticates or asks an agent to open a session, so that a request that can never
+ * become a WebSocket costs nothing and gets a JSON refusal like any other.
+ */
+export function requireWebSocketHandshake(request: { readonly method?: string | undefined; readonly headers: IncomingHttpHeaders }): void {
+  if (request.method !== 'GET') throw new RelayError('BAD_REQUEST', 'a WebSocket upgrade must use GET');
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') throw new RelayError('BAD_REQUEST', 'only "Upgrade: websocket" is supported');
+  const key = request.headers['sec-websocket-key'];
+  if (key === undefined || !/^[A-Za-z0-9+/]{22}==$/.test(key)) throw new RelayError('BAD_REQUEST', 'missing or invalid Sec-WebSocket-Key');
+  const version = request.headers['sec-websocket-version'];
+  if (version !== '13' && version !== '8') throw new RelayError('BAD_REQUEST', 'unsupported Sec-WebSocket-Version (13 or 8)');
 }

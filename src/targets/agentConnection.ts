@@ -1,3 +1,4 @@
+import { AttachSecret } from '../auth/attachSecret.js';
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../log/logger.js';
@@ -32,8 +33,10 @@ const knownTypes = new Set(['register', 'pong', 'openFailed', 'error']);
  * pending open with `AGENT_GONE`.
  */
 export class AgentConnection {
-  /** The accepted registration, once there is one. */
+  /** The accepted registration, once there is one (without its attach secret). */
   registration: RegisterMessage | undefined;
+  /** Digest of the target's attach secret, when the agent set one. */
+  attachSecret: AttachSecret | undefined;
   readonly connectedAt = new Date();
   private readonly pending: PendingOpens;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -139,13 +142,16 @@ export class AgentConnection {
     }
   }
 
-  private register(message: RegisterMessage): void {
+  private register(received: RegisterMessage): void {
+    // The clear attach secret goes no further than this line (docs/protocol.md §2.2).
+    const { attachSecret, ...message } = received;
     try {
       this.hooks.onRegister(this, message);
     } catch (error) {
       return this.close(error instanceof RelayError ? error : new RelayError('INTERNAL', 'registration failed'));
     }
     this.registration = message;
+    this.attachSecret = attachSecret === undefined ? undefined : AttachSecret.fromSecret(attachSecret);
     this.stopTimers();
     const { heartbeatIntervalMs: intervalMs, heartbeatTimeoutMs: timeoutMs } = this.limits;
     this.channel.send({ type: 'registered', target: message.target.name, heartbeat: { intervalMs, timeoutMs } });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { startAttachServer, type AttachServer } from '../../../src/client/attachServer.js';
+import type { ClientIdentity } from '../../../src/client/clientIdentity.js';
 import { fetchTargets } from '../../../src/client/relayDialer.js';
 import { parseRelayEndpoint } from '../../../src/client/relayEndpoint.js';
 import { caTrust } from '../../../src/client/tlsTrust.js';
@@ -12,6 +13,8 @@ export interface ClientAccess {
   readonly relayUrl: string;
   readonly caFile: string;
   readonly secret: string;
+  /** Client certificate for relays that ask for one (mTLS). */
+  readonly identity?: ClientIdentity;
 }
 
 function dialOptions(access: ClientAccess) {
@@ -19,6 +22,7 @@ function dialOptions(access: ClientAccess) {
     endpoint: parseRelayEndpoint(access.relayUrl),
     trust: caTrust(readFileSync(access.caFile, 'utf8'), access.caFile),
     secret: access.secret,
+    ...(access.identity ? { identity: access.identity } : {}),
   };
 }
 
@@ -47,9 +51,9 @@ export async function waitForTargets(
   }
 }
 
-/** `dbgrelay attach <target> --port 0`, as a library call. */
-export function startAttach(access: ClientAccess, target: string): Promise<AttachServer> {
-  return startAttachServer({ ...dialOptions(access), target, port: 0 });
+/** `dbgrelay attach <target> --port 0 [--takeover]`, as a library call. */
+export function startAttach(access: ClientAccess, target: string, options: { takeover?: boolean } = {}): Promise<AttachServer> {
+  return startAttachServer({ ...dialOptions(access), target, port: 0, ...(options.takeover ? { takeover: true } : {}) });
 }
 
 /**

@@ -61,6 +61,25 @@ function memoryDial(): { dial: () => Promise<Transport>; sessions: Array<{ send(
 }
 
 describe('startAttachServer', () => {
+  it('asks the relay for a takeover on every session with takeover, and never without it', async () => {
+    const asked: Array<boolean | undefined> = [];
+    const fake = memoryDial();
+    const dial = (options: { takeover?: boolean }): Promise<Transport> => {
+      asked.push(options.takeover);
+      return fake.dial();
+    };
+    for (const takeover of [true, false]) {
+      server = await startAttachServer({ endpoint: parseRelayEndpoint('tcps://relay.invalid'), target: 'web-1', trust, port: 0, dial, ...(takeover ? { takeover } : {}) });
+      for (let i = 0; i < 2; i++) {
+        const client = await connect(server.address.port);
+        await client.request('initialize', { adapterID: 'debugpy' });
+        await client.close();
+      }
+      await server.close();
+    }
+    expect(asked).toEqual([true, true, undefined, undefined]);
+  });
+
   it('answers the first request with a DAP error when the relay refuses the session', async () => {
     relay = await startFakeHttpsRelay(testCertificates(), () => ({ status: 404, body: '{"error":{"code":"UNKNOWN_TARGET","message":"no target named \\"web-9\\" is connected"}}' }));
     const errors: string[] = [];

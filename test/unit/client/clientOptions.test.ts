@@ -30,7 +30,7 @@ describe('resolveClientConnection', () => {
     expect(c.notes.join('\n')).not.toContain('from-file');
   });
 
-  it('prefers --secret-file, then DBGRELAY_SECRET, then the URL, and flags over dev defaults', () => {
+  it('prefers --secret-file, then the URL, then DBGRELAY_SECRET, and flags over dev defaults', () => {
     const env = { ...dataDir({ secret: 'dev' }), DBGRELAY_SECRET: 'env', DBGRELAY_RELAY: 'tcps://[::1]' };
     const file = join(dir, 'secret-file');
     writeFileSync(file, '  flagged \n');
@@ -39,7 +39,22 @@ describe('resolveClientConnection', () => {
     expect(resolveClientConnection({}, env)).toMatchObject({ secret: 'env', trust: { kind: 'system' }, endpoint: { display: 'tcps://[::1]:7444' } });
     const fromUrl = resolveClientConnection({ relay: 'wss://urlsecret@h' }, { DBGRELAY_DATA_DIR: join(dir, 'missing') });
     expect(fromUrl.secret).toBe('urlsecret');
-    expect(fromUrl.notes.join()).toMatch(/visible to other users/);
+    expect(fromUrl.notes.join()).toMatch(/visible to other local users.*--secret-file/);
+    expect(fromUrl.notes.join()).not.toContain('urlsecret');
+    // A secret in the URL (e.g. the target's attach secret) wins over the environment.
+    expect(resolveClientConnection({ relay: 'tcps://attach%2Bsecret@h:7444' }, env)).toMatchObject({ secret: 'attach+secret', endpoint: { display: 'tcps://h:7444' } });
+    // From DBGRELAY_RELAY it is not in argv: no warning.
+    const fromEnvUrl = resolveClientConnection({}, { DBGRELAY_DATA_DIR: join(dir, 'missing'), DBGRELAY_RELAY: 'tcps://envurl@h' });
+    expect(fromEnvUrl.secret).toBe('envurl');
+    expect(fromEnvUrl.notes.join()).not.toMatch(/visible/);
+  });
+
+  it('refuses a secret both in the URL and in --secret-file', () => {
+    const file = join(dir, 'secret-file-2');
+    writeFileSync(file, 'x\n');
+    expect(() => resolveClientConnection({ relay: 'wss://s@h', secretFile: file }, {})).toThrow(
+      expect.toSatisfy((e) => isRelayError(e, 'CONFIG_INVALID') && !(e as Error).message.includes('s@')),
+    );
   });
 
   it('fails clearly on unreadable or empty files and on --ca with --fingerprint', () => {
@@ -72,8 +87,9 @@ describe('client commands', () => {
     registerAttachCommand(program);
     registerTargetsCommand(program);
     const attach = program.commands.find((c) => c.name() === 'attach')!;
-    expect(attach.options.map((o) => o.long)).toEqual(['--port', '--host', '--relay', '--ca', '--fingerprint', '--secret-file']);
-    expect(attach.options.some((o) => o.long === '--secret')).toBe(false);
+    expect(attach.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--port', '--host', '--relay', '--ca', '--fingerprint', '--secret-file', '--token-file']));
+    // Credentials only from files or the environment, never as a value in argv.
+    expect(attach.options.some((o) => o.long === '--secret' || o.long === '--token')).toBe(false);
     const targets = program.commands.find((c) => c.name() === 'targets')!;
     expect(targets.options.map((o) => o.long)).toContain('--json');
     let help = '';

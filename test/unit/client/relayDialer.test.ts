@@ -111,6 +111,31 @@ describe('dialSession over wss', () => {
   });
 });
 
+describe('dialSession with takeover', () => {
+  it('asks for it with X-Dbgrelay-Takeover: 1 over wss, and sends no such header otherwise', async () => {
+    const headers: Array<string | string[] | undefined> = [];
+    relay = await startFakeHttpsRelay(certs, (req) => {
+      headers.push(req.headers['x-dbgrelay-takeover']);
+      return { status: 409, body: '{"error":{"code":"TARGET_BUSY","message":"target \\"web-1\\" is being debugged by jwt:bob since 2026-11-21T09:30:00.000Z"}}' };
+    });
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
+    const busy = await rejection(dialSession({ endpoint, target: 'web-1', secret, trust }));
+    expect(isRelayError(busy, 'TARGET_BUSY')).toBe(true);
+    expect(busy.message).toBe('relay refused: target "web-1" is being debugged by jwt:bob since 2026-11-21T09:30:00.000Z');
+    await rejection(dialSession({ endpoint, target: 'web-1', secret, trust, takeover: true }));
+    expect(headers).toEqual([undefined, '1']);
+  });
+
+  it('asks for it with "takeover": true in the tcps hello', async () => {
+    relay = await startFakeTcpsRelay(certs, (_line, socket) => {
+      socket.end('{"ok":false,"error":{"code":"AUTH_FAILED","message":"taking a target over needs the admin grant"}}\n');
+    });
+    const error = await rejection(dialSession({ endpoint: parseRelayEndpoint(`tcps://127.0.0.1:${relay.port}`), target: 'web-1', secret, trust, takeover: true }));
+    expect(isRelayError(error, 'AUTH_FAILED')).toBe(true);
+    expect(JSON.parse(relay.seen[0]!)).toEqual({ dbgrelay: 1, op: 'attach', target: 'web-1', takeover: true, secret });
+  });
+});
+
 describe('dialSession over tcps', () => {
   it('sends the attach hello and passes on the DAP bytes that follow the ok line', async () => {
     relay = await startFakeTcpsRelay(certs, (_line, socket) => {

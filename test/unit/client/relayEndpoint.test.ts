@@ -34,6 +34,26 @@ describe('parseRelayEndpoint', () => {
     expect(parseRelayEndpoint('tcps://tok:@h:5').secret).toBe('tok');
   });
 
+  it('percent-decodes the user part as UTF-8 (RFC 3986) and accepts sub-delims as they are', () => {
+    expect(parseRelayEndpoint('tcps://a%40b%3Ac%20d@relay:7444').secret).toBe('a@b:c d');
+    expect(parseRelayEndpoint('wss://caf%C3%A9@relay:443/ptvsd').secret).toBe('café');
+    expect(parseRelayEndpoint("tcps://A-z_0.9~!$&'()*+,;=@relay").secret).toBe("A-z_0.9~!$&'()*+,;=");
+    const endpoint = parseRelayEndpoint('wss://Zm9v-YmFy_@[::1]:8443');
+    expect(endpoint).toMatchObject({ scheme: 'wss', host: '::1', port: 8443, secret: 'Zm9v-YmFy_', display: 'wss://[::1]:8443' });
+  });
+
+  it.each([
+    ['wss://a b@relay', /must be percent-encoded/],
+    ['tcps://s%zz@relay', /must be percent-encoded/],
+    ['tcps://s%FF@relay', /not valid percent-encoding/],
+    ['wss://s"x@relay', /must be percent-encoded/],
+  ])('refuses the user part of %s', (url, message) => {
+    const error = refusal(url);
+    expect(isRelayError(error, 'BAD_REQUEST')).toBe(true);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toMatch(/a b|s%|s"/);
+  });
+
   it.each([
     ['http://relay:80', /scheme "http" is not supported/],
     ['ws://relay:80', /scheme "ws" is not supported/],

@@ -65,6 +65,9 @@ describe('connectVerifiedTls', () => {
     expect(error.message).toContain(certs.leafFingerprint);
     expect(error.message).toContain(certs.caFingerprint);
     expect(error.message).toContain(other.caFingerprint);
+    // Both roles are named: what was expected (the pin) and what the relay offered, by position.
+    expect(error.message).toContain(`expected (pinned) ${other.caFingerprint}`);
+    expect(error.message).toMatch(new RegExp(`offered by the relay: server ${certs.leafFingerprint} .*; issuer ${certs.caFingerprint}`));
   });
 
   it('cannot match a CA pin when the relay sends only its leaf', async () => {

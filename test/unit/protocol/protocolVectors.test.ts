@@ -16,7 +16,7 @@ import {
   registerMessage,
   relayToAgentMessage,
 } from '../../../src/protocol/controlMessages.js';
-import { parseHelloLine } from '../../../src/relay/helloLine.js';
+import { credentialFromHello, parseHelloLine } from '../../../src/relay/helloLine.js';
 
 const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
 
@@ -32,6 +32,12 @@ const schemaByName: Record<string, z.ZodType> = {
   helloAgent: helloLine,
   helloAgentData: helloLine,
   helloTargets: helloLine,
+  helloAgentToken: helloLine,
+  helloAttachToken: helloLine,
+  helloAttachWithAttachSecret: helloLine,
+  helloAttachTakeover: helloLine,
+  helloTakeoverNotBoolean: helloLine,
+  helloTokenNotString: helloLine,
   helloWrongVersion: helloLine,
   helloUnknownOp: helloLine,
   helloOk: helloReply,
@@ -39,6 +45,8 @@ const schemaByName: Record<string, z.ZodType> = {
   targets: helloReply,
   register: registerMessage,
   registerBadName: registerMessage,
+  registerWithAttachSecret: registerMessage,
+  registerEmptyAttachSecret: registerMessage,
   registered: registeredMessage,
   ping: pingMessage,
   pong: pongMessage,
@@ -71,15 +79,20 @@ describe('docs/protocol.md test vectors', () => {
 
   it('control vectors fit the direction unions', () => {
     const byName = Object.fromEntries(vectors);
-    for (const name of ['register', 'pong', 'openFailed', 'controlError']) expect(agentToRelayMessage.safeParse(byName[name]).success).toBe(true);
+    for (const name of ['register', 'registerWithAttachSecret', 'pong', 'openFailed', 'controlError']) expect(agentToRelayMessage.safeParse(byName[name]).success).toBe(true);
     for (const name of ['registered', 'ping', 'open', 'controlError']) expect(relayToAgentMessage.safeParse(byName[name]).success).toBe(true);
   });
 
   it('the relay parses the hello vectors and refuses the invalid ones with the right code', () => {
     const byName = Object.fromEntries([...vectors, ...invalid]);
-    for (const name of ['helloAttach', 'helloAgent', 'helloAgentData', 'helloTargets']) {
+    for (const name of ['helloAttach', 'helloAgent', 'helloAgentData', 'helloTargets', 'helloAgentToken', 'helloAttachWithAttachSecret']) {
       expect(parseHelloLine(JSON.stringify(byName[name])).op).toBe((byName[name] as { op: string }).op);
     }
+    expect(credentialFromHello(parseHelloLine(JSON.stringify(byName['helloAgentToken'])))).toMatchObject({ kind: 'bearer' });
+    expect(credentialFromHello(parseHelloLine(JSON.stringify(byName['helloAttachWithAttachSecret'])))).toEqual({
+      kind: 'secret',
+      secret: 'web-1-attach-example',
+    });
     const codeOf = (name: string): string | undefined => {
       try {
         parseHelloLine(JSON.stringify(byName[name]));
@@ -90,5 +103,9 @@ describe('docs/protocol.md test vectors', () => {
     };
     expect(codeOf('helloWrongVersion')).toBe('PROTOCOL_VERSION');
     expect(codeOf('helloUnknownOp')).toBe('BAD_REQUEST');
+    expect(codeOf('helloTokenNotString')).toBe('BAD_REQUEST');
+    expect(codeOf('helloTakeoverNotBoolean')).toBe('BAD_REQUEST');
+    expect(parseHelloLine(JSON.stringify(byName['helloAttachTakeover']))).toMatchObject({ op: 'attach', target: 'web-1', takeover: true });
+    expect(parseHelloLine(JSON.stringify(byName['helloAttach']))).not.toHaveProperty('takeover');
   });
 });

@@ -21,6 +21,8 @@ export interface FakeAgentOptions {
   readonly answerPings?: boolean;
   /** Open a data connection for each `open` (default true). */
   readonly autoOpen?: boolean;
+  /** The target's attach secret, sent in `register` (docs/protocol.md §2.2). */
+  readonly attachSecret?: string;
 }
 
 /** An agent speaking docs/protocol.md §5 and §6 over wss or tcps, for tests. */
@@ -65,6 +67,7 @@ export class FakeAgent {
       agentId: options.agentId,
       target: { name: options.name, labels: { env: 'test' } },
       process: { pid: 4242, host: 'test-host', python: '3.12.1', debugpy: '1.8.22', agent: '0.1.0' },
+      ...(options.attachSecret !== undefined ? { attachSecret: options.attachSecret } : {}),
     });
     return agent;
   }

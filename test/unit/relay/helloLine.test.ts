@@ -99,4 +99,13 @@ describe('parseHelloLine', () => {
     expect(credentialFromHello(parseHelloLine('{"dbgrelay":1,"op":"agent","secret":""}'))).toBeUndefined();
     expect(credentialFromHello(parseHelloLine('{"dbgrelay":1,"op":"agent"}'))).toBeUndefined();
   });
+
+  it('reads a bearer token from the token field and refuses a secret and a token together', () => {
+    expect(credentialFromHello(parseHelloLine('{"dbgrelay":1,"op":"agent","token":"a.b.c"}'))).toEqual({ kind: 'bearer', token: 'a.b.c' });
+    expect(credentialFromHello(parseHelloLine('{"dbgrelay":1,"op":"attach","target":"w","token":"t"}'))).toEqual({ kind: 'bearer', token: 't' });
+    expect(() => credentialFromHello(parseHelloLine('{"dbgrelay":1,"op":"agent","secret":"s","token":"t"}'))).toThrow(
+      expect.toSatisfy((e) => (e as { code?: string }).code === 'BAD_REQUEST'),
+    );
+    expect(codeOfLine('{"dbgrelay":1,"op":"agent","token":7}')).toBe('BAD_REQUEST');
+  });
 });

@@ -65,6 +65,22 @@ describe('SessionBroker', () => {
     expect(broker.activeSessions).toBe(0);
   });
 
+  it('refuses a takeover from a principal without the admin grant with AUTH_FAILED, before asking any agent', async () => {
+    const { broker, opens } = await setup();
+    const client: Principal = { id: 'jwt:bob', grants: { register: [], attach: ['web-*'], admin: false }, method: 'jwt' };
+    await expect(broker.prepare({ ...request, principal: client, takeover: true })).rejects.toMatchObject({
+      code: 'AUTH_FAILED',
+      message: 'taking a target over needs the admin grant',
+    });
+    expect(opens).toEqual([]);
+    // The same principal without takeover, and an admin with it, get as far as the agent.
+    void broker.prepare({ ...request, principal: client }).catch(() => undefined);
+    void broker.prepare({ ...request, takeover: true }).catch(() => undefined);
+    await tick();
+    expect(opens).toHaveLength(2);
+    await broker.close();
+  });
+
   it('refuses an unknown or invalid target before asking any agent', async () => {
     const { broker, opens } = await setup();
     await expect(broker.prepare({ ...request, target: 'web-9' })).rejects.toMatchObject({ code: 'UNKNOWN_TARGET', message: 'no target named "web-9" is connected' });

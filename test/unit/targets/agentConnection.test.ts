@@ -51,6 +51,30 @@ describe('AgentConnection', () => {
     expect(received[0]).toEqual({ type: 'registered', target: 'web-1', heartbeat: { intervalMs: 100, timeoutMs: 300 } });
   });
 
+  it('keeps only the digest of an attach secret, never the clear value in the registration', async () => {
+    const registered: unknown[] = [];
+    const { connection, agentSide } = setup({ onRegister: (_agent, message) => registered.push(message) });
+    agentSide.send({ ...register, attachSecret: 'attach-s3cret-VALUE' });
+    await flush();
+    expect(connection.registration).toBeDefined();
+    expect(connection.registration).not.toHaveProperty('attachSecret');
+    expect(JSON.stringify(registered)).not.toContain('attach-s3cret-VALUE');
+    expect(connection.attachSecret?.matches('attach-s3cret-VALUE')).toBe(true);
+    expect(connection.attachSecret?.matches('attach-s3cret-VALUe')).toBe(false);
+  });
+
+  it('has no attach secret when the agent sets none, and refuses an empty one', async () => {
+    const { connection, agentSide } = setup();
+    agentSide.send(register);
+    await flush();
+    expect(connection.attachSecret).toBeUndefined();
+    const empty = setup();
+    empty.agentSide.send({ ...register, attachSecret: '' });
+    await flush();
+    expect(empty.closes[0]?.code).toBe('BAD_REQUEST');
+    expect(empty.connection.attachSecret).toBeUndefined();
+  });
+
   it('closes with HANDSHAKE_TIMEOUT when register does not come in time', async () => {
     const { closes, received } = setup();
     await vi.advanceTimersByTimeAsync(1_001);

@@ -1,0 +1,87 @@
+import type { DebugProtocol } from '@vscode/debugprotocol';
+
+/** What an audited request's record shows, truncated to a bound. */
+type Fields = Record<string, unknown>;
+type Extract = (args: Record<string, unknown>, clip: (value: unknown) => unknown) => Fields;
+
+function breakpointFields(item: Record<string, unknown>, clip: (value: unknown) => unknown): Fields {
+  const fields: Fields = {};
+  for (const key of ['line', 'column', 'name', 'dataId', 'instructionReference', 'accessType', 'condition', 'hitCondition', 'logMessage']) {
+    if (item[key] !== undefined) fields[key] = clip(item[key]);
+  }
+  return fields;
+}
+
+function items(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : [];
+}
+
+const pick =
+  (...keys: string[]): Extract =>
+  (args, clip) => {
+    const fields: Fields = {};
+    for (const key of keys) if (args[key] !== undefined) fields[key] = clip(args[key]);
+    return fields;
+  };
+
+const breakpoints: Extract = (args, clip) => ({
+  ...(args['source'] !== undefined ? { source: clip((args['source'] as { path?: unknown; name?: unknown }).path ?? (args['source'] as { name?: unknown }).name) } : {}),
+  breakpoints: items(args['breakpoints']).map((bp) => breakpointFields(bp, clip)),
+});
+
+/**
+ * The requests the audit log records (state-changing or code-running, design.md §5),
+ * and the argument fields each record keeps. Everything else (stack traces,
+ * variables, threads, ...) is forwarded without a record.
+ */
+const auditedRequests: Readonly<Record<string, Extract>> = {
+  attach: pick('subProcessId'),
+  evaluate: pick('expression', 'context', 'frameId'),
+  setVariable: pick('variablesReference', 'name', 'value'),
+  setExpression: pick('expression', 'value', 'frameId'),
+  completions: pick('text', 'frameId'),
+  writeMemory: pick('memoryReference', 'offset'),
+  setBreakpoints: breakpoints,
+  setFunctionBreakpoints: breakpoints,
+  setDataBreakpoints: breakpoints,
+  setInstructionBreakpoints: breakpoints,
+  setExceptionBreakpoints: pick('filters', 'filterOptions', 'exceptionOptions'),
+  pause: pick('threadId'),
+  continue: pick('threadId', 'singleThread'),
+  next: pick('threadId'),
+  stepIn: pick('threadId', 'targetId'),
+  stepOut: pick('threadId'),
+  stepBack: pick('threadId'),
+  reverseContinue: pick('threadId'),
+  goto: pick('threadId', 'targetId'),
+  restartFrame: pick('frameId'),
+  restart: () => ({}),
+  terminate: pick('restart'),
+  terminateThreads: pick('threadIds'),
+  disconnect: pick('terminateDebuggee', 'suspendDebuggee', 'restart'),
+};
+
+/** Names of the requests the audit log records. */
+export const auditedCommands: readonly string[] = Object.keys(auditedRequests);
+
+/**
+ * The audit fields of `request` (its command and chosen arguments, each string cut to
+ * `maxValueChars`), or undefined when its command is not audited.
+ */
+export function auditFieldsOf(request: DebugProtocol.Request, maxValueChars: number): Fields | undefined {
+  if (!Object.hasOwn(auditedRequests, request.command)) return undefined;
+  const args = typeof request.arguments === 'object' && request.arguments !== null ? (request.arguments as Record<string, unknown>) : {};
+  const clip = (value: unknown): unknown => clipValue(value, maxValueChars);
+  return { command: request.command, ...auditedRequests[request.command]!(args, clip) };
+}
+
+/** Cuts strings (also inside arrays and objects) to `max` characters, marking the cut. */
+export function clipValue(value: unknown, max: number, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > max ? `${value.slice(0, max)}…[${value.length - max} more]` : value;
+  if (depth > 4) return '…';
+  if (Array.isArray(value)) return value.slice(0, 100).map((item) => clipValue(item, max, depth + 1));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).slice(0, 50).map(([key, item]) => [key, clipValue(item, max, depth + 1)]));
+  }
+  return value;
+}

@@ -1,0 +1,105 @@
+import { RelayError } from '../common/relayError.js';
+import type { Logger } from '../log/logger.js';
+import type { AuthMetrics } from '../metrics/relayMetrics.js';
+import type { CertificateAuthenticator, ClientCertificateMode, PresentedCertificate } from './clientCertificate.js';
+import { intersectGrants } from './grants.js';
+import { certificateIdentity, identityHint } from './identityHint.js';
+import type { LockoutTable } from './lockoutTable.js';
+import type { Credential, Principal } from './principal.js';
+
+/** The relay-wide parts of {@link AuthGate}. */
+export interface AuthGateOptions {
+  /** Failure counting and lockouts; undefined when `auth.lockout.enabled` is false. */
+  readonly lockout: LockoutTable | undefined;
+  readonly certificates: CertificateAuthenticator;
+  /** `auth.certificates.sufficient`: a verified, granted certificate needs no secret or JWT. */
+  readonly certificatesSufficient: boolean;
+  readonly metrics: AuthMetrics;
+  /** Logger tagged `auth`. */
+  readonly logger: Logger;
+}
+
+/** One authentication attempt, as a listener sees it. */
+export interface AuthAttempt {
+  /** Where failures are counted (see `sourceOf`). */
+  readonly source: string;
+  /** Fields for the log line (listener, peer `ip:port`, endpoint); never a credential. */
+  readonly where: Readonly<Record<string, unknown>>;
+  /** The listener's `clientCertificates` setting. */
+  readonly mode: ClientCertificateMode;
+  readonly certificate: PresentedCertificate | undefined;
+  /** Reads the secret or token (may throw `AUTH_FAILED` for a malformed one). */
+  readonly readCredential: () => Credential | undefined;
+  /** Verifies it (relay secret, JWT, ...): throws `AUTH_REQUIRED` or `AUTH_FAILED`. */
+  readonly verifyCredential: (credential: Credential | undefined) => Promise<Principal>;
+}
+
+/**
+ * Both factors passed: the certificate names the principal, and it may do what both
+ * allow. The relay-wide secret names nobody, so with it the id is just `cert:<CN>`.
+ */
+export function combinePrincipals(certificate: Principal, credential: Principal): Principal {
+  const expiries = [certificate.expiresAt, credential.expiresAt].filter((at): at is number => at !== undefined);
+  return Object.freeze({
+    id: credential.method === 'secret' ? certificate.id : `${certificate.id}+${credential.id}`,
+    grants: intersectGrants(certificate.grants, credential.grants),
+    method: credential.method,
+    ...(expiries.length > 0 ? { expiresAt: Math.min(...expiries) } : {}),
+  });
+}
+
+/**
+ * Authentication in front of every connection (docs/protocol.md §2, design.md §4):
+ * refuses a locked-out source with `AUTH_LOCKED` before looking at anything it sent;
+ * checks the client certificate as the listener's mode says and the secret or JWT,
+ * alone or together; counts every refusal in metrics, in the lockout table (only
+ * `AUTH_FAILED`: a missing credential guesses nothing) and in one `auth` log line
+ * with the source and the reason, never the credential.
+ */
+export class AuthGate {
+  constructor(private readonly options: AuthGateOptions) {}
+
+  /** Resolves with the principal, or rejects with a {@link RelayError}. */
+  async authenticate(attempt: AuthAttempt): Promise<Principal> {
+    const { lockout, metrics, logger } = this.options;
+    const lockedMs = lockout?.lockedFor(attempt.source) ?? 0;
+    if (lockedMs > 0) {
+      metrics.failures.inc({ reason: 'AUTH_LOCKED' });
+      logger.debug({ ...attempt.where, source: attempt.source, code: 'AUTH_LOCKED' }, 'authentication refused: source locked out');
+      throw new RelayError('AUTH_LOCKED', `too many failed attempts from this address; try again in ${Math.ceil(lockedMs / 1000)} s`);
+    }
+    let identity = certificateIdentity(attempt.certificate?.commonNames.length === 1 ? attempt.certificate.commonNames[0] : undefined);
+    try {
+      const certificate = this.certificatePrincipal(attempt);
+      const credential = attempt.readCredential();
+      identity ??= identityHint(credential);
+      if (certificate && credential === undefined && this.options.certificatesSufficient) return certificate;
+      const verified = await attempt.verifyCredential(credential);
+      return certificate ? combinePrincipals(certificate, verified) : verified;
+    } catch (error) {
+      const code = error instanceof RelayError ? error.code : 'INTERNAL';
+      metrics.failures.inc({ reason: code });
+      const fields = { ...attempt.where, source: attempt.source, identity, code, reason: error instanceof RelayError ? error.message : undefined };
+      logger.warn(fields, 'authentication refused');
+      if (code === 'AUTH_FAILED' && lockout) {
+        const outcome = lockout.recordFailure(attempt.source, identity);
+        if (outcome.identityNowUnderAttack) logger.warn({ identity, source: attempt.source }, 'identity under attack: failing sources are locked out at once');
+        if (outcome.lockedForMs !== undefined) {
+          metrics.lockouts.inc();
+          logger.warn({ source: attempt.source, identity, because: outcome.lockedBecause, lockedForMs: outcome.lockedForMs }, 'source locked out');
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** The certificate's principal, undefined when the listener does not ask for one or none came. */
+  private certificatePrincipal(attempt: AuthAttempt): Principal | undefined {
+    if (attempt.mode === 'off') return undefined;
+    if (!attempt.certificate) {
+      if (attempt.mode === 'required') throw new RelayError('AUTH_REQUIRED', 'a client certificate is required on this listener');
+      return undefined;
+    }
+    return this.options.certificates.authenticate(attempt.certificate);
+  }
+}

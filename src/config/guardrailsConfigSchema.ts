@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { policyNames } from '../session/dapPolicy.js';
+
+function intBetween(min: number, max: number) {
+  const error = `expected integer between ${min} and ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+const flag = z.boolean({ error: 'expected true or false' });
+const mapping = { error: 'expected a mapping' };
+const path = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
+const pattern = z
+  .string({ error: 'expected a pattern' })
+  .regex(/^[\x21-\x7e]{1,256}$/, { error: 'expected a pattern of 1 to 256 printable characters without spaces' });
+const policy = z.enum(policyNames, { error: `expected one of ${policyNames.join(', ')}` });
+const maxDayMs = 86_400_000;
+
+/** Schema of `policies` (docs/operations.md "Policies"). */
+export const policiesConfigSchema = z.strictObject(
+  {
+    default: policy,
+    targets: z.record(pattern, policy, { error: 'expected a mapping of target pattern to policy' }),
+    principals: z.record(pattern, policy, { error: 'expected a mapping of principal id pattern to policy' }),
+  },
+  mapping,
+);
+
+/** Schema of `pauseWatchdog` (docs/operations.md "Pause watchdog"); 0 turns it off. */
+export const pauseWatchdogConfigSchema = z.strictObject(
+  {
+    maxPauseMs: intBetween(0, maxDayMs),
+    targets: z.record(pattern, intBetween(0, maxDayMs), { error: 'expected a mapping of target pattern to milliseconds' }),
+  },
+  mapping,
+);
+
+/** Schema of `sessions` (docs/operations.md "One debugger per target"). */
+export const sessionsConfigSchema = z.strictObject(
+  {
+    exclusive: flag,
+    detachTimeoutMs: intBetween(1, 600_000),
+    takeoverTimeoutMs: intBetween(1, 600_000),
+  },
+  mapping,
+);
+
+/** Schema of `audit` (docs/operations.md "Audit"). */
+export const auditConfigSchema = z.strictObject(
+  {
+    enabled: flag,
+    /** Default `<dataDir>/audit.log`. */
+    file: path.optional(),
+    sync: flag,
+    maxFileBytes: intBetween(4096, 2 ** 40),
+    maxFiles: intBetween(1, 1000),
+    maxValueChars: intBetween(16, 1024 * 1024),
+    transcripts: z.strictObject(
+      {
+        enabled: flag,
+        /** Default `<dataDir>/transcripts`. */
+        dir: path.optional(),
+        maxBytes: intBetween(4096, 2 ** 40),
+      },
+      mapping,
+    ),
+  },
+  mapping,
+);
+
+/** Built-in defaults of the guardrail keys (merged into configDefaults). */
+export function guardrailsConfigDefaults(): Record<string, unknown> {
+  return {
+    policies: { default: 'full', targets: {}, principals: {} },
+    pauseWatchdog: { maxPauseMs: 0, targets: {} },
+    sessions: { exclusive: true, detachTimeoutMs: 5_000, takeoverTimeoutMs: 10_000 },
+    audit: {
+      enabled: true,
+      sync: true,
+      maxFileBytes: 100 * 1024 * 1024,
+      maxFiles: 10,
+      maxValueChars: 4096,
+      transcripts: { enabled: false, maxBytes: 10 * 1024 * 1024 },
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { Counter, type Registry } from 'prom-client';
+
+/**
+ * What refused a DAP message, the `policy` label of `dbgrelay_dap_refusals_total`:
+ * a DAP policy (`no-eval`, `logpoints-only`), the reverse-request guard
+ * (`reverseRequests`: `runInTerminal`, a `startDebugging` that is not an attach), or the
+ * one-debugger-per-target rule (`exclusive`: a further session's attach).
+ */
+export const refusalGuards = ['no-eval', 'logpoints-only', 'reverseRequests', 'exclusive'] as const;
+
+/** A value of {@link refusalGuards}. */
+export type RefusalGuard = (typeof refusalGuards)[number];
+
+/**
+ * The DAP commands the `command` label may name: every command a guard refuses
+ * (design.md §5). Anything else (which no guard refuses today) is counted as `other`,
+ * so that a peer cannot grow the label set by sending made-up commands.
+ */
+export const refusalCommands: ReadonlySet<string> = new Set([
+  'evaluate', 'setVariable', 'setExpression', 'completions', 'writeMemory',
+  'setBreakpoints', 'setFunctionBreakpoints', 'setDataBreakpoints', 'setInstructionBreakpoints', 'setExceptionBreakpoints',
+  'pause', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame', 'restart', 'terminate', 'terminateThreads', 'disconnect',
+  'attach', 'runInTerminal', 'startDebugging', 'debugpyAttach',
+]);
+
+/** Metrics of the session guardrails (docs/operations.md "Metrics"), in one relay's registry. */
+export class GuardrailMetrics {
+  /** `dbgrelay_dap_refusals_total{policy,command}`: DAP messages a guard refused. */
+  readonly refusals: Counter<'policy' | 'command'>;
+  /** `dbgrelay_watchdog_resumes_total`: debuggees the pause watchdog resumed. */
+  readonly watchdogResumes: Counter;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.refusals = new Counter({
+      name: 'dbgrelay_dap_refusals_total',
+      help: 'DAP messages refused by a policy, the reverse-request guard or the one-debugger-per-target rule, by guard and DAP command.',
+      labelNames: ['policy', 'command'] as const,
+      registers,
+    });
+    this.watchdogResumes = new Counter({
+      name: 'dbgrelay_watchdog_resumes_total',
+      help: 'Debuggees the pause watchdog resumed after they were paused longer than allowed.',
+      registers,
+    });
+  }
+
+  /** Counts one refusal; label values outside the bounded sets become `other`. */
+  countRefusal(guard: string, command: string): void {
+    this.refusals.inc({
+      policy: (refusalGuards as readonly string[]).includes(guard) ? guard : 'other',
+      command: refusalCommands.has(command) ? command : 'other',
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { RelayErrorCode } from '../common/relayError.js';
+import { GuardrailMetrics } from './guardrailMetrics.js';
+
+/** Refusal reasons pre-declared at 0, so that rate() and alerts see the series from the start. */
+const knownAuthFailureReasons: readonly RelayErrorCode[] = ['AUTH_REQUIRED', 'AUTH_FAILED', 'AUTH_LOCKED'];
+
+/** Authentication metrics (docs/operations.md "Metrics"). */
+export interface AuthMetrics {
+  /** `dbgrelay_auth_failures_total{reason}`: refused authentications by {@link RelayErrorCode}. */
+  readonly failures: Counter<'reason'>;
+  /** `dbgrelay_auth_lockouts_total`: lockouts started (a source locked out). */
+  readonly lockouts: Counter;
+  /** `dbgrelay_auth_locked_sources`: sources locked out right now (computed at scrape). */
+  readonly lockedSources: Gauge;
+}
+
+/**
+ * The metrics of one relay instance, in a {@link Registry} of its own (never
+ * prom-client's global default registry, so two relays in one process, as in tests,
+ * do not share counters). Label values are bounded sets (error codes, transports,
+ * outcomes, DAP command names from a fixed list); never a secret, a target name, an address or other user input.
+ */
+export class RelayMetrics {
+  /** The registry to expose (a `/metrics` endpoint serializes it with `metrics()`). */
+  readonly registry = new Registry();
+  readonly auth: AuthMetrics;
+  /** DAP refusals and pause-watchdog resumes (the session guardrails). */
+  readonly guardrails: GuardrailMetrics;
+
+  /** `lockedSources` is asked for the current number of locked sources at each scrape. */
+  constructor(lockedSources: () => number = () => 0) {
+    const registers = [this.registry];
+    this.guardrails = new GuardrailMetrics(this.registry);
+    const failures = new Counter({
+      name: 'dbgrelay_auth_failures_total',
+      help: 'Refused authentication attempts, by reason (a dbgrelay error code).',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    for (const reason of knownAuthFailureReasons) failures.inc({ reason }, 0);
+    this.auth = {
+      failures,
+      lockouts: new Counter({
+        name: 'dbgrelay_auth_lockouts_total',
+        help: 'Sources locked out after repeated authentication failures.',
+        registers,
+      }),
+      lockedSources: new Gauge({
+        name: 'dbgrelay_auth_locked_sources',
+        help: 'Sources (IPv4 addresses, IPv6 /64 prefixes) locked out right now.',
+        registers,
+        collect() {
+          this.set(lockedSources());
+        },
+      }),
+    };
+  }
+
+  /** Current value of a metric series (tests, health checks); 0 when absent. */
+  async valueOf(name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
+    const metric = this.registry.getSingleMetric(name);
+    if (!metric) return 0;
+    const { values } = await metric.get();
+    const match = values.find((value) => Object.entries(labels).every(([key, wanted]) => String(value.labels[key]) === wanted));
+    return match?.value ?? 0;
+  }
+}

@@ -1,0 +1,152 @@
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { bestEffortAuditSink, withAuditFields, type AuditSink } from '../audit/auditEvent.js';
+import { SessionTranscript } from '../audit/sessionTranscript.js';
+import type { AdapterLink, DapInterceptors, DapPipeCloseReason, DapPipeOptions } from '../dap/dapPipe.js';
+import { InterceptorChain } from '../dap/interceptorChain.js';
+import type { Logger } from '../log/logger.js';
+import type { GuardrailMetrics } from '../metrics/guardrailMetrics.js';
+import type { PolicyName } from './dapPolicy.js';
+import { PauseWatchdog } from './pauseWatchdog.js';
+import { gateRequests } from './requestGate.js';
+import { guardReverseRequests } from './reverseRequestGuard.js';
+import { SessionDetacher } from './sessionDetacher.js';
+import { LateSessionLink, relayOutputEvent, type SessionLink } from './sessionLink.js';
+import type { Lease } from './targetLeases.js';
+
+/** What a {@link GuardedSession} is built from (see `SessionGuards.admit`). */
+export interface GuardedSessionOptions {
+  /** Short random id of the session (logs, audit, transcript file name). */
+  readonly session: string;
+  readonly policy: PolicyName;
+  /** The policy rules that matched (audit). */
+  readonly policyRules: readonly string[];
+  readonly lease: Lease;
+  /** Pause watchdog bound for this target; 0 = off. */
+  readonly maxPauseMs: number;
+  readonly detachTimeoutMs: number;
+  /** Relay-wide audit sink. */
+  readonly audit: AuditSink;
+  /** Fields every record of this session carries (principal, target, client, via). */
+  readonly auditFields: Readonly<Record<string, unknown>>;
+  readonly maxAuditValueChars: number;
+  readonly transcripts?: { readonly dir: string; readonly maxBytes: number };
+  readonly logger: Logger;
+  /** Refusal and watchdog counters of the relay, if it keeps metrics. */
+  readonly metrics?: GuardrailMetrics;
+}
+
+/**
+ * The relay's guardrails for one client session, composed on one interceptor chain
+ * (style.md: forward by default, intercept by name): the reverse-request guard, the
+ * policy and audit gate, the target lease's subprocess rule, the pause watchdog and
+ * the detach on client loss. {@link pipeOptions} hands them to the session's DapPipe.
+ */
+export class GuardedSession {
+  private readonly link = new LateSessionLink();
+  private readonly watchdog: PauseWatchdog | undefined;
+  private readonly detacher: SessionDetacher;
+  private readonly transcript: SessionTranscript | undefined;
+  private readonly interceptors: DapInterceptors;
+  /** The session's audit sink: gating records (throws when the log is unavailable). */
+  readonly audit: AuditSink;
+  private readonly softAudit: AuditSink;
+  private readonly openedAt = Date.now();
+
+  constructor(private readonly options: GuardedSessionOptions) {
+    this.audit = withAuditFields(options.audit, { session: options.session, ...options.auditFields });
+    this.softAudit = bestEffortAuditSink(this.audit, (error) => options.logger.error({ err: error }, 'audit record lost'));
+    const chain = new InterceptorChain();
+    const lease = options.lease;
+    const metrics = options.metrics;
+    guardReverseRequests(chain, {
+      link: this.link,
+      audit: this.softAudit,
+      onSubprocess: (id) => lease.noteSubprocess(id),
+      onRefused: (command) => metrics?.countRefusal('reverseRequests', command),
+    });
+    this.detacher = new SessionDetacher({ timeoutMs: options.detachTimeoutMs, audit: this.softAudit }).attach(chain);
+    gateRequests(chain, {
+      policy: options.policy,
+      link: this.link,
+      audit: this.audit,
+      maxValueChars: options.maxAuditValueChars,
+      extraCheck: (request: DebugProtocol.Request) => lease.refusal(request),
+      onRefused: (guard, command) => metrics?.countRefusal(guard, command),
+    });
+    if (options.maxPauseMs > 0) {
+      this.watchdog = new PauseWatchdog({
+        maxPauseMs: options.maxPauseMs,
+        link: this.link,
+        audit: this.softAudit,
+        onResume: () => metrics?.watchdogResumes.inc(),
+      }).attach(chain);
+    }
+    this.interceptors = chain.build();
+    if (options.transcripts) {
+      this.transcript = new SessionTranscript({ dir: options.transcripts.dir, session: options.session, maxBytes: options.transcripts.maxBytes });
+    }
+  }
+
+  /** Records `session.opened`; throws `AUDIT_UNAVAILABLE` when it cannot (the session must not start). */
+  opened(): void {
+    const { policy, policyRules, lease, maxPauseMs } = this.options;
+    this.audit.record({
+      event: 'session.opened',
+      policy,
+      policyRules,
+      role: lease.role,
+      maxPauseMs,
+      ...(lease.tookOverFrom ? { tookOverFrom: lease.tookOverFrom.principal } : {}),
+      ...(this.transcript ? { transcript: this.transcript.file } : {}),
+    });
+  }
+
+  /** The DapPipe options that install the guardrails; call {@link bind} with the pipe. */
+  pipeOptions(): Pick<DapPipeOptions, 'interceptors' | 'onClientGone' | 'onFrame'> {
+    return {
+      interceptors: this.interceptors,
+      onClientGone: async (adapter: AdapterLink) => {
+        this.watchdog?.dispose();
+        this.options.lease.clientGone();
+        const outcome = await this.detacher.detach(adapter);
+        if (outcome !== 'notAttached' && outcome !== 'clientDisconnected') this.options.logger.info({ outcome }, 'detached the debugger after client loss');
+      },
+      ...(this.transcript ? { onFrame: (direction, body, origin) => this.transcript!.add(direction, body, origin) } : {}),
+    };
+  }
+
+  /** Connects the session's own messages (refusals, watchdog) to its pipe. */
+  bind(pipe: Pick<SessionLink, 'sendToClient' | 'sendToAdapter'>): void {
+    this.link.bind(pipe);
+  }
+
+  /**
+   * Sets how the session is ended when an admin takes the target over; the client is
+   * told why first.
+   */
+  onEvict(end: () => Promise<void>): void {
+    this.options.lease.onEvict(() => {
+      this.link.sendToClient(relayOutputEvent(this.link.nextSeq(), 'an administrator took this target over; this session is being detached'));
+      return end();
+    });
+  }
+
+  /** The session ended: records `session.closed`, stops the watchdog, releases the lease. */
+  closed(reason: DapPipeCloseReason): void {
+    this.watchdog?.dispose();
+    this.softAudit.record({
+      event: 'session.closed',
+      closedBy: reason.closedBy,
+      durationMs: Date.now() - this.openedAt,
+      ...(reason.error ? { reason: reason.error.message } : {}),
+    });
+    void this.transcript?.close();
+    this.options.lease.release();
+  }
+
+  /** The session never started (the client left, or the agent could not open it). */
+  abandon(): void {
+    void this.transcript?.close();
+    this.options.lease.release();
+  }
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { LockoutTable, type LockoutPolicy } from '../../../src/auth/lockoutTable.js';
+
+const policy: LockoutPolicy = { threshold: 3, windowMs: 60_000, baseMs: 1_000, maxMs: 8_000, maxEntries: 100 };
+
+function table(overrides: Partial<LockoutPolicy> = {}): { lockout: LockoutTable; advance: (ms: number) => void } {
+  let now = 1_000_000;
+  const lockout = new LockoutTable({ ...policy, ...overrides }, () => now);
+  return { lockout, advance: (ms) => (now += ms) };
+}
+
+describe('LockoutTable per source', () => {
+  it('locks a source at the threshold, and only that source', () => {
+    const { lockout } = table();
+    expect(lockout.recordFailure('10.0.0.1')).toEqual({ sourceFailures: 1, identityNowUnderAttack: false });
+    expect(lockout.recordFailure('10.0.0.1').sourceFailures).toBe(2);
+    expect(lockout.lockedFor('10.0.0.1')).toBe(0);
+    const third = lockout.recordFailure('10.0.0.1');
+    expect(third).toMatchObject({ lockedForMs: 1_000, lockedBecause: 'source' });
+    expect(lockout.lockedFor('10.0.0.1')).toBe(1_000);
+    expect(lockout.lockedFor('10.0.0.2')).toBe(0);
+    expect(lockout.lockedSources()).toBe(1);
+  });
+
+  it('doubles the lockout each time, up to maxMs, and unlocks when it runs out', () => {
+    const { lockout, advance } = table();
+    const durations: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      let outcome;
+      for (let i = 0; i < 3; i++) outcome = lockout.recordFailure('10.0.0.1');
+      durations.push(outcome!.lockedForMs!);
+      advance(outcome!.lockedForMs!);
+      expect(lockout.lockedFor('10.0.0.1')).toBe(0);
+    }
+    expect(durations).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+  });
+
+  it('does not extend a running lockout with the failures it refuses', () => {
+    const { lockout, advance } = table();
+    for (let i = 0; i < 3; i++) lockout.recordFailure('10.0.0.1');
+    advance(500);
+    expect(lockout.recordFailure('10.0.0.1').lockedForMs).toBeUndefined();
+    expect(lockout.lockedFor('10.0.0.1')).toBe(500);
+  });
+
+  it('forgets failures older than the window', () => {
+    const { lockout, advance } = table();
+    lockout.recordFailure('10.0.0.1');
+    lockout.recordFailure('10.0.0.1');
+    advance(60_000);
+    expect(lockout.recordFailure('10.0.0.1').sourceFailures).toBe(1);
+    expect(lockout.lockedFor('10.0.0.1')).toBe(0);
+  });
+
+  it('forgets the escalation maxMs after the last lockout ended', () => {
+    const { lockout, advance } = table();
+    for (let i = 0; i < 3; i++) lockout.recordFailure('10.0.0.1');
+    advance(1_000);
+    for (let i = 0; i < 3; i++) lockout.recordFailure('10.0.0.1');
+    expect(lockout.lockedFor('10.0.0.1')).toBe(2_000);
+    advance(2_000 + 8_000 + 60_000);
+    let outcome;
+    for (let i = 0; i < 3; i++) outcome = lockout.recordFailure('10.0.0.1');
+    expect(outcome!.lockedForMs).toBe(1_000);
+  });
+});
+
+describe('LockoutTable per identity', () => {
+  it('spots failures on one identity spread over sources, then locks any source that fails on it at once', () => {
+    const { lockout } = table();
+    // Three sources, one failure each: no source reaches the threshold...
+    expect(lockout.recordFailure('10.0.0.1', 'jwt:alice').identityNowUnderAttack).toBe(false);
+    expect(lockout.recordFailure('10.0.0.2', 'jwt:alice').identityNowUnderAttack).toBe(false);
+    const third = lockout.recordFailure('10.0.0.3', 'jwt:alice');
+    // ...but the identity did: the source that made it cross is locked,
+    expect(third).toMatchObject({ identityNowUnderAttack: true, lockedBecause: 'identity' });
+    expect(lockout.lockedFor('10.0.0.3')).toBe(1_000);
+    // the earlier ones are not (their one failure each stays under the threshold),
+    expect(lockout.lockedFor('10.0.0.1')).toBe(0);
+    // and a fresh source failing once on the same identity is locked at its first failure.
+    expect(lockout.recordFailure('10.0.0.4', 'jwt:alice')).toMatchObject({ lockedBecause: 'identity', lockedForMs: 1_000 });
+    // A failure on another identity from a fresh source is counted normally.
+    expect(lockout.recordFailure('10.0.0.5', 'jwt:bob')).toEqual({ sourceFailures: 1, identityNowUnderAttack: false });
+  });
+
+  it('never locks the identity itself: its sources that do not fail stay open', () => {
+    const { lockout } = table();
+    for (const source of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) lockout.recordFailure(source, 'cert:alice');
+    // The legitimate holder's source has no failure and is not locked (nothing to check: only sources lock).
+    expect(lockout.lockedFor('192.168.1.10')).toBe(0);
+  });
+
+  it('keeps counting per source when the identity changes between attempts', () => {
+    const { lockout } = table();
+    lockout.recordFailure('10.0.0.1', 'jwt:a');
+    lockout.recordFailure('10.0.0.1', 'jwt:b');
+    expect(lockout.recordFailure('10.0.0.1', 'jwt:c')).toMatchObject({ lockedBecause: 'source', identityNowUnderAttack: false });
+  });
+});
+
+describe('LockoutTable memory', () => {
+  it('never holds more than maxEntries keys, dropping expired ones first and then the oldest', () => {
+    const { lockout, advance } = table({ maxEntries: 100 });
+    for (let i = 0; i < 1_000; i++) lockout.recordFailure(`10.0.${i >> 8}.${i & 255}`);
+    expect(lockout.size).toBe(100);
+    advance(60_000);
+    lockout.sweep();
+    expect(lockout.size).toBe(0);
+  });
+
+  it('keeps a locked source while the table churns under its limit', () => {
+    const { lockout } = table({ maxEntries: 100 });
+    for (let i = 0; i < 3; i++) lockout.recordFailure('10.9.9.9');
+    for (let i = 0; i < 50; i++) lockout.recordFailure(`10.0.0.${i}`);
+    expect(lockout.lockedFor('10.9.9.9')).toBe(1_000);
+  });
+});

