@@ -15,7 +15,8 @@ import pytest
 from asyncdap import AsyncDapClient, full_attach
 from conftest import APP, BREAK_LINE, Debuggee
 from dbgrelay.bridge.adaptergate import AdapterGate
-from dbgrelay.bridge.adaptersession import AdapterSession, tcp_connector
+from dbgrelay.bridge.adaptersession import AdapterSession
+from dbgrelay.bridge.connectors import tcp_connector
 from dbgrelay.bridge.streams import MemoryByteStream
 from streampair import LazyStream, relay_kind, stream_pair  # noqa: F401 (fixture)
 

@@ -5,20 +5,18 @@ bridge's argv or environment, the logs or the program's output."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Dict, List
 
 import pytest
 
 from conftest import Certs
 from fakerelay import FakeRelay
+from relaythread import RelayThread, children_of
 
 AGENT_SECRET = "agent-" + uuid.uuid4().hex
 TOKEN = "eyJhbGciOiJFUzI1NiJ9.tok-" + uuid.uuid4().hex + ".sig"
@@ -30,43 +28,6 @@ print("app running", flush=True)
 print("env-leak", [k for k in os.environ if k.startswith("DBGRELAY_") and not k.startswith("DBGRELAY_AGENT_LOG")], flush=True)
 time.sleep(float(sys.argv[1]))
 """
-
-
-class RelayThread:
-    def __init__(self, certs: Certs, scheme: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.relay = FakeRelay(certs.server_context(), AGENT_SECRET, token=TOKEN)
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            start = self.relay.start_tcps() if scheme == "tcps" else self.relay.start_wss()
-            self.port = self.loop.run_until_complete(start)
-            ready.set()
-            self.loop.run_forever()
-
-        threading.Thread(target=run, daemon=True).start()
-        assert ready.wait(10)
-
-    def wait(self, predicate: Any, timeout: float = 15.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.05)
-        return False
-
-
-def family(pid: int) -> List[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(entry.name))
-            except (OSError, ValueError, IndexError):
-                continue
-    return out
 
 
 def run_agent(certs: Certs, tmp_path: Path, url: str, name: str, extra_args: List[str],
@@ -86,7 +47,7 @@ def run_agent(certs: Certs, tmp_path: Path, url: str, name: str, extra_args: Lis
 
 
 def check_no_leak(app: subprocess.Popen, rt: RelayThread, log_file: Path) -> "tuple[str, str]":
-    bridges = [p for p in family(app.pid) if b"dbgrelay.bridge" in Path(f"/proc/{p}/cmdline").read_bytes()]
+    bridges = [p for p in children_of(app.pid) if b"dbgrelay.bridge" in Path(f"/proc/{p}/cmdline").read_bytes()]
     assert bridges, "no bridge process"
     for pid in [app.pid, *bridges]:
         exposed = Path(f"/proc/{pid}/cmdline").read_bytes() if pid != app.pid else b""
@@ -104,7 +65,7 @@ def check_no_leak(app: subprocess.Popen, rt: RelayThread, log_file: Path) -> "tu
 @pytest.mark.parametrize("scheme", ["tcps", "wss"])
 def test_url_secret_authenticates_and_secret_file_is_the_attach_secret(scheme: str, certs: Certs,
                                                                        tmp_path: Path) -> None:
-    rt = RelayThread(certs, scheme)
+    rt = RelayThread(FakeRelay(certs.server_context(), AGENT_SECRET, token=TOKEN), scheme)
     attach_file = tmp_path / "attach"
     attach_file.write_text(ATTACH_SECRET + "\n")
     url = f"{scheme}://{AGENT_SECRET}@127.0.0.1:{rt.port}"
@@ -127,7 +88,7 @@ def test_url_secret_authenticates_and_secret_file_is_the_attach_secret(scheme: s
 @pytest.mark.parametrize("scheme", ["tcps", "wss"])
 def test_token_from_the_environment_authenticates_with_the_attach_secret_from_env(scheme: str, certs: Certs,
                                                                                  tmp_path: Path) -> None:
-    rt = RelayThread(certs, scheme)
+    rt = RelayThread(FakeRelay(certs.server_context(), AGENT_SECRET, token=TOKEN), scheme)
     url = f"{scheme}://127.0.0.1:{rt.port}"
     app, log_file = run_agent(certs, tmp_path, url, "web-tok", [],
                               {"DBGRELAY_TOKEN": TOKEN, "DBGRELAY_SECRET": ATTACH_SECRET})
@@ -159,7 +120,7 @@ def test_token_file_and_a_url_secret_together_are_refused(certs: Certs, tmp_path
 
 
 def test_wrong_url_secret_is_refused_fast(certs: Certs, tmp_path: Path) -> None:
-    rt = RelayThread(certs, "tcps")
+    rt = RelayThread(FakeRelay(certs.server_context(), AGENT_SECRET, token=TOKEN), "tcps")
     wrong = "wrong-" + uuid.uuid4().hex
     app, log_file = run_agent(certs, tmp_path, f"tcps://{wrong}@127.0.0.1:{rt.port}", "web-w", [], {})
     try:

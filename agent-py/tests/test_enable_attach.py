@@ -3,20 +3,19 @@ process, its bridge process, a fake relay over tcps and wss."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Optional
 
 import pytest
 
 from conftest import Certs
 from fakerelay import FakeRelay
+from relaythread import RelayThread, children_of
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 
@@ -29,45 +28,6 @@ print("second call ok", flush=True)
 print("endpoint %s:%d" % dbgrelay.adapter_endpoint(), flush=True)
 time.sleep(float(sys.argv[1]))
 """
-
-
-class RelayThread:
-    def __init__(self, certs: Certs, scheme: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.relay = FakeRelay(certs.server_context(), SECRET)
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            start = self.relay.start_tcps() if scheme == "tcps" else self.relay.start_wss()
-            self.port = self.loop.run_until_complete(start)
-            ready.set()
-            self.loop.run_forever()
-
-        threading.Thread(target=run, daemon=True).start()
-        assert ready.wait(10)
-        self.url = f"{scheme}://127.0.0.1:{self.port}"
-
-    def wait(self, predicate: Any, timeout: float = 15.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.05)
-        return False
-
-
-def children_of(pid: int) -> List[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
 
 
 def bridge_pid(app_pid: int) -> Optional[int]:
@@ -84,7 +44,7 @@ def bridge_pid(app_pid: int) -> Optional[int]:
 def test_cli_registers_hides_the_secret_and_cleans_up(scheme: str, certs: Certs, tmp_path: Path) -> None:
     if not Path("/proc/self/cmdline").exists():
         pytest.fail("this test inspects /proc to check argv and environment of the bridge; /proc is missing")
-    rt = RelayThread(certs, scheme)
+    rt = RelayThread(FakeRelay(certs.server_context(), SECRET), scheme)
     script = tmp_path / "app.py"
     script.write_text(APP)
     log_file = tmp_path / "agent.log"
@@ -124,7 +84,7 @@ def test_cli_registers_hides_the_secret_and_cleans_up(scheme: str, certs: Certs,
 
 
 def test_bridge_exits_when_its_parent_is_killed(certs: Certs, tmp_path: Path) -> None:
-    rt = RelayThread(certs, "tcps")
+    rt = RelayThread(FakeRelay(certs.server_context(), SECRET), "tcps")
     script = tmp_path / "app.py"
     script.write_text(APP)
     env = dict(os.environ, DBGRELAY_SECRET=SECRET, PYDEVD_DISABLE_FILE_VALIDATION="1")
@@ -152,7 +112,7 @@ def test_adapter_endpoint_is_none_before_enable_attach() -> None:
 
 
 def test_refused_secret_fails_fast_with_a_clear_message(certs: Certs, tmp_path: Path) -> None:
-    rt = RelayThread(certs, "tcps")
+    rt = RelayThread(FakeRelay(certs.server_context(), SECRET), "tcps")
     script = tmp_path / "app.py"
     script.write_text(APP)
     env = dict(os.environ, DBGRELAY_SECRET="not-the-secret", PYDEVD_DISABLE_FILE_VALIDATION="1")

@@ -4,10 +4,9 @@ import { dialSession } from '../../src/client/relayDialer.js';
 import { parseRelayEndpoint } from '../../src/client/relayEndpoint.js';
 import { caTrust } from '../../src/client/tlsTrust.js';
 import { isRelayError } from '../../src/common/relayError.js';
-import { DapRequestError, DapTestClient } from '../helpers/dapTestClient.js';
 import { startDebuggee, markerLine, webAppPath, type Debuggee } from './support/debuggee.js';
 import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, listTargets, startAttach, waitForStop, waitForTargets, type ClientAccess } from './support/relayClient.js';
+import { attachSession, listTargets, refusalSeenOnPort, startAttach, waitForStop, waitForTargets, type ClientAccess } from './support/relayClient.js';
 
 /**
  * Failure cases with the real relay, agent and debugpy: refused credentials, unknown
@@ -36,14 +35,7 @@ afterAll(async () => {
 async function refusalSeenByDapClient(clientAccess: ClientAccess, target: string): Promise<string> {
   const attach = await startAttach(clientAccess, target);
   try {
-    const client = await DapTestClient.connect(attach.address.port);
-    const error = await client.request('initialize', { adapterID: 'debugpy' }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(DapRequestError);
-    await client.closed;
-    return (error as Error).message;
+    return await refusalSeenOnPort(attach.address.port);
   } finally {
     await attach.close();
   }

@@ -9,10 +9,10 @@ import { startAttachServer, type AttachServer } from '../../src/client/attachSer
 import { fetchTargets } from '../../src/client/relayDialer.js';
 import { parseRelayEndpoint } from '../../src/client/relayEndpoint.js';
 import { caTrust } from '../../src/client/tlsTrust.js';
-import { DapRequestError, DapTestClient } from '../helpers/dapTestClient.js';
+import { DapTestClient } from '../helpers/dapTestClient.js';
 import { startDebuggee, type Debuggee } from './support/debuggee.js';
 import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession } from './support/relayClient.js';
+import { attachSession, refusalSeenOnPort } from './support/relayClient.js';
 
 /**
  * JWT bearer tokens end to end: a real relay with `auth.jwt` enabled, a real agent and
@@ -44,18 +44,6 @@ async function attachWith(relayUrl: string, tokenValue: string | (() => string))
   const server = await startAttachServer({ endpoint: parseRelayEndpoint(relayUrl), trust: trust(), target, port: 0, token: tokenValue });
   attaches.push(server);
   return server;
-}
-
-/** The DAP error a client of `dbgrelay attach` gets when the relay refuses the session. */
-async function refusalSeen(server: AttachServer): Promise<string> {
-  const client = await DapTestClient.connect(server.address.port);
-  const error = await client.request('initialize', { adapterID: 'debugpy' }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DapRequestError);
-  await client.closed;
-  return (error as Error).message;
 }
 
 beforeAll(async () => {
@@ -94,7 +82,7 @@ describe('JWT sessions with a real debugpy', () => {
 
   it('refuses a token for another target before any DAP byte reaches debugpy, over wss and tcps', async () => {
     for (const relayUrl of [relay.wssUrl, relay.tcpsUrl]) {
-      const message = await refusalSeen(await attachWith(relayUrl, await token('attach:db-*', 60)));
+      const message = await refusalSeenOnPort((await attachWith(relayUrl, await token('attach:db-*', 60))).address.port);
       expect(message).toMatch(/does not allow to attach to target "web-jwt".*AUTH_FAILED/);
     }
   });
@@ -115,7 +103,7 @@ describe('JWT sessions with a real debugpy', () => {
     const after = await client.request<DebugProtocol.ThreadsResponse>('threads');
     expect(after.body.threads.length).toBe(before.body.threads.length);
     // A new session with the same (now expired) token is refused.
-    expect(await refusalSeen(server)).toMatch(/token expired.*AUTH_FAILED/);
+    expect(await refusalSeenOnPort(server.address.port)).toMatch(/token expired.*AUTH_FAILED/);
     await client.request('disconnect', { terminateDebuggee: false });
     await client.close();
   }, 60_000);

@@ -34,7 +34,7 @@ from .adaptergate import AdapterGate
 from .callbackpumps import CallbackPumps, client_step
 from .handshake import HANDSHAKE, HandshakeState
 from .streams import ByteStream
-from .connectors import AdapterConnector, tcp_connector  # noqa: F401
+from .connectors import AdapterConnector, tcp_connector  # noqa: F401  (benchmarks import it from here)
 from .socketstream import SocketStream
 from .wsstream import WebSocketStream
 

@@ -11,8 +11,9 @@ from typing import Any, Coroutine, Dict, TypeVar
 
 from ..logsetup import configure_logging, register_secret
 from .adaptergate import AdapterGate
-from .adaptersession import AdapterSession, tcp_connector
+from .adaptersession import AdapterSession
 from .config import BridgeConfig
+from .connectors import tcp_connector
 from .control import ControlLoop
 from .lifeline import set_parent_death_signal, wait_for_parent_exit
 from .relayconn import RelayDialer

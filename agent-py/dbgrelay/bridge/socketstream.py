@@ -23,6 +23,8 @@ import socket
 import ssl
 from typing import Any, Callable, List, Optional, Set
 
+from .streams import set_nodelay
+
 READ_CHUNK = 256 * 1024
 #: Bytes queued for writing above which the stream reports ``write_paused``.
 WRITE_HIGH_WATER = 256 * 1024
@@ -294,14 +296,6 @@ class SocketStream:
     @property
     def closed(self) -> bool:
         return self._closed
-
-
-def set_nodelay(sock: socket.socket) -> None:
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
 
 
 async def _wait_fd(loop: asyncio.AbstractEventLoop, fd: int, writable: bool) -> None:

@@ -19,13 +19,17 @@ class ByteStream(Protocol):
         """Graceful close (flush, then FIN / WebSocket close)."""
 
 
-def set_nodelay_on_transport(transport: Any) -> None:
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    if sock is not None:
+def set_nodelay(sock: Any) -> None:
+    """``TCP_NODELAY`` on a TCP socket (every hop of ours sends each message at once)."""
+    if getattr(sock, "family", None) in (socket.AF_INET, socket.AF_INET6):
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass
+
+
+def set_nodelay_on_transport(transport: Any) -> None:
+    set_nodelay(transport.get_extra_info("socket") if transport is not None else None)
 
 
 class TcpByteStream:

@@ -6,7 +6,7 @@ import { fetchTargets } from '../../../src/client/relayDialer.js';
 import { parseRelayEndpoint } from '../../../src/client/relayEndpoint.js';
 import { caTrust } from '../../../src/client/tlsTrust.js';
 import type { TargetInfo } from '../../../src/protocol/controlMessages.js';
-import { DapTestClient } from '../../helpers/dapTestClient.js';
+import { DapRequestError, DapTestClient } from '../../helpers/dapTestClient.js';
 
 /** How a test reaches the relay as a client: URL, CA file and secret. */
 export interface ClientAccess {
@@ -106,4 +106,19 @@ export async function waitForStop(
 export async function evaluate(client: DapTestClient, expression: string, frameId: number): Promise<string> {
   const response = await client.request<DebugProtocol.EvaluateResponse>('evaluate', { expression, frameId, context: 'repl' });
   return response.body.result;
+}
+
+/**
+ * The DAP error a client of a `dbgrelay attach` port gets when the relay refuses the
+ * session: its first request fails with a DAP error response and the connection closes.
+ */
+export async function refusalSeenOnPort(port: number): Promise<string> {
+  const client = await DapTestClient.connect(port);
+  const error = await client.request('initialize', { adapterID: 'debugpy' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof DapRequestError)) throw new Error(`expected a DAP error response, got ${String(error)}`);
+  await client.closed;
+  return error.message;
 }
