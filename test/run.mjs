@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The whole test suite, as `npm test` runs it on a fresh machine:
-//   1. Python: .venv with debugpy, pytest and the agent (test/setupPython.mjs)
+//   1. Python: .venv with debugpy, pytest and the agent (test/setupPython.mjs); the
+//      Debian packages the tests start for real: sshd, ssh, nginx, haproxy, promtool
+//      (test/setupSystem.mjs, apt-get only when one is missing)
 //   2. TypeScript: strict type check of src, test and bench
 //   3. vitest: unit tests, then end-to-end tests with real debugpy
 //   4. pytest: the agent's own suite
@@ -16,6 +18,7 @@ const python = join(root, '.venv', 'bin', 'python');
 
 const steps = [
   { name: 'python setup', group: 'setup', cmd: process.execPath, args: [join(root, 'test', 'setupPython.mjs')] },
+  { name: 'system tools', group: 'setup', cmd: process.execPath, args: [join(root, 'test', 'setupSystem.mjs')] },
   { name: 'typecheck', group: 'ts', cmd: bin('tsc'), args: ['-p', 'tsconfig.check.json'] },
   { name: 'vitest unit', group: 'ts', cmd: bin('vitest'), args: ['run', 'test/unit'] },
   // End-to-end files run one at a time: each drives real debuggees, and on a 2-core

@@ -1,14 +1,18 @@
-"""dbgrelay agent: make this Python process debuggable through a dbgrelay relay.
+"""dbgrelay agent: make this Python process debuggable, through a dbgrelay relay or
+on a direct TLS endpoint of its own (the ptvsd 3 API, made secure).
 
 Thin facade with lazy imports (like debugpy's ``public_api``)::
 
     import dbgrelay
     dbgrelay.enable_attach(relay="wss://relay.example:7443", name="web-1", cafile="ca.pem")
+    # or, ptvsd style:
+    dbgrelay.enable_attach("s3cret", address=("0.0.0.0", 5678), certfile="cert.pem", keyfile="key.pem")
+    dbgrelay.wait_for_attach()
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 __version__ = "0.1.0"
 
@@ -16,21 +20,33 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import ConfigError, DbgRelayError, RegistrationError, TrustError  # noqa: F401
 
 
-def enable_attach(
-    relay: str,
-    name: str,
-    secret: Optional[str] = None,
-    cafile: Optional[str] = None,
-    fingerprint: Optional[str] = None,
-    labels: Optional[Mapping[str, str]] = None,
-    wait_registered: bool = True,
-    register_timeout: float = 10.0,
-    token: Optional[str] = None,
-    agent_secret: Optional[str] = None,
-    certfile: Optional[str] = None,
-    keyfile: Optional[str] = None,
-) -> None:
-    """Start debugpy on loopback and register this process with a dbgrelay relay.
+def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
+    """Make this process debuggable, in one of two modes.
+
+    **Direct endpoint** (ptvsd 3's signature, made secure)::
+
+        enable_attach(secret, address=("0.0.0.0", 5678), certfile=None, keyfile=None,
+                      redirect_output=True, *, name=None, allow_no_secret=False)
+
+    A separate bridge process listens on ``address`` (port 0: any free port) with TLS
+    1.2+ from ``certfile``/``keyfile`` (``keyfile`` None: the key is in ``certfile``);
+    clients speak the relay's tcps protocol to it (docs/protocol.md §4: hello line with
+    ``op: "attach"``, the target name and the secret; then raw DAP), e.g. ``dbgrelay
+    attach tcps://SECRET@host:5678``. The secret (default ``$DBGRELAY_SECRET``, else
+    the file in ``$DBGRELAY_SECRET_FILE``) is compared in constant time; no secret at
+    all needs ``allow_no_secret=True`` and logs a warning. Without ``certfile`` the
+    address must be loopback. The endpoint answers to the target name ``name``
+    (default ``"ptvsd"``) and always to the reserved name ``"ptvsd"``. Returns the
+    ``(host, port)`` it listens on. ``redirect_output`` is accepted for
+    compatibility: debugpy sends program output to the client as the client's attach
+    request asks (``redirectOutput``, on by default in VS Code).
+
+    **Relay** (``relay=`` given, or the earlier positional form ``enable_attach(relay,
+    name, ...)``)::
+
+        enable_attach(relay, name, secret=None, cafile=None, fingerprint=None,
+                      labels=None, wait_registered=True, register_timeout=10.0,
+                      token=None, agent_secret=None, certfile=None, keyfile=None)
 
     - ``relay``: ``wss://[SECRET@]host:port[/base]`` or ``tcps://[SECRET@]host:port``;
       a ``SECRET@`` user part (percent-encoded) is the agent's relay secret.
@@ -60,18 +76,72 @@ def enable_attach(
       :class:`RegistrationError` (also raised at once if the relay refuses, e.g.
       ``AUTH_FAILED``). The bridge keeps retrying in the background either way, so a
       caller may catch the error and carry on. With ``False``, return at once.
+      Returns None.
 
-    debugpy listens on ``127.0.0.1:0`` only, with pydevd's connection to the adapter
-    set to ``TCP_NODELAY``. A separate bridge process (``python -m
-    dbgrelay.bridge``, configuration on its stdin) dials out to the relay; it exits
-    when this process exits. Calling again in the same process does nothing, and so
-    does calling in a process that debugpy already debugs (e.g. a multiprocessing
-    child of a debugged parent).
+    Either way debugpy listens on ``127.0.0.1:0`` only, with pydevd's connection to
+    the adapter set to ``TCP_NODELAY``, and a separate bridge process (``python -m
+    dbgrelay.bridge``, configuration on its stdin) serves the sessions, so a paused
+    program still serves them; it exits when this process exits. Calling again in the
+    same process does nothing (and returns what the first call returned), and so does
+    calling in a process that debugpy already debugs (e.g. a multiprocessing child of
+    a debugged parent).
     """
-    from .agent import enable_attach as _enable_attach
+    from .callforms import is_relay_call
 
-    _enable_attach(relay, name, secret, cafile, fingerprint, labels, wait_registered, register_timeout,
-                   token=token, agent_secret=agent_secret, certfile=certfile, keyfile=keyfile)
+    if is_relay_call(args, kwargs):
+        from .agent import enable_attach as _enable_relay
+
+        _enable_relay(*args, **kwargs)
+        return None
+    return _enable_direct(*args, **kwargs)
+
+
+def _enable_direct(
+    secret: Optional[str] = None,
+    address: Tuple[str, int] = ("0.0.0.0", 5678),
+    certfile: Optional[str] = None,
+    keyfile: Optional[str] = None,
+    redirect_output: bool = True,
+    *,
+    name: Optional[str] = None,
+    allow_no_secret: bool = False,
+) -> Optional[Tuple[str, int]]:
+    from .agent import already_debugged, enable_direct_attach, endpoint_address, is_enabled
+    from .directoptions import build_direct_options
+
+    if is_enabled():  # a second call changes nothing (as in relay mode)
+        return endpoint_address()
+    if already_debugged():  # e.g. a multiprocessing child of a debugged parent
+        return None
+    del redirect_output  # see enable_attach: the client's attach request decides
+    options = build_direct_options(secret, address, certfile, keyfile, name=name, allow_no_secret=allow_no_secret)
+    return enable_direct_attach(options)
+
+
+def wait_for_attach(timeout: Optional[float] = None) -> bool:
+    """Block until a debugger client has attached (ptvsd); ``timeout`` in seconds, None
+    for no limit. Returns True once attached, False if the time ran out first. Raises
+    :class:`ConfigError` when :func:`enable_attach` was not called."""
+    from .attachstate import wait_for_attach as _wait
+
+    return _wait(timeout)
+
+
+def is_attached() -> bool:
+    """True while a debugger client is attached to this process (ptvsd)."""
+    from .attachstate import is_attached as _is_attached
+
+    return _is_attached()
+
+
+def break_into_debugger() -> None:
+    """If a debugger client is attached, stop here, on the line after the call, as at
+    a breakpoint; without a client, do nothing (ptvsd)."""
+    import sys
+
+    from .attachstate import break_into_debugger as _break
+
+    _break(sys._getframe(1))
 
 
 def adapter_endpoint() -> Optional[Tuple[str, int]]:
@@ -99,5 +169,5 @@ def __getattr__(name: str):  # lazy access to the exception types
     raise AttributeError(name)
 
 
-__all__ = ["enable_attach", "adapter_endpoint", "apply_nodelay_fix", "__version__", "DbgRelayError", "ConfigError",
+__all__ = ["enable_attach", "wait_for_attach", "is_attached", "break_into_debugger", "adapter_endpoint", "apply_nodelay_fix", "__version__", "DbgRelayError", "ConfigError",
            "RegistrationError", "TrustError"]

@@ -7,18 +7,19 @@ import os
 import socket
 import sys
 import threading
-from typing import Any, Dict, Mapping, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from . import __version__
 from .bridgeprocess import BridgeProcess
-from .errors import DbgRelayError
+from .directoptions import DirectOptions
+from .errors import ConfigError, DbgRelayError
 from .logsetup import configure_logging, register_secret
 from .options import AgentOptions, build_options
 
 log = logging.getLogger("dbgrelay.agent")
 
 _lock = threading.Lock()
-_state: Optional[Tuple[AgentOptions, BridgeProcess, Tuple[str, int]]] = None
 
 ENDPOINT_MESSAGE = "debugpy adapter listening on %s:%d (loopback only)"
 
@@ -53,6 +54,45 @@ def _process_info() -> Dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Running:
+    options: Union[AgentOptions, DirectOptions]
+    bridge: BridgeProcess
+    adapter: Tuple[str, int]
+    #: where the direct endpoint listens (None in relay mode)
+    listening: Optional[Tuple[str, int]] = None
+
+
+_state: Optional[_Running] = None
+
+
+def _start_bridge(config: Dict[str, Any], pass_fds: Tuple[int, ...] = ()) -> Tuple[BridgeProcess, Tuple[str, int]]:
+    """Spawn the bridge, start debugpy on loopback, hand the bridge ``config`` plus the
+    adapter endpoint and process info on its stdin."""
+    bridge = BridgeProcess(pass_fds)  # before debugpy.listen, so pydevd does not patch it
+    try:
+        import debugpy
+
+        from .nodelay import apply_nodelay_fix, install_patch
+
+        install_patch()
+        host, port = debugpy.listen(("127.0.0.1", 0))
+        _announce_endpoint(host, port)
+        apply_nodelay_fix()
+        bridge.send_config({
+            **config,
+            "adapterHost": host,
+            "adapterPort": port,
+            "process": _process_info(),
+            "parentPid": os.getpid(),
+            "pdeathsig": threading.current_thread() is threading.main_thread(),
+        })
+    except BaseException:
+        bridge.stop()
+        raise
+    return bridge, (host, port)
+
+
 def enable_attach(
     relay: str,
     name: str,
@@ -80,55 +120,93 @@ def enable_attach(
                                 certfile=certfile, keyfile=keyfile)
         for value in options.credentials.values():
             register_secret(value)
-        bridge = BridgeProcess()  # before debugpy.listen, so pydevd does not patch it
-        try:
-            import debugpy
-
-            from .nodelay import apply_nodelay_fix, install_patch
-
-            install_patch()
-            host, port = debugpy.listen(("127.0.0.1", 0))
-            _announce_endpoint(host, port)
-            apply_nodelay_fix()
-            # Credentials travel on the bridge's stdin only; "relay" is the display form
-            # (the URL's SECRET@ is in "credential").
-            bridge.send_config({
-                "relay": options.relay_url,
-                "name": options.name,
-                "credential": options.credentials.relay.to_config(),
-                "attachSecret": options.attach_secret,
-                "labels": dict(options.labels),
-                "cafile": options.cafile,
-                "fingerprint": fingerprint,
-                "certfile": options.certfile,
-                "keyfile": options.keyfile,
-                "adapterHost": host,
-                "adapterPort": port,
-                "process": _process_info(),
-                "parentPid": os.getpid(),
-                "pdeathsig": threading.current_thread() is threading.main_thread(),
-            })
-        except BaseException:
-            bridge.stop()
-            raise
-        _state = (options, bridge, (host, port))
+        # Credentials travel on the bridge's stdin only; "relay" is the display form
+        # (the URL's SECRET@ is in "credential").
+        bridge, adapter = _start_bridge({
+            "relay": options.relay_url,
+            "name": options.name,
+            "credential": options.credentials.relay.to_config(),
+            "attachSecret": options.attach_secret,
+            "labels": dict(options.labels),
+            "cafile": options.cafile,
+            "fingerprint": fingerprint,
+            "certfile": options.certfile,
+            "keyfile": options.keyfile,
+        })
+        _state = _Running(options, bridge, adapter)
         log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
     if wait_registered:
         bridge.wait_registered(register_timeout)
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        return socket.create_server((host, port), family=family, backlog=64)
+    except OSError as exc:
+        raise ConfigError(f"the debug endpoint cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0) -> Optional[Tuple[str, int]]:
+    """Direct endpoint mode (see :mod:`dbgrelay.directoptions`): bind ``host:port``
+    here (a busy port fails now), let the bridge serve it. Returns where it listens
+    (the actual port for port 0); None when debugpy already debugs this process.
+    A second call returns the first call's address and changes nothing."""
+    global _state
+    with _lock:
+        if _state is not None:
+            return _state.listening
+        if already_debugged():
+            log.info("process is already being debugged (debugpy subprocess?); not starting an endpoint")
+            return None
+        configure_logging("agent", default_level="WARNING")
+        if options.secret:
+            register_secret(options.secret)
+        else:
+            log.warning("enable_attach(allow_no_secret=True): the debug endpoint on %s:%d has NO SECRET; anyone "
+                        "who can connect to it can run arbitrary code in this process", options.host, options.port)
+        listener = _listen(options.host, options.port)
+        try:
+            listening = listener.getsockname()[:2]
+            bridge, adapter = _start_bridge({
+                "mode": "direct",
+                "listenFd": listener.fileno(),
+                "name": options.name,
+                "secret": options.secret,
+                "certfile": options.certfile,
+                "keyfile": options.keyfile,
+            }, pass_fds=(listener.fileno(),))
+        finally:
+            listener.close()  # the bridge holds its own copy: the port closes when the bridge exits
+        _state = _Running(options, bridge, adapter, (str(listening[0]), int(listening[1])))
+    bridge.wait_listening(start_timeout)
+    log.info("bridge pid %d serves the debug endpoint on %s:%d (%s)", bridge.proc.pid, listening[0], listening[1],
+             "TLS" if options.tls else "plaintext, loopback")
+    return _state.listening
+
+
+def endpoint_address() -> Optional[Tuple[str, int]]:
+    """Where the direct endpoint listens; None in relay mode or before ``enable_attach``."""
+    return _state.listening if _state else None
+
+
+def is_enabled() -> bool:
+    """True once :func:`enable_attach` started an agent in this process (either mode)."""
+    return _state is not None
+
+
 def adapter_endpoint() -> Optional[Tuple[str, int]]:
     """``(host, port)`` of the debugpy adapter (loopback), once ``enable_attach`` ran."""
-    return _state[2] if _state else None
+    return _state.adapter if _state else None
 
 
 def adapter_port() -> Optional[int]:
     """The loopback port of the debugpy adapter, once ``enable_attach`` ran."""
-    return _state[2][1] if _state else None
+    return _state.adapter[1] if _state else None
 
 
 def bridge_pid() -> Optional[int]:
-    return _state[1].proc.pid if _state else None
+    return _state.bridge.proc.pid if _state else None
 
 
-__all__ = ["enable_attach", "adapter_endpoint", "adapter_port", "bridge_pid", "DbgRelayError"]
+__all__ = ["enable_attach", "enable_direct_attach", "endpoint_address", "is_enabled", "adapter_endpoint", "adapter_port", "bridge_pid", "DbgRelayError"]

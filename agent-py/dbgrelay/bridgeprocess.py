@@ -10,10 +10,10 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from .credentials import CREDENTIAL_ENV_VARS
-from .errors import RegistrationError
+from .errors import ConfigError, RegistrationError
 
 log = logging.getLogger("dbgrelay.agent")
 
@@ -25,14 +25,15 @@ class BridgeProcess:
     creation and would inject the debugger into the bridge.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pass_fds: Tuple[int, ...] = ()) -> None:
         # credentials reach the bridge on its stdin only (send_config), never via env or argv
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_ENV_VARS}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dbgrelay.bridge"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, close_fds=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, close_fds=True, pass_fds=pass_fds,
         )
         self.registered = threading.Event()
+        self.listening = threading.Event()  # direct endpoint mode
         self.exited = threading.Event()
         self.last_refusal: Optional[Dict[str, Any]] = None
         self._refused = threading.Event()
@@ -53,6 +54,8 @@ class BridgeProcess:
                 continue
             if event.get("event") == "registered":
                 self.registered.set()
+            elif event.get("event") == "listening":
+                self.listening.set()
             elif event.get("event") == "refused":
                 self.last_refusal = event
                 self._refused.set()
@@ -75,6 +78,19 @@ class BridgeProcess:
         raise RegistrationError(
             f"target not registered with the relay within {timeout:.0f} s "
             "(the bridge keeps retrying in the background)", code="REGISTRATION_TIMEOUT")
+
+    def wait_listening(self, timeout: float) -> None:
+        """Direct endpoint mode: block until the bridge serves the listening socket;
+        raise :class:`ConfigError` if it refused its configuration or exited."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.listening.wait(0.05):
+                return
+            if self._refused.is_set() and self.last_refusal is not None:
+                raise ConfigError(f"the debug endpoint did not start: {self.last_refusal.get('message')}")
+            if self.exited.is_set():
+                raise ConfigError("the dbgrelay bridge process exited; see its messages on stderr")
+        raise ConfigError(f"the debug endpoint did not start within {timeout:.0f} s")
 
     def stop(self) -> None:
         """Close the bridge's stdin: it exits, and the relay drops the target."""

@@ -42,3 +42,14 @@ class RegistrationError(DbgRelayError):
     """The bridge did not register the target in time (or was refused)."""
 
     code = "REGISTRATION"
+
+
+class Refusal(DbgRelayError):
+    """What the direct endpoint answers a client it refuses: ``code`` is one of the
+    wire codes of docs/protocol.md §8 (``AUTH_FAILED``, ...), sent as the
+    ``{"ok": false, "error": {...}}`` hello reply; the message never quotes a secret."""
+
+    code = "BAD_REQUEST"
+
+    def reply(self) -> dict:
+        return {"ok": False, "error": {"code": self.code, "message": str(self)[:1024]}}

@@ -11,6 +11,7 @@ from .credentials import SECRET_ENV, SECRET_FILE_ENV, AgentCredentials, read_sec
 from .errors import ConfigError
 from .pinning import parse_fingerprint
 from .protocol import ProtocolError, validate_labels, validate_target_name
+from .proxyenv import proxy_for_relay
 from .relayurl import RelayEndpoint, parse_relay_url
 
 __all__ = ["AgentOptions", "build_options", "read_secret_file", "SECRET_ENV", "SECRET_FILE_ENV"]
@@ -51,6 +52,7 @@ def build_options(
     keyfile: Optional[str] = None,
 ) -> AgentOptions:
     endpoint = parse_relay_url(relay)
+    proxy_for_relay(endpoint.host, endpoint.port)  # a malformed HTTPS_PROXY fails here, not in the bridge
     try:
         validate_target_name(name)
         validate_labels(dict(labels or {}))

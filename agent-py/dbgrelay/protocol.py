@@ -109,6 +109,14 @@ def _open_failed(m: Mapping[str, Any]) -> None:
     _str(m, "message", "openFailed", max_len=1024)
 
 
+def _goaway(m: Mapping[str, Any]) -> None:
+    _str(m, "reason", "goaway", max_len=1024)
+    if "retryAfterMs" in m:
+        _int(m, "retryAfterMs", "goaway")
+        if m["retryAfterMs"] > 3_600_000:
+            raise _fail("goaway.retryAfterMs must be at most 3600000")
+
+
 CONTROL_VALIDATORS: Dict[str, Callable[[Mapping[str, Any]], None]] = {
     "register": _register,
     "registered": _registered,
@@ -117,6 +125,7 @@ CONTROL_VALIDATORS: Dict[str, Callable[[Mapping[str, Any]], None]] = {
     "open": _open,
     "openFailed": _open_failed,
     "error": lambda m: _error_body(m, "error"),
+    "goaway": _goaway,  # revision 1.5
 }
 
 
@@ -176,14 +185,26 @@ def validate_hello_reply(message: Any) -> Message:
     return dict(m)
 
 
+TARGET_KINDS = ("agent", "tcp", "ssh", "ssh-reverse", "direct")
+
+
 def _target_info(t: Mapping[str, Any]) -> None:
-    for key in ("name", "host", "python", "debugpy", "agent", "connectedAt"):
+    """One entry of the target list (§7); process fields only for agents (revision 1.3)."""
+    for key in ("name", "host", "connectedAt"):
         _str(t, key, "target")
+    kind = t.get("kind", "agent")
+    if kind not in TARGET_KINDS:
+        raise _fail("target.kind must be one of " + ", ".join(TARGET_KINDS))
+    for key in ("python", "debugpy", "agent", "address", "detail"):
+        _str(t, key, "target", optional=True)
     _obj(t.get("labels"), "target.labels")
-    _int(t, "pid", "target")
+    if "pid" in t:
+        _int(t, "pid", "target")
     _int(t, "sessions", "target")
-    if t.get("transport") not in ("wss", "tcps"):
-        raise _fail("target.transport must be wss or tcps")
+    if "reachable" in t and not isinstance(t["reachable"], bool):
+        raise _fail("target.reachable must be true or false")
+    if t.get("transport") not in ("wss", "tcps", "tcp", "ssh"):
+        raise _fail("target.transport must be wss, tcps, tcp or ssh")
 
 
 def validate_http_error(message: Any) -> Message:

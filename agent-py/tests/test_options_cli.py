@@ -59,17 +59,20 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           env={"PATH": "/usr/bin:/bin"})
 
 
-def test_help_explains_options_and_has_no_secret_flag() -> None:
+def test_help_explains_options_and_has_no_secret_flag_in_relay_form() -> None:
     out = run_cli("--help")
     assert out.returncode == 0
     for word in ("--relay", "--name", "--ca", "--fingerprint", "--secret-file", "--label", "--wait-for-client",
                  "-m MODULE", "DBGRELAY_SECRET", "DBGRELAY_AGENT_LOG"):
         assert word in out.stdout, word
-    assert "--secret " not in out.stdout and "--secret=" not in out.stdout
     for word in ("--token-file", "--agent-secret-file", "DBGRELAY_TOKEN", "DBGRELAY_AGENT_SECRET", "attach secret"):
         assert word in out.stdout, word
+    # --secret exists only for the direct endpoint form (ptvsd's CLI), with a warning
+    for word in ("Direct endpoint", "--certfile", "--keyfile", "--host", "--port", "--allow-no-secret",
+                 "visible in ps"):
+        assert word in out.stdout, word
     refused = run_cli("--relay", "wss://h:1", "--name", "w", "--secret", "x", "a.py")
-    assert refused.returncode == 2 and "unrecognized arguments: --secret" in refused.stderr
+    assert refused.returncode == 2 and "--secret is for the direct endpoint form" in refused.stderr
 
 
 def test_cli_reports_missing_secret_clearly() -> None:

@@ -1,14 +1,24 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { startAttachServer, type AttachLogger } from '../client/attachServer.js';
-import { hostForUrl } from '../client/relayEndpoint.js';
+import { defaultSessionHeartbeatMs } from '../client/relayDialer.js';
+import { dialDirectEndpoint, directEndpointTarget } from '../client/directEndpointDialer.js';
+import { hostForUrl, ptvsdBasePath } from '../client/relayEndpoint.js';
+import { RelayError } from '../common/relayError.js';
 import { describeTrust } from '../client/tlsTrust.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
+import { isEndpointUrl, resolveDirectConnection } from './directEndpointOptions.js';
 
 interface AttachFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly port: number;
   readonly host: string;
   readonly takeover?: boolean;
+  readonly heartbeatInterval: number;
+}
+
+function parseHeartbeatInterval(value: string): number {
+  if (!/^\d{1,7}$/.test(value) || (Number(value) !== 0 && Number(value) < 100)) throw new InvalidArgumentError('expected milliseconds: 0 (off) or at least 100');
+  return Number(value);
 }
 
 function parsePort(value: string): number {
@@ -32,29 +42,39 @@ export function launchConfiguration(target: string, host: string, port: number):
   };
 }
 
-async function runAttach(target: string, flags: AttachFlagValues): Promise<void> {
-  const connection = resolveClientConnection(flags);
+async function runAttach(target: string | undefined, flags: AttachFlagValues): Promise<void> {
+  // An endpoint URL (tcps://[SECRET@]host[:port]) is a direct endpoint (agent-py `enable_attach(secret, address=...)`).
+  const direct = target !== undefined && isEndpointUrl(target);
+  const connection = direct ? resolveDirectConnection(target, flags) : resolveClientConnection(flags);
+  // No target: a wss://SECRET@host/ptvsd URL attaches to the relay's default target.
+  if (target === undefined && ptvsdBasePath(connection.endpoint) === undefined) {
+    throw new RelayError('BAD_REQUEST', 'name a target (dbgrelay attach <target>), or give a wss://SECRET@host/ptvsd relay URL to attach to the relay\'s default target');
+  }
+  const label = target !== undefined ? `"${target}"` : "the relay's default target (/ptvsd)";
   const identity = resolveClientIdentity(flags);
   for (const note of connection.notes) process.stderr.write(`dbgrelay attach: ${note}\n`);
   const server = await startAttachServer({
     endpoint: connection.endpoint,
-    target,
+    ...(direct ? { target: directEndpointTarget } : target !== undefined ? { target } : {}),
     trust: connection.trust,
     ...(identity !== undefined ? { identity } : {}),
     host: flags.host,
     port: flags.port,
     ...(flags.takeover ? { takeover: true } : {}),
+    heartbeatMs: flags.heartbeatInterval,
     logger: stderrLogger,
     ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
     ...(connection.token !== undefined ? { token: connection.token } : {}),
+    ...(direct ? { dial: dialDirectEndpoint } : {}),
   });
   const { address, port } = server.address;
+  const what = direct ? `direct endpoint ${connection.endpoint.display}` : `${label} via ${connection.endpoint.display}`;
   process.stdout.write(
     [
-      `dbgrelay attach: "${target}" via ${connection.endpoint.display} (${describeTrust(connection.trust)})${flags.takeover ? ', taking it over from its current holder' : ''}`,
-      `listening on ${hostForUrl(address)}:${port}; each DAP connection there becomes one session with "${target}".`,
+      `dbgrelay attach: ${what} (${describeTrust(connection.trust)})${flags.takeover ? ', taking it over from its current holder' : ''}`,
+      `listening on ${hostForUrl(address)}:${port}; each DAP connection there becomes one session with ${direct ? 'the endpoint' : label}.`,
       'VS Code launch.json configuration:',
-      JSON.stringify(launchConfiguration(target, address, port), null, 2),
+      JSON.stringify(launchConfiguration(direct ? connection.endpoint.display.replace('tcps://', '') : (target ?? 'ptvsd'), address, port), null, 2),
       'Press Ctrl+C to stop.',
       '',
     ].join('\n'),
@@ -76,13 +96,25 @@ export function registerAttachCommand(program: Command): void {
   const command = program
     .command('attach')
     .description('open a local DAP port (VS Code "attach" with "connect") whose every connection is a debug session with <target> through the relay')
-    .argument('<target>', 'name of the target, as listed by `dbgrelay targets`')
+    .argument(
+      '[target]',
+      'name of the target, as listed by `dbgrelay targets`; leave it out with a wss://SECRET@host/ptvsd relay URL to attach to the relay\'s default target; ' +
+        'or the URL tcps://[SECRET@]host[:port] of a direct debug endpoint (a Python process that called `dbgrelay.enable_attach(secret, address=...)`, ' +
+        'port 5678 by default), dialed without a relay (secret from the URL, --secret-file or DBGRELAY_SECRET; trust from --ca or --fingerprint, else the system store)',
+    )
     .option('--port <port>', 'local port to listen on (0: any free port)', parsePort, 5678)
     .option('--host <address>', 'local loopback address to listen on (only loopback is allowed)', '127.0.0.1')
+    .option(
+      '--heartbeat-interval <ms>',
+      'how often each session proves to the relay that this end is alive (wss: WebSocket ping; tcps: a heartbeat the relay answers); ' +
+        'a relay silent for several intervals is taken as gone, and the relay detaches a silent client so the program never stays paused (0: off)',
+      parseHeartbeatInterval,
+      defaultSessionHeartbeatMs,
+    )
     .option(
       '--takeover',
       'take the target over if another principal is debugging it: their sessions are told why and detached cleanly (the program keeps running); ' +
         'needs the admin grant (the relay secret, a token with the admin scope), else the relay refuses with AUTH_FAILED',
     );
-  addClientIdentityOptions(addClientOptions(command)).action((target: string, flags: AttachFlagValues) => runAttach(target, flags));
+  addClientIdentityOptions(addClientOptions(command)).action((target: string | undefined, flags: AttachFlagValues) => runAttach(target, flags));
 }

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { RelayError } from '../common/relayError.js';
 import { defaultDataDir } from '../config/configDefaults.js';
 import { parseRelayEndpoint, type RelayEndpoint } from '../client/relayEndpoint.js';
+import { proxyForRelay } from '../client/httpsProxy.js';
 import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../client/tlsTrust.js';
 import { resolveClientToken } from './clientToken.js';
 
@@ -101,6 +102,8 @@ export function resolveClientConnection(values: ClientFlagValues, env: NodeJS.Pr
   const notes: string[] = [];
   const endpoint = parseRelayEndpoint(values.relay ?? env['DBGRELAY_RELAY'] ?? defaultRelayUrl);
   const dataDir = clientDataDir(env);
+  const proxy = proxyForRelay(endpoint.host, endpoint.port, env); // a bad HTTPS_PROXY fails here, before any session
+  if (proxy) notes.push(`reaching the relay through the proxy ${proxy.display} (${proxy.source}; NO_PROXY does not match ${endpoint.host})`);
 
   if (values.ca !== undefined && values.fingerprint !== undefined) {
     throw new RelayError('CONFIG_INVALID', 'give either --ca or --fingerprint, not both');

@@ -6,6 +6,7 @@ import { registerTargetsCommand } from './targetsCommand.js';
 import { registerCertsCommand } from './certsCommand.js';
 import { registerTokenCommand } from './tokenCommand.js';
 import { registerAuditCommand } from './auditCommand.js';
+import { registerReloadCommand } from './reloadCommand.js';
 import { packageVersion } from '../common/packageVersion.js';
 
 /**
@@ -24,6 +25,7 @@ registerTargetsCommand(program);
 registerCertsCommand(program);
 registerTokenCommand(program);
 registerAuditCommand(program);
+registerReloadCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;

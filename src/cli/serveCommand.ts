@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { environmentBindings, type ServeFlags } from '../config/configSources.js';
 import { loadConfig } from '../config/loadConfig.js';
-import { createLogger, tagged } from '../log/logger.js';
+import { createLogger } from '../log/logger.js';
 import { startRelay } from '../relay/relayServer.js';
+import { writePidFile } from '../relay/runFiles.js';
+import { handleServeSignals } from './serveSignals.js';
 
 const environmentHelp = [
   '',
@@ -21,7 +23,11 @@ const environmentHelp = [
   'data directory (default $STATE_DIRECTORY, $XDG_STATE_HOME/dbgrelay or',
   '~/.local/state/dbgrelay); pin the printed CA fingerprint on agents and clients.',
   '',
-  'SIGINT or SIGTERM closes every session and stops the relay.',
+  'SIGHUP (or `dbgrelay reload`) reloads secrets, keys, certificates, policies,',
+  'limits and configured targets for new sessions; running sessions are kept.',
+  'SIGTERM drains (readyz 503, agents told to go away, sessions told when they will',
+  'be detached) for lifecycle.drainGraceMs, then stops; a second SIGTERM or SIGINT',
+  'stops at once. The pid is in <dataDir>/dbgrelay.pid while the relay runs.',
 ].join('\n');
 
 /** Writes a human-readable line for the operator (stdout). */
@@ -51,6 +57,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   });
   if (relay.wssAddress) say(`dbgrelay: wss  listening on ${relay.wssAddress.url}`);
   if (relay.tcpsAddress) say(`dbgrelay: tcps listening on ${relay.tcpsAddress.url}`);
+  if (relay.metricsAddress) say(`dbgrelay: metrics, /healthz and /readyz on ${relay.metricsAddress.url}`);
+  if (relay.sshAddress) say(`dbgrelay: ssh  listening on ${relay.sshAddress.url} (ssh -R targets), host key ${relay.sshHostKeyFingerprint}`);
   if (relay.tls.source === 'dev') {
     say(`dbgrelay: development CA ${relay.tls.caFile}`);
     say(`dbgrelay: CA fingerprint ${relay.tls.caFingerprint}`);
@@ -59,16 +67,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   say(relay.secretFile ? `dbgrelay: secret file ${relay.secretFile}` : 'dbgrelay: secret from DBGRELAY_SECRET');
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      tagged(logger, 'relay').info({ signal }, 'shutting down');
-      void relay.close().then(resolve, resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const removePidFile = writePidFile(config.dataDir);
+  try {
+    await handleServeSignals({ relay, logger, loadConfig: () => loadConfig({ flags }), dataDir: config.dataDir, say });
+  } finally {
+    removePidFile();
+  }
   closeLogger();
 }
 

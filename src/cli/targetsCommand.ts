@@ -11,14 +11,24 @@ interface TargetsFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
 
 const columns: ReadonlyArray<readonly [string, (t: TargetInfo) => string]> = [
   ['NAME', (t) => t.name],
+  ['KIND', (t) => t.kind ?? 'agent'],
   ['HOST', (t) => t.host],
-  ['PID', (t) => String(t.pid)],
-  ['PYTHON', (t) => t.python],
-  ['DEBUGPY', (t) => t.debugpy],
+  ['PID', (t) => (t.pid !== undefined ? String(t.pid) : '-')],
+  ['PYTHON', (t) => t.python ?? '-'],
+  ['DEBUGPY', (t) => t.debugpy ?? '-'],
   ['TRANSPORT', (t) => t.transport],
+  ['STATUS', (t) => targetStatus(t)],
   ['SESSIONS', (t) => String(t.sessions)],
   ['SINCE', (t) => t.connectedAt],
 ];
+
+/** `connected` for an agent; for a target the relay dials, whether its last attempt reached it. */
+function targetStatus(target: TargetInfo): string {
+  if ((target.kind ?? 'agent') === 'agent') return 'connected';
+  if (target.reachable === undefined) return 'not tried yet';
+  if (target.reachable) return 'reachable';
+  return target.detail !== undefined ? `unreachable: ${target.detail}` : 'unreachable';
+}
 
 
 /** The target list as an aligned text table (one header line, one line per target). */

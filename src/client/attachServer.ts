@@ -1,6 +1,9 @@
-import { createServer, isIP, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { isLoopbackHost } from '../common/loopbackHost.js';
 import { RelayError } from '../common/relayError.js';
-import { DapPipe } from '../dap/dapPipe.js';
+import { DapPipe, type DapInterceptors } from '../dap/dapPipe.js';
+import { heartbeatEvent, heartbeatMessage } from '../dap/heartbeatMessages.js';
+import { LivenessTransport } from '../transport/livenessTransport.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { Transport } from '../transport/transport.js';
 import type { ClientIdentity } from './clientIdentity.js';
@@ -17,10 +20,18 @@ export interface AttachLogger {
   error(message: string): void;
 }
 
+/** Adds to `interceptors` the drop of the relay's heartbeat answers: they are not for the DAP client. */
+function withHeartbeatsDropped(interceptors: DapInterceptors): DapInterceptors {
+  const toClient = new Map(interceptors.toClient ?? []);
+  toClient.set(heartbeatEvent, (message) => (message.type === 'event' ? null : undefined));
+  return { ...interceptors, toClient };
+}
+
 /** Options of {@link startAttachServer}. */
 export interface AttachServerOptions {
   readonly endpoint: RelayEndpoint;
-  readonly target: string;
+  /** The target; undefined with a `wss://…/ptvsd` endpoint (the relay's default target). */
+  readonly target?: string | undefined;
   readonly trust: TlsTrust;
   /** Client certificate and key, for relays that ask for one (mTLS). */
   readonly identity?: ClientIdentity;
@@ -45,6 +56,8 @@ export interface AttachServerOptions {
    * holds the target by then, and a holder never takes over from itself.
    */
   readonly takeover?: boolean;
+  /** Session liveness interval (see {@link DialSessionOptions.heartbeatMs}); 0 turns it off. */
+  readonly heartbeatMs?: number;
   readonly logger?: AttachLogger;
   /** Opens a relay session; {@link dialSession} unless replaced (tests, embedding). */
   readonly dial?: (options: DialSessionOptions) => Promise<Transport>;
@@ -66,13 +79,6 @@ const refusalWaitMs = 10_000;
 function withToken(options: DialSessionOptions, token: AttachServerOptions['token']): DialSessionOptions {
   const value = typeof token === 'function' ? token() : token;
   return value === undefined ? options : { ...options, token: value };
-}
-
-/** True for `localhost` and loopback addresses (127.0.0.0/8, ::1, ::ffff:127.x.x.x). */
-export function isLoopbackHost(host: string): boolean {
-  if (host === 'localhost' || host === '::1') return true;
-  const v4 = isIP(host) === 6 && host.toLowerCase().startsWith('::ffff:') ? host.slice(7) : host;
-  return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
 function listen(server: ReturnType<typeof createServer>, host: string, port: number): Promise<AddressInfo> {
@@ -98,6 +104,7 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
     throw new RelayError('CONFIG_INVALID', `refusing to listen on ${host}: dbgrelay attach listens on loopback only (anyone who reaches the port can run code in the target)`);
   }
   const logger = options.logger ?? quietLogger;
+  const label = options.target !== undefined ? `"${options.target}"` : "the relay's default target (/ptvsd)";
   const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
   const dial = options.dial ?? dialSession;
   const locals = new Set<Transport>();
@@ -105,7 +112,7 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
   let closing = false;
   let sessionCount = 0;
   let address: AddressInfo | undefined;
-  const interceptors = subprocessRewriteInterceptors(() => ({ host: address!.address, port: address!.port }));
+  const interceptors = withHeartbeatsDropped(subprocessRewriteInterceptors(() => ({ host: address!.address, port: address!.port })));
 
   const onConnection = (socket: Socket): void => {
     if (closing) {
@@ -116,15 +123,16 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
     const local = new SocketTransport(socket, 'tcp');
     locals.add(local);
     local.onClose(() => locals.delete(local));
-    logger.info(`session ${id}: DAP client ${local.remoteAddress} connected; opening "${options.target}" via ${options.endpoint.display}`);
+    logger.info(`session ${id}: DAP client ${local.remoteAddress} connected; opening ${label} via ${options.endpoint.display}`);
     const dialOptions: DialSessionOptions = {
       endpoint: options.endpoint,
-      target: options.target,
+      ...(options.target !== undefined ? { target: options.target } : {}),
       trust: options.trust,
       ...(options.identity !== undefined ? { identity: options.identity } : {}),
       ...(options.secret !== undefined ? { secret: options.secret } : {}),
       ...(options.dialTimeoutMs !== undefined ? { timeoutMs: options.dialTimeoutMs } : {}),
       ...(options.takeover ? { takeover: true } : {}),
+      ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
     };
     // The token is read per session (a refreshed token file takes effect at once); a read error refuses this session.
     Promise.resolve().then(() => dial(withToken(dialOptions, options.token))).then(
@@ -134,17 +142,24 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
           logger.info(`session ${id}: DAP client left before the relay answered`);
           return;
         }
+        let heartbeat: NodeJS.Timeout | undefined;
         const pipe = new DapPipe(local, relay, {
           maxMessageBytes,
           interceptors,
           onClose: (reason) => {
+            clearInterval(heartbeat);
             pipes.delete(pipe);
             const cause = reason.error ? `: ${describeRelayError(reason.error)}` : '';
             logger.info(`session ${id}: ended (closed by ${reason.closedBy}${cause})`);
           },
         });
         pipes.add(pipe);
-        logger.info(`session ${id}: attached to "${options.target}"`);
+        // tcps: the relay takes a silent client as gone (over wss, WebSocket pings do this).
+        if (relay instanceof LivenessTransport && relay.heartbeatMs !== undefined) {
+          heartbeat = setInterval(() => pipe.sendToAdapter(heartbeatMessage()), relay.heartbeatMs);
+          heartbeat.unref();
+        }
+        logger.info(`session ${id}: attached to ${label}`);
       },
       (error: unknown) => {
         const text = describeRelayError(error);

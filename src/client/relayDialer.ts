@@ -7,12 +7,14 @@ import type { Credential } from '../auth/principal.js';
 import { RelayError } from '../common/relayError.js';
 import { helloReply, maxHelloBytes, protocolVersion, type TargetInfo } from '../protocol/controlMessages.js';
 import { isValidTargetName } from '../protocol/targetName.js';
+import { LivenessTransport } from '../transport/livenessTransport.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { Transport } from '../transport/transport.js';
 import { WebSocketTransport } from '../transport/webSocketTransport.js';
 import type { ClientIdentity } from './clientIdentity.js';
-import { hostForUrl, type RelayEndpoint } from './relayEndpoint.js';
+import { apiBasePath, hostForUrl, ptvsdBasePath, type RelayEndpoint } from './relayEndpoint.js';
 import { httpRefusalError } from './relayRefusal.js';
+import { proxyForRelay } from './httpsProxy.js';
 import { exchangeHello } from './tcpsHello.js';
 import { connectVerifiedTls, formatAddress } from './tlsConnect.js';
 import type { TlsTrust } from './tlsTrust.js';
@@ -34,17 +36,37 @@ export interface RelayDialOptions {
   readonly token?: string;
   /** Bound on the whole dial (TLS, upgrade or hello, relay's agent open). */
   readonly timeoutMs?: number;
+  /** Where `HTTPS_PROXY`/`NO_PROXY` are read from (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Options of {@link dialSession}. */
 export interface DialSessionOptions extends RelayDialOptions {
-  readonly target: string;
+  /**
+   * The target; may be left out only with a `wss://…/ptvsd` endpoint, whose sessions go
+   * to the relay's default target (`ptvsd.defaultTarget`).
+   */
+  readonly target?: string | undefined;
   /**
    * Ask the relay to take the target over from its current holder (docs/protocol.md
    * §6; needs the admin grant, else the relay answers `AUTH_FAILED`).
    */
   readonly takeover?: boolean;
+  /**
+   * Liveness of the session connection (docs/protocol.md §6): over wss the client pings
+   * the relay this often; over tcps it promises a `dbgrelay.heartbeat` event this often
+   * (sent by the owner of the DAP pipe, see {@link LivenessTransport.heartbeatMs}).
+   * Either way a relay silent for several intervals is taken as gone. Default
+   * {@link defaultSessionHeartbeatMs}; 0 turns it off.
+   */
+  readonly heartbeatMs?: number;
 }
+
+/** How often a client proves it is alive on a session connection, unless told otherwise. */
+export const defaultSessionHeartbeatMs = 15_000;
+
+/** Silence (in heartbeat intervals) after which a client takes the relay as gone over wss. */
+const wssSilentIntervals = 4;
 
 /** Header by which an attach upgrade asks for a takeover (docs/protocol.md §3, §6). */
 const takeoverHeader = 'X-Dbgrelay-Takeover';
@@ -97,6 +119,13 @@ function readBody(res: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+/** A verified TLS connection to the relay, through the `HTTPS_PROXY` proxy unless `NO_PROXY` says otherwise. */
+function connectRelay(options: RelayDialOptions, remaining: () => number): Promise<TLSSocket> {
+  const { endpoint } = options;
+  const proxy = proxyForRelay(endpoint.host, endpoint.port, options.env ?? process.env);
+  return connectVerifiedTls(endpoint, options.trust, remaining(), options.identity, proxy);
+}
+
 /** Hands an already verified socket to `http`/`ws` in place of their own connect. */
 function useSocket(socket: TLSSocket): typeof createConnection {
   return (() => socket) as unknown as typeof createConnection;
@@ -107,8 +136,9 @@ async function dialWebSocket(options: DialSessionOptions, credential: Credential
   const where = formatAddress(endpoint);
   const headers = { ...authorization(credential), ...(options.takeover ? { [takeoverHeader]: '1' } : {}) };
   const secret = credentialText(credential);
-  const socket = await connectVerifiedTls(endpoint, options.trust, remaining(), options.identity);
-  const url = `wss://${hostForUrl(endpoint.host)}:${endpoint.port}${endpoint.basePath}/v1/attach/${encodeURIComponent(options.target)}`;
+  const socket = await connectRelay(options, remaining);
+  const path = options.target === undefined ? endpoint.basePath : `${apiBasePath(endpoint)}/v1/attach/${encodeURIComponent(options.target)}`;
+  const url = `wss://${hostForUrl(endpoint.host)}:${endpoint.port}${path}`;
   return new Promise<Transport>((resolve, reject) => {
     const ws = new WebSocket(url, {
       createConnection: useSocket(socket),
@@ -123,7 +153,10 @@ async function dialWebSocket(options: DialSessionOptions, credential: Credential
     };
     ws.once('open', () => {
       ws.off('error', onError);
-      resolve(new WebSocketTransport(ws, where));
+      const transport = new WebSocketTransport(ws, where);
+      const heartbeatMs = options.heartbeatMs ?? defaultSessionHeartbeatMs;
+      if (heartbeatMs > 0) transport.startHeartbeat(heartbeatMs, wssSilentIntervals * heartbeatMs);
+      resolve(transport);
     });
     ws.once('unexpected-response', (req, res) => {
       readBody(res, maxBodyBytes).then(
@@ -138,24 +171,30 @@ async function dialWebSocket(options: DialSessionOptions, credential: Credential
   });
 }
 
-async function dialTcps(options: DialSessionOptions, credential: Credential | undefined, remaining: () => number): Promise<Transport> {
-  const socket = await connectVerifiedTls(options.endpoint, options.trust, remaining(), options.identity);
+async function dialTcps(options: DialSessionOptions & { target: string }, credential: Credential | undefined, remaining: () => number): Promise<Transport> {
+  const socket = await connectRelay(options, remaining);
+  const heartbeatMs = options.heartbeatMs ?? defaultSessionHeartbeatMs;
   const hello = {
     dbgrelay: protocolVersion,
     op: 'attach',
     target: options.target,
     ...(options.takeover ? { takeover: true } : {}),
+    ...(heartbeatMs > 0 ? { heartbeatMs } : {}),
     ...helloCredential(credential),
   } as const;
   const accepted = await exchangeHello(socket, hello, { maxReplyBytes: maxHelloBytes, timeoutMs: remaining(), where: formatAddress(options.endpoint) });
   const transport = new SocketTransport(socket, 'tcps', accepted.leftover);
   socket.resume();
+  // A relay that answers heartbeats says so; an older one does not, and then no deadline applies.
+  const timeoutMs = accepted.heartbeatTimeoutMs;
+  if (heartbeatMs > 0 && timeoutMs !== undefined) return new LivenessTransport(transport, timeoutMs, undefined, heartbeatMs);
   return transport;
 }
 
 /**
  * Opens one DAP session with `target` through the relay (docs/protocol.md §3, §4, §6):
- * wss upgrades `GET <base>/v1/attach/<target>` with `Authorization: Bearer` (a token)
+ * wss upgrades `GET <base>/v1/attach/<target>` (or `GET <base>/ptvsd`, the default
+ * target, when the endpoint is a `…/ptvsd` URL and no target is named) with `Authorization: Bearer` (a token)
  * or `Basic` (a secret); tcps
  * sends an `attach` hello. With `takeover`, the upgrade carries `X-Dbgrelay-Takeover: 1`
  * and the hello `"takeover": true`. Resolves once the relay has accepted (the agent's data
@@ -164,12 +203,18 @@ async function dialTcps(options: DialSessionOptions, credential: Credential | un
  * `RELAY_UNREACHABLE`, `TLS_PIN_MISMATCH`, `TLS_VERIFY_FAILED`, `TARGET_NAME_INVALID`.
  */
 export async function dialSession(options: DialSessionOptions): Promise<Transport> {
-  if (!isValidTargetName(options.target)) {
-    throw new RelayError('TARGET_NAME_INVALID', `"${options.target}" is not a valid target name (letters, digits, ".", "_", "-"; at most 63)`);
+  const { target } = options;
+  if (target === undefined) {
+    if (ptvsdBasePath(options.endpoint) === undefined) {
+      throw new RelayError('BAD_REQUEST', 'name a target, or use a wss://<secret>@host/ptvsd URL to attach to the relay\'s default target');
+    }
+  } else if (!isValidTargetName(target)) {
+    throw new RelayError('TARGET_NAME_INVALID', `"${target}" is not a valid target name (letters, digits, ".", "_", "-"; at most 63)`);
   }
   const credential = credentialOf(options);
   const remaining = deadlineOf(options);
-  return options.endpoint.scheme === 'wss' ? dialWebSocket(options, credential, remaining) : dialTcps(options, credential, remaining);
+  if (options.endpoint.scheme === 'wss') return dialWebSocket(options, credential, remaining);
+  return dialTcps({ ...options, target: target! }, credential, remaining);
 }
 
 async function fetchTargetsHttps(options: RelayDialOptions, credential: Credential | undefined, remaining: () => number): Promise<TargetInfo[]> {
@@ -177,13 +222,13 @@ async function fetchTargetsHttps(options: RelayDialOptions, credential: Credenti
   const where = formatAddress(endpoint);
   const headers = { ...authorization(credential), Accept: 'application/json' };
   const secret = credentialText(credential);
-  const socket = await connectVerifiedTls(endpoint, options.trust, remaining(), options.identity);
+  const socket = await connectRelay(options, remaining);
   return new Promise<TargetInfo[]>((resolve, reject) => {
     const req = httpsRequest({
       createConnection: () => socket,
       host: endpoint.host,
       port: endpoint.port,
-      path: `${endpoint.basePath}/v1/targets`,
+      path: `${apiBasePath(endpoint)}/v1/targets`,
       method: 'GET',
       headers,
       timeout: remaining(),
@@ -211,7 +256,7 @@ async function fetchTargetsHttps(options: RelayDialOptions, credential: Credenti
 }
 
 async function fetchTargetsTcps(options: RelayDialOptions, credential: Credential | undefined, remaining: () => number): Promise<TargetInfo[]> {
-  const socket = await connectVerifiedTls(options.endpoint, options.trust, remaining(), options.identity);
+  const socket = await connectRelay(options, remaining);
   const hello = { dbgrelay: protocolVersion, op: 'targets', ...helloCredential(credential) } as const;
   const accepted = await exchangeHello(socket, hello, { maxReplyBytes: maxBodyBytes, timeoutMs: remaining(), where: formatAddress(options.endpoint) });
   socket.destroy();

@@ -113,3 +113,18 @@ export function parseRelayEndpoint(url: string): RelayEndpoint {
   const display = `${scheme}://${hostForUrl(host)}:${port}${basePath}`;
   return { scheme, host, port, basePath, display, ...(secret !== undefined ? { secret } : {}) };
 }
+
+/**
+ * For a wss URL whose path ends in `/ptvsd` (`wss://<secret>@site/ptvsd`, the App
+ * Service form), the path before it: the base of the relay's other endpoints (`''` for
+ * `/ptvsd` alone). Undefined for any other URL.
+ */
+export function ptvsdBasePath(endpoint: RelayEndpoint): string | undefined {
+  if (endpoint.scheme !== 'wss' || !/(^|\/)ptvsd$/.test(endpoint.basePath)) return undefined;
+  return endpoint.basePath.slice(0, -'/ptvsd'.length);
+}
+
+/** The path prefix of the relay's `/v1/...` endpoints: the URL's path, without a trailing `/ptvsd`. */
+export function apiBasePath(endpoint: RelayEndpoint): string {
+  return ptvsdBasePath(endpoint) ?? endpoint.basePath;
+}

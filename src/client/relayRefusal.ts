@@ -21,6 +21,10 @@ const wireCodes: ReadonlySet<string> = new Set<RelayErrorCode>([
   'MESSAGE_TOO_LARGE',
   'NOT_FOUND',
   'TARGET_BUSY',
+  'SSH_UNREACHABLE',
+  'SSH_HOST_KEY_UNKNOWN',
+  'SSH_HOST_KEY_CHANGED',
+  'SSH_AUTH_FAILED',
 ]);
 
 /** Codes to assume when an HTTP refusal has no parsable JSON body. */

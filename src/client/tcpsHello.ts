@@ -6,6 +6,8 @@ import { refusalError } from './relayRefusal.js';
 /** Accepted reply to a hello line, with the bytes that followed its newline. */
 export interface HelloAccepted {
   readonly targets?: TargetInfo[];
+  /** The relay answers heartbeats and closes a session silent this long (revision 1.4). */
+  readonly heartbeatTimeoutMs?: number;
   /** Bytes after the reply's `\n` (the first DAP bytes, for `attach`). */
   readonly leftover: Buffer;
 }
@@ -67,7 +69,13 @@ export function exchangeHello(socket: TLSSocket, hello: HelloLine, options: Hell
         finish(new RelayError('BAD_REQUEST', `the relay at ${options.where} sent a malformed hello reply`));
         return;
       }
-      if (reply.ok) finish(undefined, { leftover, ...(reply.targets ? { targets: reply.targets } : {}) });
+      if (reply.ok) {
+        finish(undefined, {
+          leftover,
+          ...(reply.targets ? { targets: reply.targets } : {}),
+          ...(reply.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: reply.heartbeatTimeoutMs } : {}),
+        });
+      }
       else finish(refusalError(reply.error.code, reply.error.message, hello.secret ?? hello.token));
     };
     const onError = (error: Error): void =>

@@ -1,7 +1,8 @@
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { isRelayError, RelayError } from '../common/relayError.js';
 import type { ClientIdentity } from './clientIdentity.js';
+import { openConnectTunnel, type HttpProxy } from './httpsProxy.js';
 import { hostForUrl } from './relayEndpoint.js';
 import { checkPinnedChain, peerCertificateChain, type TlsTrust } from './tlsTrust.js';
 
@@ -25,14 +26,29 @@ export function formatAddress(address: TlsAddress): string {
  * before the peer is known. `ca`/`system` trust is checked by OpenSSL (chain and host
  * name); a pin is checked with {@link checkPinnedChain} on the presented chain.
  * SNI is sent when `host` is a name; `TCP_NODELAY` is on. With `identity`, the client
- * certificate is offered when the relay asks for one (mTLS).
+ * certificate is offered when the relay asks for one (mTLS). With `proxy`, the TCP
+ * connection is a `CONNECT` tunnel through that HTTP proxy (see `proxyForRelay`); TLS
+ * and its verification are end to end with the relay, as without it.
  *
  * Rejects with `TLS_PIN_MISMATCH`, `TLS_VERIFY_FAILED` or `RELAY_UNREACHABLE`
  * (which also covers `timeoutMs` running out).
  */
-export function connectVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: number, identity?: ClientIdentity): Promise<TLSSocket> {
+export async function connectVerifiedTls(
+  address: TlsAddress,
+  trust: TlsTrust,
+  timeoutMs: number,
+  identity?: ClientIdentity,
+  proxy?: HttpProxy,
+): Promise<TLSSocket> {
+  const startedAt = Date.now();
+  const tunnel = proxy ? await openConnectTunnel(proxy, address.host, address.port, timeoutMs) : undefined;
+  return startVerifiedTls(address, trust, Math.max(1, timeoutMs - (Date.now() - startedAt)), identity, tunnel);
+}
+
+function startVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: number, identity: ClientIdentity | undefined, tunnel: Socket | undefined): Promise<TLSSocket> {
   const where = formatAddress(address);
   const options: ConnectionOptions = {
+    ...(tunnel ? { socket: tunnel } : {}),
     host: address.host,
     port: address.port,
     minVersion: 'TLSv1.2',
@@ -44,7 +60,7 @@ export function connectVerifiedTls(address: TlsAddress, trust: TlsTrust, timeout
   return new Promise<TLSSocket>((resolve, reject) => {
     const socket = connect(options);
     socket.setNoDelay(true);
-    let tcpConnected = false;
+    let tcpConnected = tunnel !== undefined;
     const fail = (error: RelayError): void => {
       cleanup();
       socket.on('error', () => undefined); // late errors of a socket we gave up on

@@ -21,6 +21,12 @@ export type RelayErrorCode =
   | 'MESSAGE_TOO_LARGE'
   | 'NOT_FOUND'
   | 'TARGET_BUSY'
+  | 'SSH_UNREACHABLE'
+  | 'SSH_HOST_KEY_UNKNOWN'
+  | 'SSH_HOST_KEY_CHANGED'
+  | 'SSH_AUTH_FAILED'
+  | 'RELAY_DRAINING'
+  | 'LIMIT_REACHED'
   // Local-only codes (never sent on the wire).
   | 'CONFIG_INVALID'
   | 'TLS_PIN_MISMATCH'
@@ -62,8 +68,17 @@ const httpStatusByCode: Partial<Record<RelayErrorCode, number>> = {
   AGENT_OPEN_FAILED: 502,
   AGENT_GONE: 502,
   AGENT_OPEN_TIMEOUT: 504,
+  // The relay's own SSH connection to a target failed: an upstream problem, not the client's credential.
+  SSH_UNREACHABLE: 502,
+  SSH_HOST_KEY_UNKNOWN: 502,
+  SSH_HOST_KEY_CHANGED: 502,
+  SSH_AUTH_FAILED: 502,
   HANDSHAKE_TIMEOUT: 408,
   MESSAGE_TOO_LARGE: 413,
+  // The relay is shutting down: try another instance (a load balancer retries elsewhere).
+  RELAY_DRAINING: 503,
+  // A configured bound (limits.max*) is reached: try again later.
+  LIMIT_REACHED: 429,
 };
 
 /** HTTP status for a refusal with `code` (docs/protocol.md §3). */

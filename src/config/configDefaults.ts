@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import { jwtConfigDefaults } from './jwtConfigSchema.js';
 import { certificatesConfigDefaults, lockoutConfigDefaults } from './accessConfigSchema.js';
 import { guardrailsConfigDefaults } from './guardrailsConfigSchema.js';
+import { frontEndConfigDefaults } from './frontEndConfigSchema.js';
+import { metricsConfigDefaults } from './observabilityConfigSchema.js';
+import { sshServerConfigDefaults } from './sshServerConfigSchema.js';
+import { heartbeatConfigDefaults } from './heartbeatConfigSchema.js';
+import { lifecycleConfigDefaults, lifecycleLimitsDefaults } from './lifecycleConfigSchema.js';
 
 /** Where the relay keeps its state (dev CA, certificates, secret) unless `dataDir` says otherwise. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -22,7 +27,7 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
   return {
     dataDir: defaultDataDir(env),
     listeners: {
-      wss: { enabled: true, host: '127.0.0.1', port: 7443, clientCertificates: 'off' },
+      wss: { enabled: true, host: '127.0.0.1', port: 7443, clientCertificates: 'off', tls: true },
       tcps: { enabled: true, host: '127.0.0.1', port: 7444, clientCertificates: 'off' },
     },
     tls: {},
@@ -31,10 +36,16 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
       certificates: { ...certificatesConfigDefaults, grants: [] },
       lockout: { ...lockoutConfigDefaults },
     },
-    limits: { handshakeTimeoutMs: 10_000, openTimeoutMs: 10_000, maxControlMessageBytes: 64 * 1024, maxPendingOpensPerAgent: 16 },
+    limits: { handshakeTimeoutMs: 10_000, openTimeoutMs: 10_000, maxControlMessageBytes: 64 * 1024, maxPendingOpensPerAgent: 16, ...lifecycleLimitsDefaults },
     dap: { maxMessageBytes: 16 * 1024 * 1024 },
     agents: { heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 15_000 },
     log: { level: 'info' },
     ...guardrailsConfigDefaults(),
+    ...frontEndConfigDefaults(),
+    ...metricsConfigDefaults(),
+    ...sshServerConfigDefaults(),
+    targets: {},
+    heartbeat: { ...heartbeatConfigDefaults },
+    ...lifecycleConfigDefaults(),
   };
 }

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { jwtConfigSchema } from './jwtConfigSchema.js';
 import { certificatesConfigSchema, clientCertificatesSchema, lockoutConfigSchema } from './accessConfigSchema.js';
+import { frontEndConfigShape, frontEndRefinements, wssListenerExtension } from './frontEndConfigSchema.js';
 import { auditConfigSchema, pauseWatchdogConfigSchema, policiesConfigSchema, sessionsConfigSchema } from './guardrailsConfigSchema.js';
+import { metricsConfigSchema } from './observabilityConfigSchema.js';
+import { targetsConfigSchema } from './targetsConfigSchema.js';
+import { sshServerConfigSchema } from './sshServerConfigSchema.js';
+import { heartbeatConfigSchema } from './heartbeatConfigSchema.js';
+import { lifecycleConfigSchema, lifecycleLimitsShape } from './lifecycleConfigSchema.js';
 
 function intBetween(min: number, max: number) {
   const error = `expected integer between ${min} and ${max}`;
@@ -32,7 +38,7 @@ export const relayConfigSchema = z
   .strictObject(
     {
       dataDir: nonEmptyString,
-      listeners: z.strictObject({ wss: listener, tcps: listener }, mapping),
+      listeners: z.strictObject({ wss: listener.extend(wssListenerExtension), tcps: listener }, mapping),
       tls: z.strictObject(
         { certFile: nonEmptyString.optional(), keyFile: nonEmptyString.optional(), clientCaFile: nonEmptyString.optional() },
         mapping,
@@ -57,6 +63,7 @@ export const relayConfigSchema = z
           openTimeoutMs: intBetween(1, maxTimeoutMs),
           maxControlMessageBytes: intBetween(1024, 16 * 1024 * 1024),
           maxPendingOpensPerAgent: intBetween(1, 10_000),
+          ...lifecycleLimitsShape,
         },
         mapping,
       ),
@@ -76,6 +83,12 @@ export const relayConfigSchema = z
       pauseWatchdog: pauseWatchdogConfigSchema,
       sessions: sessionsConfigSchema,
       audit: auditConfigSchema,
+      ...frontEndConfigShape,
+      metrics: metricsConfigSchema,
+      targets: targetsConfigSchema,
+      sshServer: sshServerConfigSchema,
+      heartbeat: heartbeatConfigSchema,
+      lifecycle: lifecycleConfigSchema,
     },
     mapping,
   )
@@ -101,6 +114,7 @@ export const relayConfigSchema = z
     if (!config.listeners.wss.enabled && !config.listeners.tcps.enabled) {
       ctx.addIssue({ code: 'custom', path: ['listeners'], message: 'at least one listener must be enabled' });
     }
+    frontEndRefinements(config, ctx);
   });
 
 type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
@@ -109,4 +123,7 @@ type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonl
 export type RelayConfig = DeepReadonly<z.infer<typeof relayConfigSchema>>;
 
 /** Configuration of one listener (`listeners.wss`, `listeners.tcps`). */
-export type ListenerConfig = RelayConfig['listeners']['wss'];
+export type ListenerConfig = RelayConfig['listeners']['tcps'];
+
+/** Configuration of the wss listener (`listeners.wss`: a listener that may run without TLS). */
+export type WssListenerConfig = RelayConfig['listeners']['wss'];

@@ -21,6 +21,8 @@ export const environmentBindings: readonly EnvironmentBinding[] = [
   { env: 'DBGRELAY_TCPS_ENABLED', key: 'listeners.tcps.enabled', kind: 'boolean' },
   { env: 'DBGRELAY_TCPS_HOST', key: 'listeners.tcps.host', kind: 'string' },
   { env: 'DBGRELAY_TCPS_PORT', key: 'listeners.tcps.port', kind: 'integer' },
+  { env: 'DBGRELAY_WSS_TLS', key: 'listeners.wss.tls', kind: 'boolean' },
+  { env: 'DBGRELAY_PTVSD_DEFAULT_TARGET', key: 'ptvsd.defaultTarget', kind: 'string' },
   { env: 'DBGRELAY_WSS_CLIENT_CERTIFICATES', key: 'listeners.wss.clientCertificates', kind: 'string' },
   { env: 'DBGRELAY_TCPS_CLIENT_CERTIFICATES', key: 'listeners.tcps.clientCertificates', kind: 'string' },
   { env: 'DBGRELAY_TLS_CERT_FILE', key: 'tls.certFile', kind: 'path' },
@@ -52,6 +54,15 @@ export const environmentBindings: readonly EnvironmentBinding[] = [
   { env: 'DBGRELAY_AUDIT_ENABLED', key: 'audit.enabled', kind: 'boolean' },
   { env: 'DBGRELAY_AUDIT_FILE', key: 'audit.file', kind: 'path' },
   { env: 'DBGRELAY_AUDIT_SYNC', key: 'audit.sync', kind: 'boolean' },
+  { env: 'DBGRELAY_METRICS_ENABLED', key: 'metrics.enabled', kind: 'boolean' },
+  { env: 'DBGRELAY_METRICS_HOST', key: 'metrics.host', kind: 'string' },
+  { env: 'DBGRELAY_METRICS_PORT', key: 'metrics.port', kind: 'integer' },
+  { env: 'DBGRELAY_METRICS_BEARER_TOKEN_FILE', key: 'metrics.bearerTokenFile', kind: 'path' },
+  { env: 'DBGRELAY_SSH_SERVER_ENABLED', key: 'sshServer.enabled', kind: 'boolean' },
+  { env: 'DBGRELAY_SSH_SERVER_HOST', key: 'sshServer.host', kind: 'string' },
+  { env: 'DBGRELAY_SSH_SERVER_PORT', key: 'sshServer.port', kind: 'integer' },
+  { env: 'DBGRELAY_SSH_SERVER_HOST_KEY_FILE', key: 'sshServer.hostKeyFile', kind: 'path' },
+  { env: 'DBGRELAY_SSH_SERVER_AUTHORIZED_KEYS_FILE', key: 'sshServer.authorizedKeysFile', kind: 'path' },
 ];
 
 /** Environment variable naming the config file (flag `--config` wins). */
@@ -81,7 +92,7 @@ export const flagBindings: ReadonlyArray<{ readonly flag: Exclude<keyof ServeFla
 ];
 
 /** Config keys holding file system paths (resolved against the config file's directory or the cwd). */
-export const pathKeys: readonly string[] = ['dataDir', 'tls.certFile', 'tls.keyFile', 'tls.clientCaFile', 'auth.secretFile', 'auth.jwt.keyFile', 'auth.jwt.jwksFile', 'auth.jwt.signingKeyFile', 'log.file', 'audit.file', 'audit.transcripts.dir'];
+export const pathKeys: readonly string[] = ['dataDir', 'tls.certFile', 'tls.keyFile', 'tls.clientCaFile', 'auth.secretFile', 'auth.jwt.keyFile', 'auth.jwt.jwksFile', 'auth.jwt.signingKeyFile', 'log.file', 'audit.file', 'audit.transcripts.dir', 'metrics.bearerTokenFile', 'sshServer.hostKeyFile', 'sshServer.authorizedKeysFile'];
 
 /**
  * Converts a string from the environment or a flag. A string that does not convert is

@@ -13,6 +13,7 @@ import {
   pathKeys,
   type ServeFlags,
 } from './configSources.js';
+import { resolveSshTargetPaths } from './sshTargetConfigSchema.js';
 
 /** Inputs of {@link loadConfig}; each layer overrides the one before. */
 export interface LoadConfigOptions {
@@ -93,6 +94,7 @@ function readConfigFile(file: string): Tree {
     const value = getKey(parsed, key);
     if (typeof value === 'string' && value !== '') setKey(parsed, key, resolve(base, value));
   }
+  resolveSshTargetPaths(parsed, base);
   return parsed;
 }
 

@@ -32,8 +32,14 @@ export interface DapPipeOptions {
   /** Bound on one DAP message (config key `dap.maxMessageBytes`). */
   readonly maxMessageBytes: number;
   readonly interceptors?: DapInterceptors;
-  /** Called once per message that crossed the pipe (metrics, audit). */
-  readonly onMessage?: (direction: DapDirection, name: string | undefined, bytes: number) => void;
+  /**
+   * Called once per message that crossed the pipe (metrics), with its framed size.
+   * Messages toward the adapter (client requests: few and small) are always parsed,
+   * so `message` and `name` are set for them; messages toward the client (the bulk:
+   * variables, output) are parsed only when an interceptor may want them, so that
+   * counting them costs no JSON parse.
+   */
+  readonly onMessage?: (direction: DapDirection, name: string | undefined, bytes: number, message?: DapMessage) => void;
   /** Called once when the pipe stops, with the error that stopped it if any. */
   readonly onClose?: (reason: DapPipeCloseReason) => void;
   /**
@@ -144,8 +150,8 @@ export class DapPipe {
       for (const { frame, body } of frames) {
         let name: string | undefined;
         let verdict: DapVerdict;
-        if (this.options.onMessage || mayIntercept?.(body)) {
-          let message: DapMessage;
+        let message: DapMessage | undefined;
+        if ((this.options.onMessage && direction === 'toAdapter') || mayIntercept?.(body)) {
           try {
             message = parseDapMessage(body);
           } catch (error) {
@@ -164,7 +170,7 @@ export class DapPipe {
             }
           }
         }
-        this.options.onMessage?.(direction, name, frame.length);
+        this.options.onMessage?.(direction, name, frame.length, message);
         this.options.onFrame?.(direction, body, 'peer');
         const keepingUp = verdict === undefined ? to.send(frame) : verdict === null || to.send(encodeDapMessage(verdict));
         if (!keepingUp) from.pause();

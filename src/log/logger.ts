@@ -4,7 +4,7 @@ import pino from 'pino';
 export type Logger = pino.Logger;
 
 /** Subsystem tags carried by every log line in the `tag` field. */
-export type LogTag = 'auth' | 'agent' | 'session' | 'tls' | 'config' | 'relay';
+export type LogTag = 'auth' | 'agent' | 'session' | 'tls' | 'config' | 'relay' | 'targets' | 'ssh';
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
@@ -15,22 +15,39 @@ export interface LoggerOptions {
 }
 
 /**
- * Fields censored wherever they appear (top level and one level down). Code never
- * logs credentials on purpose; this is the safety net.
+ * Field names that hold credentials (matched exactly; pino redaction is
+ * case-sensitive, and these are the spellings the code base and its libraries use).
  */
-export const redactedPaths: readonly string[] = [
+export const secretFieldNames: readonly string[] = [
   'secret',
   'token',
   'password',
+  'passphrase',
   'authorization',
   'credential',
-  '*.secret',
-  '*.token',
-  '*.password',
-  '*.authorization',
-  '*.credential',
+  'credentials',
+  'attachSecret',
+  'agentSecret',
+  'bearerToken',
+  'accessToken',
+  'refreshToken',
+  'privateKey',
+  'apiKey',
+  'cookie',
+];
+
+/**
+ * Paths censored wherever they appear (top level and one level down, plus HTTP
+ * headers one and two levels down). Code never logs credentials on purpose; this is
+ * the safety net.
+ */
+export const redactedPaths: readonly string[] = [
+  ...secretFieldNames,
+  ...secretFieldNames.map((name) => `*.${name}`),
   'headers.authorization',
+  'headers.cookie',
   '*.headers.authorization',
+  '*.headers.cookie',
   'config.auth.secret',
 ];
 

@@ -1,6 +1,8 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RelayErrorCode } from '../common/relayError.js';
+import { AgentMetrics, SshMetrics } from './agentMetrics.js';
 import { GuardrailMetrics } from './guardrailMetrics.js';
+import { SessionMetrics } from './sessionMetrics.js';
 
 /** Refusal reasons pre-declared at 0, so that rate() and alerts see the series from the start. */
 const knownAuthFailureReasons: readonly RelayErrorCode[] = ['AUTH_REQUIRED', 'AUTH_FAILED', 'AUTH_LOCKED'];
@@ -27,11 +29,20 @@ export class RelayMetrics {
   readonly auth: AuthMetrics;
   /** DAP refusals and pause-watchdog resumes (the session guardrails). */
   readonly guardrails: GuardrailMetrics;
+  /** Sessions, attach latency, durations, relayed bytes, DAP requests by command. */
+  readonly sessions: SessionMetrics;
+  /** Connected agents, registered targets, heartbeat misses. */
+  readonly agents: AgentMetrics;
+  /** SSH connections to SSH targets (the SSH transport sets it). */
+  readonly ssh: SshMetrics;
 
   /** `lockedSources` is asked for the current number of locked sources at each scrape. */
   constructor(lockedSources: () => number = () => 0) {
     const registers = [this.registry];
     this.guardrails = new GuardrailMetrics(this.registry);
+    this.sessions = new SessionMetrics(this.registry);
+    this.agents = new AgentMetrics(this.registry);
+    this.ssh = new SshMetrics(this.registry);
     const failures = new Counter({
       name: 'dbgrelay_auth_failures_total',
       help: 'Refused authentication attempts, by reason (a dbgrelay error code).',

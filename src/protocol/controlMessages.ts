@@ -52,10 +52,21 @@ export const openFailedMessage = z.object({ type: z.literal('openFailed'), sessi
 /** `error` (either way, before closing). */
 export const controlErrorMessage = z.object({ type: z.literal('error'), code: z.string().min(1).max(64), message: z.string().max(1024) });
 
+/**
+ * `goaway` (relay → agent, revision 1.5): the relay is draining and closes the control
+ * connection; the agent reconnects with its backoff, waiting at least `retryAfterMs`
+ * (by then a load balancer sends it to another instance, or the restarted relay is up).
+ */
+export const goawayMessage = z.object({
+  type: z.literal('goaway'),
+  reason: z.string().max(1024),
+  retryAfterMs: z.number().int().nonnegative().max(3_600_000).optional(),
+});
+
 /** Messages the relay accepts from an agent on the control connection. */
 export const agentToRelayMessage = z.discriminatedUnion('type', [registerMessage, pongMessage, openFailedMessage, controlErrorMessage]);
 /** Messages the agent accepts from the relay on the control connection. */
-export const relayToAgentMessage = z.discriminatedUnion('type', [registeredMessage, pingMessage, openMessage, controlErrorMessage]);
+export const relayToAgentMessage = z.discriminatedUnion('type', [registeredMessage, pingMessage, openMessage, controlErrorMessage, goawayMessage]);
 
 export type RegisterMessage = z.infer<typeof registerMessage>;
 export type RegisteredMessage = z.infer<typeof registeredMessage>;
@@ -73,6 +84,8 @@ export const helloLine = z.discriminatedUnion('op', [
     target: z.string().max(256),
     /** An admin asks to take the target over from its current holder (revision 1.2, §6). */
     takeover: z.boolean().optional(),
+    /** The client sends a `dbgrelay.heartbeat` event at least this often (revision 1.4, §6). */
+    heartbeatMs: z.number().int().min(100).max(3_600_000).optional(),
     ...helloCredential,
   }),
   z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('agent'), ...helloCredential }),
@@ -84,16 +97,30 @@ export type HelloLine = z.infer<typeof helloLine>;
 /** Bound on a tcps hello line, newline included. */
 export const maxHelloBytes = 8 * 1024;
 
-/** Target as listed by `GET /v1/targets` (docs/protocol.md §7). */
+/** How the relay reaches a target (docs/protocol.md §7). */
+export const targetKinds = ['agent', 'tcp', 'ssh', 'ssh-reverse', 'direct'] as const;
+export type TargetKind = (typeof targetKinds)[number];
+
+/**
+ * Target as listed by `GET /v1/targets` (docs/protocol.md §7). Process fields are
+ * known for agent targets only; `kind`, `address`, `reachable` and `detail` came with
+ * protocol revision 1.3 (a listing without `kind` is an agent's).
+ */
 export const targetInfo = z.object({
   name: z.string(),
+  kind: z.enum(targetKinds).optional(),
   labels: z.record(z.string(), z.string()),
   host: z.string(),
-  pid: z.number().int(),
-  python: z.string(),
-  debugpy: z.string(),
-  agent: z.string(),
-  transport: z.enum(['wss', 'tcps']),
+  pid: z.number().int().optional(),
+  python: z.string().optional(),
+  debugpy: z.string().optional(),
+  agent: z.string().optional(),
+  transport: z.enum(['wss', 'tcps', 'tcp', 'ssh']),
+  /** Where the relay dials the adapter (configured and SSH targets), without credentials. */
+  address: z.string().optional(),
+  /** Configured targets: whether the last attempt to reach the adapter succeeded. */
+  reachable: z.boolean().optional(),
+  detail: z.string().optional(),
   connectedAt: z.string(),
   sessions: z.number().int().nonnegative(),
 });
@@ -101,7 +128,12 @@ export type TargetInfo = z.infer<typeof targetInfo>;
 
 /** Relay's answer to a hello line, and the body of `GET /v1/targets`. */
 export const helloReply = z.union([
-  z.object({ ok: z.literal(true), targets: z.array(targetInfo).optional() }),
+  z.object({
+    ok: z.literal(true),
+    targets: z.array(targetInfo).optional(),
+    /** The relay answers the client's heartbeats and closes the session after this much silence (revision 1.4, §6). */
+    heartbeatTimeoutMs: z.number().int().positive().optional(),
+  }),
   z.object({ ok: z.literal(false), error: errorBody }),
 ]);
 export type HelloReply = z.infer<typeof helloReply>;

@@ -6,6 +6,8 @@ import { AgentConnection, type AgentConnectionLimits } from '../targets/agentCon
 import type { ControlChannel } from '../targets/controlChannel.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { Transport } from '../transport/transport.js';
+import type { AgentMetrics } from '../metrics/agentMetrics.js';
+import type { LifecycleState } from './lifecycleLimits.js';
 
 /**
  * Owns the agents' control connections: turns each authenticated control channel
@@ -20,13 +22,21 @@ export class AgentHub {
     private readonly registry: TargetRegistry<AgentConnection>,
     private readonly limits: AgentConnectionLimits,
     logger: Logger,
+    private readonly metrics?: AgentMetrics,
+    private readonly lifecycle?: LifecycleState,
   ) {
     this.logger = tagged(logger, 'agent');
+    metrics?.observe({ connections: () => this.connectionsByTransport(), targets: () => registry.size });
   }
 
-  /** Takes over a control channel whose peer authenticated as `principal`. */
+  /**
+   * Takes over a control channel whose peer authenticated as `principal`. While the
+   * relay drains (`RELAY_DRAINING`) or at `limits.maxAgents` (`LIMIT_REACHED`) the
+   * connection is closed at once with an `error` message.
+   */
   accept(channel: ControlChannel, principal: Principal): AgentConnection {
     const log = this.logger.child({ remote: channel.remoteAddress, transport: channel.kind });
+    const refusal = this.admissionRefusal();
     const connection = new AgentConnection(
       channel,
       principal,
@@ -49,6 +59,7 @@ export class AgentHub {
         },
         onClose: (agent, error) => {
           this.connections.delete(agent);
+          if (error?.code === 'HEARTBEAT_TIMEOUT') this.metrics?.heartbeatMisses.inc();
           const removed = this.registry.remove(agent);
           const fields = { target: agent.registration?.target.name, agentId: agent.agentId, code: error?.code };
           if (error && !agent.registration) log.warn({ ...fields, reason: error.message }, 'agent refused');
@@ -59,7 +70,28 @@ export class AgentHub {
       log,
     );
     this.connections.add(connection);
+    if (refusal) connection.close(refusal);
     return connection;
+  }
+
+  /** Why a further control connection is refused now, if it is. */
+  private admissionRefusal(): RelayError | undefined {
+    try {
+      this.lifecycle?.refuseWhileDraining('agents');
+      this.lifecycle?.requireBelow('maxAgents', this.connections.size, 'agent control connections');
+      return undefined;
+    } catch (error) {
+      return error as RelayError;
+    }
+  }
+
+  /**
+   * Sends every agent `goaway` and closes its control connection (the relay drains):
+   * agents reconnect with their backoff, not before `retryAfterMs`. Open sessions keep
+   * their data connections.
+   */
+  goAwayAll(reason: string, retryAfterMs: number): void {
+    for (const connection of [...this.connections]) connection.goAway(reason, retryAfterMs);
   }
 
   /**
@@ -91,6 +123,13 @@ export class AgentHub {
   /** Number of open control connections (registered or not). */
   get size(): number {
     return this.connections.size;
+  }
+
+  /** Open control connections (registered or not) by transport. */
+  connectionsByTransport(): Record<'wss' | 'tcps', number> {
+    const counts = { wss: 0, tcps: 0 };
+    for (const connection of this.connections) counts[connection.channel.kind] += 1;
+    return counts;
   }
 
   /** Closes every control connection. */

@@ -1,15 +1,18 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { ReloadableTlsServer } from './listenerContext.js';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { credentialFromAuthorization, pathWithoutQuery } from '../auth/credentialParser.js';
 import { requireRole } from '../auth/grants.js';
 import { RelayError } from '../common/relayError.js';
-import type { ListenerConfig } from '../config/configSchema.js';
+import type { WssListenerConfig } from '../config/configSchema.js';
+import { trustedProxyList } from '../config/frontEndConfigSchema.js';
 import { tagged } from '../log/logger.js';
 import { WebSocketControlChannel } from '../targets/webSocketControlChannel.js';
 import { WebSocketTransport } from '../transport/webSocketTransport.js';
 import { clientCertificateServerOptions } from './clientCertificateTls.js';
+import { clientOrigin, originFields, refuseCleartextOrigin } from './forwardedClient.js';
 import { asRelayError, refuseUpgrade, sendError, sendJson } from './httpResponses.js';
 import {
   authenticate,
@@ -20,6 +23,7 @@ import {
   type ListenerContext,
   type RunningListener,
 } from './listenerContext.js';
+import { answerPtvsdInfo, currentPtvsdTarget, noPtvsdTarget, servesPtvsd } from './ptvsdEndpoint.js';
 import { visibleTargets } from './targetListing.js';
 import { isUpgradeOnlyPath, parseUpgradeRoute, requireWebSocketHandshake, takeoverRequested } from './upgradeRoutes.js';
 
@@ -30,28 +34,46 @@ const dapHeaderAllowance = 1024;
  * The `wss` listener (docs/protocol.md §3): an HTTPS server (TLS 1.2+) answering
  * `GET /v1/targets` and WebSocket upgrades for agents and clients. Every upgrade is
  * authenticated in the `upgrade` event, before `handleUpgrade`; a refusal is an HTTP
- * response with a JSON body, and the socket is closed.
+ * response with a JSON body, and the socket is closed. `/ptvsd` (ptvsdEndpoint.ts) is an
+ * info page, or an attach to the default target. With `listeners.wss.tls: false` it is
+ * plain HTTP for a front end on loopback; `X-Forwarded-For`/`-Proto` count only from
+ * `frontEnd.trustedProxies` (forwardedClient.ts).
  */
-export async function startHttpsListener(context: ListenerContext, listener: ListenerConfig): Promise<RunningListener> {
+export async function startHttpsListener(context: ListenerContext, listener: WssListenerConfig): Promise<RunningListener> {
   const { config } = context;
   const log = tagged(context.logger, 'relay', { listener: 'wss' });
   const tlsLog = tagged(context.logger, 'tls', { listener: 'wss' });
   const sockets = new SocketSet();
-  const server: Server = createServer({
-    cert: context.tls.cert,
-    key: context.tls.key,
-    minVersion: 'TLSv1.2',
-    ...clientCertificateServerOptions(listener.clientCertificates, context.tls.clientCa),
-    handshakeTimeout: config.limits.handshakeTimeoutMs,
+  const trustedProxies = trustedProxyList(config.frontEnd.trustedProxies);
+  const timeouts = {
     headersTimeout: config.limits.handshakeTimeoutMs,
     requestTimeout: config.limits.handshakeTimeoutMs + config.limits.openTimeoutMs + 1_000,
     // Node checks headersTimeout/requestTimeout only this often (default 30 s): without
     // it a client that drips its headers holds the connection far past the bound.
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.limits.handshakeTimeoutMs / 4))),
-  });
+  };
+  // listeners.wss.tls false: plain HTTP behind a TLS-terminating front end (loopback only, checked in config).
+  const server: Server = listener.tls
+    ? createServer({
+        cert: context.tls.cert,
+        key: context.tls.key,
+        minVersion: 'TLSv1.2',
+        ...clientCertificateServerOptions(listener.clientCertificates, context.tls.clientCa),
+        handshakeTimeout: config.limits.handshakeTimeoutMs,
+        ...timeouts,
+      })
+    : createHttpServer(timeouts);
+  // A reload swaps the certificate for new connections (relayReloader.ts).
+  if (listener.tls) context.onTlsServer?.(server as unknown as ReloadableTlsServer);
   // Two servers so that each kind of connection gets its own frame bound.
   const controlServer = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxControlMessageBytes });
   const dataServer = new WebSocketServer({ noServer: true, maxPayload: config.dap.maxMessageBytes + dapHeaderAllowance });
+
+  /** Pings a data connection (client or agent) and closes it as half-open after `heartbeat.timeoutMs` of silence. */
+  const heartbeating = (transport: WebSocketTransport): WebSocketTransport => {
+    transport.startHeartbeat(config.heartbeat.intervalMs, config.heartbeat.timeoutMs, () => context.onHeartbeatMissed?.('wss'));
+    return transport;
+  };
 
   const completeUpgrade = (wss: WebSocketServer, request: IncomingMessage, socket: Duplex, head: Buffer, then: (ws: WebSocket) => void): void => {
     wss.handleUpgrade(request, socket, head, then);
@@ -60,18 +82,24 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
   const upgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     sockets.add(socket);
     socket.on('error', () => socket.destroy());
-    const remote = peerAddress(request.socket);
+    const origin = clientOrigin(request.socket, request.headers, trustedProxies);
+    const remote = origin.display;
     try {
-      const route = parseUpgradeRoute(pathWithoutQuery(request.url));
+      const path = pathWithoutQuery(request.url);
+      // /ptvsd: an attach to the default target (chosen now, so that its attach secret can be checked).
+      const ptvsd = servesPtvsd(config, path) ? currentPtvsdTarget(config, context.registry) : undefined;
+      const route = ptvsd ? ({ kind: 'attach', target: ptvsd.target ?? '' } as const) : parseUpgradeRoute(path);
       requireWebSocketHandshake(request); // before anything is opened for it
+      refuseCleartextOrigin(origin);
       const takeover = route.kind === 'attach' && takeoverRequested(request.headers);
       const principal = await authenticate(
         context,
         () => credentialFromAuthorization(request.headers.authorization),
-        { via: 'wss', remote, endpoint: route.kind, socket: request.socket },
-        route.kind === 'attach' ? route.target : undefined,
+        { via: 'wss', ...originFields(origin), endpoint: ptvsd ? 'ptvsd' : route.kind, socket: request.socket },
+        route.kind === 'attach' && route.target !== '' ? route.target : undefined,
       );
       if (socket.destroyed) return;
+      if (ptvsd && ptvsd.target === undefined) throw noPtvsdTarget(ptvsd.problem);
       if (route.kind === 'agent') {
         requireRole(principal, 'agent');
         completeUpgrade(controlServer, request, socket, head, (ws) => {
@@ -79,7 +107,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
         });
       } else if (route.kind === 'agentData') {
         const deliver = context.hub.claimSession(route.sessionId, principal);
-        completeUpgrade(dataServer, request, socket, head, (ws) => deliver(new WebSocketTransport(ws, remote)));
+        completeUpgrade(dataServer, request, socket, head, (ws) => deliver(heartbeating(new WebSocketTransport(ws, remote))));
       } else {
         const left = new AbortController();
         const onClose = (): void => left.abort();
@@ -96,7 +124,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
         if (socket.destroyed) return prepared.abort();
         // If ws refuses the handshake itself (bad headers), the socket closes unstarted.
         socket.once('close', () => prepared.abort());
-        completeUpgrade(dataServer, request, socket, head, (ws) => prepared.start(new WebSocketTransport(ws, remote)));
+        completeUpgrade(dataServer, request, socket, head, (ws) => prepared.start(heartbeating(new WebSocketTransport(ws, remote))));
       }
     } catch (error) {
       const relayError = asRelayError(error);
@@ -106,9 +134,12 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
   };
 
   const respond = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const remote = peerAddress(request.socket);
+    const origin = clientOrigin(request.socket, request.headers, trustedProxies);
+    const remote = origin.display;
     try {
       const path = pathWithoutQuery(request.url);
+      if (servesPtvsd(config, path)) return answerPtvsdInfo(config, context.registry, request, response);
+      refuseCleartextOrigin(origin);
       if (path !== '/v1/targets') {
         if (isUpgradeOnlyPath(path)) throw new RelayError('BAD_REQUEST', 'this endpoint requires a WebSocket upgrade');
         throw new RelayError('NOT_FOUND', 'no such endpoint');
@@ -116,7 +147,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
       if (request.method !== 'GET') throw new RelayError('BAD_REQUEST', 'only GET is allowed on /v1/targets');
       const principal = await authenticate(context, () => credentialFromAuthorization(request.headers.authorization), {
         via: 'wss',
-        remote,
+        ...originFields(origin),
         endpoint: 'targets',
         socket: request.socket,
       });
@@ -135,7 +166,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Lis
     tlsLog.debug({ remote: peerAddress(socket), code: error.code, reason: error.message }, 'TLS handshake failed');
   });
 
-  const address = await listen(server, listener.host, listener.port, 'wss', context.logger);
+  const address = await listen(server, listener.host, listener.port, listener.tls ? 'wss' : 'ws', context.logger);
   return {
     address,
     close: async () => {

@@ -1,6 +1,6 @@
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { authenticateForAttach } from '../auth/attachSecret.js';
 import type { AuthGate } from '../auth/authGate.js';
 import { presentedCertificate } from '../auth/clientCertificate.js';
@@ -27,13 +27,23 @@ export interface ListenerContext {
   readonly logger: Logger;
   /** Logger tagged `auth`. */
   readonly authLogger: Logger;
+  /**
+   * Called with each TLS server a listener creates, so that a reload can give it a new
+   * certificate for new connections (`setSecureContext`).
+   */
+  readonly onTlsServer?: (server: ReloadableTlsServer) => void;
+  /** Called when a session connection is closed as half-open (heartbeat deadline passed). */
+  readonly onHeartbeatMissed?: (via: 'wss' | 'tcps') => void;
 }
+
+/** What a reload needs of a listener's TLS server: a new secure context for new connections. */
+export type ReloadableTlsServer = Pick<TlsServer, 'setSecureContext'>;
 
 /** Where a listener accepts connections. */
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
-  /** `wss://host:port` or `tcps://host:port` (IPv6 hosts in brackets). */
+  /** `wss://host:port`, `tcps://host:port`, `ssh://host:port`, or `ws://host:port` for a wss listener without TLS (IPv6 hosts in brackets). */
   readonly url: string;
 }
 
@@ -47,9 +57,13 @@ export interface RunningListener {
 /** Where an authentication attempt comes from: log fields plus the TLS connection. */
 export interface AuthWhere {
   readonly via: 'wss' | 'tcps';
-  /** Peer `ip:port`, for logs. */
+  /** Peer `ip:port` (the forwarded client's, behind a trusted front end), for logs. */
   readonly remote: string;
   readonly endpoint: string;
+  /** `ip:port` of the trusted front end a forwarded request came through, for logs. */
+  readonly proxy?: string;
+  /** The client's IP when a trusted front end forwarded it; failures count under it instead of the peer's. */
+  readonly clientIp?: string;
   /** The TLS connection: its peer address (failure counting) and client certificate. */
   readonly socket: Socket | Duplex;
 }
@@ -70,15 +84,15 @@ export async function authenticate(
   where: AuthWhere,
   attachTarget?: string,
 ): Promise<Principal> {
-  const { socket, ...fields } = where;
+  const { socket, clientIp, ...fields } = where;
   const verifyCredential = (presented: Credential | undefined): Promise<Principal> => {
     if (attachTarget === undefined) return context.authenticator.authenticate(presented);
-    const lookup = (name: string) => context.registry.lookup(name)?.agent.attachSecret;
+    const lookup = (name: string) => context.registry.lookup(name)?.endpoint.attachSecret;
     return authenticateForAttach(context.authenticator, presented, attachTarget, lookup);
   };
   const tlsSocket = socket as Partial<TLSSocket>;
   return context.authGate.authenticate({
-    source: sourceOf((socket as Partial<Socket>).remoteAddress),
+    source: sourceOf(clientIp ?? (socket as Partial<Socket>).remoteAddress),
     where: fields,
     mode: context.config.listeners[where.via].clientCertificates,
     certificate: typeof tlsSocket.getPeerCertificate === 'function' ? presentedCertificate(socket as TLSSocket) : undefined,
@@ -91,7 +105,7 @@ export async function authenticate(
  * Starts `server` listening; resolves with its address. Afterwards server errors
  * (e.g. EMFILE while accepting) are logged: no peer may take the relay down.
  */
-export function listen(server: Server, host: string, port: number, scheme: 'wss' | 'tcps', logger: Logger): Promise<ListenAddress> {
+export function listen(server: Server, host: string, port: number, scheme: 'wss' | 'ws' | 'tcps' | 'ssh', logger: Logger): Promise<ListenAddress> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

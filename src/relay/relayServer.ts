@@ -1,25 +1,32 @@
 import { chmodSync, mkdirSync } from 'node:fs';
-import { CompositeAuthenticator } from '../auth/compositeAuthenticator.js';
-import { JwtAuthenticator } from '../auth/jwtAuthenticator.js';
-import type { Authenticator } from '../auth/principal.js';
+import { AuthenticatorHolder } from '../auth/authenticatorHolder.js';
 import { resolveRelaySecret } from '../auth/relaySecret.js';
-import { SecretAuthenticator } from '../auth/secretAuthenticator.js';
 import { RelayError } from '../common/relayError.js';
 import type { RelayConfig } from '../config/configSchema.js';
 import { tagged, type Logger } from '../log/logger.js';
 import type { AgentConnection } from '../targets/agentConnection.js';
 import { TargetRegistry } from '../targets/targetRegistry.js';
+import { ConfiguredTargetSet } from '../targets/configuredTargetSet.js';
+import { LifecycleMetrics } from '../metrics/lifecycleMetrics.js';
+import { LifecycleState } from './lifecycleLimits.js';
+import { drainRelay } from './relayDrain.js';
+import { buildAuthenticator, RelayReloader, type ReloadResult } from './relayReloader.js';
+import { HeartbeatMetrics } from '../metrics/heartbeatMetrics.js';
 import type { RelayMetrics } from '../metrics/relayMetrics.js';
 import { AgentHub } from './agentHub.js';
 import { startHttpsListener } from './httpsListener.js';
-import type { ListenAddress, ListenerContext, RunningListener } from './listenerContext.js';
+import { startMetricsListener } from './metricsListener.js';
+import { Readiness } from './readiness.js';
+import type { ListenAddress, ListenerContext, ReloadableTlsServer, RunningListener } from './listenerContext.js';
 import { SessionBroker } from './sessionBroker.js';
 import { SessionGuards } from '../session/sessionGuards.js';
 import { startTcpsListener } from './tcpsListener.js';
 import { createRelayAccess } from './relayAccess.js';
 import { loadTlsMaterial, type TlsMaterial } from './tlsMaterial.js';
+import { startSshServer, type RunningSshServer } from '../sshServer/sshServer.js';
 
 export type { ListenAddress } from './listenerContext.js';
+export type { ReloadResult } from './relayReloader.js';
 
 /** Options of {@link startRelay}. */
 export interface RelayOptions {
@@ -37,13 +44,39 @@ export interface RelayHandle {
   readonly wssAddress: ListenAddress | undefined;
   /** Address of the tcps listener, undefined when disabled. */
   readonly tcpsAddress: ListenAddress | undefined;
+  /** Address of the SSH server for `ssh -R` targets (`sshServer.*`), undefined when disabled. */
+  readonly sshAddress: ListenAddress | undefined;
+  /** `SHA256:` fingerprint of the SSH server's host key, undefined when disabled. */
+  readonly sshHostKeyFingerprint: string | undefined;
   readonly registry: TargetRegistry<AgentConnection>;
-  /** The certificate the relay presents and its fingerprints. */
+  /** The certificate the relay presents and its fingerprints (the reloaded one after a reload). */
   readonly tls: Omit<TlsMaterial, 'key' | 'cert'>;
   /** The secret file in use, or undefined when the secret comes from `DBGRELAY_SECRET`. */
   readonly secretFile: string | undefined;
   /** This instance's metrics; `metrics.registry` is its own prom-client registry. */
   readonly metrics: RelayMetrics;
+  /** Address of the metrics listener (`/metrics`, `/healthz`, `/readyz`), undefined when disabled. */
+  readonly metricsAddress: ListenAddress | undefined;
+  /** True when `/readyz` answers 200: listening, not draining, not closed. */
+  readonly ready: boolean;
+  /** Starts draining (`/readyz` answers 503), or ends it with `false`; sessions are not touched. */
+  setDraining(draining?: boolean): void;
+  /** The configuration in force (after reloads; keys that need a restart keep their start values). */
+  readonly config: RelayConfig;
+  /**
+   * Applies a new configuration (or the one `next()` loads) for new connections and sessions without dropping
+   * running ones (docs/operations.md "Reload"). Throws `CONFIG_INVALID` naming the key
+   * when it cannot be applied; the running configuration then stays in force.
+   */
+  reload(next: RelayConfig | (() => RelayConfig)): ReloadResult;
+  /**
+   * Drains and closes (docs/operations.md "Drain and shutdown"): not ready at once, new
+   * agents and sessions refused with `RELAY_DRAINING`, agents sent `goaway`, sessions
+   * told when they will be detached; after `graceMs` (default `lifecycle.drainGraceMs`)
+   * or when the last session ended, closes like {@link close}. Calling {@link close}
+   * meanwhile ends the grace period at once.
+   */
+  drain(graceMs?: number): Promise<void>;
   /** Stops listening, closes every session and agent connection; resolves when done. */
   close(): Promise<void>;
 }
@@ -74,10 +107,8 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   }
   if (secret.looseFileMode) configLog.warn({ secretFile: secret.file }, 'secret file is readable by group or others; chmod 600 it');
   if (secret.secret.length < 16) configLog.warn('the relay secret is shorter than 16 characters');
-  const authenticator: Authenticator = new CompositeAuthenticator({
-    secret: new SecretAuthenticator(secret.secret),
-    ...(config.auth.jwt.enabled ? { bearer: JwtAuthenticator.fromConfig(config.auth.jwt, tagged(logger, 'auth')) } : {}),
-  });
+  // Listeners consult the holder for every connection; a reload swaps what it holds.
+  const authenticator = new AuthenticatorHolder(buildAuthenticator(secret.secret, config, logger));
   if (config.auth.jwt.enabled) {
     const { algorithms, issuer, audience, keyFile, jwksFile, jwksUrl, maxLifetimeS } = config.auth.jwt;
     configLog.info({ algorithms, issuer, audience, keyFile, jwksFile, jwksUrl, maxLifetimeS }, 'JWT bearer tokens enabled');
@@ -86,6 +117,11 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   if (tls.created) tagged(logger, 'tls').info({ caFile: tls.caFile, caFingerprint: tls.caFingerprint }, 'created development CA and server certificate');
   const access = createRelayAccess(config, logger);
 
+  const lifecycleMetrics = new LifecycleMetrics(access.metrics.registry);
+  const { maxAgents, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs } = config.limits;
+  const lifecycle = new LifecycleState({ maxAgents, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs }, (limit) =>
+    limit === 'draining' ? lifecycleMetrics.drainRefusals.inc() : lifecycleMetrics.limitRefusals.inc({ limit }),
+  );
   const registry = new TargetRegistry<AgentConnection>();
   const hub = new AgentHub(
     registry,
@@ -97,9 +133,21 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
       maxPendingOpens: config.limits.maxPendingOpensPerAgent,
     },
     logger,
+    access.metrics.agents,
+    lifecycle,
   );
   const guards = SessionGuards.fromConfig(config, tagged(logger, 'session'), access.metrics.guardrails);
-  const broker = new SessionBroker({ registry, maxMessageBytes: config.dap.maxMessageBytes, logger, guards });
+  const broker = new SessionBroker({
+    registry,
+    maxMessageBytes: config.dap.maxMessageBytes,
+    logger,
+    guards,
+    metrics: access.metrics.sessions,
+    lifecycle,
+    onIdleTimeout: () => lifecycleMetrics.idleTimeouts.inc(),
+  });
+  const tlsServers: ReloadableTlsServer[] = [];
+  const heartbeatMetrics = new HeartbeatMetrics(access.metrics.registry);
   const context: ListenerContext = {
     config,
     tls: { cert: tls.cert, key: tls.key, ...(access.clientCa !== undefined ? { clientCa: access.clientCa } : {}) },
@@ -110,39 +158,98 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     broker,
     logger,
     authLogger: tagged(logger, 'auth'),
+    onTlsServer: (server) => tlsServers.push(server),
+    onHeartbeatMissed: (via) => {
+      heartbeatMetrics.misses.labels(via).inc();
+      tagged(logger, 'session').info({ via }, 'connection closed as half-open: heartbeat deadline passed');
+    },
   };
 
+  // Configured targets (targets.*) are in the registry before any listener accepts.
+  const configuredTargets = new ConfiguredTargetSet(registry, tagged(logger, 'targets'), access.metrics);
+  configuredTargets.start(config);
   const listeners: RunningListener[] = [];
+  const readiness = new Readiness();
   const closeAll = async (): Promise<void> => {
+    readiness.markClosed();
     // Sessions first, while the agents' data connections are still up: each attached
     // session detaches its debugger so that no debuggee stays paused (design.md §5).
     await broker.close();
     hub.closeAll();
+    configuredTargets.close();
     await Promise.all(listeners.map((listener) => listener.close()));
   };
   let wss: RunningListener | undefined;
   let tcps: RunningListener | undefined;
+  let metricsListener: RunningListener | undefined;
+  let sshServer: RunningSshServer | undefined;
   try {
     if (config.listeners.wss.enabled) listeners.push((wss = await startHttpsListener(context, config.listeners.wss)));
     if (config.listeners.tcps.enabled) listeners.push((tcps = await startTcpsListener(context, config.listeners.tcps)));
+    if (config.sshServer.enabled) listeners.push((sshServer = await startSshServer(config, { registry, logger: tagged(logger, 'ssh'), metrics: access.metrics.ssh })));
+    if (config.metrics.enabled) {
+      const metricsOptions = { config: config.metrics, registry: access.metrics.registry, readiness, requestTimeoutMs: config.limits.handshakeTimeoutMs };
+      listeners.push((metricsListener = await startMetricsListener({ ...metricsOptions, logger: tagged(logger, 'relay') })));
+    }
   } catch (error) {
     await closeAll();
     throw error;
   }
   tagged(logger, 'relay').info(
-    { wss: wss?.address.url, tcps: tcps?.address.url, caFingerprint: tls.caFingerprint, tlsSource: tls.source },
+    {
+      wss: wss?.address.url,
+      tcps: tcps?.address.url,
+      metrics: metricsListener?.address.url,
+      caFingerprint: tls.caFingerprint,
+      tlsSource: tls.source,
+      ...(sshServer ? { ssh: sshServer.address.url, sshHostKeyFingerprint: sshServer.hostKey.fingerprint } : {}),
+    },
     'relay listening',
   );
 
+  readiness.markListening();
   let closing: Promise<void> | undefined;
-  const { cert: _cert, key: _key, ...tlsInfo } = tls;
+  let draining: Promise<void> | undefined;
+  const cutShort = new AbortController();
+  const reloader = new RelayReloader(config, secret, tls, {
+    authenticator,
+    guards,
+    lifecycle,
+    targets: configuredTargets,
+    tlsServers,
+    metrics: lifecycleMetrics,
+    logger,
+  });
+  const close = (): Promise<void> => {
+    cutShort.abort();
+    return (closing ??= closeAll().then(() => tagged(logger, 'relay').info('relay stopped')));
+  };
   return {
     wssAddress: wss?.address,
     tcpsAddress: tcps?.address,
+    sshAddress: sshServer?.address,
+    sshHostKeyFingerprint: sshServer?.hostKey.fingerprint,
     registry,
-    tls: tlsInfo,
+    get tls() {
+      return reloader.tls;
+    },
     secretFile: secret.source === 'file' ? secret.file : undefined,
     metrics: access.metrics,
-    close: () => (closing ??= closeAll().then(() => tagged(logger, 'relay').info('relay stopped'))),
+    metricsAddress: metricsListener?.address,
+    get ready() {
+      return readiness.ready;
+    },
+    setDraining: (draining = true) => readiness.setDraining(draining),
+    get config() {
+      return reloader.config;
+    },
+    reload: (next) => reloader.reload(next),
+    drain: (graceMs) =>
+      (draining ??= drainRelay(
+        { readiness, lifecycle, hub, broker, logger: tagged(logger, 'relay'), detachTimeoutMs: reloader.config.sessions.detachTimeoutMs, close },
+        graceMs ?? reloader.config.lifecycle.drainGraceMs,
+        cutShort.signal,
+      )),
+    close,
   };
 }

@@ -4,6 +4,7 @@ import type { RelayError } from '../common/relayError.js';
 import type { ListenerConfig } from '../config/configSchema.js';
 import { tagged } from '../log/logger.js';
 import { maxHelloBytes, type HelloLine } from '../protocol/controlMessages.js';
+import { LivenessTransport } from '../transport/livenessTransport.js';
 import { LineControlChannel } from '../targets/lineControlChannel.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import { clientCertificateServerOptions } from './clientCertificateTls.js';
@@ -85,8 +86,15 @@ export async function startTcpsListener(context: ListenerContext, listener: List
         });
         socket.off('close', onClose);
         if (socket.destroyed) return prepared.abort();
-        writeLine(socket, { ok: true });
-        prepared.start(sessionTransport(socket, leftover));
+        if (hello.heartbeatMs === undefined) {
+          writeLine(socket, { ok: true });
+          prepared.start(sessionTransport(socket, leftover));
+          return;
+        }
+        // The client sends heartbeats: a silent connection is half-open (design.md §5).
+        const timeoutMs = Math.max(config.heartbeat.timeoutMs, 3 * hello.heartbeatMs);
+        writeLine(socket, { ok: true, heartbeatTimeoutMs: timeoutMs });
+        prepared.start(new LivenessTransport(sessionTransport(socket, leftover), timeoutMs, () => context.onHeartbeatMissed?.('tcps')));
         return;
       }
     }
@@ -118,6 +126,7 @@ export async function startTcpsListener(context: ListenerContext, listener: List
       })();
     },
   );
+  context.onTlsServer?.(server); // a reload swaps the certificate (relayReloader.ts)
   server.on('connection', (socket) => sockets.add(socket));
   server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
     tlsLog.debug({ remote: peerAddress(socket), code: error.code, reason: error.message }, 'TLS handshake failed');

@@ -3,6 +3,7 @@ import { bestEffortAuditSink, withAuditFields, type AuditSink } from '../audit/a
 import { SessionTranscript } from '../audit/sessionTranscript.js';
 import type { AdapterLink, DapInterceptors, DapPipeCloseReason, DapPipeOptions } from '../dap/dapPipe.js';
 import { InterceptorChain } from '../dap/interceptorChain.js';
+import { echoHeartbeats } from './heartbeatEcho.js';
 import type { Logger } from '../log/logger.js';
 import type { GuardrailMetrics } from '../metrics/guardrailMetrics.js';
 import type { PolicyName } from './dapPolicy.js';
@@ -64,6 +65,7 @@ export class GuardedSession {
       onSubprocess: (id) => lease.noteSubprocess(id),
       onRefused: (command) => metrics?.countRefusal('reverseRequests', command),
     });
+    echoHeartbeats(chain);
     this.detacher = new SessionDetacher({ timeoutMs: options.detachTimeoutMs, audit: this.softAudit }).attach(chain);
     gateRequests(chain, {
       policy: options.policy,
@@ -118,6 +120,11 @@ export class GuardedSession {
   /** Connects the session's own messages (refusals, watchdog) to its pipe. */
   bind(pipe: Pick<SessionLink, 'sendToClient' | 'sendToAdapter'>): void {
     this.link.bind(pipe);
+  }
+
+  /** Sends the client an `output` event of the relay's own (e.g. the shutdown notice of a drain). */
+  notify(text: string, category: 'important' | 'console' = 'important'): void {
+    this.link.sendToClient(relayOutputEvent(this.link.nextSeq(), text, category));
   }
 
   /**

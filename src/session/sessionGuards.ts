@@ -46,7 +46,7 @@ export interface SessionSubject {
 export class SessionGuards {
   private readonly leases: TargetLeases;
 
-  constructor(private readonly options: SessionGuardsOptions) {
+  constructor(private options: SessionGuardsOptions) {
     this.leases = new TargetLeases(options.sessions.exclusive);
   }
 
@@ -137,6 +137,17 @@ export class SessionGuards {
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
       logger,
     });
+  }
+
+  /**
+   * Applies a reloaded configuration's `policies`, `pauseWatchdog` and
+   * `sessions.detachTimeoutMs`/`takeoverTimeoutMs` to sessions admitted from now on;
+   * running sessions keep what they were admitted with. `sessions.exclusive` and
+   * `audit.*` need a restart (relayReload.ts) and are kept.
+   */
+  reconfigure(config: RelayConfig): void {
+    const { exclusive } = this.options.sessions;
+    this.options = { ...this.options, policies: config.policies, pauseWatchdog: config.pauseWatchdog, sessions: { ...config.sessions, exclusive } };
   }
 
   /** Records a refused session (best effort: the refusal stands either way). */

@@ -58,7 +58,10 @@ export function refusalResponse(request: DebugProtocol.Request, seq: number, mes
   };
 }
 
-/** A DAP `output` event from the relay (category `important`: VS Code shows it prominently). */
-export function relayOutputEvent(seq: number, text: string): DebugProtocol.OutputEvent {
-  return { type: 'event', seq, event: 'output', body: { category: 'important', output: `dbgrelay: ${text}\n` } };
+/**
+ * A DAP `output` event from the relay (category `important` by default: VS Code shows
+ * it prominently; `console` for notices that belong in the debug console).
+ */
+export function relayOutputEvent(seq: number, text: string, category: 'important' | 'console' = 'important'): DebugProtocol.OutputEvent {
+  return { type: 'event', seq, event: 'output', body: { category, output: `dbgrelay: ${text}\n` } };
 }

@@ -101,6 +101,17 @@ export class AgentConnection {
     return this.pending.has(sessionId);
   }
 
+  /**
+   * Tells the agent to reconnect later, possibly elsewhere (`goaway`, docs/protocol.md
+   * §5, revision 1.5), and closes the control connection. Sessions already open keep
+   * their data connections.
+   */
+  goAway(reason: string, retryAfterMs: number): void {
+    if (this.isClosed) return;
+    this.channel.send({ type: 'goaway', reason, retryAfterMs });
+    this.close();
+  }
+
   /** Closes the control connection, telling the agent why when `error` is given. */
   close(error?: RelayError): void {
     if (this.closing) return;

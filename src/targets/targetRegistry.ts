@@ -1,19 +1,38 @@
 import { RelayError } from '../common/relayError.js';
-import type { RegisterMessage, TargetInfo } from '../protocol/controlMessages.js';
+import type { RegisterMessage, TargetInfo, TargetKind } from '../protocol/controlMessages.js';
+import type { TargetEndpoint } from './targetEndpoint.js';
 
-/** What the registry needs of a registered agent: a way to close it when replaced. */
-export interface RegisteredAgent {
-  close(): void;
+/** What the registry needs of a registered agent: it opens sessions, and is closed when replaced. */
+export type RegisteredAgent = TargetEndpoint;
+
+/** A target that is not an agent registration: from the config, or forwarded by an SSH client. */
+export interface ProvidedTarget {
+  readonly name: string;
+  readonly kind: Exclude<TargetKind, 'agent'>;
+  /** Host the adapter runs on, as far as the relay knows it. */
+  readonly host: string;
+  /** Carrier between relay and adapter. */
+  readonly transport: 'tcp' | 'tcps' | 'ssh';
+  /** Where the relay dials, without credentials (e.g. `ssh://deploy@db-1:22 → 127.0.0.1:5678`). */
+  readonly address: string;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
-/** One connected target. */
+/** One target the relay can open sessions with. */
 export interface TargetEntry<A extends RegisteredAgent = RegisteredAgent> {
   readonly name: string;
-  readonly agentId: string;
-  readonly registration: RegisterMessage;
-  readonly transport: 'wss' | 'tcps';
+  readonly kind: TargetKind;
+  /** Opens the DAP connections of this target's sessions. */
+  readonly endpoint: TargetEndpoint;
+  /** The agent, for agent targets. */
+  readonly agent?: A;
+  /** The agent's registration, for agent targets. */
+  readonly registration?: RegisterMessage;
+  /** What the relay knows of a provided target. */
+  readonly provided?: ProvidedTarget;
+  readonly agentId?: string;
+  readonly transport: TargetInfo['transport'];
   readonly connectedAt: Date;
-  readonly agent: A;
   /** Active client sessions (see {@link TargetRegistry.trackSession}). */
   readonly sessions: number;
 }
@@ -21,14 +40,16 @@ export interface TargetEntry<A extends RegisteredAgent = RegisteredAgent> {
 type MutableEntry<A extends RegisteredAgent> = { -readonly [K in keyof TargetEntry<A>]: TargetEntry<A>[K] };
 
 /**
- * The connected targets by name (docs/protocol.md §5). A registration with the
+ * The targets by name (docs/protocol.md §5, §7): agent registrations and provided
+ * targets (config `targets.*`, SSH reverse forwards). A registration with the
  * `agentId` of a present one replaces it (the stale agent is closed); the same name
- * from another `agentId` is refused with `TARGET_NAME_IN_USE`.
+ * from another `agentId`, or a name a provided target holds, is refused with
+ * `TARGET_NAME_IN_USE`.
  */
 export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
   private readonly byName = new Map<string, MutableEntry<A>>();
 
-  /** Number of connected targets. */
+  /** Number of targets. */
   get size(): number {
     return this.byName.size;
   }
@@ -40,22 +61,54 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
   register(agent: A, registration: RegisterMessage, transport: 'wss' | 'tcps'): TargetEntry<A>[] {
     const name = registration.target.name;
     const holder = this.byName.get(name);
+    if (holder?.provided) throw new RelayError('TARGET_NAME_IN_USE', `target "${name}" is a ${holder.kind} target of the relay`);
     if (holder && holder.agentId !== registration.agentId && holder.agent !== agent) {
       throw new RelayError('TARGET_NAME_IN_USE', `target "${name}" is registered by another agent`);
     }
-    const replaced = [...this.byName.values()].filter((entry) => entry.agentId === registration.agentId || entry.agent === agent);
+    const replaced = [...this.byName.values()].filter((entry) => entry.agent !== undefined && (entry.agentId === registration.agentId || entry.agent === agent));
     for (const entry of replaced) this.byName.delete(entry.name);
     this.byName.set(name, {
       name,
+      kind: 'agent',
+      endpoint: agent,
+      agent,
       agentId: registration.agentId,
       registration,
       transport,
       connectedAt: new Date(),
-      agent,
       sessions: 0,
     });
-    for (const entry of replaced) if (entry.agent !== agent) entry.agent.close();
+    for (const entry of replaced) if (entry.agent !== agent) entry.endpoint.close();
     return replaced;
+  }
+
+  /**
+   * Adds a provided target. With `replace`, a provided target of the same name is
+   * replaced (closed); an agent's name is never taken over. Returns the function
+   * that removes it again (only while it is still the current one). Throws
+   * `TARGET_NAME_IN_USE`.
+   */
+  provide(target: ProvidedTarget, endpoint: TargetEndpoint, options: { replace?: boolean } = {}): () => boolean {
+    const holder = this.byName.get(target.name);
+    if (holder && (holder.agent !== undefined || !options.replace)) {
+      throw new RelayError('TARGET_NAME_IN_USE', `target "${target.name}" is already ${holder.agent ? 'registered by an agent' : 'provided'}`);
+    }
+    const entry: MutableEntry<A> = {
+      name: target.name,
+      kind: target.kind,
+      endpoint,
+      provided: target,
+      transport: target.transport,
+      connectedAt: new Date(),
+      sessions: 0,
+    };
+    this.byName.set(target.name, entry);
+    if (holder) holder.endpoint.close();
+    return () => {
+      if (this.byName.get(target.name) !== entry) return false;
+      this.byName.delete(target.name);
+      return true;
+    };
   }
 
   /** Removes `agent`'s registration if it is still the current one; true when removed. */
@@ -69,14 +122,19 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
     return false;
   }
 
-  /** The target named `name`, if connected. */
+  /** The target named `name`, if there is one. */
   lookup(name: string): TargetEntry<A> | undefined {
     return this.byName.get(name);
   }
 
   /** Every connected agent. */
   agents(): A[] {
-    return [...this.byName.values()].map((entry) => entry.agent);
+    return [...this.byName.values()].flatMap((entry) => (entry.agent !== undefined ? [entry.agent] : []));
+  }
+
+  /** Every provided target's endpoint. */
+  providedEndpoints(): TargetEndpoint[] {
+    return [...this.byName.values()].filter((entry) => entry.provided !== undefined).map((entry) => entry.endpoint);
   }
 
   /** Counts one session on `entry` until the returned release function is called. */
@@ -95,17 +153,34 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
   list(): TargetInfo[] {
     return [...this.byName.values()]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((entry) => ({
-        name: entry.name,
-        labels: { ...(entry.registration.target.labels ?? {}) },
-        host: entry.registration.process.host,
-        pid: entry.registration.process.pid,
-        python: entry.registration.process.python,
-        debugpy: entry.registration.process.debugpy,
-        agent: entry.registration.process.agent,
-        transport: entry.transport,
-        connectedAt: entry.connectedAt.toISOString(),
-        sessions: entry.sessions,
-      }));
+      .map((entry) => describe(entry));
   }
+}
+
+function describe(entry: TargetEntry): TargetInfo {
+  const common = { name: entry.name, transport: entry.transport, connectedAt: entry.connectedAt.toISOString(), sessions: entry.sessions };
+  if (entry.registration) {
+    const { process, target } = entry.registration;
+    return {
+      ...common,
+      kind: 'agent',
+      labels: { ...(target.labels ?? {}) },
+      host: process.host,
+      pid: process.pid,
+      python: process.python,
+      debugpy: process.debugpy,
+      agent: process.agent,
+    };
+  }
+  const provided = entry.provided!;
+  const status = entry.endpoint.status?.();
+  return {
+    ...common,
+    kind: provided.kind,
+    labels: { ...(provided.labels ?? {}) },
+    host: provided.host,
+    address: provided.address,
+    ...(status?.reachable !== undefined ? { reachable: status.reachable } : {}),
+    ...(status?.detail !== undefined ? { detail: status.detail } : {}),
+  };
 }

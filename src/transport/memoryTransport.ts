@@ -1,4 +1,5 @@
 import { CloseSignal } from './closeSignal.js';
+import { InboundChunks } from './inboundChunks.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -8,8 +9,7 @@ import type { Transport } from './transport.js';
 export class MemoryTransport implements Transport {
   readonly kind = 'memory' as const;
   private readonly closeSignal = new CloseSignal();
-  private dataListener: ((chunk: Buffer) => void) | undefined;
-  private early: Buffer[] = [];
+  private readonly inbound = new InboundChunks();
   private peer: MemoryTransport | undefined;
   private paused = false;
   private held: Buffer[] = [];
@@ -53,10 +53,7 @@ export class MemoryTransport implements Transport {
   }
 
   onData(listener: (chunk: Buffer) => void): void {
-    this.dataListener = listener;
-    const early = this.early;
-    this.early = [];
-    for (const chunk of early) listener(chunk);
+    this.inbound.setListener(listener);
   }
 
   onClose(listener: (error?: Error) => void): void {
@@ -80,7 +77,6 @@ export class MemoryTransport implements Transport {
       this.held.push(chunk);
       return;
     }
-    if (this.dataListener) this.dataListener(chunk);
-    else this.early.push(chunk);
+    this.inbound.deliver(chunk);
   }
 }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CloseSignal } from './closeSignal.js';
+import { InboundChunks } from './inboundChunks.js';
 import { closeGraceMs, keepAliveDelayMs, type Transport, type TransportKind } from './transport.js';
 
 /**
@@ -11,8 +12,7 @@ import { closeGraceMs, keepAliveDelayMs, type Transport, type TransportKind } fr
 export class SocketTransport implements Transport {
   readonly remoteAddress: string;
   private readonly closeSignal = new CloseSignal();
-  private dataListener: ((chunk: Buffer) => void) | undefined;
-  private early: Buffer[] = [];
+  private readonly inbound = new InboundChunks();
 
   constructor(
     private readonly socket: Socket | TLSSocket,
@@ -22,8 +22,8 @@ export class SocketTransport implements Transport {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, keepAliveDelayMs);
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    if (leftover && leftover.length > 0) this.early.push(leftover);
-    socket.on('data', (chunk: Buffer) => this.deliver(chunk));
+    if (leftover && leftover.length > 0) this.inbound.deliver(leftover);
+    socket.on('data', (chunk: Buffer) => this.inbound.deliver(chunk));
     // A handshake reader may have paused the socket so no byte was lost; flow from here on.
     socket.resume();
     socket.on('error', (error) => this.closeSignal.fire(error));
@@ -54,10 +54,7 @@ export class SocketTransport implements Transport {
   }
 
   onData(listener: (chunk: Buffer) => void): void {
-    this.dataListener = listener;
-    const early = this.early;
-    this.early = [];
-    for (const chunk of early) listener(chunk);
+    this.inbound.setListener(listener);
   }
 
   onClose(listener: (error?: Error) => void): void {
@@ -75,10 +72,5 @@ export class SocketTransport implements Transport {
     } else {
       this.socket.destroy();
     }
-  }
-
-  private deliver(chunk: Buffer): void {
-    if (this.dataListener) this.dataListener(chunk);
-    else this.early.push(chunk);
   }
 }

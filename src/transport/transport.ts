@@ -45,4 +45,4 @@ export const closeGraceMs = 5_000;
 export const keepAliveDelayMs = 15_000;
 
 /** The carriers a {@link Transport} may use. */
-export type TransportKind = 'wss' | 'tcps' | 'tcp' | 'memory';
+export type TransportKind = 'wss' | 'tcps' | 'tcp' | 'ssh' | 'memory';

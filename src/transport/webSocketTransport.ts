@@ -1,5 +1,7 @@
 import type { RawData, WebSocket } from 'ws';
+import { RelayError } from '../common/relayError.js';
 import { CloseSignal } from './closeSignal.js';
+import { InboundChunks } from './inboundChunks.js';
 import { closeGraceMs, sendHighWaterBytes, type Transport } from './transport.js';
 
 /** Turns ws's `RawData` (Buffer, Buffer[] or ArrayBuffer) into one Buffer. */
@@ -17,10 +19,11 @@ export function rawDataToBuffer(data: RawData): Buffer {
 export class WebSocketTransport implements Transport {
   readonly kind = 'wss' as const;
   private readonly closeSignal = new CloseSignal();
-  private dataListener: ((chunk: Buffer) => void) | undefined;
-  private early: Buffer[] = [];
+  private readonly inbound = new InboundChunks();
   private full = false;
   private readonly drainListeners: Array<() => void> = [];
+  private lastHeard = performance.now();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -33,12 +36,38 @@ export class WebSocketTransport implements Transport {
         ws.close(1003, 'DAP bytes travel in binary frames');
         return;
       }
+      this.lastHeard = performance.now();
       const chunk = rawDataToBuffer(data);
-      if (this.dataListener) this.dataListener(chunk);
-      else this.early.push(chunk);
+      this.inbound.deliver(chunk);
     });
+    ws.on('pong', () => (this.lastHeard = performance.now()));
     ws.on('error', (error) => this.closeSignal.fire(error));
     ws.on('close', () => this.closeSignal.fire());
+    this.closeSignal.add(() => clearInterval(this.heartbeatTimer));
+  }
+
+  /**
+   * Pings the peer every `intervalMs` (which also keeps front ends that drop idle
+   * connections from doing so) and closes with `HEARTBEAT_TIMEOUT` when nothing,
+   * not even a pong, arrived for `timeoutMs`: a half-open peer is found within that
+   * bound. `onMissed` is told once when that happens (metrics).
+   */
+  startHeartbeat(intervalMs: number, timeoutMs: number, onMissed?: () => void): void {
+    clearInterval(this.heartbeatTimer);
+    this.lastHeard = performance.now();
+    this.heartbeatTimer = setInterval(() => {
+      if (this.closed) return clearInterval(this.heartbeatTimer);
+      const silentMs = performance.now() - this.lastHeard;
+      if (silentMs >= timeoutMs) {
+        clearInterval(this.heartbeatTimer);
+        onMissed?.();
+        this.closeSignal.fire(new RelayError('HEARTBEAT_TIMEOUT', `nothing heard from ${this.remoteAddress} for ${Math.round(silentMs)} ms (limit ${timeoutMs} ms)`));
+        this.ws.terminate();
+        return;
+      }
+      this.ws.ping();
+    }, Math.min(intervalMs, timeoutMs));
+    this.heartbeatTimer.unref();
   }
 
   get closed(): boolean {
@@ -72,10 +101,7 @@ export class WebSocketTransport implements Transport {
   }
 
   onData(listener: (chunk: Buffer) => void): void {
-    this.dataListener = listener;
-    const early = this.early;
-    this.early = [];
-    for (const chunk of early) listener(chunk);
+    this.inbound.setListener(listener);
   }
 
   onClose(listener: (error?: Error) => void): void {

@@ -15,6 +15,7 @@ from .adaptersession import AdapterSession
 from .config import BridgeConfig
 from .connectors import tcp_connector
 from .control import ControlLoop
+from .directconfig import DirectConfig
 from .lifeline import set_parent_death_signal, wait_for_parent_exit
 from .relayconn import RelayDialer
 from .trust import RelayTrust
@@ -67,6 +68,18 @@ class Bridge:
             await asyncio.wait(self._sessions, timeout=2) if self._sessions else None
 
 
+async def _run_direct(config: DirectConfig) -> str:
+    from .directendpoint import DirectEndpoint
+
+    try:
+        endpoint = DirectEndpoint(config, report_to_parent)
+    except Exception as exc:  # e.g. the certificate became unreadable since the parent checked it
+        log.error("bridge: cannot start the direct endpoint: %s", exc)
+        report_to_parent({"event": "refused", "code": "CONFIG", "message": str(exc)})
+        return "direct endpoint failed to start"
+    return await endpoint.run()
+
+
 def _read_config_line(limit: int = 1 << 20) -> bytes:
     """Read the config line from fd 0 unbuffered (nothing after it may be consumed)."""
     out = bytearray()
@@ -102,7 +115,10 @@ def main() -> int:
     configure_logging("bridge")
     line = _read_config_line()
     try:
-        config = BridgeConfig.from_json(json.loads(line.decode("utf-8")))
+        data = json.loads(line.decode("utf-8"))
+        # "direct": the bridge is the endpoint itself (enable_attach(secret, address=...))
+        direct = isinstance(data, dict) and data.get("mode") == "direct"
+        config: "BridgeConfig | DirectConfig" = DirectConfig.from_json(data) if direct else BridgeConfig.from_json(data)
     except Exception as exc:
         log.error("bridge: bad configuration on stdin: %s", exc)
         report_to_parent({"event": "refused", "code": "CONFIG", "message": str(exc)})
@@ -113,6 +129,9 @@ def main() -> int:
         set_parent_death_signal()
     if config.parent_pid and os.getppid() != config.parent_pid:
         return 0
-    reason = run_event_loop(Bridge(config).run())
+    if isinstance(config, DirectConfig):
+        reason = run_event_loop(_run_direct(config))
+    else:
+        reason = run_event_loop(Bridge(config).run())
     log.info("bridge exiting: %s", reason)
     return 0

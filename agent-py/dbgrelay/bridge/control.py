@@ -2,7 +2,10 @@
 
 Reconnect policy: every lost or refused connection is retried with
 :class:`~dbgrelay.backoff.Backoff` (fast window, then full jitter up to 30 s), reset
-after a successful ``registered``. Refusals such as ``AUTH_FAILED`` are logged at
+after a successful ``registered``. A ``goaway`` (revision 1.5: the relay drains)
+closes the connection and the next attempt waits ``retryAfterMs`` plus a jittered
+delay from past the fast window, so a draining relay is never redialed at once; a
+relay still draining then refuses with ``RELAY_DRAINING`` and the backoff grows. Refusals such as ``AUTH_FAILED`` are logged at
 warning on every attempt and retried too (the relay's secret may be fixed or
 reloaded without restarting the debuggee); the first one is also reported to the
 parent so ``enable_attach`` can fail fast with a clear message.
@@ -24,6 +27,10 @@ log = logging.getLogger("dbgrelay.control")
 
 HANDSHAKE_TIMEOUT_S = 10.0
 DEFAULT_TIMEOUT_MS = 15000
+#: Wait after a ``goaway`` without ``retryAfterMs``.
+DEFAULT_GOAWAY_S = 2.0
+#: Refusals that say "later", not "never": not reported to the parent as a refusal.
+TRANSIENT_REFUSALS = ("RELAY_DRAINING", "LIMIT_REACHED")
 
 
 class ControlLoop:
@@ -45,6 +52,9 @@ class ControlLoop:
         self._tasks: Set["asyncio.Future[Any]"] = set()
         self._stopping = False
         self._task: Optional["asyncio.Future[Any]"] = None
+        #: Seconds the next reconnect waits at least (set by ``goaway``).
+        self._goaway_wait: Optional[float] = None
+        self.goaways = 0
 
     def start(self) -> "asyncio.Future[Any]":
         self._task = asyncio.ensure_future(self.run_forever())
@@ -67,7 +77,8 @@ class ControlLoop:
                 log.warning("control connection to %s closed; reconnecting", self.dialer.endpoint.display())
             except RelayRefused as exc:
                 log.warning("relay refused the agent: %s (%s)", exc.code, exc.relay_message)
-                self.report({"event": "refused", "code": exc.code, "message": exc.relay_message})
+                if exc.code not in TRANSIENT_REFUSALS:
+                    self.report({"event": "refused", "code": exc.code, "message": exc.relay_message})
             except TrustError as exc:
                 log.error("%s", exc)
                 self.report({"event": "refused", "code": exc.code, "message": str(exc)})
@@ -85,9 +96,17 @@ class ControlLoop:
                             type(exc).__name__, exc)
             if self._stopping:
                 return
-            delay = self.backoff.next_delay()
+            delay = self._next_delay()
             log.info("reconnecting in %.2f s (attempt %d)", delay, self.backoff.attempts)
             await asyncio.sleep(delay)
+
+    def _next_delay(self) -> float:
+        wait, self._goaway_wait = self._goaway_wait, None
+        if wait is None:
+            return self.backoff.next_delay()
+        # Past the fast-retry window: the relay asked us not to come back at once.
+        self.backoff.attempts = max(self.backoff.attempts, self.backoff.fast_attempts)
+        return wait + self.backoff.next_delay()
 
     async def run_once(self) -> None:
         channel = await asyncio.wait_for(self.dialer.open_control(), HANDSHAKE_TIMEOUT_S + 5)
@@ -124,6 +143,14 @@ class ControlLoop:
                 await channel.send({"type": "pong", "id": message["id"]})
             elif kind == "open":
                 self._spawn(channel, message["sessionId"])
+            elif kind == "goaway":
+                retry_ms = message.get("retryAfterMs")
+                valid = isinstance(retry_ms, int) and not isinstance(retry_ms, bool) and 0 <= retry_ms <= 3_600_000
+                self._goaway_wait = retry_ms / 1000.0 if valid else DEFAULT_GOAWAY_S
+                self.goaways += 1
+                log.info("relay goes away (%s); reconnecting in %.1f s or later",
+                         str(message.get("reason", ""))[:200], self._goaway_wait)
+                return
             elif kind == "error":
                 log.warning("relay error on the control connection: %s (%s)", message["code"], message["message"])
                 if message["code"] in ("AUTH_FAILED", "AUTH_REQUIRED", "TARGET_NAME_IN_USE"):

@@ -2,7 +2,9 @@
 
 The agent's credential (:mod:`dbgrelay.credentials`: a bearer token or a secret)
 travels only in the ``Authorization`` header (wss) or the hello line
-(tcps) over a verified TLS connection; neither is ever logged.
+(tcps) over a verified TLS connection; neither is ever logged. Every TCP connection
+to the relay goes through ``HTTPS_PROXY`` unless ``NO_PROXY`` matches
+(:mod:`.proxytunnel`); websockets' own proxy handling is off, so one rule applies.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..relayurl import RelayEndpoint
 from .streams import ByteStream, TcpByteStream, WebSocketByteStream, set_nodelay_on_transport
 from .socketstream import open_socket_stream
 from .connectors import callback_pumps_enabled
+from .proxytunnel import open_relay_socket
 from .wsstream import UpgradeRefused, open_websocket
 from .trust import RelayTrust
 
@@ -75,10 +78,13 @@ class RelayDialer:
         extra: Dict[str, Any] = {}
         if "proxy" in inspect.signature(connect.__init__).parameters:
             extra["proxy"] = None  # websockets >= 15 would otherwise honour *_PROXY env
+        ctx = await self._ssl()
+        sock = await asyncio.wait_for(open_relay_socket(self.endpoint.host, self.endpoint.port), CONNECT_TIMEOUT_S)
         try:
             ws = await connect(
                 self.endpoint.ws_url(path),
-                ssl=await self._ssl(),
+                sock=sock,
+                ssl=ctx,
                 server_hostname=self.endpoint.host,
                 additional_headers={"Authorization": self._credential.authorization()},
                 open_timeout=CONNECT_TIMEOUT_S,
@@ -89,19 +95,29 @@ class RelayDialer:
                 **extra,
             )
         except InvalidStatus as exc:
+            sock.close()
             raise _refusal_from_http(exc.response) from None
+        except BaseException:
+            sock.close()
+            raise
         set_nodelay_on_transport(ws.transport)
         return ws
 
     # -- tcps ----------------------------------------------------------------
     async def _tcps(self, hello: Dict[str, Any]) -> TcpByteStream:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(
-                self.endpoint.host, self.endpoint.port, ssl=await self._ssl(),
-                server_hostname=self.endpoint.host, limit=protocol.MAX_CONTROL_MESSAGE_BYTES,
-            ),
-            CONNECT_TIMEOUT_S,
-        )
+        ctx = await self._ssl()
+        sock = await asyncio.wait_for(open_relay_socket(self.endpoint.host, self.endpoint.port), CONNECT_TIMEOUT_S)
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(
+                    sock=sock, ssl=ctx, server_hostname=self.endpoint.host,
+                    limit=protocol.MAX_CONTROL_MESSAGE_BYTES,
+                ),
+                CONNECT_TIMEOUT_S,
+            )
+        except BaseException:
+            sock.close()
+            raise
         stream = TcpByteStream(reader, writer)
         try:
             writer.write((protocol.encode(hello) + "\n").encode("utf-8"))
@@ -127,7 +143,7 @@ class RelayDialer:
             return await self._open_data_asyncio(session_id)
         stream = await asyncio.wait_for(
             open_socket_stream(self.endpoint.host, self.endpoint.port, ssl_context=await self._ssl(),
-                               server_hostname=self.endpoint.host),
+                               server_hostname=self.endpoint.host, to_relay=True),
             CONNECT_TIMEOUT_S,
         )
         try:

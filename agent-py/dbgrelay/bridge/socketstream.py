@@ -18,11 +18,11 @@ peer's full write buffer.
 from __future__ import annotations
 
 import asyncio
-import errno
 import socket
 import ssl
 from typing import Any, Callable, List, Optional, Set
 
+from .proxytunnel import open_relay_socket, tcp_connect as _tcp_connect
 from .streams import set_nodelay
 
 READ_CHUNK = 256 * 1024
@@ -308,23 +308,6 @@ async def _wait_fd(loop: asyncio.AbstractEventLoop, fd: int, writable: bool) -> 
         remove(fd)
 
 
-async def _tcp_connect(host: str, port: int) -> socket.socket:
-    loop = asyncio.get_running_loop()
-    last: Optional[BaseException] = None
-    for family, kind, proto, _, address in await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM):
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.setblocking(False)
-            await loop.sock_connect(sock, address)
-            return sock
-        except BaseException as exc:
-            sock.close()
-            if not isinstance(exc, OSError):
-                raise
-            last = exc
-    raise last or OSError(errno.EHOSTUNREACH, f"cannot resolve {host}")
-
-
 async def start_tls(sock: socket.socket, context: ssl.SSLContext, *, server_side: bool = False,
                     server_hostname: Optional[str] = None) -> ssl.SSLSocket:
     """TLS handshake on a connected non-blocking socket, driven by the event loop."""
@@ -347,10 +330,12 @@ async def start_tls(sock: socket.socket, context: ssl.SSLContext, *, server_side
 
 
 async def open_socket_stream(host: str, port: int, *, ssl_context: Optional[ssl.SSLContext] = None,
-                             server_hostname: Optional[str] = None) -> SocketStream:
+                             server_hostname: Optional[str] = None, to_relay: bool = False) -> SocketStream:
     """Connect (and complete the TLS handshake when ``ssl_context`` is given); no
-    timeout of its own: callers wrap it in ``asyncio.wait_for``."""
-    sock: Any = await _tcp_connect(host, port)
+    timeout of its own: callers wrap it in ``asyncio.wait_for``. ``to_relay``: the
+    connection goes to the relay, through the ``HTTPS_PROXY`` proxy unless ``NO_PROXY``
+    matches (:mod:`.proxytunnel`); the adapter's loopback connection never does."""
+    sock: Any = await (open_relay_socket(host, port) if to_relay else _tcp_connect(host, port))
     set_nodelay(sock)
     if ssl_context is not None:
         try:

@@ -21,6 +21,7 @@ from typing import List, Optional
 
 from ..errors import TrustError
 from ..pinning import find_pinned, fingerprint_der, format_fingerprint, peer_chain_der
+from .proxytunnel import open_relay_socket
 
 log = logging.getLogger("dbgrelay.control")
 
@@ -69,9 +70,14 @@ async def fetch_chain(host: str, port: int, timeout: float = 10.0,
     probe = load_client_certificate(_base_context(), certfile, keyfile)
     probe.check_hostname = False
     probe.verify_mode = ssl.CERT_NONE
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(host, port, ssl=probe, server_hostname=host), timeout
-    )
+    sock = await asyncio.wait_for(open_relay_socket(host, port), timeout)  # through HTTPS_PROXY like the rest
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(sock=sock, ssl=probe, server_hostname=host), timeout
+        )
+    except BaseException:
+        sock.close()
+        raise
     try:
         return peer_chain_der(writer.get_extra_info("ssl_object"))
     finally:

@@ -71,11 +71,13 @@ export function startDebuggee(options: {
   /** Program to run (default: the web app) and its arguments. */
   script?: string;
   scriptArgs?: string[];
+  /** Python arguments before the script, instead of `-m dbgrelay --relay URL --name NAME` (relayUrl and name are then unused). */
+  pythonArgs?: string[];
 }): Debuggee {
   if (!existsSync(venvPython)) throw new Error(`${venvPython} is missing: run node test/setupPython.mjs (npm test does)`);
   const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-debuggee-'));
   const agentLogFile = join(dir, 'agent.log');
-  const args = ['-m', 'dbgrelay', '--relay', options.relayUrl, '--name', options.name];
+  const args = options.pythonArgs ? [...options.pythonArgs] : ['-m', 'dbgrelay', '--relay', options.relayUrl, '--name', options.name];
   if (options.caFile) args.push('--ca', options.caFile);
   args.push(...(options.extraArgs ?? []), options.script ?? webAppPath, ...(options.scriptArgs ?? []));
   const marker = randomUUID();

@@ -108,8 +108,18 @@ describe('client commands', () => {
     const table = formatTargetsTable([
       { name: 'web-1', labels: {}, host: 'h\u001b[31m', pid: 42, python: '3.11.7', debugpy: '1.8.22', agent: '0.1.0', transport: 'wss', connectedAt: '2026-11-21T09:30:00.000Z', sessions: 2 },
     ]);
-    expect(table.split('\n')[0]).toMatch(/^NAME\s+HOST\s+PID\s+PYTHON\s+DEBUGPY\s+TRANSPORT\s+SESSIONS\s+SINCE$/);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+KIND\s+HOST\s+PID\s+PYTHON\s+DEBUGPY\s+TRANSPORT\s+STATUS\s+SESSIONS\s+SINCE$/);
     expect(table).toContain('h?[31m');
-    expect(table.split('\n')[1]).toMatch(/^web-1\s+h\?\[31m\s+42\s+3\.11\.7\s+1\.8\.22\s+wss\s+2\s+2026-11-21T09:30:00\.000Z$/);
+    expect(table.split('\n')[1]).toMatch(/^web-1\s+agent\s+h\?\[31m\s+42\s+3\.11\.7\s+1\.8\.22\s+wss\s+connected\s+2\s+2026-11-21T09:30:00\.000Z$/);
+  });
+
+  it('shows configured targets with their reachability and no process fields', () => {
+    const table = formatTargetsTable([
+      { name: 'db-1', kind: 'ssh', labels: {}, host: 'db-1', transport: 'ssh', address: 'ssh://deploy@db-1:22 → 127.0.0.1:5678', reachable: false, detail: 'host key changed', connectedAt: '2026-11-21T09:30:00.000Z', sessions: 0 },
+      { name: 'side', kind: 'tcp', labels: {}, host: '127.0.0.1', transport: 'tcp', address: 'tcp://127.0.0.1:5678', connectedAt: '2026-11-21T09:30:00.000Z', sessions: 0 },
+    ]);
+    const [, db, side] = table.split('\n');
+    expect(db).toMatch(/^db-1\s+ssh\s+db-1\s+-\s+-\s+-\s+ssh\s+unreachable: host key changed\s+0\s+/);
+    expect(side).toMatch(/^side\s+tcp\s+127\.0\.0\.1\s+-\s+-\s+-\s+tcp\s+not tried yet\s+0\s+/);
   });
 });

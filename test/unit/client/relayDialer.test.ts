@@ -4,6 +4,7 @@ import { dialSession, fetchTargets } from '../../../src/client/relayDialer.js';
 import { parseRelayEndpoint } from '../../../src/client/relayEndpoint.js';
 import { pinTrust, type TlsTrust } from '../../../src/client/tlsTrust.js';
 import type { Transport } from '../../../src/transport/transport.js';
+import { LivenessTransport } from '../../../src/transport/livenessTransport.js';
 import { testCertificates, type TestCertificates } from '../../helpers/testCertificates.js';
 import { startFakeHttpsRelay, startFakeTcpsRelay, type FakeRelay } from './fakeRelay.js';
 
@@ -132,7 +133,7 @@ describe('dialSession with takeover', () => {
     });
     const error = await rejection(dialSession({ endpoint: parseRelayEndpoint(`tcps://127.0.0.1:${relay.port}`), target: 'web-1', secret, trust, takeover: true }));
     expect(isRelayError(error, 'AUTH_FAILED')).toBe(true);
-    expect(JSON.parse(relay.seen[0]!)).toEqual({ dbgrelay: 1, op: 'attach', target: 'web-1', takeover: true, secret });
+    expect(JSON.parse(relay.seen[0]!)).toEqual({ dbgrelay: 1, op: 'attach', target: 'web-1', takeover: true, heartbeatMs: 15_000, secret });
   });
 });
 
@@ -155,7 +156,27 @@ describe('dialSession over tcps', () => {
     transport.send(Buffer.from('ping'));
     await both;
     expect(Buffer.concat(chunks).toString()).toBe('Content-Length: 2\r\n\r\n{}ping');
-    expect(JSON.parse(relay.seen[0]!)).toEqual({ dbgrelay: 1, op: 'attach', target: 'web-1', secret });
+    expect(JSON.parse(relay.seen[0]!)).toEqual({ dbgrelay: 1, op: 'attach', target: 'web-1', heartbeatMs: 15_000, secret });
+    // a relay before revision 1.4 answers without heartbeatTimeoutMs: no deadline, no heartbeats
+    expect(transport).not.toBeInstanceOf(LivenessTransport);
+  });
+
+  it('takes a relay that answers heartbeats as silent past its heartbeatTimeoutMs, and sends none with heartbeatMs 0', async () => {
+    relay = await startFakeTcpsRelay(certs, (_line, socket) => {
+      socket.write('{"ok":true,"heartbeatTimeoutMs":300}\n');
+    });
+    const transport = await dialSession({ endpoint: parseRelayEndpoint(`tcps://127.0.0.1:${relay.port}`), target: 'web-1', secret, trust, heartbeatMs: 100 });
+    opened.push(transport);
+    expect(transport).toBeInstanceOf(LivenessTransport);
+    expect((transport as LivenessTransport).heartbeatMs).toBe(100);
+    transport.onData(() => undefined);
+    const error = await new Promise<Error | undefined>((resolve) => transport.onClose(resolve));
+    expect(isRelayError(error, 'HEARTBEAT_TIMEOUT')).toBe(true);
+
+    const off = await dialSession({ endpoint: parseRelayEndpoint(`tcps://127.0.0.1:${relay.port}`), target: 'web-1', secret, trust, heartbeatMs: 0 });
+    opened.push(off);
+    expect(JSON.parse(relay.seen[1]!)).toEqual({ dbgrelay: 1, op: 'attach', target: 'web-1', secret });
+    expect(off).not.toBeInstanceOf(LivenessTransport);
   });
 
   it.each([

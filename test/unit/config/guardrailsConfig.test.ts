@@ -2,20 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isRelayError } from '../../../src/common/relayError.js';
+import { configErrorOf, configTestEnv } from './configTestKit.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 
-const env = { HOME: '/home/ops' };
+const env = configTestEnv;
 
-function errorOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(isRelayError(error, 'CONFIG_INVALID')).toBe(true);
-    return (error as Error).message;
-  }
-  throw new Error('expected CONFIG_INVALID');
-}
 
 describe('guardrail configuration', () => {
   it('has safe defaults: full policy, exclusive sessions, watchdog off, durable audit on', () => {
@@ -50,11 +41,11 @@ describe('guardrail configuration', () => {
   });
 
   it('names the key of a bad value', () => {
-    expect(errorOf(() => loadConfig({ env, overrides: { policies: { default: 'read-only' } } }))).toMatch(
+    expect(configErrorOf(() => loadConfig({ env, overrides: { policies: { default: 'read-only' } } }))).toMatch(
       /policies\.default: expected one of full, no-eval, logpoints-only/,
     );
-    expect(errorOf(() => loadConfig({ env, overrides: { policies: { targets: { 'web-*': 'nope' } } } }))).toMatch(/policies\.targets\.web-\*/);
-    expect(errorOf(() => loadConfig({ env: { ...env, DBGRELAY_MAX_PAUSE_MS: '-5' } }))).toMatch(/pauseWatchdog\.maxPauseMs: expected integer between 0 and 86400000 \(from DBGRELAY_MAX_PAUSE_MS\)/);
-    expect(errorOf(() => loadConfig({ env, overrides: { audit: { bogus: 1 } } }))).toMatch(/audit\.bogus: unknown key/);
+    expect(configErrorOf(() => loadConfig({ env, overrides: { policies: { targets: { 'web-*': 'nope' } } } }))).toMatch(/policies\.targets\.web-\*/);
+    expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_MAX_PAUSE_MS: '-5' } }))).toMatch(/pauseWatchdog\.maxPauseMs: expected integer between 0 and 86400000 \(from DBGRELAY_MAX_PAUSE_MS\)/);
+    expect(configErrorOf(() => loadConfig({ env, overrides: { audit: { bogus: 1 } } }))).toMatch(/audit\.bogus: unknown key/);
   });
 });

@@ -29,7 +29,7 @@ describe('loadConfig', () => {
   it('has the documented defaults and is frozen', () => {
     const config = loadConfig({ env: { XDG_STATE_HOME: '/state' } });
     expect(config.dataDir).toBe('/state/dbgrelay');
-    expect(config.listeners.wss).toEqual({ enabled: true, host: '127.0.0.1', port: 7443, clientCertificates: 'off' });
+    expect(config.listeners.wss).toEqual({ enabled: true, host: '127.0.0.1', port: 7443, clientCertificates: 'off', tls: true });
     expect(config.listeners.tcps).toEqual({ enabled: true, host: '127.0.0.1', port: 7444, clientCertificates: 'off' });
     expect(config.auth.lockout).toEqual({ enabled: true, threshold: 10, windowMs: 60_000, baseMs: 10_000, maxMs: 900_000, maxEntries: 10_000 });
     expect(config.auth.certificates).toEqual({ sufficient: false, grants: [] });

@@ -44,3 +44,33 @@ describe('createLogger', () => {
     expect(text).not.toContain('hidden');
   });
 });
+
+describe('log redaction', () => {
+  it('censors every secret-ish key at the top level, one level down and in HTTP headers', async () => {
+    const { redactedPaths, secretFieldNames } = await import('../../../src/log/logger.js');
+    for (const name of ['secret', 'token', 'authorization', 'password', 'passphrase', 'privateKey', 'attachSecret', 'agentSecret']) {
+      expect(secretFieldNames).toContain(name);
+    }
+    expect(redactedPaths).toContain('*.passphrase');
+    const { stream, lines } = capture();
+    const { logger } = createLogger({ level: 'info' }, stream);
+    const fields: Record<string, unknown> = {};
+    for (const [i, name] of secretFieldNames.entries()) fields[name] = `TOP${i}LEAK`;
+    const nested: Record<string, unknown> = {};
+    for (const [i, name] of secretFieldNames.entries()) nested[name] = `NESTED${i}LEAK`;
+    logger.info(
+      {
+        ...fields,
+        hello: nested,
+        req: { headers: { authorization: 'Bearer HDRLEAK', cookie: 'session=CKLEAK', host: 'relay.example' } },
+        secretFile: '/etc/dbgrelay/secret',
+      },
+      'everything secret-ish',
+    );
+    const line = lines()[0]!;
+    const text = JSON.stringify(line);
+    expect(text).not.toMatch(/LEAK/);
+    expect(line).toMatchObject({ passphrase: '[redacted]', secretFile: '/etc/dbgrelay/secret', req: { headers: { host: 'relay.example' } } });
+    expect((line['hello'] as Record<string, unknown>)['password']).toBe('[redacted]');
+  });
+});

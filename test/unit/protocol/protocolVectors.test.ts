@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { heartbeatEvent, heartbeatMessage } from '../../../src/dap/heartbeatMessages.js';
 import { isRelayError } from '../../../src/common/relayError.js';
 import {
   agentToRelayMessage,
   controlErrorMessage,
+  goawayMessage,
   helloLine,
   helloReply,
   httpErrorBody,
@@ -17,6 +19,9 @@ import {
   relayToAgentMessage,
 } from '../../../src/protocol/controlMessages.js';
 import { credentialFromHello, parseHelloLine } from '../../../src/relay/helloLine.js';
+
+/** The session heartbeat is a DAP event of the relay's own (§6): exactly what {@link heartbeatMessage} builds. */
+const heartbeatEventSchema = z.strictObject({ seq: z.literal(0), type: z.literal('event'), event: z.literal(heartbeatEvent) });
 
 const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
 
@@ -36,6 +41,9 @@ const schemaByName: Record<string, z.ZodType> = {
   helloAttachToken: helloLine,
   helloAttachWithAttachSecret: helloLine,
   helloAttachTakeover: helloLine,
+  helloAttachHeartbeat: helloLine,
+  helloOkHeartbeat: helloReply,
+  heartbeatEvent: heartbeatEventSchema,
   helloTakeoverNotBoolean: helloLine,
   helloTokenNotString: helloLine,
   helloWrongVersion: helloLine,
@@ -43,6 +51,7 @@ const schemaByName: Record<string, z.ZodType> = {
   helloOk: helloReply,
   helloRefused: helloReply,
   targets: helloReply,
+  targetsConfigured: helloReply,
   register: registerMessage,
   registerBadName: registerMessage,
   registerWithAttachSecret: registerMessage,
@@ -53,6 +62,7 @@ const schemaByName: Record<string, z.ZodType> = {
   open: openMessage,
   openFailed: openFailedMessage,
   controlError: controlErrorMessage,
+  goaway: goawayMessage,
 };
 
 const vectors = blocks('vector');
@@ -75,6 +85,10 @@ describe('docs/protocol.md test vectors', () => {
     const schema = schemaByName[name];
     expect(schema, `no schema mapped for invalid example ${name}`).toBeDefined();
     expect(schema!.safeParse(value).success).toBe(false);
+  });
+
+  it('the heartbeat vector is the message the relay and the client send', () => {
+    expect(Object.fromEntries(vectors)['heartbeatEvent']).toEqual(heartbeatMessage());
   });
 
   it('control vectors fit the direction unions', () => {

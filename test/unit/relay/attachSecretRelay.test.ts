@@ -39,10 +39,10 @@ describe('attach secrets', () => {
     const entry = t.relay.registry.lookup('web-1')!;
     expect(entry.registration).not.toHaveProperty('attachSecret');
     expect(JSON.stringify(entry.registration)).not.toContain(attachSecret);
-    expect(entry.agent.attachSecret?.matches(attachSecret)).toBe(true);
-    expect(entry.agent.attachSecret?.matches(otherAttachSecret)).toBe(false);
-    expect(JSON.stringify(entry.agent.attachSecret)).toBe('"[attach secret]"');
-    expect(t.relay.registry.lookup('web-3')!.agent.attachSecret).toBeUndefined();
+    expect(entry.endpoint.attachSecret?.matches(attachSecret)).toBe(true);
+    expect(entry.endpoint.attachSecret?.matches(otherAttachSecret)).toBe(false);
+    expect(JSON.stringify(entry.endpoint.attachSecret)).toBe('"[attach secret]"');
+    expect(t.relay.registry.lookup('web-3')!.endpoint.attachSecret).toBeUndefined();
     expect(JSON.stringify(t.relay.registry.list())).not.toContain('UNIQUE');
   });
 

@@ -4,6 +4,9 @@ import type { RegisterMessage } from '../../../src/protocol/controlMessages.js';
 import { TargetRegistry, type RegisteredAgent } from '../../../src/targets/targetRegistry.js';
 
 class FakeAgent implements RegisteredAgent {
+  open(): never {
+    throw new Error("not used");
+  }
   closed = 0;
   close(): void {
     this.closed++;

@@ -1,0 +1,57 @@
+"""The bridge's configuration in direct-endpoint mode (``"mode": "direct"``), sent by
+the parent as one JSON line on stdin; the listening socket is inherited as fd
+``listenFd`` (bound by the parent, so ``enable_attach`` reports a busy port at once)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
+
+from ..errors import ConfigError
+from ..protocol import validate_target_name
+
+
+@dataclass(frozen=True)
+class DirectConfig:
+    listen_fd: int
+    name: str
+    adapter_host: str
+    adapter_port: int
+    process: Dict[str, Any]
+    secret: Optional[str] = field(default=None, repr=False)
+    certfile: Optional[str] = None
+    keyfile: Optional[str] = None
+    parent_pid: int = 0
+    pdeathsig: bool = False
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> "DirectConfig":
+        try:
+            secret = data.get("secret")
+            if secret is not None and (not isinstance(secret, str) or not secret):
+                raise ConfigError("bridge config: malformed secret")
+            host = data.get("adapterHost", "127.0.0.1")
+            if host not in ("127.0.0.1", "::1", "localhost"):
+                raise ConfigError("bridge config: the debug adapter must be on loopback")
+            return DirectConfig(
+                listen_fd=int(data["listenFd"]),
+                name=validate_target_name(data["name"]),
+                adapter_host=host,
+                adapter_port=int(data["adapterPort"]),
+                process=dict(data["process"]),
+                secret=secret,
+                certfile=data.get("certfile"),
+                keyfile=data.get("keyfile"),
+                parent_pid=int(data.get("parentPid", 0)),
+                pdeathsig=bool(data.get("pdeathsig", False)),
+            )
+        except KeyError as exc:
+            raise ConfigError(f"bridge config: missing {exc.args[0]!r}") from None
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"bridge config: {exc}") from None
+
+    def secrets(self) -> List[str]:
+        """Every clear credential value, for the log filter."""
+        return [self.secret] if self.secret else []

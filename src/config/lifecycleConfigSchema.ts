@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+function intBetween(min: number, max: number) {
+  const error = `expected integer between ${min} and ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** Bound on every timeout key: one day. */
+const maxTimeoutMs = 86_400_000;
+
+/**
+ * The `limits.*` keys of the relay's lifecycle (docs/operations.md "Limits"): how many
+ * agents, sessions per principal and per target the relay serves at once, and how long
+ * a session may stay silent. Merged into the `limits` mapping of the config schema.
+ * All of them take effect on reload, for new connections and sessions.
+ */
+export const lifecycleLimitsShape = {
+  /** Agent control connections (registered or registering) at once; more are refused with `LIMIT_REACHED`. */
+  maxAgents: intBetween(1, 1_000_000),
+  /** Client sessions (subprocess sessions included) of one principal at once. */
+  maxSessionsPerPrincipal: intBetween(1, 100_000),
+  /** Client sessions (subprocess sessions included) of one target at once. */
+  maxSessionsPerTarget: intBetween(1, 100_000),
+  /** A session with no DAP message either way for this long is ended (`0`: off). */
+  sessionIdleTimeoutMs: intBetween(0, 7 * maxTimeoutMs),
+};
+
+/** Defaults of {@link lifecycleLimitsShape}: generous, so that only runaway use meets them. */
+export const lifecycleLimitsDefaults = {
+  maxAgents: 1000,
+  maxSessionsPerPrincipal: 32,
+  maxSessionsPerTarget: 16,
+  sessionIdleTimeoutMs: 0,
+} as const;
+
+/** `lifecycle.*`: reload and graceful shutdown (docs/operations.md "Drain and shutdown"). */
+export const lifecycleConfigSchema = z.strictObject(
+  {
+    /**
+     * How long `SIGTERM` lets running sessions go on before the relay detaches them and
+     * exits; the process exits within this bound (the detach itself is taken out of it).
+     */
+    drainGraceMs: intBetween(0, maxTimeoutMs),
+  },
+  { error: 'expected a mapping' },
+);
+
+/** Defaults of `lifecycle.*` (below systemd's `TimeoutStopSec=30s` in deploy/systemd). */
+export function lifecycleConfigDefaults(): { lifecycle: { drainGraceMs: number } } {
+  return { lifecycle: { drainGraceMs: 25_000 } };
+}

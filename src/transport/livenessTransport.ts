@@ -1,0 +1,91 @@
+import { RelayError } from '../common/relayError.js';
+import { CloseSignal } from './closeSignal.js';
+import type { Transport } from './transport.js';
+
+/**
+ * A {@link Transport} that counts its peer as gone when no byte arrived for
+ * `timeoutMs`: a half-open connection (the peer's host vanished without FIN or RST,
+ * or the peer hangs) then closes with `HEARTBEAT_TIMEOUT` within the bound instead of
+ * after the operating system's retransmission timeout. The peer keeps it alive with
+ * traffic of its own or heartbeats (the tcps session heartbeat, docs/protocol.md §6).
+ */
+export class LivenessTransport implements Transport {
+  private readonly closeSignal = new CloseSignal();
+  private lastHeard = performance.now();
+  private readonly timer: NodeJS.Timeout;
+
+  /**
+   * @param heartbeatMs - how often this side must send a heartbeat so that the peer's
+   *   own deadline holds (set on the client side of a tcps session; the pipe owner sends them).
+   */
+  constructor(
+    private readonly inner: Transport,
+    private readonly timeoutMs: number,
+    private readonly onMissed?: () => void,
+    readonly heartbeatMs?: number,
+  ) {
+    inner.onClose((error) => {
+      clearInterval(this.timer);
+      this.closeSignal.fire(error);
+    });
+    this.timer = setInterval(() => this.check(), Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4))));
+    this.timer.unref();
+  }
+
+  get kind(): Transport['kind'] {
+    return this.inner.kind;
+  }
+
+  get remoteAddress(): string {
+    return this.inner.remoteAddress;
+  }
+
+  get closed(): boolean {
+    return this.closeSignal.fired || this.inner.closed;
+  }
+
+  send(data: Buffer): boolean {
+    return this.inner.send(data);
+  }
+
+  onDrain(listener: () => void): void {
+    this.inner.onDrain(listener);
+  }
+
+  pause(): void {
+    this.inner.pause();
+  }
+
+  resume(): void {
+    this.inner.resume();
+  }
+
+  onData(listener: (chunk: Buffer) => void): void {
+    this.inner.onData((chunk) => {
+      this.lastHeard = performance.now();
+      listener(chunk);
+    });
+  }
+
+  onClose(listener: (error?: Error) => void): void {
+    this.closeSignal.add(listener);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+
+  destroy(): void {
+    clearInterval(this.timer);
+    this.inner.destroy();
+  }
+
+  private check(): void {
+    const silentMs = performance.now() - this.lastHeard;
+    if (silentMs < this.timeoutMs || this.closed) return;
+    clearInterval(this.timer);
+    this.onMissed?.();
+    this.closeSignal.fire(new RelayError('HEARTBEAT_TIMEOUT', `nothing heard from ${this.inner.remoteAddress} for ${Math.round(silentMs)} ms (limit ${this.timeoutMs} ms)`));
+    this.inner.destroy();
+  }
+}

@@ -1,0 +1,134 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AttachServer } from '../../src/client/attachServer.js';
+import { startDebuggee, type Debuggee } from './support/debuggee.js';
+import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
+import { attachSession, startAttach, waitForTargets, type ClientAccess } from './support/relayClient.js';
+
+/**
+ * The metrics listener of a real relay after real sessions: one debugging session of
+ * a real debugpy through each transport, then `/metrics` (with its bearer token),
+ * `/healthz` and `/readyz` as Prometheus and a kubelet see them.
+ */
+const scrapeToken = 'e2e-scrape-token-' + Math.random().toString(36).slice(2);
+let relay: E2eRelay;
+let base: string;
+const debuggees: Debuggee[] = [];
+const attaches: AttachServer[] = [];
+
+async function scrape(): Promise<string> {
+  const response = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${scrapeToken}` } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.text();
+}
+
+/** Value of the sample `series` (name and labels exactly as exposed), or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** Scrapes until `done` holds for the text (sessions end asynchronously); the last text either way. */
+async function scrapeUntil(done: (text: string) => boolean, attempts = 100): Promise<string> {
+  let text = await scrape();
+  for (let i = 0; i < attempts && !done(text); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    text = await scrape();
+  }
+  return text;
+}
+
+beforeAll(async () => {
+  const tokenFile = join(mkdtempSync(join(tmpdir(), 'dbgrelay-metrics-')), 'scrape-token');
+  writeFileSync(tokenFile, scrapeToken + '\n', { mode: 0o600 });
+  relay = await startE2eRelay({ overrides: { metrics: { enabled: true, host: '127.0.0.1', port: 0, bearerTokenFile: tokenFile } } });
+  const address = relay.handle.metricsAddress;
+  if (!address) throw new Error('the relay did not start its metrics listener');
+  base = address.url;
+});
+afterAll(async () => {
+  for (const attach of attaches) await attach.close();
+  for (const debuggee of debuggees) debuggee.kill();
+  await relay?.stop();
+});
+
+describe('metrics after a session over each transport', () => {
+  it.each(['tcps', 'wss'] as const)('runs one debugging session over %s', async (transport) => {
+    const name = `metrics-${transport}`;
+    const relayUrl = transport === 'wss' ? relay.wssUrl : relay.tcpsUrl;
+    const access: ClientAccess = { relayUrl, caFile: relay.caFile, secret: relay.secret };
+    debuggees.push(startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile }));
+    await waitForTargets(access, (targets) => targets.some((t) => t.name === name));
+    const attach = await startAttach(access, name);
+    attaches.push(attach);
+    const before = sample(await scrape(), 'dbgrelay_sessions_total{outcome="ended"}') ?? 0;
+    const client = await attachSession(attach.address.port);
+    const threads = await client.request<DebugProtocol.ThreadsResponse>('threads', {});
+    expect(threads.body.threads.length).toBeGreaterThan(0);
+    const during = await scrape();
+    expect(sample(during, 'dbgrelay_sessions_active')).toBe(1);
+    await client.request('disconnect', { terminateDebuggee: false });
+    await client.close();
+    const after = await scrapeUntil((text) => sample(text, 'dbgrelay_sessions_total{outcome="ended"}') === before + 1);
+    expect(sample(after, 'dbgrelay_sessions_total{outcome="ended"}')).toBe(before + 1);
+  });
+
+  it('shows sessions, bytes, DAP requests, histograms and agents on /metrics', async () => {
+    const text = await scrapeUntil((t) => sample(t, 'dbgrelay_sessions_active') === 0);
+    expect(sample(text, 'dbgrelay_sessions_total{outcome="ended"}')).toBe(2);
+    expect(sample(text, 'dbgrelay_sessions_total{outcome="refused"}')).toBe(0);
+    expect(sample(text, 'dbgrelay_sessions_active')).toBe(0);
+    expect(sample(text, 'dbgrelay_relayed_bytes_total{direction="client_to_target"}')).toBeGreaterThan(0);
+    expect(sample(text, 'dbgrelay_relayed_bytes_total{direction="target_to_client"}')).toBeGreaterThan(0);
+    for (const command of ['initialize', 'attach', 'configurationDone', 'threads', 'disconnect']) {
+      expect(sample(text, `dbgrelay_dap_requests_total{command="${command}"}`), command).toBe(2);
+    }
+    expect(sample(text, 'dbgrelay_session_duration_seconds_count')).toBe(2);
+    expect(sample(text, 'dbgrelay_session_duration_seconds_sum')).toBeGreaterThan(0);
+    expect(sample(text, 'dbgrelay_session_attach_seconds_count')).toBe(2);
+    expect(sample(text, 'dbgrelay_session_attach_seconds_bucket{le="+Inf"}')).toBe(2);
+    expect(sample(text, 'dbgrelay_agents_connected{transport="wss"}')).toBe(1);
+    expect(sample(text, 'dbgrelay_agents_connected{transport="tcps"}')).toBe(1);
+    expect(sample(text, 'dbgrelay_targets_registered')).toBe(2);
+    expect(sample(text, 'dbgrelay_ssh_connections')).toBe(0);
+    expect(sample(text, 'dbgrelay_agent_heartbeat_misses_total')).toBe(0);
+    expect(sample(text, 'dbgrelay_auth_failures_total{reason="AUTH_FAILED"}')).toBe(0);
+    expect(sample(text, 'dbgrelay_watchdog_resumes_total')).toBe(0);
+    // prom-client's process metrics, under their standard names, in the relay's own registry.
+    expect(sample(text, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    // No label carries a target name, principal or address.
+    expect(text).not.toMatch(/metrics-(wss|tcps)|relay-secret|127\.0\.0\.1/);
+  });
+
+  it('refuses /metrics without the bearer token, and with a wrong one', async () => {
+    const none = await fetch(`${base}/metrics`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expect(await none.text()).not.toContain('dbgrelay_');
+    const wrong = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${scrapeToken}x` } });
+    expect(wrong.status).toBe(401);
+    const basic = await fetch(`${base}/metrics`, { headers: { Authorization: `Basic ${Buffer.from(`${scrapeToken}:`).toString('base64')}` } });
+    expect(basic.status).toBe(401);
+  });
+
+  it('answers /healthz, and /readyz until the relay drains', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(relay.handle.ready).toBe(true);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
+    relay.handle.setDraining();
+    const draining = await fetch(`${base}/readyz`);
+    expect(draining.status).toBe(503);
+    expect(await draining.text()).toContain('draining');
+    expect(relay.handle.ready).toBe(false);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    relay.handle.setDraining(false);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Installs the Debian packages the end-to-end tests start for real (sshd and ssh for
+// the SSH tests, nginx and haproxy as TLS front ends, promtool for the deploy
+// artifacts, socat for the benchmark). Runs `apt-get update` once, and only when a
+// binary is missing. Services are never started by the install: a policy-rc.d that
+// refuses every start is in place while apt-get runs (the tests start what they
+// need themselves, bound to loopback).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+
+/** Binary the tests run, and the Debian package that provides it. */
+export const systemTools = [
+  { binary: '/usr/sbin/sshd', pkg: 'openssh-server' },
+  { binary: '/usr/bin/ssh', pkg: 'openssh-client' },
+  { binary: '/usr/bin/socat', pkg: 'socat' },
+  { binary: '/usr/sbin/nginx', pkg: 'nginx' },
+  { binary: '/usr/sbin/haproxy', pkg: 'haproxy' },
+  { binary: '/usr/bin/promtool', pkg: 'prometheus' },
+  { binary: '/usr/bin/systemd-analyze', pkg: 'systemd' },
+];
+
+const missing = systemTools.filter(({ binary }) => !existsSync(binary)).map(({ pkg }) => pkg);
+if (missing.length > 0) {
+  console.log(`setup: installing ${missing.join(', ')} with apt-get`);
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    const install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (install.status !== 0) {
+      console.error(`setup: apt-get install ${missing.join(' ')} failed`);
+      process.exitCode = 1;
+    }
+  } finally {
+    if (ownPolicy) rmSync(policy, { force: true });
+  }
+}
