@@ -136,6 +136,23 @@ async function main(): Promise<void> {
         const ssh = await startSshTunnel(adapterPort);
         cleanups.push(ssh.stop);
         paths.push(newPath('ssh -L', ssh.localPort, direct));
+        // The relay reaching the same adapter as an ssh:// target through the same sshd.
+        const sshRelay = await startE2eRelay({
+          overrides: {
+            log: { level: 'warn' },
+            targets: {
+              'bench-ssh': {
+                url: `ssh://${ssh.sshd.user}@127.0.0.1:${ssh.sshd.port}`,
+                debugpy: `127.0.0.1:${adapterPort}`,
+                ssh: { identityFile: ssh.sshd.identityFile, knownHostsFile: ssh.sshd.knownHostsFile },
+              },
+            },
+          },
+        });
+        cleanups.push(() => sshRelay.stop());
+        const sshAttach = await startAttach({ relayUrl: sshRelay.tcpsUrl, caFile: sshRelay.caFile, secret: sshRelay.secret }, 'bench-ssh');
+        cleanups.push(() => sshAttach.close());
+        paths.push(newPath('dbgrelay over tcps to an ssh:// target', sshAttach.address.port, direct));
         const socat = await startSocatForward(adapterPort);
         cleanups.push(socat.stop);
         paths.push(newPath('socat', socat.localPort, direct));

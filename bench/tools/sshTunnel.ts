@@ -8,6 +8,8 @@ import { freePort, waitForPort } from './ports.js';
 export interface SshTunnel {
   /** Local port that `ssh -L` listens on. */
   readonly localPort: number;
+  /** How else to reach the same sshd (the relay's `ssh://` target path uses it). */
+  readonly sshd: { readonly port: number; readonly user: string; readonly identityFile: string; readonly knownHostsFile: string };
   stop(): void;
 }
 
@@ -59,6 +61,7 @@ export async function startSshTunnel(targetPort: number): Promise<SshTunnel> {
   await waitForPort(localPort);
   return {
     localPort,
+    sshd: { port: sshdPort, user, identityFile: join(dir, 'client_key'), knownHostsFile: join(dir, 'known_hosts') },
     stop() {
       ssh.kill();
       sshd.kill();
