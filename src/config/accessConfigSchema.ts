@@ -1,12 +1,6 @@
 import { z } from 'zod';
+import { flag, intBetween } from './schemaFields.js';
 import { grantsFromScopes } from '../auth/grants.js';
-
-function intBetween(min: number, max: number) {
-  const error = `expected integer between ${min} and ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-}
-
-const flag = z.boolean({ error: 'expected true or false' });
 
 /** Values of `listeners.<name>.clientCertificates`. */
 export const clientCertificateModes = ['off', 'optional', 'required'] as const;

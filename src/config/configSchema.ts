@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { flag, intBetween, nonEmptyString } from './schemaFields.js';
 import { jwtConfigSchema } from './jwtConfigSchema.js';
 import { certificatesConfigSchema, clientCertificatesSchema, lockoutConfigSchema } from './accessConfigSchema.js';
 import { frontEndConfigShape, frontEndRefinements, wssListenerExtension } from './frontEndConfigSchema.js';
@@ -9,13 +10,6 @@ import { sshServerConfigSchema } from './sshServerConfigSchema.js';
 import { heartbeatConfigSchema } from './heartbeatConfigSchema.js';
 import { lifecycleConfigSchema, lifecycleLimitsShape } from './lifecycleConfigSchema.js';
 
-function intBetween(min: number, max: number) {
-  const error = `expected integer between ${min} and ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-}
-
-const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
-const flag = z.boolean({ error: 'expected true or false' });
 const mapping = { error: 'expected a mapping' };
 
 const listener = z.strictObject(

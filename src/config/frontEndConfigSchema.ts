@@ -1,9 +1,9 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import { flag } from './schemaFields.js';
 import { isLoopbackHost } from '../common/loopbackHost.js';
 import { isValidTargetName } from '../protocol/targetName.js';
 
-const flag = z.boolean({ error: 'expected true or false' });
 const mapping = { error: 'expected a mapping' };
 
 /** Bound on `frontEnd.trustedProxies`. */

@@ -1,12 +1,7 @@
 import { z } from 'zod';
+import { flag, intBetween } from './schemaFields.js';
 import { policyNames } from '../session/dapPolicy.js';
 
-function intBetween(min: number, max: number) {
-  const error = `expected integer between ${min} and ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-}
-
-const flag = z.boolean({ error: 'expected true or false' });
 const mapping = { error: 'expected a mapping' };
 const path = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 const pattern = z

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-
-const error = (min: number, max: number): string => `expected integer between ${min} and ${max}`;
-const intBetween = (min: number, max: number) =>
-  z.number({ error: error(min, max) }).int({ error: error(min, max) }).min(min, { error: error(min, max) }).max(max, { error: error(min, max) });
+import { intBetween } from './schemaFields.js';
 
 /**
  * Schema of `heartbeat` (docs/operations.md "Heartbeats and idle timeouts"): liveness

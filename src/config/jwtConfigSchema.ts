@@ -1,18 +1,12 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { intBetween, nonEmptyString } from './schemaFields.js';
 
 /** JWS algorithms the relay can verify and sign with (RFC 7518 §3.1, RFC 8037 §3.1). */
 export const jwtAlgorithms = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const;
 
 /** One of {@link jwtAlgorithms}. */
 export type JwtAlgorithm = (typeof jwtAlgorithms)[number];
-
-function intBetween(min: number, max: number) {
-  const error = `expected integer between ${min} and ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-}
-
-const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 
 /** Bound on a bearer token: it must also fit the 8 KiB tcps hello line (docs/protocol.md §4). */
 export const maxTokenBytesLimit = 7168;

@@ -1,9 +1,5 @@
 import { z } from 'zod';
-
-function intBetween(min: number, max: number) {
-  const error = `expected integer between ${min} and ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-}
+import { intBetween } from './schemaFields.js';
 
 /** Bound on every timeout key: one day. */
 const maxTimeoutMs = 86_400_000;

@@ -1,11 +1,5 @@
 import { z } from 'zod';
-
-function intBetween(min: number, max: number) {
-  const error = `expected integer between ${min} and ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-}
-
-const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
+import { intBetween, nonEmptyString } from './schemaFields.js';
 
 /**
  * Schema of `metrics` (docs/operations.md "Metrics and health"): the separate HTTP

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { intBetween, nonEmptyString } from './schemaFields.js';
 
 /**
  * Options of SSH targets, `targets.<name>.ssh` (docs/operations.md "SSH targets"):
@@ -7,13 +8,6 @@ import { z } from 'zod';
  * verifies the host's key (a `known_hosts` file or a pinned fingerprint; there is no
  * "accept any key"), connection bounds, and the jump hosts on the way.
  */
-
-function intBetween(min: number, max: number) {
-  const error = `expected integer between ${min} and ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-}
-
-const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 
 /** `SHA256:` and 43 characters of unpadded base64, as `ssh-keygen -lf` and `ssh` print a key's fingerprint. */
 export const sshFingerprintPattern = /^SHA256:[A-Za-z0-9+/]{43}$/;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nonEmptyString } from './schemaFields.js';
 import { isLoopbackHost } from '../common/loopbackHost.js';
 import { targetNamePattern } from '../protocol/targetName.js';
 import { parseDebugpyAddress, sshTargetOptionsSchema } from './sshTargetConfigSchema.js';
@@ -6,8 +7,6 @@ import { parseDebugpyAddress, sshTargetOptionsSchema } from './sshTargetConfigSc
 /** URL schemes of configured targets (docs/operations.md "Configured targets"). */
 export const configuredTargetSchemes = ['tcp', 'tcps', 'ssh'] as const;
 export type ConfiguredTargetScheme = (typeof configuredTargetSchemes)[number];
-
-const nonEmptyString = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
 
 /** A target URL split into its parts; the credential part is kept apart so it is never printed. */
 export interface TargetUrl {

@@ -3,7 +3,8 @@ import { RelayError } from '../common/relayError.js';
 import { parseSshUrl, type SshJumpHostOptions, type SshTargetOptions, type SshUrl } from '../config/sshTargetConfigSchema.js';
 import type { HostKeySource } from './hostKeyVerifier.js';
 import { SshCredentialSource } from './sshAuth.js';
-import { hostPortLabel, type SshHopSpec } from './sshHop.js';
+import { hostPort } from '../common/hostPort.js';
+import type { SshHopSpec } from './sshHop.js';
 
 /** Options every hop of one target shares (the target's bounds). */
 type ChainBounds = Pick<SshTargetOptions, 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'readyTimeoutMs' | 'idleTimeoutMs'>;
@@ -43,7 +44,7 @@ function hopSpec(url: SshUrl, options: SshTargetOptions | SshJumpHostOptions, ke
     options.knownHostsFile !== undefined
       ? { kind: 'knownHosts', file: options.knownHostsFile }
       : { kind: 'pinned', fingerprints: typeof options.hostKey === 'string' ? [options.hostKey] : [...(options.hostKey ?? [])] };
-  const label = `${url.user}@${hostPortLabel(url.host, url.port)}`;
+  const label = `${url.user}@${hostPort(url.host, url.port)}`;
   return {
     ...url,
     label,

@@ -4,7 +4,8 @@ import { RelayError } from '../common/relayError.js';
 import type { Logger } from '../log/logger.js';
 import type { SshMetrics } from '../metrics/agentMetrics.js';
 import { forwardError } from './sshErrors.js';
-import { connectHop, hostPortLabel, type HopConnector, type SshHopSpec } from './sshHop.js';
+import { hostPort } from '../common/hostPort.js';
+import { connectHop, type HopConnector, type SshHopSpec } from './sshHop.js';
 
 /** Where a `direct-tcpip` channel goes (debugpy's adapter on the target host). */
 export interface SshDestination {
@@ -146,7 +147,7 @@ export class SshConnectionPool {
 
   private forward(entry: PooledConnection, client: Client, destination: SshDestination, what: 'debugpy' | 'jump host'): Promise<ClientChannel> {
     this.addChannel(entry);
-    const target = hostPortLabel(destination.host, destination.port);
+    const target = hostPort(destination.host, destination.port);
     const closedError = (): RelayError => new RelayError('SSH_UNREACHABLE', `ssh connection to ${entry.spec.label} closed`);
     return new Promise<ClientChannel>((resolve, reject) => {
       const onOpened = (error: Error | undefined, channel: ClientChannel): void => {

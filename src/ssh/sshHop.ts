@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Client, type ConnectConfig } from 'ssh2';
+import { hostPort } from '../common/hostPort.js';
 import { RelayError } from '../common/relayError.js';
 import { HostKeyCheck, type HostKeySource } from './hostKeyVerifier.js';
 import type { SshCredentialSource } from './sshAuth.js';
@@ -40,7 +41,7 @@ export const connectHop: HopConnector = (spec, sock) => {
   let check: HostKeyCheck;
   let credential;
   try {
-    check = HostKeyCheck.prepare(spec.hostKeys, spec.host, spec.port, hostPortLabel(spec.host, spec.port));
+    check = HostKeyCheck.prepare(spec.hostKeys, spec.host, spec.port, hostPort(spec.host, spec.port));
     credential = spec.credential.load();
   } catch (error) {
     sock?.destroy();
@@ -90,7 +91,3 @@ export const connectHop: HopConnector = (spec, sock) => {
   });
 };
 
-/** `host:port`, with brackets around an IPv6 host. */
-export function hostPortLabel(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}

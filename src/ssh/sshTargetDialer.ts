@@ -6,7 +6,7 @@ import type { SchemeDialerFactory } from '../targets/configuredTargets.js';
 import { StreamTransport } from '../transport/streamTransport.js';
 import { buildJumpChain } from './jumpChain.js';
 import { SshConnectionPool } from './sshConnectionPool.js';
-import { hostPortLabel } from './sshHop.js';
+import { hostPort } from '../common/hostPort.js';
 
 /**
  * One pool per relay configuration, so that the targets of one relay share SSH
@@ -40,7 +40,7 @@ export const sshTargetDialer: SchemeDialerFactory = ({ name, config, url, relayC
   const sharedPool = pool;
   const release = sharedPool.retain();
   const target = chain[chain.length - 1]!;
-  const debugpyLabel = hostPortLabel(debugpy.host, debugpy.port);
+  const debugpyLabel = hostPort(debugpy.host, debugpy.port);
   const via = chain.slice(0, -1).map((hop) => ` via ssh://${hop.label}`).join('');
   return {
     dial: async (signal) => {

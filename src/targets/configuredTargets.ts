@@ -6,7 +6,7 @@ import type { RelayMetrics } from '../metrics/relayMetrics.js';
 import { sshTargetDialer } from '../ssh/sshTargetDialer.js';
 import { DialedEndpoint, type AdapterDial } from './dialedEndpoint.js';
 import { dialTcpAdapter } from './tcpTarget.js';
-import { hostPort } from './hostPort.js';
+import { hostPort } from '../common/hostPort.js';
 import { directTargetDialer } from './directTarget.js';
 import type { ProvidedTarget, TargetRegistry } from './targetRegistry.js';
 

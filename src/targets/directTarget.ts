@@ -4,7 +4,7 @@ import { parseRelayEndpoint } from '../client/relayEndpoint.js';
 import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../client/tlsTrust.js';
 import { RelayError } from '../common/relayError.js';
 import type { SchemeDialerFactory } from './configuredTargets.js';
-import { hostPort } from './hostPort.js';
+import { hostPort } from '../common/hostPort.js';
 
 /** Reads a configured secret or file; errors name the key, never the content. */
 function readKey<T>(name: string, key: string, read: () => T): T {

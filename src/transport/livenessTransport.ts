@@ -1,5 +1,5 @@
-import { RelayError } from '../common/relayError.js';
 import { CloseSignal } from './closeSignal.js';
+import { SilenceWatch } from './silenceWatch.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -11,8 +11,7 @@ import type { Transport } from './transport.js';
  */
 export class LivenessTransport implements Transport {
   private readonly closeSignal = new CloseSignal();
-  private lastHeard = performance.now();
-  private readonly timer: NodeJS.Timeout;
+  private readonly silence: SilenceWatch;
 
   /**
    * @param heartbeatMs - how often this side must send a heartbeat so that the peer's
@@ -20,16 +19,24 @@ export class LivenessTransport implements Transport {
    */
   constructor(
     private readonly inner: Transport,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
     private readonly onMissed?: () => void,
     readonly heartbeatMs?: number,
   ) {
+    this.silence = new SilenceWatch(inner.remoteAddress, {
+      timeoutMs,
+      tickMs: Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4))),
+      onSilent: (error) => {
+        if (this.closed) return;
+        this.onMissed?.();
+        this.closeSignal.fire(error);
+        this.inner.destroy();
+      },
+    });
     inner.onClose((error) => {
-      clearInterval(this.timer);
+      this.silence.stop();
       this.closeSignal.fire(error);
     });
-    this.timer = setInterval(() => this.check(), Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4))));
-    this.timer.unref();
   }
 
   get kind(): Transport['kind'] {
@@ -62,7 +69,7 @@ export class LivenessTransport implements Transport {
 
   onData(listener: (chunk: Buffer) => void): void {
     this.inner.onData((chunk) => {
-      this.lastHeard = performance.now();
+      this.silence.heard();
       listener(chunk);
     });
   }
@@ -76,16 +83,7 @@ export class LivenessTransport implements Transport {
   }
 
   destroy(): void {
-    clearInterval(this.timer);
-    this.inner.destroy();
-  }
-
-  private check(): void {
-    const silentMs = performance.now() - this.lastHeard;
-    if (silentMs < this.timeoutMs || this.closed) return;
-    clearInterval(this.timer);
-    this.onMissed?.();
-    this.closeSignal.fire(new RelayError('HEARTBEAT_TIMEOUT', `nothing heard from ${this.inner.remoteAddress} for ${Math.round(silentMs)} ms (limit ${this.timeoutMs} ms)`));
+    this.silence.stop();
     this.inner.destroy();
   }
 }

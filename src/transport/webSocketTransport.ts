@@ -1,7 +1,7 @@
 import type { RawData, WebSocket } from 'ws';
-import { RelayError } from '../common/relayError.js';
 import { CloseSignal } from './closeSignal.js';
 import { InboundChunks } from './inboundChunks.js';
+import { SilenceWatch } from './silenceWatch.js';
 import { closeGraceMs, sendHighWaterBytes, type Transport } from './transport.js';
 
 /** Turns ws's `RawData` (Buffer, Buffer[] or ArrayBuffer) into one Buffer. */
@@ -22,8 +22,7 @@ export class WebSocketTransport implements Transport {
   private readonly inbound = new InboundChunks();
   private full = false;
   private readonly drainListeners: Array<() => void> = [];
-  private lastHeard = performance.now();
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private silence: SilenceWatch | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -36,14 +35,14 @@ export class WebSocketTransport implements Transport {
         ws.close(1003, 'DAP bytes travel in binary frames');
         return;
       }
-      this.lastHeard = performance.now();
+      this.silence?.heard();
       const chunk = rawDataToBuffer(data);
       this.inbound.deliver(chunk);
     });
-    ws.on('pong', () => (this.lastHeard = performance.now()));
+    ws.on('pong', () => this.silence?.heard());
     ws.on('error', (error) => this.closeSignal.fire(error));
     ws.on('close', () => this.closeSignal.fire());
-    this.closeSignal.add(() => clearInterval(this.heartbeatTimer));
+    this.closeSignal.add(() => this.silence?.stop());
   }
 
   /**
@@ -53,21 +52,17 @@ export class WebSocketTransport implements Transport {
    * bound. `onMissed` is told once when that happens (metrics).
    */
   startHeartbeat(intervalMs: number, timeoutMs: number, onMissed?: () => void): void {
-    clearInterval(this.heartbeatTimer);
-    this.lastHeard = performance.now();
-    this.heartbeatTimer = setInterval(() => {
-      if (this.closed) return clearInterval(this.heartbeatTimer);
-      const silentMs = performance.now() - this.lastHeard;
-      if (silentMs >= timeoutMs) {
-        clearInterval(this.heartbeatTimer);
+    this.silence?.stop();
+    this.silence = new SilenceWatch(this.remoteAddress, {
+      timeoutMs,
+      tickMs: Math.min(intervalMs, timeoutMs),
+      onTick: () => this.ws.ping(),
+      onSilent: (error) => {
         onMissed?.();
-        this.closeSignal.fire(new RelayError('HEARTBEAT_TIMEOUT', `nothing heard from ${this.remoteAddress} for ${Math.round(silentMs)} ms (limit ${timeoutMs} ms)`));
+        this.closeSignal.fire(error);
         this.ws.terminate();
-        return;
-      }
-      this.ws.ping();
-    }, Math.min(intervalMs, timeoutMs));
-    this.heartbeatTimer.unref();
+      },
+    });
   }
 
   get closed(): boolean {

@@ -1,60 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runDbgrelay, type CliProcess } from './support/cliProcess.js';
 
 /**
  * The commands of the README, run as a user runs them: `dbgrelay serve` with built-in
  * defaults (only ports and data directory moved so tests can run side by side),
  * `dbgrelay targets` and `dbgrelay attach` against it.
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'src', 'cli', 'main.ts');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>;
-  exited: Promise<number | null>;
-}
 
 const running: ChildProcess[] = [];
 afterEach(() => {
   for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-function dbgrelay(args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}): Running {
-  const cleanEnv: NodeJS.ProcessEnv = { ...process.env };
-  delete cleanEnv['DBGRELAY_SECRET'];
-  delete cleanEnv['DBGRELAY_DATA_DIR'];
-  Object.assign(cleanEnv, env);
-  const command = [process.execPath, '--import', 'tsx', cli, ...args];
-  // `script` gives the command a pseudo-terminal, as when a person runs it.
-  const [file, argv] = options.terminal
-    ? ['script', ['-qfec', command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']]
-    : [command[0]!, command.slice(1)];
-  const child = spawn(file, argv, { cwd: root, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(child);
-  let text = '';
-  child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (text += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => text,
-    exited,
-    waitFor: async (pattern, timeoutMs = 20_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = pattern.exec(text);
-        if (match) return match;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${pattern} in output:\n${text}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-  };
+function dbgrelay(args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}): CliProcess {
+  const run = runDbgrelay(args, env, options);
+  running.push(run.child);
+  return run;
 }
 
 describe('dbgrelay serve, targets and attach', () => {

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..credentials import RelayCredential
 from ..errors import ConfigError
+from .configfields import config_errors, loopback_adapter_host
 from ..pinning import parse_fingerprint
 from ..protocol import validate_labels, validate_target_name
 from ..relayurl import RelayEndpoint, parse_relay_url
@@ -33,14 +34,12 @@ class BridgeConfig:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> "BridgeConfig":
-        try:
+        with config_errors():
             credential, attach_secret = _credentials(data)
             pin = data.get("fingerprint")
             labels = dict(data.get("labels") or {})
             validate_labels(labels)
-            host = data.get("adapterHost", "127.0.0.1")
-            if host not in ("127.0.0.1", "::1", "localhost"):
-                raise ConfigError("bridge config: the debug adapter must be on loopback")
+            host = loopback_adapter_host(data)
             return BridgeConfig(
                 relay=parse_relay_url(data["relay"]),
                 name=validate_target_name(data["name"]),
@@ -57,12 +56,6 @@ class BridgeConfig:
                 parent_pid=int(data.get("parentPid", 0)),
                 pdeathsig=bool(data.get("pdeathsig", False)),
             )
-        except KeyError as exc:
-            raise ConfigError(f"bridge config: missing {exc.args[0]!r}") from None
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, ConfigError):
-                raise
-            raise ConfigError(f"bridge config: {exc}") from None
 
     def register_message(self) -> Dict[str, Any]:
         target: Dict[str, Any] = {"name": self.name}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..errors import ConfigError
+from .configfields import config_errors, loopback_adapter_host
 from ..protocol import validate_target_name
 
 
@@ -26,13 +27,11 @@ class DirectConfig:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> "DirectConfig":
-        try:
+        with config_errors():
             secret = data.get("secret")
             if secret is not None and (not isinstance(secret, str) or not secret):
                 raise ConfigError("bridge config: malformed secret")
-            host = data.get("adapterHost", "127.0.0.1")
-            if host not in ("127.0.0.1", "::1", "localhost"):
-                raise ConfigError("bridge config: the debug adapter must be on loopback")
+            host = loopback_adapter_host(data)
             return DirectConfig(
                 listen_fd=int(data["listenFd"]),
                 name=validate_target_name(data["name"]),
@@ -45,12 +44,6 @@ class DirectConfig:
                 parent_pid=int(data.get("parentPid", 0)),
                 pdeathsig=bool(data.get("pdeathsig", False)),
             )
-        except KeyError as exc:
-            raise ConfigError(f"bridge config: missing {exc.args[0]!r}") from None
-        except (TypeError, ValueError) as exc:
-            if isinstance(exc, ConfigError):
-                raise
-            raise ConfigError(f"bridge config: {exc}") from None
 
     def secrets(self) -> List[str]:
         """Every clear credential value, for the log filter."""

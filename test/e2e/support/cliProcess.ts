@@ -19,14 +19,19 @@ export interface CliProcess {
 /**
  * Runs `dbgrelay <args>` (the CLI source through tsx) with `env` on top of a copy of
  * this process's environment without any `DBGRELAY_*` or proxy variables, so only
- * what the test passes counts.
+ * what the test passes counts. With `terminal`, `script` gives the command a
+ * pseudo-terminal, as when a person runs it.
  */
-export function runDbgrelay(args: string[], env: Record<string, string> = {}): CliProcess {
+export function runDbgrelay(args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}): CliProcess {
   const clean: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!/^DBGRELAY_|_proxy$/i.test(name)) clean[name] = value;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, '--import', 'tsx', cli, ...args];
+  const [file, argv] = options.terminal
+    ? ['script', ['-qfec', command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']]
+    : [command[0]!, command.slice(1)];
+  const child = spawn(file, argv, { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
