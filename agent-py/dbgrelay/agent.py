@@ -73,10 +73,16 @@ def _start_bridge(config: Dict[str, Any], pass_fds: Tuple[int, ...] = ()) -> Tup
     try:
         import debugpy
 
+        from .adapterlauncher import guarded_adapter_python
         from .nodelay import apply_nodelay_fix, install_patch
 
         install_patch()
-        host, port = debugpy.listen(("127.0.0.1", 0))
+        launcher = guarded_adapter_python(debugpy)
+        try:
+            host, port = debugpy.listen(("127.0.0.1", 0))
+        finally:
+            if launcher is not None:
+                launcher.remove()
         _announce_endpoint(host, port)
         apply_nodelay_fix()
         bridge.send_config({

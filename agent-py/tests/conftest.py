@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 
@@ -18,11 +18,13 @@ BREAK_LINE = next(i for i, line in enumerate(APP.read_text().splitlines(), 1) if
 
 
 class Debuggee:
-    """tests/debuggee_app.py under debugpy.listen on 127.0.0.1:0."""
+    """tests/debuggee_app.py under debugpy.listen on 127.0.0.1:0; with ``guard``, its
+    adapter starts through dbgrelay's adapter guard, as the agent starts it."""
 
-    def __init__(self, nodelay: bool = False) -> None:
-        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    def __init__(self, nodelay: bool = False, guard: bool = False, env: Optional[Dict[str, str]] = None) -> None:
+        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1", **(env or {}))
         env["DBGRELAY_TEST_NODELAY"] = "1" if nodelay else "0"
+        env["DBGRELAY_TEST_GUARD"] = "1" if guard else "0"
         self.proc = subprocess.Popen(
             [sys.executable, "-Xfrozen_modules=off", str(APP)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,

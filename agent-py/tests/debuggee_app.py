@@ -10,7 +10,14 @@ if os.environ.get("DBGRELAY_TEST_NODELAY") == "1":
     from dbgrelay.nodelay import apply_nodelay_fix
     apply_nodelay_fix()
 
+launcher = None
+if os.environ.get("DBGRELAY_TEST_GUARD") == "1":
+    from dbgrelay.adapterlauncher import guarded_adapter_python
+    launcher = guarded_adapter_python(debugpy)
+    assert launcher is not None, "the adapter guard could not be set up"
 host, port = debugpy.listen(("127.0.0.1", 0))
+if launcher is not None:
+    launcher.remove()
 if os.environ.get("DBGRELAY_TEST_NODELAY") == "1":
     apply_nodelay_fix()
 print(f"PORT {port}", flush=True)
