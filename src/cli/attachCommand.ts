@@ -89,6 +89,11 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  // Sessions are closed and their relay connections ended: exit now rather than when
+  // the event loop drains. With a session open at Ctrl+C, Node 20's exit cleanup
+  // (Environment::CleanupHandles) was seen waiting forever at 100% CPU on the ended
+  // relay connection (wss and tcps); test/e2e/attachShutdown.test.ts.
+  process.exit(process.exitCode ?? 0);
 }
 
 /** Registers `dbgrelay attach <target>`: a loopback DAP port whose connections are relay sessions with `target`. */
