@@ -92,7 +92,9 @@ class AdapterSession:
         if not first:
             self.outcome = "client left before sending anything; adapter not contacted"
             return
+        spoke_at = time.monotonic()
         async with self.gate.connecting():
+            connecting_at = time.monotonic()
             try:
                 self._adapter = await self._connect_adapter()
             except (OSError, asyncio.TimeoutError) as exc:
@@ -104,6 +106,11 @@ class AdapterSession:
             adapter_task = asyncio.ensure_future(self._pump_adapter())
             if not await self._until(lambda: self.state.greeted, self.timeouts.greeting_s):
                 log.warning("session %s: adapter greeting incomplete", self.label)
+            else:
+                # where a session that never gets an answer stopped: before this line
+                # (no client bytes, or the gate), or after it (the adapter or the pumps)
+                log.info("session %s: client spoke; adapter connected after %.0f ms of settling and greeted in %.0f ms",
+                         self.label, (connecting_at - spoke_at) * 1000, (time.monotonic() - connecting_at) * 1000)
         client_task = asyncio.ensure_future(self._pump_client(first))
         try:
             await asyncio.wait({adapter_task, client_task}, return_when=asyncio.FIRST_COMPLETED)
