@@ -4,6 +4,7 @@
  *
  *   npm run bench                       # defaults: 200 requests per kind, 10 attaches, 5 rounds
  *   BENCH_REQUESTS=500 BENCH_ATTACHES=20 BENCH_ROUNDS=10 npm run bench
+ *   BENCH_ONLY='direct|wss' npm run bench   # only the paths whose label matches
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DapTestClient } from '../test/helpers/dapTestClient.js';
 import { markerLine, startDebuggee, venvPython, type Debuggee } from '../test/e2e/support/debuggee.js';
-import { startE2eRelay } from '../test/e2e/support/e2eRelay.js';
-import { startAttach, waitForTargets } from '../test/e2e/support/relayClient.js';
+import { waitForTargets } from '../test/e2e/support/relayClient.js';
 import { ensureTools } from './tools/ensureTools.js';
 import { startPipeChain } from './tools/pipeChain.js';
+import { benchLogDir, startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
 import { startSocatForward } from './tools/socatForward.js';
 import { startSshTunnel } from './tools/sshTunnel.js';
 import { formatTable, type PathResult } from './tools/stats.js';
@@ -25,6 +26,8 @@ const benchApp = join(here, 'fixtures', 'benchApp.py');
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const attaches = Number(process.env['BENCH_ATTACHES'] ?? 10);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
+/** Measure only the paths whose label matches this regular expression (all by default). */
+const only = new RegExp(process.env['BENCH_ONLY'] ?? '');
 const breakpointLine = markerLine('BENCH', benchApp);
 
 /** Starts benchApp.py directly under stock debugpy and returns its adapter port. */
@@ -119,7 +122,8 @@ async function main(): Promise<void> {
     cleanups.push(stock.stop);
     paths.push(newPath('debugpy direct, stock', stock.port));
 
-    const relay = await startE2eRelay({ overrides: { log: { level: 'warn' } } });
+    // The relay and `dbgrelay attach` run as their own processes, built, as users run them.
+    const relay = await startRelayProcess();
     cleanups.push(() => relay.stop());
     for (const scheme of ['tcps', 'wss'] as const) {
       const relayUrl = scheme === 'wss' ? relay.wssUrl : relay.tcpsUrl;
@@ -137,22 +141,19 @@ async function main(): Promise<void> {
         cleanups.push(ssh.stop);
         paths.push(newPath('ssh -L', ssh.localPort, direct));
         // The relay reaching the same adapter as an ssh:// target through the same sshd.
-        const sshRelay = await startE2eRelay({
-          overrides: {
-            log: { level: 'warn' },
-            targets: {
-              'bench-ssh': {
-                url: `ssh://${ssh.sshd.user}@127.0.0.1:${ssh.sshd.port}`,
-                debugpy: `127.0.0.1:${adapterPort}`,
-                ssh: { identityFile: ssh.sshd.identityFile, knownHostsFile: ssh.sshd.knownHostsFile },
-              },
+        const sshRelay = await startRelayProcess({
+          targets: {
+            'bench-ssh': {
+              url: `ssh://${ssh.sshd.user}@127.0.0.1:${ssh.sshd.port}`,
+              debugpy: `127.0.0.1:${adapterPort}`,
+              ssh: { identityFile: ssh.sshd.identityFile, knownHostsFile: ssh.sshd.knownHostsFile },
             },
           },
         });
         cleanups.push(() => sshRelay.stop());
-        const sshAttach = await startAttach({ relayUrl: sshRelay.tcpsUrl, caFile: sshRelay.caFile, secret: sshRelay.secret }, 'bench-ssh');
-        cleanups.push(() => sshAttach.close());
-        paths.push(newPath('dbgrelay over tcps to an ssh:// target', sshAttach.address.port, direct));
+        const sshAttach = await startAttachProcess(sshRelay, sshRelay.tcpsUrl, 'bench-ssh');
+        cleanups.push(() => sshAttach.stop());
+        paths.push(newPath('dbgrelay over tcps to an ssh:// target', sshAttach.port, direct));
         const socat = await startSocatForward(adapterPort);
         cleanups.push(socat.stop);
         paths.push(newPath('socat', socat.localPort, direct));
@@ -161,20 +162,24 @@ async function main(): Promise<void> {
         cleanups.push(chain.stop);
         paths.push(newPath('bare pipes in dbgrelay\'s topology', chain.localPort, direct));
       }
-      const attach = await startAttach(access, name);
-      cleanups.push(() => attach.close());
-      paths.push(newPath(`dbgrelay over ${scheme}`, attach.address.port, direct));
+      const attach = await startAttachProcess(relay, relayUrl, name);
+      cleanups.push(() => attach.stop());
+      paths.push(newPath(`dbgrelay over ${scheme}`, attach.port, direct));
     }
     // Rounds interleave the paths, so that drift on the machine during the run
     // (other load, CPU frequency) falls on every path alike.
     for (let round = 0; round < rounds; round++) {
-      for (const path of paths) await measureRound(path, Math.ceil(requests / rounds), Math.ceil(attaches / rounds));
+      for (const path of paths.filter((p) => only.test(p.label))) {
+        await measureRound(path, Math.ceil(requests / rounds), Math.ceil(attaches / rounds)).catch((error: unknown) => {
+          throw new Error(`round ${round + 1}, path "${path.label}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        });
+      }
       console.log(`bench: round ${round + 1}/${rounds} done`);
     }
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
-  const results: PathResult[] = paths;
+  const results: PathResult[] = paths.filter((p) => only.test(p.label));
   const table = formatTable(results, { requests, attaches, rounds });
   console.log('\n' + table);
   const out = join(here, 'results');
@@ -187,6 +192,7 @@ main().then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(error);
+    console.error(`bench: the dbgrelay processes' output is in ${benchLogDir}`);
     process.exit(1);
   },
 );
