@@ -6,7 +6,6 @@
  *   BENCH_REQUESTS=500 BENCH_ATTACHES=20 BENCH_ROUNDS=10 npm run bench
  *   BENCH_ONLY='direct|wss' npm run bench   # only the paths whose label matches
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { markerLine, startDebuggee, venvPython, type Debuggee } from '../test/e2
 import { waitForTargets } from '../test/e2e/support/relayClient.js';
 import { ensureTools } from './tools/ensureTools.js';
 import { startPipeChain } from './tools/pipeChain.js';
+import { spawnListening } from './tools/ports.js';
 import { benchLogDir, startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
 import { startSocatForward } from './tools/socatForward.js';
 import { startSshTunnel } from './tools/sshTunnel.js';
@@ -26,22 +26,14 @@ const benchApp = join(here, 'fixtures', 'benchApp.py');
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const attaches = Number(process.env['BENCH_ATTACHES'] ?? 10);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
-/** Measure only the paths whose label matches this regular expression (all by default). */
-const only = new RegExp(process.env['BENCH_ONLY'] ?? '');
+/** Measure only the paths whose label matches `BENCH_ONLY`, a regular expression (all by default). */
+const onlyPattern = new RegExp(process.env['BENCH_ONLY'] ?? '');
+const isMeasured = (path: PathResult): boolean => onlyPattern.test(path.label);
 const breakpointLine = markerLine('BENCH', benchApp);
 
 /** Starts benchApp.py directly under stock debugpy and returns its adapter port. */
 async function startPlainDebuggee(mode: 'stock'): Promise<{ port: number; stop(): void }> {
-  const child = spawn(venvPython, [benchApp, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /ADAPTER_PORT (\d+)/.exec(text);
-      if (match) resolve(Number(match[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`benchApp ${mode} exited with ${code}`)));
-  });
+  const { child, port } = await spawnListening(venvPython, [benchApp, mode], /ADAPTER_PORT (\d+)/);
   return { port, stop: () => child.kill('SIGKILL') };
 }
 
@@ -169,7 +161,7 @@ async function main(): Promise<void> {
     // Rounds interleave the paths, so that drift on the machine during the run
     // (other load, CPU frequency) falls on every path alike.
     for (let round = 0; round < rounds; round++) {
-      for (const path of paths.filter((p) => only.test(p.label))) {
+      for (const path of paths.filter(isMeasured)) {
         await measureRound(path, Math.ceil(requests / rounds), Math.ceil(attaches / rounds)).catch((error: unknown) => {
           throw new Error(`round ${round + 1}, path "${path.label}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
         });
@@ -179,7 +171,7 @@ async function main(): Promise<void> {
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
-  const results: PathResult[] = paths.filter((p) => only.test(p.label));
+  const results: PathResult[] = paths.filter(isMeasured);
   const table = formatTable(results, { requests, attaches, rounds });
   console.log('\n' + table);
   const out = join(here, 'results');

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testCertificates } from '../../test/helpers/testCertificates.js';
 import { venvPython } from '../../test/e2e/support/debuggee.js';
+import { spawnListening } from './ports.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -10,20 +10,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 export interface PipeChain {
   readonly localPort: number;
   stop(): Promise<void>;
-}
-
-/** Starts one hop and resolves with its child process and the port it printed. */
-function startHop(command: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /LISTENING (\d+)/.exec(text);
-      if (match) resolve({ child, port: Number(match[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
 }
 
 /**
@@ -35,6 +21,7 @@ function startHop(command: string, args: string[]): Promise<{ child: ChildProces
  */
 export async function startPipeChain(targetPort: number): Promise<PipeChain> {
   const certs = testCertificates('pipe-chain');
+  const startHop = (command: string, args: string[]) => spawnListening(command, args, /LISTENING (\d+)/);
   const bridge = await startHop(venvPython, [join(here, 'pyPipe.py'), certs.chainFile, certs.keyFile, String(targetPort)]);
   const nodeHop = (mode: 'tcp' | 'tls', port: number) =>
     startHop(process.execPath, ['--import', 'tsx', join(here, 'nodePipe.ts'), mode, certs.caFile, certs.chainFile, certs.keyFile, String(port)]);

@@ -1,5 +1,23 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
+
+/**
+ * Spawns `command` and resolves with it and the port it prints: the first number
+ * `pattern` captures in its standard output (e.g. `LISTENING (\d+)`).
+ */
+export function spawnListening(command: string, args: string[], pattern: RegExp): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = pattern.exec(text);
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${[command, ...args].join(' ')} exited with ${code}`)));
+  });
+}
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export function freePort(): Promise<number> {

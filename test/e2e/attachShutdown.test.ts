@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markerLine, startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { runDbgrelay, type CliProcess } from './support/cliProcess.js';
+import { markerLine, webAppPath, type Debuggee } from './support/debuggee.js';
+import { runAttachCli } from './support/cliProcess.js';
 import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, waitForStop, waitForTargets } from './support/relayClient.js';
+import { attachSession, startListedDebuggee, waitForStop } from './support/relayClient.js';
 
 /**
  * Ctrl+C on `dbgrelay attach` while VS Code is attached and the program is paused:
@@ -27,17 +27,12 @@ describe.each(['wss', 'tcps'] as const)('dbgrelay attach over %s stopped with Ct
   let debuggee: Debuggee;
 
   beforeAll(async () => {
-    const relayUrl = scheme === 'wss' ? relay.wssUrl : relay.tcpsUrl;
-    debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile });
-    await waitForTargets({ relayUrl, caFile: relay.caFile, secret: relay.secret }, (targets) => targets.some((t) => t.name === name));
+    debuggee = await startListedDebuggee(relay.access(scheme), name);
   });
   afterAll(() => debuggee?.kill());
 
   it('exits, and the paused program runs on', async () => {
-    const relayUrl = scheme === 'wss' ? relay.wssUrl : relay.tcpsUrl;
-    const attach: CliProcess = runDbgrelay(['attach', name, '--relay', relayUrl, '--ca', relay.caFile, '--port', '0'], { DBGRELAY_SECRET: relay.secret });
-    children.push(attach.child);
-    const port = Number((await attach.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+    const { attach, port } = await runAttachCli(relay.access(scheme), name, children);
     const client = await attachSession(port, {
       attachArguments: { pathMappings: [{ localRoot: dirname(webAppPath), remoteRoot: dirname(webAppPath) }] },
       breakpoints: { path: webAppPath, lines: [{ line: markerLine('HANDLE') }] },

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markerLine, startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { runDbgrelay } from './support/cliProcess.js';
+import { markerLine, webAppPath, type Debuggee } from './support/debuggee.js';
+import { runAttachCli } from './support/cliProcess.js';
 import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, waitForStop, waitForTargets } from './support/relayClient.js';
+import { attachSession, startListedDebuggee, waitForStop } from './support/relayClient.js';
 
 /**
  * Half-open client connections (design.md §5): the `dbgrelay attach` process is frozen
@@ -30,30 +30,18 @@ afterAll(async () => {
   await relay?.stop();
 });
 
-/** Runs `dbgrelay attach` as its own process (so that it can be frozen) and returns it with its local port. */
-async function attachProcess(relayUrl: string, target: string): Promise<{ child: ChildProcess; port: number }> {
-  const args = ['attach', target, '--relay', relayUrl, '--ca', relay.caFile, '--port', '0', '--heartbeat-interval', String(heartbeat.intervalMs)];
-  const attach = runDbgrelay(args, { DBGRELAY_SECRET: relay.secret });
-  children.push(attach.child);
-  const match = await attach.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
-  return { child: attach.child, port: Number(match[1]) };
-}
-
 describe.each(['wss', 'tcps'] as const)('a client that goes silent over %s without closing', (scheme) => {
   const name = `halfopen-${scheme}`;
   let debuggee: Debuggee;
 
   beforeAll(async () => {
-    const relayUrl = scheme === 'wss' ? relay.wssUrl : relay.tcpsUrl;
-    debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile });
-    await waitForTargets({ relayUrl, caFile: relay.caFile, secret: relay.secret }, (targets) => targets.some((t) => t.name === name));
+    debuggee = await startListedDebuggee(relay.access(scheme), name);
   });
   afterAll(() => debuggee?.kill());
 
   it('is found by the heartbeat, detached, and the program runs again', async () => {
-    const relayUrl = scheme === 'wss' ? relay.wssUrl : relay.tcpsUrl;
-    const attach = await attachProcess(relayUrl, name);
-    const client = await attachSession(attach.port, {
+    const { attach, port } = await runAttachCli(relay.access(scheme), name, children, ['--heartbeat-interval', String(heartbeat.intervalMs)]);
+    const client = await attachSession(port, {
       attachArguments: { pathMappings: [{ localRoot: dirname(webAppPath), remoteRoot: dirname(webAppPath) }] },
       breakpoints: { path: webAppPath, lines: [{ line: markerLine('HANDLE') }] },
     });

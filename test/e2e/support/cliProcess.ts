@@ -1,9 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = join(root, 'src', 'cli', 'main.ts');
+const sourceCli = join(root, 'src', 'cli', 'main.ts');
+/** The built CLI, as `npm start` runs it (`npm run build` makes it). */
+export const builtCli = join(root, 'dist', 'cli', 'main.js');
+
+/** How {@link runDbgrelay} runs the command. */
+export interface RunOptions {
+  /** Give the command a pseudo-terminal (`script`), as when a person runs it. */
+  readonly terminal?: boolean;
+  /** Run the built CLI ({@link builtCli}) instead of the source through tsx. */
+  readonly built?: boolean;
+  /** Flags for Node itself, e.g. `--cpu-prof`. */
+  readonly nodeArgs?: readonly string[];
+  /** Also append everything the command prints to this file. */
+  readonly logFile?: string;
+}
 
 /** A `dbgrelay` command running as its own process. */
 export interface CliProcess {
@@ -17,24 +32,28 @@ export interface CliProcess {
 }
 
 /**
- * Runs `dbgrelay <args>` (the CLI source through tsx) with `env` on top of a copy of
- * this process's environment without any `DBGRELAY_*` or proxy variables, so only
- * what the test passes counts. With `terminal`, `script` gives the command a
- * pseudo-terminal, as when a person runs it.
+ * Runs `dbgrelay <args>` (the CLI source through tsx, or the built CLI) with `env` on
+ * top of a copy of this process's environment without any `DBGRELAY_*` or proxy
+ * variables, so only what the caller passes counts.
  */
-export function runDbgrelay(args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}): CliProcess {
+export function runDbgrelay(args: string[], env: Record<string, string> = {}, options: RunOptions = {}): CliProcess {
   const clean: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!/^DBGRELAY_|_proxy$/i.test(name)) clean[name] = value;
   }
-  const command = [process.execPath, '--import', 'tsx', cli, ...args];
+  const entry = options.built ? [builtCli] : ['--import', 'tsx', sourceCli];
+  const command = [process.execPath, ...(options.nodeArgs ?? []), ...entry, ...args];
   const [file, argv] = options.terminal
     ? ['script', ['-qfec', command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']]
     : [command[0]!, command.slice(1)];
   const child = spawn(file, argv, { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
-  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const append = (chunk: Buffer): void => {
+    text += chunk.toString();
+    if (options.logFile) appendFileSync(options.logFile, chunk);
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
@@ -54,4 +73,22 @@ export function runDbgrelay(args: string[], env: Record<string, string> = {}, op
       await exited;
     },
   };
+}
+
+/**
+ * `dbgrelay attach <target> --port 0` as its own process against a test relay (CA
+ * file, secret in `DBGRELAY_SECRET`), plus `extraArgs`; the child is added to
+ * `started` at once (for the test's cleanup), and the promise resolves once it
+ * listens, with its local port.
+ */
+export async function runAttachCli(
+  access: { readonly relayUrl: string; readonly caFile: string; readonly secret: string },
+  target: string,
+  started: ChildProcess[],
+  extraArgs: string[] = [],
+): Promise<{ attach: CliProcess; port: number }> {
+  const attach = runDbgrelay(['attach', target, '--relay', access.relayUrl, '--ca', access.caFile, '--port', '0', ...extraArgs], { DBGRELAY_SECRET: access.secret });
+  started.push(attach.child);
+  const match = await attach.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+  return { attach, port: Number(match[1]) };
 }

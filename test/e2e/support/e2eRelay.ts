@@ -14,6 +14,8 @@ export interface E2eRelay {
   readonly caFile: string;
   readonly wssUrl: string;
   readonly tcpsUrl: string;
+  /** How a client reaches it over `scheme`: URL, CA file and the relay secret. */
+  access(scheme: 'wss' | 'tcps'): { relayUrl: string; caFile: string; secret: string };
   /** JSON log lines written so far. */
   logText(): string;
   /** Stops the relay (sessions and agent connections end). */
@@ -52,6 +54,7 @@ export async function startE2eRelay(
     caFile: join(dataDir, 'ca.pem'),
     wssUrl: `wss://127.0.0.1:${wss.port}`,
     tcpsUrl: `tcps://127.0.0.1:${tcps.port}`,
+    access: (scheme) => ({ relayUrl: scheme === 'wss' ? relay.wssUrl : relay.tcpsUrl, caFile: relay.caFile, secret: relay.secret }),
     logText: () => readFileSync(logFile, 'utf8'),
     stop: async () => {
       await handle.close();

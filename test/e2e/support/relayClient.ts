@@ -7,6 +7,7 @@ import { parseRelayEndpoint } from '../../../src/client/relayEndpoint.js';
 import { caTrust } from '../../../src/client/tlsTrust.js';
 import type { TargetInfo } from '../../../src/protocol/controlMessages.js';
 import { DapRequestError, DapTestClient } from '../../helpers/dapTestClient.js';
+import { startDebuggee, type Debuggee } from './debuggee.js';
 
 /** How a test reaches the relay as a client: URL, CA file and secret. */
 export interface ClientAccess {
@@ -49,6 +50,16 @@ export async function waitForTargets(
     if (Date.now() > deadline) throw new Error(`target list never matched; last: ${JSON.stringify(last.map((t) => t.name))}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Starts the end-to-end web app under the agent as target `name` of the relay that
+ * `access` reaches, and resolves once the relay lists it.
+ */
+export async function startListedDebuggee(access: ClientAccess, name: string): Promise<Debuggee> {
+  const debuggee = startDebuggee({ relayUrl: access.relayUrl, name, secret: access.secret, caFile: access.caFile });
+  await waitForTargets(access, (targets) => targets.some((t) => t.name === name));
+  return debuggee;
 }
 
 /** `dbgrelay attach <target> --port 0 [--takeover]`, as a library call. */
