@@ -12,6 +12,9 @@ export interface DapFrame {
 const headerEnd = Buffer.from('\r\n\r\n');
 /** Bound on the header part; real headers are ~25 bytes. */
 const maxHeaderBytes = 1024;
+/** The header every DAP implementation writes (debugpy, VS Code), before its digits. */
+const plainHeaderStart = Buffer.from('Content-Length: ', 'latin1');
+const [digit0, digit9, cr, lf] = [0x30, 0x39, 0x0d, 0x0a];
 
 /**
  * Incremental parser for the DAP base protocol framing
@@ -37,21 +40,28 @@ export class DapFramer {
     if (chunk.length === 0) return [];
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
+    // A large body arriving in many chunks is joined once, when it is complete.
+    if (this.bodyLength >= 0 && this.pendingBytes < this.headerLength + this.bodyLength) return [];
+    const data = this.takeAll();
     const frames: DapFrame[] = [];
+    let at = 0;
     try {
       for (;;) {
-        if (this.bodyLength < 0 && !this.readHeader()) break;
+        if (this.bodyLength < 0 && !this.readHeader(data, at)) break;
         const total = this.headerLength + this.bodyLength;
-        if (this.pendingBytes < total) break;
-        const all = this.takeAll();
-        const frame = all.subarray(0, total);
+        if (data.length - at < total) break;
+        const frame = data.subarray(at, at + total);
         frames.push({ frame, body: frame.subarray(this.headerLength) });
-        this.restore(all.subarray(total));
+        at += total;
         this.bodyLength = -1;
       }
     } catch (err) {
       this.failed = true;
       throw err;
+    }
+    if (at < data.length) {
+      this.pending = [at === 0 ? data : data.subarray(at)];
+      this.pendingBytes = data.length - at;
     }
     return frames;
   }
@@ -61,16 +71,48 @@ export class DapFramer {
     return this.pendingBytes;
   }
 
-  private readHeader(): boolean {
-    const all = this.takeAll();
-    this.restore(all);
-    const end = all.indexOf(headerEnd);
-    if (end < 0) {
-      if (all.length > maxHeaderBytes) throw new RelayError('BAD_REQUEST', 'DAP header too long');
-      return false;
+  /** Reads the header that starts at `at`; false while it is incomplete. */
+  private readHeader(data: Buffer, at: number): boolean {
+    const length = this.readPlainHeader(data, at) ?? this.readGeneralHeader(data, at);
+    if (length === undefined) return false;
+    if (length > this.maxMessageBytes) {
+      throw new RelayError(
+        'MESSAGE_TOO_LARGE',
+        `DAP message of ${length} bytes exceeds the bound of ${this.maxMessageBytes} bytes (dap.maxMessageBytes)`,
+      );
     }
-    if (end > maxHeaderBytes) throw new RelayError('BAD_REQUEST', 'DAP header too long');
-    const header = all.subarray(0, end).toString('latin1');
+    this.bodyLength = length;
+    return true;
+  }
+
+  /**
+   * The body length of a header at `at` that is exactly `Content-Length: N\r\n\r\n`,
+   * read byte by byte without making strings: the form every peer sends, on the path
+   * of every message. Any other (or incomplete) header gives undefined, for the
+   * general parser. Sets `headerLength`.
+   */
+  private readPlainHeader(data: Buffer, at: number): number | undefined {
+    const start = plainHeaderStart.length;
+    if (data.length - at < start + 5) return undefined;
+    for (let i = 0; i < start; i++) if (data[at + i] !== plainHeaderStart[i]) return undefined;
+    let i = at + start;
+    let length = 0;
+    while (i < data.length && data[i]! >= digit0 && data[i]! <= digit9 && i - at - start < 12) length = length * 10 + data[i++]! - digit0;
+    if (i === at + start || data.length - i < 4) return undefined;
+    if (data[i] !== cr || data[i + 1] !== lf || data[i + 2] !== cr || data[i + 3] !== lf) return undefined;
+    this.headerLength = i + 4 - at;
+    return length;
+  }
+
+  /** Any header with a Content-Length field among others; sets `headerLength`. */
+  private readGeneralHeader(data: Buffer, at: number): number | undefined {
+    const end = data.indexOf(headerEnd, at);
+    if (end < 0) {
+      if (data.length - at > maxHeaderBytes) throw new RelayError('BAD_REQUEST', 'DAP header too long');
+      return undefined;
+    }
+    if (end - at > maxHeaderBytes) throw new RelayError('BAD_REQUEST', 'DAP header too long');
+    const header = data.subarray(at, end).toString('latin1');
     let length = -1;
     for (const line of header.split('\r\n')) {
       const colon = line.indexOf(':');
@@ -81,15 +123,8 @@ export class DapFramer {
       length = Number(value);
     }
     if (length < 0) throw new RelayError('BAD_REQUEST', 'DAP header without Content-Length');
-    if (length > this.maxMessageBytes) {
-      throw new RelayError(
-        'MESSAGE_TOO_LARGE',
-        `DAP message of ${length} bytes exceeds the bound of ${this.maxMessageBytes} bytes (dap.maxMessageBytes)`,
-      );
-    }
-    this.headerLength = end + headerEnd.length;
-    this.bodyLength = length;
-    return true;
+    this.headerLength = end - at + headerEnd.length;
+    return length;
   }
 
   private takeAll(): Buffer {
@@ -97,13 +132,6 @@ export class DapFramer {
     this.pending = [];
     this.pendingBytes = 0;
     return all;
-  }
-
-  private restore(rest: Buffer): void {
-    if (rest.length > 0) {
-      this.pending = [rest];
-      this.pendingBytes = rest.length;
-    }
   }
 }
 

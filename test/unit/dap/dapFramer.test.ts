@@ -66,6 +66,8 @@ describe('DapFramer', () => {
     ['non-numeric length', 'Content-Length: abc\r\n\r\n{}'],
     ['negative length', 'Content-Length: -1\r\n\r\n{}'],
     ['header line without colon', 'Content-Length 2\r\n\r\n{}'],
+    ['thirteen-digit length', 'Content-Length: 1234567890123\r\n\r\n{}'],
+    ['length followed by other text', 'Content-Length: 2x\r\n\r\n{}'],
   ])('refuses a malformed header: %s', (_name, text) => {
     const framer = new DapFramer(1024);
     let caught: unknown;
@@ -75,6 +77,31 @@ describe('DapFramer', () => {
       caught = e;
     }
     expect(isRelayError(caught, 'BAD_REQUEST')).toBe(true);
+  });
+
+  it('reads the usual header and a general one alike, mixed in one stream and split anywhere', () => {
+    const body = Buffer.from('{"seq":9,"type":"event","event":"y"}');
+    const general = Buffer.concat([Buffer.from(`Content-Type: x\r\nContent-Length:  ${body.length} \r\n\r\n`), body]);
+    const mixed = Buffer.concat([stream, general, stream]);
+    const expected = [...messages, { seq: 9, type: 'event', event: 'y' }, ...messages];
+    for (let cut = 0; cut <= mixed.length; cut++) {
+      const framer = new DapFramer(1024 * 1024);
+      const frames = [mixed.subarray(0, cut), mixed.subarray(cut)].flatMap((chunk) => framer.push(chunk));
+      expect(frames.map((f) => JSON.parse(f.body.toString('utf8')))).toEqual(expected);
+      expect(Buffer.concat(frames.map((f) => f.frame)).equals(mixed)).toBe(true);
+    }
+  });
+
+  it('keeps a body that arrives in many chunks whole, and what follows it', () => {
+    const big = encodeDapMessage({ seq: 1, type: 'event', event: 'output', body: { output: 'z'.repeat(100_000) } });
+    const after = encodeDapMessage(messages[0]!);
+    const all = Buffer.concat([big, after]);
+    const framer = new DapFramer(1024 * 1024);
+    const frames = [];
+    for (let at = 0; at < all.length; at += 1000) frames.push(...framer.push(all.subarray(at, at + 1000)));
+    expect(frames.map((f) => f.frame.length)).toEqual([big.length, after.length]);
+    expect(frames[0]!.frame.equals(big)).toBe(true);
+    expect(framer.bufferedBytes).toBe(0);
   });
 
   it('refuses an endless header', () => {
