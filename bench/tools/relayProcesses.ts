@@ -28,6 +28,8 @@ export interface RelayProcess {
   readonly caFile: string;
   readonly secretFile: string;
   readonly secret: string;
+  /** Process id of `dbgrelay serve`. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startRelayProcess(config: Record<string, unknown> = {}): P
     caFile: join(dataDir, 'ca.pem'),
     secretFile,
     secret: readFileSync(secretFile, 'utf8').trim(),
+    pid: serve.child.pid!,
     stop: async () => {
       await serve.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -66,6 +69,8 @@ export async function startRelayProcess(config: Record<string, unknown> = {}): P
 /** `dbgrelay attach <target>` in its own process: the local port a DAP client connects to. */
 export interface AttachProcess {
   readonly port: number;
+  /** Process id of `dbgrelay attach`. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -73,5 +78,5 @@ export interface AttachProcess {
 export async function startAttachProcess(relay: RelayProcess, relayUrl: string, target: string): Promise<AttachProcess> {
   const attach = startCli(['attach', target, '--relay', relayUrl, '--ca', relay.caFile, '--secret-file', relay.secretFile, '--port', '0'], `attach-${target}.log`);
   const listening = await attach.waitFor(/listening on \S+:(\d+);/);
-  return { port: Number(listening[1]), stop: () => attach.stop() };
+  return { port: Number(listening[1]), pid: attach.child.pid!, stop: () => attach.stop() };
 }
