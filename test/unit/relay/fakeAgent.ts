@@ -7,6 +7,8 @@ export interface FakeDataConnection {
   send(bytes: Buffer): void;
   /** All bytes received so far. */
   received(): Buffer;
+  /** Calls `listener` with each chunk received from now on. */
+  onReceive(listener: (chunk: Buffer) => void): void;
   readonly closed: boolean;
 }
 
@@ -23,6 +25,8 @@ export interface FakeAgentOptions {
   readonly autoOpen?: boolean;
   /** The target's attach secret, sent in `register` (docs/protocol.md §2.2). */
   readonly attachSecret?: string;
+  /** Called with each data connection as soon as it is open. */
+  readonly onDataConnection?: (connection: FakeDataConnection) => void;
 }
 
 /** An agent speaking docs/protocol.md §5 and §6 over wss or tcps, for tests. */
@@ -120,18 +124,30 @@ export class FakeAgent {
     if (this.options.via === 'wss') {
       const ws: WebSocket = await openWebSocket(address, `/v1/agent/sessions/${sessionId}`, ca, basicAuth(secret));
       const chunks: Buffer[] = [];
-      const connection = { closed: false, send: (b: Buffer) => ws.send(b), received: () => Buffer.concat(chunks) };
+      const connection = {
+        closed: false,
+        send: (b: Buffer) => ws.send(b),
+        received: () => Buffer.concat(chunks),
+        onReceive: (listener: (chunk: Buffer) => void) => ws.on('message', listener),
+      };
       ws.on('message', (data) => chunks.push(data as Buffer));
       ws.on('close', () => (connection.closed = true));
       this.dataConnections.push(connection);
+      this.options.onDataConnection?.(connection);
     } else {
       const { peer, reply } = await TcpsPeer.hello(address, ca, { op: 'agentData', sessionId, secret });
       if (!reply.ok) throw new Error(`agentData refused: ${JSON.stringify(reply)}`);
       const chunks: Buffer[] = [peer.takeBuffered()];
-      const connection = { closed: false, send: (b: Buffer) => peer.socket.write(b), received: () => Buffer.concat(chunks) };
+      const connection = {
+        closed: false,
+        send: (b: Buffer) => peer.socket.write(b),
+        received: () => Buffer.concat(chunks),
+        onReceive: (listener: (chunk: Buffer) => void) => peer.socket.on('data', listener),
+      };
       peer.socket.on('data', (c: Buffer) => chunks.push(c));
       peer.socket.on('close', () => (connection.closed = true));
       this.dataConnections.push(connection);
+      this.options.onDataConnection?.(connection);
     }
   }
 }

@@ -75,6 +75,7 @@ export class TcpsPeer {
   static connect(address: ListenAddress, ca: string): Promise<TcpsPeer> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: address.host, port: address.port, ca, servername: 'localhost' }, () => resolve(new TcpsPeer(socket)));
+      socket.setNoDelay(true);
       socket.once('error', reject);
     });
   }
