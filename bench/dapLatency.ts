@@ -18,6 +18,7 @@ import { startPipeChain } from './tools/pipeChain.js';
 import { spawnListening } from './tools/ports.js';
 import { benchLogDir, startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
 import { startSocatForward } from './tools/socatForward.js';
+import { startSocatTlsChain } from './tools/socatTlsChain.js';
 import { startSshTunnel } from './tools/sshTunnel.js';
 import { formatTable, type PathResult } from './tools/stats.js';
 
@@ -146,6 +147,13 @@ async function main(): Promise<void> {
         const sshAttach = await startAttachProcess(sshRelay, sshRelay.tcpsUrl, 'bench-ssh');
         cleanups.push(() => sshAttach.stop());
         paths.push(newPath('dbgrelay over tcps to an ssh:// target', sshAttach.port, direct));
+        // The relay reaching the same adapter itself over loopback TCP (a sidecar
+        // target): dbgrelay's topology without the agent's bridge, i.e. its two Node hops.
+        const sidecarRelay = await startRelayProcess({ targets: { 'bench-sidecar': { url: `tcp://127.0.0.1:${adapterPort}` } } });
+        cleanups.push(() => sidecarRelay.stop());
+        const sidecarAttach = await startAttachProcess(sidecarRelay, sidecarRelay.tcpsUrl, 'bench-sidecar');
+        cleanups.push(() => sidecarAttach.stop());
+        paths.push(newPath('dbgrelay over tcps to a tcp:// (sidecar) target', sidecarAttach.port, direct));
         const socat = await startSocatForward(adapterPort);
         cleanups.push(socat.stop);
         paths.push(newPath('socat', socat.localPort, direct));
@@ -153,6 +161,9 @@ async function main(): Promise<void> {
         const chain = await startPipeChain(adapterPort);
         cleanups.push(chain.stop);
         paths.push(newPath('bare pipes in dbgrelay\'s topology', chain.localPort, direct));
+        const socatChain = await startSocatTlsChain(adapterPort);
+        cleanups.push(socatChain.stop);
+        paths.push(newPath('socat TLS pipes in dbgrelay\'s topology', socatChain.localPort, direct));
       }
       const attach = await startAttachProcess(relay, relayUrl, name);
       cleanups.push(() => attach.stop());
