@@ -9,19 +9,14 @@
  *   BENCH_ONLY=tcps BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' npm run bench:cpu   # one transport, profiled
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { DebugProtocol } from '@vscode/debugprotocol';
-import { DapTestClient } from '../test/helpers/dapTestClient.js';
-import { markerLine, startDebuggee } from '../test/e2e/support/debuggee.js';
 import { waitForTargets } from '../test/e2e/support/relayClient.js';
+import { attachStoppedAtBreakpoint, detachFromBreakpoint, startAgentDebuggee } from './tools/benchSession.js';
 import { startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const benchApp = join(here, 'fixtures', 'benchApp.py');
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 3000);
 /** Measure only the transports that match `BENCH_ONLY`, a regular expression (both by default). */
 const onlyPattern = new RegExp(process.env['BENCH_ONLY'] ?? '');
+/** USER_HZ, the unit of the CPU times in /proc/PID/stat: 100 on Linux. */
 const clockTicksPerSecond = 100;
 
 /** User and system CPU time of process `pid` so far, in microseconds (from `/proc/PID/stat`). */
@@ -50,49 +45,34 @@ function agentProcesses(family: readonly number[]): Array<{ name: string; pid: n
 
 async function main(): Promise<void> {
   const relay = await startRelayProcess();
+  const stops: Array<() => unknown> = [() => relay.stop()];
   const lines = ['| transport | process | CPU µs per `threads` round trip | of which user | of which system |', '|---|---|---:|---:|---:|'];
   try {
     for (const scheme of (['tcps', 'wss'] as const).filter((s) => onlyPattern.test(s))) {
       const relayUrl = scheme === 'wss' ? relay.wssUrl : relay.tcpsUrl;
       const name = `cpu-${scheme}`;
-      const debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile, script: benchApp, scriptArgs: ['agent'] });
-      try {
-        await debuggee.waitForOutput(/debugpy adapter listening/);
-        await waitForTargets({ relayUrl, caFile: relay.caFile, secret: relay.secret }, (t) => t.some((x) => x.name === name));
-        const attach = await startAttachProcess(relay, relayUrl, name);
-        try {
-          const client = await DapTestClient.connect(attach.port);
-          await client.request('initialize', { clientID: 'bench', adapterID: 'debugpy' });
-          const attached = client.request('attach', { justMyCode: false });
-          await client.waitForEvent('initialized');
-          await client.request('setBreakpoints', { source: { path: benchApp }, breakpoints: [{ line: markerLine('BENCH', benchApp) }] });
-          await client.request('configurationDone');
-          await attached;
-          await client.waitForEvent<DebugProtocol.StoppedEvent>('stopped', undefined, 15_000);
-          const processes = [{ name: 'relay', pid: relay.pid }, { name: 'dbgrelay attach', pid: attach.pid }, ...agentProcesses(debuggee.family())];
-          for (let i = 0; i < 200; i++) await client.request('threads');
-          const before = processes.map((p) => cpuMicros(p.pid));
-          const started = performance.now();
-          for (let i = 0; i < requests; i++) await client.request('threads');
-          const elapsedMicros = (performance.now() - started) * 1000;
-          processes.forEach((p, i) => {
-            const after = cpuMicros(p.pid);
-            const [user, system] = [(after.user - before[i]!.user) / requests, (after.system - before[i]!.system) / requests];
-            lines.push(`| ${scheme} | ${p.name} | ${(user + system).toFixed(0)} | ${user.toFixed(0)} | ${system.toFixed(0)} |`);
-          });
-          lines.push(`| ${scheme} | (wall time per round trip) | ${(elapsedMicros / requests).toFixed(0)} | | |`);
-          await client.request('setBreakpoints', { source: { path: benchApp }, breakpoints: [] });
-          await client.request('disconnect', { terminateDebuggee: false });
-          await client.close();
-        } finally {
-          await attach.stop();
-        }
-      } finally {
-        debuggee.kill();
-      }
+      const { debuggee } = await startAgentDebuggee(relayUrl, name, relay);
+      stops.push(() => debuggee.kill());
+      await waitForTargets({ relayUrl, caFile: relay.caFile, secret: relay.secret }, (t) => t.some((x) => x.name === name));
+      const attach = await startAttachProcess(relay, relayUrl, name);
+      stops.push(() => attach.stop());
+      const { client } = await attachStoppedAtBreakpoint(attach.port);
+      const processes = [{ name: 'relay', pid: relay.pid }, { name: 'dbgrelay attach', pid: attach.pid }, ...agentProcesses(debuggee.family())];
+      for (let i = 0; i < 200; i++) await client.request('threads');
+      const before = processes.map((p) => cpuMicros(p.pid));
+      const started = performance.now();
+      for (let i = 0; i < requests; i++) await client.request('threads');
+      const elapsedMicros = (performance.now() - started) * 1000;
+      processes.forEach((p, i) => {
+        const after = cpuMicros(p.pid);
+        const [user, system] = [(after.user - before[i]!.user) / requests, (after.system - before[i]!.system) / requests];
+        lines.push(`| ${scheme} | ${p.name} | ${(user + system).toFixed(0)} | ${user.toFixed(0)} | ${system.toFixed(0)} |`);
+      });
+      lines.push(`| ${scheme} | (wall time per round trip) | ${(elapsedMicros / requests).toFixed(0)} | | |`);
+      await detachFromBreakpoint(client);
     }
   } finally {
-    await relay.stop();
+    for (const stop of stops.reverse()) await stop();
   }
   console.log(`\n${requests} sequential \`threads\` requests per transport, the program paused at a breakpoint.\n`);
   console.log(lines.join('\n'));

@@ -11,8 +11,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DapTestClient } from '../test/helpers/dapTestClient.js';
-import { markerLine, startDebuggee, venvPython, type Debuggee } from '../test/e2e/support/debuggee.js';
+import { venvPython } from '../test/e2e/support/debuggee.js';
 import { waitForTargets } from '../test/e2e/support/relayClient.js';
+import { attachStoppedAtBreakpoint, benchApp, detachFromBreakpoint, startAgentDebuggee } from './tools/benchSession.js';
 import { ensureTools } from './tools/ensureTools.js';
 import { startPipeChain } from './tools/pipeChain.js';
 import { spawnListening } from './tools/ports.js';
@@ -23,14 +24,12 @@ import { startSshTunnel } from './tools/sshTunnel.js';
 import { formatTable, type PathResult } from './tools/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const benchApp = join(here, 'fixtures', 'benchApp.py');
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const attaches = Number(process.env['BENCH_ATTACHES'] ?? 10);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
 /** Measure only the paths whose label matches `BENCH_ONLY`, a regular expression (all by default). */
 const onlyPattern = new RegExp(process.env['BENCH_ONLY'] ?? '');
 const isMeasured = (path: PathResult): boolean => onlyPattern.test(path.label);
-const breakpointLine = markerLine('BENCH', benchApp);
 
 /** Starts benchApp.py directly under stock debugpy and returns its adapter port. */
 async function startPlainDebuggee(mode: 'stock'): Promise<{ port: number; stop(): void }> {
@@ -78,14 +77,7 @@ async function measureRound(path: BenchPath, count: number, attachCount: number)
     await settle();
   }
 
-  const client = await DapTestClient.connect(path.port);
-  await client.request('initialize', { clientID: 'bench', adapterID: 'debugpy' });
-  const attached = client.request('attach', { justMyCode: false });
-  await client.waitForEvent('initialized');
-  await client.request('setBreakpoints', { source: { path: benchApp }, breakpoints: [{ line: breakpointLine }] });
-  await client.request('configurationDone');
-  await attached;
-  const stopped = await client.waitForEvent<DebugProtocol.StoppedEvent>('stopped', undefined, 15_000);
+  const { client, stopped } = await attachStoppedAtBreakpoint(path.port);
   const trace = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: stopped.body.threadId });
   const frameId = trace.body.stackFrames[0]!.id;
   for (let i = 0; i < count; i++) await timed(path.threads, () => client.request('threads'));
@@ -93,17 +85,8 @@ async function measureRound(path: BenchPath, count: number, attachCount: number)
   // A repeated initialize is answered by the adapter alone (an error response): it
   // times only the legs between client and adapter, not the debuggee.
   for (let i = 0; i < count; i++) await timed(path.initialize, () => client.request('initialize', { adapterID: 'debugpy' }).catch(() => undefined));
-  await client.request('setBreakpoints', { source: { path: benchApp }, breakpoints: [] });
-  await client.request('disconnect', { terminateDebuggee: false });
-  await client.close();
+  await detachFromBreakpoint(client);
   await settle();
-}
-
-/** Starts benchApp.py under the agent and returns it with its debugpy adapter port (from the agent's log). */
-async function startAgentDebuggee(relayUrl: string, name: string, relay: { secret: string; caFile: string }): Promise<{ debuggee: Debuggee; adapterPort: number }> {
-  const debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile, script: benchApp, scriptArgs: ['agent'] });
-  const line = await debuggee.waitForOutput(/debugpy adapter listening on 127\.0\.0\.1:(\d+)/);
-  return { debuggee, adapterPort: Number(/:(\d+)/.exec(line)![1]) };
 }
 
 async function main(): Promise<void> {

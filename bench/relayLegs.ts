@@ -18,7 +18,7 @@ import { waitForTargets } from '../test/e2e/support/relayClient.js';
 import { FakeAgent } from '../test/unit/relay/fakeAgent.js';
 import { startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
 import { percentile } from './tools/stats.js';
-import { spawnListening } from './tools/ports.js';
+import { startNodePipe } from './tools/pipeChain.js';
 import { testCertificates } from '../test/helpers/testCertificates.js';
 
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 5000);
@@ -77,10 +77,8 @@ async function main(): Promise<void> {
     const certs = testCertificates('relay-legs');
     const answeringTls = await startAnsweringServer(certs);
     stops.push(() => answeringTls.close());
-    const pipe = (mode: 'tcp' | 'tls', target: number) =>
-      spawnListening(process.execPath, ['--import', 'tsx', 'bench/tools/nodePipe.ts', mode, certs.caFile, certs.chainFile, certs.keyFile, String(target)], /LISTENING (\d+)/);
-    const relayHop = await pipe('tls', (answeringTls.address() as { port: number }).port);
-    const clientHop = await pipe('tcp', relayHop.port);
+    const relayHop = await startNodePipe('tls', certs, (answeringTls.address() as { port: number }).port);
+    const clientHop = await startNodePipe('tcp', certs, relayHop.port);
     stops.push(() => [relayHop, clientHop].forEach((hop) => hop.child.kill()));
     paths.push({ label: 'bare Node pipes (client hop, relay hop)', port: clientHop.port, samples: [] });
     for (const via of ['tcps', 'wss'] as const) {

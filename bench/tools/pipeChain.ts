@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testCertificates } from '../../test/helpers/testCertificates.js';
+import { testCertificates, type TestCertificates } from '../../test/helpers/testCertificates.js';
 import { venvPython } from '../../test/e2e/support/debuggee.js';
 import { spawnListening } from './ports.js';
 
@@ -21,16 +21,22 @@ export interface PipeChain {
  */
 export async function startPipeChain(targetPort: number): Promise<PipeChain> {
   const certs = testCertificates('pipe-chain');
-  const startHop = (command: string, args: string[]) => spawnListening(command, args, /LISTENING (\d+)/);
-  const bridge = await startHop(venvPython, [join(here, 'pyPipe.py'), certs.chainFile, certs.keyFile, String(targetPort)]);
-  const nodeHop = (mode: 'tcp' | 'tls', port: number) =>
-    startHop(process.execPath, ['--import', 'tsx', join(here, 'nodePipe.ts'), mode, certs.caFile, certs.chainFile, certs.keyFile, String(port)]);
-  const relay = await nodeHop('tls', bridge.port);
-  const attach = await nodeHop('tcp', relay.port);
+  const bridge = await spawnListening(venvPython, [join(here, 'pyPipe.py'), certs.chainFile, certs.keyFile, String(targetPort)], /LISTENING (\d+)/);
+  const relay = await startNodePipe('tls', certs, bridge.port);
+  const attach = await startNodePipe('tcp', certs, relay.port);
   return {
     localPort: attach.port,
     stop: async () => {
       for (const hop of [attach, relay, bridge]) hop.child.kill();
     },
   };
+}
+
+/**
+ * One bare Node.js pipe hop (nodePipe.ts) as its own process: `tcp` or `tls` in, TLS
+ * out to `127.0.0.1:targetPort` (trusting `certs.caFile`).
+ */
+export function startNodePipe(mode: 'tcp' | 'tls', certs: TestCertificates, targetPort: number): ReturnType<typeof spawnListening> {
+  const args = ['--import', 'tsx', join(here, 'nodePipe.ts'), mode, certs.caFile, certs.chainFile, certs.keyFile, String(targetPort)];
+  return spawnListening(process.execPath, args, /LISTENING (\d+)/);
 }
