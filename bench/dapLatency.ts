@@ -15,11 +15,10 @@ import { venvPython } from '../test/e2e/support/debuggee.js';
 import { waitForTargets } from '../test/e2e/support/relayClient.js';
 import { attachStoppedAtBreakpoint, benchApp, detachFromBreakpoint, startAgentDebuggee } from './tools/benchSession.js';
 import { ensureTools } from './tools/ensureTools.js';
-import { startPipeChain } from './tools/pipeChain.js';
+import { startHopChain } from './tools/hopChain.js';
 import { spawnListening } from './tools/ports.js';
 import { benchLogDir, startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
 import { startSocatForward } from './tools/socatForward.js';
-import { startSocatTlsChain } from './tools/socatTlsChain.js';
 import { startSshTunnel } from './tools/sshTunnel.js';
 import { formatTable, type PathResult } from './tools/stats.js';
 
@@ -141,10 +140,10 @@ async function main(): Promise<void> {
         cleanups.push(socat.stop);
         paths.push(newPath('socat', socat.localPort, direct));
         // dbgrelay's hops with nothing in them: the floor of its topology and runtimes
-        const chain = await startPipeChain(adapterPort);
+        const chain = await startHopChain({ attach: 'node', relay: 'node', bridge: 'python' }, adapterPort);
         cleanups.push(chain.stop);
         paths.push(newPath('bare pipes in dbgrelay\'s topology', chain.localPort, direct));
-        const socatChain = await startSocatTlsChain(adapterPort);
+        const socatChain = await startHopChain({ attach: 'socat', relay: 'socat', bridge: 'socat' }, adapterPort);
         cleanups.push(socatChain.stop);
         paths.push(newPath('socat TLS pipes in dbgrelay\'s topology', socatChain.localPort, direct));
       }

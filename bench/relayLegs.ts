@@ -18,7 +18,7 @@ import { waitForTargets } from '../test/e2e/support/relayClient.js';
 import { FakeAgent } from '../test/unit/relay/fakeAgent.js';
 import { startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
 import { percentile } from './tools/stats.js';
-import { startNodePipe } from './tools/pipeChain.js';
+import { startNodePipe } from './tools/hopChain.js';
 import { testCertificates } from '../test/helpers/testCertificates.js';
 
 const requests = Number(process.env['BENCH_REQUESTS'] ?? 5000);
