@@ -21,11 +21,22 @@ import { startSshTunnel } from './tools/sshTunnel.js';
 import { percentile } from './tools/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const requests = Number(process.env['BENCH_REQUESTS'] ?? 6000);
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 6);
+/** A positive whole number from the environment, or `fallback` when unset. */
+function positiveSetting(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got "${text}"`);
+  return value;
+}
+
+const requests = positiveSetting('BENCH_REQUESTS', 6000);
+const rounds = positiveSetting('BENCH_ROUNDS', 6);
 /** About a `threads` response on the benchmark's debuggee. */
-const messageBytes = Number(process.env['BENCH_MESSAGE_BYTES'] ?? 200);
+const messageBytes = positiveSetting('BENCH_MESSAGE_BYTES', 200);
 const warmup = 200;
+/** How long one echo may take before the run fails instead of waiting forever on a stalled hop. */
+const echoTimeoutMs = 5000;
 
 /** The chains measured: dbgrelay's runtimes, all socat, and each of dbgrelay's hops alone among socat hops. */
 const chains: readonly HopRuntimes[] = [
@@ -46,7 +57,13 @@ interface Path {
 async function timeEchoes(port: number, count: number, samples: number[]): Promise<void> {
   const socket: Socket = connect(port, '127.0.0.1');
   socket.setNoDelay(true);
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
   const message = Buffer.alloc(messageBytes, 'x');
   let pending: { remaining: number; done: () => void } | undefined;
   socket.on('data', (chunk: Buffer) => {
@@ -54,16 +71,28 @@ async function timeEchoes(port: number, count: number, samples: number[]): Promi
     pending.remaining -= chunk.length;
     if (pending.remaining <= 0) pending.done();
   });
-  const failed = new Promise<never>((_, reject) => socket.once('close', () => reject(new Error(`connection through port ${port} closed`))));
+  const failed = new Promise<never>((_, reject) => {
+    socket.once('error', (error) => reject(new Error(`connection through port ${port}: ${error.message}`, { cause: error })));
+    socket.once('close', () => reject(new Error(`connection through port ${port} closed`)));
+  });
   failed.catch(() => undefined); // it rejects when this function destroys the socket, too
-  for (let i = 0; i < warmup + count; i++) {
-    const started = performance.now();
-    const echoed = new Promise<void>((resolve) => (pending = { remaining: messageBytes, done: resolve }));
-    socket.write(message);
-    await Promise.race([echoed, failed]);
-    if (i >= warmup) samples.push((performance.now() - started) * 1000);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    for (let i = 0; i < warmup + count; i++) {
+      const started = performance.now();
+      const echoed = new Promise<void>((resolve) => (pending = { remaining: messageBytes, done: resolve }));
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no echo through port ${port} within ${echoTimeoutMs} ms`)), echoTimeoutMs);
+      });
+      socket.write(message);
+      await Promise.race([echoed, failed, stalled]);
+      clearTimeout(timer);
+      if (i >= warmup) samples.push((performance.now() - started) * 1000);
+    }
+  } finally {
+    clearTimeout(timer);
+    socket.destroy();
   }
-  socket.destroy();
 }
 
 const chainLabel = (c: HopRuntimes): string => `${c.attach} → ${c.relay} → ${c.bridge}`;
@@ -92,7 +121,7 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of stops.reverse()) stop();
   }
-  const table = formatFloorTable(paths);
+  const table = formatFloorTable(paths, paths[0]!, paths[1]!);
   console.log('\n' + table);
   const out = join(here, 'results');
   mkdirSync(out, { recursive: true });
@@ -101,11 +130,11 @@ async function main(): Promise<void> {
 }
 
 /** p50/p99 per path, what each adds to the direct p50, and that as a multiple of what `ssh -L` adds. */
-function formatFloorTable(paths: readonly Path[]): string {
-  const direct = percentile(paths[0]!.samples, 50);
-  const sshAdded = percentile(paths[1]!.samples, 50) - direct;
+function formatFloorTable(paths: readonly Path[], directPath: Path, sshPath: Path): string {
+  const direct = percentile(directPath.samples, 50);
+  const sshAdded = percentile(sshPath.samples, 50) - direct;
   const lines = [
-    `${requests} sequential round trips of ${messageBytes} bytes per path in ${rounds} interleaved rounds; µs. Chains name the runtime of the attach → relay → bridge hops.`,
+    `${directPath.samples.length} sequential round trips of ${messageBytes} bytes per path in ${rounds} interleaved rounds; µs. Chains name the runtime of the attach → relay → bridge hops.`,
     '',
     '| path | p50 | p99 | added over direct, p50 | added ÷ ssh -L added |',
     '|---|---:|---:|---:|---:|',
@@ -113,7 +142,7 @@ function formatFloorTable(paths: readonly Path[]): string {
   for (const path of paths) {
     const p50 = percentile(path.samples, 50);
     const added = p50 - direct;
-    const cells = path === paths[0] ? ['', ''] : [added.toFixed(0), (added / sshAdded).toFixed(2)];
+    const cells = path === directPath ? ['', ''] : [added.toFixed(0), (added / sshAdded).toFixed(2)];
     lines.push(`| ${path.label} | ${p50.toFixed(0)} | ${percentile(path.samples, 99).toFixed(0)} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n') + '\n';

@@ -25,6 +25,7 @@ export interface HopRuntimes {
 export interface HopChain {
   /** Where a client connects: the outermost hop's TCP port. */
   readonly localPort: number;
+  /** Kills every hop's process. */
   stop(): void;
 }
 
@@ -67,6 +68,7 @@ export function startNodePipe(mode: Leg, certs: TestCertificates, targetPort: nu
 }
 
 async function startHop(runtime: HopRuntime, listen: Leg, connect: Leg, certs: TestCertificates, targetPort: number): Promise<{ child: ChildProcess; port: number }> {
+  // HopRuntimes already allows only these pairs; this says so if a new chain asks for another
   const unsupported = (): Error => new Error(`no ${runtime} hop from ${listen} to ${connect}`);
   switch (runtime) {
     case 'node':
