@@ -33,7 +33,7 @@ export class SshCredentialSource {
   constructor(
     private readonly options: SshAuthOptions,
     private readonly keyPrefix: string,
-    env: NodeJS.ProcessEnv = process.env,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     if (options.agent === true) {
       const socket = env['SSH_AUTH_SOCK'];
@@ -67,7 +67,7 @@ export class SshCredentialSource {
     }
     let passphrase: string | undefined;
     if (passphraseEnv !== undefined) {
-      passphrase = process.env[passphraseEnv];
+      passphrase = this.env[passphraseEnv];
       if (passphrase === undefined) throw new RelayError('SSH_AUTH_FAILED', `${this.keyPrefix}.passphraseEnv: ${passphraseEnv} is not set in the relay's environment`);
     } else if (passphraseFile !== undefined) {
       try {

@@ -37,6 +37,12 @@ describe('ssh credentials', () => {
     }
   });
 
+  it('read passphraseEnv from the environment they are given, not only the process', () => {
+    const env = { DBGRELAY_TEST_GIVEN_PASSPHRASE: 'open sesame' };
+    expect(process.env['DBGRELAY_TEST_GIVEN_PASSPHRASE']).toBeUndefined();
+    expect(new SshCredentialSource({ identityFile: encryptedKey, passphraseEnv: 'DBGRELAY_TEST_GIVEN_PASSPHRASE' }, prefix, env).load().passphrase).toBe('open sesame');
+  });
+
   it('use the agent of SSH_AUTH_SOCK or a given socket', () => {
     expect(new SshCredentialSource({ agent: true }, prefix, { SSH_AUTH_SOCK: '/run/agent.sock' }).load()).toEqual({ agent: '/run/agent.sock' });
     const both = new SshCredentialSource({ agent: '/tmp/a.sock', identityFile: plainKey }, prefix);
