@@ -12,8 +12,9 @@ import { readFileSync } from 'node:fs';
 import { waitForTargets } from '../test/e2e/support/relayClient.js';
 import { attachStoppedAtBreakpoint, detachFromBreakpoint, startAgentDebuggee } from './tools/benchSession.js';
 import { startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
+import { positiveSetting } from './tools/settings.js';
 
-const requests = Number(process.env['BENCH_REQUESTS'] ?? 3000);
+const requests = positiveSetting('BENCH_REQUESTS', 3000);
 /** Measure only the transports that match `BENCH_ONLY`, a regular expression (both by default). */
 const onlyPattern = new RegExp(process.env['BENCH_ONLY'] ?? '');
 /** USER_HZ, the unit of the CPU times in /proc/PID/stat: 100 on Linux. */

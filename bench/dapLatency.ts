@@ -21,11 +21,12 @@ import { benchLogDir, startAttachProcess, startRelayProcess } from './tools/rela
 import { startSocatForward } from './tools/socatForward.js';
 import { startSshTunnel } from './tools/sshTunnel.js';
 import { formatTable, type PathResult } from './tools/stats.js';
+import { positiveSetting } from './tools/settings.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const requests = Number(process.env['BENCH_REQUESTS'] ?? 200);
-const attaches = Number(process.env['BENCH_ATTACHES'] ?? 10);
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const requests = positiveSetting('BENCH_REQUESTS', 200);
+const attaches = positiveSetting('BENCH_ATTACHES', 10);
+const rounds = positiveSetting('BENCH_ROUNDS', 5);
 /** Measure only the paths whose label matches `BENCH_ONLY`, a regular expression (all by default). */
 const onlyPattern = new RegExp(process.env['BENCH_ONLY'] ?? '');
 const isMeasured = (path: PathResult): boolean => onlyPattern.test(path.label);

@@ -17,19 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { ensureTools } from './tools/ensureTools.js';
 import { startHopChain, type HopRuntimes } from './tools/hopChain.js';
 import { spawnListening } from './tools/ports.js';
+import { positiveSetting } from './tools/settings.js';
 import { startSshTunnel } from './tools/sshTunnel.js';
 import { percentile } from './tools/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** A positive whole number from the environment, or `fallback` when unset. */
-function positiveSetting(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number, got "${text}"`);
-  return value;
-}
-
 const requests = positiveSetting('BENCH_REQUESTS', 6000);
 const rounds = positiveSetting('BENCH_ROUNDS', 6);
 /** About a `threads` response on the benchmark's debuggee. */

@@ -20,9 +20,10 @@ import { startAttachProcess, startRelayProcess } from './tools/relayProcesses.js
 import { percentile } from './tools/stats.js';
 import { startNodePipe } from './tools/hopChain.js';
 import { testCertificates } from '../test/helpers/testCertificates.js';
+import { positiveSetting } from './tools/settings.js';
 
-const requests = Number(process.env['BENCH_REQUESTS'] ?? 5000);
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const requests = positiveSetting('BENCH_REQUESTS', 5000);
+const rounds = positiveSetting('BENCH_ROUNDS', 3);
 
 /** Answers every DAP request in `chunk`s with a small `threads`-like response. */
 function answerer(send: (bytes: Buffer) => void): (chunk: Buffer) => void {

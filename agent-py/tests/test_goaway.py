@@ -13,6 +13,7 @@ from conftest import Certs
 from dbgrelay import protocol
 from dbgrelay.backoff import Backoff
 from dbgrelay.bridge.control import ControlLoop
+from dbgrelay.errors import ProtocolError
 from test_bridge_relay import make_bridge, start_relay, until
 
 
@@ -52,5 +53,5 @@ def test_goaway_skips_the_fast_retry_window() -> None:
 
 def test_goaway_vector_validates() -> None:
     assert protocol.validate_control({"type": "goaway", "reason": "x", "retryAfterMs": 2000})["type"] == "goaway"
-    with pytest.raises(Exception):
+    with pytest.raises(ProtocolError):
         protocol.validate_control({"type": "goaway", "reason": "x", "retryAfterMs": -1})

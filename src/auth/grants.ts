@@ -1,5 +1,6 @@
 import { RelayError } from '../common/relayError.js';
 import type { Principal, Role } from './principal.js';
+import { wildcardPattern } from '../common/wildcardPattern.js';
 
 /**
  * What a credential allows (design.md §4), in the scope syntax of JWTs:
@@ -61,8 +62,7 @@ export function intersectGrants(a: Grants, b: Grants): Grants {
 /** True when target name `name` matches `pattern` (`*` any run, `?` one character). */
 export function matchesPattern(pattern: string, name: string): boolean {
   if (pattern === '*') return true;
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 'u').test(name);
+  return wildcardPattern(pattern).test(name);
 }
 
 /** True when `principal` holds `role` for at least some target. */

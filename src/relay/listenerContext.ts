@@ -12,6 +12,7 @@ import type { AgentConnection } from '../targets/agentConnection.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { AgentHub } from './agentHub.js';
 import type { SessionBroker } from './sessionBroker.js';
+import { hostPort } from '../common/hostPort.js';
 
 /** What both listeners share: configuration, TLS material and the relay's parts. */
 export interface ListenerContext {
@@ -112,8 +113,7 @@ export function listen(server: Server, host: string, port: number, scheme: 'wss'
       server.off('error', reject);
       server.on('error', (error: NodeJS.ErrnoException) => logger.error({ scheme, code: error.code }, 'listener error'));
       const address = server.address() as AddressInfo;
-      const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
-      resolve({ host: address.address, port: address.port, url: `${scheme}://${shownHost}:${address.port}` });
+      resolve({ host: address.address, port: address.port, url: `${scheme}://${hostPort(address.address, address.port)}` });
     });
   });
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { ScrapeToken } from '../metrics/scrapeToken.js';
 import type { ListenAddress, RunningListener } from './listenerContext.js';
 import type { Readiness } from './readiness.js';
+import { hostPort } from '../common/hostPort.js';
 
 /** Options of {@link startMetricsListener}. */
 export interface MetricsListenerOptions {
@@ -84,8 +85,7 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
       server.off('error', reject);
       server.on('error', (error: NodeJS.ErrnoException) => logger.error({ scheme: 'http', code: error.code }, 'metrics listener error'));
       const info = server.address() as AddressInfo;
-      const shownHost = info.address.includes(':') ? `[${info.address}]` : info.address;
-      resolve({ host: info.address, port: info.port, url: `http://${shownHost}:${info.port}` });
+      resolve({ host: info.address, port: info.port, url: `http://${hostPort(info.address, info.port)}` });
     });
   });
 

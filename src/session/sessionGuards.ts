@@ -143,7 +143,7 @@ export class SessionGuards {
    * Applies a reloaded configuration's `policies`, `pauseWatchdog` and
    * `sessions.detachTimeoutMs`/`takeoverTimeoutMs` to sessions admitted from now on;
    * running sessions keep what they were admitted with. `sessions.exclusive` and
-   * `audit.*` need a restart (relayReload.ts) and are kept.
+   * `audit.*` need a restart (relayReloader.ts) and are kept.
    */
   reconfigure(config: RelayConfig): void {
     const { exclusive } = this.options.sessions;

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { wildcardPattern } from '../common/wildcardPattern.js';
 
 /**
  * OpenSSH `known_hosts` files (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): one key per
@@ -78,7 +79,7 @@ function patternListMatcher(field: string): KnownHostEntry['matches'] | undefine
   if (patterns.length === 0) return undefined;
   const compiled = patterns.map((pattern) => {
     const negated = pattern.startsWith('!');
-    return { negated, regex: wildcardRegex((negated ? pattern.slice(1) : pattern).toLowerCase()) };
+    return { negated, regex: wildcardPattern((negated ? pattern.slice(1) : pattern).toLowerCase()) };
   });
   return (name) => {
     const lower = name.toLowerCase();
@@ -90,11 +91,6 @@ function patternListMatcher(field: string): KnownHostEntry['matches'] | undefine
     }
     return positive;
   };
-}
-
-function wildcardRegex(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
 }
 
 /** The name OpenSSH looks a host up by: `host` on port 22, `[host]:port` otherwise. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
 import { printable } from '../common/printable.js';
+import { hostPort } from '../common/hostPort.js';
 
 /** How an SSH connection ended, the `outcome` of its log line. */
 export type SshConnectionOutcome =
@@ -50,7 +51,7 @@ export class ConnectionRecord {
     port: number,
     private readonly logger: Logger,
   ) {
-    this.remote = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+    this.remote = hostPort(ip, port);
   }
 
   /** Remembers a key that was offered and not accepted. */

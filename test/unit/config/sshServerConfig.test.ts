@@ -5,8 +5,6 @@ import { loadConfig } from '../../../src/config/loadConfig.js';
 
 const env = configTestEnv;
 
-
-
 describe('sshServer config', () => {
   it('is off by default, on 127.0.0.1:2222, with bounds', () => {
     expect(loadConfig({ env }).sshServer).toEqual({

@@ -1,31 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isRelayError } from '../../../src/common/relayError.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 import { parseDebugpyAddress, parseSshUrl } from '../../../src/config/sshTargetConfigSchema.js';
+import { configErrorOf, configFile, configTestEnv as env } from './configTestKit.js';
 
-const env = { HOME: '/home/ops' };
 const pin = 'SHA256:TSq0PdKkc9+MrlMaNLWKNXi1TsMRbVAmFpDzioa5vqA';
-
-function configFile(lines: string[]): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'ssh-target-config-')), 'relay.yaml');
-  writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
 
 const load = (lines: string[]) => loadConfig({ env, flags: { config: configFile(lines) } });
 
-function errorOf(lines: string[]): string {
-  try {
-    load(lines);
-  } catch (error) {
-    expect(isRelayError(error, 'CONFIG_INVALID')).toBe(true);
-    return (error as Error).message;
-  }
-  throw new Error('expected CONFIG_INVALID');
-}
+const errorOf = (lines: string[]): string => configErrorOf(() => load(lines));
 
 const target = (ssh: string, extra = '') => ['targets:', `  db-1: { url: "ssh://deploy@db-1.internal:2222"${extra}, ssh: ${ssh} }`];
 

@@ -60,11 +60,13 @@ describe('parseForwardedElement', () => {
 describe('refuseCleartextOrigin', () => {
   it('refuses what a trusted front end received over http, accepts https and no header', () => {
     expect(() => refuseCleartextOrigin({ ip: '1.2.3.4', display: '1.2.3.4', forwardedProto: 'http' })).toThrow(/only over TLS/);
+    let refusal: unknown;
     try {
       refuseCleartextOrigin({ ip: '1.2.3.4', display: '1.2.3.4', forwardedProto: 'ws' });
     } catch (error) {
-      expect(isRelayError(error, 'BAD_REQUEST')).toBe(true);
+      refusal = error;
     }
+    expect(isRelayError(refusal, 'BAD_REQUEST')).toBe(true);
     expect(() => refuseCleartextOrigin({ ip: '1.2.3.4', display: '1.2.3.4', forwardedProto: 'https' })).not.toThrow();
     expect(() => refuseCleartextOrigin({ ip: '1.2.3.4', display: '1.2.3.4' })).not.toThrow();
   });
