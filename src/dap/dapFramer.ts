@@ -1,12 +1,17 @@
 import { RelayError } from '../common/relayError.js';
 
 /**
- * One framed DAP message as it arrived: `frame` holds the exact bytes (header and
- * body) so a message can be forwarded untouched; `body` is a view of its JSON part.
+ * One framed DAP message. `frame` is the message in canonical form,
+ * `Content-Length: N\r\n\r\n` then the body: the exact bytes that arrived when their
+ * header was already canonical (no copy), else a canonical header written by the
+ * framer followed by the body (see {@link DapFramer} for which headers are accepted).
+ * `body` is a view of its JSON part.
  */
 export interface DapFrame {
   readonly frame: Buffer;
   readonly body: Buffer;
+  /** False when the header that arrived was not canonical and `frame` was rebuilt. */
+  readonly arrivedCanonical: boolean;
 }
 
 const headerEnd = Buffer.from('\r\n\r\n');
@@ -15,14 +20,46 @@ const maxHeaderBytes = 1024;
 /** The header every DAP implementation writes (debugpy, VS Code), before its digits. */
 const plainHeaderStart = Buffer.from('Content-Length: ', 'latin1');
 const [digit0, digit9, cr, lf] = [0x30, 0x39, 0x0d, 0x0a];
+/** Most digits a Content-Length may have (far above any message bound). */
+const maxLengthDigits = 12;
+/**
+ * A header line: a field name of RFC 9110 token characters from the first column up
+ * to the colon (so no leading whitespace, no folded line, no whitespace before the
+ * colon), then a value of printable ASCII or tabs.
+ */
+const fieldLine = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):([\t\x20-\x7e]*)$/;
+/** A Content-Length value: 1 to {@link maxLengthDigits} digits, optional spaces or tabs around them. */
+const lengthValue = /^[\t ]*([0-9]{1,12})[\t ]*$/;
 
 /**
  * Incremental parser for the DAP base protocol framing
- * (https://microsoft.github.io/debug-adapter-protocol/overview#base-protocol):
- * `Content-Length: N\r\n` (other header fields allowed and ignored) `\r\n` then N
- * bytes of UTF-8 JSON. Bytes may arrive in any chunking; {@link push} returns every
- * message completed by the chunk. A message larger than `maxMessageBytes` or a
- * malformed header throws a {@link RelayError} and leaves the parser unusable.
+ * (https://microsoft.github.io/debug-adapter-protocol/overview#base-protocol) that
+ * hands on every message in canonical form. debugpy's reader looks up exactly
+ * `Content-Length` among the header lines and its reader thread dies on anything
+ * else, so what the relay forwards is always `Content-Length: N\r\n\r\n` followed by
+ * N bytes of UTF-8 JSON.
+ *
+ * The header rule (a header is the bytes before the first `\r\n\r\n`, at most 1024):
+ *
+ * - `Content-Length: N\r\n\r\n`, N of 1 to 12 digits without a leading zero, is
+ *   canonical and passes as the exact bytes that arrived (the path of every message).
+ * - Any other header is read line by line (each line ends with `\r\n`) and accepted
+ *   only when it is unambiguous: every line is `name:value`, the name made of RFC 9110
+ *   token characters from the first column right up to the colon (no leading
+ *   whitespace, no folded line, no whitespace before the colon), the value of printable
+ *   ASCII or tabs; exactly one line is named `Content-Length`, compared
+ *   case-insensitively; its value is 1 to 12 digits with optional spaces or tabs
+ *   around them (leading zeros allowed). Such a message is re-framed with a canonical
+ *   header; the other fields (e.g. `Content-Type`) are dropped.
+ * - Anything else is refused with a `BAD_REQUEST` {@link RelayError} and nothing of
+ *   it is handed on: a duplicate Content-Length (even with the same value),
+ *   whitespace before the colon, a line starting with whitespace, a line without a
+ *   colon, an empty name, a value that is not digits, a bare CR or LF, a control or
+ *   non-ASCII byte, no Content-Length, a header longer than 1024 bytes.
+ *
+ * Bytes may arrive in any chunking; {@link push} returns every message completed by
+ * the chunk. A message larger than `maxMessageBytes` (`MESSAGE_TOO_LARGE`) or a
+ * refused header throws and leaves the parser unusable.
  */
 export class DapFramer {
   private pending: Buffer[] = [];
@@ -30,6 +67,8 @@ export class DapFramer {
   /** Body length of the message whose header has been read, or -1. */
   private bodyLength = -1;
   private headerLength = 0;
+  /** Whether the header that has been read was canonical. */
+  private headerCanonical = true;
   private failed = false;
 
   constructor(private readonly maxMessageBytes: number) {}
@@ -50,8 +89,10 @@ export class DapFramer {
         if (this.bodyLength < 0 && !this.readHeader(data, at)) break;
         const total = this.headerLength + this.bodyLength;
         if (data.length - at < total) break;
-        const frame = data.subarray(at, at + total);
-        frames.push({ frame, body: frame.subarray(this.headerLength) });
+        const arrived = data.subarray(at, at + total);
+        const body = arrived.subarray(this.headerLength);
+        if (this.headerCanonical) frames.push({ frame: arrived, body, arrivedCanonical: true });
+        else frames.push(canonicalFrame(body));
         at += total;
         this.bodyLength = -1;
       }
@@ -73,7 +114,9 @@ export class DapFramer {
 
   /** Reads the header that starts at `at`; false while it is incomplete. */
   private readHeader(data: Buffer, at: number): boolean {
-    const length = this.readPlainHeader(data, at) ?? this.readGeneralHeader(data, at);
+    let length = this.readPlainHeader(data, at);
+    this.headerCanonical = length !== undefined;
+    length ??= this.readGeneralHeader(data, at);
     if (length === undefined) return false;
     if (length > this.maxMessageBytes) {
       throw new RelayError(
@@ -86,25 +129,26 @@ export class DapFramer {
   }
 
   /**
-   * The body length of a header at `at` that is exactly `Content-Length: N\r\n\r\n`,
-   * read byte by byte without making strings: the form every peer sends, on the path
-   * of every message. Any other (or incomplete) header gives undefined, for the
-   * general parser. Sets `headerLength`.
+   * The body length of a header at `at` that is exactly `Content-Length: N\r\n\r\n`
+   * (N without a leading zero), read byte by byte without making strings: the form
+   * every peer sends, on the path of every message. Any other (or incomplete) header
+   * gives undefined, for the general parser. Sets `headerLength`.
    */
   private readPlainHeader(data: Buffer, at: number): number | undefined {
     const start = plainHeaderStart.length;
     if (data.length - at < start + 5) return undefined;
     for (let i = 0; i < start; i++) if (data[at + i] !== plainHeaderStart[i]) return undefined;
-    let i = at + start;
+    const first = at + start;
+    let i = first;
     let length = 0;
-    while (i < data.length && data[i]! >= digit0 && data[i]! <= digit9 && i - at - start < 12) length = length * 10 + data[i++]! - digit0;
-    if (i === at + start || data.length - i < 4) return undefined;
+    while (i < data.length && data[i]! >= digit0 && data[i]! <= digit9 && i - first < maxLengthDigits) length = length * 10 + data[i++]! - digit0;
+    if (i === first || (data[first] === digit0 && i - first > 1) || data.length - i < 4) return undefined;
     if (data[i] !== cr || data[i + 1] !== lf || data[i + 2] !== cr || data[i + 3] !== lf) return undefined;
     this.headerLength = i + 4 - at;
     return length;
   }
 
-  /** Any header with a Content-Length field among others; sets `headerLength`. */
+  /** Any other header, under the rule of {@link DapFramer}; sets `headerLength`. */
   private readGeneralHeader(data: Buffer, at: number): number | undefined {
     const end = data.indexOf(headerEnd, at);
     if (end < 0) {
@@ -113,16 +157,17 @@ export class DapFramer {
     }
     if (end - at > maxHeaderBytes) throw new RelayError('BAD_REQUEST', 'DAP header too long');
     const header = data.subarray(at, end).toString('latin1');
-    let length = -1;
+    let length: number | undefined;
     for (const line of header.split('\r\n')) {
-      const colon = line.indexOf(':');
-      if (colon < 0) throw new RelayError('BAD_REQUEST', 'malformed DAP header line');
-      if (line.slice(0, colon).trim().toLowerCase() !== 'content-length') continue;
-      const value = line.slice(colon + 1).trim();
-      if (!/^\d{1,12}$/.test(value)) throw new RelayError('BAD_REQUEST', 'malformed DAP Content-Length');
-      length = Number(value);
+      const field = fieldLine.exec(line);
+      if (!field) throw new RelayError('BAD_REQUEST', `malformed DAP header line ${JSON.stringify(line.slice(0, 40))}`);
+      if (field[1]!.toLowerCase() !== 'content-length') continue;
+      if (length !== undefined) throw new RelayError('BAD_REQUEST', 'DAP header with more than one Content-Length');
+      const value = lengthValue.exec(field[2]!);
+      if (!value) throw new RelayError('BAD_REQUEST', 'malformed DAP Content-Length');
+      length = Number(value[1]);
     }
-    if (length < 0) throw new RelayError('BAD_REQUEST', 'DAP header without Content-Length');
+    if (length === undefined) throw new RelayError('BAD_REQUEST', 'DAP header without Content-Length');
     this.headerLength = end - at + headerEnd.length;
     return length;
   }
@@ -135,8 +180,20 @@ export class DapFramer {
   }
 }
 
+/** The canonical header of a body of `length` bytes. */
+function canonicalHeader(length: number): Buffer {
+  return Buffer.from(`Content-Length: ${length}\r\n\r\n`, 'latin1');
+}
+
+/** A frame rebuilt around `body` with a canonical header (one copy, off the usual path). */
+function canonicalFrame(body: Buffer): DapFrame {
+  const header = canonicalHeader(body.length);
+  const frame = Buffer.concat([header, body]);
+  return { frame, body: frame.subarray(header.length), arrivedCanonical: false };
+}
+
 /** Frames one DAP message (a JSON-serialisable object) with its Content-Length header. */
 export function encodeDapMessage(message: object): Buffer {
   const body = Buffer.from(JSON.stringify(message), 'utf8');
-  return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body]);
+  return Buffer.concat([canonicalHeader(body.length), body]);
 }

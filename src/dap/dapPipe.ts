@@ -24,7 +24,13 @@ export interface DapInterceptContext {
 /** Handler for one DAP command or event name. */
 export type DapInterceptor = (message: DapMessage, context: DapInterceptContext) => DapVerdict;
 
-/** Interceptors by direction and by command or event name (style.md: intercept by name). */
+/**
+ * The interceptor key that sees every message toward the adapter whose name has no
+ * interceptor of its own (request validation); see `InterceptorChain.addForEveryRequest`.
+ */
+export const everyMessageToAdapter = '*';
+
+/** Interceptors by direction and by command or event name (intercept by name). */
 export type DapInterceptors = Partial<Record<DapDirection, ReadonlyMap<string, DapInterceptor>>>;
 
 /** Options of a {@link DapPipe}. */
@@ -34,8 +40,9 @@ export interface DapPipeOptions {
   readonly interceptors?: DapInterceptors;
   /**
    * Called once per message that crossed the pipe (metrics), with its framed size.
-   * Messages toward the adapter (client requests: few and small) are always parsed,
-   * so `message` and `name` are set for them; messages toward the client (the bulk:
+   * Messages toward the adapter (client requests: few and small) are always parsed
+   * (a body that is not a DAP message ends the session before it reaches the
+   * adapter), so `message` and `name` are set for them; messages toward the client (the bulk:
    * variables, output) are parsed only when an interceptor may want them, so that
    * counting them costs no JSON parse.
    */
@@ -54,6 +61,12 @@ export interface DapPipeOptions {
    * when the returned promise settles; `onClose` is called after that.
    */
   readonly onClientGone?: (adapter: AdapterLink) => Promise<void>;
+  /**
+   * The message to send the client when its own stream broke the protocol (a refused
+   * header, an oversized message, a body that is not a DAP message), sent before its
+   * side is closed and `onClientGone` runs; none when unset or undefined.
+   */
+  readonly clientProtocolErrorNotice?: (error: Error) => DapMessage | undefined;
 }
 
 /** The adapter side of a pipe whose client is gone (see {@link DapPipeOptions.onClientGone}). */
@@ -70,14 +83,24 @@ export interface AdapterLink {
 export interface DapPipeCloseReason {
   readonly closedBy: 'client' | 'adapter' | 'local' | 'protocolError';
   readonly error?: Error;
+  /** For `protocolError`: the side whose stream (or message) broke the protocol. */
+  readonly side?: 'client' | 'adapter';
 }
 
 /**
  * Connects a client-side transport to an adapter-side transport and forwards DAP
  * messages between them. Every message is framed (so a malformed or oversized stream
- * ends the session rather than confusing the peer); a message whose name has an
- * interceptor is parsed and handed to it; everything else is forwarded as the exact
- * bytes that arrived. When either side closes, the other is closed too.
+ * ends the session rather than confusing the peer) and forwarded in canonical form,
+ * `Content-Length: N\r\n\r\n` and the body (see {@link DapFramer}: the exact bytes
+ * that arrived when their header was canonical); a message whose name has an
+ * interceptor is parsed and handed to it. When either side closes, the other is
+ * closed too.
+ *
+ * A protocol error on the client's stream (or a failing interceptor on a client
+ * message) ends the session like a client loss: the client gets
+ * `clientProtocolErrorNotice` if set, its side is closed, and `onClientGone` runs
+ * against the healthy adapter side (the debugger is detached, the debuggee resumes).
+ * A protocol error on the adapter's stream destroys both sides at once.
  */
 export class DapPipe {
   private stopped = false;
@@ -141,31 +164,33 @@ export class DapPipe {
         return;
       }
       let frames;
+      const brokenBy = direction === 'toAdapter' ? 'client' : 'adapter';
       try {
         frames = framer.push(chunk);
       } catch (error) {
-        this.stop({ closedBy: 'protocolError', error: error as Error });
+        this.stop({ closedBy: 'protocolError', error: error as Error, side: brokenBy });
         return;
       }
       for (const { frame, body } of frames) {
         let name: string | undefined;
         let verdict: DapVerdict;
         let message: DapMessage | undefined;
-        if ((this.options.onMessage && direction === 'toAdapter') || mayIntercept?.(body)) {
+        // Toward the adapter every message is parsed: only a DAP message may reach it.
+        if (direction === 'toAdapter' || mayIntercept?.(body)) {
           try {
             message = parseDapMessage(body);
           } catch (error) {
-            this.stop({ closedBy: 'protocolError', error: error as Error });
+            this.stop({ closedBy: 'protocolError', error: error as Error, side: brokenBy });
             return;
           }
           name = dapMessageName(message);
-          const interceptor = interceptors?.get(name);
+          const interceptor = interceptors?.get(name) ?? (direction === 'toAdapter' ? interceptors?.get(everyMessageToAdapter) : undefined);
           if (interceptor) {
             try {
               verdict = interceptor(message, this.context[direction]);
             } catch (error) {
               // A failing interceptor must not take the process down; it ends this session.
-              this.stop({ closedBy: 'protocolError', error: error as Error });
+              this.stop({ closedBy: 'protocolError', error: error as Error, side: brokenBy });
               return;
             }
           }
@@ -176,6 +201,17 @@ export class DapPipe {
         if (!keepingUp) from.pause();
       }
     });
+  }
+
+  /** Best effort: tells the client why its stream ended the session, before it is closed. */
+  private noticeToClient(error: Error | undefined): void {
+    if (!error || !this.options.clientProtocolErrorNotice || this.client.closed) return;
+    try {
+      const notice = this.options.clientProtocolErrorNotice(error);
+      if (notice) this.inject('toClient', this.client, notice);
+    } catch {
+      // The session ends whether or not the client could be told.
+    }
   }
 
   private deliverWhileDetaching(framer: DapFramer, chunk: Buffer): void {
@@ -196,11 +232,12 @@ export class DapPipe {
       this.options.onClose?.(reason);
       this.resolveClosed(reason);
     };
-    if (reason.closedBy === 'protocolError') {
+    if (reason.closedBy === 'protocolError' && reason.side !== 'client') {
       this.client.destroy();
       this.adapter.destroy();
       return finish();
     }
+    if (reason.closedBy === 'protocolError') this.noticeToClient(reason.error);
     this.client.close();
     const onClientGone = this.options.onClientGone;
     if (reason.closedBy === 'adapter' || !onClientGone || this.adapter.closed) {

@@ -1,4 +1,4 @@
-import type { DapDirection, DapInterceptor, DapInterceptors, DapVerdict } from './dapPipe.js';
+import { everyMessageToAdapter, type DapDirection, type DapInterceptor, type DapInterceptors, type DapVerdict } from './dapPipe.js';
 import type { DapMessage } from './dapMessage.js';
 
 /**
@@ -7,12 +7,15 @@ import type { DapMessage } from './dapMessage.js';
  * they were added: each handler sees the message as the previous one left it; a
  * replacement is passed on, `null` (drop) stops the chain. The composed verdict is
  * `undefined` (forward the original bytes) unless some handler replaced or dropped it.
+ * Handlers for every request toward the adapter ({@link addForEveryRequest}) run
+ * first, before the handlers of the request's own name.
  */
 export class InterceptorChain {
   private readonly handlers: Record<DapDirection, Map<string, DapInterceptor[]>> = {
     toAdapter: new Map(),
     toClient: new Map(),
   };
+  private readonly everyToAdapter: DapInterceptor[] = [];
 
   /** Registers `interceptor` for each of `names` travelling in `direction`. */
   add(direction: DapDirection, names: string | readonly string[], interceptor: DapInterceptor): this {
@@ -24,11 +27,23 @@ export class InterceptorChain {
     return this;
   }
 
+  /**
+   * Registers `interceptor` for every message toward the adapter, ahead of the
+   * handlers registered by name (e.g. validation that each guard may rely on).
+   */
+  addForEveryRequest(interceptor: DapInterceptor): this {
+    this.everyToAdapter.push(interceptor);
+    return this;
+  }
+
   /** The composed interceptors, for a {@link DapPipe}. */
   build(): DapInterceptors {
-    const compose = (map: Map<string, DapInterceptor[]>): ReadonlyMap<string, DapInterceptor> =>
-      new Map([...map].map(([name, list]) => [name, composeInterceptors(list)] as const));
-    return { toAdapter: compose(this.handlers.toAdapter), toClient: compose(this.handlers.toClient) };
+    const first = this.everyToAdapter;
+    const compose = (map: Map<string, DapInterceptor[]>, before: readonly DapInterceptor[]): Map<string, DapInterceptor> =>
+      new Map([...map].map(([name, list]) => [name, composeInterceptors([...before, ...list])] as const));
+    const toAdapter = compose(this.handlers.toAdapter, first);
+    if (first.length > 0) toAdapter.set(everyMessageToAdapter, composeInterceptors(first));
+    return { toAdapter, toClient: compose(this.handlers.toClient, []) };
   }
 }
 

@@ -3,10 +3,13 @@ import { Counter, type Registry } from 'prom-client';
 /**
  * What refused a DAP message, the `policy` label of `dbgrelay_dap_refusals_total`:
  * a DAP policy (`no-eval`, `logpoints-only`), the reverse-request guard
- * (`reverseRequests`: `runInTerminal`, a `startDebugging` that is not an attach), or the
- * one-debugger-per-target rule (`exclusive`: a further session's attach).
+ * (`reverseRequests`: `runInTerminal`, a `startDebugging` that is not an attach), the
+ * one-debugger-per-target rule (`exclusive`: a further session's attach), or the
+ * attach-arguments guard (`attachArguments`: `launch`, an `attach` with a key outside
+ * the allow-list), or request validation (`schema`: a request the DAP schema or debugpy
+ * cannot take).
  */
-export const refusalGuards = ['no-eval', 'logpoints-only', 'reverseRequests', 'exclusive'] as const;
+export const refusalGuards = ['no-eval', 'logpoints-only', 'reverseRequests', 'exclusive', 'attachArguments', 'schema'] as const;
 
 /** A value of {@link refusalGuards}. */
 export type RefusalGuard = (typeof refusalGuards)[number];
@@ -20,7 +23,8 @@ export const refusalCommands: ReadonlySet<string> = new Set([
   'evaluate', 'setVariable', 'setExpression', 'completions', 'writeMemory',
   'setBreakpoints', 'setFunctionBreakpoints', 'setDataBreakpoints', 'setInstructionBreakpoints', 'setExceptionBreakpoints',
   'pause', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame', 'restart', 'terminate', 'terminateThreads', 'disconnect',
-  'attach', 'runInTerminal', 'startDebugging', 'debugpyAttach',
+  'attach', 'launch', 'runInTerminal', 'startDebugging', 'debugpyAttach',
+  'threads', 'stackTrace', 'scopes', 'variables', 'continue', 'loadedSources', 'breakpointLocations', 'cancel',
 ]);
 
 /** Metrics of the session guardrails (docs/operations.md "Metrics"), in one relay's registry. */

@@ -2,10 +2,13 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { bestEffortAuditSink, withAuditFields, type AuditSink } from '../audit/auditEvent.js';
 import { SessionTranscript } from '../audit/sessionTranscript.js';
 import type { AdapterLink, DapInterceptors, DapPipeCloseReason, DapPipeOptions } from '../dap/dapPipe.js';
+import { isRelayError } from '../common/relayError.js';
 import { InterceptorChain } from '../dap/interceptorChain.js';
 import { echoHeartbeats } from './heartbeatEcho.js';
 import type { Logger } from '../log/logger.js';
 import type { GuardrailMetrics } from '../metrics/guardrailMetrics.js';
+import { guardAttachArguments } from './attachArguments.js';
+import { validateRequests } from './requestValidation.js';
 import type { PolicyName } from './dapPolicy.js';
 import { PauseWatchdog } from './pauseWatchdog.js';
 import { gateRequests } from './requestGate.js';
@@ -38,9 +41,13 @@ export interface GuardedSessionOptions {
 
 /**
  * The relay's guardrails for one client session, composed on one interceptor chain
- * (style.md: forward by default, intercept by name): the reverse-request guard, the
- * policy and audit gate, the target lease's subprocess rule, the pause watchdog and
- * the detach on client loss. {@link pipeOptions} hands them to the session's DapPipe.
+ * (forward by default, intercept by name), in this order: the reverse-request guard,
+ * the heartbeat echo, request validation (every request toward the adapter, against
+ * the DAP schema), the attach-arguments guard (`launch` refused, `attach` keys
+ * allow-listed), the detach on client loss, the policy and audit gate with the target
+ * lease's subprocess rule, and the pause watchdog. A handler that refuses a request
+ * stops the chain, so the ones after it never see it. {@link pipeOptions} hands them
+ * to the session's DapPipe.
  */
 export class GuardedSession {
   private readonly link = new LateSessionLink();
@@ -66,6 +73,16 @@ export class GuardedSession {
       onRefused: (command) => metrics?.countRefusal('reverseRequests', command),
     });
     echoHeartbeats(chain);
+    validateRequests(chain, {
+      link: this.link,
+      audit: this.softAudit,
+      onRefused: (command) => metrics?.countRefusal('schema', command),
+    });
+    guardAttachArguments(chain, {
+      link: this.link,
+      audit: this.softAudit,
+      onRefused: (command) => metrics?.countRefusal('attachArguments', command),
+    });
     this.detacher = new SessionDetacher({ timeoutMs: options.detachTimeoutMs, audit: this.softAudit }).attach(chain);
     gateRequests(chain, {
       policy: options.policy,
@@ -104,9 +121,14 @@ export class GuardedSession {
   }
 
   /** The DapPipe options that install the guardrails; call {@link bind} with the pipe. */
-  pipeOptions(): Pick<DapPipeOptions, 'interceptors' | 'onClientGone' | 'onFrame'> {
+  pipeOptions(): Pick<DapPipeOptions, 'interceptors' | 'onClientGone' | 'onFrame' | 'clientProtocolErrorNotice'> {
     return {
       interceptors: this.interceptors,
+      clientProtocolErrorNotice: (error) =>
+        relayOutputEvent(
+          this.link.nextSeq(),
+          `the client sent DAP the relay cannot forward safely (${isRelayError(error) ? `${error.code}: ` : ''}${error.message}); the relay ends this session and detaches the debugger, the program keeps running`,
+        ),
       onClientGone: async (adapter: AdapterLink) => {
         this.watchdog?.dispose();
         this.options.lease.clientGone();

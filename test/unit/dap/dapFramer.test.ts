@@ -35,10 +35,12 @@ describe('DapFramer', () => {
     expect(Buffer.concat(frames.map((f) => f.frame)).equals(stream)).toBe(true);
   });
 
-  it('accepts extra header fields and any header-name case', () => {
-    const body = Buffer.from('{"seq":1,"type":"event","event":"x"}');
-    const framed = Buffer.concat([Buffer.from(`content-length: ${body.length}\r\nContent-Type: application/json\r\n\r\n`), body]);
-    expect(bodies(new DapFramer(1024), [framed])).toEqual([{ seq: 1, type: 'event', event: 'x' }]);
+  it('hands on a canonical header as the exact bytes that arrived', () => {
+    const framed = encodeDapMessage(messages[0]!);
+    const [frame] = new DapFramer(1024).push(framed);
+    expect(frame!.arrivedCanonical).toBe(true);
+    expect(frame!.frame.buffer).toBe(framed.buffer); // a view, not a copy
+    expect(frame!.frame.equals(framed)).toBe(true);
   });
 
   it('refuses a message larger than the bound before buffering its body', () => {
@@ -68,6 +70,22 @@ describe('DapFramer', () => {
     ['header line without colon', 'Content-Length 2\r\n\r\n{}'],
     ['thirteen-digit length', 'Content-Length: 1234567890123\r\n\r\n{}'],
     ['length followed by other text', 'Content-Length: 2x\r\n\r\n{}'],
+    ['space before the colon', 'Content-Length : 2\r\n\r\n{}'],
+    ['tab before the colon', 'Content-Length\t: 2\r\n\r\n{}'],
+    ['leading space', ' Content-Length: 2\r\n\r\n{}'],
+    ['folded line', 'Content-Type: x\r\n Content-Length: 2\r\n\r\n{}'],
+    ['duplicate Content-Length, same value', 'Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}'],
+    ['duplicate Content-Length, other case', 'Content-Length: 2\r\ncontent-length: 2\r\n\r\n{}'],
+    ['duplicate Content-Length, different values', 'content-length: 2\r\nContent-Length: 20\r\n\r\n{}'],
+    ['empty field name', ': x\r\nContent-Length: 2\r\n\r\n{}'],
+    ['empty Content-Length value', 'Content-Length:\r\n\r\n{}'],
+    ['sign before the digits', 'Content-Length: +2\r\n\r\n{}'],
+    ['digits split by a space', 'Content-Length: 1 2\r\n\r\n{}'],
+    ['bare LF inside the header', 'Content-Length: 2\nX: y\r\n\r\n{}'],
+    ['bare CR inside the header', 'Content-Length: 2\rX: y\r\n\r\n{}'],
+    ['NUL in a field name', 'Content-Length\u0000: 2\r\n\r\n{}'],
+    ['non-ASCII byte in a value', 'Content-Type: \u00e9\r\nContent-Length: 2\r\n\r\n{}'],
+    ['empty line first', '\r\nContent-Length: 2\r\n\r\n{}'],
   ])('refuses a malformed header: %s', (_name, text) => {
     const framer = new DapFramer(1024);
     let caught: unknown;
@@ -79,16 +97,52 @@ describe('DapFramer', () => {
     expect(isRelayError(caught, 'BAD_REQUEST')).toBe(true);
   });
 
-  it('reads the usual header and a general one alike, mixed in one stream and split anywhere', () => {
-    const body = Buffer.from('{"seq":9,"type":"event","event":"y"}');
-    const general = Buffer.concat([Buffer.from(`Content-Type: x\r\nContent-Length:  ${body.length} \r\n\r\n`), body]);
+  it('refuses a malformed header whatever the chunking, handing on nothing of it', () => {
+    const bad = Buffer.from('Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}');
+    for (let cut = 0; cut <= bad.length; cut++) {
+      const framer = new DapFramer(1024);
+      const handed: unknown[] = [];
+      let caught: unknown;
+      try {
+        for (const chunk of [bad.subarray(0, cut), bad.subarray(cut)]) handed.push(...framer.push(chunk));
+      } catch (e) {
+        caught = e;
+      }
+      expect(isRelayError(caught, 'BAD_REQUEST'), `cut at ${cut}`).toBe(true);
+      expect(handed).toEqual([]);
+    }
+  });
+
+  const body = Buffer.from('{"seq":9,"type":"event","event":"y"}');
+  const canonical = Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
+
+  it.each([
+    ['lower-case name', `content-length: ${body.length}\r\n\r\n`],
+    ['upper-case name', `CONTENT-LENGTH: ${body.length}\r\n\r\n`],
+    ['no space after the colon', `Content-Length:${body.length}\r\n\r\n`],
+    ['spaces and a tab around the value', `Content-Length: \t ${body.length}  \r\n\r\n`],
+    ['leading zeros', `Content-Length: 000${body.length}\r\n\r\n`],
+    ['an extra field before', `Content-Type: application/vscode-jsonrpc; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n`],
+    ['an extra field after', `Content-Length: ${body.length}\r\nX-Extra: 1\r\n\r\n`],
+  ])('re-frames an unambiguous header (%s) canonically', (_name, header) => {
+    const framer = new DapFramer(1024);
+    const [frame] = framer.push(Buffer.concat([Buffer.from(header), body]));
+    expect(frame!.arrivedCanonical).toBe(false);
+    expect(frame!.frame.equals(canonical)).toBe(true);
+    expect(frame!.body.equals(body)).toBe(true);
+  });
+
+  it('hands on only canonical frames from a stream that mixes headers, split at every byte', () => {
+    const general = Buffer.concat([Buffer.from(`Content-Type: x\r\ncontent-length:  ${body.length} \r\n\r\n`), body]);
     const mixed = Buffer.concat([stream, general, stream]);
     const expected = [...messages, { seq: 9, type: 'event', event: 'y' }, ...messages];
+    const canonicalStream = Buffer.concat([stream, canonical, stream]);
     for (let cut = 0; cut <= mixed.length; cut++) {
       const framer = new DapFramer(1024 * 1024);
       const frames = [mixed.subarray(0, cut), mixed.subarray(cut)].flatMap((chunk) => framer.push(chunk));
       expect(frames.map((f) => JSON.parse(f.body.toString('utf8')))).toEqual(expected);
-      expect(Buffer.concat(frames.map((f) => f.frame)).equals(mixed)).toBe(true);
+      expect(Buffer.concat(frames.map((f) => f.frame)).equals(canonicalStream), `cut at ${cut}`).toBe(true);
+      expect(framer.bufferedBytes).toBe(0);
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DapFramer, encodeDapMessage } from '../../../src/dap/dapFramer.js';
-import { DapPipe, interceptedNameFilter, type DapInterceptor, type DapPipeCloseReason } from '../../../src/dap/dapPipe.js';
+import { DapPipe, interceptedNameFilter, type AdapterLink, type DapInterceptor, type DapPipeCloseReason, type DapPipeOptions } from '../../../src/dap/dapPipe.js';
 import type { DapMessage } from '../../../src/dap/dapMessage.js';
 import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
 import type { Transport } from '../../../src/transport/transport.js';
@@ -42,13 +42,15 @@ function collect(transport: MemoryTransport): { bytes: () => Buffer; messages: (
 
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 
-function setup(options: { interceptors?: ConstructorParameters<typeof DapPipe>[2]['interceptors'] } = {}) {
+type SetupOptions = Pick<DapPipeOptions, 'interceptors' | 'onClientGone' | 'clientProtocolErrorNotice'>;
+
+function setup(options: SetupOptions = {}) {
   const [client, clientRelaySide] = MemoryTransport.pair();
   const [adapterRelaySide, adapter] = MemoryTransport.pair();
   const closes: DapPipeCloseReason[] = [];
   const pipe = new DapPipe(clientRelaySide, adapterRelaySide, {
     maxMessageBytes: 1 << 16,
-    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+    ...options,
     onClose: (reason) => closes.push(reason),
   });
   return { client, adapter, pipe, closes, atClient: collect(client), atAdapter: collect(adapter) };
@@ -114,6 +116,14 @@ describe('DapPipe', () => {
     expect(atAdapter.bytes().length).toBe(0);
   });
 
+  it('never forwards a body that is not a DAP message toward the adapter, intercepted or not', async () => {
+    const { client, closes, atAdapter } = setup();
+    client.send(Buffer.from('Content-Length: 2\r\n\r\n[]'));
+    await tick();
+    expect(closes[0]).toMatchObject({ closedBy: 'protocolError', side: 'client', error: { code: 'BAD_REQUEST' } });
+    expect(atAdapter.bytes().length).toBe(0);
+  });
+
   it('ends the session on an oversized message', async () => {
     const { adapter, closes } = setup();
     adapter.send(Buffer.from(`Content-Length: ${1 << 17}\r\n\r\n`));
@@ -132,6 +142,108 @@ describe('DapPipe', () => {
     await tick();
     expect(seen).toEqual(['runInTerminal']);
     expect(atClient.messages().map((m) => m.seq)).toEqual([4]);
+  });
+});
+
+describe('DapPipe header canonicalisation toward the adapter', () => {
+  const body = '{"type":"request","seq":1,"command":"threads"}';
+  const length = Buffer.byteLength(body);
+  const canonical = Buffer.from(`Content-Length: ${length}\r\n\r\n${body}`);
+
+  it.each([
+    ['lower-case name', `content-length: ${length}\r\n\r\n`],
+    ['no space after the colon', `Content-Length:${length}\r\n\r\n`],
+    ['an extra field', `Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`],
+    ['an extra field after', `Content-Length: ${length}\r\nX: y\r\n\r\n`],
+  ])('writes %s as exactly Content-Length: N, split at every byte', async (_name, header) => {
+    const framed = Buffer.from(`${header}${body}`);
+    for (let cut = 0; cut <= framed.length; cut++) {
+      const { client, atAdapter, closes } = setup();
+      client.send(framed.subarray(0, cut));
+      client.send(framed.subarray(cut));
+      await tick();
+      expect(atAdapter.bytes().equals(canonical), `cut at ${cut}`).toBe(true);
+      expect(closes).toEqual([]);
+    }
+  });
+
+  it('keeps the exact bytes of a canonical message and re-frames a replaced one', async () => {
+    const replace: DapInterceptor = (message) => ({ ...message, seq: 7 }) as DapMessage;
+    const { client, atAdapter } = setup({ interceptors: { toAdapter: new Map([['threads', replace]]) } });
+    client.send(Buffer.from(`content-length: ${length}\r\n\r\n${body}`));
+    await tick();
+    expect(atAdapter.bytes().toString('latin1')).toBe(encodeDapMessage({ ...JSON.parse(body), seq: 7 }).toString('latin1'));
+  });
+
+  const refused: Array<[string, string]> = [
+    ['space before the colon', `Content-Length : ${length}\r\n\r\n`],
+    ['leading space', ` Content-Length: ${length}\r\n\r\n`],
+    ['folded line', `X: y\r\n Content-Length: ${length}\r\n\r\n`],
+    ['duplicate Content-Length', `Content-Length: ${length}\r\nContent-Length: ${length}\r\n\r\n`],
+    ['line without colon', `Content-Length ${length}\r\n\r\n`],
+    ['non-digit value', `Content-Length: 0x${length.toString(16)}\r\n\r\n`],
+  ];
+
+  it.each(refused)('forwards nothing of a header with %s, whatever the chunking, and ends the session', async (_name, header) => {
+    const framed = Buffer.from(`${header}${body}`);
+    for (let cut = 0; cut <= framed.length; cut++) {
+      const { client, adapter, atAdapter, closes } = setup();
+      // A good message first: it is forwarded, the bad one after it is not.
+      client.send(canonical);
+      await tick();
+      client.send(framed.subarray(0, cut));
+      client.send(framed.subarray(cut));
+      await tick();
+      expect(atAdapter.bytes().equals(canonical), `cut at ${cut}`).toBe(true);
+      expect(closes).toEqual([expect.objectContaining({ closedBy: 'protocolError', side: 'client', error: expect.objectContaining({ code: 'BAD_REQUEST' }) })]);
+      expect(adapter.closed).toBe(true);
+    }
+  });
+
+  it('ends a session whose client broke the protocol like a client loss: notice, then detach through the adapter', async () => {
+    const gone: AdapterLink[] = [];
+    const { client, adapter, atClient, atAdapter, closes, pipe } = setup({
+      clientProtocolErrorNotice: (error) => ({ type: 'event', seq: 900, event: 'output', body: { category: 'important', output: `bye: ${(error as { code?: string }).code}` } }),
+      onClientGone: (link) => {
+        gone.push(link);
+        return new Promise<void>((resolve) => {
+          link.onMessage((message) => {
+            if (message.type === 'response') resolve();
+          });
+          link.send({ type: 'request', seq: 500, command: 'disconnect', arguments: { terminateDebuggee: false } });
+        });
+      },
+    });
+    client.send(Buffer.from(`Content-Length: ${length}\r\ncontent-length: ${length}\r\n\r\n${body}`));
+    await tick();
+    expect(gone).toHaveLength(1);
+    expect(atAdapter.messages()).toEqual([expect.objectContaining({ command: 'disconnect', arguments: { terminateDebuggee: false } })]);
+    expect(adapter.closed).toBe(false); // held open until the detach is answered
+    expect(closes).toEqual([]);
+    adapter.send(encodeDapMessage({ type: 'response', seq: 1, request_seq: 500, command: 'disconnect', success: true }));
+    const reason = await pipe.closed;
+    expect(reason).toMatchObject({ closedBy: 'protocolError', side: 'client', error: { code: 'BAD_REQUEST' } });
+    expect(closes).toEqual([reason]);
+    await tick();
+    expect(adapter.closed).toBe(true);
+    expect(client.closed).toBe(true);
+    expect(atClient.messages()).toEqual([expect.objectContaining({ event: 'output', body: { category: 'important', output: 'bye: BAD_REQUEST' } })]);
+  });
+
+  it('destroys both sides at once when the adapter side breaks the protocol (no detach through it)', async () => {
+    let detached = false;
+    const { adapter, client, atClient, closes } = setup({
+      onClientGone: async () => {
+        detached = true;
+      },
+      clientProtocolErrorNotice: () => ({ type: 'event', seq: 1, event: 'output', body: { output: 'x' } }),
+    });
+    adapter.send(Buffer.from(`Content-Length : 2\r\n\r\n{}`));
+    await tick();
+    expect(closes).toEqual([expect.objectContaining({ closedBy: 'protocolError', side: 'adapter' })]);
+    expect(detached).toBe(false);
+    expect(client.closed).toBe(true);
+    expect(atClient.bytes().length).toBe(0);
   });
 });
 

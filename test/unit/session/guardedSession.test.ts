@@ -184,6 +184,25 @@ describe('client loss', () => {
     expect(h.audit.named('session.closed')[0]).toMatchObject({ closedBy: 'client' });
   });
 
+  it.each([
+    ['a duplicate Content-Length', 'Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}'],
+    ['whitespace before the colon', 'Content-Length : 2\r\n\r\n{}'],
+    ['a body that is not a DAP message', 'Content-Length: 2\r\n\r\n[]'],
+  ])('detaches when the client sends %s, tells it why, and forwards none of it', async (_name, bad) => {
+    const h = await open();
+    await attached(h);
+    const forwarded = h.adapter.messages.length;
+    h.client.transport.send(Buffer.from(bad));
+    const reason = await h.closed;
+    expect(reason).toMatchObject({ closedBy: 'protocolError', side: 'client', error: { code: 'BAD_REQUEST' } });
+    const after = h.adapter.messages.slice(forwarded);
+    expect(after).toEqual([expect.objectContaining({ command: 'disconnect', arguments: { terminateDebuggee: false, restart: false } })]);
+    expect(h.audit.named('session.detached')[0]).toMatchObject({ outcome: 'detached' });
+    expect(h.audit.named('session.closed')[0]).toMatchObject({ closedBy: 'protocolError' });
+    const notice = h.client.events('output').at(-1) as DebugProtocol.OutputEvent | undefined;
+    expect(notice?.body.output).toMatch(/^dbgrelay: the client sent DAP the relay cannot forward safely \(BAD_REQUEST: .*detaches the debugger/);
+  });
+
   it('detaches on relay shutdown (pipe.close) as well', async () => {
     const h = await open();
     await attached(h);

@@ -1,0 +1,59 @@
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { AuditSink } from '../audit/auditEvent.js';
+import { printable } from '../common/printable.js';
+import type { InterceptorChain } from '../dap/interceptorChain.js';
+import { validateDapRequest } from '../dap/requestSchema.js';
+import { refusalResponse, type SessionLink } from './sessionLink.js';
+
+/**
+ * Requests debugpy 1.8 does not implement and never answers: its adapter handles one
+ * request at a time and waits for pydevd's answer, so one of these stalls the session
+ * for good (no later request, not even `disconnect`, is answered, and a paused program
+ * stays paused). No DAP client sends them to debugpy, whose capabilities do not
+ * announce them; the relay answers them itself. docs/debugpy-faults.md has the
+ * reproduction.
+ */
+export const unansweredByDebugpy: ReadonlySet<string> = new Set(['loadedSources', 'terminateThreads', 'breakpointLocations', 'cancel']);
+
+/** Longest command name a refusal shows (a client chooses it). */
+const maxCommandChars = 64;
+
+/** Options of {@link validateRequests}. */
+export interface RequestValidationOptions {
+  readonly link: SessionLink;
+  /** The session's best-effort audit sink (a refusal stands whether or not it is recorded). */
+  readonly audit: AuditSink;
+  /** Called with the command of each refused request (metrics). */
+  readonly onRefused?: (command: string) => void;
+}
+
+/**
+ * Checks every request toward the adapter before any other guard sees it: against the
+ * DAP specification's JSON schema tightened for debugpy (src/dap/requestSchema.ts), and
+ * against {@link unansweredByDebugpy}. A refused request gets a DAP error response that
+ * names the field, a `dap.refused` audit record with `guard: "schema"`, and never
+ * reaches the adapter; the session goes on. Policies and the other guards registered
+ * after it therefore judge only well-formed requests.
+ */
+export function validateRequests(chain: InterceptorChain, options: RequestValidationOptions): void {
+  const { link, audit } = options;
+  chain.addForEveryRequest((message) => {
+    if (message.type !== 'request') return undefined;
+    const request = message as DebugProtocol.Request;
+    const command = typeof request.command === 'string' ? printable(request.command.slice(0, maxCommandChars)) : '(none)';
+    let reason: string | undefined;
+    let field: string | undefined;
+    const invalid = validateDapRequest(message);
+    if (invalid) {
+      field = invalid.field;
+      reason = `${command} refused: ${invalid.field === '' ? 'the request' : printable(invalid.field)} ${invalid.message} (DAP schema)`;
+    } else if (unansweredByDebugpy.has(request.command)) {
+      reason = `${command} refused: debugpy does not implement it and would never answer`;
+    }
+    if (reason === undefined) return undefined;
+    options.onRefused?.(command);
+    audit.record({ event: 'dap.refused', direction: 'toAdapter', command, guard: 'schema', reason, ...(field !== undefined ? { field: printable(field) } : {}) });
+    link.sendToClient(refusalResponse(request, link.nextSeq(), reason));
+    return null;
+  });
+}
