@@ -46,7 +46,8 @@ def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
 
         enable_attach(relay, name, secret=None, cafile=None, fingerprint=None,
                       labels=None, wait_registered=True, register_timeout=10.0,
-                      token=None, agent_secret=None, certfile=None, keyfile=None)
+                      token=None, agent_secret=None, certfile=None, keyfile=None,
+                      pause_guard=True, unowned_pause=30.0, max_pause=0.0, adapter_stall=10.0)
 
     - ``relay``: ``wss://[SECRET@]host:port[/base]`` or ``tcps://[SECRET@]host:port``;
       a ``SECRET@`` user part (percent-encoded) is the agent's relay secret.
@@ -77,6 +78,12 @@ def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
       ``AUTH_FAILED``). The bridge keeps retrying in the background either way, so a
       caller may catch the error and carry on. With ``False``, return at once.
       Returns None.
+    - The pause guard (a thread in this process the debugger never sees or suspends;
+      agent-py/README.md, "The pause guard"): ``unowned_pause`` seconds paused with no live
+      session owning the pause, or ``max_pause`` seconds paused at all (0: no hard
+      maximum), and it resumes every thread through pydevd itself; a session whose
+      adapter left a request unanswered for ``adapter_stall`` seconds owns nothing.
+      ``pause_guard=False`` turns it off (the target is then listed as unguarded).
 
     Either way debugpy listens on ``127.0.0.1:0`` only, with pydevd's connection to
     the adapter set to ``TCP_NODELAY``, and a separate bridge process (``python -m

@@ -14,8 +14,10 @@ from . import __version__
 from .bridgeprocess import BridgeProcess
 from .directoptions import DirectOptions
 from .errors import ConfigError, DbgRelayError
+from .guardoptions import DEFAULT_ADAPTER_STALL_S, DEFAULT_UNOWNED_PAUSE_S, PauseGuardOptions
 from .logsetup import configure_logging, register_secret
 from .options import AgentOptions, build_options
+from .pauseguard import PauseGuard
 
 log = logging.getLogger("dbgrelay.agent")
 
@@ -24,10 +26,14 @@ _lock = threading.Lock()
 ENDPOINT_MESSAGE = "debugpy adapter listening on %s:%d (loopback only)"
 
 
+def _announce(message: str, *args: Any) -> None:
+    """Log once, at INFO but whatever the configured level (tools such as
+    bench/dapLatency.ts parse the endpoint line from the agent log)."""
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, message, args, None))
+
+
 def _announce_endpoint(host: str, port: int) -> None:
-    """Log the adapter endpoint once, at INFO but whatever the configured level (tools
-    such as bench/dapLatency.ts parse this line from the agent log)."""
-    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, ENDPOINT_MESSAGE, (host, port), None))
+    _announce(ENDPOINT_MESSAGE, host, port)
 
 
 def already_debugged() -> bool:
@@ -61,22 +67,27 @@ class _Running:
     adapter: Tuple[str, int]
     #: where the direct endpoint listens (None in relay mode)
     listening: Optional[Tuple[str, int]] = None
+    #: the pause guard thread (None when off or unable to run)
+    guard: Optional[PauseGuard] = None
 
 
 _state: Optional[_Running] = None
 
 
-def _start_bridge(config: Dict[str, Any], pass_fds: Tuple[int, ...] = ()) -> Tuple[BridgeProcess, Tuple[str, int]]:
+def _start_bridge(config: Dict[str, Any], guard: PauseGuardOptions,
+                  pass_fds: Tuple[int, ...] = ()) -> Tuple[BridgeProcess, Tuple[str, int], Optional[PauseGuard]]:
     """Spawn the bridge, start debugpy on loopback, hand the bridge ``config`` plus the
-    adapter endpoint and process info on its stdin."""
+    adapter endpoint and process info on its stdin, then start the pause guard."""
     bridge = BridgeProcess(pass_fds)  # before debugpy.listen, so pydevd does not patch it
     try:
         import debugpy
 
         from .adapterlauncher import guarded_adapter_python
+        from .continuerace import install_continue_race_fix
         from .nodelay import apply_nodelay_fix, install_patch
 
         install_patch()
+        install_continue_race_fix()
         launcher = guarded_adapter_python(debugpy)
         try:
             host, port = debugpy.listen(("127.0.0.1", 0))
@@ -92,11 +103,14 @@ def _start_bridge(config: Dict[str, Any], pass_fds: Tuple[int, ...] = ()) -> Tup
             "process": _process_info(),
             "parentPid": os.getpid(),
             "pdeathsig": threading.current_thread() is threading.main_thread(),
+            "guard": guard.bridge_config(),
         })
     except BaseException:
         bridge.stop()
         raise
-    return bridge, (host, port)
+    from .guardstart import start_pause_guard
+
+    return bridge, (host, port), start_pause_guard(guard, bridge)
 
 
 def enable_attach(
@@ -112,7 +126,15 @@ def enable_attach(
     agent_secret: Optional[str] = None,
     certfile: Optional[str] = None,
     keyfile: Optional[str] = None,
+    pause_guard: bool = True,
+    unowned_pause: float = DEFAULT_UNOWNED_PAUSE_S,
+    max_pause: float = 0.0,
+    adapter_stall: float = DEFAULT_ADAPTER_STALL_S,
 ) -> None:
+    """Relay form of :func:`dbgrelay.enable_attach` (see there). The pause guard's
+    keywords (:class:`~dbgrelay.guardoptions.PauseGuardOptions`): ``pause_guard``
+    (False: off), ``unowned_pause`` (s, default 30), ``max_pause`` (s, 0: off),
+    ``adapter_stall`` (s, default 10)."""
     global _state
     with _lock:
         if _state is not None:
@@ -121,14 +143,16 @@ def enable_attach(
             log.info("process is already being debugged (debugpy subprocess?); not starting an agent")
             return
         configure_logging("agent", default_level="WARNING")
+        guard = PauseGuardOptions(enabled=pause_guard, unowned_pause=unowned_pause, max_pause=max_pause,
+                                  adapter_stall=adapter_stall)
         options = build_options(relay, name, secret, cafile, fingerprint, labels, wait_registered,
                                 register_timeout, token=token, agent_secret=agent_secret,
-                                certfile=certfile, keyfile=keyfile)
+                                certfile=certfile, keyfile=keyfile, guard=guard)
         for value in options.credentials.values():
             register_secret(value)
         # Credentials travel on the bridge's stdin only; "relay" is the display form
         # (the URL's SECRET@ is in "credential").
-        bridge, adapter = _start_bridge({
+        bridge, adapter, running_guard = _start_bridge({
             "relay": options.relay_url,
             "name": options.name,
             "credential": options.credentials.relay.to_config(),
@@ -138,9 +162,10 @@ def enable_attach(
             "fingerprint": fingerprint,
             "certfile": options.certfile,
             "keyfile": options.keyfile,
-        })
-        _state = _Running(options, bridge, adapter)
+        }, options.guard)
+        _state = _Running(options, bridge, adapter, guard=running_guard)
         log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
+        _announce("%s", options.guard.describe())
     if wait_registered:
         bridge.wait_registered(register_timeout)
 
@@ -153,7 +178,8 @@ def _listen(host: str, port: int) -> socket.socket:
         raise ConfigError(f"the debug endpoint cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0) -> Optional[Tuple[str, int]]:
+def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0,
+                         guard: PauseGuardOptions = PauseGuardOptions()) -> Optional[Tuple[str, int]]:
     """Direct endpoint mode (see :mod:`dbgrelay.directoptions`): bind ``host:port``
     here (a busy port fails now), let the bridge serve it. Returns where it listens
     (the actual port for port 0); None when debugpy already debugs this process.
@@ -174,17 +200,18 @@ def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0) ->
         listener = _listen(options.host, options.port)
         try:
             listening = listener.getsockname()[:2]
-            bridge, adapter = _start_bridge({
+            bridge, adapter, running_guard = _start_bridge({
                 "mode": "direct",
                 "listenFd": listener.fileno(),
                 "name": options.name,
                 "secret": options.secret,
                 "certfile": options.certfile,
                 "keyfile": options.keyfile,
-            }, pass_fds=(listener.fileno(),))
+            }, guard, pass_fds=(listener.fileno(),))
         finally:
             listener.close()  # the bridge holds its own copy: the port closes when the bridge exits
-        _state = _Running(options, bridge, adapter, (str(listening[0]), int(listening[1])))
+        _state = _Running(options, bridge, adapter, (str(listening[0]), int(listening[1])), running_guard)
+        _announce("%s", guard.describe())
     bridge.wait_listening(start_timeout)
     log.info("bridge pid %d serves the debug endpoint on %s:%d (%s)", bridge.proc.pid, listening[0], listening[1],
              "TLS" if options.tls else "plaintext, loopback")
@@ -215,4 +242,9 @@ def bridge_pid() -> Optional[int]:
     return _state.bridge.proc.pid if _state else None
 
 
-__all__ = ["enable_attach", "enable_direct_attach", "endpoint_address", "is_enabled", "adapter_endpoint", "adapter_port", "bridge_pid", "DbgRelayError"]
+def running_pause_guard() -> Optional[PauseGuard]:
+    """The running pause guard (None before ``enable_attach``, or when it is off or cannot run)."""
+    return _state.guard if _state else None
+
+
+__all__ = ["enable_attach", "enable_direct_attach", "endpoint_address", "is_enabled", "adapter_endpoint", "adapter_port", "bridge_pid", "running_pause_guard", "DbgRelayError"]

@@ -12,17 +12,28 @@ import threading
 import time
 from typing import Any, Dict, Optional, Tuple
 
+from .agentthreads import start_hidden_thread
 from .credentials import CREDENTIAL_ENV_VARS
 from .errors import ConfigError, RegistrationError
+from .pauseownership import OwnershipTracker
 
 log = logging.getLogger("dbgrelay.agent")
+
+
+#: One line to the bridge is written whole or not at all (POSIX: pipe writes up to
+#: PIPE_BUF bytes are atomic), so a stopped bridge never blocks the writer.
+MAX_LINE_BYTES = 4096
 
 
 class BridgeProcess:
     """``python -m dbgrelay.bridge``: config on stdin, events on stdout, stderr inherited.
 
     Spawn it *before* ``debugpy.listen``: after that, pydevd patches subprocess
-    creation and would inject the debugger into the bridge.
+    creation and would inject the debugger into the bridge. After the config line,
+    stdin carries ``{"event": "relay", "message": {...}}`` lines (control messages
+    for the relay, from the pause guard), written without blocking. The thread that
+    reads the bridge's events is hidden from the debugger, so it also runs while
+    the program is paused (the pause guard relies on its ``alive`` events).
     """
 
     def __init__(self, pass_fds: Tuple[int, ...] = ()) -> None:
@@ -37,13 +48,39 @@ class BridgeProcess:
         self.exited = threading.Event()
         self.last_refusal: Optional[Dict[str, Any]] = None
         self._refused = threading.Event()
-        threading.Thread(target=self._read_events, name="dbgrelay-bridge-events", daemon=True).start()
+        #: the bridge's liveness reports, for the pause guard
+        self.ownership = OwnershipTracker()
+        self._write_lock = threading.Lock()
+        self._configured = False
+        start_hidden_thread(self._read_events, "dbgrelay-bridge-events")
         atexit.register(self.stop)
 
     def send_config(self, config: Dict[str, Any]) -> None:
         assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps(config) + "\n").encode("utf-8"))
-        self.proc.stdin.flush()  # the pipe stays open: its EOF tells the bridge to exit
+        with self._write_lock:
+            self.proc.stdin.write((json.dumps(config) + "\n").encode("utf-8"))
+            self.proc.stdin.flush()  # the pipe stays open: its EOF tells the bridge to exit
+            try:
+                os.set_blocking(self.proc.stdin.fileno(), False)
+            except (OSError, AttributeError, ValueError):  # pragma: no cover - platforms without it
+                log.warning("cannot make the bridge's stdin non-blocking; a stopped bridge may delay the pause "
+                            "guard's reports")
+            self._configured = True
+
+    def send_to_relay(self, message: Dict[str, Any]) -> bool:
+        """Hand a control message to the bridge for the relay; False when it could not
+        be written now (bridge stopped with a full pipe, gone, or not configured)."""
+        line = (json.dumps({"event": "relay", "message": message}, separators=(",", ":")) + "\n").encode("utf-8")
+        if len(line) > MAX_LINE_BYTES:
+            return False
+        with self._write_lock:
+            stdin = self.proc.stdin
+            if not self._configured or stdin is None or stdin.closed:
+                return False
+            try:
+                return os.write(stdin.fileno(), line) == len(line)
+            except OSError:  # BlockingIOError (pipe full), BrokenPipeError (bridge gone)
+                return False
 
     def _read_events(self) -> None:
         assert self.proc.stdout is not None
@@ -52,13 +89,18 @@ class BridgeProcess:
                 event = json.loads(line)
             except ValueError:
                 continue
-            if event.get("event") == "registered":
+            if not isinstance(event, dict):
+                continue
+            if event.get("event") == "alive":
+                self.ownership.on_alive(event)
+            elif event.get("event") == "registered":
                 self.registered.set()
             elif event.get("event") == "listening":
                 self.listening.set()
             elif event.get("event") == "refused":
                 self.last_refusal = event
                 self._refused.set()
+        self.ownership.on_bridge_exit()
         self.exited.set()
 
     def wait_registered(self, timeout: float) -> None:
@@ -94,8 +136,9 @@ class BridgeProcess:
 
     def stop(self) -> None:
         """Close the bridge's stdin: it exits, and the relay drops the target."""
-        try:
-            if self.proc.stdin is not None and not self.proc.stdin.closed:
-                self.proc.stdin.close()
-        except OSError:
-            pass
+        with self._write_lock:
+            try:
+                if self.proc.stdin is not None and not self.proc.stdin.closed:
+                    self.proc.stdin.close()
+            except OSError:
+                pass

@@ -52,6 +52,12 @@ examples:
   python -m dbgrelay --secret-file /run/secrets/debug --certfile cert.pem --keyfile key.pem \\
       --host 10.0.0.5 --port 5678 -m mypkg.worker
 
+pause guard (relay form): a thread of the agent, invisible to the debugger, resumes the
+program when it has been paused --unowned-pause seconds (default 30) while no live
+session owns the pause (bridge stopped or gone, relay link dead, adapter wedged,
+debugger's reader thread dead), dropping that client's breakpoints; --max-pause
+bounds every pause (default 0: off). Each resume is logged and audited by the relay.
+
 logs: stderr; set DBGRELAY_AGENT_LOG=/path to also write them to a file, and
 DBGRELAY_AGENT_LOG_LEVEL=DEBUG for more detail. No secret or token is ever logged.
 """
@@ -59,7 +65,8 @@ DBGRELAY_AGENT_LOG_LEVEL=DEBUG for more detail. No secret or token is ever logge
 #: Options of each form, for the check that forms are not mixed (dest -> flag).
 RELAY_ONLY = {"ca": "--ca", "fingerprint": "--fingerprint", "client_cert": "--client-cert",
               "client_key": "--client-key", "token_file": "--token-file", "agent_secret_file": "--agent-secret-file",
-              "label": "--label", "register_timeout": "--register-timeout"}
+              "label": "--label", "register_timeout": "--register-timeout", "unowned_pause": "--unowned-pause",
+              "max_pause": "--max-pause", "adapter_stall": "--adapter-stall", "no_pause_guard": "--no-pause-guard"}
 DIRECT_ONLY = {"secret": "--secret", "certfile": "--certfile", "keyfile": "--keyfile", "host": "--host",
                "port": "--port", "allow_no_secret": "--allow-no-secret"}
 
@@ -107,6 +114,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="do not start the program until a debugger has attached")
     p.add_argument("--register-timeout", type=float, default=None, metavar="SECONDS",
                    help="how long to wait for the relay to confirm the registration (default 10)")
+    guard = p.add_argument_group("pause guard (relay form)")
+    guard.add_argument("--unowned-pause", type=float, default=None, metavar="SECONDS",
+                       help="resume the program when it has been paused this long with no live session owning "
+                            "the pause, and drop that client's breakpoints (default 30)")
+    guard.add_argument("--max-pause", type=float, default=None, metavar="SECONDS",
+                       help="resume the program after any pause this long, even one a live session owns "
+                            "(default 0: off; the relay's pause watchdog bounds owned pauses)")
+    guard.add_argument("--adapter-stall", type=float, default=None, metavar="SECONDS",
+                       help="a request debugpy's adapter leaves unanswered this long makes its session stop "
+                            "owning the pause (default 10)")
+    guard.add_argument("--no-pause-guard", action="store_true",
+                       help="do not run the pause guard (not recommended in production)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a library module as a script")
     p.add_argument("target", nargs=argparse.REMAINDER, help="script.py [args ...] (or args for -m)")
     return p
@@ -153,7 +172,17 @@ def _enable_relay(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         relay=args.relay, name=args.name, secret=secret, cafile=args.ca, fingerprint=args.fingerprint,
         labels=_labels(args.label, parser), register_timeout=args.register_timeout or 10.0,
         certfile=args.client_cert, keyfile=args.client_key, token=token, agent_secret=agent_secret,
+        **_guard_kwargs(args),
     )
+
+
+def _guard_kwargs(args: argparse.Namespace) -> Dict[str, object]:
+    """The pause guard's ``enable_attach`` keywords given on the command line."""
+    out: Dict[str, object] = {"pause_guard": not args.no_pause_guard}
+    for dest in ("unowned_pause", "max_pause", "adapter_stall"):
+        if getattr(args, dest) is not None:
+            out[dest] = getattr(args, dest)
+    return out
 
 
 def _enable_direct(args: argparse.Namespace) -> None:

@@ -3,6 +3,26 @@
 See https://microsoft.github.io/debug-adapter-protocol/overview#base-protocol:
 a message is a header part (``Name: value`` lines, each ending in CRLF), an empty
 line, then exactly ``Content-Length`` bytes of UTF-8 JSON.
+
+Every frame the reader hands on is canonical, ``Content-Length: N\r\n\r\n`` then the
+body: debugpy's reader looks up exactly ``b"Content-Length"`` among the header lines,
+and its reader thread dies on anything else (leaving a paused program paused). The
+header rule, the same as the relay's (src/dap/dapFramer.ts):
+
+- ``Content-Length: N\r\n\r\n`` (1 to 12 digits) passes as the exact bytes that
+  arrived: the path of every message.
+- Any other header (the bytes before the first ``\r\n\r\n``, at most 1024) is read
+  line by line and accepted only when it is unambiguous: every line is
+  ``name:value``, the name made of RFC 9110 token characters from the first column
+  right up to the colon (no leading whitespace, no whitespace before the colon), the
+  value printable ASCII or tabs; exactly one line is named ``Content-Length``
+  (compared case-insensitively), its value 1 to 12 digits with optional spaces or tabs
+  around them. Such a message is re-framed with a canonical header; the other fields
+  are dropped.
+- Anything else raises :class:`DapFramingError`: a duplicate Content-Length (even
+  with the same value), whitespace before the colon, a line starting with whitespace,
+  a line without a colon, a value that is not digits, no Content-Length, a header
+  longer than 1024 bytes.
 """
 
 from __future__ import annotations
@@ -20,6 +40,15 @@ _SEPARATOR = b"\r\n\r\n"
 # The header every DAP implementation writes (debugpy, VS Code): matched in one step;
 # anything else goes through the general parser.
 _PLAIN_HEADER = re.compile(rb"Content-Length: ([0-9]{1,12})\r\n\r\n")
+# A header line of the general path: an RFC 9110 token from the first column up to the
+# colon, then printable ASCII or tabs.
+_FIELD_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):([\t\x20-\x7e]*)")
+_LENGTH_VALUE = re.compile(rb"[\t ]*([0-9]{1,12})[\t ]*")
+
+
+def canonical_header(length: int) -> bytes:
+    """The one header debugpy reads for a body of ``length`` bytes."""
+    return b"Content-Length: %d\r\n\r\n" % length
 
 
 def encode_message(message: Dict[str, Any]) -> bytes:
@@ -29,16 +58,20 @@ def encode_message(message: Dict[str, Any]) -> bytes:
 
 
 def _parse_header(header: bytes) -> int:
+    """The body length of a non-canonical header, under the rule of this module."""
     length = None
     for line in header.split(b"\r\n"):
-        name, sep, value = line.partition(b":")
-        if not sep:
+        field = _FIELD_LINE.fullmatch(line)
+        if field is None:
             raise DapFramingError(f"malformed DAP header line {line[:80]!r}")
-        if name.strip().lower() == b"content-length":
-            text = value.strip()
-            if not text.isdigit():
-                raise DapFramingError(f"invalid Content-Length {text[:40]!r}")
-            length = int(text)
+        if field.group(1).lower() != b"content-length":
+            continue
+        if length is not None:
+            raise DapFramingError("DAP header with more than one Content-Length")
+        value = _LENGTH_VALUE.fullmatch(field.group(2))
+        if value is None:
+            raise DapFramingError(f"invalid Content-Length {field.group(2)[:40]!r}")
+        length = int(value.group(1))
     if length is None:
         raise DapFramingError("DAP header without Content-Length")
     return length
@@ -48,9 +81,10 @@ class DapReader:
     """Incremental DAP message parser: ``feed()`` bytes, get whole messages back.
 
     Chunk boundaries are arbitrary. A message larger than ``max_message_bytes``
-    or a malformed header raises :class:`DapFramingError`; after that the reader
-    is unusable (the stream has lost its framing). A chunk that holds whole
-    messages only (the usual case) is sliced without being copied into a buffer.
+    or a header refused by the module's rule raises :class:`DapFramingError`; after
+    that the reader is unusable (the stream has lost its framing). A chunk that holds
+    whole canonical messages only (the usual case) is sliced without being copied into
+    a buffer; a message whose header was not canonical comes out re-framed.
     """
 
     def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
@@ -58,6 +92,7 @@ class DapReader:
         self._buf = bytearray()  # always starts at the beginning of a message
         self._need: Optional[int] = None  # whole frame length once its header is parsed
         self._body_at = 0  # offset of the body in that frame
+        self._canonical = True  # whether that frame's header arrived canonical
         self._failed = False
 
     @property
@@ -71,7 +106,7 @@ class DapReader:
 
     def feed_frames(self, data: bytes) -> List[Tuple[bytes, Dict[str, Any]]]:
         """Add bytes; return ``(frame bytes, message)`` for each completed message,
-        where the frame is exactly the bytes received (header and body)."""
+        where the frame is canonical (the bytes received when their header was)."""
         return [(frame, self.parse(frame, body_at)) for frame, body_at in self.feed_raw(data)]
 
     def parse(self, frame: bytes, body_at: int) -> Dict[str, Any]:
@@ -87,8 +122,8 @@ class DapReader:
         return message
 
     def feed_raw(self, data: bytes) -> List[Tuple[bytes, int]]:
-        """Add bytes; return ``(frame bytes, body offset)`` for each completed message,
-        without parsing the bodies."""
+        """Add bytes; return ``(canonical frame bytes, body offset)`` for each
+        completed message, without parsing the bodies."""
         if self._failed:
             raise DapFramingError("DAP stream already failed")
         if self._buf:
@@ -102,6 +137,7 @@ class DapReader:
             while True:
                 if self._need is None:
                     plain = _PLAIN_HEADER.match(view, pos)
+                    self._canonical = plain is not None
                     if plain is not None:
                         length, body_at = int(plain.group(1)), plain.end()
                     else:
@@ -121,8 +157,12 @@ class DapReader:
                     self._need = self._body_at + length
                 if size - pos < self._need:
                     break
-                # bytes(b[0:len(b)]) of a bytes object is that object: no copy
-                out.append((bytes(view[pos:pos + self._need]), self._body_at))
+                if self._canonical:
+                    # bytes(b[0:len(b)]) of a bytes object is that object: no copy
+                    out.append((bytes(view[pos:pos + self._need]), self._body_at))
+                else:
+                    header = canonical_header(self._need - self._body_at)
+                    out.append((header + bytes(view[pos + self._body_at:pos + self._need]), len(header)))
                 pos += self._need
                 self._need = None
         except DapFramingError:

@@ -9,12 +9,13 @@ from typing import Mapping, Optional, Tuple
 from .clientcert import check_client_certificate
 from .credentials import SECRET_ENV, SECRET_FILE_ENV, AgentCredentials, read_secret_file, resolve_credentials
 from .errors import ConfigError
+from .guardoptions import PauseGuardOptions
 from .pinning import parse_fingerprint
 from .protocol import ProtocolError, validate_labels, validate_target_name
 from .proxyenv import proxy_for_relay
 from .relayurl import RelayEndpoint, parse_relay_url
 
-__all__ = ["AgentOptions", "build_options", "read_secret_file", "SECRET_ENV", "SECRET_FILE_ENV"]
+__all__ = ["AgentOptions", "PauseGuardOptions", "build_options", "read_secret_file", "SECRET_ENV", "SECRET_FILE_ENV"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class AgentOptions:
     register_timeout: float = 10.0
     certfile: Optional[str] = None  # client certificate for mTLS (absolute path)
     keyfile: Optional[str] = None
+    #: bounds of the pause guard inside the debuggee (dbgrelay.pauseguard)
+    guard: PauseGuardOptions = PauseGuardOptions()
 
     @property
     def attach_secret(self) -> Optional[str]:
@@ -50,6 +53,7 @@ def build_options(
     agent_secret: Optional[str] = None,
     certfile: Optional[str] = None,
     keyfile: Optional[str] = None,
+    guard: Optional[PauseGuardOptions] = None,
 ) -> AgentOptions:
     endpoint = parse_relay_url(relay)
     proxy_for_relay(endpoint.host, endpoint.port)  # a malformed HTTPS_PROXY fails here, not in the bridge
@@ -80,4 +84,5 @@ def build_options(
         register_timeout=register_timeout,
         certfile=certfile,
         keyfile=keyfile,
+        guard=guard or PauseGuardOptions(),
     )

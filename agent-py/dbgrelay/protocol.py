@@ -117,6 +117,25 @@ def _goaway(m: Mapping[str, Any]) -> None:
             raise _fail("goaway.retryAfterMs must be at most 3600000")
 
 
+GUARD_EVENTS = ("resumed",)
+DEBUGGER_STATES = ("ok", "unguarded", "broken")
+
+
+def _guard(m: Mapping[str, Any]) -> None:
+    """What the pause guard in the debuggee did (revision 1.8)."""
+    if m.get("event") not in GUARD_EVENTS:
+        raise _fail("guard.event must be one of " + ", ".join(GUARD_EVENTS))
+    _str(m, "reason", "guard", max_len=1024)
+    _int(m, "pausedMs", "guard")
+
+
+def _status(m: Mapping[str, Any]) -> None:
+    """Whether the debugger in the debuggee works (revision 1.8)."""
+    if m.get("debugger") not in DEBUGGER_STATES:
+        raise _fail("status.debugger must be one of " + ", ".join(DEBUGGER_STATES))
+    _str(m, "detail", "status", max_len=1024, optional=True)
+
+
 CONTROL_VALIDATORS: Dict[str, Callable[[Mapping[str, Any]], None]] = {
     "register": _register,
     "registered": _registered,
@@ -126,6 +145,8 @@ CONTROL_VALIDATORS: Dict[str, Callable[[Mapping[str, Any]], None]] = {
     "openFailed": _open_failed,
     "error": lambda m: _error_body(m, "error"),
     "goaway": _goaway,  # revision 1.5
+    "guard": _guard,  # revision 1.8
+    "status": _status,  # revision 1.8
 }
 
 
@@ -146,6 +167,8 @@ def is_known_control(message: Mapping[str, Any]) -> bool:
     return message.get("type") in CONTROL_VALIDATORS
 
 
+#: Largest ``heartbeatMs`` a hello may announce (§6).
+MAX_HEARTBEAT_MS = 3_600_000
 _HELLO_FIELDS = {"attach": ("target",), "agent": (), "agentData": ("sessionId",), "targets": ()}
 
 
@@ -163,6 +186,10 @@ def validate_hello(message: Any) -> Message:
             raise _fail("hello.takeover must be true or false")
     if op == "agentData":
         _str(m, "sessionId", "hello", pattern=SESSION_ID_RE)
+    if op in ("attach", "agentData") and "heartbeatMs" in m:  # revisions 1.4 and 1.7 (§6)
+        _int(m, "heartbeatMs", "hello", minimum=100)
+        if m["heartbeatMs"] > MAX_HEARTBEAT_MS:
+            raise _fail(f"hello.heartbeatMs must be at most {MAX_HEARTBEAT_MS}")
     _str(m, "secret", "hello", max_len=4096, optional=True)
     _str(m, "token", "hello", max_len=8192, optional=True)
     return dict(m)
@@ -173,6 +200,8 @@ def validate_hello_reply(message: Any) -> Message:
     m = _obj(message, "hello reply")
     ok = m.get("ok")
     if ok is True:
+        if "heartbeatTimeoutMs" in m:  # revisions 1.4 and 1.7 (§6)
+            _int(m, "heartbeatTimeoutMs", "hello reply", minimum=1)
         if "targets" in m:
             if not isinstance(m["targets"], list):
                 raise _fail("targets must be a list")
@@ -203,6 +232,8 @@ def _target_info(t: Mapping[str, Any]) -> None:
     _int(t, "sessions", "target")
     if "reachable" in t and not isinstance(t["reachable"], bool):
         raise _fail("target.reachable must be true or false")
+    if "debugger" in t and t["debugger"] not in DEBUGGER_STATES:  # revision 1.8
+        raise _fail("target.debugger must be one of " + ", ".join(DEBUGGER_STATES))
     if t.get("transport") not in ("wss", "tcps", "tcp", "ssh"):
         raise _fail("target.transport must be wss, tcps, tcp or ssh")
 

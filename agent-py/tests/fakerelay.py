@@ -22,11 +22,15 @@ class FakeRelay:
         self.auth_headers: List[Optional[str]] = []
         self.pongs: List[int] = []
         self.open_failed: List[Dict[str, Any]] = []
+        #: other agent messages (e.g. revision 1.8 ``guard`` and ``status``)
+        self.notices: List[Dict[str, Any]] = []
         self.control_connected = asyncio.Event()
         self.control_closed = asyncio.Event()
         self._control_send: Any = None
         self._data: Dict[str, "asyncio.Future[Any]"] = {}
         self.send_pings = True
+        #: Revision 1.7: answer an agentData hello's heartbeatMs with this heartbeatTimeoutMs.
+        self.data_heartbeat_timeout_ms: Optional[int] = None
 
     # -- tcps ----------------------------------------------------------------
     async def start_tcps(self) -> int:
@@ -49,7 +53,10 @@ class FakeRelay:
             await writer.drain()
             writer.close()
             return
-        writer.write(b'{"ok":true}\n')
+        if hello["op"] == "agentData" and "heartbeatMs" in hello and self.data_heartbeat_timeout_ms:
+            writer.write(b'{"ok":true,"heartbeatTimeoutMs":%d}\n' % self.data_heartbeat_timeout_ms)
+        else:
+            writer.write(b'{"ok":true}\n')
         await writer.drain()
         if hello["op"] == "agent":
             async def send(m: Dict[str, Any]) -> None:
@@ -80,7 +87,9 @@ class FakeRelay:
                 return Response(401, "Unauthorized", Headers({"Content-Type": "application/json"}), body)
             return None
 
-        self.wss = await serve(self._wss_conn, "127.0.0.1", 0, ssl=self.ssl_ctx, process_request=auth)
+        # no pings of its own: a test can make a data connection go silent (pause its transport)
+        self.wss = await serve(self._wss_conn, "127.0.0.1", 0, ssl=self.ssl_ctx, process_request=auth,
+                               ping_interval=None)
         return self.wss.sockets[0].getsockname()[1] if hasattr(self.wss, "sockets") else list(self.wss.server.sockets)[0].getsockname()[1]
 
     async def _wss_conn(self, ws: Any) -> None:
@@ -123,6 +132,8 @@ class FakeRelay:
                 elif m["type"] == "openFailed":
                     self.open_failed.append(m)
                     self._data[m["sessionId"]].set_exception(RuntimeError(m["message"]))
+                else:
+                    self.notices.append(m)
         finally:
             pinger.cancel()
             self.control_connected.clear()
@@ -140,3 +151,45 @@ class FakeRelay:
         self._data[session_id] = asyncio.get_running_loop().create_future()
         await self._control_send({"type": "open", "sessionId": session_id})
         return await asyncio.wait_for(self._data[session_id], timeout)
+
+
+class HeartbeatEcho:
+    """The relay's side of a tcps data connection with heartbeats (revision 1.7), as a
+    ByteStream for a test client: every ``dbgrelay.heartbeat`` event from the agent is
+    answered on the connection and never handed to the client. :meth:`go_silent`
+    makes the relay a black hole: nothing is read or written any more, nothing closed."""
+
+    def __init__(self, inner: Any, writer: Any) -> None:
+        from dbgrelay.dapframing import DapReader
+
+        self.inner = inner
+        self.writer = writer
+        self.reader = DapReader()
+        self.echoed = 0
+        self.silent = False
+
+    async def read(self) -> bytes:
+        while True:
+            data = await self.inner.read()
+            if not data:
+                return b""
+            out = []
+            for frame, body_at in self.reader.feed_raw(data):
+                if b'"dbgrelay.heartbeat"' in frame[body_at:]:
+                    self.echoed += 1
+                    await self.inner.write(frame)
+                else:
+                    out.append(frame)
+            if out:
+                return b"".join(out)
+
+    async def write(self, data: bytes) -> None:
+        if not self.silent:
+            await self.inner.write(data)
+
+    def go_silent(self) -> None:
+        self.silent = True
+        self.writer.transport.pause_reading()
+
+    async def close(self) -> None:
+        await self.inner.close()

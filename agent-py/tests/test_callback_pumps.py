@@ -92,7 +92,7 @@ def test_attach_waits_for_a_quiet_gate_and_later_messages_keep_their_order() -> 
     async def main() -> None:
         gate = AdapterGate(settle_s=0.3)
         client, adapter, session, run, arrived = await start(gate)
-        await client.write(request(1, "initialize"))
+        await client.write(request(1, "initialize", adapterID="debugpy"))
         await asyncio.sleep(0.1)
         assert isinstance(session._pumps, CallbackPumps)
         gate.mark_session_closed()  # as if another session just ended: attach must wait
@@ -115,7 +115,7 @@ def test_client_leaving_while_attach_waits_still_finishes_the_handshake() -> Non
     async def main() -> None:
         gate = AdapterGate(settle_s=0.3)
         client, adapter, session, run, _ = await start(gate)
-        await client.write(request(1, "initialize"))
+        await client.write(request(1, "initialize", adapterID="debugpy"))
         await asyncio.sleep(0.1)
         gate.mark_session_closed()
         await client.write(request(2, "attach"))

@@ -24,15 +24,14 @@ def test_round_trip_in_random_chunks() -> None:
         assert reader.buffered == 0
 
 
-def test_byte_by_byte_and_frames_are_exact_bytes() -> None:
-    frame = b"Content-Length: 13\r\nContent-Type: x\r\n\r\n" + b'{"seq":1,"a":2}'[:13]
+def test_byte_by_byte_and_a_non_canonical_header_is_reframed() -> None:
     body = b'{"seq":1,"a":2}'
     frame = b"content-length: %d\r\nX-Other: y\r\n\r\n" % len(body) + body
     reader = DapReader()
     got = []
     for b in frame:
         got += reader.feed_frames(bytes([b]))
-    assert got == [(frame, json.loads(body))]
+    assert got == [(b"Content-Length: 15\r\n\r\n" + body, json.loads(body))]
 
 
 def test_max_size_is_enforced_before_reading_the_body() -> None:
@@ -95,3 +94,53 @@ def test_body_must_be_utf8_even_if_json_could_guess_another_encoding() -> None:
     body = '{"seq":1}'.encode("utf-16-le")
     with pytest.raises(DapFramingError):
         DapReader().feed(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+BODY = b'{"seq":1,"type":"request","command":"threads"}'
+
+
+@pytest.mark.parametrize("header", [
+    b"content-length: %d",
+    b"CONTENT-LENGTH:%d",
+    b"Content-Length:\t%d\t",
+    b"Content-Type: application/json\r\nContent-Length: %d",
+    b"Content-Length: %d\r\nX-Trace: a b:c",
+    b"Content-length: 0000%d",
+])
+def test_unambiguous_headers_come_out_canonical(header: bytes) -> None:
+    data = header % len(BODY) + b"\r\n\r\n" + BODY
+    for split in (len(data), 7):  # in one chunk, and cut inside the header
+        reader = DapReader()
+        frames = reader.feed_raw(data[:split]) + reader.feed_raw(data[split:])
+        assert frames == [(b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY, len(b"Content-Length: 46\r\n\r\n"))]
+        assert reader.parse(*frames[0])["command"] == "threads"
+
+
+def test_the_canonical_header_passes_as_the_same_bytes_object() -> None:
+    data = b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY
+    assert DapReader().feed_raw(data)[0][0] is data
+
+
+@pytest.mark.parametrize("header", [
+    b"Content-Length: %d\r\nContent-Length: %d",  # duplicate, same value
+    b"Content-Length: %d\r\ncontent-length: 1",  # duplicate, other value
+    b"Content-Length : %d",  # whitespace before the colon
+    b" Content-Length: %d",  # leading whitespace
+    b"Content-Length: %d\r\n X-Folded: y",  # a folded line
+    b"Content-Length: %d\r\nno colon here",
+    b"Content-Length: +%d",
+    b"Content-Length: %d;q=1",
+    b"Content-Length: 1 2",
+    b": %d",
+    b"X-Other: %d",
+    b"Content-Length: %d\r\nX-Bin: \x01",
+    b"Content-Length: %d\r\nX-Utf8: \xc3\xa9",
+])
+def test_ambiguous_headers_are_refused_and_the_reader_stays_failed(header: bytes) -> None:
+    head = header.replace(b"%d", str(len(BODY)).encode())
+    reader = DapReader()
+    with pytest.raises(DapFramingError):
+        reader.feed_raw(head + b"\r\n\r\n" + BODY)
+    with pytest.raises(DapFramingError):
+        reader.feed_raw(b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY)
+

@@ -239,3 +239,26 @@ def test_direct_endpoint_serves_a_debug_session_and_reports_attachment(app: App,
     asyncio.run(main())
     assert app.wait_line("SECOND WAIT") == "SECOND WAIT True"
     assert SECRET not in "\n".join(app.lines + app.errors)
+
+
+def test_direct_endpoint_refuses_dangerous_attach_arguments_and_launch(app: App, certs: Certs) -> None:
+    """In direct mode the bridge is the only hop: it applies the attach allow-list."""
+    async def main() -> None:
+        reply, stream = await dial(certs, app.port, {"dbgrelay": 1, "op": "attach", "target": "web-9", "secret": SECRET})
+        assert reply == {"ok": True}
+        client = AsyncDapClient(stream)
+        assert (await client.request("initialize", {"adapterID": "debugpy", "clientID": "t"}, 15))["success"]
+        refused = await client.request("attach", {"processId": os.getpid(), "debugpyArgs": ["--log-to", "/tmp"]}, 10)
+        assert refused["success"] is False and "processId, debugpyArgs" in refused["message"], refused
+        launch = await client.request("launch", {"program": "/bin/true"}, 10)
+        assert launch["success"] is False, launch
+        attach = await client.send("attach", {"justMyCode": False})
+        await client.event("initialized", 15)
+        assert (await client.request("configurationDone", None, 10))["success"]
+        assert (await client.response(attach, 10))["success"]
+        threads = await client.request("threads", timeout=10)
+        assert any(t["name"] == "MainThread" for t in threads["body"]["threads"])
+        await client.request("disconnect", {"terminateDebuggee": False}, timeout=10)
+        await client.close()
+
+    asyncio.run(main())

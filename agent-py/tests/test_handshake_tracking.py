@@ -101,7 +101,9 @@ def test_session_parses_handshake_answers_only_and_tears_down_after_client_leave
         session._adapter_reader.parse = lambda f, at: parsed.append(f) or real_parse(f, at)  # type: ignore
         run = asyncio.ensure_future(session.run())
         for seq, command in enumerate(["initialize", "attach", "configurationDone"], 1):
-            await client.write(encode_message({"seq": seq, "type": "request", "command": command}))
+            arguments = {"adapterID": "debugpy"} if command == "initialize" else {}
+            await client.write(encode_message({"seq": seq, "type": "request", "command": command,
+                                               "arguments": arguments}))
         for seq in range(4, 14):
             await client.write(encode_message({"seq": seq, "type": "request", "command": "threads"}))
         await asyncio.sleep(0.2)

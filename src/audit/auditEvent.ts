@@ -12,7 +12,8 @@ export type AuditEventName =
   | 'dap.request'
   | 'dap.refused'
   | 'dap.subprocess'
-  | 'watchdog.resumed';
+  | 'watchdog.resumed'
+  | 'guard.resumed';
 
 /** One audit record before the writer adds `time`. */
 export interface AuditEvent {

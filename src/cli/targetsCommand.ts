@@ -22,9 +22,17 @@ const columns: ReadonlyArray<readonly [string, (t: TargetInfo) => string]> = [
   ['SINCE', (t) => t.connectedAt],
 ];
 
-/** `connected` for an agent; for a target the relay dials, whether its last attempt reached it. */
-function targetStatus(target: TargetInfo): string {
-  if ((target.kind ?? 'agent') === 'agent') return 'connected';
+/**
+ * `connected` for an agent, with what its debuggee said when its debugger is not
+ * `ok` (revision 1.8: `broken` targets cannot be debugged until they restart); for a
+ * target the relay dials, whether its last attempt reached it.
+ */
+export function targetStatus(target: TargetInfo): string {
+  if ((target.kind ?? 'agent') === 'agent') {
+    if (target.debugger === undefined || target.debugger === 'ok') return 'connected';
+    const state = target.debugger === 'broken' ? 'DEBUGGER BROKEN' : 'no pause guard';
+    return target.detail !== undefined ? `connected, ${state}: ${target.detail}` : `connected, ${state}`;
+  }
   if (target.reachable === undefined) return 'not tried yet';
   if (target.reachable) return 'reachable';
   return target.detail !== undefined ? `unreachable: ${target.detail}` : 'unreachable';

@@ -63,14 +63,49 @@ export const goawayMessage = z.object({
   retryAfterMs: z.number().int().nonnegative().max(3_600_000).optional(),
 });
 
+/**
+ * `guard` (agent → relay, revision 1.8): the pause guard inside the debuggee resumed a
+ * program paused past its bound (`reason` says which), after `pausedMs`.
+ */
+export const guardMessage = z.object({
+  type: z.literal('guard'),
+  event: z.literal('resumed'),
+  reason: z.string().max(1024),
+  pausedMs: z.number().int().nonnegative(),
+});
+
+/** What a `status` message says of the debugger inside the debuggee (revision 1.8). */
+export const debuggerStates = ['ok', 'unguarded', 'broken'] as const;
+export type DebuggerState = (typeof debuggerStates)[number];
+
+/**
+ * `status` (agent → relay, revision 1.8): whether the debugger inside the debuggee works
+ * (`ok`), works without the in-process pause guard (`unguarded`), or cannot be used
+ * until the process restarts (`broken`, e.g. pydevd's reader thread ended); `detail` says why.
+ */
+export const statusMessage = z.object({
+  type: z.literal('status'),
+  debugger: z.enum(debuggerStates),
+  detail: z.string().max(1024).optional(),
+});
+
 /** Messages the relay accepts from an agent on the control connection. */
-export const agentToRelayMessage = z.discriminatedUnion('type', [registerMessage, pongMessage, openFailedMessage, controlErrorMessage]);
+export const agentToRelayMessage = z.discriminatedUnion('type', [
+  registerMessage,
+  pongMessage,
+  openFailedMessage,
+  controlErrorMessage,
+  guardMessage,
+  statusMessage,
+]);
 /** Messages the agent accepts from the relay on the control connection. */
 export const relayToAgentMessage = z.discriminatedUnion('type', [registeredMessage, pingMessage, openMessage, controlErrorMessage, goawayMessage]);
 
 export type RegisterMessage = z.infer<typeof registerMessage>;
 export type RegisteredMessage = z.infer<typeof registeredMessage>;
 export type AgentToRelayMessage = z.infer<typeof agentToRelayMessage>;
+export type GuardMessage = z.infer<typeof guardMessage>;
+export type StatusMessage = z.infer<typeof statusMessage>;
 export type RelayToAgentMessage = z.infer<typeof relayToAgentMessage>;
 
 /** Credential fields of a hello line (docs/protocol.md §2, §4): a secret or a bearer token. */
@@ -89,7 +124,14 @@ export const helloLine = z.discriminatedUnion('op', [
     ...helloCredential,
   }),
   z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('agent'), ...helloCredential }),
-  z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('agentData'), sessionId, ...helloCredential }),
+  z.object({
+    dbgrelay: z.literal(protocolVersion),
+    op: z.literal('agentData'),
+    sessionId,
+    /** The agent sends a `dbgrelay.heartbeat` event at least this often on this data connection (revision 1.7, §6). */
+    heartbeatMs: z.number().int().min(100).max(3_600_000).optional(),
+    ...helloCredential,
+  }),
   z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('targets'), ...helloCredential }),
 ]);
 export type HelloLine = z.infer<typeof helloLine>;
@@ -120,6 +162,9 @@ export const targetInfo = z.object({
   address: z.string().optional(),
   /** Configured targets: whether the last attempt to reach the adapter succeeded. */
   reachable: z.boolean().optional(),
+  /** Agents: the debugger inside the debuggee, as its last `status` said (revision 1.8). */
+  debugger: z.enum(debuggerStates).optional(),
+  /** Why a configured target is unreachable, or why an agent's debugger is not `ok`. */
   detail: z.string().optional(),
   connectedAt: z.string(),
   sessions: z.number().int().nonnegative(),
@@ -131,7 +176,7 @@ export const helloReply = z.union([
   z.object({
     ok: z.literal(true),
     targets: z.array(targetInfo).optional(),
-    /** The relay answers the client's heartbeats and closes the session after this much silence (revision 1.4, §6). */
+    /** The relay answers the peer's heartbeats and closes the connection after this much silence (revisions 1.4, 1.7, §6). */
     heartbeatTimeoutMs: z.number().int().positive().optional(),
   }),
   z.object({ ok: z.literal(false), error: errorBody }),

@@ -1,3 +1,4 @@
+import { bestEffortAuditSink, discardingAuditSink, type AuditSink } from '../audit/auditEvent.js';
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
 import { requireRole, requireTargetGrant } from '../auth/grants.js';
@@ -17,15 +18,19 @@ import type { LifecycleState } from './lifecycleLimits.js';
 export class AgentHub {
   private readonly connections = new Set<AgentConnection>();
   private readonly logger: Logger;
+  private readonly audit: AuditSink;
 
+  /** `audit` receives `guard.resumed` records (best effort: a lost record is logged). */
   constructor(
     private readonly registry: TargetRegistry<AgentConnection>,
     private readonly limits: AgentConnectionLimits,
     logger: Logger,
     private readonly metrics?: AgentMetrics,
     private readonly lifecycle?: LifecycleState,
+    audit: AuditSink = discardingAuditSink,
   ) {
     this.logger = tagged(logger, 'agent');
+    this.audit = bestEffortAuditSink(audit, (error) => this.logger.error({ err: error }, 'audit record lost'));
     metrics?.observe({ connections: () => this.connectionsByTransport(), targets: () => registry.size });
   }
 
@@ -65,6 +70,17 @@ export class AgentHub {
           if (error && !agent.registration) log.warn({ ...fields, reason: error.message }, 'agent refused');
           else if (removed) log.info({ ...fields, reason: error?.message }, 'agent disconnected');
           else log.info(fields, 'agent connection closed');
+        },
+        onGuard: (agent, message) => {
+          const fields = { target: agent.registration?.target.name, agentId: agent.agentId, pid: agent.registration?.process.pid };
+          log.warn({ ...fields, reason: message.reason, pausedMs: message.pausedMs }, 'the pause guard inside the debuggee resumed it');
+          this.audit.record({ event: 'guard.resumed', ...fields, host: agent.registration?.process.host, reason: message.reason, pausedMs: message.pausedMs });
+        },
+        onStatus: (agent, message, previous) => {
+          if (previous?.debugger === message.debugger && previous.detail === message.detail) return;
+          const fields = { target: agent.registration?.target.name, agentId: agent.agentId, debugger: message.debugger, detail: message.detail };
+          if (message.debugger === 'ok') log.info(fields, 'debugger inside the debuggee works');
+          else log.warn(fields, message.debugger === 'broken' ? 'debugger inside the debuggee is broken; the target cannot be debugged' : 'debuggee runs without its pause guard');
         },
       },
       log,

@@ -122,6 +122,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   const lifecycle = new LifecycleState({ maxAgents, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs }, (limit) =>
     limit === 'draining' ? lifecycleMetrics.drainRefusals.inc() : lifecycleMetrics.limitRefusals.inc({ limit }),
   );
+  const guards = SessionGuards.fromConfig(config, tagged(logger, 'session'), access.metrics.guardrails);
   const registry = new TargetRegistry<AgentConnection>();
   const hub = new AgentHub(
     registry,
@@ -135,8 +136,8 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     logger,
     access.metrics.agents,
     lifecycle,
+    guards.audit,
   );
-  const guards = SessionGuards.fromConfig(config, tagged(logger, 'session'), access.metrics.guardrails);
   const broker = new SessionBroker({
     registry,
     maxMessageBytes: config.dap.maxMessageBytes,

@@ -35,6 +35,15 @@ function refuse(socket: TLSSocket, error: RelayError): void {
   setTimeout(() => socket.destroy(), refuseGraceMs).unref();
 }
 
+/**
+ * The silence after which a tcps session connection whose peer announced heartbeats
+ * every `heartbeatMs` is closed (docs/protocol.md §6): `heartbeat.timeoutMs`, or three
+ * of the peer's intervals when that is longer.
+ */
+export function heartbeatTimeoutFor(configuredTimeoutMs: number, heartbeatMs: number): number {
+  return Math.max(configuredTimeoutMs, 3 * heartbeatMs);
+}
+
 /** A transport over `socket` after the hello line; resumes the paused socket. */
 function sessionTransport(socket: TLSSocket, leftover: Buffer): SocketTransport {
   const transport = new SocketTransport(socket, 'tcps', leftover);
@@ -68,8 +77,15 @@ export async function startTcpsListener(context: ListenerContext, listener: List
         return;
       case 'agentData': {
         const deliver = context.hub.claimSession(hello.sessionId, principal);
-        writeLine(socket, { ok: true });
-        deliver(sessionTransport(socket, leftover));
+        if (hello.heartbeatMs === undefined) {
+          writeLine(socket, { ok: true });
+          deliver(sessionTransport(socket, leftover));
+          return;
+        }
+        // The agent sends heartbeats (revision 1.7): a silent data connection is half-open.
+        const timeoutMs = heartbeatTimeoutFor(config.heartbeat.timeoutMs, hello.heartbeatMs);
+        writeLine(socket, { ok: true, heartbeatTimeoutMs: timeoutMs });
+        deliver(new LivenessTransport(sessionTransport(socket, leftover), timeoutMs, () => context.onHeartbeatMissed?.('tcps')));
         return;
       }
       case 'attach': {
@@ -91,8 +107,8 @@ export async function startTcpsListener(context: ListenerContext, listener: List
           prepared.start(sessionTransport(socket, leftover));
           return;
         }
-        // The client sends heartbeats: a silent connection is half-open (design.md §5).
-        const timeoutMs = Math.max(config.heartbeat.timeoutMs, 3 * hello.heartbeatMs);
+        // The client sends heartbeats: a silent connection is half-open.
+        const timeoutMs = heartbeatTimeoutFor(config.heartbeat.timeoutMs, hello.heartbeatMs);
         writeLine(socket, { ok: true, heartbeatTimeoutMs: timeoutMs });
         prepared.start(new LivenessTransport(sessionTransport(socket, leftover), timeoutMs, () => context.onHeartbeatMissed?.('tcps')));
         return;

@@ -166,6 +166,11 @@ export class SessionGuards {
     });
   }
 
+  /** The audit log, for records that belong to no session (e.g. `guard.resumed`). */
+  get audit(): AuditSink {
+    return this.options.audit;
+  }
+
   /** Bound on the detach of one session (config `sessions.detachTimeoutMs`). */
   get detachTimeoutMs(): number {
     return this.options.sessions.detachTimeoutMs;

@@ -2,7 +2,7 @@ import { AttachSecret } from '../auth/attachSecret.js';
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../log/logger.js';
-import { agentToRelayMessage, type RegisterMessage } from '../protocol/controlMessages.js';
+import { agentToRelayMessage, type GuardMessage, type RegisterMessage, type StatusMessage } from '../protocol/controlMessages.js';
 import type { Transport } from '../transport/transport.js';
 import type { ControlChannel } from './controlChannel.js';
 import { PendingOpens, type PendingOpen } from './pendingOpens.js';
@@ -22,9 +22,13 @@ export interface AgentConnectionHooks {
   onRegister(agent: AgentConnection, message: RegisterMessage): void;
   /** The control connection is gone (called once, also when it never registered). */
   onClose(agent: AgentConnection, error: RelayError | undefined): void;
+  /** The pause guard inside the debuggee resumed it (`guard`, revision 1.8). */
+  onGuard?(agent: AgentConnection, message: GuardMessage): void;
+  /** The debuggee says whether its debugger works (`status`, revision 1.8); also kept in {@link AgentConnection.debuggerStatus}. */
+  onStatus?(agent: AgentConnection, message: StatusMessage, previous: StatusMessage | undefined): void;
 }
 
-const knownTypes = new Set(['register', 'pong', 'openFailed', 'error']);
+const knownTypes = new Set(['register', 'pong', 'openFailed', 'error', 'guard', 'status']);
 
 /**
  * The relay's side of one agent control connection (docs/protocol.md §5): waits for
@@ -37,6 +41,8 @@ export class AgentConnection {
   registration: RegisterMessage | undefined;
   /** Digest of the target's attach secret, when the agent set one. */
   attachSecret: AttachSecret | undefined;
+  /** The debuggee's last `status` (revision 1.8): whether its debugger works. */
+  debuggerStatus: StatusMessage | undefined;
   readonly connectedAt = new Date();
   private readonly pending: PendingOpens;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -150,6 +156,12 @@ export class AgentConnection {
     if (message.type === 'register') return this.close(new RelayError('BAD_REQUEST', 'already registered'));
     if (message.type === 'openFailed') {
       this.pending.settle(message.sessionId, new RelayError('AGENT_OPEN_FAILED', `the agent could not open the session: ${message.message}`));
+    } else if (message.type === 'guard') {
+      this.hooks.onGuard?.(this, message);
+    } else if (message.type === 'status') {
+      const previous = this.debuggerStatus;
+      this.debuggerStatus = message;
+      this.hooks.onStatus?.(this, message, previous);
     }
   }
 

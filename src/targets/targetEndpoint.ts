@@ -1,4 +1,5 @@
 import type { AttachSecret } from '../auth/attachSecret.js';
+import type { StatusMessage } from '../protocol/controlMessages.js';
 import type { Transport } from '../transport/transport.js';
 
 /** A DAP connection to a target's debug adapter that is being opened. */
@@ -32,4 +33,6 @@ export interface TargetEndpoint {
   readonly attachSecret?: AttachSecret | undefined;
   /** Reachability for `dbgrelay targets` (endpoints the relay dials). */
   status?(): EndpointStatus;
+  /** Agents: whether the debugger inside the debuggee works, as it last said (revision 1.8). */
+  readonly debuggerStatus?: StatusMessage | undefined;
 }

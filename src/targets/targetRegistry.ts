@@ -1,5 +1,5 @@
 import { RelayError } from '../common/relayError.js';
-import type { RegisterMessage, TargetInfo, TargetKind } from '../protocol/controlMessages.js';
+import type { RegisterMessage, StatusMessage, TargetInfo, TargetKind } from '../protocol/controlMessages.js';
 import type { TargetEndpoint } from './targetEndpoint.js';
 
 /** What the registry needs of a registered agent: it opens sessions, and is closed when replaced. */
@@ -157,6 +157,12 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
   }
 }
 
+/** `debugger` and, when it says why, `detail` of an agent's listing entry (revision 1.8). */
+function debuggerFields(status: StatusMessage | undefined): Pick<TargetInfo, 'debugger' | 'detail'> {
+  if (status === undefined) return {};
+  return { debugger: status.debugger, ...(status.detail !== undefined ? { detail: status.detail } : {}) };
+}
+
 function describe(entry: TargetEntry): TargetInfo {
   const common = { name: entry.name, transport: entry.transport, connectedAt: entry.connectedAt.toISOString(), sessions: entry.sessions };
   if (entry.registration) {
@@ -170,6 +176,7 @@ function describe(entry: TargetEntry): TargetInfo {
       python: process.python,
       debugpy: process.debugpy,
       agent: process.agent,
+      ...debuggerFields(entry.agent?.debuggerStatus),
     };
   }
   const provided = entry.provided!;

@@ -3,7 +3,10 @@
 
 Same protections as the coroutine pumps in ``adaptersession.py``, without a task
 wake-up per chunk: each chunk is framed (and parsed where ``handshake.py`` says so) in
-the readable callback and written straight to the other stream. A client message that
+the readable callback and written straight to the other stream. Every client message
+is parsed, passes :func:`~.clientchecks.admit_client_message` (dropped or answered by
+the bridge, or forwarded) and reaches the adapter as a canonical frame
+(``dapframing.py``); adapter bytes go on to the relay unparsed. A client message that
 must wait for something first (an ``attach`` for the adapter gate to be quiet, a
 ``disconnect``/``terminate`` for the gate's teardown slot) pauses reading from the
 relay; a task waits, forwards that message and the ones after it in order, then
@@ -17,7 +20,9 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, List, Optional, Tuple
 
+from ..dapframing import encode_message
 from ..errors import DapFramingError
+from .clientchecks import admit_client_message
 
 if TYPE_CHECKING:
     from .adaptersession import AdapterSession
@@ -85,6 +90,8 @@ class CallbackPumps:
             return
         if s._relay_open and not self.relay.write_nowait(data):
             s._relay_open = False
+        if s._client_queue and s._adapter_reader.buffered == 0:
+            s._flush_to_client()
         s._changed.set()
 
     def _adapter_ended(self) -> None:
@@ -112,6 +119,7 @@ class CallbackPumps:
 
     def _on_client_eof(self) -> None:
         self._client_eof = True
+        self.s._relay_ended = True
         if self._busy is None:
             self.stop_client()
 
@@ -119,6 +127,13 @@ class CallbackPumps:
         state, adapter = self.s.state, self.adapter
         while i < len(frames):
             raw, message = frames[i]
+            admitted = admit_client_message(self.s, message)
+            if admitted is None:
+                i += 1
+                continue
+            if admitted is not message:  # changed by a check: forwarded re-encoded
+                raw, message = encode_message(dict(admitted)), admitted
+                frames[i] = (raw, message)
             state.on_client_message(message)
             step = client_step(self.s, message)
             if step is not None:

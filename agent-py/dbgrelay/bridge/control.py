@@ -17,7 +17,8 @@ import asyncio
 import logging
 import ssl
 import uuid
-from typing import Any, Callable, Dict, Optional, Set
+from collections import deque
+from typing import Any, Callable, Deque, Dict, Optional, Set
 
 from ..backoff import Backoff
 from ..errors import DbgRelayError, ProtocolError, TrustError
@@ -31,6 +32,8 @@ DEFAULT_TIMEOUT_MS = 15000
 DEFAULT_GOAWAY_S = 2.0
 #: Refusals that say "later", not "never": not reported to the parent as a refusal.
 TRANSIENT_REFUSALS = ("RELAY_DRAINING", "LIMIT_REACHED")
+#: Messages from the debuggee (``guard``, ``status``: revision 1.8) kept while the relay is unreachable.
+MAX_NOTICES = 32
 
 
 class ControlLoop:
@@ -55,6 +58,12 @@ class ControlLoop:
         #: Seconds the next reconnect waits at least (set by ``goaway``).
         self._goaway_wait: Optional[float] = None
         self.goaways = 0
+        #: the registered control connection, while there is one
+        self._channel: Optional[ControlChannel] = None
+        self._notices: Deque[Dict[str, Any]] = deque(maxlen=MAX_NOTICES)
+        self._status: Optional[Dict[str, Any]] = None
+        self._flusher: Optional["asyncio.Future[Any]"] = None
+        self._flushing: Optional[ControlChannel] = None
 
     def start(self) -> "asyncio.Future[Any]":
         self._task = asyncio.ensure_future(self.run_forever())
@@ -120,14 +129,50 @@ class ControlLoop:
             if reply.get("type") != "registered":
                 raise ProtocolError(f"expected 'registered', got {reply.get('type')!r}")
             timeout_ms = reply["heartbeat"]["timeoutMs"]
+            # the data connections' heartbeat follows the relay's (liveness.py)
+            self.dialer.note_registered(reply["heartbeat"]["intervalMs"], timeout_ms)
             self.backoff.reset()
             self.registrations += 1
             log.info("registered target %r with %s (heartbeat timeout %d ms)",
                      reply["target"], self.dialer.endpoint.display(), timeout_ms)
             self.report({"event": "registered", "target": reply["target"]})
+            self._channel = channel
+            if self._status is not None and self._status not in self._notices:
+                self._notices.appendleft(self._status)  # the relay forgets it with the old connection
+            self._flush_notices()
             await self._serve(channel, timeout_ms / 1000.0)
         finally:
+            self._channel = None
             await channel.close()
+
+    def relay_notice(self, message: Dict[str, Any]) -> None:
+        """Send a message of the debuggee to the relay (``guard``, ``status``): now when
+        registered, else after the next registration (the last ``MAX_NOTICES``). The
+        latest ``status`` is sent again after every registration."""
+        if message.get("type") == "status":
+            self._status = message
+        self._notices.append(message)
+        self._flush_notices()
+
+    def _flush_notices(self) -> None:
+        channel = self._channel
+        if channel is None or not self._notices:
+            return
+        if self._flusher is not None and not self._flusher.done() and self._flushing is channel:
+            return  # that flush sends this message too
+
+        async def flush() -> None:
+            while self._notices and self._channel is channel:
+                message = self._notices.popleft()
+                try:
+                    await channel.send(message)
+                except Exception as exc:  # noqa: BLE001 - kept for the next connection
+                    log.debug("could not send a notice to the relay: %s", exc)
+                    self._notices.appendleft(message)
+                    return
+
+        self._flushing = channel
+        self._flusher = asyncio.ensure_future(flush())
 
     async def _serve(self, channel: ControlChannel, timeout_s: float) -> None:
         while not self._stopping:

@@ -31,10 +31,16 @@ class HandshakeState:
     sub_process: bool = False  # attach{subProcessId}
 
     # -- client -> adapter -------------------------------------------------
-    def on_client_message(self, m: Mapping[str, Any]) -> None:
+    def note_client_seq(self, m: Mapping[str, Any]) -> None:
+        """Keep the bridge's own seq numbers above this client message's (also one
+        that never reaches the adapter)."""
         seq = m.get("seq")
         if isinstance(seq, int) and not isinstance(seq, bool):
             self.last_client_seq = max(self.last_client_seq, seq)
+
+    def on_client_message(self, m: Mapping[str, Any]) -> None:
+        self.note_client_seq(m)
+        seq = m.get("seq")
         if m.get("type") != "request":
             return
         command = m.get("command")

@@ -1,5 +1,8 @@
 """The bridge lives exactly as long as its parent: stdin EOF, parent pid change,
-and (Linux, when the parent spawned it from its main thread) PR_SET_PDEATHSIG."""
+and (Linux, when the parent spawned it from its main thread) PR_SET_PDEATHSIG.
+
+After the config line the parent may write further JSON lines on stdin (the pause
+guard's messages for the relay); they go to ``on_line`` on the event loop."""
 
 from __future__ import annotations
 
@@ -9,11 +12,14 @@ import os
 import signal
 import sys
 import threading
+from typing import Callable, Optional
 
 log = logging.getLogger("dbgrelay.agent")
 
 PPID_POLL_S = 0.5
 _PR_SET_PDEATHSIG = 1
+#: Longer lines from the parent are dropped (they are small JSON objects).
+MAX_PARENT_LINE_BYTES = 64 * 1024
 
 
 def set_parent_death_signal() -> bool:
@@ -33,8 +39,35 @@ def set_parent_death_signal() -> bool:
         return False
 
 
-async def wait_for_parent_exit(parent_pid: int) -> str:
-    """Return (with the reason) once stdin reaches EOF or the parent is gone."""
+class LineSplitter:
+    """Cuts a byte stream into lines; drops lines longer than ``limit``."""
+
+    def __init__(self, limit: int = MAX_PARENT_LINE_BYTES) -> None:
+        self.limit = limit
+        self._buffer = bytearray()
+        self._skipping = False
+
+    def feed(self, data: bytes) -> "list[bytes]":
+        lines = []
+        self._buffer += data
+        while True:
+            end = self._buffer.find(b"\n")
+            if end < 0:
+                break
+            line = bytes(self._buffer[:end])
+            del self._buffer[:end + 1]
+            if not self._skipping and len(line) <= self.limit:
+                lines.append(line)
+            self._skipping = False
+        if len(self._buffer) > self.limit:
+            self._buffer.clear()
+            self._skipping = True
+        return lines
+
+
+async def wait_for_parent_exit(parent_pid: int, on_line: Optional[Callable[[bytes], None]] = None) -> str:
+    """Return (with the reason) once stdin reaches EOF or the parent is gone; hand
+    every further stdin line to ``on_line`` (on the event loop) meanwhile."""
     loop = asyncio.get_running_loop()
     eof = loop.create_future()
 
@@ -45,12 +78,21 @@ async def wait_for_parent_exit(parent_pid: int) -> str:
     def read_stdin() -> None:
         # raw fd reads: a daemon thread blocked in a buffered read would trip
         # "could not acquire lock for <stdin>" at interpreter shutdown
+        splitter = LineSplitter()
         try:
-            while os.read(0, 4096):
-                pass  # nothing else is expected after the config line
-        except OSError:
+            while True:
+                data = os.read(0, 4096)
+                if not data:
+                    break
+                for line in splitter.feed(data):
+                    if on_line is not None:
+                        loop.call_soon_threadsafe(on_line, line)
+        except (OSError, RuntimeError):  # RuntimeError: the loop closed at exit
             pass
-        loop.call_soon_threadsafe(finish, "stdin closed")
+        try:
+            loop.call_soon_threadsafe(finish, "stdin closed")
+        except RuntimeError:
+            pass
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         try:

@@ -5,6 +5,8 @@ travels only in the ``Authorization`` header (wss) or the hello line
 (tcps) over a verified TLS connection; neither is ever logged. Every TCP connection
 to the relay goes through ``HTTPS_PROXY`` unless ``NO_PROXY`` matches
 (:mod:`.proxytunnel`); websockets' own proxy handling is off, so one rule applies.
+Every socket to the relay has TCP keepalive, and every data connection a deadline on
+the relay's silence (:mod:`.liveness`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ from ..relayurl import RelayEndpoint
 from .streams import ByteStream, TcpByteStream, WebSocketByteStream, set_nodelay_on_transport
 from .socketstream import open_socket_stream
 from .connectors import callback_pumps_enabled
+from .liveness import (
+    DEFAULT_HEARTBEAT_INTERVAL_MS,
+    DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    DataHeartbeat,
+    RelayLiveness,
+    data_heartbeat,
+    set_keepalive,
+)
 from .proxytunnel import open_relay_socket
 from .wsstream import UpgradeRefused, open_websocket
 from .trust import RelayTrust
@@ -58,11 +68,23 @@ def basic_auth(secret: str) -> str:
 
 
 class RelayDialer:
-    def __init__(self, endpoint: RelayEndpoint, credential: "RelayCredential | str", trust: RelayTrust) -> None:
+    def __init__(self, endpoint: RelayEndpoint, credential: "RelayCredential | str", trust: RelayTrust,
+                 liveness: RelayLiveness = RelayLiveness()) -> None:
         self.endpoint = endpoint
         # a bare str is an agent secret (older callers, benchmarks)
         self._credential = credential if isinstance(credential, RelayCredential) else RelayCredential("secret", credential)
         self.trust = trust
+        self.liveness = liveness
+        self._registered = (DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS)
+
+    def note_registered(self, interval_ms: int, timeout_ms: int) -> None:
+        """The ``heartbeat`` of the last ``registered`` message: the data connections'
+        heartbeat interval and deadline unless :attr:`liveness` sets them."""
+        self._registered = (interval_ms, timeout_ms)
+
+    @property
+    def data_heartbeat(self) -> DataHeartbeat:
+        return data_heartbeat(self.liveness, *self._registered)
 
     def __repr__(self) -> str:  # never show the secret
         return f"RelayDialer({self.endpoint.display()})"
@@ -71,7 +93,7 @@ class RelayDialer:
         return await self.trust.context(self.endpoint.host, self.endpoint.port)
 
     # -- wss -----------------------------------------------------------------
-    async def _ws(self, path: str) -> Any:
+    async def _ws(self, path: str, heartbeat: Optional[DataHeartbeat] = None) -> Any:
         from websockets.asyncio.client import connect
         from websockets.exceptions import InvalidStatus
 
@@ -80,6 +102,12 @@ class RelayDialer:
             extra["proxy"] = None  # websockets >= 15 would otherwise honour *_PROXY env
         ctx = await self._ssl()
         sock = await asyncio.wait_for(open_relay_socket(self.endpoint.host, self.endpoint.port), CONNECT_TIMEOUT_S)
+        set_keepalive(sock, self.liveness)
+        if heartbeat is not None:  # a data connection: websockets pings and applies the deadline
+            extra["ping_interval"] = heartbeat.interval_ms / 1000
+            extra["ping_timeout"] = (heartbeat.timeout_ms - heartbeat.interval_ms) / 1000
+        else:
+            extra["ping_interval"] = None
         try:
             ws = await connect(
                 self.endpoint.ws_url(path),
@@ -90,7 +118,6 @@ class RelayDialer:
                 open_timeout=CONNECT_TIMEOUT_S,
                 max_size=MAX_DATA_FRAME_BYTES,
                 compression=None,
-                ping_interval=None,
                 logger=_WS_LOG,
                 **extra,
             )
@@ -107,6 +134,7 @@ class RelayDialer:
     async def _tcps(self, hello: Dict[str, Any]) -> TcpByteStream:
         ctx = await self._ssl()
         sock = await asyncio.wait_for(open_relay_socket(self.endpoint.host, self.endpoint.port), CONNECT_TIMEOUT_S)
+        set_keepalive(sock, self.liveness)
         try:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(
@@ -143,24 +171,33 @@ class RelayDialer:
             return await self._open_data_asyncio(session_id)
         stream = await asyncio.wait_for(
             open_socket_stream(self.endpoint.host, self.endpoint.port, ssl_context=await self._ssl(),
-                               server_hostname=self.endpoint.host, to_relay=True),
+                               server_hostname=self.endpoint.host, to_relay=True, liveness=self.liveness),
             CONNECT_TIMEOUT_S,
         )
+        heartbeat = self.data_heartbeat
         try:
             if self.endpoint.scheme == "wss":
                 path = f"{self.endpoint.base_path}/v1/agent/sessions/{session_id}"
                 headers = {"Authorization": self._credential.authorization()}
                 try:
-                    return await asyncio.wait_for(
+                    ws = await asyncio.wait_for(
                         open_websocket(stream, self.endpoint.host_header(), path, headers, MAX_DATA_FRAME_BYTES),
                         CONNECT_TIMEOUT_S,
                     )
                 except UpgradeRefused as exc:
                     raise _refusal_from_http(exc) from None
+                ws.start_heartbeat(heartbeat.interval_ms / 1000, heartbeat.timeout_ms / 1000)
+                return ws
+            # revision 1.7: announce heartbeats; only a relay that answers heartbeatTimeoutMs echoes them
             hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agentData", "sessionId": session_id,
-                     **self._credential.hello_fields()}
+                     "heartbeatMs": heartbeat.interval_ms, **self._credential.hello_fields()}
             await stream.write((protocol.encode(hello) + "\n").encode("utf-8"))
-            _check_hello_reply(await asyncio.wait_for(stream.readline(protocol.MAX_HELLO_BYTES), CONNECT_TIMEOUT_S))
+            reply = _check_hello_reply(await asyncio.wait_for(stream.readline(protocol.MAX_HELLO_BYTES),
+                                                              CONNECT_TIMEOUT_S))
+            relay_timeout_ms = reply.get("heartbeatTimeoutMs")
+            if isinstance(relay_timeout_ms, int):
+                stream.dap_heartbeat_s = heartbeat.interval_ms / 1000
+                stream.watch_silence(relay_timeout_ms / 1000)
             return stream
         except BaseException:
             stream.abort()
@@ -168,18 +205,19 @@ class RelayDialer:
 
     async def _open_data_asyncio(self, session_id: str) -> ByteStream:
         if self.endpoint.scheme == "wss":
-            return WebSocketByteStream(await self._ws(f"/v1/agent/sessions/{session_id}"))
+            return WebSocketByteStream(await self._ws(f"/v1/agent/sessions/{session_id}", self.data_heartbeat))
         hello = {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agentData", "sessionId": session_id,
                  **self._credential.hello_fields()}
         return await self._tcps(hello)
 
 
-def _check_hello_reply(line: bytes) -> None:
+def _check_hello_reply(line: bytes) -> Dict[str, Any]:
     if not line.endswith(b"\n"):
         raise ConnectionError("relay closed the connection before answering the hello line")
     reply = protocol.validate_hello_reply(protocol.decode(line, protocol.MAX_HELLO_BYTES))
     if reply["ok"] is not True:
         raise RelayRefused(reply["error"]["code"], reply["error"]["message"])
+    return reply
 
 
 def _refusal_from_http(response: Any) -> RelayRefused:

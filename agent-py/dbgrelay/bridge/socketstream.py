@@ -13,17 +13,25 @@ The stream mode (``read``/``readline``/``write``) serves the hello line, the HTT
 upgrade and the first client bytes. Reading pauses while anyone holds it
 (``hold_reading``): a full buffer, the session waiting for the adapter gate, or the
 peer's full write buffer.
+
+A connection to the relay can watch its peer's silence (:meth:`watch_silence`,
+``liveness.py``): once nothing arrived for the deadline while this side was reading,
+the stream is aborted and reports end of stream, as if the peer had closed it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 from typing import Any, Callable, List, Optional, Set
 
+from .liveness import RelayLiveness, set_keepalive
 from .proxytunnel import open_relay_socket, tcp_connect as _tcp_connect
 from .streams import set_nodelay
+
+log = logging.getLogger("dbgrelay.dap")
 
 READ_CHUNK = 256 * 1024
 #: Bytes queued for writing above which the stream reports ``write_paused``.
@@ -58,6 +66,15 @@ class SocketStream:
         self._drained: Optional["asyncio.Future[None]"] = None
         self.on_write_paused: Optional[Callable[[bool], None]] = None
         self.write_paused = False
+        # Silence watch (watch_silence): deadline, last time a byte arrived, its timer.
+        self._silence_s = 0.0
+        self._heard_at = 0.0
+        self._silence_timer: Optional[asyncio.TimerHandle] = None
+        #: True once the peer stayed silent past the deadline (the stream was aborted).
+        self.silent = False
+        #: Set on a tcps data connection whose relay echoes ``dbgrelay.heartbeat``
+        #: events (revision 1.7): the session sends one this often (seconds).
+        self.dap_heartbeat_s: Optional[float] = None
         set_nodelay(sock)
         self._start_reading()
 
@@ -85,6 +102,8 @@ class SocketStream:
                 self._stop_reading()
                 self._set_eof()
                 return
+            if self._silence_s:
+                self._heard_at = self._loop.time()
             if self._on_data is not None:
                 self._on_data(data)
             else:
@@ -111,6 +130,35 @@ class SocketStream:
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+    # -- the peer's silence --------------------------------------------------------
+    def watch_silence(self, timeout_s: float) -> None:
+        """From now on, count the peer as gone once no byte arrived for ``timeout_s``:
+        the stream is aborted (end of stream, :attr:`silent` set). Time during which
+        this side does not read (a hold) does not count as the peer's silence."""
+        if self._closed or timeout_s <= 0:
+            return
+        self._silence_s = timeout_s
+        self._heard_at = self._loop.time()
+        if self._silence_timer is None:
+            self._silence_timer = self._loop.call_later(self._silence_tick(), self._check_silence)
+
+    def _silence_tick(self) -> float:
+        return max(0.01, min(1.0, self._silence_s / 4))
+
+    def _check_silence(self) -> None:
+        self._silence_timer = None
+        if self._closed:
+            return
+        now = self._loop.time()
+        if self._holds:
+            self._heard_at = now
+        elif now - self._heard_at >= self._silence_s:
+            log.warning("relay connection silent for %.1f s; closing it as dead", now - self._heard_at)
+            self.silent = True
+            self.abort()
+            return
+        self._silence_timer = self._loop.call_later(self._silence_tick(), self._check_silence)
 
     def hold_reading(self, reason: str) -> None:
         self._holds.add(reason)
@@ -269,6 +317,9 @@ class SocketStream:
         if self._closed:
             return
         self._closed = True
+        if self._silence_timer is not None:
+            self._silence_timer.cancel()
+            self._silence_timer = None
         self._stop_reading()
         if self._writing:
             self._loop.remove_writer(self._fd)
@@ -330,13 +381,17 @@ async def start_tls(sock: socket.socket, context: ssl.SSLContext, *, server_side
 
 
 async def open_socket_stream(host: str, port: int, *, ssl_context: Optional[ssl.SSLContext] = None,
-                             server_hostname: Optional[str] = None, to_relay: bool = False) -> SocketStream:
+                             server_hostname: Optional[str] = None, to_relay: bool = False,
+                             liveness: RelayLiveness = RelayLiveness()) -> SocketStream:
     """Connect (and complete the TLS handshake when ``ssl_context`` is given); no
     timeout of its own: callers wrap it in ``asyncio.wait_for``. ``to_relay``: the
     connection goes to the relay, through the ``HTTPS_PROXY`` proxy unless ``NO_PROXY``
-    matches (:mod:`.proxytunnel`); the adapter's loopback connection never does."""
+    matches (:mod:`.proxytunnel`), with TCP keepalive (``liveness``); the adapter's
+    loopback connection never does."""
     sock: Any = await (open_relay_socket(host, port) if to_relay else _tcp_connect(host, port))
     set_nodelay(sock)
+    if to_relay:
+        set_keepalive(sock, liveness)
     if ssl_context is not None:
         try:
             sock = await start_tls(sock, ssl_context, server_hostname=server_hostname or host)

@@ -50,6 +50,13 @@ class TcpByteStream:
         self.writer.write(data)
         await self.writer.drain()
 
+    def write_nowait(self, data: bytes) -> bool:
+        """Queue ``data`` now (in order with every other write); False once closing."""
+        if self.writer.is_closing():
+            return False
+        self.writer.write(data)
+        return True
+
     async def close(self) -> None:
         if self.writer.is_closing():
             return
@@ -118,6 +125,13 @@ class MemoryByteStream:
             raise ConnectionResetError("memory stream closed")
         if data:
             self._outbox.put_nowait(bytes(data))
+
+    def write_nowait(self, data: bytes) -> bool:
+        if self._eof or (self.peer is not None and self.peer._eof):
+            return False
+        if data:
+            self._outbox.put_nowait(bytes(data))
+        return True
 
     async def close(self) -> None:
         if not self._eof:

@@ -5,7 +5,9 @@ The same interface as the stream beneath it (``read``, ``write``, ``set_handler`
 pumps run over wss exactly as over tcps. The opening handshake (RFC 6455 §4.1) is a
 plain HTTP/1.1 request with the credential in the ``Authorization`` header; a refusal
 is the relay's JSON error body. Pings are answered; a close frame is answered and
-ends the stream.
+ends the stream. With :meth:`WebSocketStream.start_heartbeat` the bridge pings the
+relay itself and takes a relay from which nothing arrived for the timeout as gone
+(``liveness.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .wsframes import (
     CLOSE_NORMAL,
     OP_BINARY,
     OP_CLOSE,
+    OP_PING,
     OP_PONG,
     FrameDecoder,
     WebSocketProtocolError,
@@ -107,7 +110,32 @@ class WebSocketStream:
         self._waiter: Optional["asyncio.Future[None]"] = None
         self._on_data: Optional[Callable[[bytes], None]] = None
         self._on_eof: Optional[Callable[[], None]] = None
+        self._ping_timer: Optional[asyncio.TimerHandle] = None
+        self._ping_interval_s = 0.0
         stream.set_handler(self._on_bytes, self._on_stream_eof)  # bytes after the 101 first
+
+    # -- liveness ------------------------------------------------------------------
+    def start_heartbeat(self, interval_s: float, timeout_s: float) -> None:
+        """Ping the relay every ``interval_s``; a relay from which nothing (a frame, a
+        ping, a pong) arrived for ``timeout_s`` is gone: the stream ends."""
+        self._ping_interval_s = interval_s
+        self.stream.watch_silence(timeout_s)
+        self._schedule_ping()
+
+    def _schedule_ping(self) -> None:
+        self._ping_timer = asyncio.get_running_loop().call_later(self._ping_interval_s, self._ping)
+
+    def _ping(self) -> None:
+        self._ping_timer = None
+        if self._close_sent or self._eof or self.stream.closed:
+            return
+        self.stream.write_nowait(encode_frame(OP_PING, b""))
+        self._schedule_ping()
+
+    @property
+    def silent(self) -> bool:
+        """The relay stayed silent past the deadline (the stream ended for that)."""
+        return self.stream.silent
 
     # -- flow control and write state are the socket's ---------------------------
     @property
@@ -167,6 +195,9 @@ class WebSocketStream:
         if self._eof:
             return
         self._eof = True
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+            self._ping_timer = None
         self.stream.set_handler(None, lambda: None)
         if self._on_eof is not None:
             self._on_eof()

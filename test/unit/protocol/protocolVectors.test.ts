@@ -7,6 +7,7 @@ import {
   agentToRelayMessage,
   controlErrorMessage,
   goawayMessage,
+  guardMessage,
   helloLine,
   helloReply,
   httpErrorBody,
@@ -17,6 +18,7 @@ import {
   registeredMessage,
   registerMessage,
   relayToAgentMessage,
+  statusMessage,
 } from '../../../src/protocol/controlMessages.js';
 import { credentialFromHello, parseHelloLine } from '../../../src/relay/helloLine.js';
 
@@ -36,6 +38,8 @@ const schemaByName: Record<string, z.ZodType> = {
   helloAttach: helloLine,
   helloAgent: helloLine,
   helloAgentData: helloLine,
+  helloAgentDataHeartbeat: helloLine,
+  helloAgentDataHeartbeatTooShort: helloLine,
   helloTargets: helloLine,
   helloAgentToken: helloLine,
   helloAttachToken: helloLine,
@@ -63,6 +67,12 @@ const schemaByName: Record<string, z.ZodType> = {
   openFailed: openFailedMessage,
   controlError: controlErrorMessage,
   goaway: goawayMessage,
+  guardResumed: guardMessage,
+  guardUnknownEvent: guardMessage,
+  statusBroken: statusMessage,
+  statusOk: statusMessage,
+  statusUnknownState: statusMessage,
+  targetsBrokenDebugger: helloReply,
 };
 
 const vectors = blocks('vector');
@@ -93,7 +103,7 @@ describe('docs/protocol.md test vectors', () => {
 
   it('control vectors fit the direction unions', () => {
     const byName = Object.fromEntries(vectors);
-    for (const name of ['register', 'registerWithAttachSecret', 'pong', 'openFailed', 'controlError']) expect(agentToRelayMessage.safeParse(byName[name]).success).toBe(true);
+    for (const name of ['register', 'registerWithAttachSecret', 'pong', 'openFailed', 'controlError', 'guardResumed', 'statusBroken', 'statusOk']) expect(agentToRelayMessage.safeParse(byName[name]).success).toBe(true);
     for (const name of ['registered', 'ping', 'open', 'controlError']) expect(relayToAgentMessage.safeParse(byName[name]).success).toBe(true);
   });
 

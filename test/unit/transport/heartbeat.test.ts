@@ -64,6 +64,27 @@ describe('the relay answers tcps heartbeats and never forwards them', () => {
   });
 });
 
+describe('the relay answers the tcps heartbeats of the agent bridge and never forwards them', () => {
+  it('echoes an agent heartbeat to the agent and drops it before the client', async () => {
+    const [client, clientPeer] = MemoryTransport.pair();
+    const [adapter, adapterPeer] = MemoryTransport.pair();
+    const chain = new InterceptorChain();
+    echoHeartbeats(chain);
+    const pipe = new DapPipe(client, adapter, { maxMessageBytes: 1 << 20, interceptors: chain.build() });
+    const toClient: Buffer[] = [];
+    const toAdapter: Buffer[] = [];
+    clientPeer.onData((chunk) => toClient.push(chunk));
+    adapterPeer.onData((chunk) => toAdapter.push(chunk));
+    adapterPeer.send(encodeDapMessage(heartbeatMessage()));
+    adapterPeer.send(encodeDapMessage({ seq: 3, type: 'event', event: 'stopped', body: { reason: 'pause' } }));
+    await sleep(20);
+    expect(Buffer.concat(toAdapter).toString()).toContain('"event":"dbgrelay.heartbeat"');
+    expect(Buffer.concat(toClient).toString()).not.toContain('heartbeat');
+    expect(Buffer.concat(toClient).toString()).toContain('"event":"stopped"');
+    pipe.close();
+  });
+});
+
 describe('WebSocketTransport heartbeat', () => {
   async function pair(): Promise<{ server: WebSocketTransport; client: WebSocket; close(): Promise<void> }> {
     const http = createServer();

@@ -1,0 +1,80 @@
+"""The one check every parsed client message passes before it may reach the adapter.
+
+Both pumps (``callbackpumps.py`` and the coroutine pumps of ``adaptersession.py``)
+call :func:`admit_client_message` for each client message, before the handshake
+state sees it. It
+
+- drops ``dbgrelay.heartbeat`` events: the relay's echoes of the bridge's own
+  heartbeats on a tcps data connection (docs/protocol.md §6, revision 1.7), which
+  debugpy must never see;
+- checks every request: every ``launch`` and an ``attach`` with arguments outside the
+  allow-list are refused (:mod:`dbgrelay.attachpolicy`; an ``attach`` goes on without
+  the keys that only matter on the debugger's machine, such as ``connect``), then the
+  request must match the DAP schema and its debugpy-safe overlay
+  (:mod:`dbgrelay.dapschema`). A refused request gets an error response
+  (``success: false``, the message naming the keys or the field) and never reaches
+  the adapter; the session goes on. Further per-request checks belong in
+  :func:`check_request`;
+- notes the time each request is forwarded, for
+  :meth:`AdapterSession.oldest_pending_ms`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
+
+from ..attachpolicy import screen_start_request
+from ..dapschema import validate_request
+
+if TYPE_CHECKING:
+    from .adaptersession import AdapterSession
+
+log = logging.getLogger("dbgrelay.dap")
+
+#: The event a tcps data connection's heartbeats are made of (docs/protocol.md §6).
+HEARTBEAT_EVENT = "dbgrelay.heartbeat"
+
+#: Requests debugpy 1.8 does not implement and never answers: its adapter waits for
+#: pydevd's answer one request at a time, so one of these stalls the session for good
+#: (docs/debugpy-faults.md). No DAP client sends them to debugpy, whose capabilities do
+#: not announce them; the bridge answers them itself. The relay keeps the same list
+#: (src/session/requestValidation.ts).
+UNANSWERED_BY_DEBUGPY = frozenset({"loadedSources", "terminateThreads", "breakpointLocations", "cancel"})
+
+
+def check_request(message: Mapping[str, Any]) -> Tuple[Optional[str], Mapping[str, Any]]:
+    """``(refusal, message to forward)`` for a parsed client request: the refusal is
+    the error response's message (None: the request goes on, possibly changed).
+    Every parsed client request is checked here."""
+    refusal, message = screen_start_request(message)
+    if refusal is None:
+        invalid = validate_request(message)
+        if invalid is not None:
+            field, expected = invalid
+            refusal = f"request refused by dbgrelay: {field or 'the message'} {expected} (DAP schema)"
+        elif message.get("command") in UNANSWERED_BY_DEBUGPY:
+            refusal = f"request refused by dbgrelay: debugpy does not implement {message.get('command')} and would never answer"
+    return refusal, message
+
+
+def admit_client_message(session: "AdapterSession", message: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+    """The message to forward to the adapter (``message`` itself unless it had to be
+    changed), or None when it was dropped or answered by the bridge itself."""
+    kind = message.get("type")
+    if kind == "event":
+        return None if message.get("event") == HEARTBEAT_EVENT else message
+    if kind != "request":
+        return message
+    refusal, forwarded = check_request(message)
+    if refusal is not None:
+        session.state.note_client_seq(message)
+        log.warning("session %s: refused a client %r request: %s", session.label,
+                    str(message.get("command"))[:40], refusal)
+        session.refuse_request(message, refusal)
+        return None
+    seq = message.get("seq")
+    if isinstance(seq, int) and not isinstance(seq, bool):
+        session.note_forwarded(seq, time.monotonic())
+    return forwarded
