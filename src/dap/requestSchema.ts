@@ -34,6 +34,17 @@ export function validateDapRequest(message: unknown): DapRequestSchemaError | un
   return describe(validate.errors?.[0]);
 }
 
+/** The requests of every session's first seconds (VS Code's attach and first stop). */
+const firstRequests = ['initialize', 'attach', 'setBreakpoints', 'setExceptionBreakpoints', 'configurationDone', 'threads', 'stackTrace', 'scopes', 'variables', 'continue', 'next', 'evaluate', 'disconnect'];
+
+/**
+ * Compiles the schema and the validators of the requests every session starts with,
+ * so that no session pays for it (tens of milliseconds on first use). Idempotent.
+ */
+export function prepareDapRequestValidation(): void {
+  for (const command of firstRequests) validatorFor({ command });
+}
+
 // draft-04 is the dialect the DAP schema declares; ajv-draft-04 is ajv with that
 // dialect's meta-schema and keyword semantics (boolean exclusiveMinimum, `id`), so the
 // file is used as published, `$schema` included.

@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync } from 'node:fs';
+import { prepareDapRequestValidation } from '../dap/requestSchema.js';
 import { AuthenticatorHolder } from '../auth/authenticatorHolder.js';
 import { resolveRelaySecret } from '../auth/relaySecret.js';
 import { RelayError } from '../common/relayError.js';
@@ -166,6 +167,8 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     },
   };
 
+  // The DAP schema is compiled before any session needs it.
+  prepareDapRequestValidation();
   // Configured targets (targets.*) are in the registry before any listener accepts.
   const configuredTargets = new ConfiguredTargetSet(registry, tagged(logger, 'targets'), access.metrics);
   configuredTargets.start(config);

@@ -85,7 +85,7 @@ describe('after the table, the relay still serves legitimate peers', () => {
   /** Sends a DAP request from the client, checks the agent got it, answers, checks the client got the answer. */
   async function roundTrip(client: Link, agent: ProtocolAgent): Promise<void> {
     const data = agent.dataLinks.at(-1)!;
-    sendDap(client, 1, 'initialize');
+    sendDap(client, 1, 'initialize', { adapterID: 'debugpy' });
     await waitFor(() => data.bytes().toString('utf8').includes('"command":"initialize"'), 'agent never received the DAP request');
     data.send(Buffer.from(`Content-Length: 64\r\n\r\n${JSON.stringify({ seq: 1, type: 'response', request_seq: 1, success: true, command: 'initialize' }).padEnd(64)}`));
     await waitFor(() => client.bytes().toString('utf8').includes('"request_seq":1'), 'client never received the DAP response');

@@ -79,8 +79,8 @@ export function rowKit(c: RowContext) {
 }
 
 /** Sends one DAP request over `link` (client side of a session). */
-export function sendDap(link: Link, seq: number, command: string): void {
-  link.send(encodeDapMessage({ seq, type: 'request', command, arguments: {} }));
+export function sendDap(link: Link, seq: number, command: string, args: Record<string, unknown> = {}): void {
+  link.send(encodeDapMessage({ seq, type: 'request', command, arguments: args }));
 }
 
 /** Opens a legitimate client session (wss or tcps); throws when refused. */
