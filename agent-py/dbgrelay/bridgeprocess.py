@@ -52,8 +52,17 @@ class BridgeProcess:
         self.ownership = OwnershipTracker()
         self._write_lock = threading.Lock()
         self._configured = False
+        self._pid = os.getpid()
+        if hasattr(os, "register_at_fork"):
+            # A child forked while another thread held the lock would block on it at
+            # exit; the child never writes to or closes its parent's bridge anyway.
+            os.register_at_fork(after_in_child=self._after_fork_in_child)
         start_hidden_thread(self._read_events, "dbgrelay-bridge-events")
         atexit.register(self.stop)
+
+    def _after_fork_in_child(self) -> None:
+        self._write_lock = threading.Lock()
+        self._configured = False
 
     def send_config(self, config: Dict[str, Any]) -> None:
         assert self.proc.stdin is not None
@@ -135,7 +144,10 @@ class BridgeProcess:
         raise ConfigError(f"the debug endpoint did not start within {timeout:.0f} s")
 
     def stop(self) -> None:
-        """Close the bridge's stdin: it exits, and the relay drops the target."""
+        """Close the bridge's stdin: it exits, and the relay drops the target (only in
+        the process that started the bridge, never in a forked child)."""
+        if os.getpid() != self._pid:
+            return
         with self._write_lock:
             try:
                 if self.proc.stdin is not None and not self.proc.stdin.closed:

@@ -148,12 +148,14 @@ def _answer_when_nothing_is_suspended(add_callback: Callable[..., None]) -> Call
         with self._lock:
             # The last stop was already announced as resumed: no thread will report a
             # resume again before a new stop (threads still leaving the wait loop
-            # report none), so nobody would ever answer this continue.
+            # report none), so nobody would ever answer this continue. The callback is
+            # registered under the same lock, so a resume reported in between cannot
+            # slip past it (on_thread_resume takes _lock, then _callbacks_lock).
             running = self._last_resume_notification_time >= self._last_suspend_notification_time
+            if not running:
+                add_callback(self, callback)
         if running:
             callback()
-            return
-        add_callback(self, callback)
 
     setattr(add_on_resumed_callback, _PATCH_MARK, True)
     return add_on_resumed_callback

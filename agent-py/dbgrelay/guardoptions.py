@@ -27,8 +27,8 @@ ALIVE_INTERVAL_S = 0.5
 class PauseGuardOptions:
     """``enable_attach(pause_guard=..., unowned_pause=..., max_pause=...)``.
 
-    - ``unowned_pause``: seconds the program may stay paused while no live session
-      owns the pause (bridge stopped or gone, relay link dead, adapter wedged,
+    - ``unowned_pause``: seconds in a row the program may stay paused while no live
+      session owns the pause (bridge stopped or gone, relay link dead, adapter wedged,
       pydevd's reader thread dead); then every thread resumes and the client's
       breakpoints are dropped, as a client ``disconnect`` would.
     - ``max_pause``: hard bound on any pause, even one a live session owns; 0 (the

@@ -31,11 +31,15 @@ import logging
 import threading
 import time
 import traceback
-from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
+from collections import deque
+from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Tuple
 
 from .agentthreads import start_hidden_thread
 from .guardoptions import PauseGuardOptions
 from .pauseownership import OwnershipTracker
+
+#: Most log lines the guard holds while the program is paused (the oldest go first).
+MAX_HELD_LOG_LINES = 200
 
 log = logging.getLogger("dbgrelay.guard")
 
@@ -74,11 +78,15 @@ class PauseGuard:
         #: looks taken so far (tests and diagnostics: the guard runs while the program is paused)
         self.polls = 0
         self._paused_since: Optional[float] = None
+        self._unowned_since: Optional[float] = None
         self._link: Optional[Tuple[bool, str]] = None
         self._stop = threading.Event()
         self.thread: Optional[threading.Thread] = None
         #: log lines held back while the program is paused (see the module doc)
-        self._held: List[Tuple[int, str, Tuple[Any, ...]]] = []
+        # Log lines wait until no thread is paused (a suspended thread may hold a
+        # logging lock); bounded, so a guard failing on every poll cannot grow it.
+        self._held: Deque[Tuple[int, str, Tuple[Any, ...]]] = deque(maxlen=MAX_HELD_LOG_LINES)
+        self._dropped = 0
 
     def start(self) -> threading.Thread:
         self.thread = start_hidden_thread(self._run, "dbgrelay-pause-guard")
@@ -103,7 +111,7 @@ class PauseGuard:
         link = self.debugger.link_health()
         self._report_link(link)
         if not self.debugger.paused_threads():
-            self._paused_since = None
+            self._paused_since = self._unowned_since = None
             self._flush_logs()
             return None
         if self._paused_since is None:
@@ -112,18 +120,27 @@ class PauseGuard:
         owned, why = self.ownership.owned(now, self.options.owner_report_timeout)
         if owned and not link[0]:
             owned, why = False, link[1]
-        reason = self._resume_reason(paused_for, owned, why)
+        if owned:
+            self._unowned_since = None
+        elif self._unowned_since is None:
+            self._unowned_since = now
+        unowned_for = 0.0 if self._unowned_since is None else now - self._unowned_since
+        reason = self._resume_reason(paused_for, unowned_for, owned, why)
         if reason is None:
             return None
-        message = self._resume(reason, paused_for, forget_client=not owned)
-        self._flush_logs()
-        return message
+        # The log lines wait for a poll that finds nothing paused: a resumed thread
+        # may still hold a logging lock, or stop again inside a handler.
+        return self._resume(reason, paused_for, forget_client=not owned)
 
-    def _resume_reason(self, paused_for: float, owned: bool, why: str) -> Optional[str]:
+    def _resume_reason(self, paused_for: float, unowned_for: float, owned: bool, why: str) -> Optional[str]:
+        """Why to resume now, if at all. An unowned pause counts from the first poll
+        that found nobody owning it, not from the stop: a live session that owned a
+        long pause and then missed a report or two (a starved bridge, a slow
+        ``evaluate``) does not lose it at once."""
         max_pause = self.options.max_pause
         if max_pause and paused_for >= max_pause:
             return f"paused longer than max_pause ({max_pause:g} s)"
-        if not owned and paused_for >= self.options.unowned_pause:
+        if not owned and unowned_for >= self.options.unowned_pause:
             return f"paused longer than unowned_pause ({self.options.unowned_pause:g} s) with no live session: {why}"
         return None
 
@@ -133,7 +150,7 @@ class PauseGuard:
         self.debugger.resume_all()
         for note in self.debugger.take_notes():
             self._log(logging.WARNING, "pause guard: %s", note)
-        self._paused_since = None
+        self._paused_since = self._unowned_since = None
         self.resumes += 1
         paused_ms = int(paused_for * 1000)
         self._log(logging.WARNING, "pause guard resumed the program after %.1f s paused: %s%s", paused_for, reason,
@@ -157,10 +174,16 @@ class PauseGuard:
         self._send(status_message("broken", link[1]))
 
     def _log(self, level: int, message: str, *args: Any) -> None:
+        if len(self._held) == self._held.maxlen:
+            self._dropped += 1
         self._held.append((level, message, args))
 
     def _flush_logs(self) -> None:
-        held, self._held = self._held, []
+        held, dropped = list(self._held), self._dropped
+        self._held.clear()
+        self._dropped = 0
+        if dropped:
+            log.warning("pause guard: %d earlier log lines were dropped while the program was paused", dropped)
         for level, message, args in held:
             log.log(level, message, *args)
 

@@ -16,7 +16,7 @@ from conftest import Debuggee
 from dbgrelay.attachpolicy import ALLOWED_ATTACH_KEYS, DROPPED_ATTACH_KEYS, check_attach_arguments, screen_start_request
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import OWN_SEQ_BASE, AdapterSession
-from dbgrelay.bridge.clientchecks import UNANSWERED_BY_DEBUGPY, check_request
+from dbgrelay.bridge.clientchecks import INTERNAL_TO_DEBUGPY, UNANSWERED_BY_DEBUGPY, check_request
 from dbgrelay.bridge.connectors import tcp_connector
 from streampair import LazyStream, relay_kind, stream_pair  # noqa: F401 (fixture)
 
@@ -82,6 +82,20 @@ def test_requests_debugpy_never_answers_are_answered_by_the_bridge(command: str)
                  "breakpointLocations": {"source": {"path": "/x.py"}, "line": 1}}.get(command, {})
     refusal, _ = check_request({"seq": 6, "type": "request", "command": command, "arguments": arguments})
     assert refusal is not None and "never answer" in refusal
+
+
+@pytest.mark.parametrize("command", sorted(INTERNAL_TO_DEBUGPY))
+def test_debugpys_own_requests_are_refused_from_a_client(command: str) -> None:
+    refusal, _ = check_request({"seq": 7, "type": "request", "command": command,
+                                "arguments": {"debugServerAccessToken": "wrong"}})
+    assert refusal is not None and "debugpy's own request" in refusal
+
+
+def test_a_schema_refusal_is_bounded_and_printable() -> None:
+    key = "k\n" + "x" * 5000
+    refusal, _ = check_request({"seq": 8, "type": "request", "command": "runInTerminal",
+                                "arguments": {"cwd": "/", "args": ["x"], "env": {key: 1}}})
+    assert refusal is not None and "xxx" in refusal and len(refusal) < 700 and "\n" not in refusal
 
 
 def _descendants(pid: int) -> Set[int]:

@@ -98,11 +98,23 @@ def test_a_silent_bridge_stops_owning_the_pause() -> None:
     guard, debugger, tracker, clock, sent = make(unowned=5)
     debugger.paused = True
     assert advance(guard, clock, 3, tracker, owned=True) is None
-    # the bridge stops reporting; the pause clock runs from when it began
-    message = advance(guard, clock, 2.5)
+    # the bridge stops reporting: its report goes stale after 1.5 s, and the unowned
+    # pause counts from then, not from the stop
+    assert advance(guard, clock, 6, tracker) is None
+    message = advance(guard, clock, 1, tracker)
     assert message is not None
     assert "has not reported for" in message["reason"] and "stopped or gone" in message["reason"]
     assert debugger.calls == ["forget", "resume"]
+
+
+def test_a_long_owned_pause_survives_a_short_gap_in_the_reports() -> None:
+    """An engineer who owned a pause for minutes does not lose it to a starved bridge."""
+    guard, debugger, tracker, clock, sent = make(unowned=5)
+    debugger.paused = True
+    assert advance(guard, clock, 120, tracker, owned=True) is None
+    assert advance(guard, clock, 2.5) is None  # no report for 2.5 s: stale, but briefly
+    assert advance(guard, clock, 10, tracker, owned=True) is None
+    assert debugger.calls == []
 
 
 def test_an_exited_bridge_owns_nothing_at_once() -> None:
@@ -118,7 +130,8 @@ def test_a_dead_reader_thread_makes_a_pause_unowned_and_is_reported_broken() -> 
     debugger.paused = True
     advance(guard, clock, 1, tracker, owned=True)
     debugger.link = (False, "pydevd's reader thread is not running")
-    message = advance(guard, clock, 4.5, tracker, owned=True)
+    assert advance(guard, clock, 4.75, tracker, owned=True) is None  # unowned from the first poll that saw it
+    message = advance(guard, clock, 0.5, tracker, owned=True)
     assert message is not None and "pydevd's reader thread is not running" in message["reason"]
     statuses = [m for m in sent if m["type"] == "status"]
     assert statuses == [{"type": "status", "debugger": "ok"},

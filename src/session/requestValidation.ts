@@ -15,8 +15,17 @@ import { refusalResponse, type SessionLink } from './sessionLink.js';
  */
 export const unansweredByDebugpy: ReadonlySet<string> = new Set(['loadedSources', 'terminateThreads', 'breakpointLocations', 'cancel']);
 
+/**
+ * debugpy's own requests between its adapter and pydevd, never a client's: a client's
+ * `pydevdAuthorize` with a wrong token logs pydevd out, after which it refuses every
+ * request (`continue` and `disconnect` included) and a paused program stays paused.
+ */
+export const internalToDebugpy: ReadonlySet<string> = new Set(['pydevdAuthorize', 'pydevdSystemInfo']);
+
 /** Longest command name a refusal shows (a client chooses it). */
 const maxCommandChars = 64;
+/** Longest field pointer a refusal shows (it may hold a client's key names). */
+const maxFieldChars = 256;
 
 /** Options of {@link validateRequests}. */
 export interface RequestValidationOptions {
@@ -45,14 +54,16 @@ export function validateRequests(chain: InterceptorChain, options: RequestValida
     let field: string | undefined;
     const invalid = validateDapRequest(message);
     if (invalid) {
-      field = invalid.field;
-      reason = `${command} refused: ${invalid.field === '' ? 'the request' : printable(invalid.field)} ${invalid.message} (DAP schema)`;
+      field = printable(invalid.field.length > maxFieldChars ? `${invalid.field.slice(0, maxFieldChars)}…` : invalid.field);
+      reason = `${command} refused: ${field === '' ? 'the request' : field} ${printable(invalid.message.slice(0, maxFieldChars))} (DAP schema)`;
     } else if (unansweredByDebugpy.has(request.command)) {
       reason = `${command} refused: debugpy does not implement it and would never answer`;
+    } else if (internalToDebugpy.has(request.command)) {
+      reason = `${command} refused: it is debugpy's own request between its adapter and the debuggee`;
     }
     if (reason === undefined) return undefined;
     options.onRefused?.(command);
-    audit.record({ event: 'dap.refused', direction: 'toAdapter', command, guard: 'schema', reason, ...(field !== undefined ? { field: printable(field) } : {}) });
+    audit.record({ event: 'dap.refused', direction: 'toAdapter', command, guard: 'schema', reason, ...(field !== undefined ? { field } : {}) });
     link.sendToClient(refusalResponse(request, link.nextSeq(), reason));
     return null;
   });

@@ -60,10 +60,12 @@ export class LivenessTransport implements Transport {
   }
 
   pause(): void {
+    this.silence.hold(true);
     this.inner.pause();
   }
 
   resume(): void {
+    this.silence.hold(false);
     this.inner.resume();
   }
 

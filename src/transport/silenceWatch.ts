@@ -18,6 +18,7 @@ export interface SilenceWatchOptions {
  */
 export class SilenceWatch {
   private lastHeard = performance.now();
+  private held = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -33,11 +34,22 @@ export class SilenceWatch {
     this.lastHeard = performance.now();
   }
 
+  /**
+   * While held (the local side stopped reading the peer, e.g. for backpressure), the
+   * peer's silence is ours, not its own: it does not count, and the clock starts
+   * afresh on release.
+   */
+  hold(held: boolean): void {
+    this.held = held;
+    this.lastHeard = performance.now();
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }
 
   private tick(): void {
+    if (this.held) this.lastHeard = performance.now();
     const silentMs = performance.now() - this.lastHeard;
     if (silentMs < this.options.timeoutMs) {
       this.options.onTick?.();

@@ -43,6 +43,20 @@ HEARTBEAT_EVENT = "dbgrelay.heartbeat"
 #: (src/session/requestValidation.ts).
 UNANSWERED_BY_DEBUGPY = frozenset({"loadedSources", "terminateThreads", "breakpointLocations", "cancel"})
 
+#: debugpy's own requests between its adapter and pydevd, never a client's: a client's
+#: ``pydevdAuthorize`` with a wrong token logs pydevd out, after which it refuses every
+#: request (``continue`` and ``disconnect`` included) and a paused program stays paused.
+INTERNAL_TO_DEBUGPY = frozenset({"pydevdAuthorize", "pydevdSystemInfo"})
+
+#: Longest field pointer a refusal shows (it may hold a client's key names).
+MAX_FIELD_CHARS = 256
+
+
+def _shown(text: str) -> str:
+    """``text`` bounded and with control characters replaced (it reaches logs)."""
+    text = text if len(text) <= MAX_FIELD_CHARS else text[:MAX_FIELD_CHARS] + "…"
+    return "".join(c if c.isprintable() else "?" for c in text)
+
 
 def check_request(message: Mapping[str, Any]) -> Tuple[Optional[str], Mapping[str, Any]]:
     """``(refusal, message to forward)`` for a parsed client request: the refusal is
@@ -53,9 +67,11 @@ def check_request(message: Mapping[str, Any]) -> Tuple[Optional[str], Mapping[st
         invalid = validate_request(message)
         if invalid is not None:
             field, expected = invalid
-            refusal = f"request refused by dbgrelay: {field or 'the message'} {expected} (DAP schema)"
+            refusal = f"request refused by dbgrelay: {_shown(field) or 'the message'} {_shown(expected)} (DAP schema)"
         elif message.get("command") in UNANSWERED_BY_DEBUGPY:
             refusal = f"request refused by dbgrelay: debugpy does not implement {message.get('command')} and would never answer"
+        elif message.get("command") in INTERNAL_TO_DEBUGPY:
+            refusal = f"request refused by dbgrelay: {message.get('command')} is debugpy's own request between its adapter and the debuggee"
     return refusal, message
 
 

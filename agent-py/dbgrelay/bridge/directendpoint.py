@@ -31,6 +31,7 @@ from .connectors import tcp_connector
 from .directconfig import DirectConfig
 from .helloauth import HelloAuthenticator
 from .lifeline import wait_for_parent_exit
+from .liveness import set_keepalive
 from .socketstream import SocketStream, start_tls
 
 log = logging.getLogger("dbgrelay.agent")
@@ -133,6 +134,9 @@ class DirectEndpoint:
 
     async def _open_stream(self, sock: socket.socket, source: str, timeout: float) -> Optional[SocketStream]:
         try:
+            # A client that vanished without a FIN must not own a paused program for
+            # ever: keepalive finds it (liveness.py), and the session is torn down.
+            set_keepalive(sock)
             if self._tls is not None:
                 sock = await asyncio.wait_for(start_tls(sock, self._tls, server_side=True), timeout)
             return SocketStream(sock)

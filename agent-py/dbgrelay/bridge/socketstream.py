@@ -151,7 +151,11 @@ class SocketStream:
         if self._closed:
             return
         now = self._loop.time()
-        if self._holds:
+        if self._holds or self.write_paused:
+            # Not reading, or the peer is not reading us (backpressure: our heartbeats
+            # wait behind the data, so no echo can come back). A peer that is really
+            # gone leaves our queued bytes unacknowledged, and TCP_USER_TIMEOUT
+            # (liveness.py) ends the connection.
             self._heard_at = now
         elif now - self._heard_at >= self._silence_s:
             log.warning("relay connection silent for %.1f s; closing it as dead", now - self._heard_at)

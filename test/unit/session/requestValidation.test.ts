@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
-import { unansweredByDebugpy } from '../../../src/session/requestValidation.js';
+import { internalToDebugpy, unansweredByDebugpy } from '../../../src/session/requestValidation.js';
 import { openGuardedSession, type Harness } from './guardedHarness.js';
 
 const harnesses: Harness[] = [];
@@ -55,6 +55,26 @@ describe('request validation in a guarded session', () => {
     expect(refused.success).toBe(false);
     expect(refused.message).toContain('never answer');
     expect(h.adapter.requests()).toHaveLength(0);
+  });
+
+  it.each([...internalToDebugpy])('refuses %s: only debugpy itself may send it to pydevd', async (command) => {
+    const h = await open();
+    const refused = await h.request(command, { debugServerAccessToken: 'wrong' });
+    expect(refused.success).toBe(false);
+    expect(refused.message).toContain("debugpy's own request");
+    expect(h.adapter.requests()).toHaveLength(0);
+  });
+
+  it("bounds and cleans a field pointer made of a client's key names", async () => {
+    const h = await open();
+    const key = `k\n${'x'.repeat(5000)}`;
+    const refused = await h.request('runInTerminal', { cwd: '/', args: ['x'], env: { [key]: 1 } });
+    expect(refused.success).toBe(false);
+    expect(refused.message!.length).toBeLessThan(700);
+    const record = h.audit.named('dap.refused')[0]!;
+    expect(String(record['field'])).toContain('/arguments/env/k?xxx');
+    expect(String(record['field']).length).toBeLessThanOrEqual(257);
+    expect(String(record['reason'])).not.toContain('\n');
   });
 
   it('forwards the requests of an ordinary session untouched', async () => {
