@@ -3,19 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rewriteAttachConfiguration } from '../../../src/client/subprocessRewrite.js';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
 import { attachRefusalReason, checkAttachArguments, droppedAttachKeys, forwardedAttachKeys } from '../../../src/session/attachArguments.js';
-import { openGuardedSession, settle, type Harness } from './guardedHarness.js';
+import { settle, trackedSessions } from './guardedHarness.js';
 
-const harnesses: Harness[] = [];
-async function open(...args: Parameters<typeof openGuardedSession>): Promise<Harness> {
-  const h = await openGuardedSession(...args);
-  harnesses.push(h);
-  return h;
-}
+const { open, closeAll } = trackedSessions();
 afterEach(async () => {
-  for (const h of harnesses.splice(0)) {
-    h.pipe.close();
-    await h.closed;
-  }
+  await closeAll();
 });
 
 /** What VS Code's Python debugger sends for a remote attach (resolved launch.json). */

@@ -151,3 +151,25 @@ export async function openGuardedSession(options: HarnessOptions = {}): Promise<
   };
   return { guards, session, pipe, client, adapter, audit, closed: pipe.closed, request };
 }
+
+/**
+ * Guarded sessions a test file opens and closes after each test: `open` is
+ * {@link openGuardedSession} that remembers the harness, `closeAll` (for `afterEach`)
+ * closes every remembered one and waits for it.
+ */
+export function trackedSessions(): { open: typeof openGuardedSession; closeAll: () => Promise<void> } {
+  const harnesses: Harness[] = [];
+  return {
+    open: async (...args) => {
+      const h = await openGuardedSession(...args);
+      harnesses.push(h);
+      return h;
+    },
+    closeAll: async () => {
+      for (const h of harnesses.splice(0)) {
+        h.pipe.close();
+        await h.closed;
+      }
+    },
+  };
+}

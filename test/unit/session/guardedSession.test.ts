@@ -2,20 +2,12 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DapMessage } from '../../../src/dap/dapMessage.js';
 import type { PolicyName } from '../../../src/session/dapPolicy.js';
-import { MemoryAuditSink, openGuardedSession, settle, type Harness } from './guardedHarness.js';
+import { MemoryAuditSink, settle, trackedSessions, type Harness } from './guardedHarness.js';
 
-const harnesses: Harness[] = [];
-async function open(...args: Parameters<typeof openGuardedSession>): Promise<Harness> {
-  const h = await openGuardedSession(...args);
-  harnesses.push(h);
-  return h;
-}
+const { open, closeAll } = trackedSessions();
 afterEach(async () => {
   vi.useRealTimers();
-  for (const h of harnesses.splice(0)) {
-    h.pipe.close();
-    await h.closed;
-  }
+  await closeAll();
 });
 
 /** A DAP message as golden text: stable fields only (seq and request_seq masked). */

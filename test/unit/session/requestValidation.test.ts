@@ -1,19 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
 import { internalToDebugpy, unansweredByDebugpy } from '../../../src/session/requestValidation.js';
-import { openGuardedSession, type Harness } from './guardedHarness.js';
+import { trackedSessions } from './guardedHarness.js';
 
-const harnesses: Harness[] = [];
-async function open(...args: Parameters<typeof openGuardedSession>): Promise<Harness> {
-  const h = await openGuardedSession(...args);
-  harnesses.push(h);
-  return h;
-}
+const { open, closeAll } = trackedSessions();
 afterEach(async () => {
-  for (const h of harnesses.splice(0)) {
-    h.pipe.close();
-    await h.closed;
-  }
+  await closeAll();
 });
 
 describe('request validation in a guarded session', () => {
