@@ -13,7 +13,8 @@ from typing import Any, List
 import pytest
 
 from conftest import Certs
-from dbgrelay.bridge.socketstream import WRITE_HIGH_WATER, SocketStream, open_socket_stream
+from dbgrelay.bridge.socketdial import open_socket_stream
+from dbgrelay.bridge.socketstream import WRITE_HIGH_WATER, SocketStream
 from dbgrelay.bridge.wsframes import (
     OP_BINARY,
     OP_CLOSE,

@@ -12,7 +12,8 @@ import ssl
 import sys
 
 from dbgrelay.bridge.app import run_event_loop
-from dbgrelay.bridge.socketstream import SocketStream, open_socket_stream, start_tls
+from dbgrelay.bridge.socketdial import open_socket_stream, start_tls
+from dbgrelay.bridge.socketstream import SocketStream
 
 
 async def pipe(client: socket.socket, context: ssl.SSLContext, target_port: int) -> None:

@@ -55,11 +55,12 @@ const guardPollIntervalS = 0.25;
 /** pydevd's waiting threads see a resume within TIMEOUT_SLOW (0.2 s). */
 const pydevdWakeS = 0.2;
 /**
- * A frozen bridge is seen stale after the report timeout, the pause is then unowned, and
- * once it has lasted `unowned_pause` (counted from the stop, which came before the fault)
- * the guard's next poll resumes it: within the sum of the four from the fault.
+ * A frozen bridge is seen stale after the report timeout (at the guard's next poll), the
+ * pause is unowned from that poll on, and once it has been unowned for `unowned_pause`
+ * the guard's next poll resumes it: within the report timeout, `unowned_pause`, two
+ * polls and pydevd's wake-up from the fault.
  */
-const frozenBridgeBoundMs = (unownedPauseS + ownerReportTimeoutS + guardPollIntervalS + pydevdWakeS) * 1000;
+const frozenBridgeBoundMs = (unownedPauseS + ownerReportTimeoutS + 2 * guardPollIntervalS + pydevdWakeS) * 1000;
 
 /**
  * How long the bridge lets a data connection stay silent before it takes the relay as

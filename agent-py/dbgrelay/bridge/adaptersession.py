@@ -45,8 +45,9 @@ from ..dapframing import DEFAULT_MAX_MESSAGE_BYTES, DapReader, encode_message
 from ..errors import DapFramingError
 from .adaptergate import AdapterGate
 from .callbackpumps import CallbackPumps, client_step
-from .clientchecks import HEARTBEAT_EVENT, admit_client_message
+from .clientchecks import HEARTBEAT_EVENT, admit_client_message, is_heartbeat_frame
 from .handshake import HANDSHAKE, HandshakeState
+from .teardown import finish_with_adapter
 from .streams import ByteStream
 from .connectors import AdapterConnector, tcp_connector  # noqa: F401  (benchmarks import it from here)
 from .socketstream import SocketStream
@@ -200,7 +201,7 @@ class AdapterSession:
                 return data  # the pump refuses it
             used = 0
             for frame, body_at in frames:
-                if data[used:used + len(frame)] != frame or not _is_heartbeat(probe, frame, body_at):
+                if data[used:used + len(frame)] != frame or not is_heartbeat_frame(probe, frame, body_at):
                     return data[used:]
                 used += len(frame)
             data = data[used:]
@@ -370,32 +371,9 @@ class AdapterSession:
         self._relay_open = False
         await self._close_relay()
         await self._enter_teardown()
-        st, steps = self.state, []
-        client_sent = sorted(st.sent & HANDSHAKE)
+        client_sent = sorted(self.state.sent & HANDSHAKE)
         started = time.monotonic()
-        if not st.greeted:
-            await self._until(lambda: st.greeted, self.timeouts.greeting_s)
-        if st.ended_by_client:
-            steps.append("waited for the client's disconnect")
-            await self._until(lambda: st.answered & {"disconnect", "terminate"} != set(), self.timeouts.response_s)
-        else:
-            if "initialize" not in st.sent:
-                steps.append("initialize")
-                await self._request("initialize", {"adapterID": "debugpy", "clientID": "dbgrelay-bridge"})
-            elif st.awaiting("initialize"):
-                await self._until(lambda: "initialize" in st.answered, self.timeouts.response_s)
-            if st.awaiting("attach"):
-                if not st.initialized_event:
-                    await self._until(lambda: st.initialized_event or "attach" in st.answered,
-                                      self.timeouts.response_s)
-                if "configurationDone" not in st.sent and "attach" not in st.answered:
-                    steps.append("configurationDone")
-                    await self._request("configurationDone")
-                await self._until(lambda: "attach" in st.answered, self.timeouts.response_s)
-            steps.append("disconnect")
-            if not await self._request("disconnect", {"terminateDebuggee": False}):
-                log.warning("session %s: adapter did not answer disconnect in %.0f s",
-                            self.label, self.timeouts.response_s)
+        steps = await finish_with_adapter(self)
         closed = await self._until(lambda: self._adapter_eof, self.timeouts.adapter_close_s)
         elapsed_ms = (time.monotonic() - started) * 1000
         self.outcome = (
@@ -408,14 +386,3 @@ class AdapterSession:
         self._relay_open = False
         with contextlib.suppress(Exception):
             await self.relay.close()
-
-
-def _is_heartbeat(reader: DapReader, frame: bytes, body_at: int) -> bool:
-    """Is this frame a ``dbgrelay.heartbeat`` event (the relay's echo)?"""
-    if frame.find(HEARTBEAT_EVENT.encode("ascii"), body_at) < 0:
-        return False
-    try:
-        message = reader.parse(frame, body_at)
-    except DapFramingError:
-        return False  # the pump refuses it
-    return message.get("type") == "event" and message.get("event") == HEARTBEAT_EVENT

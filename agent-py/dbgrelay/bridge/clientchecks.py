@@ -26,6 +26,8 @@ import time
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
 
 from ..attachpolicy import screen_start_request
+from ..dapframing import DapReader
+from ..errors import DapFramingError
 from ..dapschema import validate_request
 
 if TYPE_CHECKING:
@@ -94,3 +96,14 @@ def admit_client_message(session: "AdapterSession", message: Mapping[str, Any]) 
     if isinstance(seq, int) and not isinstance(seq, bool):
         session.note_forwarded(seq, time.monotonic())
     return forwarded
+
+
+def is_heartbeat_frame(reader: DapReader, frame: bytes, body_at: int) -> bool:
+    """Is this frame a ``dbgrelay.heartbeat`` event (the relay's echo)?"""
+    if frame.find(HEARTBEAT_EVENT.encode("ascii"), body_at) < 0:
+        return False
+    try:
+        message = reader.parse(frame, body_at)
+    except DapFramingError:
+        return False  # the pump refuses it
+    return message.get("type") == "event" and message.get("event") == HEARTBEAT_EVENT

@@ -6,7 +6,7 @@ import asyncio
 import os
 from typing import Awaitable, Callable, Optional, Protocol
 
-from .socketstream import open_socket_stream
+from .socketdial import open_socket_stream
 from .streams import ByteStream, TcpByteStream
 
 AdapterConnector = Callable[[], Awaitable[ByteStream]]

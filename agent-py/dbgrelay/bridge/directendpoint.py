@@ -32,7 +32,8 @@ from .directconfig import DirectConfig
 from .helloauth import HelloAuthenticator
 from .lifeline import wait_for_parent_exit
 from .liveness import set_keepalive
-from .socketstream import SocketStream, start_tls
+from .socketdial import start_tls
+from .socketstream import SocketStream
 
 log = logging.getLogger("dbgrelay.agent")
 

@@ -24,7 +24,7 @@ from ..credentials import RelayCredential
 from ..errors import DbgRelayError, ProtocolError
 from ..relayurl import RelayEndpoint
 from .streams import ByteStream, TcpByteStream, WebSocketByteStream, set_nodelay_on_transport
-from .socketstream import open_socket_stream
+from .socketdial import open_socket_stream
 from .connectors import callback_pumps_enabled
 from .liveness import (
     DEFAULT_HEARTBEAT_INTERVAL_MS,
