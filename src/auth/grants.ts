@@ -3,7 +3,7 @@ import type { Principal, Role } from './principal.js';
 import { wildcardPattern } from '../common/wildcardPattern.js';
 
 /**
- * What a credential allows (design.md §4), in the scope syntax of JWTs:
+ * What a credential allows, in the scope syntax of JWTs:
  * `register:<pattern>` (agent: may register targets whose name matches),
  * `attach:<pattern>` (client: may attach to matching targets), `admin` (list targets,
  * read audit, issue tokens). A pattern is a target name where `*` matches any run of

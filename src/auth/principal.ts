@@ -1,6 +1,6 @@
 import type { Grants } from './grants.js';
 
-/** What a principal may do (design.md §4). */
+/** What a principal may do. */
 export type Role = 'agent' | 'client' | 'admin';
 
 /** How a principal authenticated. */

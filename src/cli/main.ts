@@ -11,7 +11,7 @@ import { packageVersion } from '../common/packageVersion.js';
 
 /**
  * Entry point of the `dbgrelay` command. Only parses flags and calls into the
- * library (style.md); each subcommand lives in its own file.
+ * library; each subcommand lives in its own file.
  */
 const program = new Command()
   .name('dbgrelay')

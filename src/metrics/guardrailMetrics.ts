@@ -16,7 +16,7 @@ export type RefusalGuard = (typeof refusalGuards)[number];
 
 /**
  * The DAP commands the `command` label may name: every command a guard refuses
- * (design.md §5). Anything else (which no guard refuses today) is counted as `other`,
+ * (docs/operations.md, "Production guardrails"). Anything else (which no guard refuses today) is counted as `other`,
  * so that a peer cannot grow the label set by sending made-up commands.
  */
 export const refusalCommands: ReadonlySet<string> = new Set([

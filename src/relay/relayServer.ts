@@ -177,7 +177,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   const closeAll = async (): Promise<void> => {
     readiness.markClosed();
     // Sessions first, while the agents' data connections are still up: each attached
-    // session detaches its debugger so that no debuggee stays paused (design.md §5).
+    // session detaches its debugger so that no debuggee stays paused.
     await broker.close();
     hub.closeAll();
     configuredTargets.close();

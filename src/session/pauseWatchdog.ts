@@ -18,7 +18,7 @@ export interface PauseWatchdogOptions {
 const resumingCommands = ['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame'];
 
 /**
- * Never leave a process paused for long (design.md §5): after a `stopped` event that
+ * Never leave a process paused for long: after a `stopped` event that
  * is not followed by a resume (a successful `continue`/step response, a `continued`
  * event, or the end of the program) within `maxPauseMs`, the watchdog sends the
  * adapter `continue` (all threads, with the relay's own `seq`; its response is

@@ -20,7 +20,7 @@ function subProcessIdOf(configuration: unknown): number | undefined {
 }
 
 /**
- * Relay-side protection of the engineer's machine (design.md §4) on the `toClient`
+ * Relay-side protection of the engineer's machine on the `toClient`
  * direction, independent of what the client does:
  *
  * - `runInTerminal` from the adapter side never reaches the client: the relay answers

@@ -16,7 +16,7 @@ export interface SessionDetacherOptions {
 export type DetachOutcome = 'notAttached' | 'clientDisconnected' | 'detached' | 'refused' | 'timeout' | 'adapterClosed';
 
 /**
- * Never leave a process paused when the client is lost (design.md §5): watches the
+ * Never leave a process paused when the client is lost: watches the
  * handshake of a session and, when its client side is gone (closed, reset, or the
  * relay shutting down) after a successful `attach` without a `disconnect` or
  * `terminate` of its own, sends the adapter `disconnect {terminateDebuggee: false}`

@@ -39,7 +39,7 @@ export interface SessionSubject {
 }
 
 /**
- * The relay's production guardrails (design.md §4–§5), one instance per relay: target
+ * The relay's production guardrails, one instance per relay: target
  * leases (one debugger per target), policy resolution, the pause watchdog's bound and
  * the audit log. {@link admit} turns a session request into a {@link GuardedSession}.
  */

@@ -51,7 +51,7 @@ interface Share extends Lease {
 }
 
 /**
- * One debugger per target (design.md §5): the first session of a target makes its
+ * One debugger per target: the first session of a target makes its
  * principal the holder; a session of another principal is refused with `TARGET_BUSY`,
  * naming the holder and since when. Further sessions of the holder are allowed while
  * it has a primary session, for the debugger's subprocess connections: their `attach`

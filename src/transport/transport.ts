@@ -1,5 +1,5 @@
 /**
- * A transport only moves bytes (style.md: transport → DAP connection → session).
+ * A transport only moves bytes (layers: transport → DAP connection → session).
  * Implementations: {@link SocketTransport} (TCP or TLS socket), {@link WebSocketTransport}
  * (binary WebSocket frames) and {@link MemoryTransport} (tests).
  */

@@ -7,7 +7,7 @@ import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
 import { attachSession, startListedDebuggee, waitForStop } from './support/relayClient.js';
 
 /**
- * Half-open client connections (design.md §5): the `dbgrelay attach` process is frozen
+ * Half-open client connections: the `dbgrelay attach` process is frozen
  * with SIGSTOP while the program is paused at a breakpoint. Its kernel keeps the TCP
  * connection up (no FIN, no RST), exactly as when the engineer's laptop drops off the
  * network; only the heartbeat finds it. The relay must close the connection, detach
