@@ -61,6 +61,10 @@ const pydevdWakeS = 0.2;
  * polls and pydevd's wake-up from the fault.
  */
 const frozenBridgeBoundMs = (unownedPauseS + ownerReportTimeoutS + 2 * guardPollIntervalS + pydevdWakeS) * 1000;
+/** The bridge's liveness report interval (agent-py/dbgrelay/bridge/guardreport.py). */
+const bridgeReportIntervalS = 0.5;
+/** The earliest a frozen bridge's owned pause may be resumed, counted from the fault. */
+const frozenBridgeFloorMs = (unownedPauseS + ownerReportTimeoutS - bridgeReportIntervalS) * 1000;
 
 /**
  * How long the bridge lets a data connection stay silent before it takes the relay as
@@ -103,7 +107,13 @@ describe.each(['tcps', 'wss'] as const)('over %s', (scheme) => {
     const attach = await startAttach(access, name);
     try {
       const { client } = await pauseAtHandler(attach.address.port);
-      await faultToResume(debuggee, 'bridge-sigstop', scheme, frozenBridgeBoundMs, () => process.kill(bridge, 'SIGSTOP'));
+      // Let the bridge report at least once that this session owns the pause (it reports
+      // every 0.5 s): a pause it never reported as owned is unowned from its first poll.
+      await new Promise((resolve) => setTimeout(resolve, 2 * bridgeReportIntervalS * 1000));
+      const elapsed = await faultToResume(debuggee, 'bridge-sigstop', scheme, frozenBridgeBoundMs, () => process.kill(bridge, 'SIGSTOP'));
+      // The pause was owned until the reports went stale: not resumed before the last report
+      // (at most one interval before the fault) is older than the timeout, plus unowned_pause.
+      expect(elapsed).toBeGreaterThanOrEqual(frozenBridgeFloorMs);
       process.kill(bridge, 'SIGCONT');
       await client.close();
     } finally {
