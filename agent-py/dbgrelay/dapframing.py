@@ -9,8 +9,8 @@ body: debugpy's reader looks up exactly ``b"Content-Length"`` among the header l
 and its reader thread dies on anything else (leaving a paused program paused). The
 header rule, the same as the relay's (src/dap/dapFramer.ts):
 
-- ``Content-Length: N\r\n\r\n`` (1 to 12 digits) passes as the exact bytes that
-  arrived: the path of every message.
+- ``Content-Length: N\r\n\r\n`` (1 to 12 digits, no leading zero) passes as the
+  exact bytes that arrived: the path of every message.
 - Any other header (the bytes before the first ``\r\n\r\n``, at most 1024) is read
   line by line and accepted only when it is unambiguous: every line is
   ``name:value``, the name made of RFC 9110 token characters from the first column
@@ -37,9 +37,10 @@ DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MAX_HEADER_BYTES = 1024
 
 _SEPARATOR = b"\r\n\r\n"
-# The header every DAP implementation writes (debugpy, VS Code): matched in one step;
-# anything else goes through the general parser.
-_PLAIN_HEADER = re.compile(rb"Content-Length: ([0-9]{1,12})\r\n\r\n")
+# The header every DAP implementation writes (debugpy, VS Code), its length without a
+# leading zero (the relay's rule): matched in one step; anything else goes through the
+# general parser, and comes out re-framed.
+_PLAIN_HEADER = re.compile(rb"Content-Length: (0|[1-9][0-9]{0,11})\r\n\r\n")
 # A header line of the general path: an RFC 9110 token from the first column up to the
 # colon, then printable ASCII or tabs.
 _FIELD_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):([\t\x20-\x7e]*)")
@@ -77,6 +78,33 @@ def _parse_header(header: bytes) -> int:
     return length
 
 
+#: The deepest nesting of arrays and objects a client's message may have (the relay's
+#: bound too, docs/protocol.md §3): far above any DAP request, far below the depth at
+#: which a recursive walk (``json.dumps``, schema checks) exhausts the stack.
+MAX_JSON_DEPTH = 64
+
+
+def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """Nesting depth of arrays and objects in a parsed JSON value, walked without
+    recursion; stops at ``limit + 1``."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                return limit + 1
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 class DapReader:
     """Incremental DAP message parser: ``feed()`` bytes, get whole messages back.
 
@@ -87,8 +115,9 @@ class DapReader:
     a buffer; a message whose header was not canonical comes out re-framed.
     """
 
-    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+    def __init__(self, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, max_depth: Optional[int] = None) -> None:
         self._max = max_message_bytes
+        self._max_depth = max_depth  # nesting bound of parsed bodies (the client's side)
         self._buf = bytearray()  # always starts at the beginning of a message
         self._need: Optional[int] = None  # whole frame length once its header is parsed
         self._body_at = 0  # offset of the body in that frame
@@ -116,9 +145,15 @@ class DapReader:
         except (UnicodeDecodeError, ValueError) as exc:
             self._failed = True
             raise DapFramingError(f"DAP body is not JSON: {exc}") from None
+        except RecursionError:  # nested deeper than the interpreter's recursion limit
+            self._failed = True
+            raise DapFramingError(f"DAP body nests deeper than {self._max_depth or MAX_JSON_DEPTH} levels") from None
         if not isinstance(message, dict):
             self._failed = True
             raise DapFramingError("DAP body is not a JSON object")
+        if self._max_depth is not None and json_depth(message, self._max_depth) > self._max_depth:
+            self._failed = True
+            raise DapFramingError(f"DAP body nests deeper than {self._max_depth} levels")
         return message
 
     def feed_raw(self, data: bytes) -> List[Tuple[bytes, int]]:
@@ -143,7 +178,9 @@ class DapReader:
                     else:
                         end = view.find(_SEPARATOR, pos)
                         if end < 0:
-                            if size - pos > MAX_HEADER_BYTES:
+                            # after a header of the full bound, up to 3 bytes of the
+                            # separator may be here: only more is too long, in any chunking
+                            if size - pos > MAX_HEADER_BYTES + len(_SEPARATOR) - 1:
                                 raise DapFramingError("DAP header too long")
                             break
                         if end - pos > MAX_HEADER_BYTES:

@@ -256,6 +256,8 @@ def decode(text: "str | bytes", max_bytes: int = MAX_CONTROL_MESSAGE_BYTES) -> A
         return json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError("control message is not valid JSON") from None
+    except RecursionError:
+        raise ProtocolError("control message nests too deep") from None
 
 
 def parse_control(text: "str | bytes") -> Message:

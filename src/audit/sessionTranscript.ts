@@ -36,16 +36,16 @@ export class SessionTranscript {
     return join(this.options.dir, `${this.options.session}.jsonl`);
   }
 
-  /** Adds one message body (the JSON part of a DAP frame). */
+  /**
+   * Adds one message body (the JSON part of a DAP frame), written as the bytes that
+   * arrived: the message is never re-serialised, so no shape of it (e.g. thousands of
+   * nesting levels, which `JSON.stringify` cannot walk) can fail the session here. A
+   * body that is not JSON is kept as `{"unparsable": "<its first KiB>"}`.
+   */
   add(direction: DapDirection, body: Buffer, origin: 'peer' | 'relay'): void {
     if (this.full) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(body.toString('utf8'));
-    } catch {
-      message = { unparsable: body.toString('utf8').slice(0, 1024) };
-    }
-    const line = JSON.stringify({ t: new Date().toISOString(), dir: direction, from: origin, msg: message }) + '\n';
+    const head = `{"t":"${new Date().toISOString()}","dir":"${direction}","from":"${origin}","msg":`;
+    const line = Buffer.concat([Buffer.from(head), transcriptMessage(body), Buffer.from('}\n')]);
     if (this.bytes + line.length > this.options.maxBytes) {
       this.full = true;
       this.stream.write(JSON.stringify({ t: new Date().toISOString(), truncated: true, maxBytes: this.options.maxBytes }) + '\n');
@@ -59,4 +59,23 @@ export class SessionTranscript {
   close(): Promise<void> {
     return new Promise((resolve) => this.stream.end(() => resolve()));
   }
+}
+
+const lineBreaks = /[\r\n]/g;
+
+/**
+ * The JSON text of `body` for one transcript line: the body itself when it is JSON
+ * (checked by `JSON.parse`, which does not recurse; line breaks, which valid JSON can
+ * hold only as whitespace between tokens, become spaces; bytes that are not UTF-8
+ * become U+FFFD), else a small object
+ * quoting the start of it as a string.
+ */
+export function transcriptMessage(body: Buffer): Buffer {
+  const text = body.toString('utf8');
+  try {
+    JSON.parse(text);
+  } catch {
+    return Buffer.from(JSON.stringify({ unparsable: text.slice(0, 1024) }));
+  }
+  return Buffer.from(text.replace(lineBreaks, ' '));
 }

@@ -1,3 +1,4 @@
+import { parseBoundedJson } from '../common/jsonDepth.js';
 import type { Credential } from './principal.js';
 
 /** Longest identity kept for failure counting and logs. */
@@ -20,7 +21,7 @@ export function identityHint(credential: Credential | undefined): string | undef
   const parts = credential.token.split('.');
   if (parts.length !== 3 || parts[1]!.length > 8192) return undefined;
   try {
-    const payload: unknown = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));
+    const payload: unknown = parseBoundedJson(Buffer.from(parts[1]!, 'base64url'), 'JWT payload');
     const sub = typeof payload === 'object' && payload !== null ? (payload as { sub?: unknown }).sub : undefined;
     const name = bounded(sub);
     return name === undefined ? undefined : `jwt:${name}`;

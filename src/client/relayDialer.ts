@@ -4,6 +4,7 @@ import type { createConnection } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import type { Credential } from '../auth/principal.js';
+import { parseBoundedJson } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import { helloReply, maxHelloBytes, protocolVersion, type TargetInfo } from '../protocol/controlMessages.js';
 import { isValidTargetName } from '../protocol/targetName.js';
@@ -244,7 +245,7 @@ async function fetchTargetsHttps(options: RelayDialOptions, credential: Credenti
           return;
         }
         try {
-          const reply = helloReply.parse(JSON.parse(body));
+          const reply = helloReply.parse(parseBoundedJson(body, 'target list'));
           resolve(reply.ok ? (reply.targets ?? []) : []);
         } catch {
           reject(new RelayError('BAD_REQUEST', `the relay at ${where} sent a malformed target list`));

@@ -1,3 +1,4 @@
+import { parseBoundedJson } from '../common/jsonDepth.js';
 import { printable } from '../common/printable.js';
 import { RelayError, type RelayErrorCode } from '../common/relayError.js';
 import { httpErrorBody } from '../protocol/controlMessages.js';
@@ -51,7 +52,7 @@ export function refusalError(code: string, message: string, secret?: string): Re
 /** The {@link RelayError} for an HTTP refusal: the JSON body if it is one (docs/protocol.md §3), else the status. */
 export function httpRefusalError(status: number, statusText: string, body: string, secret?: string): RelayError {
   try {
-    const parsed = httpErrorBody.safeParse(JSON.parse(body));
+    const parsed = httpErrorBody.safeParse(parseBoundedJson(body, 'refusal body'));
     if (parsed.success) return refusalError(parsed.data.error.code, parsed.data.error.message, secret);
   } catch {
     // not JSON: fall through to the status line

@@ -1,4 +1,5 @@
 import type { TLSSocket } from 'node:tls';
+import { parseBoundedJson } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import { helloReply, type HelloLine, type TargetInfo } from '../protocol/controlMessages.js';
 import { refusalError } from './relayRefusal.js';
@@ -64,7 +65,7 @@ export function exchangeHello(socket: TLSSocket, hello: HelloLine, options: Hell
       const leftover = Buffer.from(chunk.subarray(newline + 1));
       let reply;
       try {
-        reply = helloReply.parse(JSON.parse(line));
+        reply = helloReply.parse(parseBoundedJson(line, 'hello reply'));
       } catch {
         finish(new RelayError('BAD_REQUEST', `the relay at ${options.where} sent a malformed hello reply`));
         return;

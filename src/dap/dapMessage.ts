@@ -1,20 +1,17 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { parseBoundedJson } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 
 /** Any DAP message: request, response or event. */
 export type DapMessage = DebugProtocol.Request | DebugProtocol.Response | DebugProtocol.Event;
 
 /**
- * Parses a DAP message body. Throws `BAD_REQUEST` unless it is a JSON object with a
+ * Parses a DAP message body. Throws `BAD_REQUEST` unless it is a JSON object, nested at
+ * most `maxJsonDepth` levels deep (docs/protocol.md §3), with a
  * `type` of request, response or event (DAP base protocol `ProtocolMessage`).
  */
 export function parseDapMessage(body: Buffer): DapMessage {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new RelayError('BAD_REQUEST', 'DAP message body is not valid JSON');
-  }
+  const value = parseBoundedJson(body, 'DAP message body');
   if (typeof value !== 'object' || value === null) throw new RelayError('BAD_REQUEST', 'DAP message is not an object');
   const type = (value as { type?: unknown }).type;
   if (type !== 'request' && type !== 'response' && type !== 'event') {

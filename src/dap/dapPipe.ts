@@ -2,6 +2,7 @@ import { DapFramer } from './dapFramer.js';
 import { encodeDapMessage } from './dapFramer.js';
 import { dapMessageName, parseDapMessage, type DapMessage } from './dapMessage.js';
 import type { Transport } from '../transport/transport.js';
+import { RelayError } from '../common/relayError.js';
 
 /** Which way a message travels through a {@link DapPipe}. */
 export type DapDirection = 'toAdapter' | 'toClient';
@@ -158,13 +159,9 @@ export class DapPipe {
     const framer = new DapFramer(this.options.maxMessageBytes);
     const interceptors = this.options.interceptors?.[direction];
     const mayIntercept = interceptors && interceptors.size > 0 ? interceptedNameFilter(interceptors.keys()) : undefined;
-    from.onData((chunk) => {
-      if (this.stopped) {
-        if (direction === 'toClient' && this.detachListeners) this.deliverWhileDetaching(framer, chunk);
-        return;
-      }
+    const brokenBy = direction === 'toAdapter' ? 'client' : 'adapter';
+    const handle = (chunk: Buffer): void => {
       let frames;
-      const brokenBy = direction === 'toAdapter' ? 'client' : 'adapter';
       try {
         frames = framer.push(chunk);
       } catch (error) {
@@ -199,6 +196,21 @@ export class DapPipe {
         this.options.onFrame?.(direction, body, 'peer');
         const keepingUp = verdict === undefined ? to.send(frame) : verdict === null || to.send(encodeDapMessage(verdict));
         if (!keepingUp) from.pause();
+        if (this.stopped) return;
+      }
+    };
+    from.onData((chunk) => {
+      if (this.stopped) {
+        if (direction === 'toClient' && this.detachListeners) this.deliverWhileDetaching(framer, chunk);
+        return;
+      }
+      try {
+        handle(chunk);
+      } catch (error) {
+        // Whatever fails on one session's bytes (a callback, a transcript, a bug) ends
+        // that session like a protocol error of the side that sent them, never the process.
+        const failure = error instanceof RelayError ? error : new RelayError('INTERNAL', `failed to handle a DAP message: ${String(error)}`, { cause: error });
+        this.stop({ closedBy: 'protocolError', error: failure, side: brokenBy });
       }
     });
   }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { parseBoundedJson } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import type { Credential } from '../auth/principal.js';
 import { helloLine, protocolVersion, type HelloLine } from '../protocol/controlMessages.js';
@@ -70,12 +71,7 @@ export function readHelloLine(stream: Readable, bounds: HelloBounds): Promise<He
  * the secret).
  */
 export function parseHelloLine(line: string): HelloLine {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    throw new RelayError('BAD_REQUEST', 'hello line is not valid JSON');
-  }
+  const value = parseBoundedJson(line, 'hello line');
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RelayError('BAD_REQUEST', 'hello line is not a JSON object');
   }

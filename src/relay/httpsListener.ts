@@ -76,7 +76,15 @@ export async function startHttpsListener(context: ListenerContext, listener: Wss
   };
 
   const completeUpgrade = (wss: WebSocketServer, request: IncomingMessage, socket: Duplex, head: Buffer, then: (ws: WebSocket) => void): void => {
-    wss.handleUpgrade(request, socket, head, then);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      try {
+        then(ws);
+      } catch (error) {
+        // Runs inside ws's handler: a failure ends this connection, never the process.
+        log.error({ err: error, remote: request.socket.remoteAddress }, 'upgrade failed after the handshake');
+        ws.terminate();
+      }
+    });
   };
 
   const upgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
@@ -160,8 +168,14 @@ export async function startHttpsListener(context: ListenerContext, listener: Wss
   };
 
   server.on('connection', (socket) => sockets.add(socket));
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(request, socket, head));
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => void respond(request, response));
+  // A rejection that escaped a handler (its refusal failing too) would end the process
+  // (Node 20 crashes on unhandled rejections): it ends that connection only.
+  const contain = (what: string, socket: Duplex) => (error: unknown): void => {
+    log.error({ err: error }, `${what} failed`);
+    socket.destroy();
+  };
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(request, socket, head).catch(contain('upgrade', socket)));
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => void respond(request, response).catch(contain('request', request.socket)));
   server.on('tlsClientError', (error: Error & { code?: string }, socket) => {
     tlsLog.debug({ remote: peerAddress(socket), code: error.code, reason: error.message }, 'TLS handshake failed');
   });

@@ -139,7 +139,11 @@ export async function startTcpsListener(context: ListenerContext, listener: List
           else log.debug({ remote, code: relayError.code }, 'connection refused');
           refuse(socket, relayError);
         }
-      })();
+      })().catch((error: unknown) => {
+        // Only a failing refusal gets here: it ends this connection, never the process.
+        log.error({ err: error, remote }, 'connection failed');
+        socket.destroy();
+      });
     },
   );
   context.onTlsServer?.(server); // a reload swaps the certificate (relayReloader.ts)

@@ -1,5 +1,7 @@
+import { parseBoundedJson } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import { CloseSignal } from '../transport/closeSignal.js';
+import { receiverFailure } from '../transport/receiverFailure.js';
 import type { ControlChannel } from './controlChannel.js';
 
 /** How long a closing control channel waits for the peer before destroying its connection. */
@@ -12,9 +14,9 @@ export const controlCloseGraceMs = 2_000;
 export function parseControlMessage(text: string): object | RelayError {
   let message: unknown;
   try {
-    message = JSON.parse(text);
-  } catch {
-    return new RelayError('BAD_REQUEST', 'control message is not valid JSON');
+    message = parseBoundedJson(text, 'control message');
+  } catch (error) {
+    return error as RelayError;
   }
   if (typeof message !== 'object' || message === null || Array.isArray(message)) {
     return new RelayError('BAD_REQUEST', 'control message is not a JSON object');
@@ -35,8 +37,11 @@ export abstract class ControlChannelBase implements Pick<ControlChannel, 'onMess
 
   onMessage(listener: (message: unknown) => void): void {
     this.listener = listener;
-    for (const message of this.early.splice(0)) listener(message);
+    for (const message of this.early.splice(0)) this.handTo(listener, message);
   }
+
+  /** Closes the channel, sending an `error` message first when `error` is given. */
+  abstract close(error?: RelayError): void;
 
   onClose(listener: (error?: RelayError) => void): void {
     this.closeSignal.add(listener);
@@ -44,8 +49,20 @@ export abstract class ControlChannelBase implements Pick<ControlChannel, 'onMess
 
   /** Hands a received message to the listener, or holds it until there is one. */
   protected deliver(message: unknown): void {
-    if (this.listener) this.listener(message);
+    if (this.listener) this.handTo(this.listener, message);
     else this.early.push(message);
+  }
+
+  /**
+   * Runs the listener inside the socket's event handler: whatever it throws ends this
+   * channel (with that error, or `INTERNAL`), never the process and its other agents.
+   */
+  private handTo(listener: (message: unknown) => void, message: unknown): void {
+    try {
+      listener(message);
+    } catch (error) {
+      this.close(receiverFailure(error));
+    }
   }
 
   /** Reports the close to the listeners (once). */

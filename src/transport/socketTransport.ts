@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { CloseSignal } from './closeSignal.js';
 import { InboundChunks } from './inboundChunks.js';
+import { receiverFailure } from './receiverFailure.js';
 import { closeGraceMs, keepAliveDelayMs, type Transport, type TransportKind } from './transport.js';
 
 /**
@@ -12,7 +13,10 @@ import { closeGraceMs, keepAliveDelayMs, type Transport, type TransportKind } fr
 export class SocketTransport implements Transport {
   readonly remoteAddress: string;
   private readonly closeSignal = new CloseSignal();
-  private readonly inbound = new InboundChunks();
+  private readonly inbound = new InboundChunks((error) => {
+    this.closeSignal.fire(receiverFailure(error));
+    this.destroy();
+  });
 
   constructor(
     private readonly socket: Socket | TLSSocket,

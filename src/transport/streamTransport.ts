@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { CloseSignal } from './closeSignal.js';
 import { InboundChunks } from './inboundChunks.js';
+import { receiverFailure } from './receiverFailure.js';
 import { closeGraceMs, type Transport, type TransportKind } from './transport.js';
 
 /**
@@ -11,7 +12,10 @@ import { closeGraceMs, type Transport, type TransportKind } from './transport.js
  */
 export class StreamTransport implements Transport {
   private readonly closeSignal = new CloseSignal();
-  private readonly inbound = new InboundChunks();
+  private readonly inbound = new InboundChunks((error) => {
+    this.closeSignal.fire(receiverFailure(error));
+    this.destroy();
+  });
 
   constructor(
     private readonly stream: Duplex,

@@ -1,6 +1,7 @@
 import type { RawData, WebSocket } from 'ws';
 import { CloseSignal } from './closeSignal.js';
 import { InboundChunks } from './inboundChunks.js';
+import { receiverFailure } from './receiverFailure.js';
 import { SilenceWatch } from './silenceWatch.js';
 import { closeGraceMs, sendHighWaterBytes, type Transport } from './transport.js';
 
@@ -19,7 +20,10 @@ export function rawDataToBuffer(data: RawData): Buffer {
 export class WebSocketTransport implements Transport {
   readonly kind = 'wss' as const;
   private readonly closeSignal = new CloseSignal();
-  private readonly inbound = new InboundChunks();
+  private readonly inbound = new InboundChunks((error) => {
+    this.closeSignal.fire(receiverFailure(error));
+    this.destroy();
+  });
   private full = false;
   private readonly drainListeners: Array<() => void> = [];
   private silence: SilenceWatch | undefined;

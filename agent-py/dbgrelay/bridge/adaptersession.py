@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Set
 
-from ..dapframing import DEFAULT_MAX_MESSAGE_BYTES, DapReader, encode_message
+from ..dapframing import DEFAULT_MAX_MESSAGE_BYTES, MAX_JSON_DEPTH, DapReader, encode_message
 from ..errors import DapFramingError
 from .adaptergate import AdapterGate
 from .callbackpumps import CallbackPumps, client_step
@@ -90,7 +90,7 @@ class AdapterSession:
         self.gate = gate
         self.timeouts = timeouts
         self.state = HandshakeState()
-        self._client_reader = DapReader(max_message_bytes)
+        self._client_reader = DapReader(max_message_bytes, MAX_JSON_DEPTH)
         self._adapter_reader = DapReader(max_message_bytes)
         self._adapter: Optional[ByteStream] = None
         self._pumps: Optional[CallbackPumps] = None

@@ -40,7 +40,14 @@ function collect(transport: MemoryTransport): { bytes: () => Buffer; messages: (
   };
 }
 
-const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+/**
+ * Lets every queued hop run: memory transports deliver with `setImmediate`, one hop per
+ * turn of the event loop. Turns, not a timer: a 5 ms timer could fire before the last
+ * hop on a loaded machine.
+ */
+const tick = async (): Promise<void> => {
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 type SetupOptions = Pick<DapPipeOptions, 'interceptors' | 'onClientGone' | 'clientProtocolErrorNotice'>;
 
