@@ -13,7 +13,8 @@ export type AuditEventName =
   | 'dap.refused'
   | 'dap.subprocess'
   | 'watchdog.resumed'
-  | 'guard.resumed';
+  | 'guard.resumed'
+  | 'audit.throttled';
 
 /** One audit record before the writer adds `time`. */
 export interface AuditEvent {
@@ -29,6 +30,27 @@ export interface AuditEvent {
 export interface AuditSink {
   record(event: AuditEvent): void;
 }
+
+/**
+ * Records that describe something already done or that must happen whatever the log's
+ * state (a session's start and end, a detach, a watchdog resume, a `disconnect`, a summary of
+ * requests that already ran): when the log is full (`AUDIT_FULL`) they may still take
+ * up to `audit.reserveBytes` past `audit.maxFileBytes`. Everything else is refused
+ * when full, and an audited request with it.
+ */
+export function isReservedRecord(event: AuditEvent): boolean {
+  if (reservedEvents.has(event.event)) return true;
+  return event.event === 'dap.request' && (event['command'] === 'disconnect' || typeof event['repeated'] === 'number');
+}
+
+const reservedEvents: ReadonlySet<AuditEventName> = new Set<AuditEventName>([
+  'session.opened',
+  'session.closed',
+  'session.detached',
+  'session.takenOver',
+  'watchdog.resumed',
+  'audit.throttled',
+]);
 
 /** An {@link AuditSink} that drops everything (`audit.enabled: false`, tests). */
 export const discardingAuditSink: AuditSink = Object.freeze({ record: () => undefined });

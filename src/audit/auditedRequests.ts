@@ -30,9 +30,9 @@ const breakpoints: Extract = (args, clip) => ({
 });
 
 /**
- * The requests the audit log records (state-changing or code-running, design.md §5),
- * and the argument fields each record keeps. Everything else (stack traces,
- * variables, threads, ...) is forwarded without a record.
+ * The requests the audit log records (state-changing or code-running;
+ * docs/operations.md "Audit"), and the argument fields each record keeps. Everything
+ * else (stack traces, variables, threads, ...) is forwarded without a record.
  */
 const auditedRequests: Readonly<Record<string, Extract>> = {
   attach: pick('subProcessId'),

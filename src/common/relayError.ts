@@ -33,6 +33,10 @@ export type RelayErrorCode =
   | 'TLS_VERIFY_FAILED'
   | 'RELAY_UNREACHABLE'
   | 'AUDIT_UNAVAILABLE'
+  // The audit log cannot take a record without deleting records younger than audit.minRetentionMs.
+  | 'AUDIT_FULL'
+  // A session wrote more audit records than audit.maxBytesPerSessionPerMinute allows.
+  | 'AUDIT_THROTTLED'
   | 'INTERNAL';
 
 /** Error with a stable {@link RelayErrorCode}; its message never carries a credential. */

@@ -49,6 +49,14 @@ export const auditConfigSchema = z.strictObject(
     maxFileBytes: intBetween(4096, 2 ** 40),
     maxFiles: intBetween(1, 1000),
     maxValueChars: intBetween(16, 1024 * 1024),
+    /** Bound on one record; past it lists and fields are cut, with a `truncated` marker. */
+    maxRecordBytes: intBetween(1024, 1024 * 1024),
+    /** What one session may write (token bucket); past it identical records are aggregated, others refused. */
+    maxBytesPerSessionPerMinute: intBetween(16 * 1024, 2 ** 40),
+    /** Rotation never deletes a file whose newest record is younger than this; 0 lets it. */
+    minRetentionMs: intBetween(0, 366 * maxDayMs),
+    /** How far past `maxFileBytes` a full log still takes the records that are never refused (session end, detach, disconnect). */
+    reserveBytes: intBetween(0, 2 ** 40),
     transcripts: z.strictObject(
       {
         enabled: flag,
@@ -60,7 +68,10 @@ export const auditConfigSchema = z.strictObject(
     ),
   },
   mapping,
-);
+).refine((audit) => audit.maxBytesPerSessionPerMinute >= audit.maxRecordBytes, {
+  path: ['maxBytesPerSessionPerMinute'],
+  message: 'must be at least audit.maxRecordBytes',
+});
 
 /** Built-in defaults of the guardrail keys (merged into configDefaults). */
 export function guardrailsConfigDefaults(): Record<string, unknown> {
@@ -73,7 +84,11 @@ export function guardrailsConfigDefaults(): Record<string, unknown> {
       sync: true,
       maxFileBytes: 100 * 1024 * 1024,
       maxFiles: 10,
-      maxValueChars: 4096,
+      maxValueChars: 512,
+      maxRecordBytes: 16 * 1024,
+      maxBytesPerSessionPerMinute: 512 * 1024,
+      minRetentionMs: maxDayMs,
+      reserveBytes: 1024 * 1024,
       transcripts: { enabled: false, maxBytes: 10 * 1024 * 1024 },
     },
   };

@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import { AuditMetrics } from './auditMetrics.js';
 
 /**
  * What refused a DAP message, the `policy` label of `dbgrelay_dap_refusals_total`:
@@ -33,9 +34,12 @@ export class GuardrailMetrics {
   readonly refusals: Counter<'policy' | 'command'>;
   /** `dbgrelay_watchdog_resumes_total`: debuggees the pause watchdog resumed. */
   readonly watchdogResumes: Counter;
+  /** The audit log's refusals, aggregation, truncation and full state. */
+  readonly audit: AuditMetrics;
 
   constructor(registry: Registry) {
     const registers = [registry];
+    this.audit = new AuditMetrics(registry);
     this.refusals = new Counter({
       name: 'dbgrelay_dap_refusals_total',
       help: 'DAP messages refused by a policy, the reverse-request guard or the one-debugger-per-target rule, by guard and DAP command.',

@@ -1,9 +1,9 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
 /**
- * The DAP policies (design.md §5), from the most to the least permissive. Each one
- * refuses everything the one before it refuses, so "the stricter one wins" is a
- * maximum over this order.
+ * The DAP policies (docs/operations.md "Policies"), from the most to the least
+ * permissive. Each one refuses everything the one before it refuses, so "the
+ * stricter one wins" is a maximum over this order.
  *
  * - `full`: everything is forwarded.
  * - `no-eval`: no `evaluate`, `setVariable`, `setExpression`, `completions`,

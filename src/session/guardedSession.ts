@@ -1,5 +1,6 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { bestEffortAuditSink, withAuditFields, type AuditSink } from '../audit/auditEvent.js';
+import { bestEffortAuditSink, type AuditSink } from '../audit/auditEvent.js';
+import { SessionAuditBudget } from '../audit/sessionAuditBudget.js';
 import { SessionTranscript } from '../audit/sessionTranscript.js';
 import type { AdapterLink, DapInterceptors, DapPipeCloseReason, DapPipeOptions } from '../dap/dapPipe.js';
 import { isRelayError } from '../common/relayError.js';
@@ -33,10 +34,18 @@ export interface GuardedSessionOptions {
   /** Fields every record of this session carries (principal, target, client, via). */
   readonly auditFields: Readonly<Record<string, unknown>>;
   readonly maxAuditValueChars: number;
+  /** Bounds on what the session writes to the audit log (`audit.maxRecordBytes`, `audit.maxBytesPerSessionPerMinute`). */
+  readonly auditBounds: AuditBounds;
   readonly transcripts?: { readonly dir: string; readonly maxBytes: number };
   readonly logger: Logger;
   /** Refusal and watchdog counters of the relay, if it keeps metrics. */
   readonly metrics?: GuardrailMetrics;
+}
+
+/** Bounds on what one session writes to the audit log (config keys of the same names under `audit`). */
+export interface AuditBounds {
+  readonly maxRecordBytes: number;
+  readonly maxBytesPerSessionPerMinute: number;
 }
 
 /**
@@ -55,13 +64,21 @@ export class GuardedSession {
   private readonly detacher: SessionDetacher;
   private readonly transcript: SessionTranscript | undefined;
   private readonly interceptors: DapInterceptors;
-  /** The session's audit sink: gating records (throws when the log is unavailable). */
+  /** The session's audit sink: gating records (throws when the log is unavailable, full, or the session's budget spent). */
   readonly audit: AuditSink;
+  private readonly auditBudget: SessionAuditBudget;
   private readonly softAudit: AuditSink;
   private readonly openedAt = Date.now();
 
   constructor(private readonly options: GuardedSessionOptions) {
-    this.audit = withAuditFields(options.audit, { session: options.session, ...options.auditFields });
+    this.auditBudget = new SessionAuditBudget(options.audit, {
+      fields: { session: options.session, ...options.auditFields },
+      bytesPerWindow: options.auditBounds.maxBytesPerSessionPerMinute,
+      maxRecordBytes: options.auditBounds.maxRecordBytes,
+      ...(options.metrics ? { metrics: options.metrics.audit } : {}),
+      onError: (error) => options.logger.error({ err: error }, 'audit record lost'),
+    });
+    this.audit = this.auditBudget;
     this.softAudit = bestEffortAuditSink(this.audit, (error) => options.logger.error({ err: error }, 'audit record lost'));
     const chain = new InterceptorChain();
     const lease = options.lease;
@@ -91,6 +108,7 @@ export class GuardedSession {
       maxValueChars: options.maxAuditValueChars,
       extraCheck: (request: DebugProtocol.Request) => lease.refusal(request),
       onRefused: (guard, command) => metrics?.countRefusal(guard, command),
+      onAuditRefused: (code) => metrics?.audit.countRefusal(code),
     });
     if (options.maxPauseMs > 0) {
       this.watchdog = new PauseWatchdog({
@@ -163,6 +181,7 @@ export class GuardedSession {
   /** The session ended: records `session.closed`, stops the watchdog, releases the lease. */
   closed(reason: DapPipeCloseReason): void {
     this.watchdog?.dispose();
+    this.auditBudget.close(); // aggregated counts first: session.closed is the session's last record
     this.softAudit.record({
       event: 'session.closed',
       closedBy: reason.closedBy,
@@ -175,6 +194,7 @@ export class GuardedSession {
 
   /** The session never started (the client left, or the agent could not open it). */
   abandon(): void {
+    this.auditBudget.close();
     void this.transcript?.close();
     this.options.lease.release();
   }

@@ -18,17 +18,35 @@ export interface RequestGateOptions {
   readonly extraCheck?: (request: DebugProtocol.Request) => string | undefined;
   /** Called for each refusal with what refused it (the policy's name, or `exclusive` for `extraCheck`) (metrics). */
   readonly onRefused?: (guard: string, command: string) => void;
+  /** Called for each request refused because its record could not be written, with the error code (`AUDIT_*`) (metrics). */
+  readonly onAuditRefused?: (code: AuditErrorCode) => void;
+}
+
+/** Why an audit record could not be written, and what the client is told. */
+const auditRefusals = {
+  AUDIT_UNAVAILABLE: 'the audit log is unavailable',
+  AUDIT_FULL: "the relay's audit log is full (AUDIT_FULL): it keeps every record for audit.minRetentionMs; an operator must move old audit files away",
+  AUDIT_THROTTLED: 'this session wrote more audit records than audit.maxBytesPerSessionPerMinute allows (AUDIT_THROTTLED); retry in a minute',
+} as const;
+
+/** The error codes of an audit record that could not be written. */
+export type AuditErrorCode = keyof typeof auditRefusals;
+
+function auditErrorCode(error: unknown): AuditErrorCode | undefined {
+  return isRelayError(error) && Object.hasOwn(auditRefusals, error.code) ? (error.code as AuditErrorCode) : undefined;
 }
 
 /**
  * The `toAdapter` gate of a relay session: for each request the policy may refuse or
- * the audit log records (and nothing else, style.md "intercept by name"):
+ * the audit log records (and nothing else: forward by default, intercept by name):
  *
  * 1. a request the session's policy refuses gets a DAP error response naming the
  *    policy (`refused by policy "no-eval": evaluate runs code in the debuggee`), is
- *    recorded as `dap.refused` and never reaches the adapter;
+ *    recorded as `dap.refused` (with the fields an allowed request's record has, e.g.
+ *    the `evaluate` expression) and never reaches the adapter;
  * 2. an audited request is recorded as `dap.request` before it is forwarded; when the
- *    record cannot be written the request is refused (`audit log unavailable`).
+ *    record cannot be written (the log is unavailable, full, or the session's budget
+ *    is spent) the request is refused and never runs unaudited, except `disconnect`.
  */
 export function gateRequests(chain: InterceptorChain, options: RequestGateOptions): void {
   const { link, audit, policy } = options;
@@ -45,7 +63,8 @@ export function gateRequests(chain: InterceptorChain, options: RequestGateOption
     if (reason !== undefined) {
       options.onRefused?.(extra !== undefined ? 'exclusive' : policy, request.command);
       try {
-        audit.record({ event: 'dap.refused', direction: 'toAdapter', command: request.command, policy, reason });
+        const fields = auditFieldsOf(request, options.maxValueChars);
+        audit.record({ event: 'dap.refused', direction: 'toAdapter', ...fields, command: request.command, policy, reason });
       } catch {
         // The refusal stands whether or not it could be recorded.
       }
@@ -56,9 +75,13 @@ export function gateRequests(chain: InterceptorChain, options: RequestGateOption
     try {
       audit.record({ event: 'dap.request', ...fields });
     } catch (error) {
+      const code = auditErrorCode(error);
+      if (code === undefined) throw error;
       // Leaving is never refused: a disconnect resumes the debuggee.
-      if (isRelayError(error, 'AUDIT_UNAVAILABLE') && request.command !== 'disconnect') return answer(request, `${request.command} refused: the audit log is unavailable`);
-      if (!isRelayError(error, 'AUDIT_UNAVAILABLE')) throw error;
+      if (request.command !== 'disconnect') {
+        options.onAuditRefused?.(code);
+        return answer(request, `${request.command} refused: ${auditRefusals[code]}`);
+      }
     }
     return undefined;
   });

@@ -8,7 +8,7 @@ import { RelayError } from '../common/relayError.js';
 import type { RelayConfig } from '../config/configSchema.js';
 import type { Logger } from '../log/logger.js';
 import type { GuardrailMetrics } from '../metrics/guardrailMetrics.js';
-import { GuardedSession } from './guardedSession.js';
+import { GuardedSession, type AuditBounds } from './guardedSession.js';
 import { resolvePolicy, type PolicyConfig } from './policyResolver.js';
 import { TargetLeases } from './targetLeases.js';
 
@@ -19,6 +19,7 @@ export interface SessionGuardsOptions {
   readonly sessions: { readonly exclusive: boolean; readonly detachTimeoutMs: number; readonly takeoverTimeoutMs: number };
   readonly audit: AuditSink;
   readonly maxAuditValueChars: number;
+  readonly auditBounds: AuditBounds;
   readonly transcripts?: { readonly dir: string; readonly maxBytes: number };
   readonly logger: Logger;
   /** Called on close (e.g. to close the audit file). */
@@ -63,7 +64,16 @@ export class SessionGuards {
           sync: audit.sync,
           maxFileBytes: audit.maxFileBytes,
           maxFiles: audit.maxFiles,
+          minRetentionMs: audit.minRetentionMs,
+          reserveBytes: audit.reserveBytes,
+          maxRecordBytes: audit.maxRecordBytes,
           onError: (error) => logger.error({ err: error, file }, 'audit log write failed'),
+          onFull: (full) => {
+            metrics?.audit.full.set(full ? 1 : 0);
+            if (full) logger.error({ file, minRetentionMs: audit.minRetentionMs }, 'audit log full: rotating would delete records younger than audit.minRetentionMs; audited requests are refused until the oldest rotated file is moved away or ages');
+            else logger.info({ file }, 'audit log rotates again');
+          },
+          ...(metrics ? { onTruncated: () => metrics.audit.truncated.inc() } : {}),
         });
       } catch (error) {
         throw new RelayError('CONFIG_INVALID', `audit.file: cannot open ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
@@ -76,6 +86,7 @@ export class SessionGuards {
       sessions: config.sessions,
       audit: sink,
       maxAuditValueChars: audit.maxValueChars,
+      auditBounds: { maxRecordBytes: audit.maxRecordBytes, maxBytesPerSessionPerMinute: audit.maxBytesPerSessionPerMinute },
       ...(audit.transcripts.enabled
         ? { transcripts: { dir: audit.transcripts.dir ?? join(config.dataDir, 'transcripts'), maxBytes: audit.transcripts.maxBytes } }
         : {}),
@@ -93,6 +104,7 @@ export class SessionGuards {
       sessions: { exclusive: false, detachTimeoutMs: 5_000, takeoverTimeoutMs: 10_000 },
       audit: discardingAuditSink,
       maxAuditValueChars: 4096,
+      auditBounds: { maxRecordBytes: 1024 * 1024, maxBytesPerSessionPerMinute: 2 ** 40 },
       logger,
     });
   }
@@ -133,6 +145,7 @@ export class SessionGuards {
       audit: this.options.audit,
       auditFields,
       maxAuditValueChars: this.options.maxAuditValueChars,
+      auditBounds: this.options.auditBounds,
       ...(this.options.transcripts ? { transcripts: this.options.transcripts } : {}),
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
       logger,

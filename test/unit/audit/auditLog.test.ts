@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +45,86 @@ describe('AuditLog', () => {
     log.record({ event: 'session.opened' }); // the next record must rotate
     mkdirSync(join(`${file}.1`, 'blocker'), { recursive: true }); // and rotation cannot remove this
     expect(() => log.record({ event: 'session.closed', pad: 'x'.repeat(200) })).toThrow(expect.objectContaining({ code: 'AUDIT_UNAVAILABLE' }));
+    log.close();
+  });
+});
+
+describe('AuditLog retention', () => {
+  const hour = 3_600_000;
+  const setup = (reserveBytes = 0) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'audit-')), 'audit.log');
+    const full: boolean[] = [];
+    const log = new AuditLog({ file, sync: false, maxFileBytes: 4096, maxFiles: 2, minRetentionMs: 24 * hour, reserveBytes, onFull: (f) => full.push(f) });
+    return { file, log, full };
+  };
+  const fill = (log: AuditLog, from: number, count: number): void => {
+    for (let n = from; n < from + count; n++) log.record({ event: 'dap.request', n, pad: 'p'.repeat(200) });
+  };
+  /** Records until one is refused; returns that error. */
+  const fillUntilRefused = (log: AuditLog): unknown => {
+    for (let n = 0; n < 1000; n++) {
+      try {
+        log.record({ event: 'dap.request', n, pad: 'p'.repeat(200) });
+      } catch (error) {
+        return error;
+      }
+    }
+    return undefined;
+  };
+
+  it('never rotates away records younger than minRetentionMs: refuses the record with AUDIT_FULL instead', () => {
+    const { file, log, full } = setup();
+    log.record({ event: 'session.opened', first: true });
+    fill(log, 0, 40); // ~10 KB: file, file.1, file.2 all hold young records
+    expect(existsSync(`${file}.2`)).toBe(true);
+    expect(fillUntilRefused(log)).toMatchObject({ code: 'AUDIT_FULL', message: expect.stringContaining('audit.minRetentionMs (24 h)') });
+    expect(full).toEqual([true]);
+    // The first record is still there, in the oldest file.
+    expect(lines(`${file}.2`)[0]).toMatchObject({ event: 'session.opened', first: true });
+    log.close();
+  });
+
+  it('takes records that are never refused into audit.reserveBytes while full, and nothing past it', () => {
+    const { file, log } = setup(600);
+    expect(fillUntilRefused(log)).toMatchObject({ code: 'AUDIT_FULL' });
+    const sizeBefore = statSync(file).size;
+    expect(() => log.record({ event: 'dap.request', command: 'evaluate', expression: 'x'.repeat(300) })).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));
+    log.record({ event: 'session.closed', closedBy: 'client' });
+    log.record({ event: 'dap.request', command: 'disconnect', terminateDebuggee: false });
+    expect(lines(file).slice(-2).map((l) => l['event'])).toEqual(['session.closed', 'dap.request']);
+    expect(() => {
+      for (let i = 0; i < 10; i++) log.record({ event: 'session.closed', closedBy: 'client', pad: 'q'.repeat(100) });
+    }).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));
+    expect(statSync(file).size).toBeLessThanOrEqual(4096 + 600);
+    expect(statSync(file).size).toBeGreaterThan(sizeBefore);
+    log.close();
+  });
+
+  it('rotates again once the oldest file is old enough, or moved away', () => {
+    const { file, log, full } = setup();
+    expect(fillUntilRefused(log)).toMatchObject({ code: 'AUDIT_FULL' });
+    const old = (Date.now() - 25 * hour) / 1000;
+    utimesSync(`${file}.2`, old, old);
+    log.record({ event: 'dap.request', after: 'aged', pad: 'p'.repeat(200) });
+    expect(full).toEqual([true, false]);
+    expect(lines(file)).toEqual([expect.objectContaining({ after: 'aged' })]); // a fresh file after the rotation
+    expect(fillUntilRefused(log)).toMatchObject({ code: 'AUDIT_FULL' });
+    renameSync(`${file}.2`, `${file}.shipped`); // an operator archived it
+    log.record({ event: 'dap.request', after: 'moved', pad: 'p'.repeat(200) });
+    expect(full).toEqual([true, false, true, false]);
+    expect(lines(file).at(-1)).toMatchObject({ after: 'moved' });
+    log.close();
+  });
+
+  it('cuts a record longer than maxRecordBytes, and says so', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'audit-')), 'audit.log');
+    let truncated = 0;
+    const log = new AuditLog({ file, sync: false, maxFileBytes: 1 << 20, maxFiles: 1, maxRecordBytes: 2048, onTruncated: () => truncated++ });
+    log.record({ event: 'dap.request', command: 'setBreakpoints', breakpoints: Array.from({ length: 50 }, (_, i) => ({ line: i, logMessage: 'm'.repeat(300) })) });
+    const [line] = lines(file);
+    expect(readFileSync(file).length).toBeLessThanOrEqual(2049);
+    expect(line).toMatchObject({ time: expect.any(String), command: 'setBreakpoints', truncated: { dropped: { breakpoints: expect.any(Number) } } });
+    expect(truncated).toBe(1);
     log.close();
   });
 });

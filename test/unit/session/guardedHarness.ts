@@ -93,6 +93,7 @@ export function testGuards(options: HarnessOptions = {}, audit = new MemoryAudit
     sessions: options.sessions ?? { exclusive: true, detachTimeoutMs: 500, takeoverTimeoutMs: 1_000 },
     audit,
     maxAuditValueChars: options.maxAuditValueChars ?? 4096,
+    auditBounds: options.auditBounds ?? { maxRecordBytes: 16 * 1024, maxBytesPerSessionPerMinute: 512 * 1024 },
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });

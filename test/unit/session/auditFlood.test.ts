@@ -1,0 +1,124 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { auditLogChain } from '../../../src/audit/auditReader.js';
+import { loadConfig } from '../../../src/config/loadConfig.js';
+import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
+import { SessionGuards } from '../../../src/session/sessionGuards.js';
+import { trackedSessions } from './guardedHarness.js';
+
+/**
+ * Issue 16, "The audit log cannot be flushed": a `logpoints-only` client sending
+ * `setBreakpoints` with 100 logpoints of 4 KB each, through a session whose guards
+ * write a real audit log (SessionGuards.fromConfig, as the relay builds them).
+ */
+
+const { open, closeAll } = trackedSessions();
+const guardsToClose: SessionGuards[] = [];
+afterEach(async () => {
+  await closeAll();
+  for (const guards of guardsToClose.splice(0)) guards.close();
+});
+
+const hour = 3_600_000;
+
+/** Guards over an audit log in a fresh directory, with `audit` keys over the defaults. */
+function fileGuards(audit: Record<string, unknown>) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'audit-flood-'));
+  const config = loadConfig({ env: {}, overrides: { dataDir, policies: { default: 'logpoints-only' }, audit: { sync: false, ...audit } } });
+  const metrics = new RelayMetrics();
+  const guards = SessionGuards.fromConfig(config, pino({ level: 'silent' }), metrics.guardrails);
+  guardsToClose.push(guards);
+  const file = join(dataDir, 'audit.log');
+  const records = (): Array<Record<string, unknown>> =>
+    auditLogChain(file).flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    );
+  const totalBytes = (): number => readdirSync(dataDir).reduce((sum, name) => sum + statSync(join(dataDir, name)).size, 0);
+  return { guards, metrics, file, records, totalBytes };
+}
+
+/** `setBreakpoints` with 100 logpoints of 4 KB; `variant` makes the messages differ. */
+const logpoints = (variant = 0): unknown => ({
+  source: { path: '/srv/app.py' },
+  breakpoints: Array.from({ length: 100 }, (_, i) => ({ line: i + 1, logMessage: `${variant}:${'x'.repeat(4096)}` })),
+});
+
+describe('an audit-log flood from one session', () => {
+  it('cannot rotate away earlier records: each record is bounded, identical ones are aggregated, and young files are kept', async () => {
+    // A small configuration: 2 files of 64 KiB.
+    const { guards, metrics, records, totalBytes } = fileGuards({ maxFileBytes: 64 * 1024, maxFiles: 2, maxBytesPerSessionPerMinute: 64 * 1024, minRetentionMs: hour });
+    const h = await open({ guards });
+    for (let i = 0; i < 40; i++) expect((await h.request('setBreakpoints', logpoints())).success).toBe(true);
+    h.pipe.close();
+    await h.closed;
+    const all = records();
+    expect(all[0]).toMatchObject({ event: 'session.opened', policy: 'logpoints-only' }); // the first record survived
+    const written = all.filter((r) => r['command'] === 'setBreakpoints' && r['repeated'] === undefined);
+    const repeated = all.filter((r) => r['repeated'] !== undefined);
+    expect(written.length).toBeGreaterThanOrEqual(1);
+    expect(written.length).toBeLessThanOrEqual(5); // 64 KiB a minute, 16 KiB a record
+    expect(written[0]).toMatchObject({ source: '/srv/app.py', truncated: { sha256: expect.any(String), dropped: { breakpoints: expect.any(Number) } } });
+    expect(repeated).toEqual([expect.objectContaining({ command: 'setBreakpoints', repeated: 40 - written.length })]);
+    expect(all.at(-1)).toMatchObject({ event: 'session.closed' });
+    expect(totalBytes()).toBeLessThan(128 * 1024);
+    expect(await metrics.valueOf('dbgrelay_audit_aggregated_total')).toBe(40 - written.length);
+    expect(await metrics.valueOf('dbgrelay_audit_truncated_total')).toBeGreaterThanOrEqual(written.length);
+    expect(h.adapter.requests('setBreakpoints')).toHaveLength(40); // every one ran, and is accounted for
+  });
+
+  it('refuses requests it cannot record one by one with AUDIT_THROTTLED, and never forwards them', async () => {
+    const { guards, metrics, records } = fileGuards({ maxBytesPerSessionPerMinute: 64 * 1024 });
+    const h = await open({ guards });
+    const responses = [];
+    for (let i = 0; i < 12; i++) responses.push(await h.request('setBreakpoints', logpoints(i)));
+    const refused = responses.filter((r) => !r.success);
+    expect(refused.length).toBeGreaterThanOrEqual(7);
+    expect(refused[0]!.message).toContain('setBreakpoints refused: this session wrote more audit records than audit.maxBytesPerSessionPerMinute allows (AUDIT_THROTTLED)');
+    const forwarded = h.adapter.requests('setBreakpoints');
+    expect(forwarded).toHaveLength(12 - refused.length);
+    expect(records().filter((r) => r['event'] === 'dap.request' && r['command'] === 'setBreakpoints')).toHaveLength(forwarded.length);
+    expect(await metrics.valueOf('dbgrelay_audit_refusals_total', { reason: 'rate' })).toBe(refused.length);
+    h.pipe.close();
+    await h.closed;
+    expect(records().filter((r) => r['event'] === 'audit.throttled')).toEqual([expect.objectContaining({ refusedRequests: refused.length, maxBytesPerMinute: 64 * 1024 })]);
+  });
+
+  it('refuses audited requests with AUDIT_FULL once every file holds young records, and still records the session end', async () => {
+    const { guards, metrics, file, records } = fileGuards({ maxFileBytes: 8 * 1024, maxFiles: 1, minRetentionMs: hour, maxRecordBytes: 2048, reserveBytes: 4096 });
+    const h = await open({ guards });
+    let refusal: string | undefined;
+    for (let i = 0; i < 20 && refusal === undefined; i++) {
+      const response = await h.request('setBreakpoints', logpoints(i));
+      if (!response.success) refusal = response.message;
+    }
+    expect(refusal).toContain("setBreakpoints refused: the relay's audit log is full (AUDIT_FULL)");
+    expect(h.adapter.requests('setBreakpoints').length).toBe(records().filter((r) => r['command'] === 'setBreakpoints').length);
+    expect(await metrics.valueOf('dbgrelay_audit_full')).toBe(1);
+    expect(await metrics.valueOf('dbgrelay_audit_refusals_total', { reason: 'full' })).toBe(1);
+    expect((await h.request('disconnect', { terminateDebuggee: false })).success).toBe(true); // leaving is never refused
+    h.pipe.close();
+    await h.closed;
+    const all = records();
+    expect(all[0]).toMatchObject({ event: 'session.opened' });
+    expect(all.slice(-2).map((r) => r['command'] ?? r['event'])).toEqual(['disconnect', 'session.closed']);
+    expect(statSync(file).size).toBeLessThanOrEqual(8 * 1024 + 4096);
+  });
+});
+
+describe('a refused evaluate', () => {
+  it('is recorded with its expression (bounded)', async () => {
+    const h = await open({ policies: { default: 'logpoints-only', targets: {}, principals: {} }, maxAuditValueChars: 512 });
+    const response = await h.request('evaluate', { expression: '__import__("os").environ["DB_PASSWORD"]', frameId: 1, context: 'repl' });
+    expect(response.success).toBe(false);
+    await h.request('evaluate', { expression: `exfiltrate(${'a'.repeat(4000)})`, context: 'repl' });
+    const [first, second] = h.audit.named('dap.refused');
+    expect(first).toMatchObject({ command: 'evaluate', policy: 'logpoints-only', expression: '__import__("os").environ["DB_PASSWORD"]', context: 'repl', frameId: 1, reason: expect.stringContaining('evaluate runs code') });
+    expect(second!['expression']).toBe(`exfiltrate(${'a'.repeat(501)}…[3500 more]`);
+  });
+});
