@@ -30,6 +30,8 @@ Credentials of the relay form (see agent-py/README.md):
   attach secret    the target's own secret (ptvsd model): engineers who present it
                    may attach to this target, and only to it. From --secret-file,
                    else DBGRELAY_SECRET, else the file named by DBGRELAY_SECRET_FILE.
+                   At least 16 characters; make one with
+                   python -c 'import secrets; print(secrets.token_urlsafe(24))'
   relay credential how the agent authenticates to the relay, first that applies:
                    --token-file / DBGRELAY_TOKEN (a bearer token, e.g. a JWT with
                    register:NAME), --agent-secret-file / DBGRELAY_AGENT_SECRET, or a

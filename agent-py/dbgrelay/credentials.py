@@ -34,6 +34,12 @@ AGENT_SECRET_FILE_ENV = "DBGRELAY_AGENT_SECRET_FILE"
 CREDENTIAL_ENV_VARS = (SECRET_ENV, SECRET_FILE_ENV, TOKEN_ENV, TOKEN_FILE_ENV, AGENT_SECRET_ENV, AGENT_SECRET_FILE_ENV)
 
 MAX_SECRET_CHARS = 4096
+#: Shortest attach secret (docs/protocol.md §2.2): the relay refuses a ``register``
+#: with a shorter one. With the relay's per-target guess limit (about 10 compared
+#: guesses a minute) even 16 decimal digits would take about a billion years to find.
+MIN_ATTACH_SECRET_CHARS = 16
+#: How to make a good attach secret (quoted in errors and docs).
+ATTACH_SECRET_RECIPE = "python -c 'import secrets; print(secrets.token_urlsafe(24))'"
 MAX_TOKEN_CHARS = 8192
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
@@ -114,6 +120,19 @@ class AgentCredentials:
         return [v for v in (self.relay.value, self.attach_secret) if v]
 
 
+def check_attach_secret_length(secret: str, source: str) -> None:
+    """Refuses an attach secret shorter than :data:`MIN_ATTACH_SECRET_CHARS`, saying why
+    and how to make one; the message gives the length, never the secret."""
+    if len(secret) >= MIN_ATTACH_SECRET_CHARS:
+        return
+    raise ConfigError(
+        f"the attach secret from {source or 'secret='} is {len(secret)} character{'' if len(secret) == 1 else 's'}; at least "
+        f"{MIN_ATTACH_SECRET_CHARS} are required so that it cannot be guessed, and the relay refuses "
+        f"shorter ones. Make one with: {ATTACH_SECRET_RECIPE} (to authenticate the agent with a "
+        f"shorter relay secret and set no attach secret, give it as agent_secret= / {AGENT_SECRET_ENV})"
+    )
+
+
 def _env_value(env: Mapping[str, str], name: str, file_name: str, what: str) -> Optional[Tuple[str, str]]:
     if env.get(name):
         return env[name], name
@@ -148,6 +167,8 @@ def resolve_credentials(
         attach, attach_source = found if found else (None, "")
     if attach is not None and len(attach) > MAX_SECRET_CHARS:
         raise ConfigError(f"the attach secret must be at most {MAX_SECRET_CHARS} characters")
+    if attach is not None:
+        check_attach_secret_length(attach, attach_source)
 
     explicit = [c for c in (
         RelayCredential("token", token, "token=") if token else None,

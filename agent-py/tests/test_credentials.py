@@ -67,9 +67,9 @@ def test_redact_relay_url() -> None:
 # -- credential selection ----------------------------------------------------
 
 def test_secret_alone_is_attach_secret_and_relay_credential() -> None:
-    c = resolve_credentials(secret="relay-s", env={})
-    assert c.attach_secret == "relay-s"
-    assert (c.relay.kind, c.relay.value) == ("secret", "relay-s")
+    c = resolve_credentials(secret="relay-s-0123456789", env={})
+    assert c.attach_secret == "relay-s-0123456789"
+    assert (c.relay.kind, c.relay.value) == ("secret", "relay-s-0123456789")
     assert "relay-s" not in repr(c)
 
 
@@ -80,20 +80,21 @@ def test_secret_alone_is_attach_secret_and_relay_credential() -> None:
 ])
 def test_an_explicit_relay_credential_leaves_secret_as_attach_secret_only(kwargs: Dict[str, str], kind: str,
                                                                           value: str) -> None:
-    c = resolve_credentials(secret="attach-s", env={"DBGRELAY_TOKEN": "env.token", "DBGRELAY_AGENT_SECRET": "e"},
+    c = resolve_credentials(secret="attach-s-0123456789", env={"DBGRELAY_TOKEN": "env.token", "DBGRELAY_AGENT_SECRET": "e"},
                             **kwargs)
-    assert (c.relay.kind, c.relay.value, c.attach_secret) == (kind, value, "attach-s")
-    assert sorted(c.values()) == sorted([value, "attach-s"])
+    assert (c.relay.kind, c.relay.value, c.attach_secret) == (kind, value, "attach-s-0123456789")
+    assert sorted(c.values()) == sorted([value, "attach-s-0123456789"])
 
 
 def test_environment_credentials(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("file.token\n")
     assert resolve_credentials(env={"DBGRELAY_TOKEN": "env.token"}).relay.value == "env.token"
-    c = resolve_credentials(env={"DBGRELAY_TOKEN_FILE": str(token_file), "DBGRELAY_SECRET": "attach"})
-    assert (c.relay.kind, c.relay.value, c.attach_secret) == ("token", "file.token", "attach")
-    c = resolve_credentials(env={"DBGRELAY_AGENT_SECRET": "agent", "DBGRELAY_SECRET": "attach"})
-    assert (c.relay.kind, c.relay.value, c.attach_secret) == ("secret", "agent", "attach")
+    attach = "attach-0123456789"
+    c = resolve_credentials(env={"DBGRELAY_TOKEN_FILE": str(token_file), "DBGRELAY_SECRET": attach})
+    assert (c.relay.kind, c.relay.value, c.attach_secret) == ("token", "file.token", attach)
+    c = resolve_credentials(env={"DBGRELAY_AGENT_SECRET": "agent", "DBGRELAY_SECRET": attach})
+    assert (c.relay.kind, c.relay.value, c.attach_secret) == ("secret", "agent", attach)
     c = resolve_credentials(env={"DBGRELAY_TOKEN": "env.token"})
     assert c.attach_secret is None
 
@@ -130,9 +131,9 @@ def test_build_options_uses_the_url_secret_for_the_relay_and_secret_for_attach(
         monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("DBGRELAY_SECRET", "DBGRELAY_SECRET_FILE", "DBGRELAY_TOKEN", "DBGRELAY_AGENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    opts = build_options("tcps://url-secret@relay:7444", "web-1", secret="attach-secret")
+    opts = build_options("tcps://url-secret@relay:7444", "web-1", secret="attach-secret-0123456789")
     assert opts.relay_url == "tcps://relay:7444"
-    assert (opts.credentials.relay.value, opts.attach_secret) == ("url-secret", "attach-secret")
+    assert (opts.credentials.relay.value, opts.attach_secret) == ("url-secret", "attach-secret-0123456789")
     assert "url-secret" not in repr(opts) and "attach-secret" not in repr(opts)
     only_url = build_options("tcps://url-secret@relay:7444", "web-1")
     assert only_url.attach_secret is None and only_url.credentials.relay.value == "url-secret"

@@ -52,3 +52,14 @@ def test_message_deeper_than_the_interpreter_can_parse_is_a_framing_error(levels
 def test_deep_control_message_is_a_protocol_error() -> None:
     with pytest.raises(protocol.ProtocolError):
         protocol.decode(b'{"type":"open","x":' + _nested(200_000) + b"}", max_bytes=1 << 22)
+
+
+def test_deep_http_refusal_body_is_a_plain_refusal() -> None:
+    # A relay's refusal body nested too deep for json.loads: the agent reports the HTTP
+    # status and retries as for any refusal, instead of failing on RecursionError.
+    from types import SimpleNamespace
+
+    from dbgrelay.bridge.relayconn import _refusal_from_http
+
+    refusal = _refusal_from_http(SimpleNamespace(status_code=400, body=b'{"error":' + _nested(200_000) + b"}"))
+    assert (refusal.code, refusal.relay_message) == ("HTTP_400", "relay answered HTTP 400")

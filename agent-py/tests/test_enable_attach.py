@@ -115,7 +115,7 @@ def test_refused_secret_fails_fast_with_a_clear_message(certs: Certs, tmp_path: 
     rt = RelayThread(FakeRelay(certs.server_context(), SECRET), "tcps")
     script = tmp_path / "app.py"
     script.write_text(APP)
-    env = dict(os.environ, DBGRELAY_SECRET="not-the-secret", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(os.environ, DBGRELAY_SECRET="not-the-secret-0123456789", PYDEVD_DISABLE_FILE_VALIDATION="1")
     started = time.monotonic()
     out = subprocess.run(
         [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-9",

@@ -27,31 +27,56 @@ def test_secret_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="no relay secret"):
         build_options("wss://h:1", "web-1")
     f = tmp_path / "secret"
-    f.write_text("from-file\n")
+    f.write_text("from-file-0123456789\n")
     monkeypatch.setenv("DBGRELAY_SECRET_FILE", str(f))
-    assert build_options("wss://h:1", "web-1").attach_secret == "from-file"
-    monkeypatch.setenv("DBGRELAY_SECRET", "from-env")
-    assert build_options("wss://h:1", "web-1").attach_secret == "from-env"
-    opts = build_options("wss://h:1", "web-1", secret="arg")
-    assert opts.attach_secret == "arg" and "arg" not in repr(opts)
+    assert build_options("wss://h:1", "web-1").attach_secret == "from-file-0123456789"
+    monkeypatch.setenv("DBGRELAY_SECRET", "from-env-0123456789")
+    assert build_options("wss://h:1", "web-1").attach_secret == "from-env-0123456789"
+    opts = build_options("wss://h:1", "web-1", secret="arg-0123456789-arg")
+    assert opts.attach_secret == "arg-0123456789-arg" and "arg-0123456789" not in repr(opts)
     # with no other relay credential, the attach secret also authenticates the agent (issue-2 usage)
-    assert (opts.credentials.relay.kind, opts.credentials.relay.value) == ("secret", "arg")
+    assert (opts.credentials.relay.kind, opts.credentials.relay.value) == ("secret", "arg-0123456789-arg")
 
 
 def test_bad_combinations(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_text("x")
+    s = "s" * 16
     with pytest.raises(ConfigError, match="not both"):
-        build_options("wss://h:1", "w", "s", cafile=str(ca), fingerprint="sha256:" + "a" * 64)
+        build_options("wss://h:1", "w", s, cafile=str(ca), fingerprint="sha256:" + "a" * 64)
     with pytest.raises(ConfigError, match="does not exist"):
-        build_options("wss://h:1", "w", "s", cafile=str(tmp_path / "nope.pem"))
+        build_options("wss://h:1", "w", s, cafile=str(tmp_path / "nope.pem"))
     with pytest.raises(ConfigError) as info:
-        build_options("wss://h:1", "../etc", "s")
+        build_options("wss://h:1", "../etc", s)
     assert info.value.code == "TARGET_NAME_INVALID"
     with pytest.raises(ConfigError):
-        build_options("wss://h:1", "w", "s", labels={"": "x"})
+        build_options("wss://h:1", "w", s, labels={"": "x"})
     with pytest.raises(AttributeError):
-        build_options("wss://h:1", "w", "s").name = "other"  # type: ignore[misc]
+        build_options("wss://h:1", "w", s).name = "other"  # type: ignore[misc]
+
+
+def test_a_short_attach_secret_is_refused_at_start_saying_why_and_how(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    for name in ("DBGRELAY_SECRET", "DBGRELAY_SECRET_FILE", "DBGRELAY_TOKEN", "DBGRELAY_AGENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    for short in ("x", "letmein", "x" * 15):
+        with pytest.raises(ConfigError, match="at least 16") as info:
+            build_options("wss://h:1", "web-1", short)
+        assert "secrets.token_urlsafe(24)" in str(info.value)
+        assert short not in str(info.value)
+    monkeypatch.setenv("DBGRELAY_SECRET", "letmein")
+    with pytest.raises(ConfigError, match="from DBGRELAY_SECRET is 7 characters") as info:
+        build_options("wss://h:1", "web-1", token="a.b.c")
+    f = tmp_path / "attach"
+    f.write_text("hunter2\n")
+    monkeypatch.delenv("DBGRELAY_SECRET")
+    monkeypatch.setenv("DBGRELAY_SECRET_FILE", str(f))
+    with pytest.raises(ConfigError, match="from DBGRELAY_SECRET_FILE"):
+        build_options("wss://h:1", "web-1", agent_secret="short-relay-secret")
+    # A short relay secret still authenticates the agent when it is not also the attach secret.
+    monkeypatch.delenv("DBGRELAY_SECRET_FILE")
+    assert build_options("wss://h:1", "web-1", agent_secret="s3cret").attach_secret is None
+    assert build_options("wss://h:1", "web-1", "x" * 16).attach_secret == "x" * 16
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { RelayError } from '../common/relayError.js';
+import type { AttachGuessTable } from './attachGuessTable.js';
 import type { Grants } from './grants.js';
 import type { Authenticator, Credential, Principal } from './principal.js';
 import { secretDigest, secretsEqual } from './secretAuthenticator.js';
@@ -30,6 +31,30 @@ export class AttachSecret {
 }
 
 /**
+ * Shortest attach secret the relay and the agent accept (docs/protocol.md §2.2): with
+ * the per-target guess limit ({@link AttachGuessTable}) about 10 guesses a minute are
+ * compared, so even 16 decimal digits would last about a billion years; without it a
+ * thousand sources at 9 guesses a minute each still need about a million years. Config
+ * `auth.attachSecrets.minLength` may raise it, never lower it.
+ */
+export const minAttachSecretLength = 16;
+
+/** How the agent's documentation and errors tell people to make a good attach secret. */
+export const attachSecretRecipe = "python -c 'import secrets; print(secrets.token_urlsafe(24))'";
+
+/**
+ * Refuses (`BAD_REQUEST`) an attach secret shorter than `minLength` characters, as the
+ * relay does for a `register` that sets one. The message gives the length, never the secret.
+ */
+export function requireAttachSecretLength(secret: string, minLength: number): void {
+  if (secret.length >= minLength) return;
+  throw new RelayError(
+    'BAD_REQUEST',
+    `attach secret too short: ${secret.length} characters, at least ${minLength} are required so that it cannot be guessed; make one with ${attachSecretRecipe}`,
+  );
+}
+
+/**
  * Compared against when a target has no attach secret, so that a refusal takes the
  * same time whether or not the target exists or has one (nothing to learn by timing).
  */
@@ -49,26 +74,47 @@ export function attachSecretPrincipal(target: string): Principal {
 export type AttachSecretLookup = (target: string) => AttachSecret | undefined;
 
 /**
+ * Per-target guess limiting around one attach-secret comparison (see
+ * {@link AttachGuessTable}; the relay's `AuthGate.attachGuard` makes one per attempt).
+ */
+export interface AttachGuard {
+  /** Throws `AUTH_LOCKED` when guesses on the target are refused now, before any comparison. */
+  check(): void;
+  /** The presented secret was compared and did not match. */
+  failed(): void;
+  /** The presented secret matched. */
+  matched(): void;
+}
+
+/**
  * Authenticates a client that asks to attach to `target` (docs/protocol.md §2): the
  * relay-wide credentials of `authenticator` first (relay secret, JWT, ...); when
  * those refuse a *secret* credential with `AUTH_FAILED`, the target's attach secret.
  * A match yields {@link attachSecretPrincipal}, which may attach to `target` only.
  * Otherwise the original refusal stands, the same whether the target is unknown,
- * has no attach secret, or has another one.
+ * has no attach secret, or has another one. With `guard`, a target closed to
+ * guesses refuses the secret with `AUTH_LOCKED` before comparing it, and every
+ * comparison is counted for the target; relay-wide credentials never meet the guard.
  */
 export async function authenticateForAttach(
   authenticator: Authenticator,
   credential: Credential | undefined,
   target: string,
   lookup: AttachSecretLookup,
+  guard?: AttachGuard,
 ): Promise<Principal> {
   try {
     return await authenticator.authenticate(credential);
   } catch (error) {
     if (credential?.kind !== 'secret' || !(error instanceof RelayError) || error.code !== 'AUTH_FAILED') throw error;
+    guard?.check();
     const attachSecret = lookup(target);
     const matched = (attachSecret ?? unmatchable).matches(credential.secret);
-    if (attachSecret !== undefined && matched) return attachSecretPrincipal(target);
+    if (attachSecret !== undefined && matched) {
+      guard?.matched();
+      return attachSecretPrincipal(target);
+    }
+    guard?.failed();
     throw error;
   }
 }

@@ -1,6 +1,8 @@
 import { RelayError } from '../common/relayError.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthMetrics } from '../metrics/relayMetrics.js';
+import type { AttachGuard } from './attachSecret.js';
+import type { AttachGuessTable } from './attachGuessTable.js';
 import type { CertificateAuthenticator, ClientCertificateMode, PresentedCertificate } from './clientCertificate.js';
 import { intersectGrants } from './grants.js';
 import { certificateIdentity, identityHint } from './identityHint.js';
@@ -11,6 +13,8 @@ import type { Credential, Principal } from './principal.js';
 export interface AuthGateOptions {
   /** Failure counting and lockouts; undefined when `auth.lockout.enabled` is false. */
   readonly lockout: LockoutTable | undefined;
+  /** Failed attach-secret attempts per target; undefined when `auth.attachSecrets.guessLimit.enabled` is false. */
+  readonly attachGuesses?: AttachGuessTable | undefined;
   readonly certificates: CertificateAuthenticator;
   /** `auth.certificates.sufficient`: a verified, granted certificate needs no secret or JWT. */
   readonly certificatesSufficient: boolean;
@@ -49,15 +53,46 @@ export function combinePrincipals(certificate: Principal, credential: Principal)
 }
 
 /**
- * Authentication in front of every connection (docs/protocol.md §2, design.md §4):
+ * Authentication in front of every connection (docs/protocol.md §2):
  * refuses a locked-out source with `AUTH_LOCKED` before looking at anything it sent;
  * checks the client certificate as the listener's mode says and the secret or JWT,
  * alone or together; counts every refusal in metrics, in the lockout table (only
  * `AUTH_FAILED`: a missing credential guesses nothing) and in one `auth` log line
- * with the source and the reason, never the credential.
+ * with the source and the reason, never the credential (a refusal `AUTH_LOCKED` at
+ * debug level only, so that an attacker cannot flood the log). Attach-secret
+ * comparisons are also counted per target ({@link attachGuard}).
  */
 export class AuthGate {
   constructor(private readonly options: AuthGateOptions) {}
+
+  /**
+   * The per-target guard of one attach-secret comparison for `target` from `source`
+   * (undefined when the guess limit is off): a target closed to guesses refuses with
+   * `AUTH_LOCKED` (`dbgrelay_auth_failures_total{reason="AUTH_LOCKED"}`); a closing
+   * is counted in `dbgrelay_auth_attach_closings_total` and logged.
+   */
+  attachGuard(target: string, source: string): AttachGuard | undefined {
+    const { attachGuesses: table, metrics, logger } = this.options;
+    if (!table) return undefined;
+    return {
+      check: () => {
+        const closedMs = table.closedFor(target, source);
+        if (closedMs > 0) {
+          throw new RelayError('AUTH_LOCKED', `too many failed attach-secret attempts on this target; try again in ${Math.ceil(closedMs / 1000)} s`);
+        }
+      },
+      failed: () => {
+        const outcome = table.recordFailure(target);
+        if (outcome.tableFull) metrics.attachTableFull.inc();
+        if (outcome.lockedForMs !== undefined) {
+          metrics.attachClosings.inc();
+          const fields = { target, source, closedForMs: outcome.lockedForMs, tableFull: outcome.tableFull };
+          logger.warn(fields, 'target closed to attach-secret guesses');
+        }
+      },
+      matched: () => table.recordSuccess(target, source),
+    };
+  }
 
   /** Resolves with the principal, or rejects with a {@link RelayError}. */
   async authenticate(attempt: AuthAttempt): Promise<Principal> {
@@ -80,9 +115,11 @@ export class AuthGate {
       const code = error instanceof RelayError ? error.code : 'INTERNAL';
       metrics.failures.inc({ reason: code });
       const fields = { ...attempt.where, source: attempt.source, identity, code, reason: error instanceof RelayError ? error.message : undefined };
-      logger.warn(fields, 'authentication refused');
+      if (code === 'AUTH_LOCKED') logger.debug(fields, 'authentication refused');
+      else logger.warn(fields, 'authentication refused');
       if (code === 'AUTH_FAILED' && lockout) {
         const outcome = lockout.recordFailure(attempt.source, identity);
+        if (outcome.tableFull) metrics.lockoutTableFull.inc();
         if (outcome.identityNowUnderAttack) logger.warn({ identity, source: attempt.source }, 'identity under attack: failing sources are locked out at once');
         if (outcome.lockedForMs !== undefined) {
           metrics.lockouts.inc();

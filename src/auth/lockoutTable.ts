@@ -1,3 +1,5 @@
+import { RecencyMap } from './recencyMap.js';
+
 /** Bounds of brute-force protection (config `auth.lockout`). */
 export interface LockoutPolicy {
   /** Failures within `windowMs` that lock a source (or make an identity "under attack"). */
@@ -18,10 +20,16 @@ export interface FailureOutcome {
   readonly sourceFailures: number;
   /** Duration of the lockout this failure started, or undefined when it started none. */
   readonly lockedForMs?: number;
-  /** Why the source was locked: its own count, or a failure on an identity under attack. */
-  readonly lockedBecause?: 'source' | 'identity';
+  /**
+   * Why the source was locked: its own count, a failure on an identity under attack,
+   * or a full table (`tableFull`: the lockout of every untracked source, see
+   * {@link LockoutTable}).
+   */
+  readonly lockedBecause?: 'source' | 'identity' | 'tableFull';
   /** True when the identity's failures crossed the threshold with this failure. */
   readonly identityNowUnderAttack: boolean;
+  /** Present when the table, full of locked keys, had no room for this source. */
+  readonly tableFull?: true;
 }
 
 interface Entry {
@@ -34,7 +42,7 @@ interface Entry {
 
 /**
  * Counts authentication failures per source address and per identity
- * (design.md §4, docs/operations.md "Brute force") with an injectable clock.
+ * (docs/operations.md "Brute force") with an injectable clock.
  *
  * - A source with `threshold` failures within `windowMs` is locked for
  *   `min(maxMs, baseMs * 2^n)`, n being its earlier lockouts; while locked, every
@@ -45,39 +53,80 @@ interface Entry {
  *   attack" for the same growing time: any source that then fails on it is locked
  *   at once. The identity itself is never locked, so nobody can lock a person out
  *   by failing in their name; a correct credential keeps working.
- * - At most `maxEntries` keys are kept: expired keys are dropped first, then the
- *   least recently failed.
+ * - At most `maxEntries` keys are kept. A locked key (a locked source, an identity
+ *   under attack) is never evicted to make room: only unlocked keys are, expired ones
+ *   first, then the least recently failed (an unlocked key's escalation memory may go
+ *   with it). Locked and unlocked keys live apart, the unlocked ones in a
+ *   {@link RecencyMap}, so that finding the key to evict takes O(1), not a scan.
+ * - When every slot holds a locked key, a failure from a source the table does not
+ *   track is counted under one shared "overflow" key that locks at once (for
+ *   `baseMs`, doubling like any key): until that lockout ends, every source the table
+ *   does not track is refused as locked ({@link lockedFor}); tracked sources keep
+ *   their own state. The outcome says `tableFull` (metric
+ *   `dbgrelay_auth_lockout_table_full_total`).
  */
 export class LockoutTable {
-  private readonly entries = new Map<string, Entry>();
-  private recorded = 0;
+  /** Keys locked now, and keys whose lockout ended but that were not looked at since. Never evicted. */
+  private readonly locked = new Map<string, Entry>();
+  /** Every other key, least recently failed first: eviction takes the first. */
+  private readonly unlocked = new RecencyMap<Entry>();
+  /** Stands for every source a full table could not take. */
+  private overflow: Entry = freshEntry(0);
+  /** When the locked keys may next be scanned for ended lockouts to make room. */
+  private nextLockedSweep = 0;
 
   constructor(
     private readonly policy: LockoutPolicy,
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Milliseconds `source` stays locked (0 when it is not locked). */
+  /**
+   * Milliseconds `source` stays locked (0 when it is not locked). A source the table
+   * does not track shares the overflow key's lockout (see the class comment).
+   */
   lockedFor(source: string): number {
-    const entry = this.entries.get(sourceKey(source));
-    return entry ? Math.max(0, entry.lockedUntil - this.clock()) : 0;
+    const now = this.clock();
+    const entry = this.find(sourceKey(source), now);
+    return Math.max(0, (entry ?? this.overflow).lockedUntil - now);
   }
 
   /** Records a failed attempt from `source`, presenting `identity` when one is known. */
   recordFailure(source: string, identity?: string): FailureOutcome {
     const now = this.clock();
-    if (++this.recorded % sweepEvery === 0) this.sweep();
-    let identityUnderAttack = false;
-    let identityNowUnderAttack = false;
-    if (identity !== undefined) {
-      const id = this.touch(identityKey(identity), now);
-      identityUnderAttack = id.lockedUntil > now;
-      if (!identityUnderAttack && this.count(id, now)) {
-        identityNowUnderAttack = true;
-        identityUnderAttack = true;
-      }
-    }
-    const entry = this.touch(sourceKey(source), now);
+    this.dropExpiredUnlocked(now);
+    const key = sourceKey(source);
+    // Taken out first, so that room made for the identity never evicts this source.
+    const entry = this.take(key, now);
+    const promised = entry ? 1 : 0;
+    const { underAttack, nowUnderAttack } = identity === undefined ? noAttack : this.countIdentity(identityKey(identity), now, promised);
+    if (!entry && !this.makeRoom(now)) return this.overflowFailure(now, nowUnderAttack);
+    const counted = entry ?? freshEntry(now);
+    const outcome = this.decide(counted, now, underAttack, nowUnderAttack);
+    this.store(key, counted, now);
+    return outcome;
+  }
+
+  /** Number of sources locked right now (for the `dbgrelay_auth_locked_sources` gauge). */
+  lockedSources(): number {
+    const now = this.clock();
+    let locked = 0;
+    for (const [key, entry] of this.locked) if (key.startsWith('s:') && entry.lockedUntil > now) locked++;
+    return locked;
+  }
+
+  /** Number of keys (sources and identities) tracked. */
+  get size(): number {
+    return this.locked.size + this.unlocked.size;
+  }
+
+  /** Drops every key whose window and escalation memory are over. */
+  sweep(): void {
+    const now = this.clock();
+    this.sweepLocked(now);
+    for (const [key, entry] of this.unlocked.entries()) if (this.expired(entry, now)) this.unlocked.delete(key);
+  }
+
+  private decide(entry: Entry, now: number, identityUnderAttack: boolean, identityNowUnderAttack: boolean): FailureOutcome {
     if (entry.lockedUntil > now) return { sourceFailures: entry.failures, identityNowUnderAttack };
     if (this.count(entry, now)) return { sourceFailures: 0, lockedForMs: entry.lockedUntil - now, lockedBecause: 'source', identityNowUnderAttack };
     if (identityUnderAttack) {
@@ -87,23 +136,22 @@ export class LockoutTable {
     return { sourceFailures: entry.failures, identityNowUnderAttack };
   }
 
-  /** Number of sources locked right now (for the `dbgrelay_auth_locked_sources` gauge). */
-  lockedSources(): number {
-    const now = this.clock();
-    let locked = 0;
-    for (const [key, entry] of this.entries) if (key.startsWith('s:') && entry.lockedUntil > now) locked++;
-    return locked;
+  /** Counts a failure on an identity; one the full table cannot take is not counted (its sources still are). */
+  private countIdentity(key: string, now: number, promised: number): { underAttack: boolean; nowUnderAttack: boolean } {
+    const entry = this.take(key, now) ?? (this.makeRoom(now, promised) ? freshEntry(now) : undefined);
+    if (!entry) return noAttack;
+    let result = { underAttack: true, nowUnderAttack: false };
+    if (entry.lockedUntil <= now) result = this.count(entry, now) ? { underAttack: true, nowUnderAttack: true } : noAttack;
+    this.store(key, entry, now);
+    return result;
   }
 
-  /** Number of keys (sources and identities) tracked. */
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /** Drops every key whose window and escalation memory are over. */
-  sweep(): void {
-    const now = this.clock();
-    for (const [key, entry] of this.entries) if (this.expired(entry, now)) this.entries.delete(key);
+  /** A failure from a source the full table could not take: the overflow key locks at once. */
+  private overflowFailure(now: number, identityNowUnderAttack: boolean): FailureOutcome {
+    if (this.expired(this.overflow, now)) this.overflow = freshEntry(now);
+    if (this.overflow.lockedUntil > now) return { sourceFailures: 0, identityNowUnderAttack, tableFull: true };
+    this.lock(this.overflow, now);
+    return { sourceFailures: 0, lockedForMs: this.overflow.lockedUntil - now, lockedBecause: 'tableFull', identityNowUnderAttack, tableFull: true };
   }
 
   /** Adds one failure to `entry`'s window; locks it and returns true when the threshold is reached. */
@@ -132,26 +180,81 @@ export class LockoutTable {
     return now >= Math.max(entry.windowStart + this.policy.windowMs, lockMemory);
   }
 
-  /** The live entry for `key` (a fresh one if absent or expired), moved to the most recent position. */
-  private touch(key: string, now: number): Entry {
-    let entry = this.entries.get(key);
-    if (entry && this.expired(entry, now)) entry = undefined;
-    this.entries.delete(key);
-    if (!entry) {
-      if (this.entries.size >= this.policy.maxEntries) this.sweep();
-      while (this.entries.size >= this.policy.maxEntries) {
-        const oldest = this.entries.keys().next().value as string;
-        this.entries.delete(oldest);
-      }
-      entry = { failures: 0, windowStart: now, lockedUntil: 0, level: 0 };
+  /** The live entry of `key` without moving it (a lockout that ended moves it to the unlocked keys). */
+  private find(key: string, now: number): Entry | undefined {
+    const locked = this.locked.get(key);
+    if (locked && locked.lockedUntil > now) return locked;
+    if (locked) {
+      this.locked.delete(key);
+      if (this.expired(locked, now)) return undefined;
+      this.unlocked.set(key, locked);
+      return locked;
     }
-    this.entries.set(key, entry);
+    const entry = this.unlocked.get(key);
+    if (entry && this.expired(entry, now)) {
+      this.unlocked.delete(key);
+      return undefined;
+    }
     return entry;
+  }
+
+  /** Removes `key` from the table and returns its live entry (undefined if absent or expired). */
+  private take(key: string, now: number): Entry | undefined {
+    const entry = this.find(key, now);
+    this.locked.delete(key);
+    this.unlocked.delete(key);
+    return entry;
+  }
+
+  /** Puts `entry` back: among the locked keys, or as the most recent unlocked key. */
+  private store(key: string, entry: Entry, now: number): void {
+    (entry.lockedUntil > now ? this.locked : this.unlocked).set(key, entry);
+  }
+
+  /**
+   * Frees a slot for a new key when the table is full (`promised`: keys taken out that
+   * will be put back); false when every slot holds a locked key.
+   */
+  private makeRoom(now: number, promised = 0): boolean {
+    const limit = this.policy.maxEntries - promised;
+    if (this.size < limit) return true;
+    if (this.unlocked.size === 0 && now >= this.nextLockedSweep) {
+      // A scan of the locked keys, at most once a second and only while nothing else can go.
+      this.nextLockedSweep = now + lockedSweepEveryMs;
+      this.sweepLocked(now);
+      if (this.size < limit) return true;
+    }
+    const oldest = this.unlocked.oldest();
+    if (!oldest) return false;
+    this.unlocked.delete(oldest[0]);
+    return true;
+  }
+
+  /** Drops expired keys from the least recent end of the unlocked keys (O(1) amortized: each goes once). */
+  private dropExpiredUnlocked(now: number): void {
+    for (let oldest = this.unlocked.oldest(); oldest && this.expired(oldest[1], now); oldest = this.unlocked.oldest()) {
+      this.unlocked.delete(oldest[0]);
+    }
+  }
+
+  /** Moves locked keys whose lockout ended to the unlocked keys (or drops them when expired). */
+  private sweepLocked(now: number): void {
+    for (const [key, entry] of this.locked) {
+      if (entry.lockedUntil > now) continue;
+      this.locked.delete(key);
+      if (!this.expired(entry, now)) this.unlocked.set(key, entry);
+    }
   }
 }
 
-/** Failures between two sweeps of expired keys (besides the sweep when the table is full). */
-const sweepEvery = 256;
+/** Least time between two scans of the locked keys made to find room in a full table. */
+const lockedSweepEveryMs = 1_000;
+
+const noAttack = Object.freeze({ underAttack: false, nowUnderAttack: false });
+
+function freshEntry(now: number): Entry {
+  return { failures: 0, windowStart: now, lockedUntil: 0, level: 0 };
+}
 
 function sourceKey(source: string): string {
   return `s:${source}`;

@@ -1,13 +1,25 @@
 import { RelayError } from './relayError.js';
 
 /**
- * The deepest nesting of arrays and objects any message from the network may have.
- * DAP's deepest legitimate requests (`setExceptionBreakpoints` with `exceptionOptions`
- * paths, `variables` answers) nest well under 16 levels; 64 leaves room while keeping
- * every recursive walk over a parsed message (`JSON.stringify`, schema validation,
- * zod) far from the stack limit, which about 8000 levels reach.
+ * The default deepest nesting of arrays and objects a message from the network may
+ * have (the relay's config `limits.maxJsonDepth`; the bound of the client, which has no
+ * such key). DAP's deepest legitimate requests (`setExceptionBreakpoints` with
+ * `exceptionOptions` paths, `variables` answers) nest well under 16 levels; 64 leaves
+ * room while keeping every recursive walk over a parsed message (`JSON.stringify`,
+ * schema validation, zod) far from the stack limit, which a few thousand levels reach.
  */
 export const maxJsonDepth = 64;
+
+/** How deep one kind of JSON text from the network may nest, and who hears of a refusal. */
+export interface JsonDepthBound {
+  /** The deepest nesting accepted (config `limits.maxJsonDepth` on the relay). */
+  readonly maxDepth: number;
+  /** Called once for each text refused for its depth (a metric). */
+  readonly onRefused?: () => void;
+}
+
+/** The bound of parsers without a configuration of their own: {@link maxJsonDepth}, uncounted. */
+export const defaultJsonDepthBound: JsonDepthBound = { maxDepth: maxJsonDepth };
 
 const openBrace = 0x7b;
 const openBracket = 0x5b;
@@ -47,12 +59,14 @@ export function jsonNestingDepth(text: Buffer | string, limit = maxJsonDepth): n
 
 /**
  * `JSON.parse` for text from the network: throws `BAD_REQUEST` when the text nests
- * deeper than {@link maxJsonDepth} (before parsing it) or is not JSON. `what` names
- * the text in the message ("DAP message body", "hello line", ...); the message never
- * quotes the text, which may carry a credential.
+ * deeper than `bound.maxDepth` (checked before parsing it; `bound.onRefused` hears of
+ * it) or is not JSON. `what` names the text in the message ("DAP message body", "hello
+ * line", ...); the message never quotes the text, which may carry a credential.
  */
-export function parseBoundedJson(text: Buffer | string, what: string, limit = maxJsonDepth): unknown {
+export function parseBoundedJson(text: Buffer | string, what: string, bound: JsonDepthBound = defaultJsonDepthBound): unknown {
+  const limit = bound.maxDepth;
   if (jsonNestingDepth(text, limit) > limit) {
+    bound.onRefused?.();
     throw new RelayError('BAD_REQUEST', `${what} nests deeper than ${limit} levels`);
   }
   try {

@@ -1,7 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { maxJsonDepth } from '../common/jsonDepth.js';
 import { jwtConfigDefaults } from './jwtConfigSchema.js';
 import { certificatesConfigDefaults, lockoutConfigDefaults } from './accessConfigSchema.js';
+import { attachSecretsConfigDefaults } from './attachSecretsConfigSchema.js';
 import { guardrailsConfigDefaults } from './guardrailsConfigSchema.js';
 import { frontEndConfigDefaults } from './frontEndConfigSchema.js';
 import { metricsConfigDefaults } from './observabilityConfigSchema.js';
@@ -35,8 +37,9 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
       jwt: { ...jwtConfigDefaults, algorithms: [...jwtConfigDefaults.algorithms] },
       certificates: { ...certificatesConfigDefaults, grants: [] },
       lockout: { ...lockoutConfigDefaults },
+      attachSecrets: { minLength: attachSecretsConfigDefaults.minLength, guessLimit: { ...attachSecretsConfigDefaults.guessLimit } },
     },
-    limits: { handshakeTimeoutMs: 10_000, openTimeoutMs: 10_000, maxControlMessageBytes: 64 * 1024, maxPendingOpensPerAgent: 16, ...lifecycleLimitsDefaults },
+    limits: { handshakeTimeoutMs: 10_000, openTimeoutMs: 10_000, maxControlMessageBytes: 64 * 1024, maxPendingOpensPerAgent: 16, maxJsonDepth, ...lifecycleLimitsDefaults },
     dap: { maxMessageBytes: 16 * 1024 * 1024 },
     agents: { heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 15_000 },
     log: { level: 'info' },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { flag, intBetween, nonEmptyString } from './schemaFields.js';
 import { jwtConfigSchema } from './jwtConfigSchema.js';
 import { certificatesConfigSchema, clientCertificatesSchema, lockoutConfigSchema } from './accessConfigSchema.js';
+import { attachSecretsConfigSchema } from './attachSecretsConfigSchema.js';
 import { frontEndConfigShape, frontEndRefinements, wssListenerExtension } from './frontEndConfigSchema.js';
 import { auditConfigSchema, pauseWatchdogConfigSchema, policiesConfigSchema, sessionsConfigSchema } from './guardrailsConfigSchema.js';
 import { metricsConfigSchema } from './observabilityConfigSchema.js';
@@ -48,6 +49,7 @@ export const relayConfigSchema = z
           jwt: jwtConfigSchema,
           certificates: certificatesConfigSchema,
           lockout: lockoutConfigSchema,
+          attachSecrets: attachSecretsConfigSchema,
         },
         mapping,
       ),
@@ -57,6 +59,8 @@ export const relayConfigSchema = z
           openTimeoutMs: intBetween(1, maxTimeoutMs),
           maxControlMessageBytes: intBetween(1024, 16 * 1024 * 1024),
           maxPendingOpensPerAgent: intBetween(1, 10_000),
+          // Far above any DAP message, far below the ~4000 levels at which JSON.stringify overflows the stack.
+          maxJsonDepth: intBetween(16, 512),
           ...lifecycleLimitsShape,
         },
         mapping,

@@ -1,5 +1,5 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { parseBoundedJson } from '../common/jsonDepth.js';
+import { parseBoundedJson, type JsonDepthBound } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 
 /** Any DAP message: request, response or event. */
@@ -7,11 +7,11 @@ export type DapMessage = DebugProtocol.Request | DebugProtocol.Response | DebugP
 
 /**
  * Parses a DAP message body. Throws `BAD_REQUEST` unless it is a JSON object, nested at
- * most `maxJsonDepth` levels deep (docs/protocol.md §3), with a
+ * most `depth.maxDepth` levels deep (default 64; docs/protocol.md §3), with a
  * `type` of request, response or event (DAP base protocol `ProtocolMessage`).
  */
-export function parseDapMessage(body: Buffer): DapMessage {
-  const value = parseBoundedJson(body, 'DAP message body');
+export function parseDapMessage(body: Buffer, depth?: JsonDepthBound): DapMessage {
+  const value = parseBoundedJson(body, 'DAP message body', depth);
   if (typeof value !== 'object' || value === null) throw new RelayError('BAD_REQUEST', 'DAP message is not an object');
   const type = (value as { type?: unknown }).type;
   if (type !== 'request' && type !== 'response' && type !== 'event') {

@@ -2,6 +2,7 @@ import { DapFramer } from './dapFramer.js';
 import { encodeDapMessage } from './dapFramer.js';
 import { dapMessageName, parseDapMessage, type DapMessage } from './dapMessage.js';
 import type { Transport } from '../transport/transport.js';
+import type { JsonDepthBound } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 
 /** Which way a message travels through a {@link DapPipe}. */
@@ -38,6 +39,11 @@ export type DapInterceptors = Partial<Record<DapDirection, ReadonlyMap<string, D
 export interface DapPipeOptions {
   /** Bound on one DAP message (config key `dap.maxMessageBytes`). */
   readonly maxMessageBytes: number;
+  /**
+   * Bound on the nesting of each message the pipe parses (config key
+   * `limits.maxJsonDepth`; default 64): a deeper one is a protocol error of its side.
+   */
+  readonly jsonDepth?: JsonDepthBound;
   readonly interceptors?: DapInterceptors;
   /**
    * Called once per message that crossed the pipe (metrics), with its framed size.
@@ -175,7 +181,7 @@ export class DapPipe {
         // Toward the adapter every message is parsed: only a DAP message may reach it.
         if (direction === 'toAdapter' || mayIntercept?.(body)) {
           try {
-            message = parseDapMessage(body);
+            message = parseDapMessage(body, this.options.jsonDepth);
           } catch (error) {
             this.stop({ closedBy: 'protocolError', error: error as Error, side: brokenBy });
             return;
@@ -229,7 +235,7 @@ export class DapPipe {
   private deliverWhileDetaching(framer: DapFramer, chunk: Buffer): void {
     try {
       for (const { body } of framer.push(chunk)) {
-        const message = parseDapMessage(body);
+        const message = parseDapMessage(body, this.options.jsonDepth);
         for (const listener of this.detachListeners ?? []) listener(message);
       }
     } catch {

@@ -15,6 +15,14 @@ export interface AuthMetrics {
   readonly lockouts: Counter;
   /** `dbgrelay_auth_locked_sources`: sources locked out right now (computed at scrape). */
   readonly lockedSources: Gauge;
+  /** `dbgrelay_auth_lockout_table_full_total`: failures from a source the lockout table, full of locked keys, could not track. */
+  readonly lockoutTableFull: Counter;
+  /** `dbgrelay_auth_attach_closings_total`: targets closed to attach-secret guesses (per-target failures). */
+  readonly attachClosings: Counter;
+  /** `dbgrelay_auth_attach_table_full_total`: attach-secret failures on a target the full guess table could not track. */
+  readonly attachTableFull: Counter;
+  /** `dbgrelay_auth_attach_closed_targets`: targets closed to attach-secret guesses right now (computed at scrape). */
+  readonly attachClosedTargets: Gauge;
 }
 
 /**
@@ -36,8 +44,8 @@ export class RelayMetrics {
   /** SSH connections to SSH targets (the SSH transport sets it). */
   readonly ssh: SshMetrics;
 
-  /** `lockedSources` is asked for the current number of locked sources at each scrape. */
-  constructor(lockedSources: () => number = () => 0) {
+  /** `lockedSources` and `closedTargets` are asked for the current numbers of locked sources and closed targets at each scrape. */
+  constructor(lockedSources: () => number = () => 0, closedTargets: () => number = () => 0) {
     const registers = [this.registry];
     this.guardrails = new GuardrailMetrics(this.registry);
     this.sessions = new SessionMetrics(this.registry);
@@ -63,6 +71,29 @@ export class RelayMetrics {
         registers,
         collect() {
           this.set(lockedSources());
+        },
+      }),
+      lockoutTableFull: new Counter({
+        name: 'dbgrelay_auth_lockout_table_full_total',
+        help: 'Failed authentications from a source the lockout table, full of locked sources, could not track (every untracked source is then locked out).',
+        registers,
+      }),
+      attachClosings: new Counter({
+        name: 'dbgrelay_auth_attach_closings_total',
+        help: 'Targets closed to attach-secret guesses after repeated failures on them, from any sources.',
+        registers,
+      }),
+      attachTableFull: new Counter({
+        name: 'dbgrelay_auth_attach_table_full_total',
+        help: 'Failed attach-secret attempts on a target the guess table, full of closed targets, could not track (every untracked target is then closed).',
+        registers,
+      }),
+      attachClosedTargets: new Gauge({
+        name: 'dbgrelay_auth_attach_closed_targets',
+        help: 'Targets closed to attach-secret guesses right now.',
+        registers,
+        collect() {
+          this.set(closedTargets());
         },
       }),
     };

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { parseBoundedJson } from '../common/jsonDepth.js';
+import { parseBoundedJson, type JsonDepthBound } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import type { Credential } from '../auth/principal.js';
 import { helloLine, protocolVersion, type HelloLine } from '../protocol/controlMessages.js';
@@ -66,12 +66,12 @@ export function readHelloLine(stream: Readable, bounds: HelloBounds): Promise<He
 }
 
 /**
- * Parses and validates a hello line. Throws `BAD_REQUEST` (not JSON, unknown op,
- * missing fields) or `PROTOCOL_VERSION`. Messages never quote the line (it may carry
- * the secret).
+ * Parses and validates a hello line. Throws `BAD_REQUEST` (not JSON, nested deeper
+ * than `depth.maxDepth` (default 64), unknown op, missing fields) or
+ * `PROTOCOL_VERSION`. Messages never quote the line (it may carry the secret).
  */
-export function parseHelloLine(line: string): HelloLine {
-  const value = parseBoundedJson(line, 'hello line');
+export function parseHelloLine(line: string, depth?: JsonDepthBound): HelloLine {
+  const value = parseBoundedJson(line, 'hello line', depth);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RelayError('BAD_REQUEST', 'hello line is not a JSON object');
   }

@@ -111,7 +111,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Wss
       if (route.kind === 'agent') {
         requireRole(principal, 'agent');
         completeUpgrade(controlServer, request, socket, head, (ws) => {
-          context.hub.accept(new WebSocketControlChannel(ws, remote), principal);
+          context.hub.accept(new WebSocketControlChannel(ws, remote, context.jsonDepth?.control), principal);
         });
       } else if (route.kind === 'agentData') {
         const deliver = context.hub.claimSession(route.sessionId, principal);

@@ -12,6 +12,7 @@ import type { AgentConnection } from '../targets/agentConnection.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { AgentHub } from './agentHub.js';
 import type { SessionBroker } from './sessionBroker.js';
+import type { RelayJsonDepthBounds } from './jsonDepthBounds.js';
 import { hostPort } from '../common/hostPort.js';
 
 /** What both listeners share: configuration, TLS material and the relay's parts. */
@@ -35,6 +36,8 @@ export interface ListenerContext {
   readonly onTlsServer?: (server: ReloadableTlsServer) => void;
   /** Called when a session connection is closed as half-open (heartbeat deadline passed). */
   readonly onHeartbeatMissed?: (via: 'wss' | 'tcps') => void;
+  /** Nesting bounds of hello lines and control messages (config `limits.maxJsonDepth`; default 64, uncounted). */
+  readonly jsonDepth?: RelayJsonDepthBounds;
 }
 
 /** What a reload needs of a listener's TLS server: a new secure context for new connections. */
@@ -86,14 +89,16 @@ export async function authenticate(
   attachTarget?: string,
 ): Promise<Principal> {
   const { socket, clientIp, ...fields } = where;
+  const source = sourceOf(clientIp ?? (socket as Partial<Socket>).remoteAddress);
   const verifyCredential = (presented: Credential | undefined): Promise<Principal> => {
     if (attachTarget === undefined) return context.authenticator.authenticate(presented);
     const lookup = (name: string) => context.registry.lookup(name)?.endpoint.attachSecret;
-    return authenticateForAttach(context.authenticator, presented, attachTarget, lookup);
+    // Attach-secret guesses are also counted per target, from whatever source (docs/operations.md "Brute force").
+    return authenticateForAttach(context.authenticator, presented, attachTarget, lookup, context.authGate.attachGuard(attachTarget, source));
   };
   const tlsSocket = socket as Partial<TLSSocket>;
   return context.authGate.authenticate({
-    source: sourceOf(clientIp ?? (socket as Partial<Socket>).remoteAddress),
+    source,
     where: fields,
     mode: context.config.listeners[where.via].clientCertificates,
     certificate: typeof tlsSocket.getPeerCertificate === 'function' ? presentedCertificate(socket as TLSSocket) : undefined,

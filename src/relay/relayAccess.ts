@@ -1,3 +1,4 @@
+import { AttachGuessTable } from '../auth/attachGuessTable.js';
 import { AuthGate } from '../auth/authGate.js';
 import { CertificateAuthenticator } from '../auth/clientCertificate.js';
 import { LockoutTable } from '../auth/lockoutTable.js';
@@ -18,16 +19,22 @@ export interface RelayAccess {
 
 /**
  * Builds the access-control parts of a relay from `auth.certificates`,
- * `auth.lockout` and `tls.clientCaFile`, with a fresh metrics registry. Throws
- * `CONFIG_INVALID` when the client CA file is unusable.
+ * `auth.lockout`, `auth.attachSecrets.guessLimit` and `tls.clientCaFile`, with a
+ * fresh metrics registry. Throws `CONFIG_INVALID` when the client CA file is unusable.
  */
 export function createRelayAccess(config: RelayConfig, logger: Logger): RelayAccess {
   const clientCa = loadClientCa(config);
   const { enabled, ...policy } = config.auth.lockout;
   const lockout = enabled ? new LockoutTable(policy) : undefined;
-  const metrics = new RelayMetrics(() => lockout?.lockedSources() ?? 0);
+  const { enabled: limitGuesses, ...guessPolicy } = config.auth.attachSecrets.guessLimit;
+  const attachGuesses = limitGuesses ? new AttachGuessTable(guessPolicy) : undefined;
+  const metrics = new RelayMetrics(
+    () => lockout?.lockedSources() ?? 0,
+    () => attachGuesses?.closedTargets() ?? 0,
+  );
   const authGate = new AuthGate({
     lockout,
+    attachGuesses,
     certificates: new CertificateAuthenticator(config.auth.certificates.grants),
     certificatesSufficient: config.auth.certificates.sufficient,
     metrics: metrics.auth,

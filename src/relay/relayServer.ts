@@ -13,6 +13,8 @@ import { LifecycleState } from './lifecycleLimits.js';
 import { drainRelay } from './relayDrain.js';
 import { buildAuthenticator, RelayReloader, type ReloadResult } from './relayReloader.js';
 import { HeartbeatMetrics } from '../metrics/heartbeatMetrics.js';
+import { JsonDepthMetrics } from '../metrics/jsonDepthMetrics.js';
+import { relayJsonDepthBounds } from './jsonDepthBounds.js';
 import type { RelayMetrics } from '../metrics/relayMetrics.js';
 import { AgentHub } from './agentHub.js';
 import { startHttpsListener } from './httpsListener.js';
@@ -133,15 +135,19 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
       heartbeatTimeoutMs: config.agents.heartbeatTimeoutMs,
       openTimeoutMs: config.limits.openTimeoutMs,
       maxPendingOpens: config.limits.maxPendingOpensPerAgent,
+      minAttachSecretLength: config.auth.attachSecrets.minLength,
     },
     logger,
     access.metrics.agents,
     lifecycle,
     guards.audit,
   );
+  // Every JSON text from the network is refused past limits.maxJsonDepth levels before it is parsed.
+  const jsonDepth = relayJsonDepthBounds(config.limits.maxJsonDepth, new JsonDepthMetrics(access.metrics.registry));
   const broker = new SessionBroker({
     registry,
     maxMessageBytes: config.dap.maxMessageBytes,
+    jsonDepth: jsonDepth.dap,
     logger,
     guards,
     metrics: access.metrics.sessions,
@@ -165,6 +171,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
       heartbeatMetrics.misses.labels(via).inc();
       tagged(logger, 'session').info({ via }, 'connection closed as half-open: heartbeat deadline passed');
     },
+    jsonDepth,
   };
 
   // The DAP schema is compiled before any session needs it.

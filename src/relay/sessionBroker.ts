@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { JsonDepthBound } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
 import { requireRole, requireTargetGrant } from '../auth/grants.js';
@@ -21,6 +22,8 @@ export interface SessionBrokerOptions {
   readonly registry: TargetRegistry<AgentConnection>;
   /** Bound on one DAP message (config `dap.maxMessageBytes`). */
   readonly maxMessageBytes: number;
+  /** Bound on the nesting of the DAP messages the relay parses (config `limits.maxJsonDepth`; default 64). */
+  readonly jsonDepth?: JsonDepthBound;
   readonly logger: Logger;
   /** Policies, leases, watchdog, detach and audit (default: {@link SessionGuards.permissive}). */
   readonly guards?: SessionGuards;
@@ -165,6 +168,7 @@ export class SessionBroker {
         metrics?.attachSeconds.observe((sessionStart - startedAt) / 1000);
         const pipe = new DapPipe(client, adapter, {
           maxMessageBytes: this.options.maxMessageBytes,
+          ...(this.options.jsonDepth ? { jsonDepth: this.options.jsonDepth } : {}),
           ...guard.pipeOptions(),
           onMessage: (direction, name, bytes, message) => {
             if (name !== heartbeatEvent) idle.touch(); // a keep-alive is not use of the session

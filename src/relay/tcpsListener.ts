@@ -73,7 +73,7 @@ export async function startTcpsListener(context: ListenerContext, listener: List
       case 'agent':
         requireRole(principal, 'agent');
         writeLine(socket, { ok: true });
-        context.hub.accept(new LineControlChannel(socket, config.limits.maxControlMessageBytes, leftover), principal);
+        context.hub.accept(new LineControlChannel(socket, config.limits.maxControlMessageBytes, leftover, context.jsonDepth?.control), principal);
         return;
       case 'agentData': {
         const deliver = context.hub.claimSession(hello.sessionId, principal);
@@ -132,7 +132,7 @@ export async function startTcpsListener(context: ListenerContext, listener: List
       void (async () => {
         try {
           const { line, leftover } = await readHelloLine(socket, { maxBytes: maxHelloBytes, timeoutMs: config.limits.handshakeTimeoutMs });
-          await dispatch(socket, parseHelloLine(line), leftover, remote);
+          await dispatch(socket, parseHelloLine(line, context.jsonDepth?.hello), leftover, remote);
         } catch (error) {
           const relayError = asRelayError(error);
           if (relayError.code === 'INTERNAL') log.error({ err: error, remote }, 'connection failed');

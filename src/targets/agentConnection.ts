@@ -1,4 +1,4 @@
-import { AttachSecret } from '../auth/attachSecret.js';
+import { AttachSecret, minAttachSecretLength, requireAttachSecretLength } from '../auth/attachSecret.js';
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../log/logger.js';
@@ -14,6 +14,8 @@ export interface AgentConnectionLimits {
   readonly heartbeatTimeoutMs: number;
   readonly openTimeoutMs: number;
   readonly maxPendingOpens: number;
+  /** Shortest attach secret a `register` may set (config `auth.attachSecrets.minLength`; default {@link minAttachSecretLength}). */
+  readonly minAttachSecretLength?: number;
 }
 
 /** What the owner of an {@link AgentConnection} learns from it. */
@@ -169,6 +171,7 @@ export class AgentConnection {
     // The clear attach secret goes no further than this line (docs/protocol.md §2.2).
     const { attachSecret, ...message } = received;
     try {
+      if (attachSecret !== undefined) requireAttachSecretLength(attachSecret, this.limits.minAttachSecretLength ?? minAttachSecretLength);
       this.hooks.onRegister(this, message);
     } catch (error) {
       return this.close(error instanceof RelayError ? error : new RelayError('INTERNAL', 'registration failed'));

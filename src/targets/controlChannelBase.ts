@@ -1,4 +1,4 @@
-import { parseBoundedJson } from '../common/jsonDepth.js';
+import { parseBoundedJson, type JsonDepthBound } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import { CloseSignal } from '../transport/closeSignal.js';
 import { receiverFailure } from '../transport/receiverFailure.js';
@@ -8,13 +8,14 @@ import type { ControlChannel } from './controlChannel.js';
 export const controlCloseGraceMs = 2_000;
 
 /**
- * Parses one control message (docs/protocol.md §5): a JSON object, or the
- * `BAD_REQUEST` error that closes the channel.
+ * Parses one control message (docs/protocol.md §5): a JSON object nested at most
+ * `depth.maxDepth` levels deep (default 64), or the `BAD_REQUEST` error that closes
+ * the channel.
  */
-export function parseControlMessage(text: string): object | RelayError {
+export function parseControlMessage(text: string, depth?: JsonDepthBound): object | RelayError {
   let message: unknown;
   try {
-    message = parseBoundedJson(text, 'control message');
+    message = parseBoundedJson(text, 'control message', depth);
   } catch (error) {
     return error as RelayError;
   }

@@ -1,4 +1,5 @@
 import type { TLSSocket } from 'node:tls';
+import type { JsonDepthBound } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import { controlErrorFor, type ControlChannel } from './controlChannel.js';
 import { ControlChannelBase, controlCloseGraceMs, parseControlMessage } from './controlChannelBase.js';
@@ -6,7 +7,8 @@ import { ControlChannelBase, controlCloseGraceMs, parseControlMessage } from './
 /**
  * {@link ControlChannel} over a TLS socket: one JSON object per `\n`-terminated line
  * (docs/protocol.md §4, op `agent`). A line longer than `maxLineBytes` or one that is
- * not a JSON object closes the channel with `MESSAGE_TOO_LARGE` / `BAD_REQUEST`.
+ * not a JSON object (or nests deeper than `jsonDepth.maxDepth`) closes the channel
+ * with `MESSAGE_TOO_LARGE` / `BAD_REQUEST`.
  */
 export class LineControlChannel extends ControlChannelBase implements ControlChannel {
   readonly kind = 'tcps' as const;
@@ -19,6 +21,7 @@ export class LineControlChannel extends ControlChannelBase implements ControlCha
     private readonly socket: TLSSocket,
     private readonly maxLineBytes: number,
     leftover?: Buffer,
+    private readonly jsonDepth?: JsonDepthBound,
   ) {
     super();
     socket.setNoDelay(true);
@@ -68,7 +71,7 @@ export class LineControlChannel extends ControlChannelBase implements ControlCha
   }
 
   private deliverLine(line: Buffer): boolean {
-    const message = parseControlMessage(line.toString('utf8'));
+    const message = parseControlMessage(line.toString('utf8'), this.jsonDepth);
     if (message instanceof RelayError) {
       this.fail(message);
       return false;

@@ -1,4 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
+import type { JsonDepthBound } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import { rawDataToBuffer } from '../transport/webSocketTransport.js';
 import { controlErrorFor, type ControlChannel } from './controlChannel.js';
@@ -10,7 +11,8 @@ const closeCodes = { normal: 1000, unsupportedData: 1003, policyViolation: 1008,
 /**
  * {@link ControlChannel} over WebSocket text frames, one JSON object per frame
  * (docs/protocol.md §3). The frame size bound is the server's `maxPayload`; a binary
- * frame or a frame that is not a JSON object closes the channel with `BAD_REQUEST`.
+ * frame or a frame that is not a JSON object (or nests deeper than
+ * `jsonDepth.maxDepth`) closes the channel with `BAD_REQUEST`.
  */
 export class WebSocketControlChannel extends ControlChannelBase implements ControlChannel {
   readonly kind = 'wss' as const;
@@ -18,6 +20,7 @@ export class WebSocketControlChannel extends ControlChannelBase implements Contr
   constructor(
     private readonly ws: WebSocket,
     readonly remoteAddress: string,
+    private readonly jsonDepth?: JsonDepthBound,
   ) {
     super();
     const underlying = (ws as unknown as { _socket?: { setNoDelay?: (v: boolean) => void } })._socket;
@@ -53,7 +56,7 @@ export class WebSocketControlChannel extends ControlChannelBase implements Contr
   private receive(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     if (isBinary) return this.close(new RelayError('BAD_REQUEST', 'control messages travel in text frames'));
-    const message = parseControlMessage(rawDataToBuffer(data).toString('utf8'));
+    const message = parseControlMessage(rawDataToBuffer(data).toString('utf8'), this.jsonDepth);
     if (message instanceof RelayError) return this.close(message);
     this.deliver(message);
   }

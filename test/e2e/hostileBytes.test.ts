@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DapTestClient } from '../helpers/dapTestClient.js';
 import type { Debuggee } from './support/debuggee.js';
@@ -39,7 +40,16 @@ function frame(body: string): Buffer {
 }
 
 const deepRequest = frame(`{"seq":1,"type":"request","command":"evaluate","arguments":{"expression":"1","x":${deeplyNested(deep)}}}`);
-const deepEvent = frame(`{"seq":1,"type":"event","event":"output","body":{"output":"x","data":${deeplyNested(deep)}}}`);
+const deepEventBody = `{"seq":1,"type":"event","event":"output","body":{"output":"x","data":${deeplyNested(deep)}}}`;
+const deepEvent = frame(deepEventBody);
+
+/** Every session transcript of the relay so far, one after the other. */
+function transcriptText(): string {
+  const dir = join(relay.dataDir, 'transcripts');
+  return readdirSync(dir)
+    .map((name) => readFileSync(join(dir, name), 'utf8'))
+    .join('');
+}
 
 function access(scheme: 'wss' | 'tcps'): ClientAccess {
   return relay.access(scheme);
@@ -100,10 +110,12 @@ describe('hostile bytes on every listener, with transcripts on and a live sessio
     await expectRelayServing();
   });
 
-  it('an agent sending a client an event nested 8000 levels deep harms nobody else', async () => {
+  it('an agent sending a client an event nested 8000 levels deep harms nobody else; the transcript holds its bytes', async () => {
     const { tunnel } = await fakeSession('tcps');
     fake.dataLinks.at(-1)!.send(deepEvent);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the transcript writer has seen it
+    // An `output` event is not inspected: the relay forwards it (after writing it to the transcript).
+    await vi.waitFor(() => expect(tunnel.received()).toContain(deepEventBody), { timeout: 5_000 });
+    await vi.waitFor(() => expect(transcriptText()).toContain(`"dir":"toClient","from":"peer","msg":${deepEventBody}}\n`), { timeout: 5_000 });
     await tunnel.close();
     await expectRelayServing();
   });
@@ -137,5 +149,13 @@ describe('hostile bytes on every listener, with transcripts on and a live sessio
     expect(ptvsd.status).not.toBe(101);
     expect(await helloProbe(target(endpoints.tcpsPort), helloBytes({ dbgrelay: 1, op: 'targets', secret: relay.secret }))).toMatchObject({ code: 'OK' });
     await expectRelayServing();
+  });
+
+  it('counted each deep text it refused in dbgrelay_json_depth_refusals_total', async () => {
+    const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    const text = await scrape.text();
+    const count = (message: string): number => Number(new RegExp(`^dbgrelay_json_depth_refusals_total\\{message="${message}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    // Two client requests (tcps, wss), one control message, one hello line; the agent's event was forwarded, not parsed.
+    expect({ dap: count('dap'), control: count('control'), hello: count('hello') }).toEqual({ dap: 2, control: 1, hello: 1 });
   });
 });

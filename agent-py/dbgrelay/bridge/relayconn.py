@@ -225,7 +225,7 @@ def _refusal_from_http(response: Any) -> RelayRefused:
     try:
         body = protocol.validate_http_error(json.loads(bytes(response.body or b"").decode("utf-8")))
         return RelayRefused(body["error"]["code"], body["error"]["message"])
-    except (ValueError, ProtocolError, UnicodeDecodeError):
+    except (ValueError, ProtocolError, UnicodeDecodeError, RecursionError):  # RecursionError: a body nested too deep
         return RelayRefused("HTTP_%s" % status, f"relay answered HTTP {status}")
 
 

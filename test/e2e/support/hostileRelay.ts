@@ -11,8 +11,8 @@ import type { RelayEndpoints } from './protocolAgent.js';
  * The relay the hostile-input suite attacks, and the credentials around it: the relay
  * secret, an RS256 key (as a JWK with a `kid`) for bearer tokens, with HS256 on the
  * algorithm allow-list too (so that algorithm confusion is actually tempting), a
- * short handshake timeout, and a lockout threshold high enough that the table's many
- * failures from 127.0.0.1 do not lock the suite out.
+ * short handshake timeout, and lockout and attach-secret guess thresholds high enough
+ * that the table's many failures from 127.0.0.1 on web-1 do not lock the suite out.
  */
 export const jwtIssuer = 'https://idp.hostile.test';
 export const jwtAudience = 'dbgrelay-hostile';
@@ -64,6 +64,7 @@ export async function startHostileRelay(): Promise<HostileRelay> {
       auth: {
         jwt: { enabled: true, algorithms: ['HS256', 'RS256'], issuer: jwtIssuer, audience: jwtAudience, keyFile, maxLifetimeS, clockToleranceS: 5 },
         lockout: { enabled: true, threshold: 1_000_000 },
+        attachSecrets: { guessLimit: { threshold: 1_000_000 } },
       },
     },
   });

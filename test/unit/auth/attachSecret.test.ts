@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttachSecret, attachSecretPrincipal, authenticateForAttach, type AttachSecretLookup } from '../../../src/auth/attachSecret.js';
+import { AttachSecret, attachSecretPrincipal, authenticateForAttach, requireAttachSecretLength, type AttachGuard, type AttachSecretLookup } from '../../../src/auth/attachSecret.js';
 import { hasRole, requireTargetGrant } from '../../../src/auth/grants.js';
 import type { Authenticator, Credential } from '../../../src/auth/principal.js';
 import { SecretAuthenticator } from '../../../src/auth/secretAuthenticator.js';
@@ -83,6 +83,32 @@ describe('authenticateForAttach', () => {
     expect(looked).toBe(0);
   });
 
+  it('asks the guard before comparing, and tells it the result; relay-wide credentials never meet it', async () => {
+    const calls: string[] = [];
+    let closed = false;
+    const guard: AttachGuard = {
+      check: () => {
+        calls.push('check');
+        if (closed) throw new RelayError('AUTH_LOCKED', 'closed');
+      },
+      failed: () => calls.push('failed'),
+      matched: () => calls.push('matched'),
+    };
+    expect((await authenticateForAttach(relay, secret('relay-wide-secret'), 'web-1', lookup, guard)).method).toBe('secret');
+    expect(await codeOf(authenticateForAttach(relay, { kind: 'bearer', token: 'a.b.c' }, 'web-1', lookup, guard))).toBe('AUTH_FAILED');
+    expect(calls).toEqual([]);
+    expect(await codeOf(authenticateForAttach(relay, secret('web-1-attach!'), 'web-1', lookup, guard))).toBe('AUTH_FAILED');
+    expect(await codeOf(authenticateForAttach(relay, secret('web-1-attach!'), 'no-such-target', lookup, guard))).toBe('AUTH_FAILED');
+    expect(await authenticateForAttach(relay, secret('web-1-attach'), 'web-1', lookup, guard)).toEqual(attachSecretPrincipal('web-1'));
+    expect(calls).toEqual(['check', 'failed', 'check', 'failed', 'check', 'matched']);
+    // Closed: the right secret is refused too, without a comparison; the relay secret still works.
+    closed = true;
+    let looked = false;
+    expect(await codeOf(authenticateForAttach(relay, secret('web-1-attach'), 'web-1', () => ((looked = true), undefined), guard))).toBe('AUTH_LOCKED');
+    expect(looked).toBe(false);
+    expect((await authenticateForAttach(relay, secret('relay-wide-secret'), 'web-1', lookup, guard)).method).toBe('secret');
+  });
+
   it('never puts a secret in the refusal message', async () => {
     try {
       await authenticateForAttach(relay, secret('guess-web-1'), 'web-1', lookup);
@@ -90,5 +116,21 @@ describe('authenticateForAttach', () => {
       expect((error as Error).message).not.toMatch(/guess|attach|relay-wide/);
     }
     expect.assertions(1);
+  });
+});
+
+describe('requireAttachSecretLength', () => {
+  it('refuses a secret shorter than the minimum with BAD_REQUEST, naming the minimum and a recipe, never the secret', () => {
+    let refusal: unknown;
+    try {
+      requireAttachSecretLength('letmein', 16);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(isRelayError(refusal, 'BAD_REQUEST')).toBe(true);
+    expect((refusal as Error).message).toMatch(/7 characters, at least 16/);
+    expect((refusal as Error).message).toContain('secrets.token_urlsafe(24)');
+    expect((refusal as Error).message).not.toContain('letmein');
+    expect(() => requireAttachSecretLength('x'.repeat(16), 16)).not.toThrow();
   });
 });

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { AttachGuessTable } from '../../../src/auth/attachGuessTable.js';
+import { AttachSecret, authenticateForAttach } from '../../../src/auth/attachSecret.js';
 import { AuthGate, combinePrincipals, type AuthAttempt } from '../../../src/auth/authGate.js';
 import { CertificateAuthenticator, type PresentedCertificate } from '../../../src/auth/clientCertificate.js';
 import { grantsFromScopes } from '../../../src/auth/grants.js';
@@ -23,7 +25,7 @@ function certificate(cn: string, verified = true): PresentedCertificate {
   };
 }
 
-function setup(options: { sufficient?: boolean; threshold?: number } = {}) {
+function setup(options: { sufficient?: boolean; threshold?: number; maxEntries?: number } = {}) {
   let now = 5_000_000;
   const lines: string[] = [];
   const stream = new Writable({
@@ -32,10 +34,15 @@ function setup(options: { sufficient?: boolean; threshold?: number } = {}) {
       done();
     },
   });
-  const lockout = new LockoutTable({ threshold: options.threshold ?? 3, windowMs: 60_000, baseMs: 30_000, maxMs: 600_000, maxEntries: 1_000 }, () => now);
-  const metrics = new RelayMetrics(() => lockout.lockedSources());
+  const lockout = new LockoutTable({ threshold: options.threshold ?? 3, windowMs: 60_000, baseMs: 30_000, maxMs: 600_000, maxEntries: options.maxEntries ?? 1_000 }, () => now);
+  const attachGuesses = new AttachGuessTable({ threshold: 5, windowMs: 60_000, baseMs: 5_000, maxMs: 60_000, maxTargets: 1_000, trustedSourceMs: 3_600_000 }, () => now);
+  const metrics = new RelayMetrics(
+    () => lockout.lockedSources(),
+    () => attachGuesses.closedTargets(),
+  );
   const gate = new AuthGate({
     lockout,
+    attachGuesses,
     certificates: new CertificateAuthenticator([
       { cn: 'alice', scopes: ['attach:web-*'] },
       { cn: 'agent-*', scopes: ['register:web-*'] },
@@ -129,6 +136,58 @@ describe('AuthGate lockout', () => {
     expect(logText()).toContain('"identity":"jwt:alice"');
     expect(logText()).toContain('identity under attack');
     expect(logText()).not.toContain('c2lnbmF0dXJl');
+  });
+});
+
+describe('AuthGate when the lockout table is full of locked sources', () => {
+  it('locks every untracked source out and counts it', async () => {
+    const { attempt, metrics, logText, lockout } = setup({ threshold: 1, maxEntries: 2 });
+    expect(await codeOf(attempt({ credential: wrong, source: '10.0.0.1' }))).toBe('AUTH_FAILED');
+    expect(await codeOf(attempt({ credential: wrong, source: '10.0.0.2' }))).toBe('AUTH_FAILED');
+    expect(await metrics.valueOf('dbgrelay_auth_lockout_table_full_total')).toBe(0);
+    expect(await codeOf(attempt({ credential: wrong, source: '10.0.0.3' }))).toBe('AUTH_FAILED');
+    expect(await metrics.valueOf('dbgrelay_auth_lockout_table_full_total')).toBe(1);
+    expect(lockout.size).toBe(2);
+    // Nobody new gets a guess until the lockout runs out; the locked sources stay locked.
+    expect(await codeOf(attempt({ credential: good, source: '10.0.0.4' }))).toBe('AUTH_LOCKED');
+    expect(await codeOf(attempt({ credential: good, source: '10.0.0.1' }))).toBe('AUTH_LOCKED');
+    expect(logText()).toContain('"because":"tableFull"');
+  });
+});
+
+describe('AuthGate attach-secret guesses per target', () => {
+  const attachSecret = 'web-1-attach-secret-0123';
+  const secrets = new Map([['web-1', AttachSecret.fromSecret(attachSecret)]]);
+
+  function attachAttempt(gate: AuthGate, attempt: ReturnType<typeof setup>['attempt'], credential: Credential, source: string): Promise<Principal> {
+    return attempt({
+      credential,
+      source,
+      verifyCredential: (presented) => authenticateForAttach(secretAuthenticator, presented, 'web-1', (name) => secrets.get(name), gate.attachGuard('web-1', source)),
+    });
+  }
+
+  it('closes a target after failures from many sources; the relay secret and earlier good sources still get in', async () => {
+    const { gate, attempt, metrics, logText, advance } = setup();
+    expect((await attachAttempt(gate, attempt, { kind: 'secret', secret: attachSecret }, '10.9.0.1')).id).toBe('attach-secret:web-1');
+    // Five sources, one guess each: no source reaches its own threshold (3)...
+    for (let i = 0; i < 5; i++) expect(await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret: `guess-${i}` }, `198.51.100.${i}`))).toBe('AUTH_FAILED');
+    // ...but the target did: a sixth source is refused even with the right secret, before any comparison.
+    expect(await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret: attachSecret }, '198.51.100.77'))).toBe('AUTH_LOCKED');
+    expect(await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret: secret }, '198.51.100.77'))).toBe('OK');
+    expect(await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret: attachSecret }, '10.9.0.1'))).toBe('OK');
+    expect(await metrics.valueOf('dbgrelay_auth_attach_closings_total')).toBe(1);
+    expect(await metrics.valueOf('dbgrelay_auth_attach_closed_targets')).toBe(1);
+    expect(await metrics.valueOf('dbgrelay_auth_failures_total', { reason: 'AUTH_LOCKED' })).toBe(1);
+    // The refused attempt counted against nobody: its source is not locked.
+    expect(await metrics.valueOf('dbgrelay_auth_lockouts_total')).toBe(0);
+    const lines = logText().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'target closed to attach-secret guesses', target: 'web-1', closedForMs: 5_000 }));
+    // A refusal of a closed target is logged at debug level only (no log flood).
+    expect(lines.filter((l) => l['code'] === 'AUTH_LOCKED').map((l) => l['level'])).toEqual([20]);
+    expect(logText()).not.toContain(attachSecret);
+    advance(5_000);
+    expect(await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret: attachSecret }, '198.51.100.77'))).toBe('OK');
   });
 });
 

@@ -115,3 +115,76 @@ describe('LockoutTable memory', () => {
     expect(lockout.lockedFor('10.9.9.9')).toBe(1_000);
   });
 });
+
+describe('LockoutTable under a flood of other sources', () => {
+  const defaults: Partial<LockoutPolicy> = { threshold: 10, baseMs: 60_000, maxMs: 900_000, maxEntries: 10_000 };
+
+  it('keeps a locked source locked through 9 bad tokens from each of 1100 other sources (11 s)', () => {
+    const { lockout, advance } = table(defaults);
+    for (let i = 0; i < 10; i++) lockout.recordFailure('192.0.2.66', 'jwt:victim');
+    expect(lockout.lockedFor('192.0.2.66')).toBe(60_000);
+    // Each bad token names another identity: 1100 sources + 9900 identities > maxEntries.
+    for (let s = 0; s < 1_100; s++) {
+      for (let t = 0; t < 9; t++) {
+        lockout.recordFailure(`10.${s >> 8}.${s & 255}.1`, `jwt:user-${s}-${t}`);
+        advance(1);
+      }
+    }
+    advance(11_000 - 9_900);
+    expect(lockout.size).toBeLessThanOrEqual(10_000);
+    expect(lockout.lockedFor('192.0.2.66')).toBe(60_000 - 11_000);
+    // The flooding sources stayed under the threshold: none is locked, and the newest are tracked.
+    expect(lockout.lockedSources()).toBe(1);
+    expect(lockout.recordFailure('10.4.75.1', 'jwt:user-1099-9')).toMatchObject({ lockedBecause: 'source' });
+  });
+
+  it('keeps an identity under attack through the flood', () => {
+    const { lockout } = table({ ...defaults, threshold: 3, maxEntries: 100 });
+    for (const source of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) lockout.recordFailure(source, 'jwt:alice');
+    for (let i = 0; i < 500; i++) lockout.recordFailure(`10.1.${i >> 8}.${i & 255}`, `jwt:other-${i}`);
+    expect(lockout.recordFailure('10.9.9.9', 'jwt:alice')).toMatchObject({ lockedBecause: 'identity' });
+  });
+
+  it('refuses untracked sources as locked while the table is full of locked sources, and says so', () => {
+    const { lockout, advance } = table({ threshold: 2, baseMs: 10_000, maxMs: 40_000, maxEntries: 100 });
+    for (let i = 0; i < 100; i++) for (let f = 0; f < 2; f++) lockout.recordFailure(`10.0.${i >> 8}.${i & 255}`);
+    expect(lockout.lockedSources()).toBe(100);
+    expect(lockout.lockedFor('192.0.2.1')).toBe(0);
+    // A new source fails: no room without evicting a locked source, so every untracked source is locked.
+    expect(lockout.recordFailure('192.0.2.1')).toEqual({ sourceFailures: 0, lockedForMs: 10_000, lockedBecause: 'tableFull', identityNowUnderAttack: false, tableFull: true });
+    expect(lockout.lockedFor('192.0.2.1')).toBe(10_000);
+    expect(lockout.lockedFor('198.51.100.7')).toBe(10_000);
+    expect(lockout.recordFailure('198.51.100.7')).toEqual({ sourceFailures: 0, identityNowUnderAttack: false, tableFull: true });
+    expect(lockout.lockedSources()).toBe(100);
+    expect(lockout.size).toBe(100);
+    // The locked sources ran out and the overflow lockout too: new sources are tracked again, one by one.
+    advance(10_000);
+    expect(lockout.lockedFor('192.0.2.1')).toBe(0);
+    expect(lockout.recordFailure('192.0.2.1')).toEqual({ sourceFailures: 1, identityNowUnderAttack: false });
+    expect(lockout.lockedFor('198.51.100.7')).toBe(0);
+  });
+
+  it('escalates the overflow lockout while the table stays full', () => {
+    const { lockout, advance } = table({ threshold: 1, baseMs: 10_000, maxMs: 40_000, windowMs: 1_000, maxEntries: 100 });
+    const fill = (): void => {
+      for (let i = 0; i < 100; i++) lockout.recordFailure(`10.0.${i >> 8}.${i & 255}`);
+    };
+    fill();
+    expect(lockout.recordFailure('192.0.2.1').lockedForMs).toBe(10_000);
+    advance(10_000);
+    fill(); // each source locked again, for twice as long
+    expect(lockout.recordFailure('192.0.2.2')).toMatchObject({ lockedForMs: 20_000, tableFull: true });
+  });
+
+  it('finds room without scanning the whole table per failure', () => {
+    const { lockout, advance } = table({ threshold: 1_000, maxEntries: 10_000 });
+    const started = performance.now();
+    for (let i = 0; i < 100_000; i++) {
+      lockout.recordFailure(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, `jwt:u${i}`);
+      if (i % 100 === 0) advance(1);
+    }
+    expect(lockout.size).toBe(10_000);
+    // A scan per failure would be 100k × 10k steps (tens of seconds); a bound far above the O(1) cost.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});

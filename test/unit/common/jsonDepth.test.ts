@@ -39,4 +39,15 @@ describe('parseBoundedJson', () => {
   it('refuses text that is not JSON with BAD_REQUEST', () => {
     expect(() => parseBoundedJson('{"a":', 'hello line')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: 'hello line is not valid JSON' }));
   });
+
+  it("applies the bound it is given and tells its onRefused of depth refusals only", () => {
+    const refused: string[] = [];
+    const bound = { maxDepth: 3, onRefused: () => refused.push('deep') };
+    expect(parseBoundedJson(nested(3), 'x', bound)).toEqual([[[]]]);
+    expect(() => parseBoundedJson(nested(4), 'control message', bound)).toThrow(
+      expect.objectContaining({ code: 'BAD_REQUEST', message: 'control message nests deeper than 3 levels' }),
+    );
+    expect(() => parseBoundedJson('[[', 'x', bound)).toThrow(expect.objectContaining({ message: 'x is not valid JSON' }));
+    expect(refused).toEqual(['deep']);
+  });
 });

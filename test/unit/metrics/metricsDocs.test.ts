@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { JsonDepthMetrics } from '../../../src/metrics/jsonDepthMetrics.js';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
 
 /** docs/operations.md lists every metric the relay exports, with its type and labels. */
@@ -10,6 +11,7 @@ const docs = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '.
 describe('docs/operations.md "Metrics and health"', () => {
   it('has a row for every dbgrelay_* metric with its type and labels', async () => {
     const registry = new RelayMetrics().registry;
+    new JsonDepthMetrics(registry); // registered by the relay next to RelayMetrics
     const metrics = await registry.getMetricsAsJSON();
     const ours = metrics.filter((metric) => metric.name.startsWith('dbgrelay_'));
     expect(ours.length).toBeGreaterThan(10);

@@ -111,3 +111,57 @@ describe('attach secrets', () => {
     expect(t.logText()).not.toContain(t.secret);
   });
 });
+
+describe('attach-secret guessing from many sources', () => {
+  /** Behind a trusted front end (127.0.0.1), each request names its own client address. */
+  let d: TestRelay;
+  let agent: FakeAgent;
+  const targetSecret = 'distributed-target-Hk4Wq9Zr-UNIQUE';
+  const from = (ip: string, secret: string): Record<string, string> => ({ ...basicAuth(secret), 'X-Forwarded-For': ip });
+
+  beforeAll(async () => {
+    d = await startTestRelay(certs, { frontEnd: { trustedProxies: ['127.0.0.1'] }, ptvsd: { enabled: true, defaultTarget: 'web-d' } });
+    agent = await FakeAgent.connect({ via: 'wss', address: d.relay.wssAddress!, ca: d.ca, secret: d.secret, name: 'web-d', agentId: 'd1', attachSecret: targetSecret });
+    await agent.next('registered');
+  });
+
+  afterAll(async () => {
+    agent?.close();
+    await d?.close();
+  });
+
+  it('compare at most the threshold of guesses per target, whatever the sources; the relay secret still attaches', async () => {
+    const wss = d.relay.wssAddress!;
+    const codes: string[] = [];
+    // 34 sources, 3 guesses each over /v1/attach and /ptvsd: no source comes near its own lockout (10).
+    for (let round = 0; round < 3; round++) {
+      for (let s = 0; s < 34; s++) {
+        const path = s % 2 === 0 ? '/v1/attach/web-d' : '/ptvsd';
+        const refusal = await refusedWebSocket(wss, path, d.ca, from(`198.51.100.${s}`, `guess-${round}-${s}-0123456789`));
+        codes.push((refusal.body as { error: { code: string } }).error.code);
+      }
+    }
+    expect(codes.filter((c) => c === 'AUTH_FAILED')).toHaveLength(10);
+    expect(codes.slice(10).every((c) => c === 'AUTH_LOCKED')).toBe(true);
+    // A fresh source with the right attach secret waits too (the closing is short), over both paths...
+    expect(await refusedWebSocket(wss, '/v1/attach/web-d', d.ca, from('203.0.113.5', targetSecret))).toMatchObject({ status: 429, body: { error: { code: 'AUTH_LOCKED' } } });
+    expect(await refusedWebSocket(wss, '/ptvsd', d.ca, from('203.0.113.5', targetSecret))).toMatchObject({ status: 429 });
+    // ...the relay secret does not, and no source got locked out.
+    const before = opens(agent);
+    const ws = await openWebSocket(wss, '/v1/attach/web-d', d.ca, from('203.0.113.5', d.secret));
+    ws.terminate();
+    expect(opens(agent)).toBe(before + 1);
+    expect(await d.relay.metrics.valueOf('dbgrelay_auth_attach_closings_total')).toBe(1);
+    expect(await d.relay.metrics.valueOf('dbgrelay_auth_locked_sources')).toBe(0);
+    expect(d.logLines()).toContainEqual(expect.objectContaining({ msg: 'target closed to attach-secret guesses', target: 'web-d', source: '198.51.100.9' }));
+    expect(d.logText()).not.toContain('UNIQUE');
+  });
+
+  it('refuse a register whose attach secret is too short, telling the agent why', async () => {
+    const weak = await FakeAgent.connect({ via: 'tcps', address: d.relay.tcpsAddress!, ca: d.ca, secret: d.secret, name: 'web-weak', agentId: 'w1', attachSecret: 'letmein' });
+    await eventually(() => weak.closed);
+    expect(weak.messages).toContainEqual({ type: 'error', code: 'BAD_REQUEST', message: expect.stringMatching(/attach secret too short: 7 characters, at least 16/) });
+    expect(d.relay.registry.lookup('web-weak')).toBeUndefined();
+    expect(d.logText()).not.toContain('letmein');
+  });
+});

@@ -16,7 +16,7 @@ const register = {
   process: { pid: 1, host: 'h', python: '3.12', debugpy: '1.8.22', agent: '0.1.0' },
 };
 
-function setup(hooks: Partial<AgentConnectionHooks> = {}, options: { autoPong?: boolean } = {}) {
+function setup(hooks: Partial<AgentConnectionHooks> = {}, options: { autoPong?: boolean; minAttachSecretLength?: number } = {}) {
   const [relaySide, agentSide] = MemoryControlChannel.pair();
   const received: Array<Record<string, unknown>> = [];
   agentSide.onMessage((m) => {
@@ -28,7 +28,7 @@ function setup(hooks: Partial<AgentConnectionHooks> = {}, options: { autoPong?: 
   const connection = new AgentConnection(
     relaySide,
     principal,
-    limits,
+    options.minAttachSecretLength === undefined ? limits : { ...limits, minAttachSecretLength: options.minAttachSecretLength },
     { onRegister: hooks.onRegister ?? (() => undefined), onClose: (_agent, error) => closes.push(error) },
     pino({ level: 'silent' }),
   );
@@ -73,6 +73,36 @@ describe('AgentConnection', () => {
     await flush();
     expect(empty.closes[0]?.code).toBe('BAD_REQUEST');
     expect(empty.connection.attachSecret).toBeUndefined();
+  });
+
+  it('refuses an attach secret shorter than the minimum, saying why and how to make one, never quoting it', async () => {
+    const registered: unknown[] = [];
+    const short = setup({ onRegister: (_agent, message) => registered.push(message) });
+    short.agentSide.send({ ...register, attachSecret: 'letmein' });
+    await flush();
+    expect(short.closes[0]?.code).toBe('BAD_REQUEST');
+    const error = short.received.find((m) => m['type'] === 'error');
+    expect(error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('at least 16') });
+    expect(error!['message']).toContain('secrets.token_urlsafe(24)');
+    expect(JSON.stringify(short.received)).not.toContain('letmein');
+    expect(registered).toEqual([]);
+    expect(short.connection.registration).toBeUndefined();
+
+    const fifteen = setup();
+    fifteen.agentSide.send({ ...register, attachSecret: 'x'.repeat(15) });
+    const sixteen = setup();
+    sixteen.agentSide.send({ ...register, attachSecret: 'x'.repeat(16) });
+    await flush();
+    expect(fifteen.closes[0]?.code).toBe('BAD_REQUEST');
+    expect(sixteen.connection.registration?.target.name).toBe('web-1');
+  });
+
+  it('applies a configured longer minimum', async () => {
+    const { closes, received, agentSide } = setup({}, { minAttachSecretLength: 32 });
+    agentSide.send({ ...register, attachSecret: 'x'.repeat(31) });
+    await flush();
+    expect(closes[0]?.code).toBe('BAD_REQUEST');
+    expect(received.find((m) => m['type'] === 'error')?.['message']).toContain('at least 32');
   });
 
   it('closes with HANDSHAKE_TIMEOUT when register does not come in time', async () => {

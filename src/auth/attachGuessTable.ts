@@ -1,0 +1,81 @@
+import { LockoutTable, type FailureOutcome, type LockoutPolicy } from './lockoutTable.js';
+import { RecencyMap } from './recencyMap.js';
+
+/** Bounds of attach-secret guessing per target (config `auth.attachSecrets.guessLimit`). */
+export interface AttachGuessPolicy {
+  /** Failed attach-secret attempts on one target within `windowMs` that close it to guesses. */
+  readonly threshold: number;
+  /** Length of the counting window, from the first failure of the window. */
+  readonly windowMs: number;
+  /** First closing; each further one of the same target doubles it. */
+  readonly baseMs: number;
+  /** Cap on one closing (short: the target's own engineers wait at most this long). */
+  readonly maxMs: number;
+  /** Targets tracked at most (memory bound). */
+  readonly maxTargets: number;
+  /** How long a source that presented a target's correct attach secret stays exempt from its closings. */
+  readonly trustedSourceMs: number;
+}
+
+/** Sources remembered per target as having presented its correct attach secret. */
+const maxTrustedSourcesPerTarget = 16;
+
+/**
+ * Counts failed attach-secret attempts per target, whatever source they come from
+ * (docs/operations.md "Brute force"). A target that collects `threshold` failures
+ * within `windowMs` is *closed to guesses* for `baseMs`, doubling with each further
+ * closing up to `maxMs`: meanwhile a secret presented for it is refused with
+ * `AUTH_LOCKED` without being compared, so that however many sources an attacker
+ * has, at most about `threshold` guesses per `max(windowMs, maxMs)` are ever
+ * compared. The target itself stays open to everyone who authenticates otherwise
+ * (relay secret, JWT, client certificate), and to the sources that presented its
+ * correct attach secret within `trustedSourceMs` (at most 16 per target); others
+ * wait at most `maxMs`. Target names are counted whether or not such a target
+ * exists, so closings tell nothing about which targets exist. The counting is a
+ * {@link LockoutTable} keyed by target: a closed target is never evicted, and a table
+ * full of closed targets closes every target it does not track (`tableFull`).
+ */
+export class AttachGuessTable {
+  private readonly failures: LockoutTable;
+  /** target → (source → trusted until), least recently used first. */
+  private readonly trusted = new RecencyMap<RecencyMap<number>>();
+
+  constructor(
+    private readonly policy: AttachGuessPolicy,
+    private readonly clock: () => number = Date.now,
+  ) {
+    const { threshold, windowMs, baseMs, maxMs, maxTargets } = policy;
+    const counting: LockoutPolicy = { threshold, windowMs, baseMs, maxMs, maxEntries: maxTargets };
+    this.failures = new LockoutTable(counting, clock);
+  }
+
+  /** Milliseconds for which guesses on `target` from `source` are refused without comparing (0: compare). */
+  closedFor(target: string, source: string): number {
+    const ms = this.failures.lockedFor(target);
+    return ms > 0 && !this.isTrusted(target, source) ? ms : 0;
+  }
+
+  /** Counts a presented secret that did not match `target`'s attach secret. */
+  recordFailure(target: string): FailureOutcome {
+    return this.failures.recordFailure(target);
+  }
+
+  /** Remembers that `source` presented `target`'s correct attach secret. */
+  recordSuccess(target: string, source: string): void {
+    const sources = this.trusted.get(target) ?? new RecencyMap<number>();
+    sources.set(source, this.clock() + this.policy.trustedSourceMs);
+    while (sources.size > maxTrustedSourcesPerTarget) sources.delete(sources.oldest()![0]);
+    this.trusted.set(target, sources);
+    while (this.trusted.size > this.policy.maxTargets) this.trusted.delete(this.trusted.oldest()![0]);
+  }
+
+  /** Number of targets closed to guesses right now (for the `dbgrelay_auth_attach_closed_targets` gauge). */
+  closedTargets(): number {
+    return this.failures.lockedSources();
+  }
+
+  private isTrusted(target: string, source: string): boolean {
+    const until = this.trusted.get(target)?.get(source);
+    return until !== undefined && until > this.clock();
+  }
+}
