@@ -89,8 +89,8 @@ def test_help_documents_the_guard_flags() -> None:
 def test_agent_options_carry_validated_guard_bounds() -> None:
     from dbgrelay.guardoptions import PauseGuardOptions
 
-    options = build_options("wss://h:1", "w", "s", guard=PauseGuardOptions(unowned_pause=5, max_pause=60))
+    options = build_options("wss://h:1", "w", "s" * 16, guard=PauseGuardOptions(unowned_pause=5, max_pause=60))
     assert (options.guard.unowned_pause, options.guard.max_pause) == (5, 60)
-    assert build_options("wss://h:1", "w", "s").guard == PauseGuardOptions()
+    assert build_options("wss://h:1", "w", "s" * 16).guard == PauseGuardOptions()
     with pytest.raises(ConfigError):
         PauseGuardOptions(unowned_pause=-1)

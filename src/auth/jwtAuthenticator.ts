@@ -1,4 +1,4 @@
-import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import { RelayError } from '../common/relayError.js';
 import type { JwtAlgorithm, JwtConfig } from '../config/jwtConfigSchema.js';
 import type { Logger } from '../log/logger.js';
@@ -27,6 +27,15 @@ const subjectPattern = /^[\x21-\x7e][\x20-\x7e]{0,255}$/;
 /** True when `sub` may name a principal: 1 to 256 printable ASCII characters, not starting with a space. */
 export function isValidSubject(sub: unknown): sub is string {
   return typeof sub === 'string' && subjectPattern.test(sub);
+}
+
+/** The token's protected header, or undefined when it does not decode (jose has said why). */
+function protectedHeaderOf(token: string): ProtectedHeaderParameters | undefined {
+  try {
+    return decodeProtectedHeader(token);
+  } catch {
+    return undefined;
+  }
 }
 
 function refuse(message: string): RelayError {
@@ -130,7 +139,7 @@ export class JwtAuthenticator implements Authenticator {
       }));
     } catch (error) {
       if (error instanceof KeySetUnavailable) this.logger?.warn({ reason: error.reason }, 'cannot fetch the JWKS to verify a token');
-      throw tokenRefusal(error);
+      throw tokenRefusal(error, protectedHeaderOf(token));
     }
     return this.principalOf(payload, now);
   }

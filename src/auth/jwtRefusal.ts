@@ -30,12 +30,26 @@ const claimMessages: Readonly<Record<string, string>> = {
   exp: 'token "exp" is invalid',
 };
 
+/** Extension names jose understands in a JWS `crit` header (RFC 7797 `b64`); any other one it refuses. */
+const recognizedCriticalExtensions: ReadonlySet<unknown> = new Set(['b64']);
+
+/**
+ * True when a token's protected header lists, in `crit` (RFC 7515 §4.1.11), an
+ * extension the relay does not understand: the token must then be refused, and
+ * jose reports that with the same code as an unsupported `alg`.
+ */
+function hasUnknownCriticalExtension(header: { readonly crit?: unknown } | undefined): boolean {
+  const crit = header?.crit;
+  return Array.isArray(crit) && crit.some((name) => !recognizedCriticalExtensions.has(name));
+}
+
 /**
  * Maps a jose error (switching on its `code`, never its text) to the `AUTH_FAILED`
- * refusal sent to the peer. Messages name the failed check, never the token or a
- * claim value.
+ * refusal sent to the peer; `header` (the token's decoded protected header, if it
+ * decodes) tells a refused `crit` extension from an unsupported `alg`. Messages name
+ * the failed check, never the token, a claim or a header value.
  */
-export function tokenRefusal(error: unknown): RelayError {
+export function tokenRefusal(error: unknown, header?: { readonly crit?: unknown }): RelayError {
   if (error instanceof RelayError) return error;
   // No `cause`: jose's claim errors carry the token's payload, which must not reach a log.
   const refuse = (message: string): RelayError => new RelayError('AUTH_FAILED', message);
@@ -54,6 +68,7 @@ export function tokenRefusal(error: unknown): RelayError {
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
       return refuse('token algorithm ("alg") is not allowed');
     case 'ERR_JOSE_NOT_SUPPORTED':
+      if (hasUnknownCriticalExtension(header)) return refuse('token header marks an extension the relay does not support as critical ("crit")');
       return refuse('token algorithm ("alg") is not supported');
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return refuse('token signature is invalid');

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
+import { isLoopbackHost } from '../common/loopbackHost.js';
 import { RelayError } from '../common/relayError.js';
 import { defaultDataDir } from '../config/configDefaults.js';
 import { parseRelayEndpoint, type RelayEndpoint } from '../client/relayEndpoint.js';
@@ -18,6 +19,8 @@ export interface ClientFlagValues {
   readonly fingerprint?: string[];
   readonly secretFile?: string;
   readonly tokenFile?: string;
+  /** `--cert` of a command that also takes a client certificate: with it, no secret or token is needed (mTLS). */
+  readonly cert?: string;
 }
 
 /** Everything a client command needs to reach the relay; `notes` say which defaults were used. */
@@ -61,7 +64,8 @@ export function addClientOptions(command: Command): Command {
         '',
         'Development defaults (a relay started with `dbgrelay serve` on this machine):',
         '  without --ca/--fingerprint, <dataDir>/ca.pem is trusted if it exists, else the system trust store;',
-        '  without --secret-file/DBGRELAY_SECRET/a secret@ in the URL, <dataDir>/secret is used if it exists.',
+        '  without --secret-file/DBGRELAY_SECRET/a secret@ in the URL/a token, <dataDir>/secret is used if it exists',
+        '  and the relay is on this machine (a loopback address, no proxy); a relay elsewhere needs a credential.',
         '  <dataDir> is $DBGRELAY_DATA_DIR, else $XDG_STATE_HOME/dbgrelay, else ~/.local/state/dbgrelay.',
       ].join('\n'),
     );
@@ -79,6 +83,11 @@ function readSecretFile(file: string, what: string): string {
   return secret;
 }
 
+/** The sources of a credential, for the error a remote relay with none gets. */
+const credentialSources =
+  '--secret-file FILE or DBGRELAY_SECRET (the relay secret or the target\'s attach secret), a SECRET@ in DBGRELAY_RELAY, ' +
+  '--token-file FILE or DBGRELAY_TOKEN (a bearer token), or --cert/--key (a client certificate, if the relay accepts one)';
+
 function readCaFile(file: string): TlsTrust {
   let pem: string;
   try {
@@ -94,7 +103,10 @@ function readCaFile(file: string): TlsTrust {
  * development defaults. A token (`--token-file`, else `DBGRELAY_TOKEN`) replaces
  * the secret; a token with an explicit secret is `CONFIG_INVALID`. Secret order: `--secret-file`, the URL's `secret@` (the relay
  * secret or the target's attach secret; both `--secret-file` and a URL secret is
- * `CONFIG_INVALID`), `DBGRELAY_SECRET`, `<dataDir>/secret`. Trust order: `--ca`, `--fingerprint`,
+ * `CONFIG_INVALID`), `DBGRELAY_SECRET`, `<dataDir>/secret`. The last (the local relay's own
+ * secret) is sent only to a relay on a loopback address reached without a proxy: a relay
+ * elsewhere with no credential at all (and no `cert`) is `CONFIG_INVALID`, naming the
+ * flags and variables that give one. Trust order: `--ca`, `--fingerprint`,
  * `<dataDir>/ca.pem`, the system store. Throws `CONFIG_INVALID` or `BAD_REQUEST`;
  * no message quotes a secret.
  */
@@ -135,7 +147,14 @@ export function resolveClientConnection(values: ClientFlagValues, env: NodeJS.Pr
       notes.push('warning: a secret in --relay is visible to other local users in the process list (ps); prefer --secret-file or DBGRELAY_SECRET');
     }
   } else if (env['DBGRELAY_SECRET']) secret = env['DBGRELAY_SECRET'];
-  else if (existsSync(join(dataDir, 'secret'))) {
+  else if (!isLoopbackHost(endpoint.host) || proxy !== undefined) {
+    // The local data directory's secret belongs to the relay on this machine; never hand it to another host (or a proxy's "localhost").
+    if (values.cert === undefined) {
+      const where = proxy !== undefined ? `through the proxy ${proxy.display}` : 'not on this machine';
+      throw new RelayError('CONFIG_INVALID', `no credential for the relay at ${endpoint.display} (${where}): give ${credentialSources}; ${join(dataDir, 'secret')} is used only for a relay on a loopback address`);
+    }
+    notes.push('no secret or token given: the client certificate (--cert) is the only credential');
+  } else if (existsSync(join(dataDir, 'secret'))) {
     secret = readSecretFile(join(dataDir, 'secret'), 'secret');
     notes.push(`using the relay secret from ${join(dataDir, 'secret')} (no --secret-file or DBGRELAY_SECRET given)`);
   } else {

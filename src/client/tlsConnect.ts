@@ -12,8 +12,12 @@ export interface TlsAddress {
   readonly port: number;
 }
 
-/** OpenSSL and Node codes that mean "certificate not trusted", as opposed to "not reachable". */
-const verifyErrorPattern = /CERT|SELF_SIGNED|ISSUER|VERIFY|ALTNAME/;
+/**
+ * OpenSSL and Node codes that mean "certificate not trusted", as opposed to "not
+ * reachable" (Node's X509 verify codes, e.g. `INVALID_PURPOSE` for a client
+ * certificate presented as a server's, and TLS alerts about certificates).
+ */
+const verifyErrorPattern = /CERT|SELF_SIGNED|ISSUER|VERIFY|ALTNAME|PURPOSE|INVALID_CA|PATH_LENGTH|CRL|HOSTNAME|UNTRUSTED|REJECTED/;
 
 /** `host:port` for messages (never carries a credential). */
 export function formatAddress(address: TlsAddress): string {
@@ -72,7 +76,8 @@ function startVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: numbe
     };
     const onError = (error: NodeJS.ErrnoException): void => {
       const code = error.code ?? '';
-      if (tcpConnected && verifyErrorPattern.test(code)) {
+      // Node sets authorizationError when it refuses the peer's certificate (chain, purpose or name) and then destroys the socket with that error.
+      if (tcpConnected && (Boolean(socket.authorizationError) || verifyErrorPattern.test(code))) {
         const hint = trust.kind === 'system' ? '; pass the relay CA with --ca FILE or pin it with --fingerprint sha256:...' : '';
         fail(new RelayError('TLS_VERIFY_FAILED', `cannot verify the relay's certificate at ${where}: ${error.message}${hint}`, { cause: error }));
       } else {

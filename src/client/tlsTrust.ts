@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { isIP } from 'node:net';
-import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { certificateFingerprint, normalizeFingerprint } from '../certs/certificateFactory.js';
 import { RelayError } from '../common/relayError.js';
 
@@ -82,6 +81,44 @@ function checkValidity(cert: X509Certificate, now: Date): void {
   }
 }
 
+/** OID of the `serverAuth` extended key usage (RFC 5280 §4.2.1.12). */
+const serverAuthOid = '1.3.6.1.5.5.7.3.1';
+/** Names of the usual extended key usages, for messages. */
+const usageNames: Readonly<Record<string, string>> = {
+  [serverAuthOid]: 'serverAuth',
+  '1.3.6.1.5.5.7.3.2': 'clientAuth',
+  '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+};
+
+/**
+ * Refuses a certificate whose extendedKeyUsage is present and lacks `serverAuth`
+ * (RFC 5280 §4.2.1.12), as OpenSSL does for `--ca` and for the Python agent: a client
+ * certificate that `dbgrelay certs client` made, signed by the same CA, is not a relay.
+ */
+function checkServerPurpose(cert: X509Certificate): void {
+  // Node 20 calls the extendedKeyUsage list `keyUsage` (later versions also `extKeyUsage`); undefined means no such extension: any purpose.
+  const usages = (cert as { extKeyUsage?: string[] }).extKeyUsage ?? cert.keyUsage;
+  if (usages === undefined || usages.includes(serverAuthOid)) return;
+  const listed = usages.map((oid) => usageNames[oid] ?? oid).join(', ');
+  throw new RelayError(
+    'TLS_VERIFY_FAILED',
+    `relay certificate "${cert.subject.replaceAll('\n', ', ')}" is not a TLS server certificate: its extendedKeyUsage (${listed}) lacks serverAuth (a client certificate?)`,
+  );
+}
+
+/**
+ * Checks that the leaf names `host` with Node's own `tls.checkServerIdentity`, the check
+ * a `--ca` or system-store connection makes (subjectAltName DNS names with wildcards,
+ * IP addresses for an IP host, the subject CN only when there are no DNS names).
+ */
+function checkServerName(leaf: X509Certificate, host: string): void {
+  const error = checkServerIdentity(host, leaf.toLegacyObject() as PeerCertificate);
+  if (error !== undefined) {
+    throw new RelayError('TLS_VERIFY_FAILED', `relay certificate is not valid for "${host}" (it names ${leaf.subjectAltName ?? leaf.subject})`);
+  }
+}
+
 function describeChain(chain: readonly X509Certificate[]): string {
   return chain
     .map((cert, i) => `${i === 0 ? 'server' : 'issuer'} ${certificateFingerprint(cert.raw)} (${cert.subject.replaceAll('\n', ', ')})`)
@@ -90,11 +127,13 @@ function describeChain(chain: readonly X509Certificate[]): string {
 
 /**
  * Checks a presented chain against pins. A pin on the leaf trusts that exact
- * certificate (like an SSH host key). A pin on an issuer (the relay sends its CA
- * after the leaf) is a trust anchor: every link from the leaf up to it must be
- * signed by the next, issuers must be CAs, every certificate must be in its validity
- * period, and the leaf must name `host`. Throws `TLS_PIN_MISMATCH` (with the offered
- * fingerprints) or `TLS_VERIFY_FAILED`.
+ * certificate (like an SSH host key) for any name. A pin on an issuer (the relay sends
+ * its CA after the leaf) is a trust anchor: every link from the leaf up to it must be
+ * signed by the next, issuers must be CAs, and the leaf must name `host` (checked as
+ * with `--ca`). Either way every certificate up to the pinned one must be in its
+ * validity period, and every one below it must allow the serverAuth purpose
+ * (extendedKeyUsage absent or listing serverAuth), as OpenSSL requires of a server
+ * chain. Throws `TLS_PIN_MISMATCH` (with the offered fingerprints) or `TLS_VERIFY_FAILED`.
  */
 export function checkPinnedChain(chain: readonly X509Certificate[], host: string, pins: readonly string[], now = new Date()): void {
   if (chain.length === 0) throw new RelayError('TLS_VERIFY_FAILED', 'the relay presented no certificate');
@@ -106,6 +145,8 @@ export function checkPinnedChain(chain: readonly X509Certificate[], host: string
     );
   }
   for (let i = 0; i <= anchor; i++) checkValidity(chain[i]!, now);
+  // The anchor itself is trusted as it is (OpenSSL does not check a trust anchor's purpose either); a pinned leaf is its own anchor and still must be a server certificate.
+  for (let i = 0; i < Math.max(anchor, 1); i++) checkServerPurpose(chain[i]!);
   if (anchor === 0) return;
   for (let i = 0; i < anchor; i++) {
     const child = chain[i]!;
@@ -114,9 +155,5 @@ export function checkPinnedChain(chain: readonly X509Certificate[], host: string
       throw new RelayError('TLS_VERIFY_FAILED', `relay certificate chain is broken: ${describeChain([child, issuer])} is not a valid signature link`);
     }
   }
-  const leaf = chain[0]!;
-  const named = isIP(host) ? leaf.checkIP(host) : leaf.checkHost(host);
-  if (named === undefined) {
-    throw new RelayError('TLS_VERIFY_FAILED', `relay certificate is not valid for "${host}" (it names ${leaf.subjectAltName ?? leaf.subject})`);
-  }
+  checkServerName(chain[0]!, host);
 }

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { requireTargetGrant } from '../../../src/auth/grants.js';
@@ -84,6 +84,16 @@ describe('JwtAuthenticator: refusals', () => {
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(pem));
     expect(await refusal(auth.verify(forged))).toBe('token algorithm ("alg") is not allowed');
+  });
+
+  it('refuses a token with a critical extension it does not know, saying so rather than blaming the algorithm', async () => {
+    const hs = generateTestKey('HS256');
+    const claims = { iss: testPolicy.issuer, aud: testPolicy.audience, sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 };
+    const signingInput = `${b64({ alg: 'HS256', crit: ['urn:example:must-understand'], 'urn:example:must-understand': true })}.${b64(claims)}`;
+    const signature = createHmac('sha256', hs.signing as Uint8Array).update(signingInput).digest('base64url');
+    const message = await refusal(authenticatorFor(hs).verify(`${signingInput}.${signature}`));
+    expect(message).toBe('token header marks an extension the relay does not support as critical ("crit")');
+    expect(message).not.toContain('urn:example');
   });
 
   it('refuses a token whose algorithm is not on the allow-list', async () => {

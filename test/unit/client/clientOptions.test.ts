@@ -74,6 +74,39 @@ describe('resolveClientConnection', () => {
     expect(() => resolveClientConnection({ relay: 'wss://h/?secret=x' }, env)).toThrow(expect.toSatisfy((e) => isRelayError(e, 'BAD_REQUEST')));
   });
 
+  it('sends the local relay secret only to a loopback relay reached without a proxy', () => {
+    const env = dataDir({ secret: 'local-relay-secret\n' });
+    for (const relay of ['wss://127.0.0.1:7443', 'tcps://[::1]:7444', 'wss://localhost']) {
+      expect(resolveClientConnection({ relay }, env).secret).toBe('local-relay-secret');
+    }
+    const refusals: Array<[ClientFlagValues, NodeJS.ProcessEnv]> = [
+      [{ relay: 'wss://relay.example.com' }, env],
+      [{ relay: 'tcps://10.0.0.5:7444' }, env],
+      [{}, { ...env, DBGRELAY_RELAY: 'wss://192.168.1.9' }],
+      // Through a proxy, "localhost" is the proxy's own machine.
+      [{ relay: 'wss://localhost:7443' }, { ...env, HTTPS_PROXY: 'http://127.0.0.1:3128' }],
+    ];
+    for (const [flags, environment] of refusals) {
+      expect(() => resolveClientConnection(flags, environment)).toThrow(
+        expect.toSatisfy((e) => {
+          const message = (e as Error).message;
+          return isRelayError(e, 'CONFIG_INVALID') && /--secret-file/.test(message) && /DBGRELAY_SECRET/.test(message) && /--token-file/.test(message) && /DBGRELAY_TOKEN/.test(message) && !message.includes('local-relay-secret');
+        }),
+      );
+    }
+  });
+
+  it('lets a remote relay take any explicit credential, or a client certificate alone', () => {
+    const env = dataDir({ secret: 'local-relay-secret' });
+    const relay = 'wss://relay.example.com';
+    expect(resolveClientConnection({ relay }, { ...env, DBGRELAY_SECRET: 'given' }).secret).toBe('given');
+    expect(resolveClientConnection({ relay }, { ...env, DBGRELAY_TOKEN: 'a.b.c' }).token?.()).toBe('a.b.c');
+    expect(resolveClientConnection({ relay: 'wss://in-url@relay.example.com' }, env).secret).toBe('in-url');
+    const certOnly = resolveClientConnection({ relay, cert: 'client.pem' }, env);
+    expect(certOnly.secret).toBeUndefined();
+    expect(certOnly.notes.join('\n')).toMatch(/client certificate/);
+  });
+
   it('finds the data directory', () => {
     expect(clientDataDir({ DBGRELAY_DATA_DIR: '/a' })).toBe('/a');
     expect(clientDataDir({ XDG_STATE_HOME: '/x' })).toBe('/x/dbgrelay');

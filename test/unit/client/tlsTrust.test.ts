@@ -3,7 +3,10 @@ import { X509Certificate } from 'node:crypto';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificateFingerprint, createCa, createLeaf, type CertificateAndKey } from '../../../src/certs/certificateFactory.js';
 import { isRelayError } from '../../../src/common/relayError.js';
+import { dialSession } from '../../../src/client/relayDialer.js';
+import { parseRelayEndpoint } from '../../../src/client/relayEndpoint.js';
 import { connectVerifiedTls } from '../../../src/client/tlsConnect.js';
 import { caTrust, checkPinnedChain, pinTrust, systemTrust, type TlsTrust } from '../../../src/client/tlsTrust.js';
 import { testCertificates, type TestCertificates } from '../../helpers/testCertificates.js';
@@ -12,10 +15,15 @@ let certs: TestCertificates;
 let other: TestCertificates;
 const servers: Server[] = [];
 
+/** Bytes each test server received from clients: a refused peer must get none (no secret). */
+const received: Buffer[] = [];
+
 async function tlsServer(cert: string, key: string): Promise<number> {
   const server = createServer({ cert, key }, (socket) => {
     socket.on('error', () => undefined);
-    socket.end();
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    // Hold the connection open a moment, so a client that would send something gets the chance.
+    setTimeout(() => socket.end(), 200);
   });
   servers.push(server);
   server.listen(0, '127.0.0.1');
@@ -35,12 +43,19 @@ async function connectError(port: number, trust: TlsTrust, host = '127.0.0.1'): 
 
 let fullChainPort: number;
 let leafOnlyPort: number;
+/** A CA and a clientAuth-only certificate it signed (as `dbgrelay certs client` makes), named "localhost" so only its purpose is wrong. */
+let clientCa: CertificateAndKey;
+let clientLeaf: CertificateAndKey;
+let clientCertPort: number;
 
 beforeAll(async () => {
   certs = testCertificates();
   other = testCertificates('other');
   fullChainPort = await tlsServer(certs.chainPem, certs.keyPem);
   leafOnlyPort = await tlsServer(certs.certPem, certs.keyPem);
+  clientCa = createCa('dbgrelay test CA (client certificates)');
+  clientLeaf = createLeaf(clientCa, 'localhost', { client: true });
+  clientCertPort = await tlsServer(`${clientLeaf.certPem.trimEnd()}\n${clientCa.certPem}`, clientLeaf.keyPem);
 });
 
 afterAll(async () => {
@@ -89,6 +104,26 @@ describe('connectVerifiedTls', () => {
     expect(error.message).toContain('--fingerprint');
   });
 
+  it('refuses a clientAuth-only certificate under a pinned CA, a pinned leaf and a CA file alike, with TLS_VERIFY_FAILED', async () => {
+    received.length = 0;
+    const trusts: TlsTrust[] = [pinTrust(certificateFingerprint(clientCa.certPem)), pinTrust(certificateFingerprint(clientLeaf.certPem)), caTrust(clientCa.certPem, 'client-ca.pem')];
+    for (const trust of trusts) {
+      const error = await connectError(clientCertPort, trust, 'localhost');
+      expect(isRelayError(error, 'TLS_VERIFY_FAILED'), `${trust.kind}: ${(error as { code?: string }).code} ${error.message}`).toBe(true);
+      if (trust.kind === 'pin') expect(error.message).toMatch(/extendedKeyUsage \(clientAuth\) lacks serverAuth/);
+    }
+    expect(Buffer.concat(received).length).toBe(0);
+  });
+
+  it('sends no secret to a relay that presents a client certificate signed by the pinned CA', async () => {
+    received.length = 0;
+    const endpoint = parseRelayEndpoint(`tcps://localhost:${clientCertPort}`);
+    const dial = dialSession({ endpoint, trust: pinTrust(certificateFingerprint(clientCa.certPem)), target: 'web', secret: 'pinned-path-secret', timeoutMs: 5000 });
+    await expect(dial).rejects.toSatisfy((e) => isRelayError(e, 'TLS_VERIFY_FAILED'));
+    expect(Buffer.concat(received).toString('latin1')).not.toContain('pinned-path-secret');
+    expect(Buffer.concat(received).length).toBe(0);
+  });
+
   it('reports a closed port as RELAY_UNREACHABLE with host:port', async () => {
     const probe = createNetServer();
     probe.listen(0, '127.0.0.1');
@@ -116,6 +151,15 @@ describe('checkPinnedChain', () => {
       return undefined;
     })();
     expect(error && isRelayError(error, 'TLS_VERIFY_FAILED')).toBe(true);
+  });
+
+  it('checks the name as a CA file does, and allows a leaf with no extendedKeyUsage', () => {
+    const chain = [new X509Certificate(certs.certPem), new X509Certificate(certs.caPem)];
+    // tls.checkServerIdentity: an IP host must be an IP SAN; a DNS name is not matched against IP SANs.
+    expect(() => checkPinnedChain(chain, '127.0.0.2', [certs.caFingerprint])).toThrow(/not valid for "127.0.0.2"/);
+    expect(() => checkPinnedChain(chain, 'sub.localhost', [certs.caFingerprint])).toThrow(/not valid for/);
+    // A CA certificate has no extendedKeyUsage: any purpose (a self-signed relay certificate pinned as itself).
+    expect(() => checkPinnedChain([new X509Certificate(certs.caPem)], 'anything', [certs.caFingerprint])).not.toThrow();
   });
 
   it('refuses a leaf that the pinned CA did not sign', () => {
