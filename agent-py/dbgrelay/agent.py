@@ -12,6 +12,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from . import __version__
 from .bridgeprocess import BridgeProcess
+from .credentials import remove_credential_env
 from .directoptions import DirectOptions
 from .errors import ConfigError, DbgRelayError
 from .guardoptions import DEFAULT_ADAPTER_STALL_S, DEFAULT_UNOWNED_PAUSE_S, PauseGuardOptions
@@ -77,8 +78,11 @@ _state: Optional[_Running] = None
 def _start_bridge(config: Dict[str, Any], guard: PauseGuardOptions,
                   pass_fds: Tuple[int, ...] = ()) -> Tuple[BridgeProcess, Tuple[str, int], Optional[PauseGuard]]:
     """Spawn the bridge, start debugpy on loopback, hand the bridge ``config`` plus the
-    adapter endpoint and process info on its stdin, then start the pause guard."""
+    adapter endpoint and process info on its stdin, then start the pause guard. The
+    credential variables leave ``os.environ`` before debugpy's adapter is spawned, so
+    neither it nor anything it or the program starts inherits them."""
     bridge = BridgeProcess(pass_fds)  # before debugpy.listen, so pydevd does not patch it
+    remove_credential_env()  # read already (options); the bridge got a copy without them
     try:
         import debugpy
 

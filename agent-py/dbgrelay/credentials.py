@@ -18,7 +18,7 @@ import base64
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, MutableMapping, Optional, Tuple
 
 from .errors import ConfigError
 
@@ -30,8 +30,17 @@ AGENT_SECRET_ENV = "DBGRELAY_AGENT_SECRET"
 AGENT_SECRET_FILE_ENV = "DBGRELAY_AGENT_SECRET_FILE"
 
 #: Every environment variable that may carry a credential; kept out of the bridge's
-#: environment and of the debugged program's children.
+#: environment, of debugpy's adapter and of the debugged program's children.
 CREDENTIAL_ENV_VARS = (SECRET_ENV, SECRET_FILE_ENV, TOKEN_ENV, TOKEN_FILE_ENV, AGENT_SECRET_ENV, AGENT_SECRET_FILE_ENV)
+
+
+def remove_credential_env(env: Optional[MutableMapping[str, str]] = None) -> List[str]:
+    """Remove every :data:`CREDENTIAL_ENV_VARS` variable from ``env`` (default
+    ``os.environ``, so processes started afterwards do not inherit them); returns the
+    names that were set. Call it once the credentials were read, before anything is
+    spawned."""
+    env = os.environ if env is None else env
+    return [name for name in CREDENTIAL_ENV_VARS if env.pop(name, None) is not None]
 
 MAX_SECRET_CHARS = 4096
 #: Shortest attach secret (docs/protocol.md §2.2): the relay refuses a ``register``

@@ -1,4 +1,4 @@
-"""Control-protocol messages of docs/protocol.md (version 1, revision 1.2): validate, encode, decode.
+"""Control-protocol messages of docs/protocol.md (version 1, revision 1.9): validate, encode, decode.
 
 The relay validates the same shapes in ``src/protocol/controlMessages.ts``; both
 suites check the ``json vector:`` blocks of docs/protocol.md. Error messages never
@@ -16,6 +16,11 @@ from .errors import ProtocolError
 PROTOCOL_VERSION = 1
 MAX_HELLO_BYTES = 8 * 1024
 MAX_CONTROL_MESSAGE_BYTES = 64 * 1024
+# Bound on a target's labels, keys and values together, in UTF-8 bytes (revision 1.9,
+# docs/protocol.md §5; maxLabelBytes in src/protocol/controlMessages.ts).
+MAX_LABEL_BYTES = 2048
+# Most targets in one page of the target list (revision 1.9, §7; maxTargetsPage in TypeScript).
+MAX_TARGETS_PAGE = 500
 
 TARGET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
@@ -67,6 +72,14 @@ def validate_labels(labels: Any, where: str = "labels") -> None:
             raise _fail(f"{where}: label keys are 1..64 characters")
         if not isinstance(v, str) or len(v) > 256:
             raise _fail(f"{where}.{k} must be a string of at most 256 characters")
+    total = sum(_utf8_len(k) + _utf8_len(v) for k, v in m.items())
+    if total > MAX_LABEL_BYTES:  # revision 1.9: the relay refuses the register
+        raise _fail(f"{where}: labels take {total} bytes (keys and values together, UTF-8); "
+                    f"at most {MAX_LABEL_BYTES} are allowed")
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _error_body(m: Mapping[str, Any], where: str) -> None:
@@ -190,6 +203,12 @@ def validate_hello(message: Any) -> Message:
         _int(m, "heartbeatMs", "hello", minimum=100)
         if m["heartbeatMs"] > MAX_HEARTBEAT_MS:
             raise _fail(f"hello.heartbeatMs must be at most {MAX_HEARTBEAT_MS}")
+    if op == "targets":  # paging, revision 1.9 (§7)
+        _str(m, "after", "hello", min_len=1, max_len=256, optional=True)
+        if "limit" in m:
+            _int(m, "limit", "hello", minimum=1)
+            if m["limit"] > MAX_TARGETS_PAGE:
+                raise _fail(f"hello.limit must be at most {MAX_TARGETS_PAGE}")
     _str(m, "secret", "hello", max_len=4096, optional=True)
     _str(m, "token", "hello", max_len=8192, optional=True)
     return dict(m)
@@ -207,6 +226,7 @@ def validate_hello_reply(message: Any) -> Message:
                 raise _fail("targets must be a list")
             for t in m["targets"]:
                 _target_info(_obj(t, "target"))
+        _str(m, "next", "hello reply", optional=True)  # more targets follow, revision 1.9 (§7)
     elif ok is False:
         _error_body(_obj(m.get("error"), "hello reply.error"), "hello reply.error")
     else:

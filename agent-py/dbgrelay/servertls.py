@@ -1,5 +1,7 @@
 """TLS for the direct endpoint's listening side (``enable_attach(secret, address,
-certfile, keyfile)``): TLS 1.2 or newer, the certificate and key from PEM files."""
+certfile, keyfile)``): the certificate and key from PEM files, under the agent's TLS
+policy (:mod:`dbgrelay.tlspolicy`: TLS 1.2 or newer, ECDHE with AEAD only, no
+renegotiation)."""
 
 from __future__ import annotations
 
@@ -7,14 +9,14 @@ import ssl
 from typing import Optional
 
 from .errors import ConfigError
+from .tlspolicy import harden
 
 
 def server_context(certfile: str, keyfile: Optional[str] = None) -> ssl.SSLContext:
     """A server context presenting ``certfile`` (PEM, optionally followed by its chain)
     with ``keyfile`` (None: the key is in ``certfile``). Raises :class:`ConfigError`
     naming the files, never key material."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx = harden(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
     try:
         ctx.load_cert_chain(certfile, keyfile)
     except (OSError, ssl.SSLError) as exc:

@@ -26,7 +26,7 @@ def validator_for(name: str, message: Any) -> Callable[[Any], Dict[str, Any]]:
         return protocol.validate_hello_reply
     if name.startswith("hello"):
         return protocol.validate_hello
-    if name in ("targets", "targetsConfigured", "targetsBrokenDebugger"):
+    if name in ("targets", "targetsConfigured", "targetsBrokenDebugger", "targetsPage"):
         return protocol.validate_hello_reply
     if name == "httpError":
         return protocol.validate_http_error

@@ -16,9 +16,12 @@ export function secretsEqual(presented: string, expectedDigest: Buffer): boolean
   return timingSafeEqual(secretDigest(presented), expectedDigest);
 }
 
+/** The principal id of anyone holding the relay-wide secret (and no client certificate). */
+export const relaySecretPrincipalId = 'relay-secret';
+
 /** The principal of anyone holding the relay-wide secret: every role (protocol v1). */
 const secretHolder: Principal = Object.freeze({
-  id: 'relay-secret',
+  id: relaySecretPrincipalId,
   grants: allGrants,
   method: 'secret' as const,
 });

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import { fetchTargets } from '../client/relayDialer.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { defaultMaxTargetPages, fetchTargetList } from '../client/relayDialer.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
@@ -7,6 +7,22 @@ import { printable } from '../common/printable.js';
 
 interface TargetsFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly json?: boolean;
+  readonly limit?: number;
+}
+
+function positiveCount(text: string): number {
+  const value = /^[0-9]{1,9}$/.test(text) ? Number(text) : 0;
+  if (value < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return value;
+}
+
+/**
+ * The line that says the list was cut (on stderr, so `--json` output stays parseable):
+ * by `--limit`, or by the bound on pages fetched.
+ */
+export function truncationNote(shown: number, limit: number | undefined): string {
+  const why = limit !== undefined && shown >= limit ? `--limit ${limit}` : `the bound of ${defaultMaxTargetPages} pages`;
+  return `dbgrelay targets: the list was cut after ${shown} targets by ${why}; the relay has more\n`;
 }
 
 const columns: ReadonlyArray<readonly [string, (t: TargetInfo) => string]> = [
@@ -51,18 +67,24 @@ export function registerTargetsCommand(program: Command): void {
   const command = program
     .command('targets')
     .description('list the targets connected to the relay')
-    .option('--json', 'print the list as JSON (docs/protocol.md §7)');
+    .option('--json', 'print the list as JSON (docs/protocol.md §7)')
+    .option('--limit <count>', 'show at most this many targets (first by name); the list is fetched page by page', positiveCount);
   addClientIdentityOptions(addClientOptions(command)).action(async (flags: TargetsFlagValues) => {
     const connection = resolveClientConnection(flags);
     const identity = resolveClientIdentity(flags);
     for (const note of connection.notes) process.stderr.write(`dbgrelay targets: ${note}\n`);
-    const targets = await fetchTargets({
-      endpoint: connection.endpoint,
-      trust: connection.trust,
-      ...(identity !== undefined ? { identity } : {}),
-      ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
-      ...(connection.token !== undefined ? { token: connection.token() } : {}),
-    });
+    const token = connection.token !== undefined ? connection.token() : undefined;
+    const { targets, complete } = await fetchTargetList(
+      {
+        endpoint: connection.endpoint,
+        trust: connection.trust,
+        ...(identity !== undefined ? { identity } : {}),
+        ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
+        ...(token !== undefined ? { token } : {}),
+      },
+      flags.limit !== undefined ? { maxTargets: flags.limit } : {},
+    );
+    if (!complete) process.stderr.write(truncationNote(targets.length, flags.limit));
     if (flags.json) process.stdout.write(JSON.stringify(targets, null, 2) + '\n');
     else if (targets.length === 0) process.stdout.write(`no targets are connected to ${connection.endpoint.display}\n`);
     else process.stdout.write(formatTargetsTable(targets));

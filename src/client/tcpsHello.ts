@@ -7,6 +7,8 @@ import { refusalError } from './relayRefusal.js';
 /** Accepted reply to a hello line, with the bytes that followed its newline. */
 export interface HelloAccepted {
   readonly targets?: TargetInfo[];
+  /** More targets follow the listed ones (revision 1.9, docs/protocol.md §7). */
+  readonly next?: string;
   /** The relay answers heartbeats and closes a session silent this long (revision 1.4). */
   readonly heartbeatTimeoutMs?: number;
   /** Bytes after the reply's `\n` (the first DAP bytes, for `attach`). */
@@ -74,6 +76,7 @@ export function exchangeHello(socket: TLSSocket, hello: HelloLine, options: Hell
         finish(undefined, {
           leftover,
           ...(reply.targets ? { targets: reply.targets } : {}),
+          ...(reply.next !== undefined ? { next: reply.next } : {}),
           ...(reply.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: reply.heartbeatTimeoutMs } : {}),
         });
       }

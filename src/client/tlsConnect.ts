@@ -1,6 +1,7 @@
 import { isIP, type Socket } from 'node:net';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { isRelayError, RelayError } from '../common/relayError.js';
+import { tlsPolicy } from '../common/tlsPolicy.js';
 import type { ClientIdentity } from './clientIdentity.js';
 import { openConnectTunnel, type HttpProxy } from './httpsProxy.js';
 import { hostForUrl } from './relayEndpoint.js';
@@ -55,7 +56,7 @@ function startVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: numbe
     ...(tunnel ? { socket: tunnel } : {}),
     host: address.host,
     port: address.port,
-    minVersion: 'TLSv1.2',
+    ...tlsPolicy, // offer only ECDHE+AEAD suites; refuse a renegotiation the relay asks for
     rejectUnauthorized: trust.kind !== 'pin',
     ...(isIP(address.host) === 0 ? { servername: address.host } : {}),
     ...(trust.kind === 'ca' ? { ca: trust.caPem } : {}),

@@ -10,6 +10,7 @@ import { metricsConfigDefaults } from './observabilityConfigSchema.js';
 import { sshServerConfigDefaults } from './sshServerConfigSchema.js';
 import { heartbeatConfigDefaults } from './heartbeatConfigSchema.js';
 import { lifecycleConfigDefaults, lifecycleLimitsDefaults } from './lifecycleConfigSchema.js';
+import { preAuthLimitsDefaults } from './preAuthConfigSchema.js';
 
 /** Where the relay keeps its state (dev CA, certificates, secret) unless `dataDir` says otherwise. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -39,7 +40,7 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
       lockout: { ...lockoutConfigDefaults },
       attachSecrets: { minLength: attachSecretsConfigDefaults.minLength, guessLimit: { ...attachSecretsConfigDefaults.guessLimit } },
     },
-    limits: { handshakeTimeoutMs: 10_000, openTimeoutMs: 10_000, maxControlMessageBytes: 64 * 1024, maxPendingOpensPerAgent: 16, maxJsonDepth, ...lifecycleLimitsDefaults },
+    limits: { handshakeTimeoutMs: 10_000, openTimeoutMs: 10_000, maxControlMessageBytes: 64 * 1024, maxPendingOpensPerAgent: 16, maxJsonDepth, ...lifecycleLimitsDefaults, ...preAuthLimitsDefaults },
     dap: { maxMessageBytes: 16 * 1024 * 1024 },
     agents: { heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 15_000 },
     log: { level: 'info' },

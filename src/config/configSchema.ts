@@ -10,6 +10,7 @@ import { targetsConfigSchema } from './targetsConfigSchema.js';
 import { sshServerConfigSchema } from './sshServerConfigSchema.js';
 import { heartbeatConfigSchema } from './heartbeatConfigSchema.js';
 import { lifecycleConfigSchema, lifecycleLimitsShape } from './lifecycleConfigSchema.js';
+import { preAuthLimitsShape } from './preAuthConfigSchema.js';
 
 const mapping = { error: 'expected a mapping' };
 
@@ -62,6 +63,7 @@ export const relayConfigSchema = z
           // Far above any DAP message, far below the ~4000 levels at which JSON.stringify overflows the stack.
           maxJsonDepth: intBetween(16, 512),
           ...lifecycleLimitsShape,
+          ...preAuthLimitsShape,
         },
         mapping,
       ),

@@ -13,6 +13,13 @@ const maxTimeoutMs = 86_400_000;
 export const lifecycleLimitsShape = {
   /** Agent control connections (registered or registering) at once; more are refused with `LIMIT_REACHED`. */
   maxAgents: intBetween(1, 1_000_000),
+  /**
+   * Agent control connections of one principal at once, so that one agent credential
+   * cannot take every `maxAgents` slot. The relay secret alone (principal
+   * `relay-secret`) is exempt: every agent of the simple setup shares it, so only
+   * `maxAgents` bounds it; with a client certificate the certificate's identity counts.
+   */
+  maxAgentsPerPrincipal: intBetween(1, 1_000_000),
   /** Client sessions (subprocess sessions included) of one principal at once. */
   maxSessionsPerPrincipal: intBetween(1, 100_000),
   /** Client sessions (subprocess sessions included) of one target at once. */
@@ -24,6 +31,7 @@ export const lifecycleLimitsShape = {
 /** Defaults of {@link lifecycleLimitsShape}: generous, so that only runaway use meets them. */
 export const lifecycleLimitsDefaults = {
   maxAgents: 1000,
+  maxAgentsPerPrincipal: 100,
   maxSessionsPerPrincipal: 32,
   maxSessionsPerTarget: 16,
   sessionIdleTimeoutMs: 0,

@@ -17,8 +17,19 @@ export const sshServerConfigSchema = z
       hostKeyFile: nonEmptyString.optional(),
       /** Keys that may connect, each with the target names it may register (required when enabled). */
       authorizedKeysFile: nonEmptyString.optional(),
-      /** SSH connections open at once (authenticated or not); more are closed at once. */
+      /** Authenticated SSH connections open at once; one more is closed right after it authenticated. */
       maxConnections: intBetween(1, 100_000),
+      /**
+       * Connections not yet authenticated, as OpenSSH's `MaxStartups start:rate:full`:
+       * below `start` accepted, from `start` dropped at accept with probability rising
+       * linearly from `rate`% to 100% at `full`, from `full` on all dropped.
+       */
+      maxStartups: z.strictObject(
+        { start: intBetween(1, 100_000), rate: intBetween(1, 100), full: intBetween(1, 100_000) },
+        { error: 'expected a mapping with start, rate and full' },
+      ),
+      /** Connections not yet authenticated from one IPv4 address or IPv6 /64; more are dropped at accept. */
+      maxStartupsPerSource: intBetween(1, 100_000),
       /** Time from TCP accept to successful authentication. */
       authTimeoutMs: intBetween(1, 600_000),
       /** Authentication requests per connection (a public-key query counts as one). */
@@ -33,6 +44,9 @@ export const sshServerConfigSchema = z
     { error: 'expected a mapping' },
   )
   .superRefine((ssh, ctx) => {
+    if (ssh.maxStartups.full < ssh.maxStartups.start) {
+      ctx.addIssue({ code: 'custom', path: ['maxStartups', 'full'], message: 'must be at least maxStartups.start' });
+    }
     if (ssh.enabled && ssh.authorizedKeysFile === undefined) {
       ctx.addIssue({ code: 'custom', path: ['authorizedKeysFile'], message: 'required when sshServer.enabled is true' });
     }
@@ -52,6 +66,8 @@ export function sshServerConfigDefaults(): Record<string, unknown> {
       host: '127.0.0.1',
       port: 2222,
       maxConnections: 64,
+      maxStartups: { start: 10, rate: 30, full: 60 },
+      maxStartupsPerSource: 8,
       authTimeoutMs: 20_000,
       maxAuthAttempts: 6,
       maxForwardsPerConnection: 16,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { nonEmptyString } from './schemaFields.js';
 import { isLoopbackHost } from '../common/loopbackHost.js';
+import { labelBytes, maxLabelBytes } from '../protocol/controlMessages.js';
 import { targetNamePattern } from '../protocol/targetName.js';
 import { parseDebugpyAddress, sshTargetOptionsSchema } from './sshTargetConfigSchema.js';
 
@@ -32,12 +33,14 @@ export function parseTargetUrl(text: string): TargetUrl | string {
   if (url.password !== '') return 'expected no password in the URL';
   if (scheme === 'tcp' && url.username !== '') return 'tcp:// carries no credentials';
   if (scheme !== 'ssh' && url.port === '') return 'expected a port';
-  return {
-    scheme: scheme as ConfiguredTargetScheme,
-    host: url.hostname,
-    port: url.port === '' ? undefined : Number(url.port),
-    userInfo: url.username === '' ? undefined : decodeURIComponent(url.username),
-  };
+  let userInfo: string | undefined;
+  try {
+    userInfo = url.username === '' ? undefined : decodeURIComponent(url.username);
+  } catch {
+    // WHATWG URL keeps a `%` not followed by two hex digits; decoding it throws URIError.
+    return 'expected a user part with valid percent-encoding (RFC 3986 §2.1)';
+  }
+  return { scheme: scheme as ConfiguredTargetScheme, host: url.hostname, port: url.port === '' ? undefined : Number(url.port), userInfo };
 }
 
 /** One configured target: `targets.<name>`. */
@@ -46,7 +49,11 @@ export const targetConfigSchema = z
     {
       /** `tcp://host:port` (sidecar), `ssh://[user@]host[:port]`, `tcps://host:port` (direct endpoint). */
       url: nonEmptyString,
-      labels: z.record(z.string(), z.string({ error: 'expected a string' }), { error: 'expected a mapping' }).optional(),
+      /** Bounded like an agent's (docs/protocol.md §5), so every entry of the target list stays small. */
+      labels: z
+        .record(z.string(), z.string({ error: 'expected a string' }), { error: 'expected a mapping' })
+        .refine((labels) => labelBytes(labels) <= maxLabelBytes, { error: `labels may take at most ${maxLabelBytes} bytes (keys and values together, UTF-8)` })
+        .optional(),
       /** `tcp://` to a host that is not loopback carries debugpy's unauthenticated protocol in clear: only with this opt-in. */
       allowRemotePlaintext: z.boolean({ error: 'expected true or false' }).optional(),
       /**

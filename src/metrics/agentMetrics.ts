@@ -23,6 +23,8 @@ export class AgentMetrics {
   readonly targets: Gauge;
   /** `dbgrelay_agent_heartbeat_misses_total`: agents dropped because their heartbeat deadline passed. */
   readonly heartbeatMisses: Counter;
+  /** `dbgrelay_agent_labels_refused_total`: `register` messages refused because the labels passed their bounds (docs/protocol.md §5). */
+  readonly labelsRefused: Counter;
   private source: AgentMetricsSource = { connections: () => ({ wss: 0, tcps: 0 }), targets: () => 0 };
 
   constructor(registry: Registry) {
@@ -49,6 +51,11 @@ export class AgentMetrics {
     this.heartbeatMisses = new Counter({
       name: 'dbgrelay_agent_heartbeat_misses_total',
       help: 'Agent control connections closed because no message arrived before the heartbeat deadline.',
+      registers,
+    });
+    this.labelsRefused = new Counter({
+      name: 'dbgrelay_agent_labels_refused_total',
+      help: 'Agent register messages refused because the target labels passed their bounds (32 labels, 64/256 characters, 2048 bytes in all).',
       registers,
     });
   }

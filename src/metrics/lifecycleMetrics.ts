@@ -7,7 +7,7 @@ export const reloadOutcomes = ['applied', 'refused'] as const;
 export type ReloadOutcome = (typeof reloadOutcomes)[number];
 
 /** The bounds a refusal may name, the `limit` label of `dbgrelay_limit_refusals_total`. */
-export const limitNames = ['maxAgents', 'maxSessionsPerPrincipal', 'maxSessionsPerTarget'] as const;
+export const limitNames = ['maxAgents', 'maxAgentsPerPrincipal', 'maxSessionsPerPrincipal', 'maxSessionsPerTarget'] as const;
 
 /** A value of {@link limitNames}. */
 export type LimitName = (typeof limitNames)[number];

@@ -6,9 +6,29 @@ export const protocolVersion = 1;
 
 const errorBody = z.object({ code: z.string().min(1).max(64), message: z.string().max(1024) });
 
-const labels = z.record(z.string().min(1).max(64), z.string().max(256)).refine((l) => Object.keys(l).length <= 32, {
-  message: 'at most 32 labels',
-});
+/**
+ * Bound on a target's labels, keys and values together, in UTF-8 bytes (revision 1.9,
+ * docs/protocol.md §5): keeps every entry of the target list small, so a page of it
+ * stays far under the 1 MiB reply bound.
+ */
+export const maxLabelBytes = 2048;
+
+/** UTF-8 bytes of all keys and values of `labels`. */
+export function labelBytes(labels: Readonly<Record<string, string>>): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(labels)) total += Buffer.byteLength(key, 'utf8') + Buffer.byteLength(value, 'utf8');
+  return total;
+}
+
+const labels = z
+  .record(z.string().min(1).max(64), z.string().max(256))
+  .refine((l) => Object.keys(l).length <= 32, { message: 'at most 32 labels' })
+  .superRefine((l, context) => {
+    const bytes = labelBytes(l);
+    if (bytes > maxLabelBytes) {
+      context.addIssue({ code: 'custom', message: `labels take ${bytes} bytes (keys and values together, UTF-8); at most ${maxLabelBytes} are allowed` });
+    }
+  });
 
 /** `register` (agent → relay), docs/protocol.md §5. */
 export const registerMessage = z.object({
@@ -108,6 +128,20 @@ export type GuardMessage = z.infer<typeof guardMessage>;
 export type StatusMessage = z.infer<typeof statusMessage>;
 export type RelayToAgentMessage = z.infer<typeof relayToAgentMessage>;
 
+/**
+ * Most targets one page of the target list holds (revision 1.9, docs/protocol.md §7),
+ * and the page size when the request names none. A page also ends before it would pass
+ * {@link maxTargetsPageBytes}.
+ */
+export const maxTargetsPage = 500;
+/** Bound on one page of the target list, serialized (far under the client's 1 MiB reply bound). */
+export const maxTargetsPageBytes = 512 * 1024;
+/** Bound on a reply the client reads that carries the target list (tcps reply line, https body). */
+export const maxTargetsReplyBytes = 1024 * 1024;
+
+const targetsCursor = z.string().min(1).max(256);
+const targetsLimit = z.number().int().min(1).max(maxTargetsPage);
+
 /** Credential fields of a hello line (docs/protocol.md §2, §4): a secret or a bearer token. */
 const helloCredential = { secret: z.string().max(4096).optional(), token: z.string().max(8192).optional() };
 
@@ -132,7 +166,15 @@ export const helloLine = z.discriminatedUnion('op', [
     heartbeatMs: z.number().int().min(100).max(3_600_000).optional(),
     ...helloCredential,
   }),
-  z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('targets'), ...helloCredential }),
+  z.object({
+    dbgrelay: z.literal(protocolVersion),
+    op: z.literal('targets'),
+    /** Paging (revision 1.9, §7): list only targets whose name sorts after this one (the previous reply's `next`). */
+    after: targetsCursor.optional(),
+    /** Paging (revision 1.9, §7): at most this many targets in the reply. */
+    limit: targetsLimit.optional(),
+    ...helloCredential,
+  }),
 ]);
 export type HelloLine = z.infer<typeof helloLine>;
 
@@ -176,6 +218,8 @@ export const helloReply = z.union([
   z.object({
     ok: z.literal(true),
     targets: z.array(targetInfo).optional(),
+    /** More targets follow: ask again with `after` set to this name (revision 1.9, §7). */
+    next: z.string().optional(),
     /** The relay answers the peer's heartbeats and closes the connection after this much silence (revisions 1.4, 1.7, §6). */
     heartbeatTimeoutMs: z.number().int().positive().optional(),
   }),

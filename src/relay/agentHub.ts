@@ -2,6 +2,7 @@ import { bestEffortAuditSink, discardingAuditSink, type AuditSink } from '../aud
 import { RelayError } from '../common/relayError.js';
 import type { Principal } from '../auth/principal.js';
 import { requireRole, requireTargetGrant } from '../auth/grants.js';
+import { relaySecretPrincipalId } from '../auth/secretAuthenticator.js';
 import { tagged, type Logger } from '../log/logger.js';
 import { AgentConnection, type AgentConnectionLimits } from '../targets/agentConnection.js';
 import type { ControlChannel } from '../targets/controlChannel.js';
@@ -36,12 +37,13 @@ export class AgentHub {
 
   /**
    * Takes over a control channel whose peer authenticated as `principal`. While the
-   * relay drains (`RELAY_DRAINING`) or at `limits.maxAgents` (`LIMIT_REACHED`) the
-   * connection is closed at once with an `error` message.
+   * relay drains (`RELAY_DRAINING`) or at `limits.maxAgents` or
+   * `limits.maxAgentsPerPrincipal` (`LIMIT_REACHED`) the connection is closed at once
+   * with an `error` message.
    */
   accept(channel: ControlChannel, principal: Principal): AgentConnection {
     const log = this.logger.child({ remote: channel.remoteAddress, transport: channel.kind });
-    const refusal = this.admissionRefusal();
+    const refusal = this.admissionRefusal(principal);
     const connection = new AgentConnection(
       channel,
       principal,
@@ -71,6 +73,7 @@ export class AgentHub {
           else if (removed) log.info({ ...fields, reason: error?.message }, 'agent disconnected');
           else log.info(fields, 'agent connection closed');
         },
+        onLabelsRefused: () => this.metrics?.labelsRefused.inc(),
         onGuard: (agent, message) => {
           const fields = { target: agent.registration?.target.name, agentId: agent.agentId, pid: agent.registration?.process.pid };
           log.warn({ ...fields, reason: message.reason, pausedMs: message.pausedMs }, 'the pause guard inside the debuggee resumed it');
@@ -91,14 +94,25 @@ export class AgentHub {
   }
 
   /** Why a further control connection is refused now, if it is. */
-  private admissionRefusal(): RelayError | undefined {
+  private admissionRefusal(principal: Principal): RelayError | undefined {
     try {
       this.lifecycle?.refuseWhileDraining('agents');
       this.lifecycle?.requireBelow('maxAgents', this.connections.size, 'agent control connections');
+      // The relay secret is every agent's credential in the simple setup: maxAgents alone bounds it.
+      if (principal.id !== relaySecretPrincipalId) {
+        this.lifecycle?.requireBelow('maxAgentsPerPrincipal', this.connectionsOf(principal.id), 'agent control connections of one identity');
+      }
       return undefined;
     } catch (error) {
       return error as RelayError;
     }
+  }
+
+  /** Open control connections (registered or not) of the principal `principalId`. */
+  private connectionsOf(principalId: string): number {
+    let count = 0;
+    for (const connection of this.connections) if (connection.principal.id === principalId) count += 1;
+    return count;
   }
 
   /**

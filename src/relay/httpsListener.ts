@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { credentialFromAuthorization, pathWithoutQuery } from '../auth/credentialParser.js';
 import { requireRole } from '../auth/grants.js';
 import { RelayError } from '../common/relayError.js';
+import { tlsPolicy } from '../common/tlsPolicy.js';
 import type { WssListenerConfig } from '../config/configSchema.js';
 import { trustedProxyList } from '../config/frontEndConfigSchema.js';
 import { tagged } from '../log/logger.js';
@@ -24,7 +25,7 @@ import {
   type RunningListener,
 } from './listenerContext.js';
 import { answerPtvsdInfo, currentPtvsdTarget, noPtvsdTarget, servesPtvsd } from './ptvsdEndpoint.js';
-import { visibleTargets } from './targetListing.js';
+import { pageRequestFromHeaders, targetPage, visibleTargets } from './targetListing.js';
 import { isUpgradeOnlyPath, parseUpgradeRoute, requireWebSocketHandshake, takeoverRequested } from './upgradeRoutes.js';
 
 /** Room for a DAP header on top of `dap.maxMessageBytes` in one binary frame. */
@@ -57,7 +58,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Wss
     ? createServer({
         cert: context.tls.cert,
         key: context.tls.key,
-        minVersion: 'TLSv1.2',
+        ...tlsPolicy, // ECDHE+AEAD suites only, no renegotiation
         ...clientCertificateServerOptions(listener.clientCertificates, context.tls.clientCa),
         handshakeTimeout: config.limits.handshakeTimeoutMs,
         ...timeouts,
@@ -159,7 +160,8 @@ export async function startHttpsListener(context: ListenerContext, listener: Wss
         endpoint: 'targets',
         socket: request.socket,
       });
-      sendJson(response, 200, { ok: true, targets: visibleTargets(principal, context.registry.list()) });
+      // One page (revision 1.9, paging fields in headers); the body always fits the client's bound.
+      sendJson(response, 200, targetPage(visibleTargets(principal, context.registry.list()), pageRequestFromHeaders(request.headers)));
     } catch (error) {
       const relayError = asRelayError(error);
       if (relayError.code === 'INTERNAL') log.error({ err: error, remote }, 'request failed');
@@ -167,6 +169,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Wss
     }
   };
 
+  context.preAuth?.guard(server); // before TLS: over a cap the socket is destroyed at once
   server.on('connection', (socket) => sockets.add(socket));
   // A rejection that escaped a handler (its refusal failing too) would end the process
   // (Node 20 crashes on unhandled rejections): it ends that connection only.

@@ -4,6 +4,7 @@ import type { LimitName } from '../metrics/lifecycleMetrics.js';
 /** The `limits.*` bounds the relay enforces at run time (replaced on reload). */
 export interface LifecycleLimitValues {
   readonly maxAgents: number;
+  readonly maxAgentsPerPrincipal: number;
   readonly maxSessionsPerPrincipal: number;
   readonly maxSessionsPerTarget: number;
   readonly sessionIdleTimeoutMs: number;

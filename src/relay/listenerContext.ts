@@ -13,6 +13,7 @@ import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { AgentHub } from './agentHub.js';
 import type { SessionBroker } from './sessionBroker.js';
 import type { RelayJsonDepthBounds } from './jsonDepthBounds.js';
+import type { PreAuthGate } from './preAuthConnections.js';
 import { hostPort } from '../common/hostPort.js';
 
 /** What both listeners share: configuration, TLS material and the relay's parts. */
@@ -38,6 +39,8 @@ export interface ListenerContext {
   readonly onHeartbeatMissed?: (via: 'wss' | 'tcps') => void;
   /** Nesting bounds of hello lines and control messages (config `limits.maxJsonDepth`; default 64, uncounted). */
   readonly jsonDepth?: RelayJsonDepthBounds;
+  /** Caps on connections not yet authenticated (`limits.maxUnauthenticated*`); none when absent. */
+  readonly preAuth?: PreAuthGate;
 }
 
 /** What a reload needs of a listener's TLS server: a new secure context for new connections. */
@@ -97,7 +100,7 @@ export async function authenticate(
     return authenticateForAttach(context.authenticator, presented, attachTarget, lookup, context.authGate.attachGuard(attachTarget, source));
   };
   const tlsSocket = socket as Partial<TLSSocket>;
-  return context.authGate.authenticate({
+  const principal = await context.authGate.authenticate({
     source,
     where: fields,
     mode: context.config.listeners[where.via].clientCertificates,
@@ -105,6 +108,8 @@ export async function authenticate(
     readCredential: typeof credential === 'function' ? credential : () => credential,
     verifyCredential,
   });
+  context.preAuth?.authenticated(socket);
+  return principal;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Authenticator } from '../auth/principal.js';
 import { resolveRelaySecret, type RelaySecret } from '../auth/relaySecret.js';
 import { SecretAuthenticator } from '../auth/secretAuthenticator.js';
 import { RelayError } from '../common/relayError.js';
+import { tlsPolicy } from '../common/tlsPolicy.js';
 import type { RelayConfig } from '../config/configSchema.js';
 import { tagged, type Logger } from '../log/logger.js';
 import type { LifecycleMetrics } from '../metrics/lifecycleMetrics.js';
@@ -41,9 +42,13 @@ export function buildAuthenticator(secret: string, config: RelayConfig, logger: 
   });
 }
 
-/** The secure context options a TLS listener gets from the relay's material (tls.certFile …, tls.clientCaFile). */
+/**
+ * The secure context options a TLS listener gets from the relay's material (tls.certFile …,
+ * tls.clientCaFile), under the relay's TLS policy: `setSecureContext` rebuilds the whole
+ * context, so a reload without the policy would bring back Node's default suites and renegotiation.
+ */
 export function secureContextOptions(tls: Pick<TlsMaterial, 'cert' | 'key'>, clientCa: string | undefined): SecureContextOptions {
-  return { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ...(clientCa !== undefined ? { ca: clientCa } : {}) };
+  return { cert: tls.cert, key: tls.key, ...tlsPolicy, ...(clientCa !== undefined ? { ca: clientCa } : {}) };
 }
 
 /** The parts of a running relay a reload swaps. */
@@ -132,8 +137,8 @@ export class RelayReloader {
     this.parts.authenticator.set(authenticator);
     for (const server of this.parts.tlsServers) server.setSecureContext(context);
     this.parts.guards.reconfigure(config);
-    const { maxAgents, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs } = config.limits;
-    this.parts.lifecycle.values = { maxAgents, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs };
+    const { maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs } = config.limits;
+    this.parts.lifecycle.values = { maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs };
     targets.commit();
     this.secretDigest = secretDigest;
     const { cert: _cert, key: _key, ...info } = tls;

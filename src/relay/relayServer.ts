@@ -24,9 +24,11 @@ import type { ListenAddress, ListenerContext, ReloadableTlsServer, RunningListen
 import { SessionBroker } from './sessionBroker.js';
 import { SessionGuards } from '../session/sessionGuards.js';
 import { startTcpsListener } from './tcpsListener.js';
+import { preAuthGateFor } from './preAuthConnections.js';
 import { createRelayAccess } from './relayAccess.js';
 import { loadTlsMaterial, type TlsMaterial } from './tlsMaterial.js';
 import { startSshServer, type RunningSshServer } from '../sshServer/sshServer.js';
+import { SshServerMetrics } from '../metrics/sshServerMetrics.js';
 
 export type { ListenAddress } from './listenerContext.js';
 export type { ReloadResult } from './relayReloader.js';
@@ -121,8 +123,8 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   const access = createRelayAccess(config, logger);
 
   const lifecycleMetrics = new LifecycleMetrics(access.metrics.registry);
-  const { maxAgents, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs } = config.limits;
-  const lifecycle = new LifecycleState({ maxAgents, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs }, (limit) =>
+  const { maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs } = config.limits;
+  const lifecycle = new LifecycleState({ maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs }, (limit) =>
     limit === 'draining' ? lifecycleMetrics.drainRefusals.inc() : lifecycleMetrics.limitRefusals.inc({ limit }),
   );
   const guards = SessionGuards.fromConfig(config, tagged(logger, 'session'), access.metrics.guardrails);
@@ -172,6 +174,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
       tagged(logger, 'session').info({ via }, 'connection closed as half-open: heartbeat deadline passed');
     },
     jsonDepth,
+    preAuth: preAuthGateFor(config, access.metrics.registry),
   };
 
   // The DAP schema is compiled before any session needs it.
@@ -197,7 +200,12 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   try {
     if (config.listeners.wss.enabled) listeners.push((wss = await startHttpsListener(context, config.listeners.wss)));
     if (config.listeners.tcps.enabled) listeners.push((tcps = await startTcpsListener(context, config.listeners.tcps)));
-    if (config.sshServer.enabled) listeners.push((sshServer = await startSshServer(config, { registry, logger: tagged(logger, 'ssh'), metrics: access.metrics.ssh })));
+    if (config.sshServer.enabled) listeners.push((sshServer = await startSshServer(config, {
+          registry,
+          logger: tagged(logger, 'ssh'),
+          metrics: access.metrics.ssh,
+          serverMetrics: new SshServerMetrics(access.metrics.registry),
+        })));
     if (config.metrics.enabled) {
       const metricsOptions = { config: config.metrics, registry: access.metrics.registry, readiness, requestTimeoutMs: config.limits.handshakeTimeoutMs };
       listeners.push((metricsListener = await startMetricsListener({ ...metricsOptions, logger: tagged(logger, 'relay') })));

@@ -18,6 +18,7 @@ export const reloadableKeys: readonly string[] = [
   'sessions.takeoverTimeoutMs',
   'targets',
   'limits.maxAgents',
+  'limits.maxAgentsPerPrincipal',
   'limits.maxSessionsPerPrincipal',
   'limits.maxSessionsPerTarget',
   'limits.sessionIdleTimeoutMs',

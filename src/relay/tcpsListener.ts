@@ -1,6 +1,7 @@
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { requireRole } from '../auth/grants.js';
 import type { RelayError } from '../common/relayError.js';
+import { tlsPolicy } from '../common/tlsPolicy.js';
 import type { ListenerConfig } from '../config/configSchema.js';
 import { tagged } from '../log/logger.js';
 import { maxHelloBytes, type HelloLine } from '../protocol/controlMessages.js';
@@ -10,7 +11,7 @@ import { SocketTransport } from '../transport/socketTransport.js';
 import { clientCertificateServerOptions } from './clientCertificateTls.js';
 import { credentialFromHello, parseHelloLine, readHelloLine } from './helloLine.js';
 import { asRelayError, errorBody } from './httpResponses.js';
-import { visibleTargets } from './targetListing.js';
+import { targetPage, visibleTargets } from './targetListing.js';
 import {
   authenticate,
   closeServer,
@@ -68,7 +69,8 @@ export async function startTcpsListener(context: ListenerContext, listener: List
     const principal = await authenticate(context, credentialFromHello(hello), { via: 'tcps', remote, endpoint: hello.op, socket }, attachTarget);
     switch (hello.op) {
       case 'targets':
-        socket.end(JSON.stringify({ ok: true, targets: visibleTargets(principal, context.registry.list()) }) + '\n');
+        // One page (revision 1.9): a reply that always fits the client's bound, whatever the fleet.
+        socket.end(JSON.stringify(targetPage(visibleTargets(principal, context.registry.list()), hello)) + '\n');
         return;
       case 'agent':
         requireRole(principal, 'agent');
@@ -120,7 +122,7 @@ export async function startTcpsListener(context: ListenerContext, listener: List
     {
       cert: context.tls.cert,
       key: context.tls.key,
-      minVersion: 'TLSv1.2',
+      ...tlsPolicy, // ECDHE+AEAD suites only, no renegotiation
       ...clientCertificateServerOptions(listener.clientCertificates, context.tls.clientCa),
       handshakeTimeout: config.limits.handshakeTimeoutMs,
     },
@@ -146,6 +148,7 @@ export async function startTcpsListener(context: ListenerContext, listener: List
       });
     },
   );
+  context.preAuth?.guard(server); // before TLS: over a cap the socket is destroyed at once
   context.onTlsServer?.(server); // a reload swaps the certificate (relayReloader.ts)
   server.on('connection', (socket) => sockets.add(socket));
   server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {

@@ -13,7 +13,9 @@ export type SshConnectionOutcome =
   | 'too-many-auth-attempts'
   /** Closed before authentication was attempted (scanner, protocol error). */
   | 'no-auth'
-  | 'refused-max-connections';
+  | 'refused-max-connections'
+  /** Dropped at accept by `sshServer.maxStartups` (too many connections not yet authenticated). */
+  | 'refused-max-startups';
 
 /** Bound on the fingerprints of refused keys kept for the log line. */
 const maxOfferedKeys = 8;
@@ -77,6 +79,8 @@ export class ConnectionRecord {
       ...(this.error !== undefined ? { error: this.error } : {}),
     };
     if (outcome === 'closed') this.logger.info(fields, 'ssh connection');
+    // A flood is dropped at accept by the thousand: counted in a metric, logged at debug only.
+    else if (outcome === 'refused-max-startups') this.logger.debug(fields, 'ssh connection');
     else this.logger.warn(fields, 'ssh connection');
   }
 }

@@ -37,9 +37,10 @@ interface ActiveForward {
  * (any user name), then only `tcpip-forward` requests for target names the key
  * permits, each registered as an `ssh-reverse` target until the forward is cancelled
  * or the connection closes. Sessions, `direct-tcpip` and stream-local requests are
- * refused. `onAuthenticated` is called once authentication succeeded.
+ * refused. `onAuthenticated` is called once authentication succeeded; when it answers
+ * false (no room for another authenticated connection) the connection is ended.
  */
-export function serveSshConnection(client: Connection, record: ConnectionRecord, context: SshConnectionContext, onAuthenticated: () => void): void {
+export function serveSshConnection(client: Connection, record: ConnectionRecord, context: SshConnectionContext, onAuthenticated: () => boolean): void {
   const { config, logger } = context;
   const log = logger.child({ connection: record.id });
   let attempts = 0;
@@ -77,7 +78,11 @@ export function serveSshConnection(client: Connection, record: ConnectionRecord,
   });
 
   client.on('ready', () => {
-    onAuthenticated();
+    if (!onAuthenticated()) {
+      log.warn({ key: key?.fingerprint, maxConnections: config.maxConnections }, 'ssh connection refused: sshServer.maxConnections authenticated connections are open');
+      client.end();
+      return;
+    }
     releaseMetric = context.metrics.opened();
     log.debug({ key: key?.fingerprint, user: record.user }, 'ssh client authenticated');
   });

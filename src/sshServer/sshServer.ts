@@ -5,12 +5,14 @@ import type { RelayConfig } from '../config/configSchema.js';
 import { defaultHostKeyFileName } from '../config/sshServerConfigSchema.js';
 import type { Logger } from '../log/logger.js';
 import type { SshMetrics } from '../metrics/agentMetrics.js';
+import type { SshServerMetrics } from '../metrics/sshServerMetrics.js';
 import { closeServer, listen, type RunningListener } from '../relay/listenerContext.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import { AuthorizedKeysFile } from './authorizedKeysFile.js';
 import { ConnectionRecord } from './connectionRecord.js';
 import { ensureHostKey } from './hostKey.js';
 import { ReverseForwards } from './reverseForwards.js';
+import { SshAdmission, type SshStartup } from './sshAdmission.js';
 import { serveSshConnection, type SshConnectionContext } from './sshConnection.js';
 
 /** The running SSH server: a listener, plus the host key clients pin. */
@@ -31,12 +33,18 @@ export interface SshServerDependencies {
   /** Logger tagged `ssh`. */
   readonly logger: Logger;
   readonly metrics: SshMetrics;
+  /** Refusals and the unauthenticated gauge; uncounted when absent. */
+  readonly serverMetrics?: SshServerMetrics;
+  /** Random source of `sshServer.maxStartups` early drop, in [0, 1) (tests inject one). */
+  readonly random?: () => number;
 }
 
 interface Accepted {
   readonly record: ConnectionRecord;
   readonly authTimer: NodeJS.Timeout;
   served: boolean;
+  /** Its place under `maxStartups`, then `maxConnections`. */
+  readonly startup: SshStartup;
 }
 
 /** An IPv4-mapped IPv6 address as plain IPv4. */
@@ -48,8 +56,10 @@ function plainIp(address: string | undefined): string {
 /**
  * Starts the built-in SSH server of `config.sshServer` (docs/operations.md "SSH
  * reverse forwards (ssh -R)"): loads or creates the host key, reads the authorized
- * keys, and listens. Bounds: `maxConnections` open at once, `authTimeoutMs` from
- * accept to authentication, `maxAuthAttempts`, keepalives every
+ * keys, and listens. Bounds: `maxStartups` on connections not yet authenticated
+ * (random early drop at accept), `maxConnections` authenticated ones open at once
+ * (checked at authentication), `authTimeoutMs` from accept to authentication
+ * (a connection that never sends its banner included), `maxAuthAttempts`, keepalives every
  * `keepaliveIntervalMs` (`keepaliveCountMax` unanswered ones drop the connection
  * and its targets). Throws `CONFIG_INVALID` or the listen error.
  */
@@ -69,6 +79,7 @@ export async function startSshServer(config: RelayConfig, dependencies: SshServe
   };
 
   const accepted = new Map<string, Accepted>();
+  const admission = new SshAdmission(settings, dependencies.random, dependencies.serverMetrics);
   /** Open sockets and when each has closed (so that closing waits for every connection's log line). */
   const sockets = new Map<Socket, Promise<void>>();
   const ssh = new ssh2.Server({
@@ -84,7 +95,12 @@ export async function startSshServer(config: RelayConfig, dependencies: SshServe
       return;
     }
     entry.served = true;
-    serveSshConnection(client, entry.record, context, () => clearTimeout(entry.authTimer));
+    serveSshConnection(client, entry.record, context, () => {
+      clearTimeout(entry.authTimer);
+      if (entry.startup.authenticated()) return true;
+      entry.record.endReason = 'refused-max-connections';
+      return false;
+    });
   });
   ssh.on('error', (error: Error) => logger.error({ error: error.message }, 'ssh server error'));
 
@@ -93,8 +109,9 @@ export async function startSshServer(config: RelayConfig, dependencies: SshServe
     const port = socket.remotePort ?? 0;
     const record = new ConnectionRecord(ip, port, logger);
     socket.on('error', () => undefined); // ssh2 reports errors on the connection
-    if (accepted.size >= settings.maxConnections) {
-      record.endReason = 'refused-max-connections';
+    const startup = admission.admit(ip);
+    if (!startup) {
+      record.endReason = 'refused-max-startups';
       record.finish();
       socket.destroy();
       return;
@@ -102,17 +119,19 @@ export async function startSshServer(config: RelayConfig, dependencies: SshServe
     socket.setNoDelay(true);
     socket.setKeepAlive(true, settings.keepaliveIntervalMs);
     sockets.set(socket, new Promise((resolve) => socket.once('close', () => resolve())));
+    // From accept: a connection that never sends its banner is closed too.
     const authTimer = setTimeout(() => {
       record.endReason = 'auth-timeout';
       socket.destroy();
     }, settings.authTimeoutMs);
     const key = `${ip}|${port}`;
-    const entry: Accepted = { record, authTimer, served: false };
+    const entry: Accepted = { record, authTimer, served: false, startup };
     accepted.set(key, entry);
     socket.once('close', () => {
       sockets.delete(socket);
       clearTimeout(authTimer);
       accepted.delete(key);
+      startup.closed();
       // A served connection writes its line once its forwards are released.
       if (!entry.served) record.finish();
     });

@@ -28,6 +28,8 @@ export interface AgentConnectionHooks {
   onGuard?(agent: AgentConnection, message: GuardMessage): void;
   /** The debuggee says whether its debugger works (`status`, revision 1.8); also kept in {@link AgentConnection.debuggerStatus}. */
   onStatus?(agent: AgentConnection, message: StatusMessage, previous: StatusMessage | undefined): void;
+  /** A `register` was refused because its labels passed their bounds (docs/protocol.md §5); `onClose` follows. */
+  onLabelsRefused?(agent: AgentConnection): void;
 }
 
 const knownTypes = new Set(['register', 'pong', 'openFailed', 'error', 'guard', 'status']);
@@ -140,10 +142,15 @@ export class AgentConnection {
     const parsed = agentToRelayMessage.safeParse(raw);
     if (!parsed.success) {
       const badName = parsed.error.issues.some((issue) => issue.path.join('.') === 'target.name');
+      // Labels past their bounds (docs/protocol.md §5) are named, so the agent's operator knows what to cut.
+      const badLabels = parsed.error.issues.find((issue) => issue.path.slice(0, 2).join('.') === 'target.labels');
+      if (badLabels && !badName) this.hooks.onLabelsRefused?.(this);
       return this.close(
         badName
           ? new RelayError('TARGET_NAME_INVALID', 'target name must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$')
-          : new RelayError('BAD_REQUEST', `malformed ${type} message`),
+          : badLabels
+            ? new RelayError('BAD_REQUEST', `register: target labels refused: ${badLabels.message}`)
+            : new RelayError('BAD_REQUEST', `malformed ${type} message`),
       );
     }
     const message = parsed.data;

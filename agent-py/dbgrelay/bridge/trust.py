@@ -21,15 +21,14 @@ from typing import List, Optional
 
 from ..errors import TrustError
 from ..pinning import find_pinned, fingerprint_der, format_fingerprint, peer_chain_der
+from ..tlspolicy import harden
 from .proxytunnel import open_relay_socket
 
 log = logging.getLogger("dbgrelay.control")
 
 
 def _base_context() -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
+    return harden(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
 
 
 def load_client_certificate(ctx: ssl.SSLContext, certfile: Optional[str], keyfile: Optional[str]) -> ssl.SSLContext:
@@ -49,9 +48,7 @@ def load_client_certificate(ctx: ssl.SSLContext, certfile: Optional[str], keyfil
 
 
 def context_for_ca(cafile: Optional[str]) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(cafile=cafile)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    return ctx
+    return harden(ssl.create_default_context(cafile=cafile))
 
 
 def context_for_pinned(der: bytes, is_leaf: bool) -> ssl.SSLContext:

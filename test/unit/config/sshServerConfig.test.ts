@@ -12,6 +12,8 @@ describe('sshServer config', () => {
       host: '127.0.0.1',
       port: 2222,
       maxConnections: 64,
+      maxStartups: { start: 10, rate: 30, full: 60 },
+      maxStartupsPerSource: 8,
       authTimeoutMs: 20_000,
       maxAuthAttempts: 6,
       maxForwardsPerConnection: 16,
@@ -35,5 +37,7 @@ describe('sshServer config', () => {
     expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_SSH_SERVER_PORT: '70000' } }))).toMatch(/sshServer\.port: expected integer between 0 and 65535 \(from DBGRELAY_SSH_SERVER_PORT\)/);
     expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { keepaliveCountMax: 0 } } }))).toMatch(/sshServer\.keepaliveCountMax/);
     expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { permitOpen: true } } }))).toMatch(/sshServer\.permitOpen: unknown key/);
+    expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { maxStartups: { start: 20, rate: 30, full: 10 } } } }))).toMatch(/sshServer\.maxStartups\.full: must be at least maxStartups\.start/);
+    expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { maxStartups: { start: 10, rate: 0, full: 60 } } } }))).toMatch(/sshServer\.maxStartups\.rate/);
   });
 });

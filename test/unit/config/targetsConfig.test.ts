@@ -39,5 +39,7 @@ describe('configured targets', () => {
     expect(parseTargetUrl('tcps://s%40cret@[::1]:5678')).toEqual({ scheme: 'tcps', host: '[::1]', port: 5678, userInfo: 's@cret' });
     expect(parseTargetUrl('tcp://user@127.0.0.1:1')).toBe('tcp:// carries no credentials');
     expect(parseTargetUrl('tcp://127.0.0.1:1/path')).toBe('expected no path, query or fragment');
+    // Found by fuzzing (fuzz/regressions/config/): a bare `%` made decoding throw URIError.
+    expect(parseTargetUrl('tcps://s%cret@[::1]:5678')).toMatch(/valid percent-encoding/);
   });
 });

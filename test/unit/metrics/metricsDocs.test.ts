@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { JsonDepthMetrics } from '../../../src/metrics/jsonDepthMetrics.js';
+import { PreAuthMetrics } from '../../../src/metrics/preAuthMetrics.js';
+import { SshServerMetrics } from '../../../src/metrics/sshServerMetrics.js';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
 
 /** docs/operations.md lists every metric the relay exports, with its type and labels. */
@@ -12,6 +14,8 @@ describe('docs/operations.md "Metrics and health"', () => {
   it('has a row for every dbgrelay_* metric with its type and labels', async () => {
     const registry = new RelayMetrics().registry;
     new JsonDepthMetrics(registry); // registered by the relay next to RelayMetrics
+    new PreAuthMetrics(registry, () => 0);
+    new SshServerMetrics(registry);
     const metrics = await registry.getMetricsAsJSON();
     const ours = metrics.filter((metric) => metric.name.startsWith('dbgrelay_'));
     expect(ours.length).toBeGreaterThan(10);

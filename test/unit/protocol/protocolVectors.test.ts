@@ -73,6 +73,9 @@ const schemaByName: Record<string, z.ZodType> = {
   statusOk: statusMessage,
   statusUnknownState: statusMessage,
   targetsBrokenDebugger: helloReply,
+  helloTargetsPaged: helloLine,
+  helloTargetsLimitTooLarge: helloLine,
+  targetsPage: helloReply,
 };
 
 const vectors = blocks('vector');

@@ -25,6 +25,8 @@ export interface FakeAgentOptions {
   readonly autoOpen?: boolean;
   /** The target's attach secret, sent in `register` (docs/protocol.md §2.2). */
   readonly attachSecret?: string;
+  /** The target's labels, sent in `register` (default `{ env: 'test' }`). */
+  readonly labels?: Record<string, string>;
   /** Called with each data connection as soon as it is open. */
   readonly onDataConnection?: (connection: FakeDataConnection) => void;
 }
@@ -69,7 +71,7 @@ export class FakeAgent {
     agent.sendControl({
       type: 'register',
       agentId: options.agentId,
-      target: { name: options.name, labels: { env: 'test' } },
+      target: { name: options.name, labels: options.labels ?? { env: 'test' } },
       process: { pid: 4242, host: 'test-host', python: '3.12.1', debugpy: '1.8.22', agent: '0.1.0' },
       ...(options.attachSecret !== undefined ? { attachSecret: options.attachSecret } : {}),
     });

@@ -17,13 +17,13 @@ const principal: Principal = { id: 'relay-secret', grants: allGrants, method: 's
 const logger = pino({ level: 'silent' });
 const tick = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const limits = { handshakeTimeoutMs: 1_000, heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 20_000, openTimeoutMs: 1_000, maxPendingOpens: 4 };
-const bounds = { maxAgents: 1, maxSessionsPerPrincipal: 2, maxSessionsPerTarget: 1, sessionIdleTimeoutMs: 0 };
+const bounds = { maxAgents: 1, maxAgentsPerPrincipal: 1, maxSessionsPerPrincipal: 2, maxSessionsPerTarget: 1, sessionIdleTimeoutMs: 0 };
 
-function agentPair(hub: AgentHub, name: string) {
+function agentPair(hub: AgentHub, name: string, as: Principal = principal) {
   const [relaySide, agentSide] = MemoryControlChannel.pair('tcps');
   const received: Array<{ type: string; code?: string; sessionId?: string; retryAfterMs?: number }> = [];
   agentSide.onMessage((m) => received.push(m as (typeof received)[number]));
-  hub.accept(relaySide, principal);
+  hub.accept(relaySide, as);
   agentSide.send({ type: 'register', agentId: `id-${name}`, target: { name }, process: { pid: 1, host: 'h', python: '3', debugpy: '1', agent: '0' } });
   return { agentSide, received };
 }
@@ -41,6 +41,35 @@ describe('limits', () => {
     expect(refused).toEqual(['maxAgents']);
     expect(httpStatusFor('LIMIT_REACHED')).toBe(429);
     expect(hub.size).toBe(1);
+  });
+
+  it('maxAgentsPerPrincipal: one token cannot take every agent slot; another identity still registers; the relay secret is exempt', async () => {
+    const refused: string[] = [];
+    const state = new LifecycleState({ ...bounds, maxAgents: 10, maxAgentsPerPrincipal: 3 }, (limit) => refused.push(limit));
+    const registry = new TargetRegistry<AgentConnection>();
+    const hub = new AgentHub(registry, limits, logger, undefined, state);
+    const token = (sub: string): Principal => ({ id: `jwt:${sub}`, grants: allGrants, method: 'jwt' });
+    const flood = Array.from({ length: 6 }, (_, i) => agentPair(hub, `web-${i}`, token('flooder')));
+    await tick();
+    expect(flood.slice(0, 3).every((agent) => agent.received.every((m) => m.type !== 'error'))).toBe(true);
+    for (const refusedAgent of flood.slice(3)) {
+      expect(refusedAgent.received[0]).toMatchObject({ type: 'error', code: 'LIMIT_REACHED' });
+      expect((refusedAgent.received[0] as { message?: string }).message).toMatch(/limits\.maxAgentsPerPrincipal/);
+    }
+    expect(refused).toEqual(['maxAgentsPerPrincipal', 'maxAgentsPerPrincipal', 'maxAgentsPerPrincipal']);
+    const other = agentPair(hub, 'api-1', token('other'));
+    const shared = [agentPair(hub, 'svc-1'), agentPair(hub, 'svc-2'), agentPair(hub, 'svc-3'), agentPair(hub, 'svc-4')];
+    await tick();
+    expect(other.received.filter((m) => m.type === 'error')).toEqual([]);
+    expect(shared.flatMap((agent) => agent.received.filter((m) => m.type === 'error'))).toEqual([]);
+    expect(registry.lookup('api-1')).toBeDefined();
+    expect(registry.lookup('svc-4')).toBeDefined();
+    expect(hub.size).toBe(3 + 1 + 4);
+    // a reload raising the bound admits the identity again
+    state.values = { ...state.values, maxAgentsPerPrincipal: 4 };
+    agentPair(hub, 'web-9', token('flooder'));
+    await tick();
+    expect(registry.lookup('web-9')).toBeDefined();
   });
 
   it('counts sessions per principal and per target, releases once, and refuses past the bound', () => {

@@ -1,0 +1,25 @@
+import { intBetween } from './schemaFields.js';
+
+/**
+ * The `limits.*` caps on wss/tcps connections that have not authenticated yet
+ * (docs/operations.md "Caps before authentication"): a connection counts from accept
+ * until it authenticated or closed; past a cap it is destroyed at accept, before TLS.
+ * Merged into the `limits` mapping of the config schema; they need a restart.
+ */
+export const preAuthLimitsShape = {
+  /** Unauthenticated connections at once, both listeners and all sources together. */
+  maxUnauthenticatedConnections: intBetween(16, 1_000_000),
+  /** Unauthenticated connections at once from one IPv4 address or IPv6 /64 (`frontEnd.trustedProxies`: global cap only). */
+  maxUnauthenticatedPerSource: intBetween(1, 1_000_000),
+};
+
+/**
+ * Defaults of {@link preAuthLimitsShape}. An idle pre-TLS connection costs the relay
+ * about 15 KB (docs/operations.md), so 2000 of them stay near 30 MB, far below the
+ * 512 MiB of the shipped Kubernetes manifest; 32 per source is far above what one
+ * host's agents and clients hold in their handshakes at once.
+ */
+export const preAuthLimitsDefaults = {
+  maxUnauthenticatedConnections: 2000,
+  maxUnauthenticatedPerSource: 32,
+} as const;
