@@ -4,8 +4,9 @@
 //      Debian packages the tests start for real: sshd, ssh, nginx, haproxy, promtool
 //      (test/setupSystem.mjs, apt-get only when one is missing)
 //   2. TypeScript: strict type check of src, test and bench
-//   3. vitest: unit tests, then end-to-end tests with real debugpy
-//   4. pytest: the agent's own suite
+//   3. vitest: unit tests, a short fuzzing run (fuzz/run.mjs), then end-to-end tests
+//      with real debugpy
+//   4. pytest: the agent's own suite (with its short fuzzing run)
 // Every step runs even if an earlier one failed; the exit code is non-zero if any did.
 import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
@@ -21,6 +22,8 @@ const steps = [
   { name: 'system tools', group: 'setup', cmd: process.execPath, args: [join(root, 'test', 'setupSystem.mjs')] },
   { name: 'typecheck', group: 'ts', cmd: bin('tsc'), args: ['-p', 'tsconfig.check.json'] },
   { name: 'vitest unit', group: 'ts', cmd: bin('vitest'), args: ['run', 'test/unit'] },
+  // Coverage-guided fuzzing of the network parsers, ~10 s (docs/fuzzing.md; the long run is `npm run fuzz`).
+  { name: 'fuzz (short)', group: 'ts', cmd: process.execPath, args: [join(root, 'fuzz', 'run.mjs'), '--short'] },
   // End-to-end files run one at a time: each drives real debuggees, and on a 2-core
   // machine running them side by side only adds contention.
   { name: 'vitest e2e', group: 'e2e', cmd: bin('vitest'), args: ['run', '--no-file-parallelism', 'test/e2e'] },

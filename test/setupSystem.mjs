@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs the Debian packages the end-to-end tests start for real (sshd and ssh for
 // the SSH tests, nginx and haproxy as TLS front ends, promtool for the deploy
-// artifacts, socat for the benchmark). Runs `apt-get update` once, and only when a
+// artifacts, socat for the benchmark, g++ for the fuzzer's shim). Runs `apt-get update` once, and only when a
 // binary is missing. Services are never started by the install: a policy-rc.d that
 // refuses every start is in place while apt-get runs (the tests start what they
 // need themselves, bound to loopback).
@@ -17,6 +17,8 @@ export const systemTools = [
   { binary: '/usr/sbin/haproxy', pkg: 'haproxy' },
   { binary: '/usr/bin/promtool', pkg: 'prometheus' },
   { binary: '/usr/bin/systemd-analyze', pkg: 'systemd' },
+  // Builds the Jazzer.js compatibility shim of the fuzzing run (fuzz/jazzerCompat.mjs).
+  { binary: '/usr/bin/g++', pkg: 'g++' },
 ];
 
 const missing = systemTools.filter(({ binary }) => !existsSync(binary)).map(({ pkg }) => pkg);

@@ -8,6 +8,7 @@ header or the hello line, never in a URL.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -41,6 +42,10 @@ class RelayEndpoint:
 
 DEFAULT_PORTS = {"wss": 443, "tcps": 7444}
 
+# A DNS name (RFC 1123 §2.1 labels), as the relay's client checks it (src/client/relayEndpoint.ts).
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
+
 # RFC 3986 §3.2.1: userinfo = *( unreserved / pct-encoded / sub-delims / ":" )
 _USERINFO = re.compile(r"^(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*$")
 
@@ -65,12 +70,25 @@ def _userinfo_secret(userinfo: str) -> str:
     return secret
 
 
+def _valid_host(host: str) -> bool:
+    """An IP address or a DNS name: nothing a TLS name check, SNI or a ``Host`` header
+    could read otherwise (urlsplit lets spaces and control characters through)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return _HOST_NAME.match(host) is not None
+
+
 def parse_relay_url(url: str) -> RelayEndpoint:
     """Parse a relay URL; :class:`ConfigError` messages never quote the user part."""
     if not isinstance(url, str) or not url:
         raise ConfigError("relay must be a URL like wss://host:port or tcps://host:port")
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a bracketed host that is not an IPv6 address, a host invalid under NFKC
+        raise ConfigError("relay URL has an invalid host (an IPv6 address goes in brackets: wss://[::1]:7443)") from None
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         hint = " (TLS is required: use wss:// or tcps://)" if scheme in ("ws", "tcp", "http", "https") else ""
@@ -85,6 +103,8 @@ def parse_relay_url(url: str) -> RelayEndpoint:
         secret = _userinfo_secret(userinfo)
     if not parts.hostname:
         raise ConfigError("relay URL has no host")
+    if not _valid_host(parts.hostname):
+        raise ConfigError("relay URL host is not a valid name or address")
     try:
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError:

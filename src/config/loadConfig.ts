@@ -49,12 +49,17 @@ function getKey(tree: Tree, key: string): unknown {
   return node;
 }
 
-/** Merges `overlay` into `base` (in place); a null or undefined overlay value means "not set". */
-function merge(base: Tree, overlay: Tree): Tree {
+/**
+ * Merges `overlay` into `base` (in place); a null or undefined overlay value means "not
+ * set". A `__proto__` key is refused: YAML makes it an ordinary key, and merging it
+ * would write into `Object.prototype`, i.e. into every object of the process.
+ */
+function merge(base: Tree, overlay: Tree, path = ''): Tree {
   for (const [key, value] of Object.entries(overlay)) {
+    if (key === '__proto__') throw new RelayError('CONFIG_INVALID', `${path}${key}: not a configuration key`);
     if (value === null || value === undefined) continue;
-    if (isTree(value) && isTree(base[key])) merge(base[key] as Tree, value);
-    else base[key] = isTree(value) ? merge({}, value) : value;
+    if (isTree(value) && isTree(base[key])) merge(base[key] as Tree, value, `${path}${key}.`);
+    else base[key] = isTree(value) ? merge({}, value, `${path}${key}.`) : value;
   }
   return base;
 }

@@ -115,7 +115,14 @@ export function parseSshUrl(text: string): SshUrl | string {
   if (url.password !== '') return 'expected no password in the URL (use identityFile or agent)';
   if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') return 'expected no path, query or fragment';
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { user: decodeURIComponent(url.username), host, port: url.port === '' ? 22 : Number(url.port) };
+  let user: string;
+  try {
+    user = decodeURIComponent(url.username);
+  } catch {
+    // WHATWG URL keeps a `%` not followed by two hex digits; decoding it throws URIError.
+    return 'expected a user with valid percent-encoding (RFC 3986 §2.1)';
+  }
+  return { user, host, port: url.port === '' ? 22 : Number(url.port) };
 }
 
 /** Where debugpy listens on the SSH host: `host:port` or `[v6]:port`. */

@@ -152,7 +152,9 @@ export class DapFramer {
   private readGeneralHeader(data: Buffer, at: number): number | undefined {
     const end = data.indexOf(headerEnd, at);
     if (end < 0) {
-      if (data.length - at > maxHeaderBytes) throw new RelayError('BAD_REQUEST', 'DAP header too long');
+      // Up to 3 bytes of the separator may already be here after a header of the full
+      // 1024 bytes: only more than that is too long, whatever the chunking.
+      if (data.length - at > maxHeaderBytes + headerEnd.length - 1) throw new RelayError('BAD_REQUEST', 'DAP header too long');
       return undefined;
     }
     if (end - at > maxHeaderBytes) throw new RelayError('BAD_REQUEST', 'DAP header too long');

@@ -19,7 +19,9 @@ log = logging.getLogger("dbgrelay.agent")
 
 
 def _digest(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode("utf-8")).digest()
+    # surrogatepass: a hello's JSON may carry a lone surrogate ("\ud800"), which strict
+    # UTF-8 cannot encode; such a secret must be refused like any wrong one, not raise.
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
 
 
 class HelloAuthenticator:

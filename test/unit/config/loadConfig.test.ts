@@ -103,6 +103,17 @@ describe('loadConfig', () => {
     expect(message).not.toContain('hunter2');
   });
 
+  // Found by fuzzing (fuzz/regressions/config/): YAML keeps `__proto__` as an ordinary
+  // key, and merging it wrote into Object.prototype, i.e. into every object of the relay.
+  it('refuses a __proto__ key in the file, at any depth, and leaves Object.prototype alone', () => {
+    expect(configError({ env: baseEnv, flags: { config: yamlFile('__proto__:\n  polluted: true\n') } })).toContain('__proto__: not a configuration key');
+    expect(configError({ env: baseEnv, flags: { config: yamlFile('auth:\n  __proto__: { secretFile: /etc/shadow }\n') } })).toContain(
+      'auth.__proto__: not a configuration key',
+    );
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    expect(({} as Record<string, unknown>)['secretFile']).toBeUndefined();
+  });
+
   it('reports unreadable and malformed files', () => {
     expect(configError({ env: baseEnv, flags: { config: '/nonexistent/relay.yaml' } })).toContain('ENOENT');
     expect(configError({ env: baseEnv, flags: { config: yamlFile('a: [1,\n') } })).toMatch(/config file .*relay\.yaml: /);

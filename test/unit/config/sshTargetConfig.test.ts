@@ -73,4 +73,14 @@ describe('ssh target options', () => {
     expect(parseDebugpyAddress('[::1]:5678')).toEqual({ host: '::1', port: 5678 });
     expect(parseDebugpyAddress('localhost:0')).toMatch(/expected host:port/);
   });
+
+  // Found by fuzzing (fuzz/regressions/config/): WHATWG URL keeps a bare `%` in the user,
+  // and decoding it threw URIError out of loadConfig instead of CONFIG_INVALID.
+  it('refuse a user with a malformed percent-encoding, naming the key', () => {
+    expect(parseSshUrl('ssh://d%ploy@db-1')).toMatch(/valid percent-encoding/);
+    expect(parseSshUrl('ssh://d%2Fploy@db-1')).toEqual({ user: 'd/ploy', host: 'db-1', port: 22 });
+    expect(errorOf(target(`{ agent: true, hostKey: "${pin}", jump: [{ url: "ssh://d%ploy@bastion", agent: true, hostKey: "${pin}" }] }`))).toMatch(
+      /targets\.db-1\.ssh\.jump\.0\.url: expected a user with valid percent-encoding/,
+    );
+  });
 });

@@ -162,4 +162,17 @@ describe('DapFramer', () => {
     const framer = new DapFramer(1024);
     expect(() => framer.push(Buffer.from('X'.repeat(2000)))).toThrow(/header too long/);
   });
+
+  // Found by fuzzing (fuzz/regressions/dapFramer/): a header within the bound was refused
+  // when a chunk ended inside its \r\n\r\n, and accepted when the separator came whole.
+  it.each([1023, 1024])('accepts a header of %i bytes (the bound is 1024) however it is chunked', (size) => {
+    const header = `X-Pad: ${'p'.repeat(size - 26)}\r\nContent-Length: 2`;
+    expect(header.length).toBe(size);
+    const bytes = Buffer.from(`${header}\r\n\r\n{}`);
+    const framer = new DapFramer(1024);
+    const frames = [...bytes].flatMap((byte) => framer.push(Buffer.from([byte])));
+    expect(frames.map((f) => f.frame.toString())).toEqual(['Content-Length: 2\r\n\r\n{}']);
+    const overBound = Buffer.from(`X-Pad: ${'p'.repeat(size - 25)}\r\nContent-Length: 2\r\n\r\n{}`);
+    if (size === 1024) expect(() => new DapFramer(1024).push(overBound)).toThrow(/header too long/);
+  });
 });
