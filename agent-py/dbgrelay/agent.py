@@ -154,6 +154,9 @@ def enable_attach(
                                 certfile=certfile, keyfile=keyfile, guard=guard)
         for value in options.credentials.values():
             register_secret(value)
+        if options.credentials.attach_is_relay_secret:
+            log.info("the secret is the agent's relay credential (the relay secret), which already opens "
+                     "every target: registering %r without an attach secret", options.name)
         # Credentials travel on the bridge's stdin only; "relay" is the display form
         # (the URL's SECRET@ is in "credential").
         bridge, adapter, running_guard = _start_bridge({

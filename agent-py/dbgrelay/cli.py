@@ -36,7 +36,9 @@ Credentials of the relay form (see agent-py/README.md):
                    --token-file / DBGRELAY_TOKEN (a bearer token, e.g. a JWT with
                    register:NAME), --agent-secret-file / DBGRELAY_AGENT_SECRET, or a
                    secret in the URL (tcps://SECRET@host:port); else the attach
-                   secret, so a relay secret given as the attach secret works as before.
+                   secret, so a relay secret given as the attach secret works as before
+                   (of any length: it then sets no attach secret, as it opens every
+                   target already).
 With --relay no option takes a secret itself, and a secret in --relay draws a
 warning. The credential variables are removed from the environment before the
 program runs, so its own children do not inherit them. No secret is ever printed.

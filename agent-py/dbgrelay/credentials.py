@@ -7,8 +7,11 @@ and the attach secret it sets for its target.
 - **Attach secret** (``secret=``, ptvsd's ``enable_attach(secret=...)``): sent in
   ``register``; clients presenting it may attach to this target only.
 
-When no relay credential is given, the attach secret is also the relay credential,
-so ``enable_attach(relay=..., name=..., secret=<relay secret>)`` keeps working.
+When no relay credential is given, the attach secret is the relay credential instead,
+so ``enable_attach(relay=..., name=..., secret=<relay secret>)`` keeps working. That
+secret (the relay secret: the only secret the relay accepts from an agent) already
+opens every target, so it is not sent as an attach secret and the attach-secret minimum
+does not apply to it; the target then has no attach secret of its own.
 Nothing here ever puts a credential in a message, a ``repr`` or a log line.
 """
 
@@ -123,6 +126,9 @@ class AgentCredentials:
 
     relay: RelayCredential
     attach_secret: Optional[str] = field(default=None, repr=False)
+    #: True when the secret given as attach secret is the relay credential itself
+    #: (issue-2 usage): it opens every target already, so the target sets none.
+    attach_is_relay_secret: bool = False
 
     def values(self) -> List[str]:
         """Every clear value, for the log filter of :mod:`dbgrelay.logsetup`."""
@@ -167,6 +173,11 @@ def resolve_credentials(
     ``$DBGRELAY_TOKEN``/``$DBGRELAY_TOKEN_FILE`` or
     ``$DBGRELAY_AGENT_SECRET``/``$DBGRELAY_AGENT_SECRET_FILE`` (both kinds set is an
     error); else the attach secret. None at all raises :class:`ConfigError`.
+
+    An attach secret that is also the relay credential (the fallback above, or the same
+    value given both ways) is the relay secret: it is kept as the relay credential only
+    (``attach_secret`` None, ``attach_is_relay_secret`` True) and no minimum length
+    applies. A separate attach secret has at least :data:`MIN_ATTACH_SECRET_CHARS`.
     """
     env = os.environ if env is None else env
     attach: Optional[str] = secret or None
@@ -176,9 +187,27 @@ def resolve_credentials(
         attach, attach_source = found if found else (None, "")
     if attach is not None and len(attach) > MAX_SECRET_CHARS:
         raise ConfigError(f"the attach secret must be at most {MAX_SECRET_CHARS} characters")
+    relay = _relay_credential(token, agent_secret, url_secret, env)
+    if relay is None and attach is not None:
+        relay = RelayCredential("secret", attach, attach_source)
+    if relay is None:
+        raise ConfigError(
+            "no relay secret: pass secret=..., or set DBGRELAY_SECRET (or DBGRELAY_SECRET_FILE); "
+            "or authenticate the agent with token=... / DBGRELAY_TOKEN, agent_secret=... / "
+            "DBGRELAY_AGENT_SECRET, or a secret in the relay URL"
+        )
+    if attach is not None and relay.kind == "secret" and relay.value == attach:
+        # The relay secret given as attach secret (issue-2 usage): it opens every target
+        # already, so neither the minimum nor a per-target attach secret would protect anything.
+        return AgentCredentials(relay, None, attach_is_relay_secret=True)
     if attach is not None:
         check_attach_secret_length(attach, attach_source)
+    return AgentCredentials(relay, attach)
 
+
+def _relay_credential(token: Optional[str], agent_secret: Optional[str], url_secret: Optional[str],
+                      env: Mapping[str, str]) -> Optional[RelayCredential]:
+    """The relay credential given explicitly or in the environment; None: none was."""
     explicit = [c for c in (
         RelayCredential("token", token, "token=") if token else None,
         RelayCredential("secret", agent_secret, "agent_secret=") if agent_secret else None,
@@ -188,20 +217,13 @@ def resolve_credentials(
         raise ConfigError("give one relay credential: token=, agent_secret= or a secret in the relay URL "
                           "(" + ", ".join(c.source for c in explicit) + " were given)")
     if explicit:
-        return AgentCredentials(explicit[0], attach)
-
+        return explicit[0]
     env_token = _env_value(env, TOKEN_ENV, TOKEN_FILE_ENV, "token")
     env_secret = _env_value(env, AGENT_SECRET_ENV, AGENT_SECRET_FILE_ENV, "agent secret")
     if env_token and env_secret:
         raise ConfigError(f"both {env_token[1]} and {env_secret[1]} are set; set only one relay credential")
     if env_token:
-        return AgentCredentials(RelayCredential("token", env_token[0], env_token[1]), attach)
+        return RelayCredential("token", env_token[0], env_token[1])
     if env_secret:
-        return AgentCredentials(RelayCredential("secret", env_secret[0], env_secret[1]), attach)
-    if attach is not None:
-        return AgentCredentials(RelayCredential("secret", attach, attach_source), attach)
-    raise ConfigError(
-        "no relay secret: pass secret=..., or set DBGRELAY_SECRET (or DBGRELAY_SECRET_FILE); "
-        "or authenticate the agent with token=... / DBGRELAY_TOKEN, agent_secret=... / "
-        "DBGRELAY_AGENT_SECRET, or a secret in the relay URL"
-    )
+        return RelayCredential("secret", env_secret[0], env_secret[1])
+    return None

@@ -66,11 +66,44 @@ def test_redact_relay_url() -> None:
 
 # -- credential selection ----------------------------------------------------
 
-def test_secret_alone_is_attach_secret_and_relay_credential() -> None:
+def test_secret_alone_is_the_relay_credential_and_sets_no_attach_secret() -> None:
     c = resolve_credentials(secret="relay-s-0123456789", env={})
-    assert c.attach_secret == "relay-s-0123456789"
-    assert (c.relay.kind, c.relay.value) == ("secret", "relay-s-0123456789")
+    assert (c.relay.kind, c.relay.value, c.relay.source) == ("secret", "relay-s-0123456789", "secret=")
+    # the relay secret already opens every target: sending it as attach secret would add nothing
+    assert c.attach_secret is None and c.attach_is_relay_secret
+    assert c.values() == ["relay-s-0123456789"]
     assert "relay-s" not in repr(c)
+
+
+@pytest.mark.parametrize("kwargs,env", [
+    ({"secret": "s3cret"}, {}),
+    ({}, {"DBGRELAY_SECRET": "s3cret"}),
+    ({"secret": "s3cret", "agent_secret": "s3cret"}, {}),
+    ({"secret": "s3cret", "url_secret": "s3cret"}, {}),
+    ({}, {"DBGRELAY_SECRET": "s3cret", "DBGRELAY_AGENT_SECRET": "s3cret"}),
+])
+def test_a_short_relay_secret_that_is_also_the_attach_secret_is_accepted(kwargs: Dict[str, str],
+                                                                         env: Dict[str, str]) -> None:
+    c = resolve_credentials(env=env, **kwargs)
+    assert (c.relay.kind, c.relay.value, c.attach_secret, c.attach_is_relay_secret) == ("secret", "s3cret", None, True)
+
+
+@pytest.mark.parametrize("kwargs,env,source", [
+    ({"secret": "s3cret", "token": "a.b.c"}, {}, "secret="),
+    ({"secret": "s3cret", "agent_secret": "another-relay-secret"}, {}, "secret="),
+    ({"secret": "s3cret", "url_secret": "another"}, {}, "secret="),
+    ({}, {"DBGRELAY_SECRET": "s3cret", "DBGRELAY_TOKEN": "a.b.c"}, "DBGRELAY_SECRET"),
+    ({}, {"DBGRELAY_SECRET": "s3cret", "DBGRELAY_AGENT_SECRET": "s3cret2"}, "DBGRELAY_SECRET"),
+])
+def test_a_short_attach_secret_next_to_a_separate_relay_credential_is_refused(kwargs: Dict[str, str],
+                                                                              env: Dict[str, str], source: str) -> None:
+    with pytest.raises(ConfigError, match=f"from {source} is 6 characters; at least 16") as info:
+        resolve_credentials(env=env, **kwargs)
+    assert "s3cret" not in str(info.value)
+    # the way out the message names: a short relay secret as agent_secret, no attach secret
+    assert "agent_secret= / DBGRELAY_AGENT_SECRET" in str(info.value)
+    c = resolve_credentials(agent_secret="s3cret", env={})
+    assert (c.relay.value, c.attach_secret, c.attach_is_relay_secret) == ("s3cret", None, False)
 
 
 @pytest.mark.parametrize("kwargs,kind,value", [
@@ -84,6 +117,7 @@ def test_an_explicit_relay_credential_leaves_secret_as_attach_secret_only(kwargs
                             **kwargs)
     assert (c.relay.kind, c.relay.value, c.attach_secret) == (kind, value, "attach-s-0123456789")
     assert sorted(c.values()) == sorted([value, "attach-s-0123456789"])
+    assert not c.attach_is_relay_secret
 
 
 def test_environment_credentials(tmp_path: Path) -> None:
@@ -169,6 +203,10 @@ def test_bridge_register_message_carries_the_attach_secret_and_validates() -> No
     assert sorted(config.secrets()) == ["a.b.c", "attach-s"]
     without = bridge_config(credential={"kind": "secret", "value": "s"})
     assert "attachSecret" not in without.register_message()
+    # what enable_attach sends when the relay secret stands in for the attach secret
+    shared = resolve_credentials(secret="s3cret", env={})
+    fallback = bridge_config(credential=shared.relay.to_config(), attachSecret=shared.attach_secret)
+    assert "attachSecret" not in fallback.register_message() and fallback.secrets() == ["s3cret"]
 
 
 def test_bridge_config_legacy_secret_is_both_and_bad_credentials_are_refused() -> None:

@@ -83,6 +83,48 @@ def test_cli_registers_hides_the_secret_and_cleans_up(scheme: str, certs: Certs,
     assert SECRET not in log_text and SECRET not in err and SECRET not in out
 
 
+def test_a_short_relay_secret_from_secret_file_registers_without_an_attach_secret(certs: Certs,
+                                                                                 tmp_path: Path) -> None:
+    short = "r" + uuid.uuid4().hex[:7]  # an operator-chosen relay secret shorter than 16 characters
+    rt = RelayThread(FakeRelay(certs.server_context(), short), "tcps")
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    secret_file = tmp_path / "relay-secret"
+    secret_file.write_text(short + "\n")
+    log_file = tmp_path / "agent.log"
+    env = dict(os.environ, DBGRELAY_AGENT_LOG=str(log_file), DBGRELAY_AGENT_LOG_LEVEL="INFO",
+               PYDEVD_DISABLE_FILE_VALIDATION="1")
+    for name in ("DBGRELAY_SECRET", "DBGRELAY_SECRET_FILE", "DBGRELAY_TOKEN", "DBGRELAY_AGENT_SECRET"):
+        env.pop(name, None)
+    out = subprocess.run(
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-short",
+         "--ca", certs.ca, "--secret-file", str(secret_file), str(script), "0"],
+        capture_output=True, text=True, env=env, timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert rt.relay.hellos[0] == {"dbgrelay": 1, "op": "agent", "secret": short}
+    assert len(rt.relay.registers) == 1 and "attachSecret" not in rt.relay.registers[0]
+    log_text = log_file.read_text()
+    assert log_text.count("registering 'web-short' without an attach secret") == 1, log_text
+    assert short not in log_text and short not in out.stderr and short not in out.stdout
+
+
+def test_a_short_attach_secret_next_to_a_token_is_refused_at_start(certs: Certs, tmp_path: Path) -> None:
+    rt = RelayThread(FakeRelay(certs.server_context(), SECRET, token="a.b.c"), "tcps")
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    env = dict(os.environ, DBGRELAY_TOKEN="a.b.c", DBGRELAY_SECRET="letmein", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    out = subprocess.run(
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-weak",
+         "--ca", certs.ca, str(script), "0"],
+        capture_output=True, text=True, env=env, timeout=30,
+    )
+    assert out.returncode != 0
+    assert "the attach secret from DBGRELAY_SECRET is 7 characters; at least 16" in out.stderr
+    assert "letmein" not in out.stderr and "app running" not in out.stdout
+    assert not rt.relay.hellos and not rt.relay.registers
+
+
 def test_bridge_exits_when_its_parent_is_killed(certs: Certs, tmp_path: Path) -> None:
     rt = RelayThread(FakeRelay(certs.server_context(), SECRET), "tcps")
     script = tmp_path / "app.py"

@@ -29,13 +29,17 @@ def test_secret_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     f = tmp_path / "secret"
     f.write_text("from-file-0123456789\n")
     monkeypatch.setenv("DBGRELAY_SECRET_FILE", str(f))
-    assert build_options("wss://h:1", "web-1").attach_secret == "from-file-0123456789"
+    assert build_options("wss://h:1", "web-1", token="a.b.c").attach_secret == "from-file-0123456789"
     monkeypatch.setenv("DBGRELAY_SECRET", "from-env-0123456789")
-    assert build_options("wss://h:1", "web-1").attach_secret == "from-env-0123456789"
-    opts = build_options("wss://h:1", "web-1", secret="arg-0123456789-arg")
+    assert build_options("wss://h:1", "web-1", token="a.b.c").attach_secret == "from-env-0123456789"
+    opts = build_options("wss://h:1", "web-1", secret="arg-0123456789-arg", token="a.b.c")
     assert opts.attach_secret == "arg-0123456789-arg" and "arg-0123456789" not in repr(opts)
-    # with no other relay credential, the attach secret also authenticates the agent (issue-2 usage)
+    # with no other relay credential, the secret authenticates the agent instead (issue-2 usage)
+    # and, being the relay secret, is not sent as an attach secret
+    opts = build_options("wss://h:1", "web-1", secret="arg-0123456789-arg")
     assert (opts.credentials.relay.kind, opts.credentials.relay.value) == ("secret", "arg-0123456789-arg")
+    assert opts.attach_secret is None and opts.credentials.attach_is_relay_secret
+    assert build_options("wss://h:1", "web-1").credentials.relay.source == "DBGRELAY_SECRET"
 
 
 def test_bad_combinations(tmp_path: Path) -> None:
@@ -61,9 +65,12 @@ def test_a_short_attach_secret_is_refused_at_start_saying_why_and_how(monkeypatc
         monkeypatch.delenv(name, raising=False)
     for short in ("x", "letmein", "x" * 15):
         with pytest.raises(ConfigError, match="at least 16") as info:
-            build_options("wss://h:1", "web-1", short)
+            build_options("wss://h:1", "web-1", short, token="a.b.c")
         assert "secrets.token_urlsafe(24)" in str(info.value)
         assert short not in str(info.value)
+        # the same short secret alone is the relay secret (issue-2 usage): no minimum, no attach secret
+        alone = build_options("wss://h:1", "web-1", short)
+        assert (alone.credentials.relay.value, alone.attach_secret) == (short, None)
     monkeypatch.setenv("DBGRELAY_SECRET", "letmein")
     with pytest.raises(ConfigError, match="from DBGRELAY_SECRET is 7 characters") as info:
         build_options("wss://h:1", "web-1", token="a.b.c")
@@ -76,7 +83,7 @@ def test_a_short_attach_secret_is_refused_at_start_saying_why_and_how(monkeypatc
     # A short relay secret still authenticates the agent when it is not also the attach secret.
     monkeypatch.delenv("DBGRELAY_SECRET_FILE")
     assert build_options("wss://h:1", "web-1", agent_secret="s3cret").attach_secret is None
-    assert build_options("wss://h:1", "web-1", "x" * 16).attach_secret == "x" * 16
+    assert build_options("wss://h:1", "web-1", "x" * 16, token="a.b.c").attach_secret == "x" * 16
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
