@@ -1,3 +1,4 @@
+import { isValidTargetName } from '../protocol/targetName.js';
 import { LockoutTable, type FailureOutcome, type LockoutPolicy } from './lockoutTable.js';
 import { RecencyMap } from './recencyMap.js';
 
@@ -9,7 +10,7 @@ export interface AttachGuessPolicy {
   readonly windowMs: number;
   /** First closing; each further one of the same target doubles it. */
   readonly baseMs: number;
-  /** Cap on one closing (short: the target's own engineers wait at most this long). */
+  /** Cap on one closing (short: while no attack goes on, a closing ends within this). */
   readonly maxMs: number;
   /** Targets tracked at most (memory bound). */
   readonly maxTargets: number;
@@ -29,11 +30,18 @@ const maxTrustedSourcesPerTarget = 16;
  * has, at most about `threshold` guesses per `max(windowMs, maxMs)` are ever
  * compared. The target itself stays open to everyone who authenticates otherwise
  * (relay secret, JWT, client certificate), and to the sources that presented its
- * correct attach secret within `trustedSourceMs` (at most 16 per target); others
- * wait at most `maxMs`. Target names are counted whether or not such a target
- * exists, so closings tell nothing about which targets exist. The counting is a
- * {@link LockoutTable} keyed by target: a closed target is never evicted, and a table
- * full of closed targets closes every target it does not track (`tableFull`).
+ * correct attach secret within `trustedSourceMs` (at most 16 per target). Anyone
+ * else waits for the closing to end: at most `maxMs` for one closing, but an attacker
+ * who keeps failing keeps the target closed (about `maxMs` of every `maxMs` plus the
+ * time to fail `threshold` times), so a new source may wait as long as the attack
+ * lasts; what bounds it is that trusted sources and the other credentials are never
+ * affected, and each refused guess counts against its source's own lockout.
+ * Only names that may be target names ({@link isValidTargetName}) are counted,
+ * whether or not such a target exists: closings tell nothing about which targets
+ * exist, and names that can never exist take no room. The counting is a
+ * {@link LockoutTable} keyed by target: a closed target is never evicted, and when
+ * the table is full of closed targets, a failure on a target it does not track is
+ * compared and only counted (`tableFull`): no target is closed for it.
  */
 export class AttachGuessTable {
   private readonly failures: LockoutTable;
@@ -46,7 +54,7 @@ export class AttachGuessTable {
   ) {
     const { threshold, windowMs, baseMs, maxMs, maxTargets } = policy;
     const counting: LockoutPolicy = { threshold, windowMs, baseMs, maxMs, maxEntries: maxTargets };
-    this.failures = new LockoutTable(counting, clock);
+    this.failures = new LockoutTable(counting, clock, null);
   }
 
   /** Milliseconds for which guesses on `target` from `source` are refused without comparing (0: compare). */
@@ -55,8 +63,9 @@ export class AttachGuessTable {
     return ms > 0 && !this.isTrusted(target, source) ? ms : 0;
   }
 
-  /** Counts a presented secret that did not match `target`'s attach secret. */
+  /** Counts a presented secret that did not match `target`'s attach secret (not counted for a name no target may have). */
   recordFailure(target: string): FailureOutcome {
+    if (!isValidTargetName(target)) return { sourceFailures: 0, identityNowUnderAttack: false };
     return this.failures.recordFailure(target);
   }
 

@@ -93,8 +93,9 @@ export interface AttachGuard {
  * A match yields {@link attachSecretPrincipal}, which may attach to `target` only.
  * Otherwise the original refusal stands, the same whether the target is unknown,
  * has no attach secret, or has another one. With `guard`, a target closed to
- * guesses refuses the secret with `AUTH_LOCKED` before comparing it, and every
- * comparison is counted for the target; relay-wide credentials never meet the guard.
+ * guesses refuses the secret with `AUTH_LOCKED` before comparing it (the caller counts
+ * that refusal against the source, as a guess), and every comparison is counted for
+ * the target; relay-wide credentials never meet the guard.
  */
 export async function authenticateForAttach(
   authenticator: Authenticator,

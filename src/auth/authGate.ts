@@ -57,7 +57,8 @@ export function combinePrincipals(certificate: Principal, credential: Principal)
  * refuses a locked-out source with `AUTH_LOCKED` before looking at anything it sent;
  * checks the client certificate as the listener's mode says and the secret or JWT,
  * alone or together; counts every refusal in metrics, in the lockout table (only
- * `AUTH_FAILED`: a missing credential guesses nothing) and in one `auth` log line
+ * guesses: `AUTH_FAILED`, and `AUTH_LOCKED` from a target closed to attach-secret
+ * guesses; a missing credential guesses nothing) and in one `auth` log line
  * with the source and the reason, never the credential (a refusal `AUTH_LOCKED` at
  * debug level only, so that an attacker cannot flood the log). Attach-secret
  * comparisons are also counted per target ({@link attachGuard}).
@@ -68,7 +69,8 @@ export class AuthGate {
   /**
    * The per-target guard of one attach-secret comparison for `target` from `source`
    * (undefined when the guess limit is off): a target closed to guesses refuses with
-   * `AUTH_LOCKED` (`dbgrelay_auth_failures_total{reason="AUTH_LOCKED"}`); a closing
+   * `AUTH_LOCKED` (`dbgrelay_auth_failures_total{reason="AUTH_LOCKED"}`), which
+   * {@link authenticate} counts as a failure of the source; a closing
    * is counted in `dbgrelay_auth_attach_closings_total` and logged.
    */
   attachGuard(target: string, source: string): AttachGuard | undefined {
@@ -117,7 +119,8 @@ export class AuthGate {
       const fields = { ...attempt.where, source: attempt.source, identity, code, reason: error instanceof RelayError ? error.message : undefined };
       if (code === 'AUTH_LOCKED') logger.debug(fields, 'authentication refused');
       else logger.warn(fields, 'authentication refused');
-      if (code === 'AUTH_FAILED' && lockout) {
+      // Past the check above, only a closed target's guard refuses with AUTH_LOCKED: a guess too, or polling it would be free.
+      if ((code === 'AUTH_FAILED' || code === 'AUTH_LOCKED') && lockout) {
         const outcome = lockout.recordFailure(attempt.source, identity);
         if (outcome.tableFull) metrics.lockoutTableFull.inc();
         if (outcome.identityNowUnderAttack) logger.warn({ identity, source: attempt.source }, 'identity under attack: failing sources are locked out at once');

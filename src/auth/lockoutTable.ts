@@ -1,4 +1,5 @@
 import { RecencyMap } from './recencyMap.js';
+import { networkOf } from './sourceNetwork.js';
 
 /** Bounds of brute-force protection (config `auth.lockout`). */
 export interface LockoutPolicy {
@@ -16,16 +17,19 @@ export interface LockoutPolicy {
 
 /** What {@link LockoutTable.recordFailure} decided. */
 export interface FailureOutcome {
-  /** Failures of the source in its current window (0 right after a lockout started). */
+  /**
+   * Failures of the source in its current window (0 right after a lockout started);
+   * for a source a full table could not take, those of its network.
+   */
   readonly sourceFailures: number;
   /** Duration of the lockout this failure started, or undefined when it started none. */
   readonly lockedForMs?: number;
   /**
    * Why the source was locked: its own count, a failure on an identity under attack,
-   * or a full table (`tableFull`: the lockout of every untracked source, see
-   * {@link LockoutTable}).
+   * or (`network`) the count of its network, kept when a full table could not take
+   * the source (see {@link LockoutTable}).
    */
-  readonly lockedBecause?: 'source' | 'identity' | 'tableFull';
+  readonly lockedBecause?: 'source' | 'identity' | 'network';
   /** True when the identity's failures crossed the threshold with this failure. */
   readonly identityNowUnderAttack: boolean;
   /** Present when the table, full of locked keys, had no room for this source. */
@@ -59,35 +63,49 @@ interface Entry {
  *   with it). Locked and unlocked keys live apart, the unlocked ones in a
  *   {@link RecencyMap}, so that finding the key to evict takes O(1), not a scan.
  * - When every slot holds a locked key, a failure from a source the table does not
- *   track is counted under one shared "overflow" key that locks at once (for
- *   `baseMs`, doubling like any key): until that lockout ends, every source the table
- *   does not track is refused as locked ({@link lockedFor}); tracked sources keep
- *   their own state. The outcome says `tableFull` (metric
- *   `dbgrelay_auth_lockout_table_full_total`).
+ *   track is counted for the source's network ({@link networkOf}: IPv4 /24, IPv6
+ *   /48) in a second, smaller table (a tenth of `maxEntries`, at least 16 networks)
+ *   with the same threshold and times; a locked network refuses its untracked
+ *   sources. Nobody else is refused before their credential is checked: an attacker
+ *   who fills the table locks out only networks he fails from, not the relay. A
+ *   failure on an identity under attack locks such a source no faster (it has no
+ *   slot of its own). When the network table is full of locked networks too, the
+ *   failure is refused and counted, nothing more. The outcome says `tableFull`
+ *   (metric `dbgrelay_auth_lockout_table_full_total`). A table made with
+ *   `networkOfKey` null (keys that are not sources) only counts the failure.
  */
 export class LockoutTable {
   /** Keys locked now, and keys whose lockout ended but that were not looked at since. Never evicted. */
   private readonly locked = new Map<string, Entry>();
   /** Every other key, least recently failed first: eviction takes the first. */
   private readonly unlocked = new RecencyMap<Entry>();
-  /** Stands for every source a full table could not take. */
-  private overflow: Entry = freshEntry(0);
+  /** Failures, by network, of the sources a full table could not take (undefined: not counted). */
+  private readonly networks: LockoutTable | undefined;
   /** When the locked keys may next be scanned for ended lockouts to make room. */
   private nextLockedSweep = 0;
 
+  /**
+   * @param networkOfKey - the network a source is counted under when the table is full
+   *   of locked keys; null when keys are not addresses (the failure is then only counted).
+   */
   constructor(
     private readonly policy: LockoutPolicy,
     private readonly clock: () => number = Date.now,
-  ) {}
+    private readonly networkOfKey: ((source: string) => string) | null = networkOf,
+  ) {
+    const maxEntries = Math.max(minNetworkEntries, Math.ceil(policy.maxEntries / 10));
+    this.networks = networkOfKey ? new LockoutTable({ ...policy, maxEntries }, clock, null) : undefined;
+  }
 
   /**
    * Milliseconds `source` stays locked (0 when it is not locked). A source the table
-   * does not track shares the overflow key's lockout (see the class comment).
+   * does not track is locked only while its network is (see the class comment).
    */
   lockedFor(source: string): number {
     const now = this.clock();
     const entry = this.find(sourceKey(source), now);
-    return Math.max(0, (entry ?? this.overflow).lockedUntil - now);
+    if (entry) return Math.max(0, entry.lockedUntil - now);
+    return this.networkOfKey && this.networks ? this.networks.lockedFor(this.networkOfKey(source)) : 0;
   }
 
   /** Records a failed attempt from `source`, presenting `identity` when one is known. */
@@ -99,22 +117,22 @@ export class LockoutTable {
     const entry = this.take(key, now);
     const promised = entry ? 1 : 0;
     const { underAttack, nowUnderAttack } = identity === undefined ? noAttack : this.countIdentity(identityKey(identity), now, promised);
-    if (!entry && !this.makeRoom(now)) return this.overflowFailure(now, nowUnderAttack);
+    if (!entry && !this.makeRoom(now)) return this.untrackedFailure(source, nowUnderAttack);
     const counted = entry ?? freshEntry(now);
     const outcome = this.decide(counted, now, underAttack, nowUnderAttack);
     this.store(key, counted, now);
     return outcome;
   }
 
-  /** Number of sources locked right now (for the `dbgrelay_auth_locked_sources` gauge). */
+  /** Number of sources and networks locked right now (for the `dbgrelay_auth_locked_sources` gauge). */
   lockedSources(): number {
     const now = this.clock();
-    let locked = 0;
+    let locked = this.networks?.lockedSources() ?? 0;
     for (const [key, entry] of this.locked) if (key.startsWith('s:') && entry.lockedUntil > now) locked++;
     return locked;
   }
 
-  /** Number of keys (sources and identities) tracked. */
+  /** Number of keys (sources and identities) tracked, networks not included. */
   get size(): number {
     return this.locked.size + this.unlocked.size;
   }
@@ -124,6 +142,7 @@ export class LockoutTable {
     const now = this.clock();
     this.sweepLocked(now);
     for (const [key, entry] of this.unlocked.entries()) if (this.expired(entry, now)) this.unlocked.delete(key);
+    this.networks?.sweep();
   }
 
   private decide(entry: Entry, now: number, identityUnderAttack: boolean, identityNowUnderAttack: boolean): FailureOutcome {
@@ -146,12 +165,12 @@ export class LockoutTable {
     return result;
   }
 
-  /** A failure from a source the full table could not take: the overflow key locks at once. */
-  private overflowFailure(now: number, identityNowUnderAttack: boolean): FailureOutcome {
-    if (this.expired(this.overflow, now)) this.overflow = freshEntry(now);
-    if (this.overflow.lockedUntil > now) return { sourceFailures: 0, identityNowUnderAttack, tableFull: true };
-    this.lock(this.overflow, now);
-    return { sourceFailures: 0, lockedForMs: this.overflow.lockedUntil - now, lockedBecause: 'tableFull', identityNowUnderAttack, tableFull: true };
+  /** A failure from a source the full table could not take: counted for its network, if at all. */
+  private untrackedFailure(source: string, identityNowUnderAttack: boolean): FailureOutcome {
+    if (!this.networkOfKey || !this.networks) return { sourceFailures: 0, identityNowUnderAttack, tableFull: true };
+    const network = this.networks.recordFailure(this.networkOfKey(source));
+    if (network.lockedForMs === undefined) return { sourceFailures: network.sourceFailures, identityNowUnderAttack, tableFull: true };
+    return { sourceFailures: 0, lockedForMs: network.lockedForMs, lockedBecause: 'network', identityNowUnderAttack, tableFull: true };
   }
 
   /** Adds one failure to `entry`'s window; locks it and returns true when the threshold is reached. */
@@ -246,6 +265,9 @@ export class LockoutTable {
     }
   }
 }
+
+/** Fewest networks counted for the sources a full table cannot take. */
+const minNetworkEntries = 16;
 
 /** Least time between two scans of the locked keys made to find room in a full table. */
 const lockedSweepEveryMs = 1_000;

@@ -75,7 +75,7 @@ export class RelayMetrics {
       }),
       lockoutTableFull: new Counter({
         name: 'dbgrelay_auth_lockout_table_full_total',
-        help: 'Failed authentications from a source the lockout table, full of locked sources, could not track (every untracked source is then locked out).',
+        help: 'Failed authentications from a source the lockout table, full of locked sources, could not track (counted for its /24 or /48 network instead).',
         registers,
       }),
       attachClosings: new Counter({
@@ -85,7 +85,7 @@ export class RelayMetrics {
       }),
       attachTableFull: new Counter({
         name: 'dbgrelay_auth_attach_table_full_total',
-        help: 'Failed attach-secret attempts on a target the guess table, full of closed targets, could not track (every untracked target is then closed).',
+        help: 'Failed attach-secret attempts on a target the guess table, full of closed targets, could not track (compared and counted, closing no target).',
         registers,
       }),
       attachClosedTargets: new Gauge({

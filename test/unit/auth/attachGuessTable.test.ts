@@ -76,13 +76,25 @@ describe('AttachGuessTable', () => {
     expect(guesses.closedFor('web-1', '10.0.0.19')).toBe(0);
   });
 
-  it('closes every untracked target while the table is full of closed ones', () => {
+  it('keeps untracked targets open while the table is full of closed ones, and counts the failure', () => {
     const { guesses } = table({ threshold: 1, maxTargets: 100 });
     for (let i = 0; i < 100; i++) guesses.recordFailure(`fake-${i}`);
     expect(guesses.closedTargets()).toBe(100);
+    expect(guesses.recordFailure('fake-100')).toEqual({ sourceFailures: 0, identityNowUnderAttack: false, tableFull: true });
+    expect(guesses.recordFailure('web-1')).toMatchObject({ tableFull: true });
     expect(guesses.closedFor('web-1', '10.0.0.1')).toBe(0);
-    expect(guesses.recordFailure('fake-100')).toMatchObject({ tableFull: true, lockedBecause: 'tableFull' });
-    expect(guesses.closedFor('web-1', '10.0.0.1')).toBe(5_000);
+    expect(guesses.closedFor('fake-100', '10.0.0.1')).toBe(0);
     expect(guesses.closedFor('fake-0', '10.0.0.1')).toBe(5_000);
+  });
+
+  it('does not count names no target may have, so they cannot fill the table', () => {
+    const { guesses } = table({ threshold: 1, maxTargets: 100 });
+    for (const name of ['../etc', 'a b', '', '-x', 'x'.repeat(64), 'web\u00001']) expect(guesses.recordFailure(name)).toEqual({ sourceFailures: 0, identityNowUnderAttack: false });
+    for (let i = 0; i < 1_000; i++) guesses.recordFailure(`fake/${i}`);
+    expect(guesses.closedTargets()).toBe(0);
+    expect(guesses.closedFor('fake/0', '10.0.0.1')).toBe(0);
+    // A real name is still counted in a table of its own: it closes as usual.
+    expect(guesses.recordFailure('web-1')).toEqual({ sourceFailures: 0, lockedForMs: 5_000, lockedBecause: 'source', identityNowUnderAttack: false });
+    expect(guesses.closedFor('web-1', '10.0.0.1')).toBe(5_000);
   });
 });

@@ -140,18 +140,32 @@ describe('AuthGate lockout', () => {
 });
 
 describe('AuthGate when the lockout table is full of locked sources', () => {
-  it('locks every untracked source out and counts it', async () => {
+  it('lets a correct credential from a new source in, counts the failure, and locks only the failing network', async () => {
     const { attempt, metrics, logText, lockout } = setup({ threshold: 1, maxEntries: 2 });
     expect(await codeOf(attempt({ credential: wrong, source: '10.0.0.1' }))).toBe('AUTH_FAILED');
     expect(await codeOf(attempt({ credential: wrong, source: '10.0.0.2' }))).toBe('AUTH_FAILED');
     expect(await metrics.valueOf('dbgrelay_auth_lockout_table_full_total')).toBe(0);
+    // No room for a third source: a correct credential from it still gets in.
+    expect(await codeOf(attempt({ credential: good, source: '10.0.0.3' }))).toBe('OK');
     expect(await codeOf(attempt({ credential: wrong, source: '10.0.0.3' }))).toBe('AUTH_FAILED');
     expect(await metrics.valueOf('dbgrelay_auth_lockout_table_full_total')).toBe(1);
     expect(lockout.size).toBe(2);
-    // Nobody new gets a guess until the lockout runs out; the locked sources stay locked.
+    // Its failure is counted for its /24 (threshold 1 here): that network's untracked sources are locked out...
     expect(await codeOf(attempt({ credential: good, source: '10.0.0.4' }))).toBe('AUTH_LOCKED');
+    expect(logText()).toContain('"because":"network"');
+    // ...nobody else new is, and the locked sources stay locked.
+    expect(await codeOf(attempt({ credential: good, source: '192.0.2.4' }))).toBe('OK');
     expect(await codeOf(attempt({ credential: good, source: '10.0.0.1' }))).toBe('AUTH_LOCKED');
-    expect(logText()).toContain('"because":"tableFull"');
+  });
+
+  it('lets everyone in whose network did not fail, through a made-up identity under attack', async () => {
+    const { attempt, metrics } = setup({ maxEntries: 100 });
+    const payload = Buffer.from(JSON.stringify({ sub: 'made-up' })).toString('base64url');
+    const forged: Credential = { kind: 'bearer', token: `eyJhbGciOiJIUzI1NiJ9.${payload}.c2lnbmF0dXJl` };
+    for (let s = 0; s < 150; s++) expect(await codeOf(attempt({ credential: forged, source: `10.${s}.0.1` }))).toBe('AUTH_FAILED');
+    expect(await metrics.valueOf('dbgrelay_auth_lockout_table_full_total')).toBeGreaterThan(0);
+    expect(await codeOf(attempt({ credential: good, source: '192.0.2.1' }))).toBe('OK');
+    expect(await codeOf(attempt({ credential: good, source: '10.149.0.1' }))).toBe('OK');
   });
 });
 
@@ -179,7 +193,7 @@ describe('AuthGate attach-secret guesses per target', () => {
     expect(await metrics.valueOf('dbgrelay_auth_attach_closings_total')).toBe(1);
     expect(await metrics.valueOf('dbgrelay_auth_attach_closed_targets')).toBe(1);
     expect(await metrics.valueOf('dbgrelay_auth_failures_total', { reason: 'AUTH_LOCKED' })).toBe(1);
-    // The refused attempt counted against nobody: its source is not locked.
+    // The refused attempt counts against its source (1 of 3): not locked yet.
     expect(await metrics.valueOf('dbgrelay_auth_lockouts_total')).toBe(0);
     const lines = logText().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'target closed to attach-secret guesses', target: 'web-1', closedForMs: 5_000 }));
@@ -188,6 +202,17 @@ describe('AuthGate attach-secret guesses per target', () => {
     expect(logText()).not.toContain(attachSecret);
     advance(5_000);
     expect(await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret: attachSecret }, '198.51.100.77'))).toBe('OK');
+  });
+
+  it('counts refusals of a closed target against the source, so polling it is not free', async () => {
+    const { gate, attempt, metrics } = setup();
+    for (let i = 0; i < 5; i++) await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret: `guess-${i}` }, `198.51.100.${i}`));
+    // Three refusals by the closed target (the source threshold is 3) lock the polling source out...
+    for (let i = 0; i < 3; i++) expect(await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret: `poll-${i}` }, '203.0.113.5'))).toBe('AUTH_LOCKED');
+    expect(await metrics.valueOf('dbgrelay_auth_lockouts_total')).toBe(1);
+    // ...for anything it presents, the relay secret included.
+    expect(await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret }, '203.0.113.5'))).toBe('AUTH_LOCKED');
+    expect(await codeOf(attachAttempt(gate, attempt, { kind: 'secret', secret }, '203.0.113.6'))).toBe('OK');
   });
 });
 

@@ -145,35 +145,73 @@ describe('LockoutTable under a flood of other sources', () => {
     expect(lockout.recordFailure('10.9.9.9', 'jwt:alice')).toMatchObject({ lockedBecause: 'identity' });
   });
 
-  it('refuses untracked sources as locked while the table is full of locked sources, and says so', () => {
+  it('lets new sources in while the table is full of locked sources, counting their failures by network', () => {
     const { lockout, advance } = table({ threshold: 2, baseMs: 10_000, maxMs: 40_000, maxEntries: 100 });
     for (let i = 0; i < 100; i++) for (let f = 0; f < 2; f++) lockout.recordFailure(`10.0.${i >> 8}.${i & 255}`);
     expect(lockout.lockedSources()).toBe(100);
+    // A new source fails: no room without evicting a locked source. It is counted for its /24, nobody is locked.
+    expect(lockout.recordFailure('192.0.2.1')).toEqual({ sourceFailures: 1, identityNowUnderAttack: false, tableFull: true });
     expect(lockout.lockedFor('192.0.2.1')).toBe(0);
-    // A new source fails: no room without evicting a locked source, so every untracked source is locked.
-    expect(lockout.recordFailure('192.0.2.1')).toEqual({ sourceFailures: 0, lockedForMs: 10_000, lockedBecause: 'tableFull', identityNowUnderAttack: false, tableFull: true });
-    expect(lockout.lockedFor('192.0.2.1')).toBe(10_000);
-    expect(lockout.lockedFor('198.51.100.7')).toBe(10_000);
-    expect(lockout.recordFailure('198.51.100.7')).toEqual({ sourceFailures: 0, identityNowUnderAttack: false, tableFull: true });
-    expect(lockout.lockedSources()).toBe(100);
+    expect(lockout.lockedFor('198.51.100.7')).toBe(0);
+    // A second failure from that /24 locks the network: its untracked sources, and only they, are refused.
+    expect(lockout.recordFailure('192.0.2.2')).toEqual({ sourceFailures: 0, lockedForMs: 10_000, lockedBecause: 'network', identityNowUnderAttack: false, tableFull: true });
+    expect(lockout.lockedFor('192.0.2.200')).toBe(10_000);
+    expect(lockout.lockedFor('192.0.3.1')).toBe(0);
+    expect(lockout.lockedFor('198.51.100.7')).toBe(0);
+    expect(lockout.lockedFor('10.0.0.5')).toBe(10_000);
+    expect(lockout.lockedSources()).toBe(101);
     expect(lockout.size).toBe(100);
-    // The locked sources ran out and the overflow lockout too: new sources are tracked again, one by one.
+    // Everything runs out; new sources are tracked again, one by one.
     advance(10_000);
     expect(lockout.lockedFor('192.0.2.1')).toBe(0);
     expect(lockout.recordFailure('192.0.2.1')).toEqual({ sourceFailures: 1, identityNowUnderAttack: false });
-    expect(lockout.lockedFor('198.51.100.7')).toBe(0);
   });
 
-  it('escalates the overflow lockout while the table stays full', () => {
-    const { lockout, advance } = table({ threshold: 1, baseMs: 10_000, maxMs: 40_000, windowMs: 1_000, maxEntries: 100 });
-    const fill = (): void => {
-      for (let i = 0; i < 100; i++) lockout.recordFailure(`10.0.${i >> 8}.${i & 255}`);
-    };
-    fill();
-    expect(lockout.recordFailure('192.0.2.1').lockedForMs).toBe(10_000);
-    advance(10_000);
-    fill(); // each source locked again, for twice as long
-    expect(lockout.recordFailure('192.0.2.2')).toMatchObject({ lockedForMs: 20_000, tableFull: true });
+  it('does not let a made-up identity under attack lock the relay out by filling the table', () => {
+    const { lockout } = table({ threshold: 10, baseMs: 60_000, maxMs: 900_000, maxEntries: 100 });
+    // Ten failures on a made-up JWT sub: the identity is under attack...
+    for (let i = 0; i < 10; i++) lockout.recordFailure('203.0.113.1', 'jwt:made-up');
+    // ...so each new source is locked at its first failure on it, until the table is full of them.
+    let full = 0;
+    for (let s = 0; s < 300; s++) {
+      const outcome = lockout.recordFailure(`10.${s}.0.1`, 'jwt:made-up');
+      if (outcome.tableFull) {
+        full++;
+        // No slot of its own: one failure counts for its network and locks nothing.
+        expect(outcome).toEqual({ sourceFailures: 1, identityNowUnderAttack: false, tableFull: true });
+      }
+    }
+    expect(full).toBeGreaterThan(200);
+    expect(lockout.size).toBe(100);
+    // A source that never failed is not refused before its credential is checked.
+    expect(lockout.lockedFor('192.0.2.1')).toBe(0);
+    expect(lockout.lockedFor('10.250.0.1')).toBe(0);
+  });
+
+  it('counts IPv6 sources a full table cannot take by /48', () => {
+    const { lockout } = table({ threshold: 1, maxEntries: 100 });
+    for (let i = 0; i < 100; i++) lockout.recordFailure(`10.0.0.${i}`);
+    expect(lockout.recordFailure('2001:db8:1:1::/64')).toMatchObject({ lockedBecause: 'network', tableFull: true });
+    expect(lockout.lockedFor('2001:db8:1:ffff::/64')).toBe(1_000);
+    expect(lockout.lockedFor('2001:db8:2:1::/64')).toBe(0);
+  });
+
+  it('refuses and counts a failure without locking anyone when the network table is full too', () => {
+    const { lockout } = table({ threshold: 1, maxEntries: 100 });
+    for (let i = 0; i < 100; i++) lockout.recordFailure(`10.0.0.${i}`);
+    // The network table holds 16 (a tenth of 100, at least 16): fill it with locked networks.
+    for (let n = 0; n < 16; n++) expect(lockout.recordFailure(`10.1.${n}.1`)).toMatchObject({ lockedBecause: 'network' });
+    expect(lockout.recordFailure('192.0.2.1')).toEqual({ sourceFailures: 0, identityNowUnderAttack: false, tableFull: true });
+    expect(lockout.lockedFor('192.0.2.1')).toBe(0);
+    expect(lockout.lockedFor('10.1.3.9')).toBe(1_000);
+  });
+
+  it('only counts the failures of untracked keys when made without networks', () => {
+    const targets = new LockoutTable({ ...policy, threshold: 1, maxEntries: 100 }, () => 1_000_000, null);
+    for (let i = 0; i < 100; i++) targets.recordFailure(`t-${i}`);
+    expect(targets.recordFailure('t-100')).toEqual({ sourceFailures: 0, identityNowUnderAttack: false, tableFull: true });
+    expect(targets.lockedFor('t-100')).toBe(0);
+    expect(targets.lockedFor('t-0')).toBe(1_000);
   });
 
   it('finds room without scanning the whole table per failure', () => {
