@@ -33,10 +33,11 @@ export interface AuditSink {
 
 /**
  * Records that describe something already done or that must happen whatever the log's
- * state (a session's start and end, a detach, a watchdog resume, a `disconnect`, a summary of
+ * state (a session's end, a detach, a watchdog resume, a `disconnect`, a summary of
  * requests that already ran): when the log is full (`AUDIT_FULL`) they may still take
  * up to `audit.reserveBytes` past `audit.maxFileBytes`. Everything else is refused
- * when full, and an audited request with it.
+ * when full, and an audited request with it. A session's start is not reserved (a full
+ * log refuses new sessions), so opening and closing sessions cannot use the reserve up.
  */
 export function isReservedRecord(event: AuditEvent): boolean {
   if (reservedEvents.has(event.event)) return true;
@@ -44,13 +45,26 @@ export function isReservedRecord(event: AuditEvent): boolean {
 }
 
 const reservedEvents: ReadonlySet<AuditEventName> = new Set<AuditEventName>([
-  'session.opened',
   'session.closed',
   'session.detached',
   'session.takenOver',
   'watchdog.resumed',
   'audit.throttled',
 ]);
+
+/**
+ * Requests that let a paused program run or end the session: never refused because
+ * of the audit log (full, unavailable, or the session's budget spent), since a
+ * refusal would leave a paused debuggee paused. Their record is written when it can
+ * be; when it cannot, the request is forwarded all the same and the loss logged and
+ * counted (`dbgrelay_audit_unrecorded_total`). Only `disconnect` uses the reserve.
+ */
+export const resumingCommands: ReadonlySet<string> = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame', 'terminate', 'disconnect']);
+
+/** True for the `dap.request` record of one of the {@link resumingCommands}. */
+export function isResumingRequest(event: AuditEvent): boolean {
+  return event.event === 'dap.request' && typeof event['command'] === 'string' && resumingCommands.has(event['command']) && event['repeated'] === undefined;
+}
 
 /** An {@link AuditSink} that drops everything (`audit.enabled: false`, tests). */
 export const discardingAuditSink: AuditSink = Object.freeze({ record: () => undefined });

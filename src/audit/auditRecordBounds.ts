@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from './auditEvent.js';
+import { cutsCode } from './auditedCode.js';
 
 /** Room left in a record for the `time` field the writer adds (`"time":"<ISO 8601>",` is 34 bytes). */
 export const auditTimeBytes = 40;
@@ -18,6 +19,8 @@ export interface BoundedAuditEvent {
   readonly bytes: number;
   /** SHA-256 (hex) of the record as it was given: identical records have identical digests. */
   readonly digest: string;
+  /** The cut changed or left out a code-bearing field (`auditedCode.ts`): a request with such a record must not run. */
+  readonly codeCut: boolean;
 }
 
 const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
@@ -39,7 +42,7 @@ export function boundAuditEvent(event: AuditEvent, maxBytes: number): BoundedAud
   const json = JSON.stringify(event);
   const bytes = Buffer.byteLength(json);
   const digest = createHash('sha256').update(json).digest('hex');
-  if (bytes <= maxBytes) return { event, bytes, digest };
+  if (bytes <= maxBytes) return { event, bytes, digest, codeCut: false };
 
   const fields: Record<string, unknown> = { ...event };
   const dropped: Record<string, number> = {};
@@ -82,5 +85,5 @@ export function boundAuditEvent(event: AuditEvent, maxBytes: number): BoundedAud
     dropped['fields'] = others.length;
   }
   const bounded = build();
-  return { event: bounded, bytes: jsonBytes(bounded), digest };
+  return { event: bounded, bytes: jsonBytes(bounded), digest, codeCut: cutsCode(event, bounded) };
 }

@@ -1,4 +1,5 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { cutsCode } from './auditedCode.js';
 
 /** What an audited request's record shows, truncated to a bound. */
 type Fields = Record<string, unknown>;
@@ -70,9 +71,22 @@ export const auditedCommands: readonly string[] = Object.keys(auditedRequests);
  */
 export function auditFieldsOf(request: DebugProtocol.Request, maxValueChars: number): Fields | undefined {
   if (!Object.hasOwn(auditedRequests, request.command)) return undefined;
-  const args = typeof request.arguments === 'object' && request.arguments !== null ? (request.arguments as Record<string, unknown>) : {};
   const clip = (value: unknown): unknown => clipValue(value, maxValueChars);
-  return { command: request.command, ...auditedRequests[request.command]!(args, clip) };
+  return { command: request.command, ...auditedRequests[request.command]!(argumentsOf(request), clip) };
+}
+
+/**
+ * True when `fields` (from {@link auditFieldsOf}) do not show every code-bearing field
+ * of `request` whole (e.g. an expression longer than `audit.maxValueChars`, or an
+ * exception filter past the first 100): such a request must not run.
+ */
+export function auditFieldsCutCode(request: DebugProtocol.Request, fields: Readonly<Fields>): boolean {
+  if (!Object.hasOwn(auditedRequests, request.command)) return false;
+  return cutsCode(auditedRequests[request.command]!(argumentsOf(request), (value) => value), fields);
+}
+
+function argumentsOf(request: DebugProtocol.Request): Record<string, unknown> {
+  return typeof request.arguments === 'object' && request.arguments !== null ? (request.arguments as Record<string, unknown>) : {};
 }
 
 /** Cuts strings (also inside arrays and objects) to `max` characters, marking the cut. */

@@ -1,6 +1,6 @@
 import { RelayError } from '../common/relayError.js';
 import type { AuditMetrics } from '../metrics/auditMetrics.js';
-import { isReservedRecord, type AuditEvent, type AuditSink } from './auditEvent.js';
+import { isReservedRecord, isResumingRequest, type AuditEvent, type AuditSink } from './auditEvent.js';
 import { auditTimeBytes, boundAuditEvent } from './auditRecordBounds.js';
 
 /** Options of a {@link SessionAuditBudget}. */
@@ -46,9 +46,12 @@ interface Pending {
  *   when the session ends);
  * - otherwise, for a request (`dap.request`), refused with `AUDIT_THROTTLED`, so the
  *   request is refused too and never runs unaudited; for a refusal record
- *   (`dap.refused`, the message was refused anyway), counted and summed up in one
- *   `audit.throttled` line at the window's end.
+ *   (`dap.refused`, the message was refused anyway) or a request that resumes the
+ *   program (`resumingCommands`, never refused: it is forwarded unrecorded), counted
+ *   and summed up in one `audit.throttled` line at the window's end.
  *
+ * A request record that could be written only by cutting or dropping code it carries
+ * (`maxRecordBytes`) is refused with `AUDIT_RECORD_TOO_LARGE`, whatever the budget.
  * A `disconnect` and the session's other records (opened, closed, detached, watchdog,
  * subprocess) are never held back; their bytes count against the budget all the same.
  */
@@ -60,6 +63,7 @@ export class SessionAuditBudget implements AuditSink {
   private readonly pending = new Map<string, Pending>();
   private refused = 0;
   private dropped = 0;
+  private unrecordedResumes = 0;
   private throttledSince: number | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -72,10 +76,13 @@ export class SessionAuditBudget implements AuditSink {
     this.refilledAt = this.now();
   }
 
-  /** Writes, aggregates or refuses `event` (see the class); throws what the sink throws, or `AUDIT_THROTTLED`. */
+  /** Writes, aggregates or refuses `event` (see the class); throws what the sink throws, `AUDIT_RECORD_TOO_LARGE` or `AUDIT_THROTTLED`. */
   record({ event: name, ...rest }: AuditEvent): void {
     const full: AuditEvent = { event: name, ...this.options.fields, ...rest };
     const bounded = boundAuditEvent(full, this.options.maxRecordBytes - auditTimeBytes);
+    if (bounded.codeCut && name === 'dap.request') {
+      throw new RelayError('AUDIT_RECORD_TOO_LARGE', `the request's record would not show all its code within audit.maxRecordBytes (${this.options.maxRecordBytes} bytes)`);
+    }
     if (bounded.event !== full) this.options.metrics?.truncated.inc();
     this.refill();
     const budgeted = budgetedEvents.has(name) && !isReservedRecord(full);
@@ -95,6 +102,11 @@ export class SessionAuditBudget implements AuditSink {
     }
     this.throttledSince ??= this.now();
     this.scheduleFlush();
+    if (isResumingRequest(full)) {
+      this.unrecordedResumes++;
+      this.options.metrics?.countUnrecorded('AUDIT_THROTTLED');
+      return;
+    }
     if (name !== 'dap.request') {
       this.dropped++;
       this.options.metrics?.dropped.inc();
@@ -139,12 +151,13 @@ export class SessionAuditBudget implements AuditSink {
     clearTimeout(this.timer);
     this.timer = undefined;
     const lines: AuditEvent[] = [...this.pending.values()].map(({ event, count, since }) => ({ ...event, repeated: count, since: new Date(since).toISOString() }));
-    if (this.refused > 0 || this.dropped > 0) {
+    if (this.refused > 0 || this.dropped > 0 || this.unrecordedResumes > 0) {
       lines.push({
         event: 'audit.throttled',
         ...this.options.fields,
         refusedRequests: this.refused,
         unrecordedRefusals: this.dropped,
+        unrecordedResumes: this.unrecordedResumes,
         since: new Date(this.throttledSince ?? this.now()).toISOString(),
         maxBytesPerMinute: Math.round((this.options.bytesPerWindow * 60_000) / this.windowMs),
       });
@@ -152,6 +165,7 @@ export class SessionAuditBudget implements AuditSink {
     this.pending.clear();
     this.refused = 0;
     this.dropped = 0;
+    this.unrecordedResumes = 0;
     this.throttledSince = undefined;
     for (const line of lines) {
       try {

@@ -37,6 +37,8 @@ export type RelayErrorCode =
   | 'AUDIT_FULL'
   // A session wrote more audit records than audit.maxBytesPerSessionPerMinute allows.
   | 'AUDIT_THROTTLED'
+  // An audited request's record would cut or drop code it carries (audit.maxValueChars, audit.maxRecordBytes).
+  | 'AUDIT_RECORD_TOO_LARGE'
   | 'INTERNAL';
 
 /** Error with a stable {@link RelayErrorCode}; its message never carries a credential. */

@@ -84,7 +84,7 @@ export function guardrailsConfigDefaults(): Record<string, unknown> {
       sync: true,
       maxFileBytes: 100 * 1024 * 1024,
       maxFiles: 10,
-      maxValueChars: 512,
+      maxValueChars: 4096,
       maxRecordBytes: 16 * 1024,
       maxBytesPerSessionPerMinute: 512 * 1024,
       minRetentionMs: maxDayMs,

@@ -5,9 +5,10 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  * `dbgrelay_audit_refusals_total`: `full` (`AUDIT_FULL`: rotation would delete records
  * younger than `audit.minRetentionMs`), `rate` (`AUDIT_THROTTLED`: the session's
  * `audit.maxBytesPerSessionPerMinute` is spent), `unavailable` (`AUDIT_UNAVAILABLE`:
- * the file cannot be written).
+ * the file cannot be written), `size` (`AUDIT_RECORD_TOO_LARGE`: the record would cut
+ * code the request carries; `dbgrelay_audit_refusals_total` only).
  */
-export const auditRefusalReasons = ['full', 'rate', 'unavailable'] as const;
+export const auditRefusalReasons = ['full', 'rate', 'unavailable', 'size'] as const;
 
 /** A value of {@link auditRefusalReasons}. */
 export type AuditRefusalReason = (typeof auditRefusalReasons)[number];
@@ -24,6 +25,8 @@ export class AuditMetrics {
   readonly truncated: Counter;
   /** `dbgrelay_audit_dropped_total`: refusal records a throttled session did not get written one by one (counted in its `audit.throttled` line). */
   readonly dropped: Counter;
+  /** `dbgrelay_audit_unrecorded_total{reason}`: requests that resume the program, forwarded without their record (never refused for the audit log's sake). */
+  readonly unrecorded: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -54,11 +57,27 @@ export class AuditMetrics {
       help: 'Refusal records of a session past its byte budget, counted in its audit.throttled line instead of written one by one.',
       registers,
     });
+    this.unrecorded = new Counter({
+      name: 'dbgrelay_audit_unrecorded_total',
+      help: 'Requests that resume the debuggee or end the session (continue, steps, disconnect, ...), forwarded without their audit record, by reason (full, rate, unavailable).',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    for (const reason of ['full', 'rate', 'unavailable'] as const) this.unrecorded.inc({ reason }, 0);
   }
 
   /** Counts an audited request refused because its record could not be written (error code `AUDIT_*`). */
   countRefusal(code: string): void {
-    const reason: AuditRefusalReason = code === 'AUDIT_FULL' ? 'full' : code === 'AUDIT_THROTTLED' ? 'rate' : 'unavailable';
-    this.refusals.inc({ reason });
+    this.refusals.inc({ reason: reasonOf(code) });
   }
+
+  /** Counts a resuming request forwarded without its record (error code `AUDIT_*`). */
+  countUnrecorded(code: string): void {
+    this.unrecorded.inc({ reason: reasonOf(code) });
+  }
+}
+
+function reasonOf(code: string): AuditRefusalReason {
+  if (code === 'AUDIT_RECORD_TOO_LARGE') return 'size';
+  return code === 'AUDIT_FULL' ? 'full' : code === 'AUDIT_THROTTLED' ? 'rate' : 'unavailable';
 }

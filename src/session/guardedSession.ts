@@ -53,8 +53,9 @@ export interface AuditBounds {
  * (forward by default, intercept by name), in this order: the reverse-request guard,
  * the heartbeat echo, request validation (every request toward the adapter, against
  * the DAP schema), the attach-arguments guard (`launch` refused, `attach` keys
- * allow-listed), the detach on client loss, the policy and audit gate with the target
- * lease's subprocess rule, and the pause watchdog. A handler that refuses a request
+ * allow-listed), the policy and audit gate with the target lease's subprocess rule,
+ * the pause watchdog, and the detach on client loss (last, so that it sees only the
+ * requests every other handler let through). A handler that refuses a request
  * stops the chain, so the ones after it never see it. {@link pipeOptions} hands them
  * to the session's DapPipe.
  */
@@ -100,7 +101,6 @@ export class GuardedSession {
       audit: this.softAudit,
       onRefused: (command) => metrics?.countRefusal('attachArguments', command),
     });
-    this.detacher = new SessionDetacher({ timeoutMs: options.detachTimeoutMs, audit: this.softAudit }).attach(chain);
     gateRequests(chain, {
       policy: options.policy,
       link: this.link,
@@ -109,6 +109,10 @@ export class GuardedSession {
       extraCheck: (request: DebugProtocol.Request) => lease.refusal(request),
       onRefused: (guard, command) => metrics?.countRefusal(guard, command),
       onAuditRefused: (code) => metrics?.audit.countRefusal(code),
+      onAuditLost: (code, command) => {
+        options.logger.error({ code, command }, 'audit record lost: the request was forwarded all the same (it resumes the program or ends the session)');
+        metrics?.audit.countUnrecorded(code);
+      },
     });
     if (options.maxPauseMs > 0) {
       this.watchdog = new PauseWatchdog({
@@ -118,6 +122,8 @@ export class GuardedSession {
         onResume: () => metrics?.watchdogResumes.inc(),
       }).attach(chain);
     }
+    // Last: only a disconnect or terminate that no guard refused is the client's goodbye.
+    this.detacher = new SessionDetacher({ timeoutMs: options.detachTimeoutMs, audit: this.softAudit }).attach(chain);
     this.interceptors = chain.build();
     if (options.transcripts) {
       this.transcript = new SessionTranscript({ dir: options.transcripts.dir, session: options.session, maxBytes: options.transcripts.maxBytes });

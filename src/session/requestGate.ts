@@ -1,7 +1,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { AuditSink } from '../audit/auditEvent.js';
-import { auditedCommands, auditFieldsOf } from '../audit/auditedRequests.js';
-import { isRelayError } from '../common/relayError.js';
+import { resumingCommands, type AuditSink } from '../audit/auditEvent.js';
+import { auditedCommands, auditFieldsCutCode, auditFieldsOf } from '../audit/auditedRequests.js';
+import { isRelayError, RelayError } from '../common/relayError.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
 import { policedCommands, policyRefusal, type PolicyName } from './dapPolicy.js';
 import { refusalResponse, type SessionLink } from './sessionLink.js';
@@ -20,6 +20,8 @@ export interface RequestGateOptions {
   readonly onRefused?: (guard: string, command: string) => void;
   /** Called for each request refused because its record could not be written, with the error code (`AUDIT_*`) (metrics). */
   readonly onAuditRefused?: (code: AuditErrorCode) => void;
+  /** Called for each request that resumes the program (or ends the session) forwarded without its record, with the error code (log, metrics). */
+  readonly onAuditLost?: (code: AuditErrorCode, command: string) => void;
 }
 
 /** Why an audit record could not be written, and what the client is told. */
@@ -27,6 +29,8 @@ const auditRefusals = {
   AUDIT_UNAVAILABLE: 'the audit log is unavailable',
   AUDIT_FULL: "the relay's audit log is full (AUDIT_FULL): it keeps every record for audit.minRetentionMs; an operator must move old audit files away",
   AUDIT_THROTTLED: 'this session wrote more audit records than audit.maxBytesPerSessionPerMinute allows (AUDIT_THROTTLED); retry in a minute',
+  AUDIT_RECORD_TOO_LARGE:
+    'its audit record could not show all the code it carries (AUDIT_RECORD_TOO_LARGE): each expression, condition, hit condition, log message or value may have at most audit.maxValueChars characters, and the whole record at most audit.maxRecordBytes bytes; send shorter ones or fewer breakpoints per request',
 } as const;
 
 /** The error codes of an audit record that could not be written. */
@@ -46,7 +50,14 @@ function auditErrorCode(error: unknown): AuditErrorCode | undefined {
  *    the `evaluate` expression) and never reaches the adapter;
  * 2. an audited request is recorded as `dap.request` before it is forwarded; when the
  *    record cannot be written (the log is unavailable, full, or the session's budget
- *    is spent) the request is refused and never runs unaudited, except `disconnect`.
+ *    is spent) the request is refused and never runs unaudited, except a request that
+ *    resumes the program or ends the session (`resumingCommands`: `continue`, steps,
+ *    `disconnect`, ...), which is forwarded all the same ({@link RequestGateOptions.onAuditLost}):
+ *    a refusal would leave a paused debuggee paused;
+ * 3. an audited request whose record would cut or drop code it carries (an expression,
+ *    condition, log message or value longer than `audit.maxValueChars`, or breakpoints
+ *    past `audit.maxRecordBytes`) is refused (`AUDIT_RECORD_TOO_LARGE`) and recorded as
+ *    `dap.refused`: what runs is always what the record says.
  */
 export function gateRequests(chain: InterceptorChain, options: RequestGateOptions): void {
   const { link, audit, policy } = options;
@@ -73,15 +84,26 @@ export function gateRequests(chain: InterceptorChain, options: RequestGateOption
     const fields = auditFieldsOf(request, options.maxValueChars);
     if (fields === undefined) return undefined;
     try {
+      if (auditFieldsCutCode(request, fields)) throw new RelayError('AUDIT_RECORD_TOO_LARGE', `code longer than audit.maxValueChars (${options.maxValueChars})`);
       audit.record({ event: 'dap.request', ...fields });
     } catch (error) {
       const code = auditErrorCode(error);
       if (code === undefined) throw error;
-      // Leaving is never refused: a disconnect resumes the debuggee.
-      if (request.command !== 'disconnect') {
-        options.onAuditRefused?.(code);
-        return answer(request, `${request.command} refused: ${auditRefusals[code]}`);
+      // Resuming and leaving are never refused: a refusal would leave a paused debuggee paused.
+      if (resumingCommands.has(request.command)) {
+        options.onAuditLost?.(code, request.command);
+        return undefined;
       }
+      options.onAuditRefused?.(code);
+      const reason = `${request.command} refused: ${auditRefusals[code]}`;
+      if (code === 'AUDIT_RECORD_TOO_LARGE') {
+        try {
+          audit.record({ event: 'dap.refused', direction: 'toAdapter', ...fields, reason });
+        } catch {
+          // The refusal stands whether or not it could be recorded.
+        }
+      }
+      return answer(request, reason);
     }
     return undefined;
   });

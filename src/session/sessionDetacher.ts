@@ -23,6 +23,11 @@ export type DetachOutcome = 'notAttached' | 'clientDisconnected' | 'detached' | 
  * with the relay's own `seq` and waits (bounded) for the answer: debugpy then removes
  * the client's breakpoints and resumes every thread.
  *
+ * Only a `disconnect` or `terminate` that reaches the adapter, and that the adapter
+ * does not refuse, counts as the client's own goodbye: {@link attach} must come after
+ * every handler that may refuse a request (policy, audit), so that it never sees a
+ * refused one.
+ *
  * A session whose `attach` had not been answered yet is left to the agent's bridge,
  * which completes the handshake first (a `disconnect` in the middle of it can wedge
  * debugpy's adapter; docs/architecture.md "How the agent protects debugpy").
@@ -31,18 +36,29 @@ export class SessionDetacher {
   private attachSeq: number | undefined;
   private attached = false;
   private clientLeft = false;
+  /** Seq of the client's last forwarded `disconnect`/`terminate`. */
+  private leaveSeq: number | undefined;
   private seq = relaySeqBase - 1024; // below the session link's range, never shared with it
 
   constructor(private readonly options: SessionDetacherOptions) {}
 
-  /** Registers the interceptors that follow the handshake. */
+  /** Registers the interceptors that follow the handshake; add them after every handler that may refuse a request. */
   attach(chain: InterceptorChain): this {
     chain.add('toAdapter', 'attach', (message) => {
       if (message.type === 'request') this.attachSeq = message.seq;
       return undefined;
     });
     chain.add('toAdapter', ['disconnect', 'terminate'], (message) => {
-      if (message.type === 'request') this.clientLeft = true;
+      if (message.type === 'request') {
+        this.clientLeft = true;
+        this.leaveSeq = message.seq;
+      }
+      return undefined;
+    });
+    chain.add('toClient', ['disconnect', 'terminate'], (message) => {
+      const response = message as DebugProtocol.Response;
+      // The adapter refused it: the session is still attached.
+      if (message.type === 'response' && response.request_seq === this.leaveSeq && !response.success) this.clientLeft = false;
       return undefined;
     });
     chain.add('toClient', 'attach', (message) => {

@@ -100,6 +100,20 @@ describe('AuditLog retention', () => {
     log.close();
   });
 
+  it('refuses a new session (session.opened) and a resume record while full: neither uses the reserve', () => {
+    const { log } = setup(600);
+    expect(fillUntilRefused(log)).toMatchObject({ code: 'AUDIT_FULL' });
+    expect(() => {
+      for (let n = 0; n < 100; n++) log.record({ event: 'dap.request', n }); // the last bytes below maxFileBytes
+    }).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));
+    for (let i = 0; i < 20; i++) {
+      expect(() => log.record({ event: 'session.opened', policy: 'full' })).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));
+      expect(() => log.record({ event: 'dap.request', command: 'continue', threadId: 1 })).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));
+    }
+    expect(() => log.record({ event: 'session.detached', outcome: 'detached' })).not.toThrow(); // the reserve is still there
+    log.close();
+  });
+
   it('rotates again once the oldest file is old enough, or moved away', () => {
     const { file, log, full } = setup();
     expect(fillUntilRefused(log)).toMatchObject({ code: 'AUDIT_FULL' });

@@ -26,6 +26,15 @@ describe('boundAuditEvent', () => {
     expect(kept.map((bp) => bp.line)).toEqual([1, 2, 3]);
     expect(bounded.event).toMatchObject({ ...session, command: 'setBreakpoints', source: '/srv/app.py' });
     expect(bounded.event['truncated']).toEqual({ bytes: jsonBytes(event), sha256: bounded.digest, dropped: { breakpoints: 97 } });
+    expect(bounded.codeCut).toBe(true); // 97 log messages are not in the record
+  });
+
+  it('says whether the cut changed or left out code (codeCut)', () => {
+    const context = { event: 'dap.request', ...session, command: 'evaluate', expression: 'n > 3', context: 'c'.repeat(4000) } as AuditEvent;
+    expect(boundAuditEvent(context, 1024)).toMatchObject({ codeCut: false, event: { expression: 'n > 3' } }); // only the context was cut
+    const expression = { event: 'dap.request', ...session, command: 'evaluate', expression: 'e'.repeat(4000) } as AuditEvent;
+    expect(boundAuditEvent(expression, 1024)).toMatchObject({ codeCut: true });
+    expect(boundAuditEvent({ event: 'dap.request', ...session, command: 'evaluate', expression: 'n' }, 1024)).toMatchObject({ codeCut: false });
   });
 
   it('cuts large fields, largest first, and keeps the identity fields', () => {

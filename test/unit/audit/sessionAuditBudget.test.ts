@@ -34,10 +34,41 @@ describe('SessionAuditBudget', () => {
 
   it('cuts a record to maxRecordBytes and counts it', async () => {
     const { b, sink, metrics } = budget(64 * 1024, 1024);
-    b.record(evaluate('y'.repeat(5000)));
+    b.record({ event: 'dap.request', command: 'setBreakpoints', source: `/srv/${'y'.repeat(5000)}.py`, breakpoints: [{ line: 3 }] });
     expect(Buffer.byteLength(JSON.stringify(sink.records[0]))).toBeLessThanOrEqual(1024);
-    expect(sink.records[0]).toMatchObject({ ...fields, command: 'evaluate', truncated: { bytes: expect.any(Number) } });
+    expect(sink.records[0]).toMatchObject({ ...fields, command: 'setBreakpoints', truncated: { bytes: expect.any(Number) } });
     expect(await value(metrics.truncated)).toBe(1);
+  });
+
+  it('refuses a request whose record would have to cut its code (AUDIT_RECORD_TOO_LARGE), but still cuts a refusal record', () => {
+    const { b, sink } = budget(64 * 1024, 1024);
+    expect(() => b.record(evaluate('y'.repeat(5000)))).toThrow(expect.objectContaining({ code: 'AUDIT_RECORD_TOO_LARGE', message: expect.stringContaining('audit.maxRecordBytes (1024 bytes)') }));
+    const logpoints = Array.from({ length: 30 }, (_, i) => ({ line: i + 1, logMessage: `harmless ${i}` }));
+    logpoints.push({ line: 99, logMessage: '{__import__("os").system("id")}' });
+    expect(() => b.record({ event: 'dap.request', command: 'setBreakpoints', source: '/srv/app.py', breakpoints: logpoints })).toThrow(expect.objectContaining({ code: 'AUDIT_RECORD_TOO_LARGE' }));
+    expect(sink.records).toHaveLength(0);
+    b.record({ event: 'dap.refused', command: 'evaluate', reason: 'r', expression: 'y'.repeat(5000) });
+    expect(sink.records[0]).toMatchObject({ event: 'dap.refused', truncated: { bytes: expect.any(Number) } });
+  });
+
+  it('past the budget, never refuses a request that resumes the program: aggregates it or counts it unrecorded', async () => {
+    const { b, sink, metrics } = budget(16 * 1024, 4096);
+    let refusedAt = -1;
+    for (let i = 0; i < 40 && refusedAt < 0; i++) {
+      try {
+        b.record(evaluate(`${i}:${'s'.repeat(900)}`));
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'AUDIT_THROTTLED' });
+        refusedAt = i;
+      }
+    }
+    expect(refusedAt).toBeGreaterThan(10);
+    for (const command of ['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame', 'terminate']) {
+      expect(() => b.record({ event: 'dap.request', command, threadId: 1 })).not.toThrow();
+    }
+    b.close();
+    expect(sink.named('audit.throttled')).toEqual([expect.objectContaining({ refusedRequests: 1, unrecordedResumes: 9 })]);
+    expect((await metrics.unrecorded.get()).values.find((v) => v.labels['reason'] === 'rate')?.value).toBe(9);
   });
 
   it('past the budget, collapses identical records into one line with repeated: N and refuses new ones', async () => {
@@ -55,7 +86,7 @@ describe('SessionAuditBudget', () => {
     const repeated = sink.records.filter((r) => r['repeated'] !== undefined);
     expect(repeated).toEqual([{ ...sink.records[0], repeated: 100 - written, since: expect.stringMatching(/^\d{4}-/) }]);
     expect(sink.named('audit.throttled')).toEqual([
-      { event: 'audit.throttled', ...fields, refusedRequests: 1, unrecordedRefusals: 1, since: expect.any(String), maxBytesPerMinute: 16 * 1024 },
+      { event: 'audit.throttled', ...fields, refusedRequests: 1, unrecordedRefusals: 1, unrecordedResumes: 0, since: expect.any(String), maxBytesPerMinute: 16 * 1024 },
     ]);
     expect(await value(metrics.aggregated)).toBe(100 - written);
     expect(await value(metrics.dropped)).toBe(1);

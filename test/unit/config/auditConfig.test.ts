@@ -5,7 +5,7 @@ import { loadConfig } from '../../../src/config/loadConfig.js';
 describe('audit bounds configuration', () => {
   it('bounds records, sessions and rotation by default', () => {
     expect(loadConfig({ env: configTestEnv }).audit).toMatchObject({
-      maxValueChars: 512,
+      maxValueChars: 4096,
       maxRecordBytes: 16 * 1024,
       maxBytesPerSessionPerMinute: 512 * 1024,
       minRetentionMs: 86_400_000,

@@ -78,10 +78,15 @@ describe('audit of requests', () => {
     expect((await h.request('disconnect', { terminateDebuggee: false })).success).toBe(true);
   });
 
-  it('cuts long values to audit.maxValueChars', async () => {
+  it('cuts long values to audit.maxValueChars, but refuses a request whose code would be cut', async () => {
     const h = await open({ maxAuditValueChars: 16 });
-    await h.request('evaluate', { expression: 'x'.repeat(100) });
-    expect(h.audit.named('dap.request')[0]!['expression']).toBe(`${'x'.repeat(16)}…[84 more]`);
+    await h.request('setBreakpoints', { source: { path: `/${'x'.repeat(99)}` }, breakpoints: [{ line: 1 }] });
+    expect(h.audit.named('dap.request')[0]!['source']).toBe(`/${'x'.repeat(15)}…[84 more]`);
+    const refused = await h.request('evaluate', { expression: 'x'.repeat(100) });
+    expect(refused.success).toBe(false);
+    expect(refused.message).toContain('evaluate refused: its audit record could not show all the code it carries (AUDIT_RECORD_TOO_LARGE)');
+    expect(h.adapter.requests('evaluate')).toHaveLength(0);
+    expect(h.audit.named('dap.refused')[0]).toMatchObject({ command: 'evaluate', reason: expect.stringContaining('AUDIT_RECORD_TOO_LARGE') });
   });
 });
 
@@ -201,6 +206,50 @@ describe('client loss', () => {
     h.pipe.close();
     await h.closed;
     expect(h.adapter.requests('disconnect')).toHaveLength(1);
+  });
+
+  it('still detaches after a terminate the policy refused (logpoints-only), when the client then drops', async () => {
+    const h = await open({ policies: { default: 'logpoints-only', targets: {}, principals: {} } });
+    await attached(h);
+    const refused = await h.request('terminate', {});
+    expect(refused.success).toBe(false);
+    expect(h.adapter.requests('terminate')).toHaveLength(0);
+    h.client.transport.destroy();
+    await h.closed;
+    expect(h.adapter.requests('disconnect')).toEqual([expect.objectContaining({ arguments: { terminateDebuggee: false, restart: false } })]);
+    expect(h.audit.named('session.detached')[0]).toMatchObject({ outcome: 'detached' });
+  });
+
+  it('still detaches after a disconnect the adapter refused, when the client then drops', async () => {
+    const h = await open({ autoAnswer: false });
+    const answer = (command: string, success: boolean): void => {
+      const request = h.adapter.requests(command).at(-1)!;
+      h.adapter.send({ type: 'response', seq: 900 + request.seq, request_seq: request.seq, command, success, body: {} });
+    };
+    const attachDone = h.request('attach', {});
+    await vi.waitFor(() => expect(h.adapter.requests('attach')).toHaveLength(1));
+    answer('attach', true);
+    await attachDone;
+    const bye = h.request('disconnect', { terminateDebuggee: false });
+    await vi.waitFor(() => expect(h.adapter.requests('disconnect')).toHaveLength(1));
+    answer('disconnect', false);
+    expect((await bye).success).toBe(false);
+    h.client.transport.destroy();
+    await vi.waitFor(() => expect(h.adapter.requests('disconnect')).toHaveLength(2)); // the relay's own
+    answer('disconnect', true);
+    await h.closed;
+    expect(h.audit.named('session.detached')[0]).toMatchObject({ outcome: 'detached' });
+  });
+
+  it('forwards continue and disconnect when the audit log is unavailable, and logs the loss', async () => {
+    const audit = new MemoryAuditSink();
+    const h = await open({ audit });
+    audit.failing = true;
+    expect((await h.request('continue', { threadId: 1 })).success).toBe(true);
+    expect((await h.request('stepIn', { threadId: 1 })).success).toBe(true);
+    expect(h.adapter.requests('continue')).toHaveLength(1);
+    expect(h.adapter.requests('stepIn')).toHaveLength(1);
+    expect((await h.request('pause', { threadId: 1 })).success).toBe(false); // pausing is refused as before
   });
 
   it('leaves a session that said goodbye, or never attached, alone', async () => {
