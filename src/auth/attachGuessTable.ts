@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { isValidTargetName } from '../protocol/targetName.js';
 import { LockoutTable, type FailureOutcome, type LockoutPolicy } from './lockoutTable.js';
 import { RecencyMap } from './recencyMap.js';
@@ -21,6 +22,9 @@ export interface AttachGuessPolicy {
 /** Sources remembered per target as having presented its correct attach secret. */
 const maxTrustedSourcesPerTarget = 16;
 
+/** Buckets the targets a full table cannot track are counted in (each closing closes about 1/256 of names). */
+const untrackedBuckets = 256;
+
 /**
  * Counts failed attach-secret attempts per target, whatever source they come from
  * (docs/operations.md "Brute force"). A target that collects `threshold` failures
@@ -39,14 +43,21 @@ const maxTrustedSourcesPerTarget = 16;
  * Only names that may be target names ({@link isValidTargetName}) are counted,
  * whether or not such a target exists: closings tell nothing about which targets
  * exist, and names that can never exist take no room. The counting is a
- * {@link LockoutTable} keyed by target: a closed target is never evicted, and when
- * the table is full of closed targets, a failure on a target it does not track is
- * compared and only counted (`tableFull`): no target is closed for it.
+ * {@link LockoutTable} keyed by target: a closed target is never evicted. When the
+ * table is full of closed targets (say of made-up names), a failure on a target it
+ * does not track is counted (`tableFull`) in one of 256 buckets, picked by an HMAC
+ * of the name under a key drawn at start, with the same threshold and times; a
+ * closed bucket closes the untracked targets whose names fall in it, about 1/256 of
+ * names, and the attacker cannot aim at a chosen bucket. So a real target is never
+ * guessed without limit, and trusted sources and the other credentials are never
+ * affected. The bucket table holds every bucket, so it never fills.
  */
 export class AttachGuessTable {
   private readonly failures: LockoutTable;
   /** target → (source → trusted until), least recently used first. */
   private readonly trusted = new RecencyMap<RecencyMap<number>>();
+  /** Key of the bucket HMAC: a name's bucket cannot be computed outside this process. */
+  private readonly bucketKey = randomBytes(32);
 
   constructor(
     private readonly policy: AttachGuessPolicy,
@@ -54,7 +65,7 @@ export class AttachGuessTable {
   ) {
     const { threshold, windowMs, baseMs, maxMs, maxTargets } = policy;
     const counting: LockoutPolicy = { threshold, windowMs, baseMs, maxMs, maxEntries: maxTargets };
-    this.failures = new LockoutTable(counting, clock, null);
+    this.failures = new LockoutTable(counting, clock, [{ keyOf: (target) => this.bucketOf(target), maxEntries: untrackedBuckets }]);
   }
 
   /** Milliseconds for which guesses on `target` from `source` are refused without comparing (0: compare). */
@@ -78,9 +89,13 @@ export class AttachGuessTable {
     while (this.trusted.size > this.policy.maxTargets) this.trusted.delete(this.trusted.oldest()![0]);
   }
 
-  /** Number of targets closed to guesses right now (for the `dbgrelay_auth_attach_closed_targets` gauge). */
+  /** Number of targets (and buckets of untracked targets) closed to guesses right now (for the `dbgrelay_auth_attach_closed_targets` gauge). */
   closedTargets(): number {
     return this.failures.lockedSources();
+  }
+
+  private bucketOf(target: string): string {
+    return `b:${createHmac('sha256', this.bucketKey).update(target).digest().readUInt32BE(0) % untrackedBuckets}`;
   }
 
   private isTrusted(target: string, source: string): boolean {

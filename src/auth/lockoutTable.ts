@@ -26,14 +26,23 @@ export interface FailureOutcome {
   readonly lockedForMs?: number;
   /**
    * Why the source was locked: its own count, a failure on an identity under attack,
-   * or (`network`) the count of its network, kept when a full table could not take
-   * the source (see {@link LockoutTable}).
+   * (`network`) the count of its network, kept when a full table could not take
+   * the source, or (`overflow`) the shared count of the sources whose network a full
+   * network table could not take either (see {@link LockoutTable}).
    */
-  readonly lockedBecause?: 'source' | 'identity' | 'network';
+  readonly lockedBecause?: 'source' | 'identity' | 'network' | 'overflow';
   /** True when the identity's failures crossed the threshold with this failure. */
   readonly identityNowUnderAttack: boolean;
   /** Present when the table, full of locked keys, had no room for this source. */
   readonly tableFull?: true;
+}
+
+/** Where a full table counts the failures of the keys it cannot take (see {@link LockoutTable}). */
+export interface OverflowTier {
+  /** The coarser key (a network, a bucket) a failure of an untracked key is counted under. */
+  readonly keyOf: (key: string) => string;
+  /** Coarser keys tracked at most. */
+  readonly maxEntries: number;
 }
 
 interface Entry {
@@ -69,43 +78,54 @@ interface Entry {
  *   sources. Nobody else is refused before their credential is checked: an attacker
  *   who fills the table locks out only networks he fails from, not the relay. A
  *   failure on an identity under attack locks such a source no faster (it has no
- *   slot of its own). When the network table is full of locked networks too, the
- *   failure is refused and counted, nothing more. The outcome says `tableFull`
- *   (metric `dbgrelay_auth_lockout_table_full_total`). A table made with
- *   `networkOfKey` null (keys that are not sources) only counts the failure.
+ *   slot of its own). The outcome says `tableFull` (metric
+ *   `dbgrelay_auth_lockout_table_full_total`). Other tiers may be given
+ *   ({@link OverflowTier}), each counting in a table of its own what the one before
+ *   could not take.
+ * - Last resort, so that a full table never lets guesses through uncounted: when the
+ *   last tier (or, without tiers, the table itself) is full of locked keys too, the
+ *   failure is counted in one entry shared by every key that no table could take,
+ *   with the same threshold and growing times (`overflow`). While it is locked, such
+ *   keys, and only they, are refused: a tracked key, or one whose network is
+ *   tracked, is judged by its own count, and once a table has room again its new
+ *   keys are tracked as usual. Filling both tables takes an attacker about
+ *   `threshold × (maxEntries + networks)` failures in each lockout time, and what
+ *   he then locks out is the sources of networks he has not failed from, for one
+ *   lockout time at a time.
  */
 export class LockoutTable {
   /** Keys locked now, and keys whose lockout ended but that were not looked at since. Never evicted. */
   private readonly locked = new Map<string, Entry>();
   /** Every other key, least recently failed first: eviction takes the first. */
   private readonly unlocked = new RecencyMap<Entry>();
-  /** Failures, by network, of the sources a full table could not take (undefined: not counted). */
-  private readonly networks: LockoutTable | undefined;
+  /** Failures of the keys a full table could not take, by coarser key (undefined: the last tier). */
+  private readonly overflow: { readonly keyOf: (key: string) => string; readonly table: LockoutTable } | undefined;
+  /** The last resort: failures of the keys no tier could take, shared (undefined: none live). */
+  private shared: Entry | undefined;
   /** When the locked keys may next be scanned for ended lockouts to make room. */
   private nextLockedSweep = 0;
 
   /**
-   * @param networkOfKey - the network a source is counted under when the table is full
-   *   of locked keys; null when keys are not addresses (the failure is then only counted).
+   * @param tiers - where the failures of keys a full table cannot take are counted, in
+   *   order; by default the source's network (IPv4 /24, IPv6 /48) in a table of a tenth
+   *   of `maxEntries` (at least 16). Empty: straight to the shared last-resort entry.
    */
   constructor(
     private readonly policy: LockoutPolicy,
     private readonly clock: () => number = Date.now,
-    private readonly networkOfKey: ((source: string) => string) | null = networkOf,
+    tiers: readonly OverflowTier[] = [{ keyOf: networkOf, maxEntries: Math.max(minNetworkEntries, Math.ceil(policy.maxEntries / 10)) }],
   ) {
-    const maxEntries = Math.max(minNetworkEntries, Math.ceil(policy.maxEntries / 10));
-    this.networks = networkOfKey ? new LockoutTable({ ...policy, maxEntries }, clock, null) : undefined;
+    const [tier, ...rest] = tiers;
+    this.overflow = tier && { keyOf: tier.keyOf, table: new LockoutTable({ ...policy, maxEntries: tier.maxEntries }, clock, rest) };
   }
 
   /**
    * Milliseconds `source` stays locked (0 when it is not locked). A source the table
-   * does not track is locked only while its network is (see the class comment).
+   * does not track is locked only while its network is, or while the shared last
+   * resort is and no table could take it (see the class comment).
    */
   lockedFor(source: string): number {
-    const now = this.clock();
-    const entry = this.find(sourceKey(source), now);
-    if (entry) return Math.max(0, entry.lockedUntil - now);
-    return this.networkOfKey && this.networks ? this.networks.lockedFor(this.networkOfKey(source)) : 0;
+    return this.lockedAt(source, this.clock(), true);
   }
 
   /** Records a failed attempt from `source`, presenting `identity` when one is known. */
@@ -117,17 +137,17 @@ export class LockoutTable {
     const entry = this.take(key, now);
     const promised = entry ? 1 : 0;
     const { underAttack, nowUnderAttack } = identity === undefined ? noAttack : this.countIdentity(identityKey(identity), now, promised);
-    if (!entry && !this.makeRoom(now)) return this.untrackedFailure(source, nowUnderAttack);
+    if (!entry && !this.makeRoom(now)) return this.untrackedFailure(source, nowUnderAttack, now);
     const counted = entry ?? freshEntry(now);
     const outcome = this.decide(counted, now, underAttack, nowUnderAttack);
     this.store(key, counted, now);
     return outcome;
   }
 
-  /** Number of sources and networks locked right now (for the `dbgrelay_auth_locked_sources` gauge). */
+  /** Number of sources, networks and the shared last resort locked right now (for the `dbgrelay_auth_locked_sources` gauge). */
   lockedSources(): number {
     const now = this.clock();
-    let locked = this.networks?.lockedSources() ?? 0;
+    let locked = (this.overflow?.table.lockedSources() ?? 0) + (this.shared && this.shared.lockedUntil > now ? 1 : 0);
     for (const [key, entry] of this.locked) if (key.startsWith('s:') && entry.lockedUntil > now) locked++;
     return locked;
   }
@@ -142,7 +162,18 @@ export class LockoutTable {
     const now = this.clock();
     this.sweepLocked(now);
     for (const [key, entry] of this.unlocked.entries()) if (this.expired(entry, now)) this.unlocked.delete(key);
-    this.networks?.sweep();
+    if (this.shared && this.expired(this.shared, now)) this.shared = undefined;
+    this.overflow?.table.sweep();
+  }
+
+  /** `lockedFor` at `now`; `outerFull`: every table before this one was full of locked keys. */
+  private lockedAt(key: string, now: number, outerFull: boolean): number {
+    const entry = this.find(sourceKey(key), now);
+    if (entry) return Math.max(0, entry.lockedUntil - now);
+    if (this.overflow) return this.overflow.table.lockedAt(this.overflow.keyOf(key), now, outerFull && !this.canTake(now));
+    const shared = this.shared;
+    if (!outerFull || !shared || shared.lockedUntil <= now || this.canTake(now)) return 0;
+    return shared.lockedUntil - now;
   }
 
   private decide(entry: Entry, now: number, identityUnderAttack: boolean, identityNowUnderAttack: boolean): FailureOutcome {
@@ -165,12 +196,29 @@ export class LockoutTable {
     return result;
   }
 
-  /** A failure from a source the full table could not take: counted for its network, if at all. */
-  private untrackedFailure(source: string, identityNowUnderAttack: boolean): FailureOutcome {
-    if (!this.networkOfKey || !this.networks) return { sourceFailures: 0, identityNowUnderAttack, tableFull: true };
-    const network = this.networks.recordFailure(this.networkOfKey(source));
-    if (network.lockedForMs === undefined) return { sourceFailures: network.sourceFailures, identityNowUnderAttack, tableFull: true };
-    return { sourceFailures: 0, lockedForMs: network.lockedForMs, lockedBecause: 'network', identityNowUnderAttack, tableFull: true };
+  /** A failure from a source the full table could not take: counted for its network, or else in the shared last resort. */
+  private untrackedFailure(source: string, identityNowUnderAttack: boolean, now: number): FailureOutcome {
+    let counted: FailureOutcome;
+    let because: FailureOutcome['lockedBecause'];
+    if (this.overflow) {
+      counted = this.overflow.table.recordFailure(this.overflow.keyOf(source));
+      because = counted.lockedBecause === 'source' ? 'network' : counted.lockedBecause;
+    } else {
+      if (!this.shared || this.expired(this.shared, now)) this.shared = freshEntry(now);
+      counted = this.decide(this.shared, now, false, false);
+      because = 'overflow';
+    }
+    if (counted.lockedForMs === undefined) return { sourceFailures: counted.sourceFailures, identityNowUnderAttack, tableFull: true };
+    return { sourceFailures: 0, lockedForMs: counted.lockedForMs, lockedBecause: because, identityNowUnderAttack, tableFull: true };
+  }
+
+  /** Whether a new key would find a slot now (read-only but for the rate-limited scan {@link makeRoom} does too). */
+  private canTake(now: number): boolean {
+    if (this.size < this.policy.maxEntries || this.unlocked.size > 0) return true;
+    if (now < this.nextLockedSweep) return false;
+    this.nextLockedSweep = now + lockedSweepEveryMs;
+    this.sweepLocked(now);
+    return this.size < this.policy.maxEntries;
   }
 
   /** Adds one failure to `entry`'s window; locks it and returns true when the threshold is reached. */

@@ -76,15 +76,24 @@ describe('AttachGuessTable', () => {
     expect(guesses.closedFor('web-1', '10.0.0.19')).toBe(0);
   });
 
-  it('keeps untracked targets open while the table is full of closed ones, and counts the failure', () => {
-    const { guesses } = table({ threshold: 1, maxTargets: 100 });
-    for (let i = 0; i < 100; i++) guesses.recordFailure(`fake-${i}`);
+  it('limits guesses on an untracked target while the table is full of closed made-up ones, and keeps most others open', () => {
+    const { guesses } = table({ maxTargets: 100 });
+    for (let i = 0; i < 100; i++) for (let f = 0; f < 10; f++) guesses.recordFailure(`fake-${i}`);
     expect(guesses.closedTargets()).toBe(100);
-    expect(guesses.recordFailure('fake-100')).toEqual({ sourceFailures: 0, identityNowUnderAttack: false, tableFull: true });
-    expect(guesses.recordFailure('web-1')).toMatchObject({ tableFull: true });
+    guesses.recordSuccess('web-1', '10.0.0.7');
+    // The real target web-1 has no slot: its failures count in its bucket, which closes at the threshold.
+    for (let f = 0; f < 9; f++) expect(guesses.recordFailure('web-1')).toMatchObject({ tableFull: true, sourceFailures: f + 1 });
     expect(guesses.closedFor('web-1', '10.0.0.1')).toBe(0);
-    expect(guesses.closedFor('fake-100', '10.0.0.1')).toBe(0);
+    expect(guesses.recordFailure('web-1')).toMatchObject({ tableFull: true, lockedForMs: 5_000 });
+    expect(guesses.closedFor('web-1', '10.0.0.1')).toBe(5_000);
+    // A source that presented web-1's correct secret still compares; tracked targets keep their own closing.
+    expect(guesses.closedFor('web-1', '10.0.0.7')).toBe(0);
     expect(guesses.closedFor('fake-0', '10.0.0.1')).toBe(5_000);
+    // Only web-1's bucket closed: about 1/256 of other untracked names share it.
+    let closed = 0;
+    for (let i = 0; i < 1_000; i++) if (guesses.closedFor(`other-${i}`, '10.0.0.1') > 0) closed++;
+    expect(closed).toBeLessThan(30);
+    expect(guesses.closedTargets()).toBe(101);
   });
 
   it('does not count names no target may have, so they cannot fill the table', () => {

@@ -158,6 +158,18 @@ describe('AuthGate when the lockout table is full of locked sources', () => {
     expect(await codeOf(attempt({ credential: good, source: '10.0.0.1' }))).toBe('AUTH_LOCKED');
   });
 
+  it('refuses the sources no table can take once the network table is full of locked networks too', async () => {
+    const { attempt, logText } = setup({ threshold: 1, maxEntries: 2 });
+    for (const source of ['10.0.0.1', '10.0.0.2']) expect(await codeOf(attempt({ credential: wrong, source }))).toBe('AUTH_FAILED');
+    // The network table holds 16 networks: one failure each (threshold 1) locks them all.
+    for (let n = 0; n < 16; n++) expect(await codeOf(attempt({ credential: wrong, source: `10.1.${n}.1` }))).toBe('AUTH_FAILED');
+    expect(await codeOf(attempt({ credential: good, source: '192.0.2.4' }))).toBe('OK');
+    expect(await codeOf(attempt({ credential: wrong, source: '192.0.2.4' }))).toBe('AUTH_FAILED');
+    expect(logText()).toContain('"because":"overflow"');
+    // Guessing from a fresh network is no longer free.
+    expect(await codeOf(attempt({ credential: good, source: '198.51.100.9' }))).toBe('AUTH_LOCKED');
+  });
+
   it('lets everyone in whose network did not fail, through a made-up identity under attack', async () => {
     const { attempt, metrics } = setup({ maxEntries: 100 });
     const payload = Buffer.from(JSON.stringify({ sub: 'made-up' })).toString('base64url');

@@ -196,22 +196,48 @@ describe('LockoutTable under a flood of other sources', () => {
     expect(lockout.lockedFor('2001:db8:2:1::/64')).toBe(0);
   });
 
-  it('refuses and counts a failure without locking anyone when the network table is full too', () => {
-    const { lockout } = table({ threshold: 1, maxEntries: 100 });
-    for (let i = 0; i < 100; i++) lockout.recordFailure(`10.0.0.${i}`);
+  it('locks the sources no table can take after threshold failures when the network table is full too', () => {
+    const { lockout, advance } = table({ maxEntries: 100 });
+    for (let i = 0; i < 100; i++) for (let f = 0; f < 3; f++) lockout.recordFailure(`10.0.0.${i}`);
+    advance(500);
     // The network table holds 16 (a tenth of 100, at least 16): fill it with locked networks.
-    for (let n = 0; n < 16; n++) expect(lockout.recordFailure(`10.1.${n}.1`)).toMatchObject({ lockedBecause: 'network' });
-    expect(lockout.recordFailure('192.0.2.1')).toEqual({ sourceFailures: 0, identityNowUnderAttack: false, tableFull: true });
-    expect(lockout.lockedFor('192.0.2.1')).toBe(0);
+    for (let n = 0; n < 16; n++) for (let f = 0; f < 3; f++) lockout.recordFailure(`10.1.${n}.${f}`);
     expect(lockout.lockedFor('10.1.3.9')).toBe(1_000);
+    advance(400);
+    // Sources of three other networks: counted together, locked at the threshold, not at the first failure.
+    expect(lockout.recordFailure('192.0.2.1')).toEqual({ sourceFailures: 1, identityNowUnderAttack: false, tableFull: true });
+    expect(lockout.lockedFor('192.0.2.1')).toBe(0);
+    expect(lockout.recordFailure('198.51.100.1')).toEqual({ sourceFailures: 2, identityNowUnderAttack: false, tableFull: true });
+    expect(lockout.recordFailure('203.0.113.1')).toEqual({ sourceFailures: 0, lockedForMs: 1_000, lockedBecause: 'overflow', identityNowUnderAttack: false, tableFull: true });
+    expect(lockout.lockedFor('172.16.5.5')).toBe(1_000);
+    // Tracked sources and tracked networks keep their own times.
+    expect(lockout.lockedFor('10.0.0.5')).toBe(100);
+    expect(lockout.lockedFor('10.1.3.9')).toBe(600);
+    expect(lockout.lockedSources()).toBe(100 + 16 + 1);
+    // Once the main table has room again, an untracked source is not refused for the shared count.
+    advance(100);
+    expect(lockout.lockedFor('10.0.0.5')).toBe(0);
+    expect(lockout.lockedFor('172.16.5.5')).toBe(0);
   });
 
-  it('only counts the failures of untracked keys when made without networks', () => {
-    const targets = new LockoutTable({ ...policy, threshold: 1, maxEntries: 100 }, () => 1_000_000, null);
-    for (let i = 0; i < 100; i++) targets.recordFailure(`t-${i}`);
-    expect(targets.recordFailure('t-100')).toEqual({ sourceFailures: 0, identityNowUnderAttack: false, tableFull: true });
+  it('counts the keys a table without tiers cannot take in one shared entry, with growing times', () => {
+    let now = 1_000_000;
+    const targets = new LockoutTable({ ...policy, maxEntries: 100 }, () => now, []);
+    const fill = (): void => {
+      for (let i = 0; i < 100; i++) for (let f = 0; f < 3; f++) targets.recordFailure(`t-${i}`);
+    };
+    fill();
+    expect(targets.recordFailure('t-100')).toEqual({ sourceFailures: 1, identityNowUnderAttack: false, tableFull: true });
     expect(targets.lockedFor('t-100')).toBe(0);
+    targets.recordFailure('t-101');
+    expect(targets.recordFailure('t-102')).toMatchObject({ lockedForMs: 1_000, lockedBecause: 'overflow' });
+    expect(targets.lockedFor('t-999')).toBe(1_000);
     expect(targets.lockedFor('t-0')).toBe(1_000);
+    now += 1_000;
+    expect(targets.lockedFor('t-999')).toBe(0);
+    fill();
+    for (let f = 0; f < 3; f++) targets.recordFailure(`t-${200 + f}`);
+    expect(targets.lockedFor('t-999')).toBe(2_000);
   });
 
   it('finds room without scanning the whole table per failure', () => {
