@@ -36,11 +36,15 @@ export interface AuditSink {
  * state (a session's end, a detach, a watchdog resume, a `disconnect`, a summary of
  * requests that already ran): when the log is full (`AUDIT_FULL`) they may still take
  * up to `audit.reserveBytes` past `audit.maxFileBytes`. Everything else is refused
- * when full, and an audited request with it. A session's start is not reserved (a full
- * log refuses new sessions), so opening and closing sessions cannot use the reserve up.
+ * when full, and an audited request with it. A primary session's start is not reserved
+ * (a full log refuses new debug sessions), so opening and closing sessions cannot use
+ * the reserve up. A secondary session's start is (`role: 'secondary'`): it is the
+ * connection of a subprocess the holder's debug session announced, and that child
+ * waits for its debugger, so refusing it would hang the program.
  */
 export function isReservedRecord(event: AuditEvent): boolean {
   if (reservedEvents.has(event.event)) return true;
+  if (event.event === 'session.opened') return event['role'] === 'secondary';
   return event.event === 'dap.request' && (event['command'] === 'disconnect' || typeof event['repeated'] === 'number');
 }
 

@@ -114,6 +114,20 @@ describe('AuditLog retention', () => {
     log.close();
   });
 
+  it("writes a secondary session's session.opened (a subprocess waiting for its debugger) from the reserve while full, and refuses a primary one", () => {
+    const { file, log } = setup(600);
+    expect(fillUntilRefused(log)).toMatchObject({ code: 'AUDIT_FULL' });
+    expect(() => {
+      for (let n = 0; n < 100; n++) log.record({ event: 'dap.request', n }); // the last bytes below maxFileBytes
+    }).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));
+    expect(() => log.record({ event: 'session.opened', policy: 'full', role: 'primary' })).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));
+    log.record({ event: 'session.opened', policy: 'full', role: 'secondary' });
+    expect(lines(file).at(-1)).toMatchObject({ event: 'session.opened', role: 'secondary' });
+    expect(statSync(file).size).toBeGreaterThan(4096);
+    expect(() => log.record({ event: 'session.opened', policy: 'full', role: 'primary' })).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));
+    log.close();
+  });
+
   it('rotates again once the oldest file is old enough, or moved away', () => {
     const { file, log, full } = setup();
     expect(fillUntilRefused(log)).toMatchObject({ code: 'AUDIT_FULL' });

@@ -132,6 +132,11 @@ describe('an audit-log flood from one session', () => {
     // Opening and closing sessions cannot use the reserve up: a new session is refused.
     await expect(open({ guards, target: 'web-2' })).rejects.toMatchObject({ code: 'AUDIT_FULL' });
     expect(records().filter((r) => r['event'] === 'session.opened')).toHaveLength(1);
+    // But a subprocess's connection (a secondary session of the holder) is not: its child waits for its debugger.
+    const child = await open({ guards });
+    expect(records().filter((r) => r['event'] === 'session.opened').map((r) => r['role'])).toEqual(['primary', 'secondary']);
+    child.pipe.close();
+    await child.closed;
     expect((await h.request('disconnect', { terminateDebuggee: false })).success).toBe(true); // leaving is never refused
     h.pipe.close();
     await h.closed;

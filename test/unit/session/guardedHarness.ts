@@ -68,6 +68,8 @@ export interface HarnessOptions extends Partial<Omit<SessionGuardsOptions, 'audi
   readonly guards?: SessionGuards;
   readonly audit?: MemoryAuditSink;
   readonly takeover?: boolean;
+  /** The session's logger (default: silent). */
+  readonly logger?: pino.Logger;
 }
 
 /** One guarded session over in-memory transports, with a fake adapter. */
@@ -114,7 +116,7 @@ export async function openGuardedSession(options: HarnessOptions = {}): Promise<
       clientAddress: '127.0.0.1:5000',
       ...(options.takeover ? { takeover: true } : {}),
     },
-    logger,
+    options.logger ?? logger,
   );
   session.opened();
   const [clientEnd, clientRelaySide] = MemoryTransport.pair();

@@ -1,6 +1,8 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DapMessage } from '../../../src/dap/dapMessage.js';
+import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
 import type { PolicyName } from '../../../src/session/dapPolicy.js';
 import { MemoryAuditSink, settle, trackedSessions, type Harness } from './guardedHarness.js';
 
@@ -243,13 +245,26 @@ describe('client loss', () => {
 
   it('forwards continue and disconnect when the audit log is unavailable, and logs the loss', async () => {
     const audit = new MemoryAuditSink();
-    const h = await open({ audit });
+    const metrics = new RelayMetrics();
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    const h = await open({ audit, logger, metrics: metrics.guardrails });
     audit.failing = true;
     expect((await h.request('continue', { threadId: 1 })).success).toBe(true);
     expect((await h.request('stepIn', { threadId: 1 })).success).toBe(true);
     expect(h.adapter.requests('continue')).toHaveLength(1);
     expect(h.adapter.requests('stepIn')).toHaveLength(1);
     expect((await h.request('pause', { threadId: 1 })).success).toBe(false); // pausing is refused as before
+    expect((await h.request('disconnect', { terminateDebuggee: false })).success).toBe(true);
+    expect(h.adapter.requests('disconnect')).toHaveLength(1);
+    const lost = logged.filter((entry) => typeof entry['msg'] === 'string' && entry['msg'].startsWith('audit record lost'));
+    expect(lost.map((entry) => [entry['code'], entry['command']])).toEqual([
+      ['AUDIT_UNAVAILABLE', 'continue'],
+      ['AUDIT_UNAVAILABLE', 'stepIn'],
+      ['AUDIT_UNAVAILABLE', 'disconnect'],
+    ]);
+    expect(await metrics.valueOf('dbgrelay_audit_unrecorded_total', { reason: 'unavailable' })).toBe(3);
+    expect(audit.records.filter((r) => r.event === 'dap.request')).toEqual([]); // nothing was recorded: the loss is only in the log and the metric
   });
 
   it('leaves a session that said goodbye, or never attached, alone', async () => {
