@@ -58,16 +58,24 @@ def command_lines_marked(marker: str) -> List[List[bytes]]:
 # debugpy/common/messaging.py; the bridge never does that, it waits for every answer
 # before it closes, adaptersession.py.)
 DROPS: Dict[str, Callable[[int], None]] = {"bare connect + close": bare_connect_close}
+#: Drops the control may take to wedge stock debugpy (one is almost always enough).
+STOCK_DROP_ATTEMPTS = 5
 
 
 @pytest.mark.parametrize("drop", list(DROPS))
 def test_stock_adapter_stops_serving_after_the_drop(drop: str) -> None:
     """The control: without the guard, the same drop wedges debugpy 1.8.22's adapter,
-    so the guarded test below exercises the failure it claims to survive."""
+    so the guarded test below exercises the failure it claims to survive. The drop is a
+    race with the adapter's greeting: one drop almost always wins it, so the control
+    allows a few (an adapter that survived one drop served a whole session in between)."""
     d = Debuggee()
     try:
-        DROPS[drop](d.port)
-        assert not normal_attach_works(d.port, timeout=3.0)
+        for _ in range(STOCK_DROP_ATTEMPTS):
+            DROPS[drop](d.port)
+            if not normal_attach_works(d.port, timeout=3.0):
+                break
+        else:
+            pytest.fail(f"stock debugpy kept serving after {STOCK_DROP_ATTEMPTS} drops")
     finally:
         d.stop()
 
