@@ -17,6 +17,17 @@ APP = HERE / "debuggee_app.py"
 BREAK_LINE = next(i for i, line in enumerate(APP.read_text().splitlines(), 1) if "BREAK_HERE" in line)
 
 
+def ticked_since(ticks: List[float], t: float, timeout: float = 3.0) -> bool:
+    """True once ``ticks`` (monotonic times of a program's heartbeat lines, appended by a
+    reader thread) holds one after ``t``, waiting up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ticks and ticks[-1] > t:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 class Debuggee:
     """tests/debuggee_app.py under debugpy.listen on 127.0.0.1:0; with ``guard``, its
     adapter starts through dbgrelay's adapter guard, as the agent starts it."""
@@ -48,12 +59,7 @@ class Debuggee:
 
     def running_since(self, t: float, timeout: float = 3.0) -> bool:
         """True once the main loop printed a TICK after monotonic time t."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.ticks and self.ticks[-1] > t:
-                return True
-            time.sleep(0.02)
-        return False
+        return ticked_since(self.ticks, t, timeout)
 
     def stop(self) -> None:
         self.proc.kill()

@@ -10,11 +10,12 @@ import time
 from typing import Any, Dict, Tuple
 
 from asyncdap import AsyncDapClient, full_attach
-from conftest import APP, BREAK_LINE, Debuggee
+from conftest import Debuggee
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession
 from dbgrelay.bridge.connectors import tcp_connector
 from streampair import LazyStream, relay_kind, stream_pair  # noqa: F401 (fixture)
+from test_relay_liveness import attach_and_pause
 
 
 def frame(header: bytes, message: Dict[str, Any]) -> bytes:
@@ -44,15 +45,7 @@ def test_a_lower_case_header_is_answered_and_a_duplicate_ends_only_that_session(
                                          "arguments": {"adapterID": "debugpy", "clientID": "frames"}}))
         assert (await client.response(1, 8))["success"]
         client.seq = 1
-        attach = await client.send("attach", {"justMyCode": False})
-        await client.event("initialized", 8)
-        r = await client.request("setBreakpoints", {"source": {"path": str(APP)}, "breakpoints": [{"line": BREAK_LINE}]})
-        assert r["success"], r
-        assert (await client.request("configurationDone"))["success"]
-        assert (await client.response(attach))["success"]
-        stopped = await client.event("stopped", 10)
-        r = await client.request("setBreakpoints", {"source": {"path": str(APP)}, "breakpoints": []})
-        assert r["success"], r
+        stopped = await attach_and_pause(client)
         paused_at = time.monotonic()
         assert not debuggee.running_since(paused_at, timeout=0.5), "the program should be paused"
 

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from typing import List, Optional
 
-from conftest import HERE  # noqa: F401  (puts tests/ on sys.path)
+from conftest import HERE, ticked_since  # noqa: F401  (HERE puts tests/ on sys.path)
 from dapclient import DapClient, full_attach
 
 APP = HERE / "continuerace_app.py"
@@ -60,12 +60,7 @@ class RaceDebuggee:
 
     def ticking_since(self, t: float, timeout: float = 3.0) -> bool:
         """True once the main thread printed a heartbeat after monotonic time t."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.ticks and self.ticks[-1] > t:
-                return True
-            time.sleep(0.02)
-        return False
+        return ticked_since(self.ticks, t, timeout)
 
     def attach(self) -> DapClient:
         c = DapClient.connect(self.port)

@@ -19,6 +19,7 @@ from dbgrelay.bridge.config import BridgeConfig
 from dbgrelay.errors import ConfigError
 from dbgrelay.options import build_options
 from fakerelay import FakeRelay
+from test_bridge_relay import until
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 
@@ -27,12 +28,6 @@ def line(message: Any) -> bytes:
     return json.dumps({"event": "relay", "message": message}).encode()
 
 
-async def until(predicate: Any, timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 def test_notices_wait_for_registration_and_status_is_sent_after_every_reconnect(certs: Certs) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import socket
 import time
-from typing import Any, List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -40,18 +40,24 @@ async def running_since(debuggee: Debuggee, t: float, timeout: float) -> bool:
     return False
 
 
-async def paused_at_breakpoint(client: AsyncDapClient, debuggee: Debuggee) -> float:
-    r = await client.request("initialize", {"adapterID": "debugpy", "clientID": "liveness"}, 8)
-    assert r["success"], r
+async def attach_and_pause(client: AsyncDapClient) -> Dict[str, Any]:
+    """After ``initialize``: attach, stop at the breakpoint, clear it; the ``stopped`` event."""
     attach = await client.send("attach", {"justMyCode": False})
     await client.event("initialized", 8)
     r = await client.request("setBreakpoints", {"source": {"path": str(APP)}, "breakpoints": [{"line": BREAK_LINE}]})
     assert r["success"], r
     assert (await client.request("configurationDone"))["success"]
     assert (await client.response(attach))["success"]
-    await client.event("stopped", 10)
+    stopped = await client.event("stopped", 10)
     r = await client.request("setBreakpoints", {"source": {"path": str(APP)}, "breakpoints": []})
     assert r["success"], r
+    return stopped
+
+
+async def paused_at_breakpoint(client: AsyncDapClient, debuggee: Debuggee) -> float:
+    r = await client.request("initialize", {"adapterID": "debugpy", "clientID": "liveness"}, 8)
+    assert r["success"], r
+    await attach_and_pause(client)
     paused_at = time.monotonic()
     assert not await running_since(debuggee, paused_at, timeout=0.5), "the program should be paused"
     return paused_at
