@@ -1,5 +1,5 @@
 import { credentialFromAuthorization } from '../../src/auth/credentialParser.js';
-import { credentialFromHello } from '../../src/relay/helloLine.js';
+import { credentialFromHello } from '../../src/listeners/helloLine.js';
 import { check, within } from './contract.js';
 
 /**

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
 import { RelayError } from '../../src/common/relayError.js';
 import { agentToRelayMessage, relayToAgentMessage } from '../../src/protocol/controlMessages.js';
-import { LineControlChannel } from '../../src/targets/lineControlChannel.js';
+import { LineControlChannel } from '../../src/agents/lineControlChannel.js';
 import { check, chunked, expectRelayError } from './contract.js';
 
 /** A small line bound, so that short inputs reach `MESSAGE_TOO_LARGE` too. */
@@ -39,7 +39,7 @@ class MemorySocket extends EventEmitter {
 }
 
 /**
- * Control messages on a tcps control connection (src/targets/lineControlChannel.ts,
+ * Control messages on a tcps control connection (src/agents/lineControlChannel.ts,
  * controlChannelBase.ts, src/protocol/controlMessages.ts): lines of JSON, cut into
  * chunks anywhere. The first byte picks the chunking. Asserts: receiving never throws
  * out of the socket's data handler; a channel closes only with `BAD_REQUEST` or

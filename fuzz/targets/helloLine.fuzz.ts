@@ -1,9 +1,9 @@
-import { credentialFromHello, parseHelloLine } from '../../src/relay/helloLine.js';
+import { credentialFromHello, parseHelloLine } from '../../src/listeners/helloLine.js';
 import { helloReply } from '../../src/protocol/controlMessages.js';
 import { check, within } from './contract.js';
 
 /**
- * The tcps hello line (src/relay/helloLine.ts, docs/protocol.md §4): the bytes up to
+ * The tcps hello line (src/listeners/helloLine.ts, docs/protocol.md §4): the bytes up to
  * the newline, as the relay decodes them. Asserts: `parseHelloLine` gives a hello or
  * `BAD_REQUEST`/`PROTOCOL_VERSION`; `credentialFromHello` gives a credential, none, or
  * `BAD_REQUEST`; a refusal never quotes the line (it may carry a secret). The same

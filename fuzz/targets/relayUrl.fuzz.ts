@@ -1,8 +1,8 @@
-import { apiBasePath, hostForUrl, parseRelayEndpoint, ptvsdBasePath, redactRelayUrl } from '../../src/client/relayEndpoint.js';
+import { apiBasePath, hostForUrl, parseRelayEndpoint, ptvsdBasePath, redactRelayUrl } from '../../src/dial/relayEndpoint.js';
 import { check, within } from './contract.js';
 
 /**
- * Relay URLs (src/client/relayEndpoint.ts): `wss://[secret@]host[:port][/base]`,
+ * Relay URLs (src/dial/relayEndpoint.ts): `wss://[secret@]host[:port][/base]`,
  * `tcps://[secret@]host[:port]`. Asserts: an endpoint or `BAD_REQUEST`; a refusal
  * never shows the user part; `display` never carries the secret and parses back to the
  * same endpoint (without the secret); the ptvsd helpers never throw.

@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { credentialFromAuthorization, pathWithoutQuery } from '../../src/auth/credentialParser.js';
 import { trustedProxyList } from '../../src/config/frontEndConfigSchema.js';
-import { isPtvsdPath } from '../../src/relay/ptvsdEndpoint.js';
-import { clientOrigin, originFields, parseForwardedElement, refuseCleartextOrigin } from '../../src/relay/forwardedClient.js';
-import { isUpgradeOnlyPath, parseUpgradeRoute, requireWebSocketHandshake, takeoverRequested } from '../../src/relay/upgradeRoutes.js';
+import { isPtvsdPath } from '../../src/listeners/ptvsdEndpoint.js';
+import { clientOrigin, originFields, parseForwardedElement, refuseCleartextOrigin } from '../../src/listeners/forwardedClient.js';
+import { isUpgradeOnlyPath, parseUpgradeRoute, requireWebSocketHandshake, takeoverRequested } from '../../src/listeners/upgradeRoutes.js';
 import { check, ContractViolation, within } from './contract.js';
 
 /** Front ends the relay believes (frontEnd.trustedProxies), and the peers the first byte picks from. */
@@ -39,7 +39,7 @@ function requestHead(text: string): { method: string; url: string; headers: Inco
 }
 
 /**
- * The handling of an HTTP upgrade request (src/relay/httpsListener.ts `upgrade`, in its
+ * The handling of an HTTP upgrade request (src/listeners/httpsListener.ts `upgrade`, in its
  * order): client origin behind trusted front ends (forwardedClient.ts), the path
  * (credentialParser.ts `pathWithoutQuery`, upgradeRoutes.ts), the WebSocket handshake
  * headers, `X-Forwarded-Proto`, `X-Dbgrelay-Takeover` and the `Authorization` header.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { RelayError } from '../common/relayError.js';
 import type { AttachGuessTable } from './attachGuessTable.js';
-import type { Grants } from './grants.js';
+import type { Grants } from '../protocol/scopes.js';
 import type { Authenticator, Credential, Principal } from './principal.js';
 import { secretDigest, secretsEqual } from './secretAuthenticator.js';
 
@@ -29,15 +29,6 @@ export class AttachSecret {
     return '[attach secret]';
   }
 }
-
-/**
- * Shortest attach secret the relay and the agent accept (docs/protocol.md §2.2): with
- * the per-target guess limit ({@link AttachGuessTable}) about 10 guesses a minute are
- * compared, so even 16 decimal digits would last about a billion years; without it a
- * thousand sources at 9 guesses a minute each still need about a million years. Config
- * `auth.attachSecrets.minLength` may raise it, never lower it.
- */
-export const minAttachSecretLength = 16;
 
 /** How the agent's documentation and errors tell people to make a good attach secret. */
 export const attachSecretRecipe = "python -c 'import secrets; print(secrets.token_urlsafe(24))'";

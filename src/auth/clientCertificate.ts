@@ -1,7 +1,8 @@
 import type { TLSSocket } from 'node:tls';
 import { certificateFingerprint } from '../certs/certificateFactory.js';
 import { RelayError } from '../common/relayError.js';
-import { grantsFromScopes, matchesPattern } from './grants.js';
+import { matchesPattern } from './grants.js';
+import { grantsFromScopes } from '../protocol/scopes.js';
 import { certificateIdentity } from './identityHint.js';
 import type { Principal } from './principal.js';
 

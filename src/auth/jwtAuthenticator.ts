@@ -2,7 +2,7 @@ import { decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey
 import { RelayError } from '../common/relayError.js';
 import type { JwtAlgorithm, JwtConfig } from '../config/jwtConfigSchema.js';
 import type { Logger } from '../log/logger.js';
-import { grantsFromScopes } from './grants.js';
+import { grantsFromScopes } from '../protocol/scopes.js';
 import { jwtKeySourceFromConfig, type JwtKeySource } from './jwtKeySource.js';
 import { KeySetUnavailable, tokenRefusal } from './jwtRefusal.js';
 import type { Authenticator, Credential, Principal } from './principal.js';

@@ -1,4 +1,4 @@
-import type { Grants } from './grants.js';
+import type { Grants } from '../protocol/scopes.js';
 
 /** What a principal may do. */
 export type Role = 'agent' | 'client' | 'admin';

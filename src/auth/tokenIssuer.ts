@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { RelayError } from '../common/relayError.js';
 import type { JwtConfig } from '../config/jwtConfigSchema.js';
-import { grantsFromScopes } from './grants.js';
+import { grantsFromScopes } from '../protocol/scopes.js';
 import { isValidSubject } from './jwtAuthenticator.js';
 import { loadKeyFile } from './jwtKeys.js';
 

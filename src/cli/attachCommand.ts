@@ -1,10 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { startAttachServer, type AttachLogger } from '../client/attachServer.js';
-import { defaultSessionHeartbeatMs } from '../client/relayDialer.js';
-import { dialDirectEndpoint, directEndpointTarget } from '../client/directEndpointDialer.js';
-import { hostForUrl, ptvsdBasePath } from '../client/relayEndpoint.js';
+import { defaultSessionHeartbeatMs } from '../dial/relayDialer.js';
+import { dialDirectEndpoint, directEndpointTarget } from '../dial/directEndpointDialer.js';
+import { hostForUrl, ptvsdBasePath } from '../dial/relayEndpoint.js';
 import { RelayError } from '../common/relayError.js';
-import { describeTrust } from '../client/tlsTrust.js';
+import { describeTrust } from '../dial/tlsTrust.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
 import { isEndpointUrl, resolveDirectConnection } from './directEndpointOptions.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadClientIdentity, type ClientIdentity } from '../client/clientIdentity.js';
+import { loadClientIdentity, type ClientIdentity } from '../dial/clientIdentity.js';
 import { RelayError } from '../common/relayError.js';
 
 /** `--cert` and `--key`, as commander parses them. */

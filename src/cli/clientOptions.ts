@@ -4,9 +4,9 @@ import { Option, type Command } from 'commander';
 import { isLoopbackHost } from '../common/loopbackHost.js';
 import { RelayError } from '../common/relayError.js';
 import { defaultDataDir } from '../config/configDefaults.js';
-import { parseRelayEndpoint, type RelayEndpoint } from '../client/relayEndpoint.js';
-import { proxyForRelay } from '../client/httpsProxy.js';
-import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../client/tlsTrust.js';
+import { parseRelayEndpoint, type RelayEndpoint } from '../dial/relayEndpoint.js';
+import { proxyForRelay } from '../dial/httpsProxy.js';
+import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../dial/tlsTrust.js';
 import { resolveClientToken } from './clientToken.js';
 
 /** Relay URL used when neither `--relay` nor `DBGRELAY_RELAY` is given: the dev daemon's wss listener. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { RelayError } from '../common/relayError.js';
-import { defaultDirectEndpointPort } from '../client/directEndpointDialer.js';
-import { hostForUrl, parseRelayEndpoint, type RelayEndpoint } from '../client/relayEndpoint.js';
-import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../client/tlsTrust.js';
+import { defaultDirectEndpointPort } from '../dial/directEndpointDialer.js';
+import { hostForUrl, parseRelayEndpoint, type RelayEndpoint } from '../dial/relayEndpoint.js';
+import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../dial/tlsTrust.js';
 import type { ClientConnection, ClientFlagValues } from './clientOptions.js';
 
 /** True when `dbgrelay attach`'s target argument is an endpoint URL (`scheme://...`) rather than a target name. */

@@ -6,7 +6,7 @@ import { RelayError } from '../common/relayError.js';
 import { defaultDataDir } from '../config/configDefaults.js';
 import { configFileEnvironmentVariable } from '../config/configSources.js';
 import { loadConfig } from '../config/loadConfig.js';
-import { readPidFile, readReloadStatus, pidFile, type ReloadStatus } from '../relay/runFiles.js';
+import { readPidFile, readReloadStatus, pidFile, type ReloadStatus } from '../lifecycle/runFiles.js';
 
 interface ReloadFlags {
   readonly config?: string;

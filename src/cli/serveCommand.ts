@@ -3,7 +3,7 @@ import { environmentBindings, type ServeFlags } from '../config/configSources.js
 import { loadConfig } from '../config/loadConfig.js';
 import { createLogger } from '../log/logger.js';
 import { startRelay } from '../relay/relayServer.js';
-import { writePidFile } from '../relay/runFiles.js';
+import { writePidFile } from '../lifecycle/runFiles.js';
 import { handleServeSignals } from './serveSignals.js';
 
 const environmentHelp = [

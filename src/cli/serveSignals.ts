@@ -2,7 +2,7 @@ import type { RelayConfig } from '../config/configSchema.js';
 import { RelayError } from '../common/relayError.js';
 import { tagged, type Logger } from '../log/logger.js';
 import type { RelayHandle } from '../relay/relayServer.js';
-import { writeReloadStatus } from '../relay/runFiles.js';
+import { writeReloadStatus } from '../lifecycle/runFiles.js';
 
 /** What {@link handleServeSignals} needs. */
 export interface ServeSignalOptions {

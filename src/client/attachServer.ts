@@ -6,13 +6,13 @@ import { heartbeatEvent, heartbeatMessage } from '../dap/heartbeatMessages.js';
 import { LivenessTransport } from '../transport/livenessTransport.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { Transport } from '../transport/transport.js';
-import type { ClientIdentity } from './clientIdentity.js';
+import type { ClientIdentity } from '../dial/clientIdentity.js';
 import { refuseDapClient } from './dapRefusal.js';
-import { dialSession, type DialSessionOptions } from './relayDialer.js';
-import type { RelayEndpoint } from './relayEndpoint.js';
-import { describeRelayError } from './relayRefusal.js';
+import { dialSession, type DialSessionOptions } from '../dial/relayDialer.js';
+import type { RelayEndpoint } from '../dial/relayEndpoint.js';
+import { describeRelayError } from '../dial/relayRefusal.js';
 import { subprocessRewriteInterceptors } from './subprocessRewrite.js';
-import type { TlsTrust } from './tlsTrust.js';
+import type { TlsTrust } from '../dial/tlsTrust.js';
 
 /** Where `dbgrelay attach` reports what happens; the CLI writes to stderr. */
 export interface AttachLogger {

@@ -10,7 +10,7 @@ export const tls13CipherSuites: readonly string[] = ['TLS_AES_256_GCM_SHA384', '
 /**
  * TLS 1.2 suites, in order of preference: ECDHE key exchange (forward secrecy) with an
  * AEAD cipher only. No RSA key exchange, no DHE, no CBC, no SHA-1 MAC. The Python agent
- * offers the same list (agent-py/dbgrelay/tlspolicy.py).
+ * offers the same list (agent-py/dbgrelay/trust/policy.py).
  */
 export const tls12CipherSuites: readonly string[] = [
   'ECDHE-ECDSA-AES128-GCM-SHA256',

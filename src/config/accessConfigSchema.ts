@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { flag, intBetween } from './schemaFields.js';
-import { grantsFromScopes } from '../auth/grants.js';
+import { grantsFromScopes } from '../protocol/scopes.js';
 
 /** Values of `listeners.<name>.clientCertificates`. */
 export const clientCertificateModes = ['off', 'optional', 'required'] as const;

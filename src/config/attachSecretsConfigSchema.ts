@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { flag, intBetween } from './schemaFields.js';
-import { minAttachSecretLength } from '../auth/attachSecret.js';
+
+/**
+ * Shortest attach secret the relay and the agent accept (docs/protocol.md §2.2): with
+ * the per-target guess limit (auth/attachGuessTable.ts) about 10 guesses a minute are
+ * compared, so even 16 decimal digits would last about a billion years; without it a
+ * thousand sources at 9 guesses a minute each still need about a million years. Config
+ * `auth.attachSecrets.minLength` may raise it, never lower it.
+ */
+export const minAttachSecretLength = 16;
 
 /** Bound on the counting window and the closings: one day. */
 const maxGuessLimitMs = 86_400_000;

@@ -1,6 +1,24 @@
 import { z } from 'zod';
 import { flag, intBetween } from './schemaFields.js';
-import { policyNames } from '../session/dapPolicy.js';
+
+/**
+ * The DAP policies (docs/operations.md "Policies"), from the most to the least
+ * permissive. Each one refuses everything the one before it refuses, so "the
+ * stricter one wins" is a maximum over this order.
+ *
+ * - `full`: everything is forwarded.
+ * - `no-eval`: no `evaluate`, `setVariable`, `setExpression`, `completions`,
+ *   `writeMemory`, and no breakpoint with a `condition` or `hitCondition` (source,
+ *   function, data, instruction and exception breakpoints). Logpoints stay allowed.
+ * - `logpoints-only`: what `no-eval` refuses, and anything that can stop the process:
+ *   breakpoints without a `logMessage`, function, data and instruction breakpoints,
+ *   exception breakpoints, `pause`, stepping, `goto`, `restartFrame`, `restart`,
+ *   `terminate`, `terminateThreads`, and `disconnect` with `terminateDebuggee: true`.
+ */
+export const policyNames = ['full', 'no-eval', 'logpoints-only'] as const;
+
+/** A DAP policy name (see {@link policyNames}). */
+export type PolicyName = (typeof policyNames)[number];
 
 const mapping = { error: 'expected a mapping' };
 const path = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });

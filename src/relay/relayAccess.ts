@@ -5,7 +5,7 @@ import { LockoutTable } from '../auth/lockoutTable.js';
 import type { RelayConfig } from '../config/configSchema.js';
 import { tagged, type Logger } from '../log/logger.js';
 import { RelayMetrics } from '../metrics/relayMetrics.js';
-import { loadClientCa } from './clientCertificateTls.js';
+import { loadClientCa } from '../listeners/clientCertificateTls.js';
 
 /** What {@link createRelayAccess} builds for one relay instance. */
 export interface RelayAccess {

@@ -14,10 +14,10 @@ import { tagged, type Logger } from '../log/logger.js';
 import type { LifecycleMetrics } from '../metrics/lifecycleMetrics.js';
 import type { SessionGuards } from '../session/sessionGuards.js';
 import type { ConfiguredTargetSet, TargetChanges } from '../targets/configuredTargetSet.js';
-import { loadClientCa } from './clientCertificateTls.js';
-import type { LifecycleState } from './lifecycleLimits.js';
-import type { ReloadableTlsServer } from './listenerContext.js';
-import { effectiveConfig, planReload } from './reloadPlan.js';
+import { loadClientCa } from '../listeners/clientCertificateTls.js';
+import type { LifecycleState } from '../lifecycle/lifecycleLimits.js';
+import type { ReloadableTlsServer } from '../listeners/listenerContext.js';
+import { effectiveConfig, planReload } from '../lifecycle/reloadPlan.js';
 import { loadTlsMaterial, type TlsMaterial } from './tlsMaterial.js';
 
 /** What a reload did (docs/operations.md "Reload"). */

@@ -1,23 +1,5 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
-
-/**
- * The DAP policies (docs/operations.md "Policies"), from the most to the least
- * permissive. Each one refuses everything the one before it refuses, so "the
- * stricter one wins" is a maximum over this order.
- *
- * - `full`: everything is forwarded.
- * - `no-eval`: no `evaluate`, `setVariable`, `setExpression`, `completions`,
- *   `writeMemory`, and no breakpoint with a `condition` or `hitCondition` (source,
- *   function, data, instruction and exception breakpoints). Logpoints stay allowed.
- * - `logpoints-only`: what `no-eval` refuses, and anything that can stop the process:
- *   breakpoints without a `logMessage`, function, data and instruction breakpoints,
- *   exception breakpoints, `pause`, stepping, `goto`, `restartFrame`, `restart`,
- *   `terminate`, `terminateThreads`, and `disconnect` with `terminateDebuggee: true`.
- */
-export const policyNames = ['full', 'no-eval', 'logpoints-only'] as const;
-
-/** A DAP policy name (see {@link policyNames}). */
-export type PolicyName = (typeof policyNames)[number];
+import { policyNames, type PolicyName } from '../config/guardrailsConfigSchema.js';
 
 /** The stricter of two policies. */
 export function stricterPolicy(a: PolicyName, b: PolicyName): PolicyName {

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { GuardrailMetrics } from '../metrics/guardrailMetrics.js';
 import { guardAttachArguments } from './attachArguments.js';
 import { validateRequests } from './requestValidation.js';
-import type { PolicyName } from './dapPolicy.js';
+import type { PolicyName } from '../config/guardrailsConfigSchema.js';
 import { PauseWatchdog } from './pauseWatchdog.js';
 import { gateRequests } from './requestGate.js';
 import { guardReverseRequests } from './reverseRequestGuard.js';

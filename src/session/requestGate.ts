@@ -3,7 +3,8 @@ import { resumingCommands, type AuditSink } from '../audit/auditEvent.js';
 import { auditedCommands, auditFieldsCutCode, auditFieldsOf } from '../audit/auditedRequests.js';
 import { isRelayError, RelayError } from '../common/relayError.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
-import { policedCommands, policyRefusal, type PolicyName } from './dapPolicy.js';
+import { policedCommands, policyRefusal } from './dapPolicy.js';
+import { type PolicyName } from '../config/guardrailsConfigSchema.js';
 import { refusalResponse, type SessionLink } from './sessionLink.js';
 
 /** Options of {@link gateRequests}. */

@@ -1,7 +1,7 @@
 import { sourceOf } from '../auth/sourceAddress.js';
 import type { SshServerConfig } from '../config/sshServerConfigSchema.js';
 import type { SshServerMetrics } from '../metrics/sshServerMetrics.js';
-import { PreAuthConnections, type PreAuthTicket } from '../relay/preAuthConnections.js';
+import { PreAuthConnections, type PreAuthTicket } from '../net/preAuthConnections.js';
 import { startupDrop } from './maxStartups.js';
 
 /** One admitted SSH connection, from accept to close. */

@@ -6,7 +6,7 @@ import { defaultHostKeyFileName } from '../config/sshServerConfigSchema.js';
 import type { Logger } from '../log/logger.js';
 import type { SshMetrics } from '../metrics/agentMetrics.js';
 import type { SshServerMetrics } from '../metrics/sshServerMetrics.js';
-import { closeServer, listen, type RunningListener } from '../relay/listenerContext.js';
+import { closeServer, listen, type RunningListener } from '../net/serverSockets.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import { AuthorizedKeysFile } from './authorizedKeysFile.js';
 import { ConnectionRecord } from './connectionRecord.js';

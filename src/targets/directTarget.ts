@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { dialDirectEndpoint } from '../client/directEndpointDialer.js';
-import { parseRelayEndpoint } from '../client/relayEndpoint.js';
-import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../client/tlsTrust.js';
+import { dialDirectEndpoint } from '../dial/directEndpointDialer.js';
+import { parseRelayEndpoint } from '../dial/relayEndpoint.js';
+import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../dial/tlsTrust.js';
 import { RelayError } from '../common/relayError.js';
-import type { SchemeDialerFactory } from './configuredTargets.js';
+import type { SchemeDialerFactory } from './schemeDialer.js';
 import { hostPort } from '../common/hostPort.js';
 
 /** Reads a configured secret or file; errors name the key, never the content. */

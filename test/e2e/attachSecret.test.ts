@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttachServer, type AttachServer } from '../../src/client/attachServer.js';
-import { dialSession } from '../../src/client/relayDialer.js';
+import { dialSession } from '../../src/dial/relayDialer.js';
 import { resolveClientConnection } from '../../src/cli/clientOptions.js';
 import { isRelayError } from '../../src/common/relayError.js';
 import type { DapTestClient } from '../helpers/dapTestClient.js';
@@ -121,7 +121,7 @@ describe('agents with their own attach secret', () => {
     }
     // and it lists no targets
     const connection = clientFor(withSecret(relay.wssUrl, attachTcps));
-    const { fetchTargets } = await import('../../src/client/relayDialer.js');
+    const { fetchTargets } = await import('../../src/dial/relayDialer.js');
     expect(await codeOf(fetchTargets({ endpoint: connection.endpoint, trust: connection.trust, secret: connection.secret! }))).toBe('AUTH_FAILED');
   });
 

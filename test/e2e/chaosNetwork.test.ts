@@ -49,7 +49,7 @@ afterAll(async () => {
 
 /** The pause guard's bound for a pause nobody owns (`--unowned-pause`, seconds), short for the test. */
 const unownedPauseS = 2;
-/** The guard's other bounds, from agent-py/dbgrelay/guardoptions.py: bridge report timeout and poll interval. */
+/** The guard's other bounds, from agent-py/dbgrelay/options/guard.py: bridge report timeout and poll interval. */
 const ownerReportTimeoutS = 1.5;
 const guardPollIntervalS = 0.25;
 /** pydevd's waiting threads see a resume within TIMEOUT_SLOW (0.2 s). */

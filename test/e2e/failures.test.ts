@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialSession } from '../../src/client/relayDialer.js';
-import { parseRelayEndpoint } from '../../src/client/relayEndpoint.js';
-import { caTrust } from '../../src/client/tlsTrust.js';
+import { dialSession } from '../../src/dial/relayDialer.js';
+import { parseRelayEndpoint } from '../../src/dial/relayEndpoint.js';
+import { caTrust } from '../../src/dial/tlsTrust.js';
 import { isRelayError } from '../../src/common/relayError.js';
 import { startDebuggee, markerLine, webAppPath, type Debuggee } from './support/debuggee.js';
 import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { dialSession } from '../../../src/client/relayDialer.js';
-import { parseRelayEndpoint } from '../../../src/client/relayEndpoint.js';
-import { caTrust } from '../../../src/client/tlsTrust.js';
+import { dialSession } from '../../../src/dial/relayDialer.js';
+import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
+import { caTrust } from '../../../src/dial/tlsTrust.js';
 import type { Transport } from '../../../src/transport/transport.js';
 import type { ClientAccess } from './relayClient.js';
 

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { startAttachServer, type AttachServer } from '../../../src/client/attachServer.js';
-import type { ClientIdentity } from '../../../src/client/clientIdentity.js';
-import { fetchTargets } from '../../../src/client/relayDialer.js';
-import { parseRelayEndpoint } from '../../../src/client/relayEndpoint.js';
-import { caTrust } from '../../../src/client/tlsTrust.js';
+import type { ClientIdentity } from '../../../src/dial/clientIdentity.js';
+import { fetchTargets } from '../../../src/dial/relayDialer.js';
+import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
+import { caTrust } from '../../../src/dial/tlsTrust.js';
 import type { TargetInfo } from '../../../src/protocol/controlMessages.js';
 import { DapRequestError, DapTestClient } from '../../helpers/dapTestClient.js';
 import { startDebuggee, type Debuggee } from './debuggee.js';

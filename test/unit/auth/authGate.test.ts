@@ -4,7 +4,7 @@ import { AttachGuessTable } from '../../../src/auth/attachGuessTable.js';
 import { AttachSecret, authenticateForAttach } from '../../../src/auth/attachSecret.js';
 import { AuthGate, combinePrincipals, type AuthAttempt } from '../../../src/auth/authGate.js';
 import { CertificateAuthenticator, type PresentedCertificate } from '../../../src/auth/clientCertificate.js';
-import { grantsFromScopes } from '../../../src/auth/grants.js';
+import { grantsFromScopes } from '../../../src/protocol/scopes.js';
 import { LockoutTable } from '../../../src/auth/lockoutTable.js';
 import type { Credential, Principal } from '../../../src/auth/principal.js';
 import { SecretAuthenticator } from '../../../src/auth/secretAuthenticator.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isRelayError } from '../../../src/common/relayError.js';
-import { dialSession } from '../../../src/client/relayDialer.js';
-import { apiBasePath, parseRelayEndpoint, ptvsdBasePath } from '../../../src/client/relayEndpoint.js';
-import { systemTrust } from '../../../src/client/tlsTrust.js';
+import { dialSession } from '../../../src/dial/relayDialer.js';
+import { apiBasePath, parseRelayEndpoint, ptvsdBasePath } from '../../../src/dial/relayEndpoint.js';
+import { systemTrust } from '../../../src/dial/tlsTrust.js';
 
 describe('wss://SECRET@host/ptvsd URLs', () => {
   it('keep the secret out of the display and point the API at the base before /ptvsd', () => {

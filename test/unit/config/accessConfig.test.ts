@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createCa, createLeaf } from '../../../src/certs/certificateFactory.js';
 import { isRelayError } from '../../../src/common/relayError.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
-import { loadClientCa } from '../../../src/relay/clientCertificateTls.js';
+import { loadClientCa } from '../../../src/listeners/clientCertificateTls.js';
 
 function configError(run: () => unknown): string {
   try {

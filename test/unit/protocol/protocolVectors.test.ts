@@ -20,7 +20,7 @@ import {
   relayToAgentMessage,
   statusMessage,
 } from '../../../src/protocol/controlMessages.js';
-import { credentialFromHello, parseHelloLine } from '../../../src/relay/helloLine.js';
+import { credentialFromHello, parseHelloLine } from '../../../src/listeners/helloLine.js';
 
 /** The session heartbeat is a DAP event of the relay's own (§6): exactly what {@link heartbeatMessage} builds. */
 const heartbeatEventSchema = z.strictObject({ seq: z.literal(0), type: z.literal('event'), event: z.literal(heartbeatEvent) });

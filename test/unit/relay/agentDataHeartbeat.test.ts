@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
 import { heartbeatMessage } from '../../../src/dap/heartbeatMessages.js';
-import { heartbeatTimeoutFor } from '../../../src/relay/tcpsListener.js';
+import { heartbeatTimeoutFor } from '../../../src/listeners/tcpsListener.js';
 import { FakeAgent } from './fakeAgent.js';
 import { eventually, makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from './relayFixture.js';
 import { TcpsPeer } from './relayPeers.js';

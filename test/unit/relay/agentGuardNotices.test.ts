@@ -5,9 +5,9 @@ import { allGrants } from '../../../src/auth/grants.js';
 import type { Principal } from '../../../src/auth/principal.js';
 import { formatTargetsTable, targetStatus } from '../../../src/cli/targetsCommand.js';
 import { RelayError } from '../../../src/common/relayError.js';
-import { AgentHub } from '../../../src/relay/agentHub.js';
-import type { AgentConnection } from '../../../src/targets/agentConnection.js';
-import { MemoryControlChannel } from '../../../src/targets/memoryControlChannel.js';
+import { AgentHub } from '../../../src/agents/agentHub.js';
+import type { AgentConnection } from '../../../src/agents/agentConnection.js';
+import { MemoryControlChannel } from '../../../src/agents/memoryControlChannel.js';
 import { TargetRegistry } from '../../../src/targets/targetRegistry.js';
 
 const principal: Principal = { id: 'relay-secret', grants: allGrants, method: 'secret' };

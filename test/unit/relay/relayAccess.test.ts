@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, createLeaf } from '../../../src/certs/certificateFactory.js';
-import type { ClientIdentity } from '../../../src/client/clientIdentity.js';
-import { loadClientIdentity } from '../../../src/client/clientIdentity.js';
-import { fetchTargets } from '../../../src/client/relayDialer.js';
-import { parseRelayEndpoint } from '../../../src/client/relayEndpoint.js';
-import { caTrust } from '../../../src/client/tlsTrust.js';
+import type { ClientIdentity } from '../../../src/dial/clientIdentity.js';
+import { loadClientIdentity } from '../../../src/dial/clientIdentity.js';
+import { fetchTargets } from '../../../src/dial/relayDialer.js';
+import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
+import { caTrust } from '../../../src/dial/tlsTrust.js';
 import { isRelayError } from '../../../src/common/relayError.js';
 import { makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from './relayFixture.js';
 

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 import type { RelayConfig } from '../../../src/config/configSchema.js';
-import { effectiveConfig, planReload } from '../../../src/relay/reloadPlan.js';
+import { effectiveConfig, planReload } from '../../../src/lifecycle/reloadPlan.js';
 import { startRelay, type RelayHandle } from '../../../src/relay/relayServer.js';
 import { testCertificates } from '../../helpers/testCertificates.js';
 

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DapMessage } from '../../../src/dap/dapMessage.js';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
-import type { PolicyName } from '../../../src/session/dapPolicy.js';
+import type { PolicyName } from '../../../src/config/guardrailsConfigSchema.js';
 import { MemoryAuditSink, settle, trackedSessions, type Harness } from './guardedHarness.js';
 
 const { open, closeAll } = trackedSessions();

@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import type { JsonDepthBound } from '../common/jsonDepth.js';
+import { RelayError } from '../common/relayError.js';
+import type { Principal } from '../auth/principal.js';
+import { requireRole, requireTargetGrant } from '../auth/grants.js';
+import { DapPipe, type DapPipeCloseReason, type DapPipeOptions } from '../dap/dapPipe.js';
+import { tagged, type Logger } from '../log/logger.js';
+import { isValidTargetName } from '../protocol/targetName.js';
+import type { AgentConnection } from '../agents/agentConnection.js';
+import type { TargetRegistry } from '../targets/targetRegistry.js';
+import type { Transport } from '../transport/transport.js';
+import { SessionGuards, type SessionSubject } from './sessionGuards.js';
+import type { GuardedSession } from './guardedSession.js';
+import type { SessionMetrics } from '../metrics/sessionMetrics.js';
+import { heartbeatEvent } from '../dap/heartbeatMessages.js';
+import { IdleTimer } from './idleTimer.js';
+import type { LifecycleState } from '../lifecycle/lifecycleLimits.js';
+import { SessionCounts } from './sessionCounts.js';
+
+/** Options of a {@link SessionBroker}. */
+export interface SessionBrokerOptions {
+  readonly registry: TargetRegistry<AgentConnection>;
+  /** Bound on one DAP message (config `dap.maxMessageBytes`). */
+  readonly maxMessageBytes: number;
+  /** Bound on the nesting of the DAP messages the relay parses (config `limits.maxJsonDepth`; default 64). */
+  readonly jsonDepth?: JsonDepthBound;
+  readonly logger: Logger;
+  /** Policies, leases, watchdog, detach and audit (default: {@link SessionGuards.permissive}). */
+  readonly guards?: SessionGuards;
+  /** The relay's session and DAP traffic metrics, if it keeps metrics. */
+  readonly metrics?: SessionMetrics;
+  /** Draining state and the `limits.*` session bounds (none: unbounded, never draining). */
+  readonly lifecycle?: LifecycleState;
+  /** Called when a session is ended by `limits.sessionIdleTimeoutMs`. */
+  readonly onIdleTimeout?: () => void;
+}
+
+/** A client's request for a session with a target. */
+export interface SessionRequest {
+  readonly principal: Principal;
+  readonly target: string;
+  readonly via: 'wss' | 'tcps';
+  readonly clientAddress: string;
+  /** Aborted when the client leaves before the session is accepted. */
+  readonly signal?: AbortSignal;
+  /** An admin asks to take the target over from its current holder (sessions.exclusive). */
+  readonly takeover?: boolean;
+}
+
+/** A session whose agent side is connected, waiting for the client side. */
+export interface PreparedSession {
+  /** Connects the accepted client transport and starts forwarding DAP. */
+  start(client: Transport): void;
+  /** The client could not be accepted after all: closes the agent side. */
+  abort(): void;
+}
+
+/**
+ * Brokers client sessions (docs/protocol.md §6): authorizes the client for the target,
+ * asks the target's agent to open a data connection, and only once it is there lets
+ * the listener accept the client; then connects both with a {@link DapPipe}. Logs one
+ * line per refused session, and one when a session starts and one when it ends.
+ */
+export class SessionBroker {
+  private readonly active = new Map<DapPipe, GuardedSession>();
+  private readonly counts = new SessionCounts();
+  private readonly logger: Logger;
+  private readonly guards: SessionGuards;
+  private closed = false;
+
+  constructor(private readonly options: SessionBrokerOptions) {
+    this.logger = tagged(options.logger, 'session');
+    this.guards = options.guards ?? SessionGuards.permissive(this.logger);
+    options.metrics?.observeActive(() => this.active.size);
+  }
+
+  /** Number of sessions forwarding DAP. */
+  get activeSessions(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Opens the agent side of a session. Rejects with a {@link RelayError}:
+   * `AUTH_FAILED` (no client grant for the target, or a takeover without the admin grant), `TARGET_NAME_INVALID`, `UNKNOWN_TARGET`, `TARGET_BUSY`, `AGENT_OPEN_FAILED`, `AGENT_OPEN_TIMEOUT`, `AGENT_GONE`,
+   * `RELAY_DRAINING`, `LIMIT_REACHED` (`limits.maxSessionsPerPrincipal`, `limits.maxSessionsPerTarget`).
+   */
+  async prepare(request: SessionRequest): Promise<PreparedSession> {
+    const startedAt = performance.now();
+    const session = randomBytes(6).toString('hex');
+    const subject: SessionSubject = { session, ...request, target: request.target.slice(0, 80) };
+    const log = this.logger.child({
+      session,
+      target: request.target.slice(0, 80),
+      via: request.via,
+      client: request.clientAddress,
+      principal: request.principal.id,
+    });
+    const elapsed = (): number => Math.round(performance.now() - startedAt);
+    const metrics = this.options.metrics;
+    let adapter: Transport;
+    let entry;
+    let guarded: GuardedSession | undefined;
+    let uncount: (() => void) | undefined;
+    try {
+      if (this.closed) throw new RelayError('AGENT_GONE', 'the relay is shutting down');
+      this.options.lifecycle?.refuseWhileDraining('sessions');
+      requireRole(request.principal, 'client');
+      if (request.takeover && !request.principal.grants.admin) throw new RelayError('AUTH_FAILED', 'taking a target over needs the admin grant');
+      if (!isValidTargetName(request.target)) throw new RelayError('TARGET_NAME_INVALID', 'invalid target name');
+      requireTargetGrant(request.principal, 'client', request.target); // every session (e.g. attach secret: one target)
+      entry = this.options.registry.lookup(request.target);
+      if (!entry) throw new RelayError('UNKNOWN_TARGET', `no target named "${request.target}" is connected`);
+      uncount = this.counts.admit(request.principal.id, request.target, this.options.lifecycle);
+      guarded = await this.guards.admit(subject, log); // one debugger per target, policy
+      if (request.signal?.aborted) throw new RelayError('AGENT_GONE', 'the client left');
+      const pending = entry.endpoint.open();
+      const onAbort = (): void => pending.cancel();
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        adapter = await pending.transport;
+      } finally {
+        request.signal?.removeEventListener('abort', onAbort);
+      }
+      if (this.closed) {
+        adapter.destroy();
+        throw new RelayError('AGENT_GONE', 'the relay is shutting down');
+      }
+    } catch (error) {
+      const code = error instanceof RelayError ? error.code : 'INTERNAL';
+      guarded?.abandon();
+      uncount?.();
+      if (!request.signal?.aborted) this.guards.recordRefusal(subject, code, (error as Error).message);
+      metrics?.countOutcome(request.signal?.aborted ? 'clientLeft' : 'refused', code);
+      log.info({ outcome: request.signal?.aborted ? 'clientLeft' : 'refused', code, durationMs: elapsed() }, 'session refused');
+      throw error;
+    }
+    const target = entry;
+    const guard = guarded;
+    const release = (): void => uncount?.();
+    let settled = false;
+    return {
+      start: (client) => {
+        if (settled) throw new RelayError('INTERNAL', 'session already started');
+        settled = true;
+        try {
+          if (this.closed) throw new RelayError('AGENT_GONE', 'the relay is shutting down');
+          guard.opened(); // durable before any DAP byte flows
+        } catch (error) {
+          log.error({ code: (error as RelayError).code }, 'session not started');
+          guard.abandon();
+          release();
+          client.destroy();
+          adapter.destroy();
+          metrics?.countOutcome('failed');
+          return;
+        }
+        const untrack = this.options.registry.trackSession(target);
+        const sessionStart = performance.now();
+        const idleTimeoutMs = this.options.lifecycle?.values.sessionIdleTimeoutMs ?? 0;
+        const idle = new IdleTimer(idleTimeoutMs, () => {
+          log.info({ idleTimeoutMs }, 'session idle; ending it');
+          this.options.onIdleTimeout?.();
+          guard.notify(`no DAP message for ${idleTimeoutMs} ms (limits.sessionIdleTimeoutMs); the relay ends this session, the program keeps running`);
+          pipe.close();
+        });
+        const counting = metrics ? countingMessages(metrics) : undefined;
+        log.info({ outcome: 'started', openMs: elapsed() }, 'session started');
+        metrics?.attachSeconds.observe((sessionStart - startedAt) / 1000);
+        const pipe = new DapPipe(client, adapter, {
+          maxMessageBytes: this.options.maxMessageBytes,
+          ...(this.options.jsonDepth ? { jsonDepth: this.options.jsonDepth } : {}),
+          ...guard.pipeOptions(),
+          onMessage: (direction, name, bytes, message) => {
+            if (name !== heartbeatEvent) idle.touch(); // a keep-alive is not use of the session
+            counting?.(direction, name, bytes, message);
+          },
+          onClose: (reason: DapPipeCloseReason) => {
+            idle.dispose();
+            guard.closed(reason);
+            untrack();
+            release();
+            this.active.delete(pipe);
+            const durationMs = performance.now() - sessionStart;
+            metrics?.countOutcome(reason.closedBy === 'protocolError' ? 'protocolError' : 'ended');
+            metrics?.durationSeconds.observe(durationMs / 1000);
+            log.info(
+              {
+                outcome: reason.closedBy === 'protocolError' ? 'protocolError' : 'ended',
+                closedBy: reason.closedBy,
+                code: reason.error instanceof RelayError ? reason.error.code : undefined,
+                reason: reason.error?.message,
+                durationMs: Math.round(durationMs),
+              },
+              'session ended',
+            );
+          },
+        });
+        guard.bind(pipe);
+        guard.onEvict(async () => {
+          pipe.close();
+          await pipe.closed;
+        });
+        this.active.set(pipe, guard);
+      },
+      abort: () => {
+        if (settled) return;
+        settled = true;
+        guard.abandon();
+        release();
+        adapter.destroy();
+        metrics?.countOutcome('clientLeft');
+        log.info({ outcome: 'clientLeft', durationMs: elapsed() }, 'session refused');
+      },
+    };
+  }
+
+  /**
+   * Refuses new sessions and closes every session; each attached one first detaches
+   * its debugger (bounded by `sessions.detachTimeoutMs`). Resolves when all are closed.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pipes = [...this.active.keys()];
+    for (const pipe of pipes) pipe.close();
+    await Promise.all(pipes.map((pipe) => pipe.closed));
+    this.guards.close();
+  }
+
+  /** Sends every running session's client an `output` event of the relay's own (category `console`). */
+  notifyAll(text: string): number {
+    for (const guard of this.active.values()) guard.notify(text, 'console');
+    return this.active.size;
+  }
+
+  /** Resolves when no session is forwarding DAP any more. */
+  async idle(): Promise<void> {
+    while (this.active.size > 0) await Promise.race([...this.active.keys()].map((pipe) => pipe.closed));
+  }
+}
+
+/** The DapPipe `onMessage` hook that counts a session's bytes and client requests. */
+function countingMessages(metrics: SessionMetrics): NonNullable<DapPipeOptions['onMessage']> {
+  return (direction, _name, bytes, message) =>
+    metrics.countMessage(direction === 'toAdapter', bytes, message?.type === 'request' ? (message as { command?: unknown }).command : undefined);
+}

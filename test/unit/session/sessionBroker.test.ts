@@ -1,0 +1,135 @@
+import pino from 'pino';
+import { describe, expect, it, vi } from 'vitest';
+import { allGrants } from '../../../src/auth/grants.js';
+import type { Principal } from '../../../src/auth/principal.js';
+import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
+import { AgentHub } from '../../../src/agents/agentHub.js';
+import { SessionBroker } from '../../../src/session/sessionBroker.js';
+import type { AgentConnection } from '../../../src/agents/agentConnection.js';
+import { MemoryControlChannel } from '../../../src/agents/memoryControlChannel.js';
+import { TargetRegistry } from '../../../src/targets/targetRegistry.js';
+import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
+
+const principal: Principal = { id: 'relay-secret', grants: allGrants, method: 'secret' };
+const logger = pino({ level: 'silent' });
+const tick = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function setup(openTimeoutMs = 1_000) {
+  const registry = new TargetRegistry<AgentConnection>();
+  const hub = new AgentHub(registry, { handshakeTimeoutMs: 1_000, heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 20_000, openTimeoutMs, maxPendingOpens: 4 }, logger);
+  const broker = new SessionBroker({ registry, maxMessageBytes: 1 << 16, logger });
+  const [relaySide, agentSide] = MemoryControlChannel.pair('wss');
+  const opens: string[] = [];
+  agentSide.onMessage((m) => {
+    const message = m as { type: string; sessionId?: string };
+    if (message.type === 'open') opens.push(message.sessionId!);
+  });
+  hub.accept(relaySide, principal);
+  agentSide.send({ type: 'register', agentId: 'a1', target: { name: 'web-1' }, process: { pid: 1, host: 'h', python: '3', debugpy: '1', agent: '0' } });
+  await tick();
+  expect(registry.lookup('web-1')).toBeDefined();
+  return { registry, hub, broker, agentSide, opens };
+}
+
+const request = { principal, target: 'web-1', via: 'tcps' as const, clientAddress: 'memory' };
+
+describe('SessionBroker', () => {
+  it('opens the agent side, then connects the client; bytes flow both ways and close propagates', async () => {
+    const { registry, hub, broker, opens } = await setup();
+    const preparing = broker.prepare(request);
+    await tick();
+    expect(opens).toHaveLength(1);
+    const [adapterRelaySide, adapter] = MemoryTransport.pair();
+    hub.claimSession(opens[0]!, principal)(adapterRelaySide);
+    const prepared = await preparing;
+    const [client, clientRelaySide] = MemoryTransport.pair();
+    prepared.start(clientRelaySide);
+    expect(registry.list()[0]!.sessions).toBe(1);
+
+    const atAdapter: Buffer[] = [];
+    const atClient: Buffer[] = [];
+    adapter.onData((c) => atAdapter.push(c));
+    client.onData((c) => atClient.push(c));
+    const request1 = encodeDapMessage({ type: 'request', seq: 1, command: 'initialize', arguments: { adapterID: 'debugpy' } });
+    const event = encodeDapMessage({ type: 'event', seq: 1, event: 'output' });
+    client.send(request1);
+    adapter.send(event);
+    // The first request a process validates compiles its schema (tens of ms).
+    await vi.waitFor(() => expect(Buffer.concat(atAdapter).equals(request1)).toBe(true));
+    expect(Buffer.concat(atClient).equals(event)).toBe(true);
+
+    client.close();
+    await tick();
+    expect(adapter.closed).toBe(true);
+    expect(registry.list()[0]!.sessions).toBe(0);
+    expect(broker.activeSessions).toBe(0);
+  });
+
+  it('refuses a takeover from a principal without the admin grant with AUTH_FAILED, before asking any agent', async () => {
+    const { broker, opens } = await setup();
+    const client: Principal = { id: 'jwt:bob', grants: { register: [], attach: ['web-*'], admin: false }, method: 'jwt' };
+    await expect(broker.prepare({ ...request, principal: client, takeover: true })).rejects.toMatchObject({
+      code: 'AUTH_FAILED',
+      message: 'taking a target over needs the admin grant',
+    });
+    expect(opens).toEqual([]);
+    // The same principal without takeover, and an admin with it, get as far as the agent.
+    void broker.prepare({ ...request, principal: client }).catch(() => undefined);
+    void broker.prepare({ ...request, takeover: true }).catch(() => undefined);
+    await tick();
+    expect(opens).toHaveLength(2);
+    await broker.close();
+  });
+
+  it('refuses an unknown or invalid target before asking any agent', async () => {
+    const { broker, opens } = await setup();
+    await expect(broker.prepare({ ...request, target: 'web-9' })).rejects.toMatchObject({ code: 'UNKNOWN_TARGET', message: 'no target named "web-9" is connected' });
+    await expect(broker.prepare({ ...request, target: '../x' })).rejects.toMatchObject({ code: 'TARGET_NAME_INVALID' });
+    expect(opens).toEqual([]);
+  });
+
+  it('refuses with AGENT_OPEN_FAILED when the agent says so', async () => {
+    const { broker, agentSide, opens } = await setup();
+    const preparing = broker.prepare(request);
+    await tick();
+    agentSide.send({ type: 'openFailed', sessionId: opens[0], message: 'debug adapter is not accepting connections' });
+    await expect(preparing).rejects.toMatchObject({ code: 'AGENT_OPEN_FAILED' });
+  });
+
+  it('refuses with AGENT_OPEN_TIMEOUT when no data connection comes', async () => {
+    const { broker } = await setup(50);
+    await expect(broker.prepare(request)).rejects.toMatchObject({ code: 'AGENT_OPEN_TIMEOUT' });
+  });
+
+  it('refuses with AGENT_GONE when the agent disconnects meanwhile', async () => {
+    const { broker, agentSide } = await setup();
+    const preparing = broker.prepare(request);
+    await tick();
+    agentSide.close();
+    await expect(preparing).rejects.toMatchObject({ code: 'AGENT_GONE' });
+  });
+
+  it('cancels the open when the client leaves; a late data connection is refused', async () => {
+    const { hub, broker, opens } = await setup();
+    const left = new AbortController();
+    const preparing = broker.prepare({ ...request, signal: left.signal });
+    await tick();
+    left.abort();
+    await expect(preparing).rejects.toMatchObject({ code: 'AGENT_GONE' });
+    expect(() => hub.claimSession(opens[0]!, principal)).toThrow(expect.objectContaining({ code: 'UNKNOWN_SESSION' }));
+  });
+
+  it('closes running sessions on close()', async () => {
+    const { hub, broker, opens } = await setup();
+    const preparing = broker.prepare(request);
+    await tick();
+    const [adapterRelaySide, adapter] = MemoryTransport.pair();
+    hub.claimSession(opens[0]!, principal)(adapterRelaySide);
+    const [client, clientRelaySide] = MemoryTransport.pair();
+    (await preparing).start(clientRelaySide);
+    broker.close();
+    await tick();
+    expect(client.closed && adapter.closed).toBe(true);
+    await expect(broker.prepare(request)).rejects.toMatchObject({ code: 'AGENT_GONE' });
+  });
+});
