@@ -209,7 +209,7 @@ export class LockoutTable {
       because = 'overflow';
     }
     if (counted.lockedForMs === undefined) return { sourceFailures: counted.sourceFailures, identityNowUnderAttack, tableFull: true };
-    return { sourceFailures: 0, lockedForMs: counted.lockedForMs, lockedBecause: because, identityNowUnderAttack, tableFull: true };
+    return { sourceFailures: 0, lockedForMs: counted.lockedForMs, ...(because !== undefined ? { lockedBecause: because } : {}), identityNowUnderAttack, tableFull: true };
   }
 
   /** Whether a new key would find a slot now (read-only but for the rate-limited scan {@link makeRoom} does too). */

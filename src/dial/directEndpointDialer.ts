@@ -23,7 +23,7 @@ export interface DirectEndpointDialOptions {
   /** The endpoint's secret. Never put in a message. */
   readonly secret?: string;
   /** Target name to ask for (default {@link directEndpointTarget}). */
-  readonly target?: string;
+  readonly target?: string | undefined;
   /** Client certificate, offered if the endpoint asks for one. */
   readonly identity?: ClientIdentity;
   /** Bound on the whole dial (TLS and hello). */

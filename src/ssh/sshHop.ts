@@ -81,7 +81,7 @@ export const connectHop: HopConnector = (spec, sock) => {
       keepaliveInterval: spec.keepaliveIntervalMs,
       keepaliveCountMax: spec.keepaliveCountMax,
       readyTimeout: spec.readyTimeoutMs,
-      ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
+      ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']> } } : {}),
     };
     try {
       client.connect(config);

@@ -114,13 +114,13 @@ export function claimsOf(shape: TokenShape = {}): JWTPayload {
   const merged = { ...defaults, ...shape };
   const now = Math.floor(Date.now() / 1000);
   const claims: JWTPayload = { ...shape.extra };
-  const has = (key: keyof TokenShape): boolean => !(key in shape) || shape[key] !== undefined;
-  if (has('sub')) claims.sub = merged.sub;
-  if (has('scope')) claims['scope'] = merged.scope;
-  if (has('iss')) claims.iss = merged.iss;
-  if (has('aud')) claims.aud = merged.aud;
-  if (has('iatIn')) claims.iat = now + merged.iatIn;
-  if (has('expIn')) claims.exp = now + merged.expIn;
+  // A key absent from `shape` takes its default; one given as undefined is left out.
+  if (merged.sub !== undefined) claims.sub = merged.sub;
+  if (merged.scope !== undefined) claims['scope'] = merged.scope;
+  if (merged.iss !== undefined) claims.iss = merged.iss;
+  if (merged.aud !== undefined) claims.aud = merged.aud;
+  if (merged.iatIn !== undefined) claims.iat = now + merged.iatIn;
+  if (merged.expIn !== undefined) claims.exp = now + merged.expIn;
   if (shape.nbfIn !== undefined) claims.nbf = now + shape.nbfIn;
   return claims;
 }

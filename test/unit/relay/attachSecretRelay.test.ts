@@ -31,7 +31,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-const [web1, web2, web3] = [0, 1, 2].map((i) => () => agents[i]!);
+const agentAt = (i: number) => (): FakeAgent => agents[i]!;
+const [web1, web2, web3] = [agentAt(0), agentAt(1), agentAt(2)];
 const opens = (agent: FakeAgent): number => agent.messages.filter((m) => m['type'] === 'open').length;
 
 describe('attach secrets', () => {
