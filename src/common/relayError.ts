@@ -1,45 +1,66 @@
 /**
- * The one error type of dbgrelay. Programs (tests, metrics, HTTP status mapping)
- * switch on {@link RelayError.code}, never on the message text.
- * The codes are the ones listed in docs/protocol.md §8, plus local-only codes.
+ * Codes a relay may send on the wire, in an HTTP error body, a hello reply or a
+ * control `error` message: exactly the table of docs/protocol.md §8. A client maps a
+ * code it does not know to `INTERNAL`, keeping the relay's code in the message.
  */
-export type RelayErrorCode =
-  | 'AUTH_REQUIRED'
-  | 'AUTH_FAILED'
-  | 'AUTH_LOCKED'
-  | 'BAD_REQUEST'
-  | 'PROTOCOL_VERSION'
-  | 'HANDSHAKE_TIMEOUT'
-  | 'TARGET_NAME_INVALID'
-  | 'TARGET_NAME_IN_USE'
-  | 'UNKNOWN_TARGET'
-  | 'UNKNOWN_SESSION'
-  | 'AGENT_OPEN_FAILED'
-  | 'AGENT_OPEN_TIMEOUT'
-  | 'AGENT_GONE'
-  | 'HEARTBEAT_TIMEOUT'
-  | 'MESSAGE_TOO_LARGE'
-  | 'NOT_FOUND'
-  | 'TARGET_BUSY'
-  | 'SSH_UNREACHABLE'
-  | 'SSH_HOST_KEY_UNKNOWN'
-  | 'SSH_HOST_KEY_CHANGED'
-  | 'SSH_AUTH_FAILED'
-  | 'RELAY_DRAINING'
-  | 'LIMIT_REACHED'
-  // Local-only codes (never sent on the wire).
-  | 'CONFIG_INVALID'
-  | 'TLS_PIN_MISMATCH'
-  | 'TLS_VERIFY_FAILED'
-  | 'RELAY_UNREACHABLE'
-  | 'AUDIT_UNAVAILABLE'
+export const wireErrorCodes = [
+  'AUTH_REQUIRED',
+  'AUTH_FAILED',
+  'AUTH_LOCKED',
+  'BAD_REQUEST',
+  'PROTOCOL_VERSION',
+  'HANDSHAKE_TIMEOUT',
+  'TARGET_NAME_INVALID',
+  'TARGET_NAME_IN_USE',
+  'UNKNOWN_TARGET',
+  'UNKNOWN_SESSION',
+  'AGENT_OPEN_FAILED',
+  'AGENT_OPEN_TIMEOUT',
+  'AGENT_GONE',
+  'HEARTBEAT_TIMEOUT',
+  'MESSAGE_TOO_LARGE',
+  'NOT_FOUND',
+  'TARGET_BUSY',
+  'SSH_UNREACHABLE',
+  'SSH_HOST_KEY_UNKNOWN',
+  'SSH_HOST_KEY_CHANGED',
+  'SSH_AUTH_FAILED',
+  'RELAY_DRAINING',
+  'LIMIT_REACHED',
+] as const;
+
+/** Codes of errors that stay inside one program (logs, exit status, metrics); never sent on the wire. */
+export const localErrorCodes = [
+  'CONFIG_INVALID',
+  'TLS_PIN_MISMATCH',
+  'TLS_VERIFY_FAILED',
+  'RELAY_UNREACHABLE',
+  'AUDIT_UNAVAILABLE',
   // The audit log cannot take a record without deleting records younger than audit.minRetentionMs.
-  | 'AUDIT_FULL'
+  'AUDIT_FULL',
   // A session wrote more audit records than audit.maxBytesPerSessionPerMinute allows.
-  | 'AUDIT_THROTTLED'
+  'AUDIT_THROTTLED',
   // An audited request's record would cut or drop code it carries (audit.maxValueChars, audit.maxRecordBytes).
-  | 'AUDIT_RECORD_TOO_LARGE'
-  | 'INTERNAL';
+  'AUDIT_RECORD_TOO_LARGE',
+  'INTERNAL',
+] as const;
+
+/** A code the relay sends on the wire (docs/protocol.md §8). */
+export type WireErrorCode = (typeof wireErrorCodes)[number];
+
+/**
+ * The one error type of dbgrelay. Programs (tests, metrics, HTTP status mapping)
+ * switch on {@link RelayError.code}, never on the message text: one of
+ * {@link wireErrorCodes} or {@link localErrorCodes}.
+ */
+export type RelayErrorCode = WireErrorCode | (typeof localErrorCodes)[number];
+
+const wireCodeSet: ReadonlySet<string> = new Set(wireErrorCodes);
+
+/** True when `code` is one of the {@link wireErrorCodes}. */
+export function isWireErrorCode(code: string): code is WireErrorCode {
+  return wireCodeSet.has(code);
+}
 
 /** Error with a stable {@link RelayErrorCode}; its message never carries a credential. */
 export class RelayError extends Error {

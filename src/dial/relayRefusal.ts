@@ -1,34 +1,7 @@
 import { parseBoundedJson } from '../common/jsonDepth.js';
 import { printable } from '../common/printable.js';
-import { RelayError, type RelayErrorCode } from '../common/relayError.js';
+import { isWireErrorCode, RelayError, type RelayErrorCode } from '../common/relayError.js';
 import { httpErrorBody } from '../protocol/controlMessages.js';
-
-/** Codes the relay may send on the wire (docs/protocol.md §8). */
-const wireCodes: ReadonlySet<string> = new Set<RelayErrorCode>([
-  'AUTH_REQUIRED',
-  'AUTH_FAILED',
-  'AUTH_LOCKED',
-  'BAD_REQUEST',
-  'PROTOCOL_VERSION',
-  'HANDSHAKE_TIMEOUT',
-  'TARGET_NAME_INVALID',
-  'TARGET_NAME_IN_USE',
-  'UNKNOWN_TARGET',
-  'UNKNOWN_SESSION',
-  'AGENT_OPEN_FAILED',
-  'AGENT_OPEN_TIMEOUT',
-  'AGENT_GONE',
-  'HEARTBEAT_TIMEOUT',
-  'MESSAGE_TOO_LARGE',
-  'NOT_FOUND',
-  'TARGET_BUSY',
-  'SSH_UNREACHABLE',
-  'SSH_HOST_KEY_UNKNOWN',
-  'SSH_HOST_KEY_CHANGED',
-  'SSH_AUTH_FAILED',
-  'RELAY_DRAINING',
-  'LIMIT_REACHED',
-]);
 
 /** Codes to assume when an HTTP refusal has no parsable JSON body. */
 const codeByStatus: Readonly<Record<number, RelayErrorCode>> = { 400: 'BAD_REQUEST', 401: 'AUTH_FAILED', 429: 'AUTH_LOCKED', 404: 'NOT_FOUND', 502: 'AGENT_OPEN_FAILED', 503: 'RELAY_DRAINING', 504: 'AGENT_OPEN_TIMEOUT' };
@@ -45,7 +18,7 @@ export function redactSecret(text: string, secret: string | undefined): string {
  */
 export function refusalError(code: string, message: string, secret?: string): RelayError {
   const text = printable(redactSecret(message, secret));
-  if (wireCodes.has(code)) return new RelayError(code as RelayErrorCode, `relay refused: ${text}`);
+  if (isWireErrorCode(code)) return new RelayError(code, `relay refused: ${text}`);
   return new RelayError('INTERNAL', `relay refused: ${text} (relay code ${JSON.stringify(code.slice(0, 64))})`);
 }
 
