@@ -12,12 +12,46 @@ Thin facade with lazy imports (like debugpy's ``public_api``)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple, overload
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import ConfigError, DbgRelayError, RegistrationError, TrustError  # noqa: F401
+
+
+@overload
+def enable_attach(
+    relay: str,
+    name: str,
+    secret: Optional[str] = ...,
+    cafile: Optional[str] = ...,
+    fingerprint: Optional[str] = ...,
+    labels: Optional[Mapping[str, str]] = ...,
+    wait_registered: bool = ...,
+    register_timeout: float = ...,
+    token: Optional[str] = ...,
+    agent_secret: Optional[str] = ...,
+    certfile: Optional[str] = ...,
+    keyfile: Optional[str] = ...,
+    pause_guard: bool = ...,
+    unowned_pause: float = ...,
+    max_pause: float = ...,
+    adapter_stall: float = ...,
+) -> None: ...
+
+
+@overload
+def enable_attach(
+    secret: Optional[str] = ...,
+    address: Tuple[str, int] = ...,
+    certfile: Optional[str] = ...,
+    keyfile: Optional[str] = ...,
+    redirect_output: bool = ...,
+    *,
+    name: Optional[str] = ...,
+    allow_no_secret: bool = ...,
+) -> Optional[Tuple[str, int]]: ...
 
 
 def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
@@ -93,12 +127,12 @@ def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
     calling in a process that debugpy already debugs (e.g. a multiprocessing child of
     a debugged parent).
     """
-    from .callforms import is_relay_call
+    from .options.callforms import is_relay_call
 
     if is_relay_call(args, kwargs):
-        from .agent import enable_attach as _enable_relay
+        from .agent import enable_attach as enable_relay_attach  # the relay form's signature
 
-        _enable_relay(*args, **kwargs)
+        enable_relay_attach(*args, **kwargs)
         return None
     return _enable_direct(*args, **kwargs)
 
@@ -113,8 +147,9 @@ def _enable_direct(
     name: Optional[str] = None,
     allow_no_secret: bool = False,
 ) -> Optional[Tuple[str, int]]:
+    """The direct-endpoint form of :func:`enable_attach` (ptvsd 3's signature)."""
     from .agent import already_debugged, enable_direct_attach, endpoint_address, is_enabled
-    from .directoptions import build_direct_options
+    from .options.direct import build_direct_options
 
     if is_enabled():  # a second call changes nothing (as in relay mode)
         return endpoint_address()

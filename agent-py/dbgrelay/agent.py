@@ -13,11 +13,10 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 from . import __version__
 from .bridgeprocess import BridgeProcess
 from .credentials import remove_credential_env
-from .directoptions import DirectOptions
 from .errors import ConfigError, DbgRelayError
-from .guardoptions import DEFAULT_ADAPTER_STALL_S, DEFAULT_UNOWNED_PAUSE_S, PauseGuardOptions
 from .logsetup import configure_logging, register_secret
-from .options import AgentOptions, build_options
+from .options import (DEFAULT_ADAPTER_STALL_S, DEFAULT_UNOWNED_PAUSE_S, AgentOptions, DirectOptions,
+                      PauseGuardOptions, build_options)
 from .pauseguard import PauseGuard
 
 log = logging.getLogger("dbgrelay.agent")
@@ -136,7 +135,7 @@ def enable_attach(
     adapter_stall: float = DEFAULT_ADAPTER_STALL_S,
 ) -> None:
     """Relay form of :func:`dbgrelay.enable_attach` (see there). The pause guard's
-    keywords (:class:`~dbgrelay.guardoptions.PauseGuardOptions`): ``pause_guard``
+    keywords (:class:`~dbgrelay.options.guard.PauseGuardOptions`): ``pause_guard``
     (False: off), ``unowned_pause`` (s, default 30), ``max_pause`` (s, 0: off),
     ``adapter_stall`` (s, default 10)."""
     global _state
@@ -157,19 +156,7 @@ def enable_attach(
         if options.credentials.attach_is_relay_secret:
             log.info("the secret is the agent's relay credential (the relay secret), which already opens "
                      "every target: registering %r without an attach secret", options.name)
-        # Credentials travel on the bridge's stdin only; "relay" is the display form
-        # (the URL's SECRET@ is in "credential").
-        bridge, adapter, running_guard = _start_bridge({
-            "relay": options.relay_url,
-            "name": options.name,
-            "credential": options.credentials.relay.to_config(),
-            "attachSecret": options.attach_secret,
-            "labels": dict(options.labels),
-            "cafile": options.cafile,
-            "fingerprint": fingerprint,
-            "certfile": options.certfile,
-            "keyfile": options.keyfile,
-        }, options.guard)
+        bridge, adapter, running_guard = _start_bridge(options.bridge_config(), options.guard)
         _state = _Running(options, bridge, adapter, guard=running_guard)
         log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
         _announce("%s", options.guard.describe())
@@ -187,7 +174,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0,
                          guard: PauseGuardOptions = PauseGuardOptions()) -> Optional[Tuple[str, int]]:
-    """Direct endpoint mode (see :mod:`dbgrelay.directoptions`): bind ``host:port``
+    """Direct endpoint mode (see :mod:`dbgrelay.options.direct`): bind ``host:port``
     here (a busy port fails now), let the bridge serve it. Returns where it listens
     (the actual port for port 0); None when debugpy already debugs this process.
     A second call returns the first call's address and changes nothing."""
@@ -207,14 +194,8 @@ def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0,
         listener = _listen(options.host, options.port)
         try:
             listening = listener.getsockname()[:2]
-            bridge, adapter, running_guard = _start_bridge({
-                "mode": "direct",
-                "listenFd": listener.fileno(),
-                "name": options.name,
-                "secret": options.secret,
-                "certfile": options.certfile,
-                "keyfile": options.keyfile,
-            }, guard, pass_fds=(listener.fileno(),))
+            bridge, adapter, running_guard = _start_bridge(options.bridge_config(listener.fileno()), guard,
+                                                           pass_fds=(listener.fileno(),))
         finally:
             listener.close()  # the bridge holds its own copy: the port closes when the bridge exits
         _state = _Running(options, bridge, adapter, (str(listening[0]), int(listening[1])), running_guard)

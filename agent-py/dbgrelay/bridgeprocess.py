@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from .agentthreads import start_hidden_thread
 from .credentials import CREDENTIAL_ENV_VARS
-from .errors import ConfigError, RegistrationError
+from .errors import REGISTRATION_TIMEOUT, ConfigError, RegistrationError
 from .pauseownership import OwnershipTracker
 
 log = logging.getLogger("dbgrelay.agent")
@@ -128,7 +128,7 @@ class BridgeProcess:
                 raise RegistrationError("the dbgrelay bridge process exited; see its messages on stderr")
         raise RegistrationError(
             f"target not registered with the relay within {timeout:.0f} s "
-            "(the bridge keeps retrying in the background)", code="REGISTRATION_TIMEOUT")
+            "(the bridge keeps retrying in the background)", code=REGISTRATION_TIMEOUT)
 
     def wait_listening(self, timeout: float) -> None:
         """Direct endpoint mode: block until the bridge serves the listening socket;

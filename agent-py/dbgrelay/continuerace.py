@@ -63,7 +63,7 @@ import logging
 import re
 from typing import Any, Callable, Optional, Tuple
 
-from .errors import DbgRelayError
+from .errors import DEBUGPY_UNSUPPORTED, DbgRelayError
 
 log = logging.getLogger("dbgrelay.agent")
 
@@ -77,7 +77,7 @@ _PATCH_MARK = "_dbgrelay_continue_race"
 class ContinueRaceFixUnavailable(DbgRelayError):
     """The installed debugpy is not one the continue race fix was verified against."""
 
-    code = "DEBUGPY_UNSUPPORTED"
+    code = DEBUGPY_UNSUPPORTED
 
 
 def _version_tuple(version: str) -> Optional[Tuple[int, int, int]]:

@@ -33,7 +33,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .errors import DapFramingError
 
-DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024  # the relay's and client's default (test/fixtures/dapBoundVectors.json)
 MAX_HEADER_BYTES = 1024
 
 _SEPARATOR = b"\r\n\r\n"

@@ -6,7 +6,7 @@ import logging
 from typing import Optional
 
 from .bridgeprocess import BridgeProcess
-from .guardoptions import PauseGuardOptions
+from .options.guard import PauseGuardOptions
 from .pauseguard import PauseGuard, status_message
 
 log = logging.getLogger("dbgrelay.guard")

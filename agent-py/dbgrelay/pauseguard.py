@@ -35,7 +35,7 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Protocol, Tuple
 
 from .agentthreads import start_hidden_thread
-from .guardoptions import PauseGuardOptions
+from .options.guard import PauseGuardOptions
 from .pauseownership import OwnershipTracker
 
 #: Most log lines the guard holds while the program is paused (the oldest go first).

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any, Callable, Dict, Mapping
 
+from . import errors
 from .errors import ProtocolError
 
 PROTOCOL_VERSION = 1
@@ -58,7 +59,7 @@ def _int(m: Mapping[str, Any], key: str, where: str, *, minimum: int = 0) -> Non
 def validate_target_name(name: Any) -> str:
     if not isinstance(name, str) or not TARGET_NAME_RE.match(name):
         raise ProtocolError(
-            f"invalid target name {name!r}: must match {TARGET_NAME_RE.pattern}", code="TARGET_NAME_INVALID"
+            f"invalid target name {name!r}: must match {TARGET_NAME_RE.pattern}", code=errors.TARGET_NAME_INVALID
         )
     return name
 
@@ -189,7 +190,7 @@ def validate_hello(message: Any) -> Message:
     """Validate a tcps hello line (§4)."""
     m = _obj(message, "hello")
     if m.get("dbgrelay") != PROTOCOL_VERSION or isinstance(m.get("dbgrelay"), bool):
-        raise ProtocolError("unsupported protocol version in hello", code="PROTOCOL_VERSION")
+        raise ProtocolError("unsupported protocol version in hello", code=errors.PROTOCOL_VERSION)
     op = m.get("op")
     if op not in _HELLO_FIELDS:
         raise _fail("hello.op must be one of " + ", ".join(_HELLO_FIELDS))
@@ -271,7 +272,7 @@ def encode(message: Mapping[str, Any]) -> str:
 
 def decode(text: "str | bytes", max_bytes: int = MAX_CONTROL_MESSAGE_BYTES) -> Any:
     if len(text) > max_bytes:
-        raise ProtocolError("control message too large", code="MESSAGE_TOO_LARGE")
+        raise ProtocolError("control message too large", code=errors.MESSAGE_TOO_LARGE)
     try:
         return json.loads(text)
     except (ValueError, UnicodeDecodeError):

@@ -4,7 +4,7 @@ The relay is always reached over TLS (wss and tcps alike), so ``https_proxy`` (e
 ``HTTPS_PROXY``) names the proxy; ``HTTP_PROXY`` and ``ALL_PROXY`` are not used. The
 proxy must be an ``http://`` proxy that tunnels with ``CONNECT`` (RFC 9110 §9.3.6);
 TLS to the relay stays end to end. ``no_proxy`` (else ``NO_PROXY``) lists the relays
-reached directly, with the same rules as the TypeScript client (src/client/noProxy.ts):
+reached directly, with the same rules as the TypeScript client (src/dial/noProxy.ts):
 
 - ``*`` alone: every host;
 - a name (``example.com``, ``.example.com``, ``*.example.com``): that name and every

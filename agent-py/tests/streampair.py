@@ -1,5 +1,5 @@
-"""Connected stream pairs for session tests: in memory, or over a real socket pair
-(both ends :class:`SocketStream`, so the session runs its callback pumps)."""
+"""Connected stream pairs for session tests: both ends :class:`SocketStream` over a
+socket pair, as the bridge's relay and adapter connections are."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ import asyncio
 import socket
 from typing import Optional, Tuple
 
-import pytest
-
-from dbgrelay.bridge.streams import ByteStream, MemoryByteStream
 from dbgrelay.bridge.socketstream import SocketStream
-
-KINDS = ["memory", "socket"]
+from dbgrelay.bridge.streams import ByteStream
 
 
 async def socket_pair() -> Tuple[SocketStream, SocketStream]:
@@ -20,14 +16,10 @@ async def socket_pair() -> Tuple[SocketStream, SocketStream]:
     return SocketStream(a), SocketStream(b)
 
 
-async def stream_pair(kind: str) -> Tuple[ByteStream, ByteStream]:
-    return MemoryByteStream.pair() if kind == "memory" else await socket_pair()
-
-
 class LazyStream:
     """A ByteStream available at once whose connection is made on first use."""
 
-    def __init__(self, pair: "asyncio.Future[Tuple[ByteStream, ByteStream]]", index: int) -> None:
+    def __init__(self, pair: "asyncio.Future[Tuple[SocketStream, SocketStream]]", index: int) -> None:
         self._pair, self._index = pair, index
         self._stream: Optional[ByteStream] = None
 
@@ -44,9 +36,3 @@ class LazyStream:
 
     async def close(self) -> None:
         await (await self._get()).close()
-
-
-@pytest.fixture(params=KINDS)
-def relay_kind(request: pytest.FixtureRequest) -> str:
-    """memory: coroutine pumps; socket: both ends SocketStream, callback pumps."""
-    return request.param

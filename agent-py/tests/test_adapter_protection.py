@@ -17,22 +17,20 @@ from conftest import APP, BREAK_LINE, Debuggee
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession
 from dbgrelay.bridge.connectors import tcp_connector
-from dbgrelay.bridge.streams import MemoryByteStream
-from streampair import LazyStream, relay_kind, stream_pair  # noqa: F401 (fixture)
+from streampair import LazyStream, socket_pair
 
 INIT = {"adapterID": "debugpy", "clientID": "fuzz"}
 
 
 class Harness:
-    def __init__(self, debuggee: Debuggee, relay_kind: str = "memory") -> None:
+    def __init__(self, debuggee: Debuggee) -> None:
         self.debuggee = debuggee
-        self.relay_kind = relay_kind
         self.gate = AdapterGate()
         self.sessions: list = []
         self.clients: list = []
 
     def open(self) -> AsyncDapClient:
-        pair = asyncio.ensure_future(stream_pair(self.relay_kind))
+        pair = asyncio.ensure_future(socket_pair())
         label = f"s{len(self.sessions)}"
 
         async def run() -> None:
@@ -145,11 +143,11 @@ def test_debugpy_version_is_the_measured_one() -> None:
     assert debugpy.__version__.startswith("1.8."), debugpy.__version__
 
 
-def test_every_behaviour_then_immediate_normal_attach(debuggee: Debuggee, relay_kind: str) -> None:
+def test_every_behaviour_then_immediate_normal_attach(debuggee: Debuggee) -> None:
     """Each behaviour once, each followed at once by a normal attach that must work."""
 
     async def main() -> None:
-        h = Harness(debuggee, relay_kind)
+        h = Harness(debuggee)
         for name, behaviour in BEHAVIOURS.items():
             await asyncio.wait_for(behaviour(h), 10)
             await h.drop_all()
@@ -162,14 +160,14 @@ def test_every_behaviour_then_immediate_normal_attach(debuggee: Debuggee, relay_
     asyncio.run(main())
 
 
-def test_random_behaviours_with_concurrent_drops(debuggee: Debuggee, relay_kind: str) -> None:
+def test_random_behaviours_with_concurrent_drops(debuggee: Debuggee) -> None:
     """Random sequences, some overlapping, then a normal attach, bounded in time."""
     seed = int(os.environ.get("DBGRELAY_FUZZ_SEED", str(random.randrange(1 << 30))))
     rng = random.Random(seed)
     names = sorted(BEHAVIOURS)
 
     async def main() -> None:
-        h = Harness(debuggee, relay_kind)
+        h = Harness(debuggee)
         deadline = time.monotonic() + 8
         rounds = 0
         while time.monotonic() < deadline and rounds < 8:
@@ -197,9 +195,9 @@ def test_random_behaviours_with_concurrent_drops(debuggee: Debuggee, relay_kind:
     asyncio.run(main())
 
 
-def test_drop_while_paused_resumes_the_program(debuggee: Debuggee, relay_kind: str) -> None:
+def test_drop_while_paused_resumes_the_program(debuggee: Debuggee) -> None:
     async def main() -> None:
-        h = Harness(debuggee, relay_kind)
+        h = Harness(debuggee)
         c = h.open()
         await full_attach(c, {str(APP): [BREAK_LINE]})
         stopped = await c.event("stopped")
@@ -234,7 +232,7 @@ def test_adapter_is_not_contacted_for_a_silent_client(debuggee: Debuggee) -> Non
             connects += 1
             return await real()
 
-        a, b = MemoryByteStream.pair()
+        a, b = await socket_pair()
         session = AdapterSession("silent", b, counting, h.gate)
         task = asyncio.ensure_future(session.run())
         await a.close()

@@ -18,7 +18,7 @@ from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import OWN_SEQ_BASE, AdapterSession
 from dbgrelay.bridge.clientchecks import INTERNAL_TO_DEBUGPY, UNANSWERED_BY_DEBUGPY, check_request
 from dbgrelay.bridge.connectors import tcp_connector
-from streampair import LazyStream, relay_kind, stream_pair  # noqa: F401 (fixture)
+from streampair import LazyStream, socket_pair
 
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "test/fixtures/attachArgumentVectors.json").read_text())
 INIT = {"adapterID": "debugpy", "clientID": "policy-test"}
@@ -120,9 +120,9 @@ def _descendants(pid: int) -> Set[int]:
     return found
 
 
-def test_a_real_adapter_never_sees_a_refused_attach_and_the_session_goes_on(debuggee: Debuggee, relay_kind: str) -> None:
+def test_a_real_adapter_never_sees_a_refused_attach_and_the_session_goes_on(debuggee: Debuggee) -> None:
     async def main() -> None:
-        pair = asyncio.ensure_future(stream_pair(relay_kind))
+        pair = asyncio.ensure_future(socket_pair())
         gate = AdapterGate()
 
         async def run() -> AdapterSession:

@@ -14,9 +14,9 @@ from asyncdap import AsyncDapClient, full_attach
 from conftest import Certs, Debuggee
 from dbgrelay.backoff import Backoff
 from dbgrelay.bridge.app import Bridge
-from dbgrelay.bridge.config import BridgeConfig
-from dbgrelay.bridge.streams import TcpByteStream, WebSocketByteStream
-from dbgrelay.bridge.trust import RelayTrust
+from dbgrelay.options.bridgeconfig import BridgeConfig
+from peerstreams import TcpByteStream, WebSocketByteStream
+from dbgrelay.trust.relaytrust import RelayTrust
 from dbgrelay.errors import TrustError
 from fakerelay import FakeRelay
 
@@ -150,7 +150,7 @@ def test_open_failed_when_data_connection_cannot_open(certs: Certs) -> None:
 def test_pin_of_ca_or_leaf_builds_a_verifying_context(which: str, hostname_checked: bool, certs: Certs) -> None:
     async def main() -> None:
         relay, port = await start_relay(certs, "tcps")
-        from dbgrelay.pinning import parse_fingerprint
+        from dbgrelay.trust.pinning import parse_fingerprint
 
         trust = RelayTrust(pin_hex=parse_fingerprint(certs.fingerprint(which)))
         ctx = await trust.context("127.0.0.1", port)
@@ -168,7 +168,7 @@ def test_pin_of_ca_or_leaf_builds_a_verifying_context(which: str, hostname_check
 def test_pin_mismatch_names_the_offered_fingerprints(certs: Certs) -> None:
     async def main() -> None:
         relay, port = await start_relay(certs, "tcps")
-        from dbgrelay.pinning import format_fingerprint, parse_fingerprint
+        from dbgrelay.trust.pinning import format_fingerprint, parse_fingerprint
 
         trust = RelayTrust(pin_hex=parse_fingerprint(certs.fingerprint("other-ca")))
         with pytest.raises(TrustError) as info:
@@ -198,4 +198,4 @@ def test_untrusted_ca_is_refused_before_the_secret_is_sent(certs: Certs) -> None
         return events
 
     events = asyncio.run(main())
-    assert events and events[0]["code"] == "TLS_TRUST"
+    assert events and events[0]["code"] == "TLS_VERIFY_FAILED"

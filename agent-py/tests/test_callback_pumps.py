@@ -1,4 +1,5 @@
-"""SocketStream and the session's callback pumps (both ends on sockets)."""
+"""SocketStream and the session's callback pumps (both ends on sockets: ClientPump and
+the adapter stream's callbacks in AdapterSession)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any, List
 
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession, SessionTimeouts
-from dbgrelay.bridge.callbackpumps import CallbackPumps
+from dbgrelay.bridge.clientpump import ClientPump
 from dbgrelay.bridge.socketstream import SocketStream
+from dbgrelay.bridge.streams import follow_peer
 from dbgrelay.dapframing import encode_message
 from streampair import socket_pair
 from test_handshake_tracking import FakeAdapter
@@ -55,11 +57,11 @@ def test_reading_resumes_only_when_every_hold_is_released() -> None:
         b.release_reading("peer")
         await asyncio.sleep(0.05)
         assert got == [b"held"]
-        CallbackPumps._backpressure(b, True)
+        follow_peer(b, True)
         await a.write(b"again")
         await asyncio.sleep(0.05)
         assert got == [b"held"]
-        CallbackPumps._backpressure(b, False)
+        follow_peer(b, False)
         await asyncio.sleep(0.05)
         assert got == [b"held", b"again"]
 
@@ -94,7 +96,7 @@ def test_attach_waits_for_a_quiet_gate_and_later_messages_keep_their_order() -> 
         client, adapter, session, run, arrived = await start(gate)
         await client.write(request(1, "initialize", adapterID="debugpy"))
         await asyncio.sleep(0.1)
-        assert isinstance(session._pumps, CallbackPumps)
+        assert isinstance(session._client_pump, ClientPump)
         gate.mark_session_closed()  # as if another session just ended: attach must wait
         quiet_at = time.monotonic() + 0.25
         await client.write(request(2, "attach") + request(3, "threads"))

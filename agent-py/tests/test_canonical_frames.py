@@ -14,7 +14,7 @@ from conftest import Debuggee
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession
 from dbgrelay.bridge.connectors import tcp_connector
-from streampair import LazyStream, relay_kind, stream_pair  # noqa: F401 (fixture)
+from streampair import LazyStream, socket_pair
 from test_relay_liveness import attach_and_pause
 
 
@@ -23,8 +23,8 @@ def frame(header: bytes, message: Dict[str, Any]) -> bytes:
     return header.replace(b"%d", str(len(body)).encode()) + b"\r\n\r\n" + body
 
 
-def open_session(debuggee: Debuggee, gate: AdapterGate, kind: str) -> Tuple[AsyncDapClient, "asyncio.Future[Any]"]:
-    pair = asyncio.ensure_future(stream_pair(kind))
+def open_session(debuggee: Debuggee, gate: AdapterGate) -> Tuple[AsyncDapClient, "asyncio.Future[Any]"]:
+    pair = asyncio.ensure_future(socket_pair())
 
     async def run() -> AdapterSession:
         session = AdapterSession("frames", (await pair)[1], tcp_connector("127.0.0.1", debuggee.port), gate)
@@ -34,11 +34,10 @@ def open_session(debuggee: Debuggee, gate: AdapterGate, kind: str) -> Tuple[Asyn
     return AsyncDapClient(LazyStream(pair, 0)), asyncio.ensure_future(run())
 
 
-def test_a_lower_case_header_is_answered_and_a_duplicate_ends_only_that_session(debuggee: Debuggee,
-                                                                              relay_kind: str) -> None:
+def test_a_lower_case_header_is_answered_and_a_duplicate_ends_only_that_session(debuggee: Debuggee) -> None:
     async def main() -> None:
         gate = AdapterGate()
-        client, run = open_session(debuggee, gate, relay_kind)
+        client, run = open_session(debuggee, gate)
         # debugpy's reader would die on this header; through the bridge it is answered
         await client.stream.write(frame(b"content-length: %d\r\nContent-Type: application/json",
                                         {"seq": 1, "type": "request", "command": "initialize",
@@ -63,7 +62,7 @@ def test_a_lower_case_header_is_answered_and_a_duplicate_ends_only_that_session(
         assert debuggee.running_since(paused_at, timeout=5), "the program must resume after the teardown"
 
         # the adapter is still usable: a new session attaches and sees the threads
-        second, run2 = open_session(debuggee, gate, relay_kind)
+        second, run2 = open_session(debuggee, gate)
         await full_attach(second, timeout=8)
         threads = await second.request("threads")
         assert any(t["name"] == "MainThread" for t in threads["body"]["threads"]), threads

@@ -10,7 +10,7 @@ from typing import Dict
 import pytest
 
 from dbgrelay import protocol
-from dbgrelay.bridge.config import BridgeConfig
+from dbgrelay.options.bridgeconfig import BridgeConfig
 from dbgrelay.credentials import RelayCredential, resolve_credentials
 from dbgrelay.errors import ConfigError
 from dbgrelay.options import build_options

@@ -24,9 +24,9 @@ from conftest import Certs
 from dbgrelay.bridge import helloauth
 from dbgrelay.bridge.failurelockout import FailureLockout
 from dbgrelay.bridge.helloauth import HelloAuthenticator
-from dbgrelay.bridge.streams import TcpByteStream
-from dbgrelay.callforms import is_relay_call
-from dbgrelay.directoptions import DIRECT_TARGET_NAME, build_direct_options
+from peerstreams import TcpByteStream
+from dbgrelay.options.callforms import is_relay_call
+from dbgrelay.options.direct import DIRECT_TARGET_NAME, build_direct_options
 from dbgrelay.errors import ConfigError, Refusal
 
 SECRET = "s3cret-" + uuid.uuid4().hex

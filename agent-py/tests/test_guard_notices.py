@@ -15,7 +15,7 @@ from conftest import Certs
 from dbgrelay import cli
 from dbgrelay.backoff import Backoff
 from dbgrelay.bridge.app import Bridge
-from dbgrelay.bridge.config import BridgeConfig
+from dbgrelay.options.bridgeconfig import BridgeConfig
 from dbgrelay.errors import ConfigError
 from dbgrelay.options import build_options
 from fakerelay import FakeRelay
@@ -82,7 +82,7 @@ def test_help_documents_the_guard_flags() -> None:
 
 
 def test_agent_options_carry_validated_guard_bounds() -> None:
-    from dbgrelay.guardoptions import PauseGuardOptions
+    from dbgrelay.options.guard import PauseGuardOptions
 
     options = build_options("wss://h:1", "w", "s" * 16, guard=PauseGuardOptions(unowned_pause=5, max_pause=60))
     assert (options.guard.unowned_pause, options.guard.max_pause) == (5, 60)

@@ -19,7 +19,7 @@ import pytest
 
 from asyncdap import AsyncDapClient, full_attach
 from conftest import Certs
-from dbgrelay.bridge.streams import TcpByteStream
+from peerstreams import TcpByteStream
 from fakerelay import FakeRelay
 from relaythread import RelayThread
 

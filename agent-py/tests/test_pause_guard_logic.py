@@ -12,7 +12,7 @@ from dbgrelay.bridge.app import parent_notice
 from dbgrelay.bridge.guardreport import GuardReportSettings, alive_event, ownership
 from dbgrelay.bridge.lifeline import LineSplitter
 from dbgrelay.errors import ConfigError
-from dbgrelay.guardoptions import PauseGuardOptions
+from dbgrelay.options.guard import PauseGuardOptions
 from dbgrelay.pauseguard import PauseGuard
 from dbgrelay.pauseownership import OwnershipTracker
 

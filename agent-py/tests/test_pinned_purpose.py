@@ -4,7 +4,7 @@ A certificate with ``extendedKeyUsage=clientAuth`` only (what ``dbgrelay certs c
 makes), signed by the CA the agent trusts, is not a relay certificate: with a pin on
 that CA, a pin on the certificate itself, or the CA file, the TLS handshake fails
 before a byte (a secret) is sent. OpenSSL checks the serverAuth purpose on every path
-(the TypeScript client's pinned path checks it by hand, see src/client/tlsTrust.ts).
+(the TypeScript client's pinned path checks it by hand, see src/dial/tlsTrust.ts).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import List, Tuple
 import pytest
 
 from conftest import Certs
-from dbgrelay.bridge.trust import RelayTrust
+from dbgrelay.trust.relaytrust import RelayTrust
 
 
 def make_client_only_cert(certs: Certs, tmp: Path) -> Tuple[str, str, bytes]:

@@ -1,5 +1,5 @@
 """HTTPS_PROXY / NO_PROXY for the agent's bridge: the same NO_PROXY rows as the
-TypeScript client's test/unit/client/noProxy.test.ts (keep them in step), proxy URL
+TypeScript client's test/unit/dial/noProxy.test.ts (keep them in step), proxy URL
 parsing, and the CONNECT tunnel against a small proxy on loopback."""
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from conftest import APP, BREAK_LINE, Certs, Debuggee
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession, SessionTimeouts
 from dbgrelay.bridge.liveness import RelayLiveness, data_heartbeat, set_keepalive
-from dbgrelay.bridge.streams import TcpByteStream, WebSocketByteStream
+from peerstreams import TcpByteStream, WebSocketByteStream
 from dbgrelay.dapframing import encode_message
 from fakerelay import FakeRelay, HeartbeatEcho
 from streampair import socket_pair
@@ -229,7 +229,7 @@ def test_the_byte_check_matches_what_debugpy_writes() -> None:
     with channel._send_message(message):
         pass
     body = out.data.split(b"\r\n\r\n", 1)[1]
-    from dbgrelay.bridge.adaptersession import _RESPONSE_START
+    from dbgrelay.bridge.pendingrequests import _RESPONSE_START
 
     assert body.startswith(b'{"seq": 1, "type": "response", "request_seq": 7, '), body[:80]
     match = _RESPONSE_START.match(body)

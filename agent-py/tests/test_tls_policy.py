@@ -1,4 +1,4 @@
-"""The agent's TLS policy (dbgrelay.tlspolicy) on both sides: the direct endpoint's
+"""The agent's TLS policy (dbgrelay.trust.policy) on both sides: the direct endpoint's
 server context and the bridge's contexts for the relay offer TLS 1.2 suites with
 ECDHE and AEAD only (TLS 1.3 as is) and refuse renegotiation. The test certificates
 are ECDSA, so the ECDHE-ECDSA CBC suites are the weak ones a listener could take.
@@ -14,9 +14,8 @@ from typing import List, Optional
 import pytest
 
 from conftest import Certs
-from dbgrelay.bridge.trust import _base_context, context_for_ca, context_for_pinned
-from dbgrelay.servertls import server_context
-from dbgrelay.tlspolicy import TLS12_CIPHERS
+from dbgrelay.trust.contexts import client_context, context_for_ca, context_for_pinned, server_context
+from dbgrelay.trust.policy import TLS12_CIPHERS
 
 WEAK = ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "ECDHE-ECDSA-AES128-SHA256"]
 STRONG = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"]
@@ -92,7 +91,7 @@ def bridge_client(certs: Certs, which: str) -> ssl.SSLContext:
         return context_for_ca(certs.ca)
     if which == "pinned":
         return context_for_pinned(certs.der("ca"), False)
-    probe = _base_context()
+    probe = client_context()
     probe.check_hostname, probe.verify_mode = False, ssl.CERT_NONE
     return probe
 

@@ -20,8 +20,11 @@ the adapter connection is finished in the order measured to be safe on debugpy
    waits for the answer and for the adapter to close the connection, and only then
    closes its side;
 3. connects and teardowns never overlap (:class:`AdapterGate`).
-With both ends callback streams (``SocketStream``, ``WebSocketStream``) the pumps are
-``callbackpumps.py``.
+
+Both ends are callback streams (``SocketStream``, ``WebSocketStream``): adapter bytes
+are framed in the adapter stream's readable callback and written straight to the
+relay; the client's messages go through the session's :class:`ClientPump`
+(``clientpump.py``). A full write buffer on one side pauses reading on the other.
 
 A data connection that went silent (``liveness.py``: the relay's deadline on a wss
 connection, the revision 1.7 heartbeats on tcps) ends like a lost client, so the
@@ -36,34 +39,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional
 
 from ..dapframing import DEFAULT_MAX_MESSAGE_BYTES, MAX_JSON_DEPTH, DapReader, encode_message
 from ..errors import DapFramingError
 from .adaptergate import AdapterGate
-from .callbackpumps import CallbackPumps, client_step
-from .clientchecks import HEARTBEAT_EVENT, admit_client_message, is_heartbeat_frame
-from .handshake import HANDSHAKE, HandshakeState
-from .teardown import finish_with_adapter
-from .streams import ByteStream
+from .clientchecks import admit_client_message
+from .liveness import is_heartbeat_frame
+from .clientpump import ClientPump
+from .clientwriter import OWN_SEQ_BASE, ClientWriter  # noqa: F401  (tests import OWN_SEQ_BASE from here)
 from .connectors import AdapterConnector, tcp_connector  # noqa: F401  (benchmarks import it from here)
+from .handshake import HANDSHAKE, HandshakeState
+from .pendingrequests import PendingRequests
 from .socketstream import SocketStream
-from .wsstream import WebSocketStream
+from .streams import CallbackStream, join_flow_control
+from .teardown import finish_with_adapter
 
 log = logging.getLogger("dbgrelay.dap")
-
-#: The start of every response debugpy writes (``messaging.py``: ``_prettify`` puts
-#: ``seq``, ``type``, ``request_seq`` first; ``json.dumps`` default separators; the
-#: compact ones too), so answers are recognised without parsing the adapter's messages.
-_RESPONSE_START = re.compile(rb'\{"seq": ?-?[0-9]+, ?"type": ?"response", ?"request_seq": ?([0-9]+)[,}]')
-#: How far into a body another spelling of a response is looked for.
-_RESPONSE_PROBE_BYTES = 256
-#: seq numbers of the bridge's own messages to the client (far from debugpy's).
-OWN_SEQ_BASE = 0x2FFF0000
-_HEARTBEAT_FRAME = encode_message({"seq": 0, "type": "event", "event": HEARTBEAT_EVENT})
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,7 @@ class AdapterSession:
     def __init__(
         self,
         label: str,
-        relay: ByteStream,
+        relay: CallbackStream,
         connect_adapter: AdapterConnector,
         gate: AdapterGate,
         *,
@@ -92,19 +86,16 @@ class AdapterSession:
         self.state = HandshakeState()
         self._client_reader = DapReader(max_message_bytes, MAX_JSON_DEPTH)
         self._adapter_reader = DapReader(max_message_bytes)
-        self._adapter: Optional[ByteStream] = None
-        self._pumps: Optional[CallbackPumps] = None
+        self._adapter: Optional[SocketStream] = None
+        self._adapter_done: Optional["asyncio.Future[None]"] = None
+        self._client_pump: Optional[ClientPump] = None
         self._changed = asyncio.Event()
         self._adapter_eof = False
-        self._relay_open = True
         self._exit = contextlib.AsyncExitStack()
         self._in_teardown = False
         self._relay_ended = False  # the relay side reached end of stream (or went silent)
-        self._client_queue: List[bytes] = []  # own frames to the client, waiting for a frame boundary
-        self._own_seq = OWN_SEQ_BASE
-        self._forwarded: Dict[int, float] = {}  # client request seq -> when it went to the adapter
-        self._heartbeat: Optional[asyncio.TimerHandle] = None
-        self._writes: Set["asyncio.Future[None]"] = set()
+        self._to_client = ClientWriter(relay, lambda: self._adapter_reader.buffered == 0)
+        self._pending = PendingRequests()
         self.outcome = "not started"  # for logs and tests
 
     # -- for a guard inside the debuggee --------------------------------------
@@ -112,76 +103,34 @@ class AdapterSession:
     def relay_alive(self) -> bool:
         """False once the data connection to the relay closed or stayed silent past
         its liveness deadline (``liveness.py``); read-only."""
-        return self._relay_open and not self._relay_ended and not getattr(self.relay, "silent", False)
+        return self._to_client.open and not self._relay_ended and not getattr(self.relay, "silent", False)
 
     def oldest_pending_ms(self, now: Optional[float] = None) -> Optional[float]:
         """Age in ms of the oldest client request forwarded to the adapter and not
         answered yet, None when there is none. ``now`` is a ``time.monotonic()``
         reading (default: the current one). Answers are recognised by the start of
-        the adapter's response bodies, without parsing them."""
-        for sent_at in self._forwarded.values():  # insertion order: the oldest first
-            return ((time.monotonic() if now is None else now) - sent_at) * 1000.0
-        return None
+        the adapter's response bodies, without parsing them (``pendingrequests.py``)."""
+        return self._pending.oldest_ms(now)
 
     def note_forwarded(self, seq: int, at: float) -> None:
         """A client request with ``seq`` goes to the adapter (``clientchecks.py``)."""
-        self._forwarded.setdefault(seq, at)
+        self._pending.note_forwarded(seq, at)
 
-    # -- the bridge's own messages to the client --------------------------------
     def refuse_request(self, request: Any, message: str) -> None:
-        """Answer a client request the adapter must not see with an error response."""
-        self._own_seq += 1
-        self._send_to_client(encode_message({
-            "seq": self._own_seq, "type": "response", "request_seq": request.get("seq"),
-            "command": request.get("command"), "success": False, "message": message,
-        }))
-
-    def _send_to_client(self, frame: bytes) -> None:
-        """Send ``frame`` to the client at the next frame boundary of the adapter's
-        stream (at once when the adapter is not in the middle of a message)."""
-        self._client_queue.append(frame)
-        if self._adapter_reader.buffered == 0:
-            self._flush_to_client()
-
-    def _flush_to_client(self) -> None:
-        data, self._client_queue = b"".join(self._client_queue), []
-        if not data or not self._relay_open:
-            return
-        write_nowait = getattr(self.relay, "write_nowait", None)
-        if write_nowait is not None:
-            if not write_nowait(data):
-                self._relay_open = False
-            return
-        task = asyncio.ensure_future(self._write_relay(data))  # before the adapter pump's next write
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
-
-    async def _write_relay(self, data: bytes) -> None:
-        try:
-            await self.relay.write(data)
-        except (OSError, ConnectionError):
-            self._relay_open = False
-
-    def _start_heartbeat(self, interval_s: float) -> None:
-        def beat() -> None:
-            self._heartbeat = None
-            if self._relay_open and not self._relay_ended:
-                self._send_to_client(_HEARTBEAT_FRAME)
-                self._heartbeat = asyncio.get_running_loop().call_later(interval_s, beat)
-
-        self._heartbeat = asyncio.get_running_loop().call_later(interval_s, beat)
+        """Answer a client request the adapter must not see with an error response
+        (at the next frame boundary of the adapter's stream)."""
+        self._to_client.refuse_request(request, message)
 
     # -- entry point ---------------------------------------------------------
     async def run(self) -> None:
         heartbeat_s = getattr(self.relay, "dap_heartbeat_s", None)
         if heartbeat_s:
-            self._start_heartbeat(heartbeat_s)
+            self._to_client.start_heartbeat(heartbeat_s, lambda: not self._relay_ended)
         async with self._exit:
             try:
                 await self._run()
             finally:
-                if self._heartbeat is not None:
-                    self._heartbeat.cancel()
+                self._to_client.stop_heartbeat()
                 if self._adapter is not None:
                     await self._adapter.close()
                 await self._close_relay()
@@ -223,14 +172,17 @@ class AdapterSession:
         async with self.gate.connecting():
             connecting_at = time.monotonic()
             try:
-                self._adapter = await self._connect_adapter()
+                adapter = self._adapter = await self._connect_adapter()
             except (OSError, asyncio.TimeoutError) as exc:
                 self.outcome = f"debug adapter not reachable ({exc})"
                 log.error("session %s: cannot connect to the debug adapter: %s", self.label, exc)
                 return
-            if isinstance(self.relay, (SocketStream, WebSocketStream)) and isinstance(self._adapter, SocketStream):
-                self._pumps = CallbackPumps(self, self.relay, self._adapter)
-            adapter_task = asyncio.ensure_future(self._pump_adapter())
+            join_flow_control(self.relay, adapter)
+            self._client_pump = ClientPump(self.label, self.relay, adapter, self._client_reader,
+                                           admit=self._admit, wait_before=self._wait_before,
+                                           on_client_eof=self._on_client_eof)
+            self._adapter_done = asyncio.get_running_loop().create_future()
+            adapter.set_handler(self._on_adapter_data, self._on_adapter_eof)
             if not await self._until(lambda: self.state.greeted, self.timeouts.greeting_s):
                 log.warning("session %s: adapter greeting incomplete", self.label)
             else:
@@ -238,9 +190,9 @@ class AdapterSession:
                 # (no client bytes, or the gate), or after it (the adapter or the pumps)
                 log.info("session %s: client spoke; adapter connected after %.0f ms of settling and greeted in %.0f ms",
                          self.label, (connecting_at - spoke_at) * 1000, (time.monotonic() - connecting_at) * 1000)
-        client_task = asyncio.ensure_future(self._pump_client(first))
+        client_task = asyncio.ensure_future(self._client_pump.run(first))
         try:
-            await asyncio.wait({adapter_task, client_task}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({self._adapter_done, client_task}, return_when=asyncio.FIRST_COMPLETED)
             if client_task.done() and not self._adapter_eof:
                 await self._teardown()
             else:
@@ -248,88 +200,59 @@ class AdapterSession:
                 self.gate.mark_session_closed()
             await self._until(lambda: self._adapter_eof, 0)
         finally:
-            for task in (client_task, adapter_task):
-                task.cancel()
-            await asyncio.gather(client_task, adapter_task, return_exceptions=True)
+            client_task.cancel()
+            await asyncio.gather(client_task, return_exceptions=True)
 
-    # -- pumps ---------------------------------------------------------------
-    async def _pump_client(self, first: bytes) -> None:
-        if self._pumps is not None:
-            return await self._pumps.run_client(first)
-        data = first
-        while data:
-            try:
-                frames = self._client_reader.feed_frames(data)
-            except DapFramingError as exc:
-                log.warning("session %s: client stream: %s", self.label, exc)
-                return
-            for raw, message in frames:
-                admitted = admit_client_message(self, message)
-                if admitted is None:
-                    continue
-                if admitted is not message:  # changed by a check: forwarded re-encoded
-                    raw, message = encode_message(dict(admitted)), admitted
-                self.state.on_client_message(message)
-                step = client_step(self, message)
-                if step is not None:
-                    await step()
-                assert self._adapter is not None
-                try:
-                    await self._adapter.write(raw)
-                except (OSError, ConnectionError):
-                    return
-            data = await self.relay.read()
+    # -- client -> adapter (the checks; ClientPump does the forwarding) -----------
+    def _admit(self, message: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+        admitted = admit_client_message(self, message)
+        if admitted is not None:
+            self.state.on_client_message(admitted)
+        return admitted
+
+    def _wait_before(self, message: Mapping[str, Any]) -> Optional[Callable[[], Awaitable[None]]]:
+        """What must happen before this client message may reach the adapter, if
+        anything: a ``disconnect``/``terminate`` takes the gate's teardown slot, a main
+        ``attach`` waits for the gate to be quiet."""
+        command = message.get("command") if message.get("type") == "request" else None
+        if command in ("disconnect", "terminate") and not self._in_teardown:
+            return self._enter_teardown
+        if command == "attach" and not self.state.sub_process:
+            return self.gate.quiet
+        return None
+
+    def _on_client_eof(self) -> None:
         self._relay_ended = True
 
-    async def _pump_adapter(self) -> None:
-        assert self._adapter is not None
+    # -- adapter -> client -----------------------------------------------------
+    def _on_adapter_data(self, data: bytes) -> None:
         try:
-            if self._pumps is not None:
-                return await self._pumps.run_adapter()
-            while True:
-                data = await self._adapter.read()
-                if not data:
-                    return
-                try:
-                    self._track_adapter(data)
-                except DapFramingError as exc:
-                    log.error("session %s: adapter stream: %s", self.label, exc)
-                    return
-                if self._relay_open:
-                    try:
-                        await self.relay.write(data)
-                    except (OSError, ConnectionError):
-                        self._relay_open = False
-                if self._client_queue and self._adapter_reader.buffered == 0:
-                    self._flush_to_client()
-                self._changed.set()
-        finally:
-            self._adapter_eof = True
-            self._changed.set()
+            self._track_adapter(data)
+        except DapFramingError as exc:
+            log.error("session %s: adapter stream: %s", self.label, exc)
+            self._on_adapter_eof()
+            return
+        self._to_client.forward(data)
+        self._changed.set()
+
+    def _on_adapter_eof(self) -> None:
+        assert self._adapter is not None and self._adapter_done is not None
+        self._adapter.set_handler(None, lambda: None)
+        self._adapter.hold_reading("ended")
+        self._adapter_eof = True
+        self._changed.set()
+        if not self._adapter_done.done():
+            self._adapter_done.set_result(None)
 
     def _track_adapter(self, data: bytes) -> None:
-        reader, state, forwarded = self._adapter_reader, self.state, self._forwarded
+        reader, state, pending = self._adapter_reader, self.state, self._pending
         for frame, body_at in reader.feed_raw(data):
             message = None
             if state.adapter_needs_parse():
                 message = reader.parse(frame, body_at)
                 state.on_adapter_message(message)
-            if forwarded:
-                self._note_answer(frame, body_at, message)
-
-    def _note_answer(self, frame: bytes, body_at: int, message: Optional[Dict[str, Any]]) -> None:
-        """Forget a forwarded request once the adapter answered it: a byte check of
-        the body's start for debugpy's own spelling, a parse only for another one."""
-        start = _RESPONSE_START.match(frame, body_at)
-        if start is not None:
-            self._forwarded.pop(int(start.group(1)), None)
-            return
-        if message is None:
-            if frame.find(b'"response"', body_at, body_at + _RESPONSE_PROBE_BYTES) < 0:
-                return
-            message = self._adapter_reader.parse(frame, body_at)
-        if message.get("type") == "response":
-            self._forwarded.pop(message.get("request_seq"), None)  # type: ignore[arg-type]
+            if pending:
+                pending.note_answer(frame, body_at, message, reader.parse)
 
     # -- teardown ------------------------------------------------------------
     async def _enter_teardown(self) -> None:
@@ -368,12 +291,13 @@ class AdapterSession:
 
     async def _teardown(self) -> None:
         """The client is gone and the adapter connection is open: finish it safely."""
-        self._relay_open = False
         await self._close_relay()
         await self._enter_teardown()
         client_sent = sorted(self.state.sent & HANDSHAKE)
         started = time.monotonic()
-        steps = await finish_with_adapter(self)
+        steps = await finish_with_adapter(self.state, self._until, self._request, label=self.label,
+                                          greeting_s=self.timeouts.greeting_s,
+                                          response_s=self.timeouts.response_s)
         closed = await self._until(lambda: self._adapter_eof, self.timeouts.adapter_close_s)
         elapsed_ms = (time.monotonic() - started) * 1000
         self.outcome = (
@@ -383,6 +307,6 @@ class AdapterSession:
         )
 
     async def _close_relay(self) -> None:
-        self._relay_open = False
+        self._to_client.open = False
         with contextlib.suppress(Exception):
             await self.relay.close()

@@ -10,18 +10,18 @@ import sys
 from typing import Any, Callable, Coroutine, Dict, Iterable, Optional, Set, TypeVar
 
 from .. import protocol
-from ..errors import ProtocolError
+from ..errors import CONFIG_INVALID, ProtocolError
 from ..logsetup import configure_logging, register_secret
 from .adaptergate import AdapterGate
 from .adaptersession import AdapterSession
-from .config import BridgeConfig
+from ..options.bridgeconfig import BridgeConfig
 from .connectors import tcp_connector
 from .control import ControlLoop
-from .directconfig import DirectConfig
+from ..options.directconfig import DirectConfig
 from .guardreport import GuardReportSettings, report_liveness
 from .lifeline import set_parent_death_signal, wait_for_parent_exit
 from .relayconn import RelayDialer
-from .trust import RelayTrust
+from ..trust.relaytrust import RelayTrust
 
 log = logging.getLogger("dbgrelay.agent")
 
@@ -120,7 +120,7 @@ async def _run_direct(config: DirectConfig, guard: GuardReportSettings) -> str:
         endpoint = DirectEndpoint(config, report_to_parent)
     except Exception as exc:  # e.g. the certificate became unreadable since the parent checked it
         log.error("bridge: cannot start the direct endpoint: %s", exc)
-        report_to_parent({"event": "refused", "code": "CONFIG", "message": str(exc)})
+        report_to_parent({"event": "refused", "code": CONFIG_INVALID, "message": str(exc)})
         return "direct endpoint failed to start"
     # no relay to tell: the pause guard's messages from stdin are only logged in the debuggee
     reports = start_liveness_reports(lambda: getattr(endpoint, "_sessions", ()), guard)
@@ -175,7 +175,7 @@ def main() -> int:
         config: "BridgeConfig | DirectConfig" = DirectConfig.from_json(data) if direct else BridgeConfig.from_json(data)
     except Exception as exc:
         log.error("bridge: bad configuration on stdin: %s", exc)
-        report_to_parent({"event": "refused", "code": "CONFIG", "message": str(exc)})
+        report_to_parent({"event": "refused", "code": CONFIG_INVALID, "message": str(exc)})
         return 2
     guard = GuardReportSettings.from_config(data.get("guard"))
     for value in config.secrets():

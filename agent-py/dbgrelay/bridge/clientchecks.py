@@ -1,8 +1,7 @@
 """The one check every parsed client message passes before it may reach the adapter.
 
-Both pumps (``callbackpumps.py`` and the coroutine pumps of ``adaptersession.py``)
-call :func:`admit_client_message` for each client message, before the handshake
-state sees it. It
+The session's client pump (``clientpump.py``) calls :func:`admit_client_message` for
+each client message, before the handshake state sees it. It
 
 - drops ``dbgrelay.heartbeat`` events: the relay's echoes of the bridge's own
   heartbeats on a tcps data connection (docs/protocol.md §6, revision 1.7), which
@@ -23,20 +22,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
+from typing import Any, Mapping, Optional, Protocol, Tuple
 
 from ..attachpolicy import screen_start_request
-from ..dapframing import DapReader
-from ..errors import DapFramingError
 from ..dapschema import validate_request
-
-if TYPE_CHECKING:
-    from .adaptersession import AdapterSession
+from .handshake import HandshakeState
+from .liveness import HEARTBEAT_EVENT
 
 log = logging.getLogger("dbgrelay.dap")
-
-#: The event a tcps data connection's heartbeats are made of (docs/protocol.md §6).
-HEARTBEAT_EVENT = "dbgrelay.heartbeat"
 
 #: Requests debugpy 1.8 does not implement and never answers: its adapter waits for
 #: pydevd's answer one request at a time, so one of these stalls the session for good
@@ -77,7 +70,17 @@ def check_request(message: Mapping[str, Any]) -> Tuple[Optional[str], Mapping[st
     return refusal, message
 
 
-def admit_client_message(session: "AdapterSession", message: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
+class AdmittingSession(Protocol):
+    """What :func:`admit_client_message` needs of the session (``AdapterSession``)."""
+
+    label: str
+    state: HandshakeState
+
+    def refuse_request(self, request: Mapping[str, Any], message: str) -> None: ...
+    def note_forwarded(self, seq: int, at: float) -> None: ...
+
+
+def admit_client_message(session: AdmittingSession, message: Mapping[str, Any]) -> Optional[Mapping[str, Any]]:
     """The message to forward to the adapter (``message`` itself unless it had to be
     changed), or None when it was dropped or answered by the bridge itself."""
     kind = message.get("type")
@@ -96,14 +99,3 @@ def admit_client_message(session: "AdapterSession", message: Mapping[str, Any]) 
     if isinstance(seq, int) and not isinstance(seq, bool):
         session.note_forwarded(seq, time.monotonic())
     return forwarded
-
-
-def is_heartbeat_frame(reader: DapReader, frame: bytes, body_at: int) -> bool:
-    """Is this frame a ``dbgrelay.heartbeat`` event (the relay's echo)?"""
-    if frame.find(HEARTBEAT_EVENT.encode("ascii"), body_at) < 0:
-        return False
-    try:
-        message = reader.parse(frame, body_at)
-    except DapFramingError:
-        return False  # the pump refuses it
-    return message.get("type") == "event" and message.get("event") == HEARTBEAT_EVENT

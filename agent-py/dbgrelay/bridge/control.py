@@ -21,8 +21,9 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, Optional, Set
 
 from ..backoff import Backoff
-from ..errors import DbgRelayError, ProtocolError, TrustError
-from .relayconn import ControlChannel, RelayDialer, RelayRefused
+from ..errors import LIMIT_REACHED, RELAY_DRAINING, TLS_VERIFY_FAILED, DbgRelayError, ProtocolError, TrustError
+from .controlchannels import ControlChannel
+from .relayconn import RelayDialer, RelayRefused
 
 log = logging.getLogger("dbgrelay.control")
 
@@ -31,7 +32,7 @@ DEFAULT_TIMEOUT_MS = 15000
 #: Wait after a ``goaway`` without ``retryAfterMs``.
 DEFAULT_GOAWAY_S = 2.0
 #: Refusals that say "later", not "never": not reported to the parent as a refusal.
-TRANSIENT_REFUSALS = ("RELAY_DRAINING", "LIMIT_REACHED")
+TRANSIENT_REFUSALS = (RELAY_DRAINING, LIMIT_REACHED)
 #: Messages from the debuggee (``guard``, ``status``: revision 1.8) kept while the relay is unreachable.
 MAX_NOTICES = 32
 
@@ -95,12 +96,12 @@ class ControlLoop:
             except ssl.SSLCertVerificationError as exc:
                 message = f"relay certificate not trusted: {exc.verify_message or exc}"
                 log.error("%s", message)
-                self.report({"event": "refused", "code": "TLS_TRUST", "message": message})
+                self.report({"event": "refused", "code": TLS_VERIFY_FAILED, "message": message})
                 self.dialer.trust.forget()
             except (OSError, asyncio.TimeoutError, ProtocolError, DbgRelayError) as exc:
                 log.warning("control connection to %s failed: %s", self.dialer.endpoint.display(),
                             exc or type(exc).__name__)
-            except Exception as exc:  # websockets handshake errors and the like
+            except Exception as exc:  # e.g. a hello reply line over its bound (ValueError)
                 log.warning("control connection to %s failed: %s: %s", self.dialer.endpoint.display(),
                             type(exc).__name__, exc)
             if self._stopping:

@@ -7,7 +7,7 @@ Each accepted session is an :class:`AdapterSession`, so it gets every protection
 the relay mode: a fresh adapter connection only once DAP bytes arrive, the
 :class:`AdapterGate`, handshake tracking, and a clean detach (the program keeps
 running) when the client is lost. The endpoint answers to its configured name and to
-:data:`~dbgrelay.directoptions.DIRECT_TARGET_NAME`.
+:data:`~dbgrelay.options.direct.DIRECT_TARGET_NAME`.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ import time
 from typing import Any, Callable, Dict, Optional, Set
 
 from .. import protocol
-from ..directoptions import DIRECT_TARGET_NAME
-from ..errors import ProtocolError, Refusal
-from ..servertls import server_context
+from ..errors import BAD_REQUEST, HANDSHAKE_TIMEOUT, MESSAGE_TOO_LARGE, TARGET_BUSY, UNKNOWN_TARGET, ProtocolError, Refusal
+from ..options.direct import DIRECT_TARGET_NAME
+from ..trust.contexts import server_context
 from .adaptergate import AdapterGate
 from .adaptersession import AdapterSession
 from .connectors import tcp_connector
-from .directconfig import DirectConfig
+from ..options.directconfig import DirectConfig
 from .helloauth import HelloAuthenticator
 from .lifeline import wait_for_parent_exit
 from .liveness import set_keepalive
@@ -118,10 +118,10 @@ class DirectEndpoint:
                 hello = self._admit(line, source)
             except asyncio.TimeoutError:
                 return await self._refuse(stream, source, Refusal(
-                    f"no hello line within {HANDSHAKE_TIMEOUT_S * 1000:.0f} ms", code="HANDSHAKE_TIMEOUT"))
+                    f"no hello line within {HANDSHAKE_TIMEOUT_S * 1000:.0f} ms", code=HANDSHAKE_TIMEOUT))
             except ValueError:
                 return await self._refuse(stream, source, Refusal(
-                    f"hello line exceeds {protocol.MAX_HELLO_BYTES} bytes", code="MESSAGE_TOO_LARGE"))
+                    f"hello line exceeds {protocol.MAX_HELLO_BYTES} bytes", code=MESSAGE_TOO_LARGE))
             except Refusal as refusal:
                 return await self._refuse(stream, source, refusal)
         finally:
@@ -158,14 +158,14 @@ class DirectEndpoint:
         op = hello["op"]
         if op not in ("attach", "targets"):
             raise Refusal(f'this is a direct debug endpoint, not a relay: it serves "attach" and "targets", not "{op}"',
-                          code="BAD_REQUEST")
+                          code=BAD_REQUEST)
         if op == "attach":
             target = hello["target"]
             if target not in (self.config.name, DIRECT_TARGET_NAME):
                 raise Refusal(f"no target {protocol.encode(target)[:80]} here; this direct debug endpoint answers to "
-                              f"{self._names()}", code="UNKNOWN_TARGET")
+                              f"{self._names()}", code=UNKNOWN_TARGET)
             if len(self._sessions) >= MAX_SESSIONS:
-                raise Refusal(f"this debug endpoint already serves {MAX_SESSIONS} sessions", code="TARGET_BUSY")
+                raise Refusal(f"this debug endpoint already serves {MAX_SESSIONS} sessions", code=TARGET_BUSY)
         return hello
 
     async def _refuse(self, stream: SocketStream, source: str, refusal: Refusal) -> None:

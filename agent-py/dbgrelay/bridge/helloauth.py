@@ -12,7 +12,7 @@ import logging
 import math
 from typing import Any, Mapping, Optional
 
-from ..errors import Refusal
+from ..errors import AUTH_FAILED, AUTH_LOCKED, AUTH_REQUIRED, BAD_REQUEST, Refusal
 from .failurelockout import FailureLockout
 
 log = logging.getLogger("dbgrelay.agent")
@@ -40,21 +40,21 @@ class HelloAuthenticator:
         locked = self.lockout.locked_for(source)
         if locked > 0:
             raise Refusal(f"too many failed attempts from this address; try again in {math.ceil(locked)} s",
-                          code="AUTH_LOCKED")
+                          code=AUTH_LOCKED)
         secret, token = hello.get("secret"), hello.get("token")
         if secret and token:
-            raise Refusal('a hello line carries either "secret" or "token", not both', code="BAD_REQUEST")
+            raise Refusal('a hello line carries either "secret" or "token", not both', code=BAD_REQUEST)
         if self._expected is None:
             return
         if token:
             self._fail(source)
             raise Refusal("credential refused (bearer tokens are not accepted by a direct debug endpoint)",
-                          code="AUTH_FAILED")
+                          code=AUTH_FAILED)
         if not secret:
-            raise Refusal("a credential is required", code="AUTH_REQUIRED")
+            raise Refusal("a credential is required", code=AUTH_REQUIRED)
         if not hmac.compare_digest(_digest(secret), self._expected):
             self._fail(source)
-            raise Refusal("credential refused", code="AUTH_FAILED")
+            raise Refusal("credential refused", code=AUTH_FAILED)
 
     def _fail(self, source: str) -> None:
         self.lockout.record_failure(source)

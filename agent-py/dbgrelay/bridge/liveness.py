@@ -35,6 +35,18 @@ import socket
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ..dapframing import DapReader, encode_message
+from ..errors import DapFramingError
+
+#: The event a tcps data connection's heartbeats are made of (docs/protocol.md §6): on
+#: tcps a data connection carries nothing but DAP, so the heartbeat is a DAP event the
+#: relay answers in kind and never forwards (wss uses WebSocket pings instead).
+HEARTBEAT_EVENT = "dbgrelay.heartbeat"
+
+#: The bytes of one heartbeat the bridge sends toward the relay.
+HEARTBEAT_FRAME = encode_message({"seq": 0, "type": "event", "event": HEARTBEAT_EVENT})
+
+
 log = logging.getLogger("dbgrelay.control")
 
 #: Used until a ``registered`` message said otherwise (the relay's defaults).
@@ -100,3 +112,14 @@ def set_keepalive(sock: Any, liveness: RelayLiveness = RelayLiveness()) -> None:
             sock.setsockopt(level, name, value)
         except (OSError, AttributeError) as exc:
             log.debug("cannot set socket option %s: %s", name, exc)
+
+
+def is_heartbeat_frame(reader: DapReader, frame: bytes, body_at: int) -> bool:
+    """Is this frame a ``dbgrelay.heartbeat`` event (the relay's echo)?"""
+    if frame.find(HEARTBEAT_EVENT.encode("ascii"), body_at) < 0:
+        return False
+    try:
+        message = reader.parse(frame, body_at)
+    except DapFramingError:
+        return False  # the pump refuses it
+    return message.get("type") == "event" and message.get("event") == HEARTBEAT_EVENT

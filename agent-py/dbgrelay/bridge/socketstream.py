@@ -2,17 +2,17 @@
 callbacks (``add_reader``/``add_writer``) on a non-blocking socket: a
 :class:`ByteStream` that can also hand its bytes to a callback (``set_handler``).
 
-This is the bridge's data path for both the relay's data connection and the adapter
-connection. It skips asyncio's transport and SSL protocol layers: one readable
-callback does ``recv`` on the socket (``ssl.SSLSocket`` decrypts in place) and hands
-the bytes on; a write goes straight to ``send`` and only what the kernel does not take
-is buffered. Measured with ``agent-py/benchmarks/bridge_latency.py``, that takes about
-a third off the bridge's time per message (agent-py/README.md).
+Every connection of the bridge is one: to the relay (control and data) and to the
+adapter. It skips asyncio's transport and SSL protocol layers: one readable callback
+does ``recv`` on the socket (``ssl.SSLSocket`` decrypts in place) and hands the bytes
+on; a write goes straight to ``send`` and only what the kernel does not take is
+buffered. Measured with ``agent-py/benchmarks/bridge_latency.py``, that takes about a
+third off the bridge's time per message (agent-py/README.md).
 
 The stream mode (``read``/``readline``/``write``) serves the hello line, the HTTP
-upgrade and the first client bytes. Reading pauses while anyone holds it
-(``hold_reading``): a full buffer, the session waiting for the adapter gate, or the
-peer's full write buffer.
+upgrade, the tcps control lines and the first client bytes. Reading pauses while
+anyone holds it (``hold_reading``): a full buffer, the session waiting for the
+adapter gate, or the peer's full write buffer.
 
 A connection to the relay can watch its peer's silence (:meth:`watch_silence`,
 ``liveness.py``): once nothing arrived for the deadline while this side was reading,

@@ -1,12 +1,10 @@
-"""Byte streams the bridge joins: TCP (asyncio), WebSocket (binary frames), memory."""
+"""What the bridge's byte streams offer (``SocketStream``, ``WebSocketStream``), and
+the flow control between the two ends of a session."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from typing import Any, Optional, Protocol, Tuple
-
-READ_CHUNK = 64 * 1024
+from typing import Any, Callable, Optional, Protocol
 
 
 class ByteStream(Protocol):
@@ -19,6 +17,33 @@ class ByteStream(Protocol):
         """Graceful close (flush, then FIN / WebSocket close)."""
 
 
+class CallbackStream(ByteStream, Protocol):
+    """A stream that can also hand its bytes to a callback, which a session's pumps
+    drive (``SocketStream``, ``WebSocketStream``)."""
+
+    on_write_paused: Optional[Callable[[bool], None]]
+
+    def set_handler(self, on_data: Optional[Callable[[bytes], None]], on_eof: Callable[[], None]) -> None: ...
+    def hold_reading(self, reason: str) -> None: ...
+    def release_reading(self, reason: str) -> None: ...
+    def write_nowait(self, data: bytes) -> bool: ...
+
+
+def follow_peer(reader: CallbackStream, peer_paused: bool) -> None:
+    """Pause reading from ``reader`` while the stream its bytes go to has a full write
+    buffer; resume once it drained."""
+    if peer_paused:
+        reader.hold_reading("peer")
+    else:
+        reader.release_reading("peer")
+
+
+def join_flow_control(a: CallbackStream, b: CallbackStream) -> None:
+    """A full write buffer on one stream pauses reading on the other, both ways."""
+    a.on_write_paused = lambda paused: follow_peer(b, paused)
+    b.on_write_paused = lambda paused: follow_peer(a, paused)
+
+
 def set_nodelay(sock: Any) -> None:
     """``TCP_NODELAY`` on a TCP socket (every hop of ours sends each message at once)."""
     if getattr(sock, "family", None) in (socket.AF_INET, socket.AF_INET6):
@@ -26,115 +51,3 @@ def set_nodelay(sock: Any) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass
-
-
-def set_nodelay_on_transport(transport: Any) -> None:
-    set_nodelay(transport.get_extra_info("socket") if transport is not None else None)
-
-
-class TcpByteStream:
-    """An asyncio (optionally TLS) connection as a :class:`ByteStream`."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        set_nodelay_on_transport(writer.transport)
-
-    async def read(self) -> bytes:
-        try:
-            return await self.reader.read(READ_CHUNK)
-        except (OSError, asyncio.IncompleteReadError):
-            return b""
-
-    async def write(self, data: bytes) -> None:
-        self.writer.write(data)
-        await self.writer.drain()
-
-    def write_nowait(self, data: bytes) -> bool:
-        """Queue ``data`` now (in order with every other write); False once closing."""
-        if self.writer.is_closing():
-            return False
-        self.writer.write(data)
-        return True
-
-    async def close(self) -> None:
-        if self.writer.is_closing():
-            return
-        try:
-            self.writer.close()
-            await asyncio.wait_for(self.writer.wait_closed(), 2.0)
-        except (OSError, asyncio.TimeoutError, Exception):
-            self.writer.transport.abort()
-
-
-class WebSocketByteStream:
-    """A websockets connection carrying DAP bytes in binary frames (§3)."""
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        set_nodelay_on_transport(getattr(ws, "transport", None))
-
-    async def read(self) -> bytes:
-        while True:
-            try:
-                frame = await self.ws.recv()
-            except Exception:  # ConnectionClosed and transport errors
-                return b""
-            if isinstance(frame, bytes):
-                if frame:
-                    return frame
-            # text frames carry nothing on a data connection; ignore them
-
-    async def write(self, data: bytes) -> None:
-        await self.ws.send(data)
-
-    async def close(self) -> None:
-        try:
-            await asyncio.wait_for(self.ws.close(), 2.0)
-        except Exception:
-            pass
-
-
-class MemoryByteStream:
-    """One end of an in-memory duplex stream (tests; like debugpy's JsonMemoryStream)."""
-
-    def __init__(self, inbox: "asyncio.Queue[bytes]", outbox: "asyncio.Queue[bytes]") -> None:
-        self._inbox = inbox
-        self._outbox = outbox
-        self._eof = False
-        self.peer: Optional["MemoryByteStream"] = None
-
-    @staticmethod
-    def pair() -> Tuple["MemoryByteStream", "MemoryByteStream"]:
-        a: "asyncio.Queue[bytes]" = asyncio.Queue()
-        b: "asyncio.Queue[bytes]" = asyncio.Queue()
-        left, right = MemoryByteStream(a, b), MemoryByteStream(b, a)
-        left.peer, right.peer = right, left
-        return left, right
-
-    async def read(self) -> bytes:
-        if self._eof:
-            return b""
-        data = await self._inbox.get()
-        if not data:
-            self._eof = True
-        return data
-
-    async def write(self, data: bytes) -> None:
-        if self._eof or (self.peer is not None and self.peer._eof):
-            raise ConnectionResetError("memory stream closed")
-        if data:
-            self._outbox.put_nowait(bytes(data))
-
-    def write_nowait(self, data: bytes) -> bool:
-        if self._eof or (self.peer is not None and self.peer._eof):
-            return False
-        if data:
-            self._outbox.put_nowait(bytes(data))
-        return True
-
-    async def close(self) -> None:
-        if not self._eof:
-            self._eof = True
-            self._outbox.put_nowait(b"")
-            self._inbox.put_nowait(b"")

@@ -8,37 +8,42 @@ and its breakpoints go."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, List
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-if TYPE_CHECKING:
-    from .adaptersession import AdapterSession
+from .handshake import HandshakeState
 
 log = logging.getLogger("dbgrelay.dap")
 
+#: ``until(predicate, timeout_s)``: True once ``predicate()`` holds, False after the timeout
+#: (or once the adapter closed without it holding).
+Until = Callable[[Callable[[], bool], float], Awaitable[bool]]
+#: ``request(command, arguments)``: send the bridge's own request; True once it was answered.
+Request = Callable[[str, Optional[Dict[str, Any]]], Awaitable[bool]]
 
-async def finish_with_adapter(s: "AdapterSession") -> List[str]:
+
+async def finish_with_adapter(state: HandshakeState, until: Until, request: Request, *, greeting_s: float,
+                              response_s: float, label: str) -> List[str]:
     """Run the steps; returns what the bridge did, for the session's outcome line."""
-    st, steps = s.state, []
+    st, steps = state, []
     if not st.greeted:
-        await s._until(lambda: st.greeted, s.timeouts.greeting_s)
+        await until(lambda: st.greeted, greeting_s)
     if st.ended_by_client:
         steps.append("waited for the client's disconnect")
-        await s._until(lambda: st.answered & {"disconnect", "terminate"} != set(), s.timeouts.response_s)
+        await until(lambda: st.answered & {"disconnect", "terminate"} != set(), response_s)
     else:
         if "initialize" not in st.sent:
             steps.append("initialize")
-            await s._request("initialize", {"adapterID": "debugpy", "clientID": "dbgrelay-bridge"})
+            await request("initialize", {"adapterID": "debugpy", "clientID": "dbgrelay-bridge"})
         elif st.awaiting("initialize"):
-            await s._until(lambda: "initialize" in st.answered, s.timeouts.response_s)
+            await until(lambda: "initialize" in st.answered, response_s)
         if st.awaiting("attach"):
             if not st.initialized_event:
-                await s._until(lambda: st.initialized_event or "attach" in st.answered, s.timeouts.response_s)
+                await until(lambda: st.initialized_event or "attach" in st.answered, response_s)
             if "configurationDone" not in st.sent and "attach" not in st.answered:
                 steps.append("configurationDone")
-                await s._request("configurationDone")
-            await s._until(lambda: "attach" in st.answered, s.timeouts.response_s)
+                await request("configurationDone", None)
+            await until(lambda: "attach" in st.answered, response_s)
         steps.append("disconnect")
-        if not await s._request("disconnect", {"terminateDebuggee": False}):
-            log.warning("session %s: adapter did not answer disconnect in %.0f s",
-                        s.label, s.timeouts.response_s)
+        if not await request("disconnect", {"terminateDebuggee": False}):
+            log.warning("session %s: adapter did not answer disconnect in %.0f s", label, response_s)
     return steps

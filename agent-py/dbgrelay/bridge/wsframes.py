@@ -1,9 +1,10 @@
-"""WebSocket framing for the client end of a data connection (RFC 6455 §5).
+"""WebSocket framing for the client end of the bridge's wss connections to the relay
+(RFC 6455 §5): the data connections and the control connection.
 
-Only what a data connection needs: binary messages out (masked, as a client must,
-§5.3), and in: binary and text data frames with continuation, ping/pong and close.
-No extensions are negotiated, so RSV bits must be zero; frames from the server must
-not be masked (§5.1).
+Only what those need: binary and text messages out (masked, as a client must, §5.3),
+and in: binary and text data frames with continuation, ping/pong and close. No
+extensions are negotiated, so RSV bits must be zero; frames from the server must not
+be masked (§5.1).
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import os
 import struct
 from typing import List, Optional, Tuple
 
-try:  # the C helper of the websockets package (a dependency of the agent for wss)
+try:  # the C helper of the websockets package, when the application happens to have it
     from websockets.speedups import apply_mask as _c_apply_mask  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - pure-Python fallback
+except ImportError:  # pragma: no cover - pure-Python fallback (websockets is not a dependency)
     _c_apply_mask = None
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
@@ -22,6 +23,7 @@ OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
 
 CLOSE_NORMAL = 1000
 CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_INVALID_DATA = 1007
 CLOSE_TOO_BIG = 1009
 
 
@@ -58,12 +60,15 @@ def close_payload(code: int, reason: str = "") -> bytes:
 
 class FrameDecoder:
     """Incremental decoder of server frames. ``feed`` returns the events it completed:
-    ``("data", payload)`` for each whole binary message, ``("ping", payload)``,
-    ``("close", code)``; text messages and pongs are dropped (a data connection
-    carries DAP bytes in binary messages only, docs/protocol.md §3)."""
+    ``("data", payload)`` for each whole non-empty binary message, ``("ping", payload)``,
+    ``("close", code)``, and with ``text`` ``("text", payload)`` for each whole text
+    message (UTF-8 bytes, not checked here). Pongs are dropped, and so are text
+    messages without ``text`` (a data connection carries DAP bytes in binary messages
+    only, docs/protocol.md §3; the control connection's messages are text, §5)."""
 
-    def __init__(self, max_message_bytes: int) -> None:
+    def __init__(self, max_message_bytes: int, *, text: bool = False) -> None:
         self.max_message_bytes = max_message_bytes
+        self.text = text
         self._buf = bytearray()
         self._parts: List[bytes] = []
         self._parts_bytes = 0
@@ -129,5 +134,7 @@ class FrameDecoder:
             message = payload if len(self._parts) == 1 else b"".join(self._parts)
             if self._message_opcode == OP_BINARY and message:
                 events.append(("data", message))
+            elif self._message_opcode == OP_TEXT and self.text:
+                events.append(("text", message))
             self._parts, self._parts_bytes, self._message_opcode = [], 0, None
 

@@ -1,23 +1,21 @@
-"""A WebSocket data connection (docs/protocol.md §3) on a :class:`SocketStream`.
+"""A WebSocket connection to the relay on a :class:`SocketStream`, after the opening
+handshake (``wshandshake.py``).
 
-The same interface as the stream beneath it (``read``, ``write``, ``set_handler``,
-``hold_reading``...), carrying DAP bytes in binary messages, so the session's callback
-pumps run over wss exactly as over tcps. The opening handshake (RFC 6455 §4.1) is a
-plain HTTP/1.1 request with the credential in the ``Authorization`` header; a refusal
-is the relay's JSON error body. Pings are answered; a close frame is answered and
-ends the stream. With :meth:`WebSocketStream.start_heartbeat` the bridge pings the
-relay itself and takes a relay from which nothing arrived for the timeout as gone
-(``liveness.py``).
+As a data connection (docs/protocol.md §3) it has the same interface as the stream
+beneath it (``read``, ``write``, ``set_handler``, ``hold_reading``...), carrying DAP
+bytes in binary messages, so the session's pumps run over wss exactly as over tcps.
+The control connection (§5, ``controlchannels.py``) also takes text messages
+(``on_text``, :meth:`WebSocketStream.send_text`). Pings are answered; a close frame
+is answered and ends the stream. With :meth:`WebSocketStream.start_heartbeat` the
+bridge pings the relay itself and takes a relay from which nothing arrived for the
+timeout as gone (``liveness.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import logging
-import os
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 from .socketstream import SocketStream
 from .wsframes import (
@@ -26,81 +24,36 @@ from .wsframes import (
     OP_CLOSE,
     OP_PING,
     OP_PONG,
+    OP_TEXT,
     FrameDecoder,
     WebSocketProtocolError,
     close_payload,
     encode_frame,
 )
+from .wshandshake import UpgradeRefused, upgrade  # noqa: F401  (UpgradeRefused: callers import it from here)
 
 log = logging.getLogger("dbgrelay.dap")
 
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-MAX_RESPONSE_HEAD = 16 * 1024
-MAX_ERROR_BODY = 64 * 1024
-
-
-class UpgradeRefused(Exception):
-    """The server answered the upgrade with another status; ``body`` is its body."""
-
-    def __init__(self, status_code: int, body: bytes) -> None:
-        super().__init__(f"HTTP {status_code}")
-        self.status_code = status_code
-        self.body = body
-
-
-def accept_key(key: bytes) -> bytes:
-    return base64.b64encode(hashlib.sha1(key + _GUID).digest())
-
-
-def upgrade_request(host: str, path: str, key: bytes, headers: Dict[str, str]) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
-             f"Sec-WebSocket-Key: {key.decode('ascii')}", "Sec-WebSocket-Version: 13"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-async def _read_head(stream: SocketStream) -> Tuple[int, Dict[str, str]]:
-    status_line = (await stream.readline(MAX_RESPONSE_HEAD)).decode("latin-1").rstrip("\r\n")
-    parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-        raise ConnectionError("relay answered the WebSocket upgrade with something that is not HTTP")
-    headers: Dict[str, str] = {}
-    total = len(status_line)
-    while True:
-        line = (await stream.readline(MAX_RESPONSE_HEAD)).decode("latin-1")
-        total += len(line)
-        if total > MAX_RESPONSE_HEAD:
-            raise ConnectionError("relay's upgrade response headers are too long")
-        if not line.endswith("\n"):
-            raise ConnectionError("relay closed the connection during the WebSocket upgrade")
-        line = line.rstrip("\r\n")
-        if not line:
-            return int(parts[1]), headers
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-
-
 async def open_websocket(stream: SocketStream, host: str, path: str, headers: Dict[str, str],
                          max_message_bytes: int) -> "WebSocketStream":
-    """Upgrade ``stream``; raises :class:`UpgradeRefused` on any status but 101."""
-    key = base64.b64encode(os.urandom(16))
-    await stream.write(upgrade_request(host, path, key, headers))
-    status, response_headers = await _read_head(stream)
-    if status != 101:
-        length = response_headers.get("content-length", "0")
-        size = min(int(length), MAX_ERROR_BODY) if length.isdigit() else 0
-        raise UpgradeRefused(status, await stream.read_exactly(size) if size else b"")
-    if (response_headers.get("upgrade", "").lower() != "websocket"
-            or "upgrade" not in response_headers.get("connection", "").lower()
-            or response_headers.get("sec-websocket-accept", "").encode("latin-1") != accept_key(key)):
-        raise ConnectionError("relay's WebSocket upgrade response is not valid (RFC 6455 §4.1)")
+    """Upgrade ``stream`` (:func:`~.wshandshake.upgrade`) into a data connection;
+    raises :class:`UpgradeRefused` on any status but 101."""
+    await upgrade(stream, host, path, headers)
     return WebSocketStream(stream, max_message_bytes)
 
 
 class WebSocketStream:
-    def __init__(self, stream: SocketStream, max_message_bytes: int) -> None:
+    """``on_text``: gets the payload (UTF-8 bytes) of every text message, which are
+    dropped without it. ``name`` names the connection in logs."""
+
+    def __init__(self, stream: SocketStream, max_message_bytes: int, *,
+                 on_text: Optional[Callable[[bytes], None]] = None, name: str = "relay data connection") -> None:
         self.stream = stream
-        self._decoder = FrameDecoder(max_message_bytes)
+        self.name = name
+        self._on_text = on_text
+        self._decoder = FrameDecoder(max_message_bytes, text=on_text is not None)
+        #: The protocol violation that ended the connection, if one did.
+        self.failure: Optional[WebSocketProtocolError] = None
         self._messages: List[bytes] = []
         self._eof = False
         self._close_sent = False
@@ -161,13 +114,15 @@ class WebSocketStream:
         try:
             events = self._decoder.feed(data)
         except WebSocketProtocolError as exc:
-            log.warning("relay data connection: %s", exc)
-            self._send_close(exc.close_code)
-            self._end()
-            self.stream.abort()
+            self.fail(exc)
             return
         for kind, value in events:
-            if kind == "data":
+            if kind == "text":
+                assert isinstance(value, bytes) and self._on_text is not None
+                self._on_text(value)
+                if self._eof:  # the handler ended the connection
+                    return
+            elif kind == "data":
                 assert isinstance(value, bytes)
                 if self._on_data is not None:
                     self._on_data(value)
@@ -185,6 +140,14 @@ class WebSocketStream:
                     self._peer_closed.set_result(None)
                 self._end()
                 return
+
+    def fail(self, error: WebSocketProtocolError) -> None:
+        """End the connection for a protocol violation: close frame with its code, abort."""
+        log.warning("%s: %s", self.name, error)
+        self.failure = error
+        self._send_close(error.close_code)
+        self._end()
+        self.stream.abort()
 
     def _on_stream_eof(self) -> None:
         if not self._peer_closed.done():
@@ -238,6 +201,12 @@ class WebSocketStream:
         if self._close_sent:
             raise ConnectionResetError("connection closed")
         await self.stream.write(encode_frame(OP_BINARY, data))
+
+    async def send_text(self, text: str) -> None:
+        """One text message."""
+        if self._close_sent:
+            raise ConnectionResetError("connection closed")
+        await self.stream.write(encode_frame(OP_TEXT, text.encode("utf-8")))
 
     def _send_close(self, code: int) -> None:
         if not self._close_sent:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 #: Default for ``unowned_pause``: as long as gunicorn's default worker ``--timeout``
 #: and below the 60 s idle timeout of common load balancers, so a program that nobody

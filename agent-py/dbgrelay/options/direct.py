@@ -6,6 +6,8 @@ relay's tcps protocol (docs/protocol.md §4): a client sends the hello line with
 ``op: "attach"``, a target name and the secret, gets the ``ok`` / error line, then
 raw DAP. The endpoint answers to its own ``name`` and to the reserved name
 :data:`DIRECT_TARGET_NAME`, which ``dbgrelay attach tcps://SECRET@host:port`` sends.
+:meth:`DirectOptions.bridge_config` serialises the options for the bridge's
+configuration line (read back by :class:`.directconfig.DirectConfig`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .credentials import MAX_SECRET_CHARS, SECRET_ENV, SECRET_FILE_ENV, read_secret_file
-from .errors import ConfigError
-from .protocol import ProtocolError, validate_target_name
-from .servertls import server_context
+from ..credentials import MAX_SECRET_CHARS, SECRET_ENV, SECRET_FILE_ENV, read_secret_file
+from ..errors import ConfigError
+from ..protocol import ProtocolError, validate_target_name
+from ..trust.contexts import server_context
 
 #: The target name every direct endpoint answers to (and its default ``name``): what
 #: the TypeScript client sends when it dials an endpoint URL (src/client/directEndpointDialer.ts).
@@ -40,6 +42,18 @@ class DirectOptions:
     @property
     def tls(self) -> bool:
         return self.certfile is not None
+
+    def bridge_config(self, listen_fd: int) -> Dict[str, Any]:
+        """The options part of the bridge's configuration line; the bridge serves the
+        listening socket it inherits as ``listen_fd``."""
+        return {
+            "mode": "direct",
+            "listenFd": listen_fd,
+            "name": self.name,
+            "secret": self.secret,
+            "certfile": self.certfile,
+            "keyfile": self.keyfile,
+        }
 
 
 def is_loopback(host: str) -> bool:

@@ -1,6 +1,7 @@
 """The bridge's configuration in direct-endpoint mode (``"mode": "direct"``), sent by
 the parent as one JSON line on stdin; the listening socket is inherited as fd
-``listenFd`` (bound by the parent, so ``enable_attach`` reports a busy port at once)."""
+``listenFd`` (bound by the parent, so ``enable_attach`` reports a busy port at once).
+Written by :meth:`.direct.DirectOptions.bridge_config` plus the adapter endpoint."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..errors import ConfigError
-from .configfields import config_errors, loopback_adapter_host
 from ..protocol import validate_target_name
+from .configfields import config_errors, loopback_adapter_host
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,21 @@
-"""``enable_attach`` options: validated once, frozen."""
+"""Options of the relay form, ``enable_attach(relay, name, ...)``: validated once,
+frozen, and serialised for the bridge's configuration line (read back by
+:class:`.bridgeconfig.BridgeConfig`)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-from .clientcert import check_client_certificate
-from .credentials import SECRET_ENV, SECRET_FILE_ENV, AgentCredentials, read_secret_file, resolve_credentials
-from .errors import ConfigError
-from .guardoptions import PauseGuardOptions
-from .pinning import parse_fingerprint
-from .protocol import ProtocolError, validate_labels, validate_target_name
-from .proxyenv import proxy_for_relay
-from .relayurl import RelayEndpoint, parse_relay_url
-
-__all__ = ["AgentOptions", "PauseGuardOptions", "build_options", "read_secret_file", "SECRET_ENV", "SECRET_FILE_ENV"]
+from ..credentials import AgentCredentials, resolve_credentials
+from ..errors import ConfigError
+from ..protocol import ProtocolError, validate_labels, validate_target_name
+from ..proxyenv import proxy_for_relay
+from ..relayurl import RelayEndpoint, parse_relay_url
+from ..trust.clientcert import check_client_certificate
+from ..trust.pinning import parse_fingerprint
+from .guard import PauseGuardOptions
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,22 @@ class AgentOptions:
         """The target's attach secret (``secret=``), None when it has none."""
         return self.credentials.attach_secret
 
+    def bridge_config(self) -> Dict[str, Any]:
+        """The options part of the bridge's configuration line. Credentials travel on
+        the bridge's stdin only; ``relay`` is the display form (the URL's ``SECRET@``
+        is in ``credential``)."""
+        return {
+            "relay": self.relay_url,
+            "name": self.name,
+            "credential": self.credentials.relay.to_config(),
+            "attachSecret": self.attach_secret,
+            "labels": dict(self.labels),
+            "cafile": self.cafile,
+            "fingerprint": f"sha256:{self.pin_hex}" if self.pin_hex else None,
+            "certfile": self.certfile,
+            "keyfile": self.keyfile,
+        }
+
 
 def build_options(
     relay: str,
@@ -55,6 +71,7 @@ def build_options(
     keyfile: Optional[str] = None,
     guard: Optional[PauseGuardOptions] = None,
 ) -> AgentOptions:
+    """Validate everything before anything starts; raises :class:`ConfigError`."""
     endpoint = parse_relay_url(relay)
     proxy_for_relay(endpoint.host, endpoint.port)  # a malformed HTTPS_PROXY fails here, not in the bridge
     try:

@@ -1,4 +1,5 @@
-"""Parsing shared by the bridge's configurations (relay mode and direct-endpoint mode)."""
+"""Parsing shared by the bridge's configuration lines (relay mode, :mod:`.bridgeconfig`; direct-endpoint
+mode, :mod:`.directconfig`)."""
 
 from __future__ import annotations
 

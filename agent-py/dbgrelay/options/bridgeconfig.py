@@ -1,4 +1,5 @@
-"""The bridge's configuration, sent by the parent as one JSON line on stdin."""
+"""The bridge's configuration in relay mode, sent by the parent as one JSON line on stdin
+(written by :meth:`.relay.AgentOptions.bridge_config` plus the adapter endpoint)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..credentials import RelayCredential
 from ..errors import ConfigError
-from .configfields import config_errors, loopback_adapter_host
-from ..pinning import parse_fingerprint
 from ..protocol import validate_labels, validate_target_name
 from ..relayurl import RelayEndpoint, parse_relay_url
+from ..trust.pinning import parse_fingerprint
+from .configfields import config_errors, loopback_adapter_host
 
 
 @dataclass(frozen=True)

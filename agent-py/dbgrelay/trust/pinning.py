@@ -1,13 +1,12 @@
-"""``sha256:`` certificate fingerprints: parse a pin, fingerprint DER, match a chain."""
+"""``sha256:`` certificate fingerprints: parse a pin, fingerprint DER, match a chain, name a mismatch."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import ssl
 from typing import Any, List, Optional, Sequence
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 try:
     from _ssl import ENCODING_DER as _ENCODING_DER  # type: ignore[attr-defined]
@@ -72,3 +71,13 @@ def peer_chain_der(ssl_object: Any) -> List[bytes]:
             return out
     leaf = ssl_object.getpeercert(binary_form=True)
     return [leaf] if leaf else []
+
+
+def pin_mismatch_message(where: str, pin_hex: str, chain: List[bytes]) -> str:
+    """Names both sides of a pin mismatch: the expected (pinned) fingerprint, and
+    what the relay offered, by role (server certificate, then its issuers)."""
+    offered = "; ".join(
+        f"{'server' if i == 0 else 'issuer'} {format_fingerprint(fingerprint_der(der))}" for i, der in enumerate(chain)
+    ) or "no certificate"
+    return (f"relay {where} does not present the pinned certificate: expected (pinned) "
+            f"{format_fingerprint(pin_hex)}; offered by the relay: {offered}")

@@ -1,4 +1,4 @@
-"""Which mode a call of :func:`dbgrelay.enable_attach` asks for.
+"""Which form a call of :func:`dbgrelay.enable_attach` is.
 
 Two signatures share the name: the relay form ``enable_attach(relay, name, secret=None,
 ...)`` (also positional, as before) and ptvsd 3's ``enable_attach(secret,
