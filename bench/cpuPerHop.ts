@@ -9,7 +9,7 @@
  *   BENCH_ONLY=tcps BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' npm run bench:cpu   # one transport, profiled
  */
 import { readFileSync } from 'node:fs';
-import { waitForTargets } from '../test/e2e/support/relayClient.js';
+import { waitForTargets } from '../test/support/relay/relayClient.js';
 import { attachStoppedAtBreakpoint, detachFromBreakpoint, startAgentDebuggee } from './tools/benchSession.js';
 import { startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
 import { positiveSetting } from './tools/settings.js';

@@ -13,13 +13,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { DapFramer, encodeDapMessage } from '../src/dap/dapFramer.js';
-import { DapTestClient } from '../test/helpers/dapTestClient.js';
-import { waitForTargets } from '../test/e2e/support/relayClient.js';
-import { FakeAgent } from '../test/unit/relay/fakeAgent.js';
+import { DapTestClient } from '../test/support/dap/dapTestClient.js';
+import { waitForTargets } from '../test/support/relay/relayClient.js';
+import { FakeAgent } from '../test/support/fakes/fakeAgent.js';
 import { startAttachProcess, startRelayProcess } from './tools/relayProcesses.js';
 import { percentile } from './tools/stats.js';
 import { startNodePipe } from './tools/hopChain.js';
-import { testCertificates } from '../test/helpers/testCertificates.js';
+import { testCertificates } from '../test/support/keys/testCertificates.js';
 import { positiveSetting } from './tools/settings.js';
 
 const requests = positiveSetting('BENCH_REQUESTS', 5000);

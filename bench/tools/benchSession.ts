@@ -1,8 +1,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { DapTestClient } from '../../test/helpers/dapTestClient.js';
-import { markerLine, startDebuggee, type Debuggee } from '../../test/e2e/support/debuggee.js';
+import { DapTestClient } from '../../test/support/dap/dapTestClient.js';
+import { markerLine, startDebuggee, type Debuggee } from '../../test/support/processes/debuggee.js';
 
 /** The benchmarks' debuggee: a loop that calls serve() with a breakpoint line. */
 export const benchApp = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'benchApp.py');

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testCertificates, type TestCertificates } from '../../test/helpers/testCertificates.js';
-import { venvPython } from '../../test/e2e/support/debuggee.js';
+import { testCertificates, type TestCertificates } from '../../test/support/keys/testCertificates.js';
+import { venvPython } from '../../test/support/processes/debuggee.js';
 import { freePort, spawnListening, waitForPort } from './ports.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { builtCli, runDbgrelay, type CliProcess } from '../../test/e2e/support/cliProcess.js';
+import { builtCli, runDbgrelay, type CliProcess } from '../../test/support/processes/cliProcess.js';
 
 /**
  * Directory that keeps the output of every `dbgrelay` process the benchmark starts

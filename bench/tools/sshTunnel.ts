@@ -2,7 +2,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeKey, startSshd } from '../../test/e2e/support/sshd.js';
+import { makeKey, startSshd } from '../../test/support/processes/sshd.js';
 import { freePort, waitForPort } from './ports.js';
 
 /** A running `sshd` on loopback plus an `ssh -L` forward through it. */

@@ -1,10 +1,10 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttachServer } from '../../src/client/attachServer.js';
-import { DapTestClient } from '../helpers/dapTestClient.js';
-import { startDebuggee, markerLine, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, startAttach, waitForStop, waitForTargets } from './support/relayClient.js';
+import { DapTestClient } from '../support/dap/dapTestClient.js';
+import { startDebuggee, markerLine, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, startAttach, waitForStop, waitForTargets } from '../support/relay/relayClient.js';
 
 /**
  * debugpy's adapter wedges when a client leaves without a completed attach/disconnect,

@@ -8,10 +8,10 @@ import { startAttachServer, type AttachServer } from '../../src/client/attachSer
 import { dialSession } from '../../src/dial/relayDialer.js';
 import { resolveClientConnection } from '../../src/cli/clientOptions.js';
 import { isRelayError } from '../../src/common/relayError.js';
-import type { DapTestClient } from '../helpers/dapTestClient.js';
-import { markerLine, startDebuggee, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, evaluate, waitForStop, waitForTargets } from './support/relayClient.js';
+import type { DapTestClient } from '../support/dap/dapTestClient.js';
+import { markerLine, startDebuggee, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, evaluate, waitForStop, waitForTargets } from '../support/relay/relayClient.js';
 
 /**
  * Per-target attach secrets (ptvsd model, docs/protocol.md §2.2) with a real relay,

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markerLine, webAppPath, type Debuggee } from './support/debuggee.js';
-import { runAttachCli } from './support/cliProcess.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, startListedDebuggee, waitForStop } from './support/relayClient.js';
+import { markerLine, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { runAttachCli } from '../support/processes/cliProcess.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, startListedDebuggee, waitForStop } from '../support/relay/relayClient.js';
 
 /**
  * Ctrl+C on `dbgrelay attach` while VS Code is attached and the program is paused:

@@ -1,12 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAttachCli } from './support/cliProcess.js';
-import { startPausingDapClient } from './support/dapClientProcess.js';
-import { bridgeDetachBoundMs, chaosDetachTimeoutMs, chaosRelaySettings, expectAttachableAgain, faultToResume, handleBreakpoint, pauseAtHandler } from './support/chaosKit.js';
-import { startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { startRelayProcess, type RelayProcess } from './support/relayProcess.js';
-import { startAttach, waitForTargets, type ClientAccess } from './support/relayClient.js';
+import { runAttachCli } from '../support/processes/cliProcess.js';
+import { startPausingDapClient } from '../support/dap/pausingDapClient.js';
+import { bridgeDetachBoundMs, chaosDetachTimeoutMs, chaosRelaySettings, expectAttachableAgain, faultToResume, handleBreakpoint, pauseAtHandler } from '../support/harness/chaosKit.js';
+import { startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { startRelayProcess, type RelayProcess } from '../support/processes/relayProcess.js';
+import { startAttach, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * The chaos suite, processes killed with SIGKILL while a real program is paused at a

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DapRequestError, type DapTestClient } from '../helpers/dapTestClient.js';
-import { chaosDetachTimeoutMs, chaosRelaySettings, expectAttachableAgain, faultToResume, handleBreakpoint, pauseAtHandler } from './support/chaosKit.js';
-import { startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { startRawRelayTunnel, type RawRelayTunnel } from './support/rawRelayTunnel.js';
-import { waitForTargets } from './support/relayClient.js';
+import { DapRequestError, type DapTestClient } from '../support/dap/dapTestClient.js';
+import { chaosDetachTimeoutMs, chaosRelaySettings, expectAttachableAgain, faultToResume, handleBreakpoint, pauseAtHandler } from '../support/harness/chaosKit.js';
+import { startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { startRawRelayTunnel, type RawRelayTunnel } from '../support/relay/rawRelayTunnel.js';
+import { waitForTargets } from '../support/relay/relayClient.js';
 
 /**
  * The chaos suite, hostile request shapes: while the program is paused at a

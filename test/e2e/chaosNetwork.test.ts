@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBlackHoleProxy } from './support/blackHoleProxy.js';
-import { bridgeDetachBoundMs, chaosAgentHeartbeat, chaosHeartbeat, chaosRelaySettings, expectAttachableAgain, faultToResume, pauseAtHandler } from './support/chaosKit.js';
-import { startDebuggee, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { startAttach, waitForTargets } from './support/relayClient.js';
+import { startBlackHoleProxy } from '../support/net/blackHoleProxy.js';
+import { bridgeDetachBoundMs, chaosAgentHeartbeat, chaosHeartbeat, chaosRelaySettings, expectAttachableAgain, faultToResume, pauseAtHandler } from '../support/harness/chaosKit.js';
+import { startDebuggee, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { startAttach, waitForTargets } from '../support/relay/relayClient.js';
 
 /**
  * The chaos suite, faults that leave no trace on the wire: the agent's bridge process

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DapRequestError } from '../helpers/dapTestClient.js';
-import { chaosRelaySettings, expectAttachableAgain, pauseAtHandler } from './support/chaosKit.js';
-import { markerLine, startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, startAttach, waitForTargets } from './support/relayClient.js';
+import { DapRequestError } from '../support/dap/dapTestClient.js';
+import { chaosRelaySettings, expectAttachableAgain, pauseAtHandler } from '../support/harness/chaosKit.js';
+import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, startAttach, waitForTargets } from '../support/relay/relayClient.js';
 
 /**
  * The chaos suite, the continue race: two threads pass breakpoints every few

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDbgrelay, type CliProcess } from './support/cliProcess.js';
+import { runDbgrelay, type CliProcess } from '../support/processes/cliProcess.js';
 
 /**
  * The commands of the README, run as a user runs them: `dbgrelay serve` with built-in

@@ -2,10 +2,10 @@ import { dirname } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttachServer } from '../../src/client/attachServer.js';
-import type { DapTestClient } from '../helpers/dapTestClient.js';
-import { startDebuggee, markerLine, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, evaluate, startAttach, waitForStop, waitForTargets, type ClientAccess } from './support/relayClient.js';
+import type { DapTestClient } from '../support/dap/dapTestClient.js';
+import { startDebuggee, markerLine, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, evaluate, startAttach, waitForStop, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * The whole debugging scenario of a real debugpy in a real Python process, driven by

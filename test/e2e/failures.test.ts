@@ -4,9 +4,9 @@ import { dialSession } from '../../src/dial/relayDialer.js';
 import { parseRelayEndpoint } from '../../src/dial/relayEndpoint.js';
 import { caTrust } from '../../src/dial/tlsTrust.js';
 import { isRelayError } from '../../src/common/relayError.js';
-import { startDebuggee, markerLine, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, listTargets, refusalSeenOnPort, startAttach, waitForStop, waitForTargets, type ClientAccess } from './support/relayClient.js';
+import { startDebuggee, markerLine, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, listTargets, refusalSeenOnPort, startAttach, waitForStop, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * Failure cases with the real relay, agent and debugpy: refused credentials, unknown

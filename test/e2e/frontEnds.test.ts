@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDbgrelay } from './support/cliProcess.js';
-import { markerLine, startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { startFrontEnd, type FrontEndKind, type RunningFrontEnd } from './support/frontEnd.js';
-import { startSourceForwarder, type SourceForwarder } from './support/loopbackProxies.js';
-import { attachSession, evaluate, waitForStop, waitForTargets } from './support/relayClient.js';
+import { runDbgrelay } from '../support/processes/cliProcess.js';
+import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { startFrontEnd, type FrontEndKind, type RunningFrontEnd } from '../support/processes/frontEnd.js';
+import { startSourceForwarder, type SourceForwarder } from '../support/net/loopbackProxies.js';
+import { attachSession, evaluate, waitForStop, waitForTargets } from '../support/relay/relayClient.js';
 
 /**
  * The App Service model with the real front ends of deploy/frontends/: nginx and

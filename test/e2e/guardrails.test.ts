@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DapRequestError, DapTestClient } from '../helpers/dapTestClient.js';
-import { markerLine, startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, evaluate, startAttach, waitForStop, waitForTargets, type ClientAccess } from './support/relayClient.js';
+import { DapRequestError, DapTestClient } from '../support/dap/dapTestClient.js';
+import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, evaluate, startAttach, waitForStop, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * Production guardrails with the real relay, agent and debugpy (issue 5): the pause

@@ -8,11 +8,12 @@ import { parseRelayEndpoint } from '../../src/dial/relayEndpoint.js';
 import { caTrust } from '../../src/dial/tlsTrust.js';
 import { DapFramer, encodeDapMessage } from '../../src/dap/dapFramer.js';
 import { parseDapMessage, type DapMessage } from '../../src/dap/dapMessage.js';
-import { DapRequestError, DapTestClient } from '../helpers/dapTestClient.js';
-import { markerLine, startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { ProtocolAgent, type Link } from './support/protocolAgent.js';
-import { attachSession, evaluate, startAttach, waitForStop, waitForTargets, type ClientAccess } from './support/relayClient.js';
+import { DapRequestError, DapTestClient } from '../support/dap/dapTestClient.js';
+import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { FakeAgent as ProtocolAgent } from '../support/fakes/fakeAgent.js';
+import type { Link } from '../support/relay/relayLinks.js';
+import { attachSession, evaluate, startAttach, waitForStop, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * One debugger per target, the admin takeover, the relay's `runInTerminal` refusal

@@ -2,13 +2,14 @@ import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DapTestClient } from '../helpers/dapTestClient.js';
-import type { Debuggee } from './support/debuggee.js';
-import { helloBytes, helloProbe, httpProbe, tcpExchange, type ProbeTarget } from './support/hostileProbes.js';
-import { ProtocolAgent, type RelayEndpoints } from './support/protocolAgent.js';
-import { startRawRelayTunnel, type RawRelayTunnel } from './support/rawRelayTunnel.js';
-import { attachSession, startAttach, startListedDebuggee, type ClientAccess } from './support/relayClient.js';
-import { startRelayProcess, type RelayProcess } from './support/relayProcess.js';
+import { DapTestClient } from '../support/dap/dapTestClient.js';
+import type { Debuggee } from '../support/processes/debuggee.js';
+import { helloBytes, helloProbe, httpProbe, tcpExchange, type ProbeTarget } from '../support/hostile/hostileProbes.js';
+import { FakeAgent as ProtocolAgent } from '../support/fakes/fakeAgent.js';
+import type { RelayEndpoints } from '../support/relay/relayLinks.js';
+import { startRawRelayTunnel, type RawRelayTunnel } from '../support/relay/rawRelayTunnel.js';
+import { attachSession, startAttach, startListedDebuggee, type ClientAccess } from '../support/relay/relayClient.js';
+import { startRelayProcess, type RelayProcess } from '../support/processes/relayProcess.js';
 
 /**
  * No single message takes the relay down (issue "Hostile inputs, round two"): a relay

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { helloBytes, helloProbe, httpProbe, type Outcome } from './support/hostileProbes.js';
-import { agentId, credential, signedToken, startHostileRelay, usedCredentials, wrongSecret, type HostileRelay } from './support/hostileRelay.js';
-import { hostileRows, legitimateSession, sendDap, type RowContext } from './support/hostileRows.js';
-import { nextMessage, ProtocolAgent, type Link } from './support/protocolAgent.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { helloBytes, helloProbe, httpProbe, type Outcome } from '../support/hostile/hostileProbes.js';
+import { agentId, credential, signedToken, startHostileRelay, usedCredentials, wrongSecret, type HostileRelay } from '../support/hostile/hostileRelay.js';
+import { hostileRows, legitimateSession, sendDap, type RowContext } from '../support/hostile/hostileRows.js';
+import { FakeAgent as ProtocolAgent } from '../support/fakes/fakeAgent.js';
+import { nextMessage, type Link } from '../support/relay/relayLinks.js';
 
 /**
  * The hostile-input suite (issue 3, SECURITY.md "Hostile-input suite"): a table of
@@ -106,7 +107,7 @@ describe('after the table, the relay still serves legitimate peers', () => {
 
   it('both agents are still registered, as at the start, and still answer heartbeats', async () => {
     expect(registrySnapshot()).toBe(baseline);
-    const pings = context.web1.messages('ping').length;
+    const pings = context.web1.messagesOf('ping').length;
     expect(await nextMessage(context.web1.control, (m) => m['type'] === 'ping' && Number(m['id']) > pings, 3_000)).toBeDefined();
   });
 
@@ -162,9 +163,10 @@ describe('brute force: repeated failures lock the source out', () => {
 });
 
 async function waitFor(check: () => boolean, failure: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(failure);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(
+    () => {
+      if (!check()) throw new Error(failure);
+    },
+    { timeout: timeoutMs, interval: 10 },
+  );
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDbgrelay } from './support/cliProcess.js';
-import { markerLine, startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { freePort, startConnectProxy, type ConnectProxy } from './support/loopbackProxies.js';
-import { attachSession, evaluate, waitForStop, waitForTargets } from './support/relayClient.js';
+import { runDbgrelay } from '../support/processes/cliProcess.js';
+import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { freePort, startConnectProxy, type ConnectProxy } from '../support/net/loopbackProxies.js';
+import { attachSession, evaluate, waitForStop, waitForTargets } from '../support/relay/relayClient.js';
 
 /**
  * `HTTPS_PROXY`/`NO_PROXY` with a real relay, real agents and real debugpy: a CONNECT

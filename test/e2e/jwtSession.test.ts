@@ -9,10 +9,10 @@ import { startAttachServer, type AttachServer } from '../../src/client/attachSer
 import { fetchTargets } from '../../src/dial/relayDialer.js';
 import { parseRelayEndpoint } from '../../src/dial/relayEndpoint.js';
 import { caTrust } from '../../src/dial/tlsTrust.js';
-import { DapTestClient } from '../helpers/dapTestClient.js';
-import { startDebuggee, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, refusalSeenOnPort } from './support/relayClient.js';
+import { DapTestClient } from '../support/dap/dapTestClient.js';
+import { startDebuggee, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, refusalSeenOnPort } from '../support/relay/relayClient.js';
 
 /**
  * JWT bearer tokens end to end: a real relay with `auth.jwt` enabled, a real agent and

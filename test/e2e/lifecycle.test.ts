@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRelayError } from '../../src/common/relayError.js';
 import type { RelayConfig } from '../../src/config/configSchema.js';
 import { loadConfig } from '../../src/config/loadConfig.js';
-import type { DapTestClient } from '../helpers/dapTestClient.js';
-import { runDbgrelay } from './support/cliProcess.js';
-import { markerLine, webAppPath } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { startListeningDebuggee, type ListeningDebuggee } from './support/listeningDebuggee.js';
-import { attachSession, evaluate, listTargets, refusalSeenOnPort, startAttach, waitForStop, type ClientAccess } from './support/relayClient.js';
+import type { DapTestClient } from '../support/dap/dapTestClient.js';
+import { runDbgrelay } from '../support/processes/cliProcess.js';
+import { markerLine, webAppPath } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { startListeningDebuggee, type ListeningDebuggee } from '../support/processes/listeningDebuggee.js';
+import { attachSession, evaluate, listTargets, refusalSeenOnPort, startAttach, waitForStop, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * Reload (SIGHUP, `dbgrelay reload`) and drain (SIGTERM) with real debugpy sidecars and

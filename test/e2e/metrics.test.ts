@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttachServer } from '../../src/client/attachServer.js';
-import { startDebuggee, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, startAttach, waitForTargets, type ClientAccess } from './support/relayClient.js';
+import { startDebuggee, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, startAttach, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * The metrics listener of a real relay after real sessions: one debugging session of

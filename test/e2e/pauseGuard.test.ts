@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatTargetsTable } from '../../src/cli/targetsCommand.js';
-import { markerLine, startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { attachSession, listTargets, startAttach, waitForStop, waitForTargets, type ClientAccess } from './support/relayClient.js';
+import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, listTargets, startAttach, waitForStop, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * The pause guard inside the debuggee with the real relay, agent and debugpy

@@ -11,12 +11,12 @@ import { dialDirectEndpoint, directEndpointTarget } from '../../src/dial/directE
 import { parseRelayEndpoint } from '../../src/dial/relayEndpoint.js';
 import { caTrust, pinTrust, type TlsTrust } from '../../src/dial/tlsTrust.js';
 import { isRelayError } from '../../src/common/relayError.js';
-import type { DapTestClient } from '../helpers/dapTestClient.js';
-import { testCertificates, type TestCertificates } from '../helpers/testCertificates.js';
-import { markerLine, startDebuggee, webAppPath, type Debuggee } from './support/debuggee.js';
-import { attachSession, evaluate, listTargets, refusalSeenOnPort, startAttach, waitForStop } from './support/relayClient.js';
-import { runDbgrelay } from './support/cliProcess.js';
-import { startE2eRelay } from './support/e2eRelay.js';
+import type { DapTestClient } from '../support/dap/dapTestClient.js';
+import { testCertificates, type TestCertificates } from '../support/keys/testCertificates.js';
+import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { attachSession, evaluate, listTargets, refusalSeenOnPort, startAttach, waitForStop } from '../support/relay/relayClient.js';
+import { runDbgrelay } from '../support/processes/cliProcess.js';
+import { startE2eRelay } from '../support/relay/e2eRelay.js';
 
 /**
  * The ptvsd-compatible direct endpoint (agent-py `enable_attach(secret, address,

@@ -1,10 +1,10 @@
 import { dirname } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markerLine, webAppPath } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { freeLoopbackPort, startListeningDebuggee, type ListeningDebuggee } from './support/listeningDebuggee.js';
-import { attachSession, evaluate, listTargets, refusalSeenOnPort, startAttach, waitForStop, type ClientAccess } from './support/relayClient.js';
+import { markerLine, webAppPath } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { freeLoopbackPort, startListeningDebuggee, type ListeningDebuggee } from '../support/processes/listeningDebuggee.js';
+import { attachSession, evaluate, listTargets, refusalSeenOnPort, startAttach, waitForStop, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * Sidecar targets (`targets.<name>.url: tcp://127.0.0.1:PORT`): the relay dials a

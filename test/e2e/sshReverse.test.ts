@@ -3,13 +3,13 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TargetInfo } from '../../src/protocol/controlMessages.js';
-import { markerLine, webAppPath } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { startListeningDebuggee, type ListeningDebuggee } from './support/listeningDebuggee.js';
-import { attachSession, evaluate, listTargets, startAttach, waitForStop, waitForTargets, type ClientAccess } from './support/relayClient.js';
-import { fingerprintOf, knownHostsFile, makeClientKey, runSsh, type ClientKey, type SshClientProcess } from './support/sshReverseClient.js';
+import { markerLine, webAppPath } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { startListeningDebuggee, type ListeningDebuggee } from '../support/processes/listeningDebuggee.js';
+import { attachSession, evaluate, listTargets, startAttach, waitForStop, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
+import { fingerprintOf, knownHostsFile, makeClientKey, runSsh, type ClientKey, type SshClientProcess } from '../support/processes/sshReverseClient.js';
 
 /**
  * The relay's built-in SSH server (sshServer.*): a host with only OpenSSH and a
@@ -91,11 +91,12 @@ function connectionLines(): Array<Record<string, unknown>> {
 
 /** Polls `check` until it holds (at most 15 s, then fails naming `what`). */
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await check())) throw new Error(`never happened: ${what}`);
+    },
+    { timeout: 15_000, interval: 50 },
+  );
 }
 
 /** Waits until ssh exited and returns its exit code; a still-running client fails the test. */

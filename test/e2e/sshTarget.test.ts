@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DapTestClient } from '../helpers/dapTestClient.js';
-import { markerLine, webAppPath } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
-import { startListeningDebuggee, type ListeningDebuggee } from './support/listeningDebuggee.js';
-import { attachSession, evaluate, listTargets, refusalSeenOnPort, startAttach, waitForStop, type ClientAccess } from './support/relayClient.js';
-import { makeKey, startSshAgent, startSshd, type TestKey, type TestSshAgent, type TestSshd } from './support/sshd.js';
+import type { DapTestClient } from '../support/dap/dapTestClient.js';
+import { markerLine, webAppPath } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { startListeningDebuggee, type ListeningDebuggee } from '../support/processes/listeningDebuggee.js';
+import { attachSession, evaluate, listTargets, refusalSeenOnPort, startAttach, waitForStop, type ClientAccess } from '../support/relay/relayClient.js';
+import { makeKey, startSshAgent, startSshd, type TestKey, type TestSshAgent, type TestSshd } from '../support/processes/sshd.js';
 
 /**
  * SSH targets (`targets.<name>.url: ssh://user@host:port`): the relay reaches a plain

@@ -2,9 +2,9 @@ import { dirname, join } from 'node:path';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testCertificates } from '../helpers/testCertificates.js';
-import { startDebuggee, type Debuggee } from './support/debuggee.js';
-import { startE2eRelay, type E2eRelay } from './support/e2eRelay.js';
+import { testCertificates } from '../support/keys/testCertificates.js';
+import { startDebuggee, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
 
 /**
  * What each TLS listener offers (issue 16): the relay's wss and tcps listeners (also

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuditEvent } from '../../../src/audit/auditEvent.js';
 import { SessionAuditBudget } from '../../../src/audit/sessionAuditBudget.js';
 import { AuditMetrics } from '../../../src/metrics/auditMetrics.js';
-import { MemoryAuditSink } from '../session/guardedHarness.js';
+import { MemoryAuditSink } from '../../support/harness/guardedHarness.js';
 
 const fields = { session: 's1', principal: 'jwt:mallory', target: 'web-1' };
 const evaluate = (expression: string): AuditEvent => ({ event: 'dap.request', command: 'evaluate', expression });

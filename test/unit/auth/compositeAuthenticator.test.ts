@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CompositeAuthenticator } from '../../../src/auth/compositeAuthenticator.js';
 import { SecretAuthenticator } from '../../../src/auth/secretAuthenticator.js';
-import { authenticatorFor, generateTestKey, refusal, signToken } from './jwtFixtures.js';
+import { authenticatorFor, generateTestKey, refusal, signToken } from '../../support/keys/jwtFixtures.js';
 
 describe('CompositeAuthenticator', () => {
   const secret = new SecretAuthenticator('relay-secret-0123456789abcdef');

@@ -15,7 +15,7 @@ import {
   signToken,
   testPolicy,
   writeKey,
-} from './jwtFixtures.js';
+} from '../../support/keys/jwtFixtures.js';
 
 const b64 = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 

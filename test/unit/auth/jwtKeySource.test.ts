@@ -5,7 +5,7 @@ import { JwtAuthenticator } from '../../../src/auth/jwtAuthenticator.js';
 import { jwtKeySourceFromConfig } from '../../../src/auth/jwtKeySource.js';
 import { jwtConfigDefaults, jwksUrlProblem, type JwtConfig } from '../../../src/config/jwtConfigSchema.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
-import { audience, generateTestKey, issuer, keyDir, publicJwk, publicPem, refusal, signToken, writeKey } from './jwtFixtures.js';
+import { audience, generateTestKey, issuer, keyDir, publicJwk, publicPem, refusal, signToken, writeKey } from '../../support/keys/jwtFixtures.js';
 
 function jwtConfig(overrides: Partial<JwtConfig>): JwtConfig {
   return { ...jwtConfigDefaults, enabled: true, issuer, audience, ...overrides } as JwtConfig;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveClientConnection } from '../../../src/cli/clientOptions.js';
 import { resolveClientToken } from '../../../src/cli/clientToken.js';
-import { keyDir } from '../auth/jwtFixtures.js';
+import { keyDir } from '../../support/keys/jwtFixtures.js';
 
 const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({ DBGRELAY_DATA_DIR: keyDir(), ...extra });
 

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { registerTargetsCommand, truncationNote } from '../../../src/cli/targetsCommand.js';
 import type { RegisterMessage } from '../../../src/protocol/controlMessages.js';
 import type { AgentConnection } from '../../../src/agents/agentConnection.js';
-import { makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../relay/relayFixture.js';
+import { makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../../support/relay/relayFixture.js';
 
 let certs: FixtureCertificates;
 let test: TestRelay;

@@ -9,7 +9,7 @@ import { decodeUnverified, formatInspection, notVerifiedWarning } from '../../..
 import { registerTokenCommand } from '../../../src/cli/tokenCommand.js';
 import { parseDurationSeconds } from '../../../src/common/durationText.js';
 import { jwtConfigDefaults, type JwtConfig } from '../../../src/config/jwtConfigSchema.js';
-import { audience, issuer, keyDir, publicJwk, publicPem, writeKey } from '../auth/jwtFixtures.js';
+import { audience, issuer, keyDir, publicJwk, publicPem, writeKey } from '../../support/keys/jwtFixtures.js';
 
 function config(overrides: Partial<JwtConfig>): JwtConfig {
   return { ...jwtConfigDefaults, enabled: true, issuer, audience, maxLifetimeS: 3600, ...overrides } as JwtConfig;

@@ -9,9 +9,9 @@ import { startAttachServer, type AttachServer } from '../../../src/client/attach
 import { isLoopbackHost } from '../../../src/common/loopbackHost.js';
 import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
 import { pinTrust, type TlsTrust } from '../../../src/dial/tlsTrust.js';
-import { DapRequestError, DapTestClient } from '../../helpers/dapTestClient.js';
-import { testCertificates } from '../../helpers/testCertificates.js';
-import { startFakeHttpsRelay, type FakeRelay } from './fakeRelay.js';
+import { DapRequestError, DapTestClient } from '../../support/dap/dapTestClient.js';
+import { testCertificates } from '../../support/keys/testCertificates.js';
+import { startFakeHttpsRelay, type FakeRelay } from '../../support/fakes/fakeRelay.js';
 
 let trust: TlsTrust;
 let server: AttachServer | undefined;

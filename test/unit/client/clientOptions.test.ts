@@ -7,7 +7,7 @@ import { clientDataDir, resolveClientConnection, type ClientFlagValues } from '.
 import { launchConfiguration, registerAttachCommand } from '../../../src/cli/attachCommand.js';
 import { formatTargetsTable, registerTargetsCommand } from '../../../src/cli/targetsCommand.js';
 import { isRelayError } from '../../../src/common/relayError.js';
-import { testCertificates } from '../../helpers/testCertificates.js';
+import { testCertificates } from '../../support/keys/testCertificates.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-client-options-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { DapFramer, encodeDapMessage } from '../../../src/dap/dapFramer.js';
 import { parseDapMessage, type DapMessage } from '../../../src/dap/dapMessage.js';
 import { DapPipe } from '../../../src/dap/dapPipe.js';
 import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
-import { rewriteAttachConfiguration, subprocessRewriteInterceptors } from '../../../src/client/subprocessRewrite.js';
+import { attachClientSeqBase, rewriteAttachConfiguration, subprocessRewriteInterceptors } from '../../../src/client/subprocessRewrite.js';
 
 const local = { host: '127.0.0.1', port: 5999 };
 
@@ -44,7 +44,7 @@ afterEach(() => pipe?.close());
 function harness(): { debuggerSide: MemoryTransport; adapterSide: MemoryTransport; atDebugger: ReturnType<typeof inbox>; atAdapter: ReturnType<typeof inbox> } {
   const [debuggerSide, pipeClient] = MemoryTransport.pair();
   const [pipeAdapter, adapterSide] = MemoryTransport.pair();
-  pipe = new DapPipe(pipeClient, pipeAdapter, { maxMessageBytes: 1 << 20, interceptors: subprocessRewriteInterceptors(() => local) });
+  pipe = new DapPipe(pipeClient, pipeAdapter, { maxMessageBytes: 1 << 20, ownSeqBase: attachClientSeqBase, interceptors: subprocessRewriteInterceptors(() => local) });
   return { debuggerSide, adapterSide, atDebugger: inbox(debuggerSide), atAdapter: inbox(adapterSide) };
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configErrorOf, configTestEnv } from './configTestKit.js';
+import { configErrorOf, configTestEnv } from '../../support/harness/configTestKit.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 
 const env = configTestEnv;

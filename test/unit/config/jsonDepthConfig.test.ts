@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configErrorOf, configTestEnv } from './configTestKit.js';
+import { configErrorOf, configTestEnv } from '../../support/harness/configTestKit.js';
 import { maxJsonDepth } from '../../../src/common/jsonDepth.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 

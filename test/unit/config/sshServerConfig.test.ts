@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configErrorOf, configFile, configTestEnv } from './configTestKit.js';
+import { configErrorOf, configFile, configTestEnv } from '../../support/harness/configTestKit.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 
 const env = configTestEnv;

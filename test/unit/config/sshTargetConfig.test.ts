@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 import { parseDebugpyAddress, parseSshUrl } from '../../../src/config/sshTargetConfigSchema.js';
-import { configErrorOf, configFile, configTestEnv as env } from './configTestKit.js';
+import { configErrorOf, configFile, configTestEnv as env } from '../../support/harness/configTestKit.js';
 
 const pin = 'SHA256:TSq0PdKkc9+MrlMaNLWKNXi1TsMRbVAmFpDzioa5vqA';
 

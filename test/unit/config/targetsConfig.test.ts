@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configErrorOf, configFile, configTestEnv } from './configTestKit.js';
+import { configErrorOf, configFile, configTestEnv } from '../../support/harness/configTestKit.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 import { parseTargetUrl } from '../../../src/config/targetsConfigSchema.js';
 

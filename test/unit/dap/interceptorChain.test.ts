@@ -3,7 +3,14 @@ import type { DapInterceptContext } from '../../../src/dap/dapPipe.js';
 import { InterceptorChain } from '../../../src/dap/interceptorChain.js';
 import type { DapMessage } from '../../../src/dap/dapMessage.js';
 
-const context = { direction: 'toAdapter', sendToClient: () => undefined, sendToAdapter: () => undefined } as DapInterceptContext;
+const context: DapInterceptContext = {
+  direction: 'toAdapter',
+  nextSeq: () => 1,
+  send: () => undefined,
+  refuse: () => null,
+  sendToClient: () => undefined,
+  sendToAdapter: () => undefined,
+};
 const evaluate: DapMessage = { type: 'request', seq: 1, command: 'evaluate', arguments: { expression: 'x' } };
 
 describe('InterceptorChain', () => {

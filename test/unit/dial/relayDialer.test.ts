@@ -4,9 +4,9 @@ import { dialSession, fetchTargets } from '../../../src/dial/relayDialer.js';
 import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
 import { pinTrust, type TlsTrust } from '../../../src/dial/tlsTrust.js';
 import type { Transport } from '../../../src/transport/transport.js';
-import { LivenessTransport } from '../../../src/transport/livenessTransport.js';
-import { testCertificates, type TestCertificates } from '../../helpers/testCertificates.js';
-import { startFakeHttpsRelay, startFakeTcpsRelay, type FakeRelay } from '../client/fakeRelay.js';
+import { LivenessTransport } from '../../../src/liveness/livenessTransport.js';
+import { testCertificates, type TestCertificates } from '../../support/keys/testCertificates.js';
+import { startFakeHttpsRelay, startFakeTcpsRelay, type FakeRelay } from '../../support/fakes/fakeRelay.js';
 
 const secret = 's3cr3t-example';
 const target = {

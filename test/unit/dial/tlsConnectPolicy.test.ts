@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectVerifiedTls } from '../../../src/dial/tlsConnect.js';
 import { caTrust } from '../../../src/dial/tlsTrust.js';
-import { testCertificates } from '../../helpers/testCertificates.js';
+import { testCertificates } from '../../support/keys/testCertificates.js';
 
 /**
  * The client offers the relay's TLS policy (src/common/tlsPolicy.ts): a server that

@@ -9,7 +9,7 @@ import { dialSession } from '../../../src/dial/relayDialer.js';
 import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
 import { connectVerifiedTls } from '../../../src/dial/tlsConnect.js';
 import { caTrust, checkPinnedChain, pinTrust, systemTrust, type TlsTrust } from '../../../src/dial/tlsTrust.js';
-import { testCertificates, type TestCertificates } from '../../helpers/testCertificates.js';
+import { testCertificates, type TestCertificates } from '../../support/keys/testCertificates.js';
 
 let certs: TestCertificates;
 let other: TestCertificates;

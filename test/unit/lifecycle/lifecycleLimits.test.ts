@@ -6,10 +6,10 @@ import { httpStatusFor } from '../../../src/common/relayError.js';
 import { AgentHub } from '../../../src/agents/agentHub.js';
 import { LifecycleState } from '../../../src/lifecycle/lifecycleLimits.js';
 import { SessionBroker } from '../../../src/session/sessionBroker.js';
-import { SessionCounts } from '../../../src/session/sessionCounts.js';
+import { SessionLedger } from '../../../src/session/sessionLedger.js';
 import type { AgentConnection } from '../../../src/agents/agentConnection.js';
 import { MemoryControlChannel } from '../../../src/agents/memoryControlChannel.js';
-import { TargetRegistry } from '../../../src/targets/targetRegistry.js';
+import { TargetRegistry, type TargetEntry } from '../../../src/targets/targetRegistry.js';
 import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
 
@@ -75,7 +75,13 @@ describe('limits', () => {
   it('counts sessions per principal and per target, releases once, and refuses past the bound', () => {
     const refused: string[] = [];
     const state = new LifecycleState(bounds, (limit) => refused.push(limit));
-    const counts = new SessionCounts();
+    const ledger = new SessionLedger();
+    const counts = {
+      admit: (principal: string, target: string, limits: LifecycleState): (() => void) => {
+        const session = ledger.admit({ id: `${principal}/${target}`, principal, target, entry: { name: target } as TargetEntry }, limits);
+        return () => session.release();
+      },
+    };
     const release = counts.admit('p', 'web-1', state);
     expect(() => counts.admit('p', 'web-1', state)).toThrow(expect.objectContaining({ code: 'LIMIT_REACHED', message: expect.stringMatching(/limits\.maxSessionsPerTarget/) }));
     counts.admit('p', 'web-2', state);

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListenAddress } from '../../../src/relay/relayServer.js';
 import { choosePtvsdTarget } from '../../../src/listeners/ptvsdTarget.js';
 import { renderPtvsdInfoPage } from '../../../src/listeners/ptvsdInfoPage.js';
-import { FakeAgent } from '../relay/fakeAgent.js';
-import { eventually, makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../relay/relayFixture.js';
-import { basicAuth, openWebSocket, refusedWebSocket } from '../relay/relayPeers.js';
+import { FakeAgent } from '../../support/fakes/fakeAgent.js';
+import { eventually, makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../../support/relay/relayFixture.js';
+import { basicAuth, openWebSocket, refusedWebSocket } from '../../support/relay/relayPeers.js';
 
 /** The ptvsd-compatible `/ptvsd` endpoint (Azure App Service model) on the real relay. */
 const attachSecret = 'ptvsd-attach-secret-Zq81-UNIQUE';

@@ -6,9 +6,9 @@ import { exchangeHello } from '../../../src/dial/tcpsHello.js';
 import { caTrust } from '../../../src/dial/tlsTrust.js';
 import { maxTargetsReplyBytes, type RegisterMessage } from '../../../src/protocol/controlMessages.js';
 import type { AgentConnection } from '../../../src/agents/agentConnection.js';
-import { FakeAgent } from '../relay/fakeAgent.js';
-import { httpsGet } from '../relay/relayPeers.js';
-import { makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../relay/relayFixture.js';
+import { FakeAgent } from '../../support/fakes/fakeAgent.js';
+import { httpsGet } from '../../support/relay/relayPeers.js';
+import { makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../../support/relay/relayFixture.js';
 
 let certs: FixtureCertificates;
 let test: TestRelay;

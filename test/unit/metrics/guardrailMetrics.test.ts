@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
-import { openGuardedSession, principal, settle, testGuards, type Harness } from '../session/guardedHarness.js';
+import { openGuardedSession, principal, settle, testGuards, type Harness } from '../../support/harness/guardedHarness.js';
 
 const harnesses: Harness[] = [];
 afterEach(async () => {

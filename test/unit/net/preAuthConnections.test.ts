@@ -2,8 +2,8 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PreAuthConnections, type PreAuthTicket } from '../../../src/net/preAuthConnections.js';
 import type { ListenAddress } from '../../../src/net/serverSockets.js';
-import { makeCertificates, startTestRelay, type TestRelay } from '../relay/relayFixture.js';
-import { basicAuth, httpsGet, openWebSocket, TcpsPeer } from '../relay/relayPeers.js';
+import { makeCertificates, startTestRelay, type TestRelay } from '../../support/relay/relayFixture.js';
+import { basicAuth, httpsGet, openWebSocket, TcpsPeer } from '../../support/relay/relayPeers.js';
 
 describe('PreAuthConnections', () => {
   it('refuses past the per-source cap and the global cap, releases once, and exempts a trusted source from the per-source cap', () => {

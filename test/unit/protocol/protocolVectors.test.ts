@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { heartbeatEvent, heartbeatMessage } from '../../../src/dap/heartbeatMessages.js';
+import { heartbeatEvent, heartbeatMessage } from '../../../src/liveness/heartbeat.js';
 import { isRelayError } from '../../../src/common/relayError.js';
 import {
   agentToRelayMessage,

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
-import { heartbeatMessage } from '../../../src/dap/heartbeatMessages.js';
-import { heartbeatTimeoutFor } from '../../../src/listeners/tcpsListener.js';
-import { FakeAgent } from './fakeAgent.js';
-import { eventually, makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from './relayFixture.js';
-import { TcpsPeer } from './relayPeers.js';
+import { heartbeatMessage, heartbeatTimeoutFor } from '../../../src/liveness/heartbeat.js';
+import { FakeAgent } from '../../support/fakes/fakeAgent.js';
+import { eventually, makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../../support/relay/relayFixture.js';
+import { TcpsPeer } from '../../support/relay/relayPeers.js';
 
 let certs: FixtureCertificates;
 let t: TestRelay;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAgent } from './fakeAgent.js';
-import { eventually, makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from './relayFixture.js';
-import { basicAuth, httpsGet, openWebSocket, refusedWebSocket, TcpsPeer } from './relayPeers.js';
+import { FakeAgent } from '../../support/fakes/fakeAgent.js';
+import { eventually, makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../../support/relay/relayFixture.js';
+import { basicAuth, httpsGet, openWebSocket, refusedWebSocket, TcpsPeer } from '../../support/relay/relayPeers.js';
 
 /**
  * Per-target attach secrets (docs/protocol.md §2.2) against the real relay: the agent

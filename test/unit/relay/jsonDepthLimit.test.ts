@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
-import { FakeAgent } from './fakeAgent.js';
-import { eventually, makeCertificates, startTestRelay, type TestRelay } from './relayFixture.js';
-import { basicAuth, openWebSocket, TcpsPeer } from './relayPeers.js';
+import { FakeAgent } from '../../support/fakes/fakeAgent.js';
+import { eventually, makeCertificates, startTestRelay, type TestRelay } from '../../support/relay/relayFixture.js';
+import { basicAuth, openWebSocket, TcpsPeer } from '../../support/relay/relayPeers.js';
 
 /**
  * `limits.maxJsonDepth` bounds every JSON text the relay parses from the network (here

@@ -1,9 +1,9 @@
 import type WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audience, generateTestKey, issuer, keyDir, publicPem, signToken, writeKey } from '../auth/jwtFixtures.js';
-import { FakeAgent } from './fakeAgent.js';
-import { makeCertificates, startTestRelay, type TestRelay } from './relayFixture.js';
-import { httpsGet, openWebSocket, refusedWebSocket, TcpsPeer } from './relayPeers.js';
+import { audience, generateTestKey, issuer, keyDir, publicPem, signToken, writeKey } from '../../support/keys/jwtFixtures.js';
+import { FakeAgent } from '../../support/fakes/fakeAgent.js';
+import { makeCertificates, startTestRelay, type TestRelay } from '../../support/relay/relayFixture.js';
+import { httpsGet, openWebSocket, refusedWebSocket, TcpsPeer } from '../../support/relay/relayPeers.js';
 
 /**
  * JWT bearer tokens against the real relay: scopes decide what each session may do,

@@ -10,7 +10,7 @@ import { fetchTargets } from '../../../src/dial/relayDialer.js';
 import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
 import { caTrust } from '../../../src/dial/tlsTrust.js';
 import { isRelayError } from '../../../src/common/relayError.js';
-import { makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from './relayFixture.js';
+import { makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../../support/relay/relayFixture.js';
 
 /** mTLS, lockout and auth metrics through the real listeners (docs/protocol.md §2, docs/operations.md). */
 const secret = 'relay-access-test-secret-0123456789';

@@ -8,7 +8,7 @@ import { loadConfig } from '../../../src/config/loadConfig.js';
 import type { RelayConfig } from '../../../src/config/configSchema.js';
 import { effectiveConfig, planReload } from '../../../src/lifecycle/reloadPlan.js';
 import { startRelay, type RelayHandle } from '../../../src/relay/relayServer.js';
-import { testCertificates } from '../../helpers/testCertificates.js';
+import { testCertificates } from '../../support/keys/testCertificates.js';
 
 const logger = pino({ level: 'silent' });
 

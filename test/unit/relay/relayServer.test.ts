@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
-import { FakeAgent, type FakeAgentOptions } from './fakeAgent.js';
-import { eventually, makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from './relayFixture.js';
-import { basicAuth, httpsGet, openWebSocket, refusedWebSocket, TcpsPeer } from './relayPeers.js';
+import { FakeAgent, type FakeAgentOptions } from '../../support/fakes/fakeAgent.js';
+import { eventually, makeCertificates, startTestRelay, type FixtureCertificates, type TestRelay } from '../../support/relay/relayFixture.js';
+import { basicAuth, httpsGet, openWebSocket, refusedWebSocket, TcpsPeer } from '../../support/relay/relayPeers.js';
 
 let certs: FixtureCertificates;
 let t: TestRelay;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { certificateFingerprint } from '../../../src/certs/certificateFactory.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 import { startRelay, type ListenAddress } from '../../../src/relay/relayServer.js';
-import { TcpsPeer } from './relayPeers.js';
+import { TcpsPeer } from '../../support/relay/relayPeers.js';
 
 const logger = pino({ level: 'silent' });
 

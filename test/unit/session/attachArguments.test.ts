@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rewriteAttachConfiguration } from '../../../src/client/subprocessRewrite.js';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
 import { attachRefusalReason, checkAttachArguments, droppedAttachKeys, forwardedAttachKeys } from '../../../src/session/attachArguments.js';
-import { settle, trackedSessions } from './guardedHarness.js';
+import { settle, trackedSessions } from '../../support/harness/guardedHarness.js';
 
 const { open, closeAll } = trackedSessions();
 afterEach(async () => {

@@ -7,7 +7,7 @@ import { auditLogChain } from '../../../src/audit/auditReader.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
 import { SessionGuards } from '../../../src/session/sessionGuards.js';
-import { trackedSessions } from './guardedHarness.js';
+import { trackedSessions } from '../../support/harness/guardedHarness.js';
 
 /**
  * Issue 16, "The audit log cannot be flushed": a `logpoints-only` client sending

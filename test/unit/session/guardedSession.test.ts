@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DapMessage } from '../../../src/dap/dapMessage.js';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
 import type { PolicyName } from '../../../src/config/guardrailsConfigSchema.js';
-import { MemoryAuditSink, settle, trackedSessions, type Harness } from './guardedHarness.js';
+import { MemoryAuditSink, settle, trackedSessions, type Harness } from '../../support/harness/guardedHarness.js';
 
 const { open, closeAll } = trackedSessions();
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
 import { internalToDebugpy, unansweredByDebugpy } from '../../../src/session/requestValidation.js';
-import { trackedSessions } from './guardedHarness.js';
+import { trackedSessions } from '../../support/harness/guardedHarness.js';
 
 const { open, closeAll } = trackedSessions();
 afterEach(async () => {

@@ -5,6 +5,7 @@ import type { Principal } from '../../../src/auth/principal.js';
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
 import { AgentHub } from '../../../src/agents/agentHub.js';
 import { SessionBroker } from '../../../src/session/sessionBroker.js';
+import { SessionLedger } from '../../../src/session/sessionLedger.js';
 import type { AgentConnection } from '../../../src/agents/agentConnection.js';
 import { MemoryControlChannel } from '../../../src/agents/memoryControlChannel.js';
 import { TargetRegistry } from '../../../src/targets/targetRegistry.js';
@@ -15,9 +16,10 @@ const logger = pino({ level: 'silent' });
 const tick = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function setup(openTimeoutMs = 1_000) {
-  const registry = new TargetRegistry<AgentConnection>();
+  const ledger = new SessionLedger();
+  const registry = new TargetRegistry<AgentConnection>(ledger);
   const hub = new AgentHub(registry, { handshakeTimeoutMs: 1_000, heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 20_000, openTimeoutMs, maxPendingOpens: 4 }, logger);
-  const broker = new SessionBroker({ registry, maxMessageBytes: 1 << 16, logger });
+  const broker = new SessionBroker({ registry, ledger, maxMessageBytes: 1 << 16, logger });
   const [relaySide, agentSide] = MemoryControlChannel.pair('wss');
   const opens: string[] = [];
   agentSide.onMessage((m) => {

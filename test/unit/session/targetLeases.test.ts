@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TargetLeases } from '../../../src/session/targetLeases.js';
-import { MemoryAuditSink, openGuardedSession, principal, settle, testGuards } from './guardedHarness.js';
+import { MemoryAuditSink, openGuardedSession, principal, settle, testGuards } from '../../support/harness/guardedHarness.js';
 
 describe('TargetLeases', () => {
   it('refuses another principal with TARGET_BUSY naming the holder and since when', async () => {

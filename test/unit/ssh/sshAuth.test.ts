@@ -1,15 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import { testKeyPair } from '../../support/keys/sshKeys.js';
 import { describe, expect, it } from 'vitest';
 import { SshCredentialSource } from '../../../src/ssh/sshAuth.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ssh-auth-'));
 const plainKey = join(dir, 'id_plain');
-writeFileSync(plainKey, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+writeFileSync(plainKey, testKeyPair().private, { mode: 0o600 });
 const encryptedKey = join(dir, 'id_encrypted');
-writeFileSync(encryptedKey, utils.generateKeyPairSync('ed25519', { passphrase: 'open sesame', cipher: 'aes256-ctr', rounds: 4 }).private, { mode: 0o600 });
+writeFileSync(encryptedKey, testKeyPair({ passphrase: 'open sesame', cipher: 'aes256-ctr', rounds: 4 }).private, { mode: 0o600 });
 const passphraseFile = join(dir, 'passphrase');
 writeFileSync(passphraseFile, 'open sesame\n', { mode: 0o600 });
 const prefix = 'targets.db-1.ssh';

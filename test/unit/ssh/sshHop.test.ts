@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import { testKeyPair } from '../../support/keys/sshKeys.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SshCredentialSource } from '../../../src/ssh/sshAuth.js';
 import { sshConnectError } from '../../../src/ssh/sshErrors.js';
@@ -10,7 +10,7 @@ import { connectHop, type SshHopSpec } from '../../../src/ssh/sshHop.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ssh-hop-'));
 const identityFile = join(dir, 'id');
-writeFileSync(identityFile, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+writeFileSync(identityFile, testKeyPair().private, { mode: 0o600 });
 const servers: Server[] = [];
 const sockets: Socket[] = [];
 

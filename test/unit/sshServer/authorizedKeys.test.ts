@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAuthorizedKeys, parseTargetPatterns } from '../../../src/sshServer/authorizedKeys.js';
-import { sshKeygen } from './sshKeys.js';
+import { sshKeygen } from '../../support/keys/sshKeys.js';
 
 const ed = sshKeygen('ed25519', 'deploy@web');
 const ec = sshKeygen('ecdsa', 'api fleet');

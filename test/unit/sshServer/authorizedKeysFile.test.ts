@@ -5,7 +5,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { isRelayError } from '../../../src/common/relayError.js';
 import { AuthorizedKeysFile } from '../../../src/sshServer/authorizedKeysFile.js';
-import { sshKeygen } from './sshKeys.js';
+import { sshKeygen } from '../../support/keys/sshKeys.js';
 
 function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRelayError } from '../../../src/common/relayError.js';
 import { ensureHostKey } from '../../../src/sshServer/hostKey.js';
-import { fingerprintOf, sshKeygen } from './sshKeys.js';
+import { fingerprintOf, sshKeygen } from '../../support/keys/sshKeys.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'dbgrelay-hostkey-'));
 

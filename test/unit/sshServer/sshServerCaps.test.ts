@@ -11,7 +11,7 @@ import { SshMetrics } from '../../../src/metrics/agentMetrics.js';
 import { SshServerMetrics } from '../../../src/metrics/sshServerMetrics.js';
 import { startSshServer, type RunningSshServer } from '../../../src/sshServer/sshServer.js';
 import { TargetRegistry } from '../../../src/targets/targetRegistry.js';
-import { sshKeygen, type TestKey } from './sshKeys.js';
+import { sshKeygen, type TestKey } from '../../support/keys/sshKeys.js';
 
 let server: RunningSshServer;
 let key: TestKey;

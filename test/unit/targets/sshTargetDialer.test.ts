@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import { testKeyPair } from '../../support/keys/sshKeys.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 import { createLogger } from '../../../src/log/logger.js';
@@ -11,7 +11,7 @@ import { TargetRegistry } from '../../../src/targets/targetRegistry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ssh-dialer-'));
 const identityFile = join(dir, 'id');
-writeFileSync(identityFile, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+writeFileSync(identityFile, testKeyPair().private, { mode: 0o600 });
 const knownHostsFile = join(dir, 'known_hosts');
 writeFileSync(knownHostsFile, '');
 const logger = createLogger({ level: 'silent' }).logger;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isRelayError } from '../../../src/common/relayError.js';
 import type { RegisterMessage } from '../../../src/protocol/controlMessages.js';
+import { SessionLedger } from '../../../src/session/sessionLedger.js';
 import { TargetRegistry, type RegisteredAgent } from '../../../src/targets/targetRegistry.js';
 
 class FakeAgent implements RegisteredAgent {
@@ -65,10 +66,16 @@ describe('TargetRegistry', () => {
   });
 
   it('counts sessions per target until released', () => {
-    const registry = new TargetRegistry<FakeAgent>();
+    const ledger = new SessionLedger();
+    const registry = new TargetRegistry<FakeAgent>(ledger);
     const entry = registry.register(new FakeAgent(), registration('web-1', 'a'), 'wss') && registry.lookup('web-1')!;
-    const release1 = registry.trackSession(entry);
-    const release2 = registry.trackSession(entry);
+    const runningSession = (id: string): (() => void) => {
+      const session = ledger.admit({ id, principal: 'p', target: entry.name, entry });
+      session.start({ close: () => undefined, closed: Promise.resolve(), notify: () => undefined });
+      return () => session.release();
+    };
+    const release1 = runningSession('s1');
+    const release2 = runningSession('s2');
     expect(registry.list()[0]!.sessions).toBe(2);
     release1();
     release1();

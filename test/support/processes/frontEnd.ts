@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testCertificates } from '../../helpers/testCertificates.js';
-import { freePort } from './loopbackProxies.js';
+import { testCertificates } from '../keys/testCertificates.js';
+import { freePort } from '../net/loopbackProxies.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

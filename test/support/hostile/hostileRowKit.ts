@@ -1,7 +1,8 @@
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
 import { helloBytes, helloProbe, httpProbe, type Outcome, type RawRequest } from './hostileProbes.js';
 import { agentId, signedToken, type HostileRelay, type TokenShape } from './hostileRelay.js';
-import { agentAttempt, isOutcome, openTcpsLink, openWebSocketLink, registerMessage, type Link, type PeerCredential, type ProtocolAgent } from './protocolAgent.js';
+import { agentAttempt, registerMessage, type FakeAgent } from '../fakes/fakeAgent.js';
+import { isOutcome, openTcpsLink, openWebSocketLink, type Link, type PeerCredential } from '../relay/relayLinks.js';
 
 /**
  * What the rows of the hostile-input table (test/e2e/hostileInputs.test.ts) are made
@@ -26,11 +27,11 @@ export interface HostileRow {
 export interface RowContext {
   readonly h: HostileRelay;
   /** `web-1`: wss, JWT `register:web-*` (sub `agent-web`), with an attach secret. */
-  readonly web1: ProtocolAgent;
+  readonly web1: FakeAgent;
   readonly web1AgentId: string;
   readonly web1AttachSecret: string;
   /** `web-2`: tcps, relay secret. */
-  readonly web2: ProtocolAgent;
+  readonly web2: FakeAgent;
   readonly web2AgentId: string;
 }
 

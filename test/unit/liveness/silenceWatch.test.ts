@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SilenceWatch } from '../../../src/transport/silenceWatch.js';
+import { SilenceWatch } from '../../../src/liveness/silenceWatch.js';
 
 afterEach(() => vi.useRealTimers());
 

@@ -1,16 +1,16 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import pino from 'pino';
+import { vi } from 'vitest';
 import type { AuditEvent, AuditSink } from '../../../src/audit/auditEvent.js';
 import { RelayError } from '../../../src/common/relayError.js';
 import { allGrants } from '../../../src/auth/grants.js';
 import { grantsFromScopes } from '../../../src/protocol/scopes.js';
 import type { Principal } from '../../../src/auth/principal.js';
-import { DapFramer, encodeDapMessage } from '../../../src/dap/dapFramer.js';
-import { parseDapMessage, type DapMessage } from '../../../src/dap/dapMessage.js';
 import { DapPipe, type DapPipeCloseReason } from '../../../src/dap/dapPipe.js';
 import type { GuardedSession } from '../../../src/session/guardedSession.js';
 import { SessionGuards, type SessionGuardsOptions } from '../../../src/session/sessionGuards.js';
 import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
+import { DapReader } from '../dap/dapReader.js';
 
 /** Collects audit records in memory; `failing` makes every record throw like a broken disk. */
 export class MemoryAuditSink implements AuditSink {
@@ -30,29 +30,6 @@ export class MemoryAuditSink implements AuditSink {
 /** A principal for tests. */
 export function principal(id: string, scopes: string[] = ['attach:*']): Principal {
   return { id, grants: scopes.includes('*') ? allGrants : grantsFromScopes(scopes), method: 'jwt' };
-}
-
-/** Reads DAP messages arriving on a memory transport. */
-export class DapReader {
-  readonly messages: DapMessage[] = [];
-  private readonly framer = new DapFramer(1 << 20);
-  constructor(readonly transport: MemoryTransport) {
-    transport.onData((chunk) => {
-      for (const { body } of this.framer.push(chunk)) this.messages.push(parseDapMessage(body));
-    });
-  }
-  send(message: object): void {
-    this.transport.send(encodeDapMessage(message));
-  }
-  requests(command?: string): DebugProtocol.Request[] {
-    return this.messages.filter((m): m is DebugProtocol.Request => m.type === 'request' && (command === undefined || (m as DebugProtocol.Request).command === command));
-  }
-  responses(): DebugProtocol.Response[] {
-    return this.messages.filter((m): m is DebugProtocol.Response => m.type === 'response');
-  }
-  events(name?: string): DebugProtocol.Event[] {
-    return this.messages.filter((m): m is DebugProtocol.Event => m.type === 'event' && (name === undefined || (m as DebugProtocol.Event).event === name));
-  }
 }
 
 /** Waits for the in-memory transports (setImmediate hops) to settle. */
@@ -146,12 +123,14 @@ export async function openGuardedSession(options: HarnessOptions = {}): Promise<
   const request = async (command: string, args?: unknown): Promise<DebugProtocol.Response> => {
     const seq = clientSeq++;
     client.send({ type: 'request', seq, command, ...(args !== undefined ? { arguments: args } : {}) });
-    for (let i = 0; i < 500; i++) {
-      const response = client.responses().find((r) => r.request_seq === seq);
-      if (response) return response;
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    throw new Error(`no response to ${command}`);
+    return vi.waitFor(
+      () => {
+        const response = client.responses().find((r) => r.request_seq === seq);
+        if (!response) throw new Error(`no response to ${command}`);
+        return response;
+      },
+      { timeout: 1_000, interval: 2 },
+    );
   };
   return { guards, session, pipe, client, adapter, audit, closed: pipe.closed, request };
 }

@@ -1,32 +1,19 @@
-import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fingerprintOf, sshKeygen, type TestKey } from '../keys/sshKeys.js';
 
 const sshBinary = '/usr/bin/ssh';
 
 /** A throwaway key pair made by the real ssh-keygen. */
-export interface ClientKey {
-  readonly privateFile: string;
-  /** `type base64 comment`, the `.pub` line. */
-  readonly publicLine: string;
-  readonly fingerprint: string;
-}
+export type ClientKey = TestKey;
 
-/** The `SHA256:` fingerprint `ssh-keygen -lf` prints for a key file. */
-export function fingerprintOf(file: string): string {
-  const output = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', file], { encoding: 'utf8' });
-  const match = /(SHA256:[A-Za-z0-9+/]+)/.exec(output);
-  if (!match) throw new Error(`no fingerprint in ssh-keygen output: ${output}`);
-  return match[1]!;
-}
+export { fingerprintOf };
 
 /** `ssh-keygen -t <type>` without passphrase in a fresh temp dir. */
 export function makeClientKey(comment: string, type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519'): ClientKey {
-  const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-sshclient-'));
-  const privateFile = join(dir, `id_${type}`);
-  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', comment, '-f', privateFile], { stdio: 'ignore' });
-  return { privateFile, publicLine: readFileSync(`${privateFile}.pub`, 'utf8').trim(), fingerprint: fingerprintOf(`${privateFile}.pub`) };
+  return sshKeygen(type, comment);
 }
 
 /** Writes a known_hosts file that pins `publicKeyLine` for `[127.0.0.1]:port`. */

@@ -6,8 +6,8 @@ import { fetchTargets } from '../../../src/dial/relayDialer.js';
 import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
 import { caTrust } from '../../../src/dial/tlsTrust.js';
 import type { TargetInfo } from '../../../src/protocol/controlMessages.js';
-import { DapRequestError, DapTestClient } from '../../helpers/dapTestClient.js';
-import { startDebuggee, type Debuggee } from './debuggee.js';
+import { DapRequestError, DapTestClient } from '../dap/dapTestClient.js';
+import { startDebuggee, type Debuggee } from '../processes/debuggee.js';
 
 /** How a test reaches the relay as a client: URL, CA file and secret. */
 export interface ClientAccess {

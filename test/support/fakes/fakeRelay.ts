@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { TestCertificates } from '../../helpers/testCertificates.js';
+import type { TestCertificates } from '../keys/testCertificates.js';
 
 /** What a fake https relay does with one request. */
 export type FakeHttpsAnswer = { status: number; body: string } | { upgrade: (ws: WebSocket) => void };

@@ -1,7 +1,9 @@
+import { vi } from 'vitest';
 import { tcpExchange, tlsExchange, tlsVersionProbe, helloBytes, helloProbe, parseHttpResponse, type Outcome } from './hostileProbes.js';
 import { agentId, handshakeTimeoutMs, wrongSecret } from './hostileRelay.js';
 import { basic, bearer, closedSilently, control, hello, http, RowTable, rowKit, tlsAlert, type HostileRow, type RowContext } from './hostileRowKit.js';
-import { agentAttempt, isOutcome, openWebSocketLink, registerMessage, type PeerCredential, type ProtocolAgent } from './protocolAgent.js';
+import { agentAttempt, registerMessage, type FakeAgent } from '../fakes/fakeAgent.js';
+import { isOutcome, openWebSocketLink, type PeerCredential } from '../relay/relayLinks.js';
 
 /**
  * Rows of the hostile-input table about the protocol: tcps hello lines, target names,
@@ -13,7 +15,7 @@ export function protocolRows(c: RowContext): HostileRow[] {
   const table = new RowTable();
 
   /** Runs `fn` while a client session with `web-1` (or `web-2`) is open; returns its outcome. */
-  const duringSession = async (agent: ProtocolAgent, target: string, fn: (sessionId: string) => Promise<Outcome>, after = false): Promise<Outcome> => {
+  const duringSession = async (agent: FakeAgent, target: string, fn: (sessionId: string) => Promise<Outcome>, after = false): Promise<Outcome> => {
     const client = await openWebSocketLink(h.endpoints, `/v1/attach/${target}`, { secret });
     if (isOutcome(client)) throw new Error(`the legitimate session was refused: ${JSON.stringify(client)}`);
     const sessionId = agent.opens.at(-1)!;
@@ -38,9 +40,12 @@ export function protocolRows(c: RowContext): HostileRow[] {
     const opens = c.web1.opens.length;
     const client = openWebSocketLink(h.endpoints, '/v1/attach/web-1', { secret });
     try {
-      const deadline = Date.now() + 2_000;
-      while (c.web1.opens.length === opens && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      if (c.web1.opens.length === opens) throw new Error('the relay never sent web-1 an open for the legitimate session');
+      await vi.waitFor(
+        () => {
+          if (c.web1.opens.length === opens) throw new Error('the relay never sent web-1 an open for the legitimate session');
+        },
+        { timeout: 2_000, interval: 5 },
+      );
       const sessionId = c.web1.opens.at(-1)!;
       const stolen = await openWebSocketLink(h.endpoints, `/v1/agent/sessions/${sessionId}`, thief);
       if (!isOutcome(stolen)) {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { vi } from 'vitest';
 import { certificateFingerprint, createCa, createLeaf, loopbackNames } from '../../../src/certs/certificateFactory.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
 import { createLogger } from '../../../src/log/logger.js';
@@ -75,11 +76,12 @@ export async function startTestRelay(certs: FixtureCertificates, overrides: Reco
   };
 }
 
-/** Resolves when `check` holds, polling; rejects after `timeoutMs`. */
+/** Resolves when `check` holds (`vi.waitFor`, every 10 ms); rejects after `timeoutMs`. */
 export async function eventually(check: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await vi.waitFor(
+    () => {
+      if (!check()) throw new Error('condition not met in time');
+    },
+    { timeout: timeoutMs, interval: 10 },
+  );
 }

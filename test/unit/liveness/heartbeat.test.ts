@@ -6,9 +6,10 @@ import { isRelayError } from '../../../src/common/relayError.js';
 import { InterceptorChain } from '../../../src/dap/interceptorChain.js';
 import { DapPipe } from '../../../src/dap/dapPipe.js';
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
-import { heartbeatMessage } from '../../../src/dap/heartbeatMessages.js';
-import { echoHeartbeats } from '../../../src/session/heartbeatEcho.js';
-import { LivenessTransport } from '../../../src/transport/livenessTransport.js';
+import { heartbeatMessage } from '../../../src/liveness/heartbeat.js';
+import { echoHeartbeats } from '../../../src/liveness/heartbeatEcho.js';
+import { LivenessTransport } from '../../../src/liveness/livenessTransport.js';
+import { startWebSocketHeartbeat } from '../../../src/liveness/webSocketHeartbeat.js';
 import { MemoryTransport } from '../../../src/transport/memoryTransport.js';
 import { WebSocketTransport } from '../../../src/transport/webSocketTransport.js';
 
@@ -107,7 +108,7 @@ describe('WebSocketTransport heartbeat', () => {
 
   it('keeps a peer that answers pings, even when no data flows', async () => {
     const { server, close } = await pair();
-    server.startHeartbeat(40, 200);
+    startWebSocketHeartbeat(server, 40, 200);
     await sleep(500);
     expect(server.closed).toBe(false);
     await close();
@@ -119,7 +120,7 @@ describe('WebSocketTransport heartbeat', () => {
     (client as unknown as { _socket: { pause(): void } })._socket.pause();
     let misses = 0;
     const closed = new Promise<Error | undefined>((resolve) => server.onClose(resolve));
-    server.startHeartbeat(40, 200, () => misses++);
+    startWebSocketHeartbeat(server, 40, 200, () => misses++);
     const error = await closed;
     expect(isRelayError(error, 'HEARTBEAT_TIMEOUT')).toBe(true);
     expect(misses).toBe(1);

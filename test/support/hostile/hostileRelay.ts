@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, type JWTPayload } from 'jose';
-import { startE2eRelay, type E2eRelay } from './e2eRelay.js';
+import { startE2eRelay, type E2eRelay } from '../relay/e2eRelay.js';
 import type { ProbeTarget } from './hostileProbes.js';
-import type { RelayEndpoints } from './protocolAgent.js';
+import type { RelayEndpoints } from '../relay/relayLinks.js';
 
 /**
  * The relay the hostile-input suite attacks, and the credentials around it: the relay

@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { DapFramer, encodeDapMessage } from '../../src/dap/dapFramer.js';
-import { parseDapMessage, type DapMessage } from '../../src/dap/dapMessage.js';
+import { DapFramer, encodeDapMessage } from '../../../src/dap/dapFramer.js';
+import { parseDapMessage, type DapMessage } from '../../../src/dap/dapMessage.js';
 
 /** Answers a reverse request: returns the response body, or throws to fail it. */
 export type ReverseRequestHandler = (request: DebugProtocol.Request) => unknown;

@@ -1,10 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { attachSession, waitForStop } from '../relay/relayClient.js';
 
-const script = join(dirname(fileURLToPath(import.meta.url)), 'pausingDapClient.ts');
+/**
+ * A DAP client as its own process, for tests that kill the client with SIGKILL:
+ * `node --import tsx pausingDapClient.ts PORT FILE LINE` connects to a DAP port (e.g.
+ * `dbgrelay attach`), attaches as VS Code does with a breakpoint at FILE:LINE, prints
+ * `stopped at line N` once the program stops there, and then waits for ever.
+ * {@link startPausingDapClient} starts it.
+ */
 
-/** A {@link script} process holding a program paused at a breakpoint. */
+const script = fileURLToPath(import.meta.url);
+
+/** A pausing DAP client process holding a program paused at a breakpoint. */
 export interface DapClientProcess {
   readonly child: ChildProcess;
   /** Resolves with the line once the client printed that the program stopped there. */
@@ -40,3 +48,18 @@ export function startPausingDapClient(port: number, file: string, line: number, 
   stopped.catch(() => undefined); // the caller awaits it; an exit after the stop is expected
   return { child, stopped };
 }
+
+/** The client process itself: attach, report the stop, hold the pause until killed. */
+async function runPausingClient(args: readonly string[]): Promise<void> {
+  const [port, file, line] = args;
+  if (!port || !file || !line) {
+    console.error('usage: pausingDapClient.ts PORT FILE LINE');
+    process.exit(2);
+  }
+  const client = await attachSession(Number(port), { breakpoints: { path: file, lines: [{ line: Number(line) }] } });
+  const { frame } = await waitForStop(client, 'breakpoint', 30_000);
+  console.log(`stopped at line ${frame.line}`);
+  setInterval(() => undefined, 60_000); // hold the session (and the pause) until killed
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runPausingClient(process.argv.slice(2));

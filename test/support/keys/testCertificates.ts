@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { certificateFingerprint, createCa, createLeaf, loopbackNames, type CertificateAndKey } from '../../src/certs/certificateFactory.js';
+import { certificateFingerprint, createCa, createLeaf, loopbackNames, type CertificateAndKey } from '../../../src/certs/certificateFactory.js';
 
 /**
  * Retries until OpenSSL can parse the certificate: a guard against non-minimal DER

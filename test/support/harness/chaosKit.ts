@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { DapTestClient } from '../../helpers/dapTestClient.js';
-import { markerLine, webAppPath, type Debuggee } from './debuggee.js';
-import { attachSession, startAttach, waitForStop, waitForTargets, type ClientAccess } from './relayClient.js';
+import type { DapTestClient } from '../dap/dapTestClient.js';
+import { markerLine, webAppPath, type Debuggee } from '../processes/debuggee.js';
+import { attachSession, startAttach, waitForStop, waitForTargets, type ClientAccess } from '../relay/relayClient.js';
 
 /**
  * Shared steps of the chaos suite (test/e2e/chaos*.test.ts): pause the web app at a
