@@ -8,7 +8,8 @@ import { parseBoundedJson } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 import { helloReply, maxHelloBytes, maxTargetsPage, maxTargetsReplyBytes, protocolVersion, type TargetInfo } from '../protocol/controlMessages.js';
 import { isValidTargetName } from '../protocol/targetName.js';
-import { LivenessTransport } from '../transport/livenessTransport.js';
+import { LivenessTransport } from '../liveness/livenessTransport.js';
+import { startWebSocketHeartbeat } from '../liveness/webSocketHeartbeat.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { Transport } from '../transport/transport.js';
 import { WebSocketTransport } from '../transport/webSocketTransport.js';
@@ -156,7 +157,7 @@ async function dialWebSocket(options: DialSessionOptions, credential: Credential
       ws.off('error', onError);
       const transport = new WebSocketTransport(ws, where);
       const heartbeatMs = options.heartbeatMs ?? defaultSessionHeartbeatMs;
-      if (heartbeatMs > 0) transport.startHeartbeat(heartbeatMs, wssSilentIntervals * heartbeatMs);
+      if (heartbeatMs > 0) startWebSocketHeartbeat(transport, heartbeatMs, wssSilentIntervals * heartbeatMs);
       resolve(transport);
     });
     ws.once('unexpected-response', (req, res) => {

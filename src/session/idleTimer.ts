@@ -1,7 +1,7 @@
 /**
  * Ends a session nobody uses (`limits.sessionIdleTimeoutMs`): `touch()` on every DAP
  * message either way restarts the clock; after `timeoutMs` without one, `onIdle` runs
- * once. Transport keep-alives (WebSocket pings, the tcps `dbgrelay.heartbeat` event)
+ * once. Transport keep-alives (WebSocket pings, the tcps heartbeat event of `src/liveness/`)
  * are not DAP messages of the session and must not be passed to `touch()`.
  */
 export class IdleTimer {

@@ -32,16 +32,27 @@ export interface Transport {
   readonly closed: boolean;
 }
 
-/** Bytes queued for a WebSocket peer above which `send` reports backpressure. */
+/**
+ * Bytes queued for a WebSocket peer above which `send` reports backpressure (the
+ * send high-water mark). 1 MiB keeps the link busy for a fast peer, while a slow peer
+ * makes the relay buffer little more than this (and the message being sent) per
+ * connection; sockets use their stream's own mark.
+ */
 export const sendHighWaterBytes = 1024 * 1024;
 
 /**
  * Time a graceful close may take (flushing, waiting for the peer's close) before the
- * connection is destroyed, so that a peer that never closes cannot hold it open.
+ * connection is destroyed, so that a peer that never closes cannot hold it open. 5 s
+ * is ample to flush a last message over a slow link, short enough that a closed
+ * session frees its socket promptly.
  */
 export const closeGraceMs = 5_000;
 
-/** Idle time after which TCP keepalive probes start, so dead peers are found. */
+/**
+ * Idle time after which TCP keepalive probes start, so dead peers are found. 15 s
+ * makes a quiet session connection carry traffic often enough that NATs and
+ * firewalls which drop idle connections keep it, at a negligible cost.
+ */
 export const keepAliveDelayMs = 15_000;
 
 /** The carriers a {@link Transport} may use. */

@@ -2,7 +2,6 @@ import type { RawData, WebSocket } from 'ws';
 import { CloseSignal } from './closeSignal.js';
 import { InboundChunks } from './inboundChunks.js';
 import { receiverFailure } from './receiverFailure.js';
-import { SilenceWatch } from './silenceWatch.js';
 import { closeGraceMs, sendHighWaterBytes, type Transport } from './transport.js';
 
 /** Turns ws's `RawData` (Buffer, Buffer[] or ArrayBuffer) into one Buffer. */
@@ -26,7 +25,7 @@ export class WebSocketTransport implements Transport {
   });
   private full = false;
   private readonly drainListeners: Array<() => void> = [];
-  private silence: SilenceWatch | undefined;
+  private readonly heardListeners: Array<() => void> = [];
 
   constructor(
     private readonly ws: WebSocket,
@@ -39,34 +38,33 @@ export class WebSocketTransport implements Transport {
         ws.close(1003, 'DAP bytes travel in binary frames');
         return;
       }
-      this.silence?.heard();
+      this.heard();
       const chunk = rawDataToBuffer(data);
       this.inbound.deliver(chunk);
     });
-    ws.on('pong', () => this.silence?.heard());
+    ws.on('pong', () => this.heard());
     ws.on('error', (error) => this.closeSignal.fire(error));
     ws.on('close', () => this.closeSignal.fire());
-    this.closeSignal.add(() => this.silence?.stop());
   }
 
-  /**
-   * Pings the peer every `intervalMs` (which also keeps front ends that drop idle
-   * connections from doing so) and closes with `HEARTBEAT_TIMEOUT` when nothing,
-   * not even a pong, arrived for `timeoutMs`: a half-open peer is found within that
-   * bound. `onMissed` is told once when that happens (metrics).
-   */
-  startHeartbeat(intervalMs: number, timeoutMs: number, onMissed?: () => void): void {
-    this.silence?.stop();
-    this.silence = new SilenceWatch(this.remoteAddress, {
-      timeoutMs,
-      tickMs: Math.min(intervalMs, timeoutMs),
-      onTick: () => this.ws.ping(),
-      onSilent: (error) => {
-        onMissed?.();
-        this.closeSignal.fire(error);
-        this.ws.terminate();
-      },
-    });
+  /** Calls `listener` whenever a data frame or a pong arrives from the peer (its liveness, see `src/liveness/`). */
+  onHeard(listener: () => void): void {
+    this.heardListeners.push(listener);
+  }
+
+  /** Sends a WebSocket ping; the peer's WebSocket library answers it by itself. */
+  ping(): void {
+    this.ws.ping();
+  }
+
+  /** Ends the connection at once, telling the close listeners `error`. */
+  fail(error: Error): void {
+    this.closeSignal.fire(error);
+    this.ws.terminate();
+  }
+
+  private heard(): void {
+    for (const listener of this.heardListeners) listener();
   }
 
   get closed(): boolean {

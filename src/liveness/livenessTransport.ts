@@ -1,6 +1,6 @@
-import { CloseSignal } from './closeSignal.js';
+import { CloseSignal } from '../transport/closeSignal.js';
 import { SilenceWatch } from './silenceWatch.js';
-import type { Transport } from './transport.js';
+import type { Transport } from '../transport/transport.js';
 
 /**
  * A {@link Transport} that counts its peer as gone when no byte arrived for

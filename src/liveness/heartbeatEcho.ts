@@ -1,5 +1,5 @@
 import type { InterceptorChain } from '../dap/interceptorChain.js';
-import { heartbeatEvent, heartbeatMessage } from '../dap/heartbeatMessages.js';
+import { heartbeatEvent, heartbeatMessage } from './heartbeat.js';
 
 /**
  * The relay's side of the tcps session heartbeats (docs/protocol.md §6): a
