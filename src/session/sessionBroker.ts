@@ -12,10 +12,10 @@ import type { Transport } from '../transport/transport.js';
 import { SessionGuards, type SessionSubject } from './sessionGuards.js';
 import type { GuardedSession } from './guardedSession.js';
 import type { SessionMetrics } from '../metrics/sessionMetrics.js';
-import { heartbeatEvent } from '../dap/heartbeatMessages.js';
+import { isHeartbeatName } from '../liveness/heartbeat.js';
 import { IdleTimer } from './idleTimer.js';
 import type { LifecycleState } from '../lifecycle/lifecycleLimits.js';
-import { SessionCounts } from './sessionCounts.js';
+import { SessionLedger, type AdmittedSession } from './sessionLedger.js';
 
 /** Options of a {@link SessionBroker}. */
 export interface SessionBrokerOptions {
@@ -33,6 +33,12 @@ export interface SessionBrokerOptions {
   readonly lifecycle?: LifecycleState;
   /** Called when a session is ended by `limits.sessionIdleTimeoutMs`. */
   readonly onIdleTimeout?: () => void;
+  /**
+   * The table the broker records its sessions in: the one `registry` reads its
+   * per-target session counts from (default: a ledger of its own, which the registry
+   * does not see).
+   */
+  readonly ledger?: SessionLedger;
 }
 
 /** A client's request for a session with a target. */
@@ -62,8 +68,7 @@ export interface PreparedSession {
  * line per refused session, and one when a session starts and one when it ends.
  */
 export class SessionBroker {
-  private readonly active = new Map<DapPipe, GuardedSession>();
-  private readonly counts = new SessionCounts();
+  private readonly ledger: SessionLedger;
   private readonly logger: Logger;
   private readonly guards: SessionGuards;
   private closed = false;
@@ -71,12 +76,13 @@ export class SessionBroker {
   constructor(private readonly options: SessionBrokerOptions) {
     this.logger = tagged(options.logger, 'session');
     this.guards = options.guards ?? SessionGuards.permissive(this.logger);
-    options.metrics?.observeActive(() => this.active.size);
+    this.ledger = options.ledger ?? new SessionLedger();
+    options.metrics?.observeActive(() => this.ledger.running);
   }
 
   /** Number of sessions forwarding DAP. */
   get activeSessions(): number {
-    return this.active.size;
+    return this.ledger.running;
   }
 
   /**
@@ -98,9 +104,8 @@ export class SessionBroker {
     const elapsed = (): number => Math.round(performance.now() - startedAt);
     const metrics = this.options.metrics;
     let adapter: Transport;
-    let entry;
     let guarded: GuardedSession | undefined;
-    let uncount: (() => void) | undefined;
+    let admitted: AdmittedSession | undefined;
     try {
       if (this.closed) throw new RelayError('AGENT_GONE', 'the relay is shutting down');
       this.options.lifecycle?.refuseWhileDraining('sessions');
@@ -108,11 +113,12 @@ export class SessionBroker {
       if (request.takeover && !request.principal.grants.admin) throw new RelayError('AUTH_FAILED', 'taking a target over needs the admin grant');
       if (!isValidTargetName(request.target)) throw new RelayError('TARGET_NAME_INVALID', 'invalid target name');
       requireTargetGrant(request.principal, 'client', request.target); // every session (e.g. attach secret: one target)
-      entry = this.options.registry.lookup(request.target);
+      const entry = this.options.registry.lookup(request.target);
       if (!entry) throw new RelayError('UNKNOWN_TARGET', `no target named "${request.target}" is connected`);
-      uncount = this.counts.admit(request.principal.id, request.target, this.options.lifecycle);
+      admitted = this.ledger.admit({ id: session, principal: request.principal.id, target: request.target, entry }, this.options.lifecycle);
       guarded = await this.guards.admit(subject, log); // one debugger per target, policy
       if (request.signal?.aborted) throw new RelayError('AGENT_GONE', 'the client left');
+      admitted.opening();
       const pending = entry.endpoint.open();
       const onAbort = (): void => pending.cancel();
       request.signal?.addEventListener('abort', onAbort, { once: true });
@@ -128,15 +134,15 @@ export class SessionBroker {
     } catch (error) {
       const code = error instanceof RelayError ? error.code : 'INTERNAL';
       guarded?.abandon();
-      uncount?.();
+      admitted?.release();
       if (!request.signal?.aborted) this.guards.recordRefusal(subject, code, (error as Error).message);
       metrics?.countOutcome(request.signal?.aborted ? 'clientLeft' : 'refused', code);
       log.info({ outcome: request.signal?.aborted ? 'clientLeft' : 'refused', code, durationMs: elapsed() }, 'session refused');
       throw error;
     }
-    const target = entry;
     const guard = guarded;
-    const release = (): void => uncount?.();
+    const ledgerEntry = admitted;
+    const release = (): void => ledgerEntry.release();
     let settled = false;
     return {
       start: (client) => {
@@ -154,7 +160,6 @@ export class SessionBroker {
           metrics?.countOutcome('failed');
           return;
         }
-        const untrack = this.options.registry.trackSession(target);
         const sessionStart = performance.now();
         const idleTimeoutMs = this.options.lifecycle?.values.sessionIdleTimeoutMs ?? 0;
         const idle = new IdleTimer(idleTimeoutMs, () => {
@@ -171,15 +176,13 @@ export class SessionBroker {
           ...(this.options.jsonDepth ? { jsonDepth: this.options.jsonDepth } : {}),
           ...guard.pipeOptions(),
           onMessage: (direction, name, bytes, message) => {
-            if (name !== heartbeatEvent) idle.touch(); // a keep-alive is not use of the session
+            if (!isHeartbeatName(name)) idle.touch(); // a keep-alive is not use of the session
             counting?.(direction, name, bytes, message);
           },
           onClose: (reason: DapPipeCloseReason) => {
             idle.dispose();
             guard.closed(reason);
-            untrack();
             release();
-            this.active.delete(pipe);
             const durationMs = performance.now() - sessionStart;
             metrics?.countOutcome(reason.closedBy === 'protocolError' ? 'protocolError' : 'ended');
             metrics?.durationSeconds.observe(durationMs / 1000);
@@ -200,7 +203,7 @@ export class SessionBroker {
           pipe.close();
           await pipe.closed;
         });
-        this.active.set(pipe, guard);
+        ledgerEntry.start({ close: () => pipe.close(), closed: pipe.closed, notify: (text) => guard.notify(text, 'console') });
       },
       abort: () => {
         if (settled) return;
@@ -220,21 +223,21 @@ export class SessionBroker {
    */
   async close(): Promise<void> {
     this.closed = true;
-    const pipes = [...this.active.keys()];
-    for (const pipe of pipes) pipe.close();
-    await Promise.all(pipes.map((pipe) => pipe.closed));
+    const sessions = this.ledger.runningSessions();
+    for (const session of sessions) session.close();
+    await Promise.all(sessions.map((session) => session.closed));
     this.guards.close();
   }
 
   /** Sends every running session's client an `output` event of the relay's own (category `console`). */
   notifyAll(text: string): number {
-    for (const guard of this.active.values()) guard.notify(text, 'console');
-    return this.active.size;
+    for (const session of this.ledger.runningSessions()) session.notify(text);
+    return this.ledger.running;
   }
 
   /** Resolves when no session is forwarding DAP any more. */
   async idle(): Promise<void> {
-    while (this.active.size > 0) await Promise.race([...this.active.keys()].map((pipe) => pipe.closed));
+    while (this.ledger.running > 0) await Promise.race(this.ledger.runningSessions().map((session) => session.closed));
   }
 }
 

@@ -1,6 +1,9 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { RelayError } from '../common/relayError.js';
 
+/** Bound on an eviction when the caller names none: the `sessions.takeoverTimeoutMs` default. */
+export const defaultEvictTimeoutMs = 10_000;
+
 /** Who debugs a target. */
 export interface LeaseHolder {
   readonly principal: string;
@@ -81,7 +84,7 @@ export class TargetLeases {
         throw new RelayError('TARGET_BUSY', `target "${target}" is being debugged by ${holding.holder.principal} since ${since}${hint}`);
       }
       tookOverFrom = holding.holder;
-      await this.evict(target, holding, options.evictTimeoutMs ?? 10_000);
+      await this.evict(target, holding, options.evictTimeoutMs ?? defaultEvictTimeoutMs);
       holding = this.holdings.get(target);
       if (holding) throw new RelayError('TARGET_BUSY', `target "${target}" was taken by ${holding.holder.principal} meanwhile`);
     }

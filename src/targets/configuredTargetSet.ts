@@ -114,7 +114,10 @@ export class ConfiguredTargetSet {
     this.retired.clear();
   }
 
-  /** Takes `name` out of the registry; its endpoint closes once no session uses it. */
+  /**
+   * Takes `name` out of the registry; its endpoint closes once no session uses it (the
+   * entry's `sessions`, which the registry reads from the relay's session table).
+   */
   private retire(name: string): void {
     const present = this.current.get(name);
     if (!present) return;

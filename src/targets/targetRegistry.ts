@@ -33,11 +33,22 @@ export interface TargetEntry<A extends RegisteredAgent = RegisteredAgent> {
   readonly agentId?: string;
   readonly transport: TargetInfo['transport'];
   readonly connectedAt: Date;
-  /** Active client sessions (see {@link TargetRegistry.trackSession}). */
+  /** Client sessions forwarding DAP with this entry now (read from the registry's {@link TargetSessionCounts}). */
   readonly sessions: number;
 }
 
-type MutableEntry<A extends RegisteredAgent> = { -readonly [K in keyof TargetEntry<A>]: TargetEntry<A>[K] };
+/**
+ * Where the registry reads how many client sessions run with a target: the relay's
+ * session ledger, which lives above the registry and is handed to it by whoever
+ * composes both.
+ */
+export interface TargetSessionCounts {
+  /** Client sessions forwarding DAP with `entry` now. */
+  runningWith(entry: TargetEntry): number;
+}
+
+/** The counts of a registry that no sessions are brokered with. */
+const noSessions: TargetSessionCounts = { runningWith: () => 0 };
 
 /**
  * The targets by name (docs/protocol.md §5, §7): agent registrations and provided
@@ -47,7 +58,10 @@ type MutableEntry<A extends RegisteredAgent> = { -readonly [K in keyof TargetEnt
  * `TARGET_NAME_IN_USE`.
  */
 export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
-  private readonly byName = new Map<string, MutableEntry<A>>();
+  private readonly byName = new Map<string, TargetEntry<A>>();
+
+  /** `sessions` counts the sessions that `sessionCounts` reports for each entry (none without it). */
+  constructor(private readonly sessionCounts: TargetSessionCounts = noSessions) {}
 
   /** Number of targets. */
   get size(): number {
@@ -67,17 +81,10 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
     }
     const replaced = [...this.byName.values()].filter((entry) => entry.agent !== undefined && (entry.agentId === registration.agentId || entry.agent === agent));
     for (const entry of replaced) this.byName.delete(entry.name);
-    this.byName.set(name, {
+    this.byName.set(
       name,
-      kind: 'agent',
-      endpoint: agent,
-      agent,
-      agentId: registration.agentId,
-      registration,
-      transport,
-      connectedAt: new Date(),
-      sessions: 0,
-    });
+      this.entry({ name, kind: 'agent', endpoint: agent, agent, agentId: registration.agentId, registration, transport, connectedAt: new Date() }),
+    );
     for (const entry of replaced) if (entry.agent !== agent) entry.endpoint.close();
     return replaced;
   }
@@ -93,15 +100,7 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
     if (holder && (holder.agent !== undefined || !options.replace)) {
       throw new RelayError('TARGET_NAME_IN_USE', `target "${target.name}" is already ${holder.agent ? 'registered by an agent' : 'provided'}`);
     }
-    const entry: MutableEntry<A> = {
-      name: target.name,
-      kind: target.kind,
-      endpoint,
-      provided: target,
-      transport: target.transport,
-      connectedAt: new Date(),
-      sessions: 0,
-    };
+    const entry = this.entry({ name: target.name, kind: target.kind, endpoint, provided: target, transport: target.transport, connectedAt: new Date() });
     this.byName.set(target.name, entry);
     if (holder) holder.endpoint.close();
     return () => {
@@ -137,15 +136,14 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
     return [...this.byName.values()].filter((entry) => entry.provided !== undefined).map((entry) => entry.endpoint);
   }
 
-  /** Counts one session on `entry` until the returned release function is called. */
-  trackSession(entry: TargetEntry<A>): () => void {
-    const mutable = entry as MutableEntry<A>;
-    mutable.sessions += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      mutable.sessions -= 1;
+  /** A new entry whose `sessions` are read from the registry's session counts. */
+  private entry(fields: Omit<TargetEntry<A>, 'sessions'>): TargetEntry<A> {
+    const counts = this.sessionCounts;
+    return {
+      ...fields,
+      get sessions(): number {
+        return counts.runningWith(this);
+      },
     };
   }
 
