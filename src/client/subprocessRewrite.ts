@@ -58,23 +58,11 @@ export function rewriteAttachConfiguration(configuration: unknown, local: LocalE
 /** Reverse requests a remote adapter may never get the engineer's debugger to run. */
 const refusedReverseRequests = ['runInTerminal'] as const;
 
-class ReverseRequestRefuser {
-  /** Our own seq numbers for responses we inject toward the adapter; far from the client's. */
-  private seq = 0x4000_0000;
-
-  refuse(request: DebugProtocol.Request, context: DapInterceptContext, why: string): null {
-    const response: DebugProtocol.Response = {
-      type: 'response',
-      seq: this.seq++,
-      request_seq: request.seq,
-      command: request.command,
-      success: false,
-      message: `dbgrelay: ${why}`,
-    };
-    context.sendToAdapter(response);
-    return null;
-  }
-}
+/**
+ * First `seq` of the messages `dbgrelay attach` originates toward the adapter (its
+ * pipe's `ownSeqBase`): far above the debugger's and the relay's own numbers.
+ */
+export const attachClientSeqBase = 0x4000_0000;
 
 /**
  * DAP interceptors for the `toClient` direction of `dbgrelay attach` (docs/protocol.md
@@ -82,11 +70,10 @@ class ReverseRequestRefuser {
  * `connect` rewritten to `local()`, so the debugger's connection for a child
  * process comes back through the same local port and reaches the same target.
  * A `startDebugging` that asks for anything but `attach`, and any `runInTerminal`,
- * are refused with an error response to the adapter and never reach the debugger.
+ * are refused with an error response to the adapter and never reach the debugger
+ * (give the pipe `ownSeqBase: attachClientSeqBase`).
  */
 export function subprocessRewriteInterceptors(local: () => LocalEndpoint): DapInterceptors {
-  const refuser = new ReverseRequestRefuser();
-
   const onDebugpyAttach: DapInterceptor = (message: DapMessage): DapVerdict => {
     if (message.type !== 'event') return undefined;
     const event = message as DebugProtocol.Event;
@@ -100,7 +87,7 @@ export function subprocessRewriteInterceptors(local: () => LocalEndpoint): DapIn
     const request = message as DebugProtocol.StartDebuggingRequest;
     const args = (request.arguments ?? {}) as Partial<DebugProtocol.StartDebuggingRequestArguments>;
     if (args.request !== 'attach') {
-      return refuser.refuse(request, context, `refused startDebugging with request "${String(args.request)}": only attach is allowed through the relay`);
+      return context.refuse(request, `refused startDebugging with request "${String(args.request)}": only attach is allowed through the relay`);
     }
     const configuration = rewriteAttachConfiguration(args.configuration, local());
     if (configuration['request'] !== undefined) configuration['request'] = 'attach';
@@ -113,7 +100,7 @@ export function subprocessRewriteInterceptors(local: () => LocalEndpoint): DapIn
   ]);
   for (const command of refusedReverseRequests) {
     toClient.set(command, (message, context) =>
-      message.type === 'request' ? refuser.refuse(message as DebugProtocol.Request, context, `${command} from the remote side is not allowed`) : undefined,
+      message.type === 'request' ? context.refuse(message as DebugProtocol.Request, `${command} from the remote side is not allowed`) : undefined,
     );
   }
   return { toClient };

@@ -27,6 +27,8 @@ export const wireErrorCodes = [
   'SSH_AUTH_FAILED',
   'RELAY_DRAINING',
   'LIMIT_REACHED',
+  // Anything unexpected: a refusal with HTTP status 500, or the error response of a request a relay guard failed on.
+  'INTERNAL',
 ] as const;
 
 /** Codes of errors that stay inside one program (logs, exit status, metrics); never sent on the wire. */
@@ -42,7 +44,6 @@ export const localErrorCodes = [
   'AUDIT_THROTTLED',
   // An audited request's record would cut or drop code it carries (audit.maxValueChars, audit.maxRecordBytes).
   'AUDIT_RECORD_TOO_LARGE',
-  'INTERNAL',
 ] as const;
 
 /** A code the relay sends on the wire (docs/protocol.md §8). */

@@ -1,98 +1,15 @@
 import { DapFramer } from './dapFramer.js';
 import { encodeDapMessage } from './dapFramer.js';
+import { dapErrorResponse, interceptorFailureAnswer } from './dapErrorResponse.js';
+import { everyMessageToAdapter, interceptedNameFilter, oppositeDirection, type DapDirection, type DapInterceptContext, type DapVerdict } from './dapInterceptor.js';
 import { dapMessageName, parseDapMessage, type DapMessage } from './dapMessage.js';
+import { defaultOwnSeqBase, type AdapterLink, type DapPipeCloseReason, type DapPipeOptions } from './dapPipeOptions.js';
 import type { Transport } from '../transport/transport.js';
-import type { JsonDepthBound } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
 
-/** Which way a message travels through a {@link DapPipe}. */
-export type DapDirection = 'toAdapter' | 'toClient';
-
-/**
- * What an interceptor decides for one message: `undefined` forwards the original
- * bytes untouched, a message forwards that replacement, `null` drops the message.
- */
-export type DapVerdict = DapMessage | null | undefined;
-
-/** Context an interceptor gets: which way the message goes and how to answer. */
-export interface DapInterceptContext {
-  readonly direction: DapDirection;
-  /** Sends a message to the client side (e.g. an error response to a refused request). */
-  sendToClient(message: DapMessage): void;
-  /** Sends a message to the adapter side. */
-  sendToAdapter(message: DapMessage): void;
-}
-
-/** Handler for one DAP command or event name. */
-export type DapInterceptor = (message: DapMessage, context: DapInterceptContext) => DapVerdict;
-
-/**
- * The interceptor key that sees every message toward the adapter whose name has no
- * interceptor of its own (request validation); see `InterceptorChain.addForEveryRequest`.
- */
-export const everyMessageToAdapter = '*';
-
-/** Interceptors by direction and by command or event name (intercept by name). */
-export type DapInterceptors = Partial<Record<DapDirection, ReadonlyMap<string, DapInterceptor>>>;
-
-/** Options of a {@link DapPipe}. */
-export interface DapPipeOptions {
-  /** Bound on one DAP message (config key `dap.maxMessageBytes`). */
-  readonly maxMessageBytes: number;
-  /**
-   * Bound on the nesting of each message the pipe parses (config key
-   * `limits.maxJsonDepth`; default 64): a deeper one is a protocol error of its side.
-   */
-  readonly jsonDepth?: JsonDepthBound;
-  readonly interceptors?: DapInterceptors;
-  /**
-   * Called once per message that crossed the pipe (metrics), with its framed size.
-   * Messages toward the adapter (client requests: few and small) are always parsed
-   * (a body that is not a DAP message ends the session before it reaches the
-   * adapter), so `message` and `name` are set for them; messages toward the client (the bulk:
-   * variables, output) are parsed only when an interceptor may want them, so that
-   * counting them costs no JSON parse.
-   */
-  readonly onMessage?: (direction: DapDirection, name: string | undefined, bytes: number, message?: DapMessage) => void;
-  /** Called once when the pipe stops, with the error that stopped it if any. */
-  readonly onClose?: (reason: DapPipeCloseReason) => void;
-  /**
-   * Called for every message body that crosses the pipe, and for every message the
-   * relay itself injects (`origin: 'relay'`), e.g. for session transcripts.
-   */
-  readonly onFrame?: (direction: DapDirection, body: Buffer, origin: 'peer' | 'relay') => void;
-  /**
-   * Called when the client side is gone (closed, reset, or {@link DapPipe.close}) while
-   * the adapter side is still open: the session may still talk to the adapter (e.g. to
-   * detach the debugger so the debuggee never stays paused). The adapter side is closed
-   * when the returned promise settles; `onClose` is called after that.
-   */
-  readonly onClientGone?: (adapter: AdapterLink) => Promise<void>;
-  /**
-   * The message to send the client when its own stream broke the protocol (a refused
-   * header, an oversized message, a body that is not a DAP message), sent before its
-   * side is closed and `onClientGone` runs; none when unset or undefined.
-   */
-  readonly clientProtocolErrorNotice?: (error: Error) => DapMessage | undefined;
-}
-
-/** The adapter side of a pipe whose client is gone (see {@link DapPipeOptions.onClientGone}). */
-export interface AdapterLink {
-  /** Sends a message to the adapter. */
-  send(message: DapMessage): void;
-  /** Registers a listener for every message the adapter sends from now on (none reach the client). */
-  onMessage(listener: (message: DapMessage) => void): void;
-  /** Registers a listener called when the adapter side closes; at once if it is closed. */
-  onClose(listener: () => void): void;
-}
-
-/** Why a {@link DapPipe} stopped. */
-export interface DapPipeCloseReason {
-  readonly closedBy: 'client' | 'adapter' | 'local' | 'protocolError';
-  readonly error?: Error;
-  /** For `protocolError`: the side whose stream (or message) broke the protocol. */
-  readonly side?: 'client' | 'adapter';
-}
+// The interceptor vocabulary and the pipe's options, for the pipe's users.
+export * from './dapInterceptor.js';
+export * from './dapPipeOptions.js';
 
 /**
  * Connects a client-side transport to an adapter-side transport and forwards DAP
@@ -103,17 +20,26 @@ export interface DapPipeCloseReason {
  * interceptor is parsed and handed to it. When either side closes, the other is
  * closed too.
  *
- * A protocol error on the client's stream (or a failing interceptor on a client
- * message) ends the session like a client loss: the client gets
- * `clientProtocolErrorNotice` if set, its side is closed, and `onClientGone` runs
- * against the healthy adapter side (the debugger is detached, the debuggee resumes).
- * A protocol error on the adapter's stream destroys both sides at once.
+ * An interceptor that throws ends neither the session nor the process: the message
+ * is dropped, the error is logged (`logger`), and every request stays answered: a
+ * request is answered toward its sender, and the request a dropped response answers
+ * toward the side waiting for it, with an error response carrying the code
+ * `INTERNAL` (see `interceptorFailureAnswer`); an event is just dropped.
+ *
+ * A protocol error on the client's stream (a refused header, an oversized message, a
+ * body that is not a DAP message or nests too deep) ends the session like a client
+ * loss: the client gets `clientProtocolErrorNotice` if set, its side is closed, and
+ * `onClientGone` runs against the healthy adapter side (the debugger is detached, the
+ * debuggee resumes). A protocol error on the adapter's stream destroys both sides at
+ * once. Any other failure while handling a side's bytes (a callback, a transcript)
+ * ends the session like a protocol error of that side.
  */
 export class DapPipe {
   private stopped = false;
   /** Listeners of adapter messages while the client is gone and the adapter still open. */
   private detachListeners: Array<(message: DapMessage) => void> | undefined;
   private readonly context: Record<DapDirection, DapInterceptContext>;
+  private ownSeq: number;
   private resolveClosed!: (reason: DapPipeCloseReason) => void;
   /** Resolves once the pipe has stopped and both sides are closed (after any detach). */
   readonly closed: Promise<DapPipeCloseReason> = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -123,12 +49,8 @@ export class DapPipe {
     readonly adapter: Transport,
     private readonly options: DapPipeOptions,
   ) {
-    const sendToClient = (message: DapMessage): void => this.sendToClient(message);
-    const sendToAdapter = (message: DapMessage): void => this.sendToAdapter(message);
-    this.context = {
-      toAdapter: { direction: 'toAdapter', sendToClient, sendToAdapter },
-      toClient: { direction: 'toClient', sendToClient, sendToAdapter },
-    };
+    this.ownSeq = options.ownSeqBase ?? defaultOwnSeqBase;
+    this.context = { toAdapter: this.interceptContext('toAdapter'), toClient: this.interceptContext('toClient') };
     this.wire(client, adapter, 'toAdapter');
     this.wire(adapter, client, 'toClient');
     // Backpressure: a side that cannot keep up stops the other from being read.
@@ -143,6 +65,17 @@ export class DapPipe {
     this.stop({ closedBy: 'local' });
   }
 
+  /** A fresh `seq` for a message of the pipe's owner toward `toward` (see {@link DapPipeOptions.ownSeqBase}). */
+  nextSeq(_toward: DapDirection): number {
+    return this.ownSeq++;
+  }
+
+  /** Sends a message of the relay's own toward `toward` ({@link sendToClient}, {@link sendToAdapter}). */
+  send(toward: DapDirection, message: DapMessage): void {
+    if (toward === 'toClient') this.sendToClient(message);
+    else this.sendToAdapter(message);
+  }
+
   /** Sends a message of the relay's own to the client side (dropped once the pipe stopped). */
   sendToClient(message: DapMessage): void {
     if (this.stopped) return;
@@ -153,6 +86,35 @@ export class DapPipe {
   sendToAdapter(message: DapMessage): void {
     if (this.stopped && !this.detachListeners) return;
     this.inject('toAdapter', this.adapter, message);
+  }
+
+  private interceptContext(direction: DapDirection): DapInterceptContext {
+    return {
+      direction,
+      nextSeq: (toward) => this.nextSeq(toward),
+      send: (toward, message) => this.send(toward, message),
+      refuse: (request, message, code) => {
+        const toward = oppositeDirection(direction);
+        this.send(toward, dapErrorResponse(request, this.nextSeq(toward), message, code));
+        return null;
+      },
+      sendToClient: (message) => this.sendToClient(message),
+      sendToAdapter: (message) => this.sendToAdapter(message),
+    };
+  }
+
+  /**
+   * An interceptor threw on `message`: logs it and answers what stays unanswered now
+   * that the message is dropped (see {@link interceptorFailureAnswer}).
+   */
+  private interceptorFailed(message: DapMessage, direction: DapDirection, error: unknown): void {
+    const answer = interceptorFailureAnswer(message, direction);
+    if (answer) this.send(answer.toward, answer.response(this.nextSeq(answer.toward)));
+    const err = error instanceof Error ? error : new RelayError('INTERNAL', `DAP interceptor threw ${String(error)}`);
+    this.options.logger?.error(
+      { err, direction, type: String(message.type), name: String(dapMessageName(message)) },
+      `a DAP interceptor failed: the message was dropped${answer ? ' and its request answered with an INTERNAL error' : ''}; the session goes on`,
+    );
   }
 
   private inject(direction: DapDirection, to: Transport, message: DapMessage): void {
@@ -178,6 +140,7 @@ export class DapPipe {
         let name: string | undefined;
         let verdict: DapVerdict;
         let message: DapMessage | undefined;
+        let failure: { readonly error: unknown } | undefined;
         // Toward the adapter every message is parsed: only a DAP message may reach it.
         if (direction === 'toAdapter' || mayIntercept?.(body)) {
           try {
@@ -192,14 +155,15 @@ export class DapPipe {
             try {
               verdict = interceptor(message, this.context[direction]);
             } catch (error) {
-              // A failing interceptor must not take the process down; it ends this session.
-              this.stop({ closedBy: 'protocolError', error: error as Error, side: brokenBy });
-              return;
+              // A guard's bug costs this message, never the session nor the process.
+              verdict = null;
+              failure = { error };
             }
           }
         }
         this.options.onMessage?.(direction, name, frame.length, message);
         this.options.onFrame?.(direction, body, 'peer');
+        if (failure && message) this.interceptorFailed(message, direction, failure.error);
         const keepingUp = verdict === undefined ? to.send(frame) : verdict === null || to.send(encodeDapMessage(verdict));
         if (!keepingUp) from.pause();
         if (this.stopped) return;
@@ -225,7 +189,7 @@ export class DapPipe {
   private noticeToClient(error: Error | undefined): void {
     if (!error || !this.options.clientProtocolErrorNotice || this.client.closed) return;
     try {
-      const notice = this.options.clientProtocolErrorNotice(error);
+      const notice = this.options.clientProtocolErrorNotice(error, this.nextSeq('toClient'));
       if (notice) this.inject('toClient', this.client, notice);
     } catch {
       // The session ends whether or not the client could be told.
@@ -285,18 +249,4 @@ export class DapPipe {
         finish();
       });
   }
-}
-
-const unicodeEscape = Buffer.from('\\u');
-
-/**
- * A cheap test run on every message body before JSON parsing: true when the body may
- * carry one of `names` as its command or event. It looks for the quoted name, and
- * also answers true for any body with a `\u` escape, since JSON may spell a name with
- * escapes that a byte search would miss (an adapter must not slip a message past an
- * interceptor that way). Messages it rejects are forwarded without being parsed.
- */
-export function interceptedNameFilter(names: Iterable<string>): (body: Buffer) => boolean {
-  const needles = [...names].map((name) => Buffer.from(JSON.stringify(name)));
-  return (body) => body.includes(unicodeEscape) || needles.some((needle) => body.includes(needle));
 }

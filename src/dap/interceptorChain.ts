@@ -1,4 +1,4 @@
-import { everyMessageToAdapter, type DapDirection, type DapInterceptor, type DapInterceptors, type DapVerdict } from './dapPipe.js';
+import { everyMessageToAdapter, type DapDirection, type DapInterceptor, type DapInterceptors, type DapVerdict } from './dapInterceptor.js';
 import type { DapMessage } from './dapMessage.js';
 
 /**

@@ -2,7 +2,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { AuditSink } from '../audit/auditEvent.js';
 import { printable } from '../common/printable.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
-import { refusalResponse, type SessionLink } from './sessionLink.js';
+import type { DapInterceptContext } from '../dap/dapInterceptor.js';
 
 /**
  * The `attach` argument keys the relay forwards to debugpy: each one only configures
@@ -98,7 +98,6 @@ export function attachRefusalReason(keys: readonly string[]): string {
 
 /** Options of {@link guardAttachArguments}. */
 export interface AttachArgumentsGuardOptions {
-  readonly link: SessionLink;
   /** The session's best-effort audit sink (a refusal stands whether or not it is recorded). */
   readonly audit: AuditSink;
   /** Called with the command of each refused request (metrics). */
@@ -115,8 +114,8 @@ export interface AttachArgumentsGuardOptions {
  * forwarded nor counted by the target lease.
  */
 export function guardAttachArguments(chain: InterceptorChain, options: AttachArgumentsGuardOptions): void {
-  const { link, audit } = options;
-  const refuse = (request: DebugProtocol.Request, reason: string, keys?: readonly string[]): null => {
+  const { audit } = options;
+  const refuse = (context: DapInterceptContext, request: DebugProtocol.Request, reason: string, keys?: readonly string[]): null => {
     options.onRefused?.(request.command);
     audit.record({
       event: 'dap.refused',
@@ -126,20 +125,19 @@ export function guardAttachArguments(chain: InterceptorChain, options: AttachArg
       reason,
       ...(keys ? { keys: keys.slice(0, maxNamedKeys).map((key) => printable(key.slice(0, maxKeyChars))) } : {}),
     });
-    link.sendToClient(refusalResponse(request, link.nextSeq(), reason));
-    return null;
+    return context.refuse(request, reason);
   };
 
-  chain.add('toAdapter', 'launch', (message) => {
+  chain.add('toAdapter', 'launch', (message, context) => {
     if (message.type !== 'request') return undefined;
-    return refuse(message as DebugProtocol.Request, 'launch refused: the relay only attaches to a process that is already running');
+    return refuse(context, message as DebugProtocol.Request, 'launch refused: the relay only attaches to a process that is already running');
   });
 
-  chain.add('toAdapter', 'attach', (message) => {
+  chain.add('toAdapter', 'attach', (message, context) => {
     if (message.type !== 'request') return undefined;
     const request = message as DebugProtocol.Request;
     const verdict = checkAttachArguments(request.arguments);
-    if (verdict.refused) return refuse(request, attachRefusalReason(verdict.refused), verdict.refused);
+    if (verdict.refused) return refuse(context, request, attachRefusalReason(verdict.refused), verdict.refused);
     return verdict.forwarded ? ({ ...request, arguments: verdict.forwarded } as DebugProtocol.Request) : undefined;
   });
 }

@@ -2,10 +2,10 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { bestEffortAuditSink, type AuditSink } from '../audit/auditEvent.js';
 import { SessionAuditBudget } from '../audit/sessionAuditBudget.js';
 import { SessionTranscript } from '../audit/sessionTranscript.js';
-import type { AdapterLink, DapInterceptors, DapPipeCloseReason, DapPipeOptions } from '../dap/dapPipe.js';
+import type { AdapterLink, DapInterceptors, DapPipe, DapPipeCloseReason, DapPipeOptions } from '../dap/dapPipe.js';
 import { isRelayError } from '../common/relayError.js';
 import { InterceptorChain } from '../dap/interceptorChain.js';
-import { echoHeartbeats } from './heartbeatEcho.js';
+import { echoHeartbeats } from '../liveness/heartbeatEcho.js';
 import type { Logger } from '../log/logger.js';
 import type { GuardrailMetrics } from '../metrics/guardrailMetrics.js';
 import { guardAttachArguments } from './attachArguments.js';
@@ -15,7 +15,7 @@ import { PauseWatchdog } from './pauseWatchdog.js';
 import { gateRequests } from './requestGate.js';
 import { guardReverseRequests } from './reverseRequestGuard.js';
 import { SessionDetacher } from './sessionDetacher.js';
-import { LateSessionLink, relayOutputEvent, type SessionLink } from './sessionLink.js';
+import { relayOutputEvent, relaySeqBase } from './sessionLink.js';
 import type { Lease } from './targetLeases.js';
 
 /** What a {@link GuardedSession} is built from (see `SessionGuards.admit`). */
@@ -42,6 +42,9 @@ export interface GuardedSessionOptions {
   readonly metrics?: GuardrailMetrics;
 }
 
+/** What a {@link GuardedSession} sends its own notices through: its pipe. */
+export type SessionNoticeOutlet = Pick<DapPipe, 'sendToClient' | 'nextSeq'>;
+
 /** Bounds on what one session writes to the audit log (config keys of the same names under `audit`). */
 export interface AuditBounds {
   readonly maxRecordBytes: number;
@@ -57,10 +60,12 @@ export interface AuditBounds {
  * the pause watchdog, and the detach on client loss (last, so that it sees only the
  * requests every other handler let through). A handler that refuses a request
  * stops the chain, so the ones after it never see it. {@link pipeOptions} hands them
- * to the session's DapPipe.
+ * to the session's DapPipe; they answer through the pipe's interceptor context, with
+ * the relay's own sequence numbers (from `relaySeqBase`).
  */
 export class GuardedSession {
-  private readonly link = new LateSessionLink();
+  /** The session's pipe, for notices outside any interceptor call (see {@link bind}). */
+  private outlet: SessionNoticeOutlet | undefined;
   private readonly watchdog: PauseWatchdog | undefined;
   private readonly detacher: SessionDetacher;
   private readonly transcript: SessionTranscript | undefined;
@@ -85,25 +90,21 @@ export class GuardedSession {
     const lease = options.lease;
     const metrics = options.metrics;
     guardReverseRequests(chain, {
-      link: this.link,
       audit: this.softAudit,
       onSubprocess: (id) => lease.noteSubprocess(id),
       onRefused: (command) => metrics?.countRefusal('reverseRequests', command),
     });
     echoHeartbeats(chain);
     validateRequests(chain, {
-      link: this.link,
       audit: this.softAudit,
       onRefused: (command) => metrics?.countRefusal('schema', command),
     });
     guardAttachArguments(chain, {
-      link: this.link,
       audit: this.softAudit,
       onRefused: (command) => metrics?.countRefusal('attachArguments', command),
     });
     gateRequests(chain, {
       policy: options.policy,
-      link: this.link,
       audit: this.audit,
       maxValueChars: options.maxAuditValueChars,
       extraCheck: (request: DebugProtocol.Request) => lease.refusal(request),
@@ -117,7 +118,6 @@ export class GuardedSession {
     if (options.maxPauseMs > 0) {
       this.watchdog = new PauseWatchdog({
         maxPauseMs: options.maxPauseMs,
-        link: this.link,
         audit: this.softAudit,
         onResume: () => metrics?.watchdogResumes.inc(),
       }).attach(chain);
@@ -145,12 +145,14 @@ export class GuardedSession {
   }
 
   /** The DapPipe options that install the guardrails; call {@link bind} with the pipe. */
-  pipeOptions(): Pick<DapPipeOptions, 'interceptors' | 'onClientGone' | 'onFrame' | 'clientProtocolErrorNotice'> {
+  pipeOptions(): Pick<DapPipeOptions, 'interceptors' | 'ownSeqBase' | 'logger' | 'onClientGone' | 'onFrame' | 'clientProtocolErrorNotice'> {
     return {
       interceptors: this.interceptors,
-      clientProtocolErrorNotice: (error) =>
+      ownSeqBase: relaySeqBase,
+      logger: this.options.logger,
+      clientProtocolErrorNotice: (error, seq) =>
         relayOutputEvent(
-          this.link.nextSeq(),
+          seq,
           `the client sent DAP the relay cannot forward safely (${isRelayError(error) ? `${error.code}: ` : ''}${error.message}); the relay ends this session and detaches the debugger, the program keeps running`,
         ),
       onClientGone: async (adapter: AdapterLink) => {
@@ -163,14 +165,15 @@ export class GuardedSession {
     };
   }
 
-  /** Connects the session's own messages (refusals, watchdog) to its pipe. */
-  bind(pipe: Pick<SessionLink, 'sendToClient' | 'sendToAdapter'>): void {
-    this.link.bind(pipe);
+  /** Connects the session's own notices ({@link notify}, the takeover notice) to its pipe; until then they are dropped. */
+  bind(pipe: SessionNoticeOutlet): void {
+    this.outlet = pipe;
   }
 
   /** Sends the client an `output` event of the relay's own (e.g. the shutdown notice of a drain). */
   notify(text: string, category: 'important' | 'console' = 'important'): void {
-    this.link.sendToClient(relayOutputEvent(this.link.nextSeq(), text, category));
+    const outlet = this.outlet;
+    outlet?.sendToClient(relayOutputEvent(outlet.nextSeq('toClient'), text, category));
   }
 
   /**
@@ -179,7 +182,7 @@ export class GuardedSession {
    */
   onEvict(end: () => Promise<void>): void {
     this.options.lease.onEvict(() => {
-      this.link.sendToClient(relayOutputEvent(this.link.nextSeq(), 'an administrator took this target over; this session is being detached'));
+      this.notify('an administrator took this target over; this session is being detached');
       return end();
     });
   }

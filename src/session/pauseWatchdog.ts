@@ -1,13 +1,13 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { AuditSink } from '../audit/auditEvent.js';
+import type { DapInterceptContext } from '../dap/dapInterceptor.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
-import { relayOutputEvent, type SessionLink } from './sessionLink.js';
+import { relayOutputEvent } from './sessionLink.js';
 
 /** Options of a {@link PauseWatchdog}. */
 export interface PauseWatchdogOptions {
   /** Longest the debuggee may stay stopped (config `pauseWatchdog.maxPauseMs` or a target rule); > 0. */
   readonly maxPauseMs: number;
-  readonly link: SessionLink;
   /** Best-effort audit sink (a resume happens whether or not it is recorded). */
   readonly audit: AuditSink;
   /** Called after each resume the watchdog sent (tests, metrics). */
@@ -24,7 +24,8 @@ const resumingCommands = ['continue', 'next', 'stepIn', 'stepOut', 'stepBack', '
  * adapter `continue` (all threads, with the relay's own `seq`; its response is
  * swallowed), tells the client with an `output` event and a `continued` event, and
  * records `watchdog.resumed`. One watchdog per session, since each session (main or
- * subprocess) debugs its own process.
+ * subprocess) debugs its own process. It talks to both sides through the context of
+ * the `stopped` event that armed it.
  */
 export class PauseWatchdog {
   private timer: NodeJS.Timeout | undefined;
@@ -32,6 +33,8 @@ export class PauseWatchdog {
   private stoppedThread = 0;
   private readonly ownRequests = new Set<number>();
   private disposed = false;
+  /** The context of the pipe the last `stopped` event came through. */
+  private context: DapInterceptContext | undefined;
 
   constructor(private readonly options: PauseWatchdogOptions) {}
 
@@ -42,8 +45,8 @@ export class PauseWatchdog {
 
   /** Registers the watchdog's interceptors (events and responses toward the client). */
   attach(chain: InterceptorChain): this {
-    chain.add('toClient', 'stopped', (message) => {
-      if (message.type === 'event') this.onStopped((message as DebugProtocol.StoppedEvent).body);
+    chain.add('toClient', 'stopped', (message, context) => {
+      if (message.type === 'event') this.onStopped((message as DebugProtocol.StoppedEvent).body, context);
       return undefined;
     });
     chain.add('toClient', 'continued', (message) => {
@@ -54,11 +57,11 @@ export class PauseWatchdog {
       if (message.type === 'event') this.disarm();
       return undefined;
     });
-    chain.add('toClient', resumingCommands, (message) => {
+    chain.add('toClient', resumingCommands, (message, context) => {
       if (message.type !== 'response') return undefined;
       const response = message as DebugProtocol.Response;
       if (this.ownRequests.delete(response.request_seq)) {
-        this.onOwnResponse(response);
+        this.onOwnResponse(response, context);
         return null; // the client never sent this request
       }
       if (response.success) this.disarm();
@@ -73,8 +76,9 @@ export class PauseWatchdog {
     this.disarm();
   }
 
-  private onStopped(body: DebugProtocol.StoppedEvent['body'] | undefined): void {
+  private onStopped(body: DebugProtocol.StoppedEvent['body'] | undefined, context: DapInterceptContext): void {
     if (this.disposed) return;
+    this.context = context;
     if (typeof body?.threadId === 'number') this.stoppedThread = body.threadId;
     if (this.timer) return; // the pause already counts from the first stop
     this.stoppedAt = Date.now();
@@ -89,35 +93,36 @@ export class PauseWatchdog {
 
   private resume(): void {
     this.timer = undefined;
-    if (this.disposed) return;
-    const { link, maxPauseMs } = this.options;
+    const context = this.context;
+    if (this.disposed || !context) return;
+    const { maxPauseMs } = this.options;
     const pausedMs = Date.now() - this.stoppedAt;
     try {
       this.options.audit.record({ event: 'watchdog.resumed', threadId: this.stoppedThread, pausedMs, maxPauseMs });
     } catch {
       // Resuming matters more than recording it; the session log has it too.
     }
-    const seq = link.nextSeq();
+    const seq = context.nextSeq('toAdapter');
     this.ownRequests.add(seq);
-    link.sendToAdapter({ type: 'request', seq, command: 'continue', arguments: { threadId: this.stoppedThread, singleThread: false } });
-    link.sendToClient(
+    context.send('toAdapter', { type: 'request', seq, command: 'continue', arguments: { threadId: this.stoppedThread, singleThread: false } });
+    context.send(
+      'toClient',
       relayOutputEvent(
-        link.nextSeq(),
+        context.nextSeq('toClient'),
         `the debuggee was paused for ${Math.round(pausedMs / 1000)} s, longer than this target allows (${maxPauseMs} ms, pauseWatchdog); the relay resumed it`,
       ),
     );
   }
 
-  private onOwnResponse(response: DebugProtocol.Response): void {
+  private onOwnResponse(response: DebugProtocol.Response, context: DapInterceptContext): void {
     if (!response.success) return;
-    const { link } = this.options;
     const continued: DebugProtocol.ContinuedEvent = {
       type: 'event',
-      seq: link.nextSeq(),
+      seq: context.nextSeq('toClient'),
       event: 'continued',
       body: { threadId: this.stoppedThread, allThreadsContinued: true },
     };
-    link.sendToClient(continued);
+    context.send('toClient', continued);
     this.options.onResume?.(this.stoppedThread);
   }
 }

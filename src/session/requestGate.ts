@@ -5,12 +5,10 @@ import { isRelayError, RelayError } from '../common/relayError.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
 import { policedCommands, policyRefusal } from './dapPolicy.js';
 import { type PolicyName } from '../config/guardrailsConfigSchema.js';
-import { refusalResponse, type SessionLink } from './sessionLink.js';
 
 /** Options of {@link gateRequests}. */
 export interface RequestGateOptions {
   readonly policy: PolicyName;
-  readonly link: SessionLink;
   /** The session's audit sink; a record that cannot be written refuses the request. */
   readonly audit: AuditSink;
   /** Bound on each string field of an audit record (config `audit.maxValueChars`). */
@@ -61,13 +59,9 @@ function auditErrorCode(error: unknown): AuditErrorCode | undefined {
  *    `dap.refused`: what runs is always what the record says.
  */
 export function gateRequests(chain: InterceptorChain, options: RequestGateOptions): void {
-  const { link, audit, policy } = options;
-  const answer = (request: DebugProtocol.Request, reason: string): null => {
-    link.sendToClient(refusalResponse(request, link.nextSeq(), reason));
-    return null;
-  };
+  const { audit, policy } = options;
   const names = [...new Set([...policedCommands, ...auditedCommands, ...(options.extraCheck ? ['attach'] : [])])];
-  chain.add('toAdapter', names, (message) => {
+  chain.add('toAdapter', names, (message, context) => {
     if (message.type !== 'request') return undefined;
     const request = message as DebugProtocol.Request;
     const extra = options.extraCheck?.(request);
@@ -80,7 +74,7 @@ export function gateRequests(chain: InterceptorChain, options: RequestGateOption
       } catch {
         // The refusal stands whether or not it could be recorded.
       }
-      return answer(request, reason);
+      return context.refuse(request, reason);
     }
     const fields = auditFieldsOf(request, options.maxValueChars);
     if (fields === undefined) return undefined;
@@ -104,7 +98,7 @@ export function gateRequests(chain: InterceptorChain, options: RequestGateOption
           // The refusal stands whether or not it could be recorded.
         }
       }
-      return answer(request, reason);
+      return context.refuse(request, reason);
     }
     return undefined;
   });

@@ -3,7 +3,6 @@ import type { AuditSink } from '../audit/auditEvent.js';
 import { printable } from '../common/printable.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
 import { validateDapRequest } from '../dap/requestSchema.js';
-import { refusalResponse, type SessionLink } from './sessionLink.js';
 
 /**
  * Requests debugpy 1.8 does not implement and never answers: its adapter handles one
@@ -29,7 +28,6 @@ const maxFieldChars = 256;
 
 /** Options of {@link validateRequests}. */
 export interface RequestValidationOptions {
-  readonly link: SessionLink;
   /** The session's best-effort audit sink (a refusal stands whether or not it is recorded). */
   readonly audit: AuditSink;
   /** Called with the command of each refused request (metrics). */
@@ -45,8 +43,8 @@ export interface RequestValidationOptions {
  * after it therefore judge only well-formed requests.
  */
 export function validateRequests(chain: InterceptorChain, options: RequestValidationOptions): void {
-  const { link, audit } = options;
-  chain.addForEveryRequest((message) => {
+  const { audit } = options;
+  chain.addForEveryRequest((message, context) => {
     if (message.type !== 'request') return undefined;
     const request = message as DebugProtocol.Request;
     const command = typeof request.command === 'string' ? printable(request.command.slice(0, maxCommandChars)) : '(none)';
@@ -64,7 +62,6 @@ export function validateRequests(chain: InterceptorChain, options: RequestValida
     if (reason === undefined) return undefined;
     options.onRefused?.(command);
     audit.record({ event: 'dap.refused', direction: 'toAdapter', command, guard: 'schema', reason, ...(field !== undefined ? { field } : {}) });
-    link.sendToClient(refusalResponse(request, link.nextSeq(), reason));
-    return null;
+    return context.refuse(request, reason);
   });
 }

@@ -1,11 +1,10 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { AuditSink } from '../audit/auditEvent.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
-import { refusalResponse, type SessionLink } from './sessionLink.js';
+import type { DapInterceptContext } from '../dap/dapInterceptor.js';
 
 /** Options of {@link guardReverseRequests}. */
 export interface ReverseRequestGuardOptions {
-  readonly link: SessionLink;
   readonly audit: AuditSink;
   /** Called with the `subProcessId` of each subprocess the adapter announces (for target leases). */
   readonly onSubprocess?: (subProcessId: number) => void;
@@ -35,25 +34,24 @@ function subProcessIdOf(configuration: unknown): number | undefined {
  * audited (`dap.refused`, or `dap.subprocess` for an announcement let through).
  */
 export function guardReverseRequests(chain: InterceptorChain, options: ReverseRequestGuardOptions): void {
-  const { link, audit } = options;
-  const refuse = (request: DebugProtocol.Request, reason: string): null => {
+  const { audit } = options;
+  const refuse = (context: DapInterceptContext, request: DebugProtocol.Request, reason: string): null => {
     options.onRefused?.(request.command);
     audit.record({ event: 'dap.refused', direction: 'toClient', command: request.command, reason });
-    link.sendToAdapter(refusalResponse(request, link.nextSeq(), reason));
-    return null;
+    return context.refuse(request, reason);
   };
 
-  chain.add('toClient', 'runInTerminal', (message) => {
+  chain.add('toClient', 'runInTerminal', (message, context) => {
     if (message.type !== 'request') return undefined;
-    return refuse(message as DebugProtocol.Request, 'runInTerminal from the remote side is never forwarded to the client');
+    return refuse(context, message as DebugProtocol.Request, 'runInTerminal from the remote side is never forwarded to the client');
   });
 
-  chain.add('toClient', 'startDebugging', (message) => {
+  chain.add('toClient', 'startDebugging', (message, context) => {
     if (message.type !== 'request') return undefined;
     const request = message as DebugProtocol.StartDebuggingRequest;
     const args = (request.arguments ?? {}) as Partial<DebugProtocol.StartDebuggingRequestArguments>;
     if (args.request !== 'attach') {
-      return refuse(request, `startDebugging with request ${JSON.stringify(args.request ?? null)} refused: only attach is allowed through the relay`);
+      return refuse(context, request, `startDebugging with request ${JSON.stringify(args.request ?? null)} refused: only attach is allowed through the relay`);
     }
     const subProcessId = subProcessIdOf(args.configuration);
     audit.record({ event: 'dap.subprocess', via: 'startDebugging', subProcessId: subProcessId ?? null });
