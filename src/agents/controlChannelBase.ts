@@ -4,7 +4,11 @@ import { CloseSignal } from '../transport/closeSignal.js';
 import { receiverFailure } from '../transport/receiverFailure.js';
 import type { ControlChannel } from './controlChannel.js';
 
-/** How long a closing control channel waits for the peer before destroying its connection. */
+/**
+ * How long a closing control channel waits for the peer before destroying its
+ * connection: 2 s lets a last `error` or `goaway` reach the agent, and bounds what an
+ * agent that never closes can hold.
+ */
 export const controlCloseGraceMs = 2_000;
 
 /**

@@ -4,6 +4,9 @@ import { isRelayError, RelayError } from '../common/relayError.js';
 import { isReservedRecord, type AuditEvent, type AuditSink } from './auditEvent.js';
 import { auditTimeBytes, boundAuditEvent } from './auditRecordBounds.js';
 
+/** Bound on one line when the caller names none (embedding, tests): 1 MiB, the most `audit.maxRecordBytes` allows. */
+export const defaultMaxAuditLineBytes = 1024 * 1024;
+
 /** Options of an {@link AuditLog} (config keys `audit.*`). */
 export interface AuditLogOptions {
   readonly file: string;
@@ -102,7 +105,7 @@ export class AuditLog implements AuditSink {
 
   private lineOf(event: AuditEvent): Buffer {
     const time = new Date(this.now()).toISOString();
-    const max = this.options.maxRecordBytes ?? 1024 * 1024;
+    const max = this.options.maxRecordBytes ?? defaultMaxAuditLineBytes;
     const line = Buffer.from(JSON.stringify({ time, ...event }) + '\n', 'utf8');
     if (line.length <= max + 1) return line;
     this.options.onTruncated?.();

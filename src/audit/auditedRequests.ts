@@ -89,13 +89,21 @@ function argumentsOf(request: DebugProtocol.Request): Record<string, unknown> {
   return typeof request.arguments === 'object' && request.arguments !== null ? (request.arguments as Record<string, unknown>) : {};
 }
 
+/**
+ * What {@link clipValue} keeps of a nested value in an audit record: levels below the
+ * top (deeper is `…`), items of one array, keys of one object. Far above what the
+ * audited DAP arguments hold (a breakpoint list, a few fields), small enough that one
+ * request cannot make a record huge before `audit.maxRecordBytes` cuts it.
+ */
+export const auditClipBounds = { maxDepth: 4, maxItems: 100, maxKeys: 50 } as const;
+
 /** Cuts strings (also inside arrays and objects) to `max` characters, marking the cut. */
 export function clipValue(value: unknown, max: number, depth = 0): unknown {
   if (typeof value === 'string') return value.length > max ? `${value.slice(0, max)}…[${value.length - max} more]` : value;
-  if (depth > 4) return '…';
-  if (Array.isArray(value)) return value.slice(0, 100).map((item) => clipValue(item, max, depth + 1));
+  if (depth > auditClipBounds.maxDepth) return '…';
+  if (Array.isArray(value)) return value.slice(0, auditClipBounds.maxItems).map((item) => clipValue(item, max, depth + 1));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).slice(0, 50).map(([key, item]) => [key, clipValue(item, max, depth + 1)]));
+    return Object.fromEntries(Object.entries(value).slice(0, auditClipBounds.maxKeys).map(([key, item]) => [key, clipValue(item, max, depth + 1)]));
   }
   return value;
 }

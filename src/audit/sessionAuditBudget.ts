@@ -3,6 +3,12 @@ import type { AuditMetrics } from '../metrics/auditMetrics.js';
 import { isReservedRecord, isResumingRequest, type AuditEvent, type AuditSink } from './auditEvent.js';
 import { auditTimeBytes, boundAuditEvent } from './auditRecordBounds.js';
 
+/**
+ * The window of a session's audit budget: a minute, because the budget's key is
+ * `audit.maxBytesPerSessionPerMinute` (tests shorten it with `windowMs`).
+ */
+export const auditBudgetWindowMs = 60_000;
+
 /** Options of a {@link SessionAuditBudget}. */
 export interface SessionAuditBudgetOptions {
   /** Fields every record of the session carries (session, principal, target, ...). */
@@ -71,7 +77,7 @@ export class SessionAuditBudget implements AuditSink {
     private readonly sink: AuditSink,
     private readonly options: SessionAuditBudgetOptions,
   ) {
-    this.windowMs = options.windowMs ?? 60_000;
+    this.windowMs = options.windowMs ?? auditBudgetWindowMs;
     this.tokens = options.bytesPerWindow;
     this.refilledAt = this.now();
   }

@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { RelayError } from '../common/relayError.js';
 
+/**
+ * Longest relay secret (characters), as `auth.secret` and the hello line's `secret`
+ * allow (docs/protocol.md): far above any generated secret, and it bounds what the
+ * relay reads and compares.
+ */
+export const maxRelaySecretChars = 4096;
+
 /** The relay secret and where it came from. The value is never logged. */
 export interface RelaySecret {
   readonly secret: string;
@@ -45,7 +52,7 @@ export function resolveRelaySecret(configured: string | undefined, file: string)
   }
   const secret = text.trim();
   if (secret === '') throw new RelayError('CONFIG_INVALID', `auth.secretFile: ${file} is empty`);
-  if (secret.length > 4096) throw new RelayError('CONFIG_INVALID', `auth.secretFile: ${file} holds more than 4096 characters`);
+  if (secret.length > maxRelaySecretChars) throw new RelayError('CONFIG_INVALID', `auth.secretFile: ${file} holds more than ${maxRelaySecretChars} characters`);
   const looseFileMode = (statSync(file).mode & 0o077) !== 0;
   return { secret, source: 'file', file, created: false, looseFileMode };
 }

@@ -28,9 +28,15 @@ function randomSerial(): string {
   return bytes.toString('hex');
 }
 
+/**
+ * How far back a new certificate's `notBefore` is set: 5 minutes, so that a peer whose
+ * clock is a little behind does not see it as not yet valid.
+ */
+export const notBeforeBackdateMs = 5 * 60_000;
+
 function validity(cert: forge.pki.Certificate, days: number): void {
   const now = Date.now();
-  cert.validity.notBefore = new Date(now - 5 * 60_000);
+  cert.validity.notBefore = new Date(now - notBeforeBackdateMs);
   cert.validity.notAfter = new Date(now + days * 24 * 3600_000);
 }
 

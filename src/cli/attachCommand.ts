@@ -4,6 +4,7 @@ import { defaultSessionHeartbeatMs } from '../dial/relayDialer.js';
 import { dialDirectEndpoint, directEndpointTarget } from '../dial/directEndpointDialer.js';
 import { hostForUrl, ptvsdBasePath } from '../dial/relayEndpoint.js';
 import { RelayError } from '../common/relayError.js';
+import { defaultMaxDapMessageBytes, maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 import { describeTrust } from '../dial/tlsTrust.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
@@ -14,11 +15,20 @@ interface AttachFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly host: string;
   readonly takeover?: boolean;
   readonly heartbeatInterval: number;
+  readonly maxMessageBytes: number;
 }
 
 function parseHeartbeatInterval(value: string): number {
   if (!/^\d{1,7}$/.test(value) || (Number(value) !== 0 && Number(value) < 100)) throw new InvalidArgumentError('expected milliseconds: 0 (off) or at least 100');
   return Number(value);
+}
+
+function parseMaxMessageBytes(value: string): number {
+  const bytes = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(bytes >= minMaxDapMessageBytes && bytes <= maxMaxDapMessageBytes)) {
+    throw new InvalidArgumentError(`expected bytes from ${minMaxDapMessageBytes} to ${maxMaxDapMessageBytes}`);
+  }
+  return bytes;
 }
 
 function parsePort(value: string): number {
@@ -62,6 +72,7 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
     port: flags.port,
     ...(flags.takeover ? { takeover: true } : {}),
     heartbeatMs: flags.heartbeatInterval,
+    maxMessageBytes: flags.maxMessageBytes,
     logger: stderrLogger,
     ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
     ...(connection.token !== undefined ? { token: connection.token } : {}),
@@ -115,6 +126,12 @@ export function registerAttachCommand(program: Command): void {
         'a relay silent for several intervals is taken as gone, and the relay detaches a silent client so the program never stays paused (0: off)',
       parseHeartbeatInterval,
       defaultSessionHeartbeatMs,
+    )
+    .option(
+      '--max-message-bytes <bytes>',
+      "bound on one DAP message either way; a larger one ends the session (raise it with the relay's dap.maxMessageBytes)",
+      parseMaxMessageBytes,
+      defaultMaxDapMessageBytes,
     )
     .option(
       '--takeover',

@@ -60,6 +60,12 @@ function report(status: ReloadStatus): void {
   if (status.needsRestart?.length) say(`  needs a restart (old value still in force): ${status.needsRestart.join(', ')}`);
 }
 
+/**
+ * How often `dbgrelay reload` reads the status file while it waits: often enough to
+ * answer promptly, at the cost of a few small reads.
+ */
+export const reloadStatusPollMs = 50;
+
 async function reload(flags: ReloadFlags): Promise<void> {
   const dataDir = locateDataDir(flags);
   const pid = readPidFile(dataDir);
@@ -79,7 +85,7 @@ async function reload(flags: ReloadFlags): Promise<void> {
       throw new RelayError(error.code === 'CONFIG_INVALID' ? 'CONFIG_INVALID' : 'INTERNAL', `reload refused, the running configuration stays in force: ${error.message}`);
     }
     if (Date.now() > deadline) throw new RelayError('RELAY_UNREACHABLE', `the relay (pid ${pid}) did not report a reload within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, reloadStatusPollMs));
   }
 }
 

@@ -1,9 +1,9 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { isLoopbackHost } from '../common/loopbackHost.js';
 import { RelayError } from '../common/relayError.js';
-import { DapPipe, type DapInterceptors } from '../dap/dapPipe.js';
-import { heartbeatEvent, heartbeatMessage } from '../dap/heartbeatMessages.js';
-import { LivenessTransport } from '../transport/livenessTransport.js';
+import { DapPipe } from '../dap/dapPipe.js';
+import { defaultMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
+import { startHeartbeats, withHeartbeatAnswersDropped } from '../liveness/attachHeartbeats.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { Transport } from '../transport/transport.js';
 import type { ClientIdentity } from '../dial/clientIdentity.js';
@@ -11,20 +11,13 @@ import { refuseDapClient } from './dapRefusal.js';
 import { dialSession, type DialSessionOptions } from '../dial/relayDialer.js';
 import type { RelayEndpoint } from '../dial/relayEndpoint.js';
 import { describeRelayError } from '../dial/relayRefusal.js';
-import { subprocessRewriteInterceptors } from './subprocessRewrite.js';
+import { attachClientSeqBase, subprocessRewriteInterceptors } from './subprocessRewrite.js';
 import type { TlsTrust } from '../dial/tlsTrust.js';
 
 /** Where `dbgrelay attach` reports what happens; the CLI writes to stderr. */
 export interface AttachLogger {
   info(message: string): void;
   error(message: string): void;
-}
-
-/** Adds to `interceptors` the drop of the relay's heartbeat answers: they are not for the DAP client. */
-function withHeartbeatsDropped(interceptors: DapInterceptors): DapInterceptors {
-  const toClient = new Map(interceptors.toClient ?? []);
-  toClient.set(heartbeatEvent, (message) => (message.type === 'event' ? null : undefined));
-  return { ...interceptors, toClient };
 }
 
 /** Options of {@link startAttachServer}. */
@@ -46,7 +39,10 @@ export interface AttachServerOptions {
   readonly host?: string;
   /** Local port (default 5678, debugpy's usual port; 0 picks a free one). */
   readonly port?: number;
-  /** Bound on one DAP message (default 64 MiB). */
+  /**
+   * Bound on one DAP message, either way (default {@link defaultMaxDapMessageBytes},
+   * the relay's `dap.maxMessageBytes` default; raise it with the relay's).
+   */
   readonly maxMessageBytes?: number;
   /** Bound on dialing the relay for one session. */
   readonly dialTimeoutMs?: number;
@@ -72,8 +68,12 @@ export interface AttachServer {
 }
 
 const quietLogger: AttachLogger = { info: () => undefined, error: () => undefined };
-/** How long a refused DAP client has to send its first request. */
-const refusalWaitMs = 10_000;
+/**
+ * How long a refused DAP client has to send its first request (the refusal is the
+ * answer to it); VS Code sends `initialize` at once, so 10 s only bounds a client
+ * that sends nothing.
+ */
+export const refusalWaitMs = 10_000;
 
 /** `options` with the bearer token of this session, if any. */
 function withToken(options: DialSessionOptions, token: AttachServerOptions['token']): DialSessionOptions {
@@ -105,14 +105,14 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
   }
   const logger = options.logger ?? quietLogger;
   const label = options.target !== undefined ? `"${options.target}"` : "the relay's default target (/ptvsd)";
-  const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+  const maxMessageBytes = options.maxMessageBytes ?? defaultMaxDapMessageBytes;
   const dial = options.dial ?? dialSession;
   const locals = new Set<Transport>();
   const pipes = new Set<DapPipe>();
   let closing = false;
   let sessionCount = 0;
   let address: AddressInfo | undefined;
-  const interceptors = withHeartbeatsDropped(subprocessRewriteInterceptors(() => ({ host: address!.address, port: address!.port })));
+  const interceptors = withHeartbeatAnswersDropped(subprocessRewriteInterceptors(() => ({ host: address!.address, port: address!.port })));
 
   const onConnection = (socket: Socket): void => {
     if (closing) {
@@ -142,12 +142,14 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
           logger.info(`session ${id}: DAP client left before the relay answered`);
           return;
         }
-        let heartbeat: NodeJS.Timeout | undefined;
+        let stopHeartbeats: (() => void) | undefined;
         const pipe = new DapPipe(local, relay, {
           maxMessageBytes,
           interceptors,
+          ownSeqBase: attachClientSeqBase,
+          logger: { error: ({ err, direction, name }, message) => logger.error(`session ${id}: ${message} (${direction} ${name}): ${err.stack ?? err.message}`) },
           onClose: (reason) => {
-            clearInterval(heartbeat);
+            stopHeartbeats?.();
             pipes.delete(pipe);
             const cause = reason.error ? `: ${describeRelayError(reason.error)}` : '';
             logger.info(`session ${id}: ended (closed by ${reason.closedBy}${cause})`);
@@ -155,10 +157,7 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
         });
         pipes.add(pipe);
         // tcps: the relay takes a silent client as gone (over wss, WebSocket pings do this).
-        if (relay instanceof LivenessTransport && relay.heartbeatMs !== undefined) {
-          heartbeat = setInterval(() => pipe.sendToAdapter(heartbeatMessage()), relay.heartbeatMs);
-          heartbeat.unref();
-        }
+        stopHeartbeats = startHeartbeats(pipe, relay);
         logger.info(`session ${id}: attached to ${label}`);
       },
       (error: unknown) => {

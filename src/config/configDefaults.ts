@@ -11,6 +11,7 @@ import { sshServerConfigDefaults } from './sshServerConfigSchema.js';
 import { heartbeatConfigDefaults } from './heartbeatConfigSchema.js';
 import { lifecycleConfigDefaults, lifecycleLimitsDefaults } from './lifecycleConfigSchema.js';
 import { preAuthLimitsDefaults } from './preAuthConfigSchema.js';
+import { defaultMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 
 /** Where the relay keeps its state (dev CA, certificates, secret) unless `dataDir` says otherwise. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
@@ -40,8 +41,18 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
       lockout: { ...lockoutConfigDefaults },
       attachSecrets: { minLength: attachSecretsConfigDefaults.minLength, guessLimit: { ...attachSecretsConfigDefaults.guessLimit } },
     },
-    limits: { handshakeTimeoutMs: 10_000, openTimeoutMs: 10_000, maxControlMessageBytes: 64 * 1024, maxPendingOpensPerAgent: 16, maxJsonDepth, ...lifecycleLimitsDefaults, ...preAuthLimitsDefaults },
-    dap: { maxMessageBytes: 16 * 1024 * 1024 },
+    limits: {
+      handshakeTimeoutMs: 10_000,
+      openTimeoutMs: 10_000,
+      // Node's own keepAliveTimeout default, written down.
+      httpKeepAliveTimeoutMs: 5_000,
+      maxControlMessageBytes: 64 * 1024,
+      maxPendingOpensPerAgent: 16,
+      maxJsonDepth,
+      ...lifecycleLimitsDefaults,
+      ...preAuthLimitsDefaults,
+    },
+    dap: { maxMessageBytes: defaultMaxDapMessageBytes },
     agents: { heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 15_000 },
     log: { level: 'info' },
     ...guardrailsConfigDefaults(),

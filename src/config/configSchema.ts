@@ -11,6 +11,7 @@ import { sshServerConfigSchema } from './sshServerConfigSchema.js';
 import { heartbeatConfigSchema } from './heartbeatConfigSchema.js';
 import { lifecycleConfigSchema, lifecycleLimitsShape } from './lifecycleConfigSchema.js';
 import { preAuthLimitsShape } from './preAuthConfigSchema.js';
+import { maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 
 const mapping = { error: 'expected a mapping' };
 
@@ -58,6 +59,9 @@ export const relayConfigSchema = z
         {
           handshakeTimeoutMs: intBetween(1, maxTimeoutMs),
           openTimeoutMs: intBetween(1, maxTimeoutMs),
+          // Idle HTTP connection of the wss listener between requests; behind a front end
+          // that reuses connections, above its idle timeout (else it may send on a closing one).
+          httpKeepAliveTimeoutMs: intBetween(1, 3_600_000),
           maxControlMessageBytes: intBetween(1024, 16 * 1024 * 1024),
           maxPendingOpensPerAgent: intBetween(1, 10_000),
           // Far above any DAP message, far below the ~4000 levels at which JSON.stringify overflows the stack.
@@ -67,7 +71,7 @@ export const relayConfigSchema = z
         },
         mapping,
       ),
-      dap: z.strictObject({ maxMessageBytes: intBetween(1024, 1024 * 1024 * 1024) }, mapping),
+      dap: z.strictObject({ maxMessageBytes: intBetween(minMaxDapMessageBytes, maxMaxDapMessageBytes) }, mapping),
       agents: z.strictObject(
         { heartbeatIntervalMs: intBetween(1, maxTimeoutMs), heartbeatTimeoutMs: intBetween(1, maxTimeoutMs) },
         mapping,

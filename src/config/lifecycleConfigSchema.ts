@@ -45,11 +45,21 @@ export const lifecycleConfigSchema = z.strictObject(
      * exits; the process exits within this bound (the detach itself is taken out of it).
      */
     drainGraceMs: intBetween(0, maxTimeoutMs),
+    /**
+     * The `retryAfterMs` of the `goaway` a drain sends every agent (docs/protocol.md
+     * §5): the least time it waits before it dials again. At most one hour, the
+     * protocol's bound on the field.
+     */
+    goawayRetryAfterMs: intBetween(0, 3_600_000),
   },
   { error: 'expected a mapping' },
 );
 
-/** Defaults of `lifecycle.*` (below systemd's `TimeoutStopSec=30s` in deploy/systemd). */
-export function lifecycleConfigDefaults(): { lifecycle: { drainGraceMs: number } } {
-  return { lifecycle: { drainGraceMs: 25_000 } };
+/**
+ * Defaults of `lifecycle.*`: a grace period below systemd's `TimeoutStopSec=30s` in
+ * deploy/systemd; agents that stay away 2 s (plus their jitter) land on another
+ * instance or the restarted relay rather than on the draining one.
+ */
+export function lifecycleConfigDefaults(): { lifecycle: { drainGraceMs: number; goawayRetryAfterMs: number } } {
+  return { lifecycle: { drainGraceMs: 25_000, goawayRetryAfterMs: 2_000 } };
 }

@@ -2,9 +2,6 @@ import type { Logger } from '../log/logger.js';
 import type { LifecycleState } from './lifecycleLimits.js';
 import type { Readiness } from './readiness.js';
 
-/** How long an agent told to go away waits at least before it dials again (`goaway.retryAfterMs`). */
-export const goawayRetryAfterMs = 2_000;
-
 /** The agent side as a drain sees it: every agent can be told to go away. */
 export interface DrainableAgents {
   goAwayAll(reason: string, retryAfterMs: number): void;
@@ -27,6 +24,8 @@ export interface DrainParts {
   readonly logger: Logger;
   /** Bound on detaching one session (`sessions.detachTimeoutMs`), taken out of the grace period. */
   readonly detachTimeoutMs: number;
+  /** How long an agent told to go away waits at least before it dials again (`lifecycle.goawayRetryAfterMs`). */
+  readonly goawayRetryAfterMs: number;
   /** Closes the relay (detaches and closes every session, then the listeners). */
   readonly close: () => Promise<void>;
 }
@@ -45,7 +44,7 @@ export async function drainRelay(parts: DrainParts, graceMs: number, cutShort: A
   const { readiness, lifecycle, hub, broker, logger } = parts;
   readiness.setDraining(true);
   lifecycle.drain();
-  hub.goAwayAll('the relay is shutting down', goawayRetryAfterMs);
+  hub.goAwayAll('the relay is shutting down', parts.goawayRetryAfterMs);
   const reserveMs = Math.min(parts.detachTimeoutMs, Math.floor(graceMs / 2));
   const waitMs = Math.max(0, graceMs - reserveMs);
   const at = new Date(Date.now() + waitMs);

@@ -5,7 +5,8 @@ import { tlsPolicy } from '../common/tlsPolicy.js';
 import type { ListenerConfig } from '../config/configSchema.js';
 import { tagged } from '../log/logger.js';
 import { maxHelloBytes, type HelloLine } from '../protocol/controlMessages.js';
-import { LivenessTransport } from '../transport/livenessTransport.js';
+import { heartbeatTimeoutFor } from '../liveness/heartbeat.js';
+import { LivenessTransport } from '../liveness/livenessTransport.js';
 import { LineControlChannel } from '../agents/lineControlChannel.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import { clientCertificateServerOptions } from './clientCertificateTls.js';
@@ -15,8 +16,12 @@ import { targetPage, visibleTargets } from './targetListing.js';
 import { authenticate, type ListenerContext } from './listenerContext.js';
 import { closeServer, listen, peerAddress, SocketSet, type RunningListener } from '../net/serverSockets.js';
 
-/** How long a refused connection may linger before it is destroyed. */
-const refuseGraceMs = 2_000;
+/**
+ * How long a refused tcps connection may linger (its error line flushing, the peer
+ * closing) before it is destroyed: 2 s lets the one-line refusal reach the peer, and
+ * bounds what a refused peer that never closes can hold.
+ */
+export const refuseGraceMs = 2_000;
 
 function writeLine(socket: TLSSocket, value: object): void {
   socket.write(JSON.stringify(value) + '\n');
@@ -27,15 +32,6 @@ function refuse(socket: TLSSocket, error: RelayError): void {
   socket.resume(); // read to the peer's end so the socket can close
   socket.end(JSON.stringify({ ok: false, ...errorBody(error) }) + '\n');
   setTimeout(() => socket.destroy(), refuseGraceMs).unref();
-}
-
-/**
- * The silence after which a tcps session connection whose peer announced heartbeats
- * every `heartbeatMs` is closed (docs/protocol.md §6): `heartbeat.timeoutMs`, or three
- * of the peer's intervals when that is longer.
- */
-export function heartbeatTimeoutFor(configuredTimeoutMs: number, heartbeatMs: number): number {
-  return Math.max(configuredTimeoutMs, 3 * heartbeatMs);
 }
 
 /** A transport over `socket` after the hello line; resumes the paused socket. */
