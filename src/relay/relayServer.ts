@@ -1,35 +1,20 @@
-import { chmodSync, mkdirSync } from 'node:fs';
 import { prepareDapRequestValidation } from '../dap/requestSchema.js';
-import { AuthenticatorHolder } from '../auth/authenticatorHolder.js';
-import { resolveRelaySecret } from '../auth/relaySecret.js';
-import { RelayError } from '../common/relayError.js';
 import type { RelayConfig } from '../config/configSchema.js';
 import { tagged, type Logger } from '../log/logger.js';
 import type { AgentConnection } from '../agents/agentConnection.js';
-import { TargetRegistry } from '../targets/targetRegistry.js';
+import type { TargetRegistry } from '../targets/targetRegistry.js';
 import { ConfiguredTargetSet } from '../targets/configuredTargetSet.js';
-import { LifecycleMetrics } from '../metrics/lifecycleMetrics.js';
-import { LifecycleState } from '../lifecycle/lifecycleLimits.js';
 import { drainRelay } from '../lifecycle/relayDrain.js';
-import { buildAuthenticator, RelayReloader, type ReloadResult } from './relayReloader.js';
-import { HeartbeatMetrics } from '../metrics/heartbeatMetrics.js';
-import { JsonDepthMetrics } from '../metrics/jsonDepthMetrics.js';
-import { relayJsonDepthBounds } from '../listeners/jsonDepthBounds.js';
-import type { RelayMetrics } from '../metrics/relayMetrics.js';
-import { AgentHub } from '../agents/agentHub.js';
-import { startHttpsListener } from '../listeners/httpsListener.js';
-import { startMetricsListener } from '../listeners/metricsListener.js';
 import { Readiness } from '../lifecycle/readiness.js';
-import type { ListenerContext, ReloadableTlsServer } from '../listeners/listenerContext.js';
+import type { ReloadableTlsServer } from '../listeners/listenerContext.js';
+import type { RelayMetrics } from '../metrics/relayMetrics.js';
 import type { ListenAddress, RunningListener } from '../net/serverSockets.js';
-import { SessionBroker } from '../session/sessionBroker.js';
-import { SessionGuards } from '../session/sessionGuards.js';
-import { startTcpsListener } from '../listeners/tcpsListener.js';
-import { preAuthGateFor } from '../net/preAuthConnections.js';
 import { createRelayAccess } from './relayAccess.js';
-import { loadTlsMaterial, type TlsMaterial } from './tlsMaterial.js';
-import { startSshServer, type RunningSshServer } from '../sshServer/sshServer.js';
-import { SshServerMetrics } from '../metrics/sshServerMetrics.js';
+import { loadRelayCredentials } from './relayCredentials.js';
+import { startRelayListeners, type RelayListeners } from './relayListeners.js';
+import { buildRelayParts, listenerContextFor } from './relayParts.js';
+import { RelayReloader, type ReloadResult } from './relayReloader.js';
+import type { TlsMaterial } from './tlsMaterial.js';
 
 export type { ListenAddress } from '../net/serverSockets.js';
 export type { ReloadResult } from './relayReloader.js';
@@ -87,96 +72,15 @@ export interface RelayHandle {
   close(): Promise<void>;
 }
 
-function prepareDataDir(dataDir: string): void {
-  try {
-    const created = mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    if (created !== undefined) chmodSync(dataDir, 0o700); // mode is subject to the umask
-  } catch (error) {
-    throw new RelayError('CONFIG_INVALID', `dataDir: cannot create ${dataDir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
-/**
- * Starts the relay daemon described by `config`: data directory, secret, TLS
- * material, then the wss and tcps listeners. Throws a {@link RelayError}
- * (`CONFIG_INVALID`, or the listen error) and leaves nothing running on failure.
- * Never exits the process.
- */
 export async function startRelay(config: RelayConfig, options: RelayOptions): Promise<RelayHandle> {
   const { logger } = options;
-  prepareDataDir(config.dataDir);
-  const secret = resolveRelaySecret(config.auth.secret, config.auth.secretFile);
-  const configLog = tagged(logger, 'config');
-  if (secret.created) {
-    configLog.info({ secretFile: secret.file }, 'created a new relay secret');
-    options.onSecretCreated?.(secret.secret, secret.file);
-  }
-  if (secret.looseFileMode) configLog.warn({ secretFile: secret.file }, 'secret file is readable by group or others; chmod 600 it');
-  if (secret.secret.length < 16) configLog.warn('the relay secret is shorter than 16 characters');
-  // Listeners consult the holder for every connection; a reload swaps what it holds.
-  const authenticator = new AuthenticatorHolder(buildAuthenticator(secret.secret, config, logger));
-  if (config.auth.jwt.enabled) {
-    const { algorithms, issuer, audience, keyFile, jwksFile, jwksUrl, maxLifetimeS } = config.auth.jwt;
-    configLog.info({ algorithms, issuer, audience, keyFile, jwksFile, jwksUrl, maxLifetimeS }, 'JWT bearer tokens enabled');
-  }
-  const tls = loadTlsMaterial(config);
-  if (tls.created) tagged(logger, 'tls').info({ caFile: tls.caFile, caFingerprint: tls.caFingerprint }, 'created development CA and server certificate');
+  const credentials = loadRelayCredentials(config, logger, options.onSecretCreated);
+  const { secret, authenticator, tls } = credentials;
   const access = createRelayAccess(config, logger);
-
-  const lifecycleMetrics = new LifecycleMetrics(access.metrics.registry);
-  const { maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs } = config.limits;
-  const lifecycle = new LifecycleState({ maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs }, (limit) =>
-    limit === 'draining' ? lifecycleMetrics.drainRefusals.inc() : lifecycleMetrics.limitRefusals.inc({ limit }),
-  );
-  const guards = SessionGuards.fromConfig(config, tagged(logger, 'session'), access.metrics.guardrails);
-  const registry = new TargetRegistry<AgentConnection>();
-  const hub = new AgentHub(
-    registry,
-    {
-      handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
-      heartbeatIntervalMs: config.agents.heartbeatIntervalMs,
-      heartbeatTimeoutMs: config.agents.heartbeatTimeoutMs,
-      openTimeoutMs: config.limits.openTimeoutMs,
-      maxPendingOpens: config.limits.maxPendingOpensPerAgent,
-      minAttachSecretLength: config.auth.attachSecrets.minLength,
-    },
-    logger,
-    access.metrics.agents,
-    lifecycle,
-    guards.audit,
-  );
-  // Every JSON text from the network is refused past limits.maxJsonDepth levels before it is parsed.
-  const jsonDepth = relayJsonDepthBounds(config.limits.maxJsonDepth, new JsonDepthMetrics(access.metrics.registry));
-  const broker = new SessionBroker({
-    registry,
-    maxMessageBytes: config.dap.maxMessageBytes,
-    jsonDepth: jsonDepth.dap,
-    logger,
-    guards,
-    metrics: access.metrics.sessions,
-    lifecycle,
-    onIdleTimeout: () => lifecycleMetrics.idleTimeouts.inc(),
-  });
+  const parts = buildRelayParts(config, logger, access);
+  const { lifecycleMetrics, lifecycle, guards, registry, hub, broker } = parts;
   const tlsServers: ReloadableTlsServer[] = [];
-  const heartbeatMetrics = new HeartbeatMetrics(access.metrics.registry);
-  const context: ListenerContext = {
-    config,
-    tls: { cert: tls.cert, key: tls.key, ...(access.clientCa !== undefined ? { clientCa: access.clientCa } : {}) },
-    authenticator,
-    authGate: access.authGate,
-    registry,
-    hub,
-    broker,
-    logger,
-    authLogger: tagged(logger, 'auth'),
-    onTlsServer: (server) => tlsServers.push(server),
-    onHeartbeatMissed: (via) => {
-      heartbeatMetrics.misses.labels(via).inc();
-      tagged(logger, 'session').info({ via }, 'connection closed as half-open: heartbeat deadline passed');
-    },
-    jsonDepth,
-    preAuth: preAuthGateFor(config, access.metrics.registry),
-  };
+  const context = listenerContextFor(config, logger, credentials, access, parts, tlsServers);
 
   // The DAP schema is compiled before any session needs it.
   prepareDapRequestValidation();
@@ -194,27 +98,14 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     configuredTargets.close();
     await Promise.all(listeners.map((listener) => listener.close()));
   };
-  let wss: RunningListener | undefined;
-  let tcps: RunningListener | undefined;
-  let metricsListener: RunningListener | undefined;
-  let sshServer: RunningSshServer | undefined;
+  let started: RelayListeners;
   try {
-    if (config.listeners.wss.enabled) listeners.push((wss = await startHttpsListener(context, config.listeners.wss)));
-    if (config.listeners.tcps.enabled) listeners.push((tcps = await startTcpsListener(context, config.listeners.tcps)));
-    if (config.sshServer.enabled) listeners.push((sshServer = await startSshServer(config, {
-          registry,
-          logger: tagged(logger, 'ssh'),
-          metrics: access.metrics.ssh,
-          serverMetrics: new SshServerMetrics(access.metrics.registry),
-        })));
-    if (config.metrics.enabled) {
-      const metricsOptions = { config: config.metrics, registry: access.metrics.registry, readiness, requestTimeoutMs: config.limits.handshakeTimeoutMs };
-      listeners.push((metricsListener = await startMetricsListener({ ...metricsOptions, logger: tagged(logger, 'relay') })));
-    }
+    started = await startRelayListeners(config, context, access, readiness, listeners);
   } catch (error) {
     await closeAll();
     throw error;
   }
+  const { wss, tcps, metrics: metricsListener, ssh: sshServer } = started;
   tagged(logger, 'relay').info(
     {
       wss: wss?.address.url,
@@ -266,7 +157,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     reload: (next) => reloader.reload(next),
     drain: (graceMs) =>
       (draining ??= drainRelay(
-        { readiness, lifecycle, hub, broker, logger: tagged(logger, 'relay'), detachTimeoutMs: reloader.config.sessions.detachTimeoutMs, close },
+        { readiness, lifecycle, hub, broker, logger: tagged(logger, 'relay'), detachTimeoutMs: reloader.config.sessions.detachTimeoutMs, goawayRetryAfterMs: reloader.config.lifecycle.goawayRetryAfterMs, close },
         graceMs ?? reloader.config.lifecycle.drainGraceMs,
         cutShort.signal,
       )),

@@ -1,0 +1,102 @@
+import type { AgentConnection } from '../agents/agentConnection.js';
+import { AgentHub } from '../agents/agentHub.js';
+import type { RelayConfig } from '../config/configSchema.js';
+import { LifecycleState } from '../lifecycle/lifecycleLimits.js';
+import { relayJsonDepthBounds, type RelayJsonDepthBounds } from '../listeners/jsonDepthBounds.js';
+import type { ListenerContext, ReloadableTlsServer } from '../listeners/listenerContext.js';
+import { tagged, type Logger } from '../log/logger.js';
+import { HeartbeatMetrics } from '../metrics/heartbeatMetrics.js';
+import { JsonDepthMetrics } from '../metrics/jsonDepthMetrics.js';
+import { LifecycleMetrics } from '../metrics/lifecycleMetrics.js';
+import { preAuthGateFor } from '../net/preAuthConnections.js';
+import { SessionBroker } from '../session/sessionBroker.js';
+import { SessionGuards } from '../session/sessionGuards.js';
+import { SessionLedger } from '../session/sessionLedger.js';
+import { TargetRegistry } from '../targets/targetRegistry.js';
+import type { RelayAccess } from './relayAccess.js';
+import type { RelayCredentials } from './relayCredentials.js';
+
+/** The parts of a running relay that hold agents, targets and sessions. */
+export interface RelayParts {
+  readonly lifecycleMetrics: LifecycleMetrics;
+  /** The `limits.*` in force and the draining state. */
+  readonly lifecycle: LifecycleState;
+  readonly guards: SessionGuards;
+  readonly registry: TargetRegistry<AgentConnection>;
+  readonly hub: AgentHub;
+  readonly broker: SessionBroker;
+  /** Every JSON text from the network is refused past `limits.maxJsonDepth` levels before it is parsed. */
+  readonly jsonDepth: RelayJsonDepthBounds;
+}
+
+/** Builds the agent hub, the target registry and the session broker of a relay, with their limits and guards. */
+export function buildRelayParts(config: RelayConfig, logger: Logger, access: RelayAccess): RelayParts {
+  const lifecycleMetrics = new LifecycleMetrics(access.metrics.registry);
+  const { maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs } = config.limits;
+  const lifecycle = new LifecycleState({ maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs }, (limit) =>
+    limit === 'draining' ? lifecycleMetrics.drainRefusals.inc() : lifecycleMetrics.limitRefusals.inc({ limit }),
+  );
+  const guards = SessionGuards.fromConfig(config, tagged(logger, 'session'), access.metrics.guardrails);
+  // The one table of client sessions: limits, target listings, retirement and the active-sessions gauge count from it.
+  const sessions = new SessionLedger();
+  const registry = new TargetRegistry<AgentConnection>(sessions);
+  const hub = new AgentHub(
+    registry,
+    {
+      handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+      heartbeatIntervalMs: config.agents.heartbeatIntervalMs,
+      heartbeatTimeoutMs: config.agents.heartbeatTimeoutMs,
+      openTimeoutMs: config.limits.openTimeoutMs,
+      maxPendingOpens: config.limits.maxPendingOpensPerAgent,
+      minAttachSecretLength: config.auth.attachSecrets.minLength,
+    },
+    logger,
+    access.metrics.agents,
+    lifecycle,
+    guards.audit,
+  );
+  // Every JSON text from the network is refused past limits.maxJsonDepth levels before it is parsed.
+  const jsonDepth = relayJsonDepthBounds(config.limits.maxJsonDepth, new JsonDepthMetrics(access.metrics.registry));
+  const broker = new SessionBroker({
+    registry,
+    ledger: sessions,
+    maxMessageBytes: config.dap.maxMessageBytes,
+    jsonDepth: jsonDepth.dap,
+    logger,
+    guards,
+    metrics: access.metrics.sessions,
+    lifecycle,
+    onIdleTimeout: () => lifecycleMetrics.idleTimeouts.inc(),
+  });
+  return { lifecycleMetrics, lifecycle, guards, registry, hub, broker, jsonDepth };
+}
+
+/** What every listener shares; `tlsServers` collects their TLS servers so that a reload can give them a new certificate. */
+export function listenerContextFor(
+  config: RelayConfig,
+  logger: Logger,
+  { authenticator, tls }: RelayCredentials,
+  access: RelayAccess,
+  { registry, hub, broker, jsonDepth }: RelayParts,
+  tlsServers: ReloadableTlsServer[],
+): ListenerContext {
+  const heartbeatMetrics = new HeartbeatMetrics(access.metrics.registry);
+  return {
+    config,
+    tls: { cert: tls.cert, key: tls.key, ...(access.clientCa !== undefined ? { clientCa: access.clientCa } : {}) },
+    authenticator,
+    authGate: access.authGate,
+    registry,
+    hub,
+    broker,
+    logger,
+    authLogger: tagged(logger, 'auth'),
+    onTlsServer: (server) => tlsServers.push(server),
+    onHeartbeatMissed: (via) => {
+      heartbeatMetrics.misses.labels(via).inc();
+      tagged(logger, 'session').info({ via }, 'connection closed as half-open: heartbeat deadline passed');
+    },
+    jsonDepth,
+    preAuth: preAuthGateFor(config, access.metrics.registry),
+  };
+}
