@@ -80,7 +80,9 @@ async function main(): Promise<void> {
     stops.push(() => answeringTls.close());
     const relayHop = await startNodePipe('tls', certs, (answeringTls.address() as { port: number }).port);
     const clientHop = await startNodePipe('tcp', certs, relayHop.port);
-    stops.push(() => [relayHop, clientHop].forEach((hop) => hop.child.kill()));
+    stops.push(() => {
+      for (const hop of [relayHop, clientHop]) hop.child.kill();
+    });
     paths.push({ label: 'bare Node pipes (client hop, relay hop)', port: clientHop.port, samples: [] });
     for (const via of ['tcps', 'wss'] as const) {
       const relayUrl = via === 'wss' ? relay.wssUrl : relay.tcpsUrl;

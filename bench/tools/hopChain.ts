@@ -41,7 +41,9 @@ type Leg = 'tcp' | 'tls';
 export async function startHopChain(runtimes: HopRuntimes, targetPort: number): Promise<HopChain> {
   const certs = testCertificates('hop-chain');
   const children: ChildProcess[] = [];
-  const stop = (): void => children.forEach((child) => child.kill());
+  const stop = (): void => {
+    for (const child of children) child.kill();
+  };
   try {
     const start = async (runtime: HopRuntime, listen: Leg, connect: Leg, port: number): Promise<number> => {
       const hop = await startHop(runtime, listen, connect, certs, port);

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { TLSSocket } from 'node:tls';
-import { RelayError } from '../../src/common/relayError.js';
+import type { RelayError } from '../../src/common/relayError.js';
 import { agentToRelayMessage, relayToAgentMessage } from '../../src/protocol/controlMessages.js';
 import { LineControlChannel } from '../../src/agents/lineControlChannel.js';
 import { check, chunked, expectRelayError } from './contract.js';

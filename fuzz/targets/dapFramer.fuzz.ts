@@ -55,7 +55,9 @@ export function fuzz(data: Buffer): void {
   check(pieces.failed === whole.failed, `chunking changed whether the stream failed (${pieces.failed} vs ${whole.failed})`);
   if (!whole.failed) {
     check(pieces.frames.length === whole.frames.length, 'chunking changed the number of frames');
-    pieces.frames.forEach((frame, i) => check(frame.frame.equals(whole.frames[i]!.frame), `chunking changed frame ${i}`));
+    pieces.frames.forEach((frame, i) => {
+      check(frame.frame.equals(whole.frames[i]!.frame), `chunking changed frame ${i}`);
+    });
     check(pieces.buffered === whole.buffered, 'chunking changed the bytes left buffered');
   }
 

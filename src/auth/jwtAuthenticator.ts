@@ -124,7 +124,7 @@ export class JwtAuthenticator implements Authenticator {
 
   /** Verifies `token` at time `now` (epoch ms) and returns its principal. */
   async verify(token: string, now = Date.now()): Promise<Principal> {
-    const { policy } = this;
+    const policy = this.policy;
     if (Buffer.byteLength(token, 'utf8') > policy.maxTokenBytes) throw refuse(`bearer token exceeds ${policy.maxTokenBytes} bytes`);
     if (!compactJws.test(token)) throw refuse('malformed bearer token (expected a compact JWS)');
     let payload: JWTPayload;

@@ -4,5 +4,6 @@
  * escape sequence could rewrite what is shown.
  */
 export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }

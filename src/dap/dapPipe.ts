@@ -228,7 +228,9 @@ export class DapPipe {
     }
     this.detachListeners = [];
     const closeListeners: Array<() => void> = [];
-    this.adapter.onClose(() => closeListeners.splice(0).forEach((listener) => listener()));
+    this.adapter.onClose(() => {
+      for (const listener of closeListeners.splice(0)) listener();
+    });
     this.adapter.resume();
     const link: AdapterLink = {
       send: (message) => this.sendToAdapter(message),

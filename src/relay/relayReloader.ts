@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
-import { AuthenticatorHolder } from '../auth/authenticatorHolder.js';
+import type { AuthenticatorHolder } from '../auth/authenticatorHolder.js';
 import { CompositeAuthenticator } from '../auth/compositeAuthenticator.js';
 import { JwtAuthenticator } from '../auth/jwtAuthenticator.js';
 import type { Authenticator } from '../auth/principal.js';

@@ -1,6 +1,6 @@
 import { matchesPattern } from '../auth/grants.js';
 import { stricterPolicy } from './dapPolicy.js';
-import { type PolicyName } from '../config/guardrailsConfigSchema.js';
+import type { PolicyName } from '../config/guardrailsConfigSchema.js';
 
 /** Configuration of the policies (config key `policies`). */
 export interface PolicyConfig {

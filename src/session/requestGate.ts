@@ -4,7 +4,7 @@ import { auditedCommands, auditFieldsCutCode, auditFieldsOf } from '../audit/aud
 import { isRelayError, RelayError } from '../common/relayError.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
 import { policedCommands, policyRefusal } from './dapPolicy.js';
-import { type PolicyName } from '../config/guardrailsConfigSchema.js';
+import type { PolicyName } from '../config/guardrailsConfigSchema.js';
 
 /** Options of {@link gateRequests}. */
 export interface RequestGateOptions {

@@ -39,7 +39,7 @@ export class AuthorizedKeysFile {
   }
 
   /** Re-reads the file when it changed; returns a message when it cannot be read. */
-  private reload(): void | string {
+  private reload(): string | undefined {
     let stamp: string;
     try {
       const stats = statSync(this.file);

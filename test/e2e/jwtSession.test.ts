@@ -9,7 +9,7 @@ import { startAttachServer, type AttachServer } from '../../src/client/attachSer
 import { fetchTargets } from '../../src/dial/relayDialer.js';
 import { parseRelayEndpoint } from '../../src/dial/relayEndpoint.js';
 import { caTrust } from '../../src/dial/tlsTrust.js';
-import { DapTestClient } from '../support/dap/dapTestClient.js';
+import type { DapTestClient } from '../support/dap/dapTestClient.js';
 import { startDebuggee, type Debuggee } from '../support/processes/debuggee.js';
 import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
 import { attachSession, refusalSeenOnPort } from '../support/relay/relayClient.js';

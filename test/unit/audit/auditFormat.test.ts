@@ -31,6 +31,7 @@ describe('formatAuditRecord', () => {
 
   it('keeps a record on one printable line whatever the expression holds', () => {
     const line = formatAuditRecord({ ...base, event: 'dap.request', command: 'evaluate', expression: 'print("a")\n\u001b[2Jx\u0007' });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the line must carry no control character
     expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect(line.split('\n')).toHaveLength(1);
     const raw = formatAuditRecord({ ...base, event: 'dap.request', command: 'evaluate', principal: 'x\u001b[31m' } as Record<string, unknown>);

@@ -1,7 +1,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { describe, expect, it } from 'vitest';
 import { policedCommands, policyRefusal, stricterPolicy } from '../../../src/session/dapPolicy.js';
-import { type PolicyName } from '../../../src/config/guardrailsConfigSchema.js';
+import type { PolicyName } from '../../../src/config/guardrailsConfigSchema.js';
 import { resolvePolicy } from '../../../src/session/policyResolver.js';
 
 const req = (command: string, args?: unknown): DebugProtocol.Request => ({ type: 'request', seq: 1, command, ...(args !== undefined ? { arguments: args } : {}) });

@@ -72,7 +72,7 @@ describe('parseAuthorizedKeys', () => {
     expect(byLine[11]).toMatch(/expected a value in double quotes/);
     expect(byLine[12]).toMatch(/given twice/);
     expect(byLine[13]).toMatch(/no-pty takes no value/);
-    expect(byLine[15]).toMatch(new RegExp(`already on line 14`));
+    expect(byLine[15]).toMatch(/already on line 14/);
     expect(byLine[16]).toMatch(/unsupported key type "ssh-foo"/);
     for (const message of Object.values(byLine)) expect(message).not.toContain(edBase64.slice(20, 60));
   });
