@@ -46,7 +46,7 @@ export class AuthorizedKeysFile {
       if (!stats.isFile()) return `${this.file} is not a file`;
       if (stats.size > maxFileBytes) return `${this.file} is larger than ${maxFileBytes} bytes`;
       stamp = `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
-      if (stamp === this.stamp) return;
+      if (stamp === this.stamp) return undefined;
       if ((stats.mode & 0o022) !== 0) this.logger.warn({ file: this.file }, 'authorized keys file is writable by group or others');
     } catch (error) {
       return `cannot read ${this.file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
@@ -64,5 +64,6 @@ export class AuthorizedKeysFile {
     this.logger.info({ file: this.file, keys: keys.keys.length, ignoredLines: keys.problems.length }, 'authorized keys loaded');
     this.keys = keys;
     this.stamp = stamp;
+    return undefined;
   }
 }
