@@ -143,10 +143,10 @@ async function main(): Promise<void> {
         // dbgrelay's hops with nothing in them: the floor of its topology and runtimes
         const chain = await startHopChain({ attach: 'node', relay: 'node', bridge: 'python' }, adapterPort);
         cleanups.push(chain.stop);
-        paths.push(newPath('bare pipes in dbgrelay\'s topology', chain.localPort, direct));
+        paths.push(newPath("bare pipes in dbgrelay's topology", chain.localPort, direct));
         const socatChain = await startHopChain({ attach: 'socat', relay: 'socat', bridge: 'socat' }, adapterPort);
         cleanups.push(socatChain.stop);
-        paths.push(newPath('socat TLS pipes in dbgrelay\'s topology', socatChain.localPort, direct));
+        paths.push(newPath("socat TLS pipes in dbgrelay's topology", socatChain.localPort, direct));
       }
       const attach = await startAttachProcess(relay, relayUrl, name);
       cleanups.push(() => attach.stop());

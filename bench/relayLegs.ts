@@ -33,7 +33,10 @@ function answerer(send: (bytes: Buffer) => void): (chunk: Buffer) => void {
     for (const { body } of framer.push(chunk)) {
       const request = JSON.parse(body.toString('utf8')) as { seq: number; command: string; type: string };
       if (request.type !== 'request') continue;
-      const threads = [{ id: 1, name: 'MainThread' }, { id: 2, name: 'worker' }];
+      const threads = [
+        { id: 1, name: 'MainThread' },
+        { id: 2, name: 'worker' },
+      ];
       send(encodeDapMessage({ type: 'response', seq: ++seq, request_seq: request.seq, command: request.command, success: true, body: { threads } }));
     }
   };
@@ -46,12 +49,13 @@ function answerer(send: (bytes: Buffer) => void): (chunk: Buffer) => void {
 async function startAnsweringServer(certs?: { chainFile: string; keyFile: string }): Promise<Server> {
   const onConnection = (socket: Socket): void => {
     socket.setNoDelay(true);
-    socket.on('data', answerer((bytes) => socket.write(bytes)));
+    socket.on(
+      'data',
+      answerer((bytes) => socket.write(bytes)),
+    );
     socket.on('error', () => socket.destroy()); // the client resets when a round ends
   };
-  const server = certs
-    ? createTlsServer({ cert: readFileSync(certs.chainFile), key: readFileSync(certs.keyFile) }, onConnection)
-    : createServer(onConnection);
+  const server = certs ? createTlsServer({ cert: readFileSync(certs.chainFile), key: readFileSync(certs.keyFile) }, onConnection) : createServer(onConnection);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
 }
@@ -119,7 +123,9 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|---:|');
   for (const path of paths) {
     const p50 = percentile(path.samples, 50);
-    console.log(`| ${path.label} | ${(p50 * 1000).toFixed(0)} | ${(percentile(path.samples, 99) * 1000).toFixed(0)} | ${path === paths[0] ? '' : ((p50 - direct) * 1000).toFixed(0)} |`);
+    console.log(
+      `| ${path.label} | ${(p50 * 1000).toFixed(0)} | ${(percentile(path.samples, 99) * 1000).toFixed(0)} | ${path === paths[0] ? '' : ((p50 - direct) * 1000).toFixed(0)} |`,
+    );
   }
 }
 

@@ -76,10 +76,13 @@ function fuzzTarget(target) {
     join(build, 'fuzz', 'targets', `${target}.fuzz.js`),
     ...(replay ? [] : [corpus, join(seeds, target)]),
     '--sync',
-    '--timeout', String(timeoutMs),
+    '--timeout',
+    String(timeoutMs),
     // Coverage of the project's code only (not zod, yaml or Node's).
-    '--includes', '/.fuzz/build/src/',
-    '--includes', '/.fuzz/build/fuzz/',
+    '--includes',
+    '/.fuzz/build/src/',
+    '--includes',
+    '/.fuzz/build/fuzz/',
     '--',
     ...(replay ? [replay] : [`-max_total_time=${seconds}`]),
     `-max_len=${maxLength[target] ?? 4096}`,
@@ -103,11 +106,17 @@ function fuzzTarget(target) {
     features: Number(coverage[2] ?? NaN),
     corpus: short ? Number(coverage[3] ?? NaN) : readdirSync(corpus).length,
     newUnits: stat(output, 'new_units_added'),
-    finding: result.status === 0 ? undefined : artifact ?? `exit ${result.status ?? result.signal}`,
+    finding: result.status === 0 ? undefined : (artifact ?? `exit ${result.status ?? result.signal}`),
   };
   if (figures.finding !== undefined) {
     // The part of the output that says what broke (not the progress lines).
-    console.log(output.split('\n').filter((line) => !/^#\d+\s/.test(line)).slice(-60).join('\n'));
+    console.log(
+      output
+        .split('\n')
+        .filter((line) => !/^#\d+\s/.test(line))
+        .slice(-60)
+        .join('\n'),
+    );
   }
   return figures;
 }
@@ -119,7 +128,7 @@ for (const target of targets) {
   const figures = fuzzTarget(target);
   console.log(
     `${figures.finding ? 'FINDING' : 'ok'} ${target}: ${figures.inputs} inputs in ${figures.seconds} s, ` +
-      `${figures.edges || "-"} edges, ${figures.features || "-"} features, corpus ${figures.corpus}` +
+      `${figures.edges || '-'} edges, ${figures.features || '-'} features, corpus ${figures.corpus}` +
       (figures.finding ? `, input saved to ${figures.finding}` : ''),
   );
   results.push(figures);
@@ -130,17 +139,39 @@ if (!short && !replay && !flag('no-python')) {
   console.log('\n=== fuzz Python targets (Hypothesis) ===');
   const examples = option('python-examples', '20000');
   const started = Date.now();
-  const py = run(join(root, '.venv', 'bin', 'python'), ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--hypothesis-show-statistics', join(root, 'agent-py', 'tests', 'test_fuzz_parsers.py')], {
-    env: { ...process.env, DBGRELAY_FUZZ_EXAMPLES: examples },
-  });
+  const py = run(
+    join(root, '.venv', 'bin', 'python'),
+    ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '--hypothesis-show-statistics', join(root, 'agent-py', 'tests', 'test_fuzz_parsers.py')],
+    {
+      env: { ...process.env, DBGRELAY_FUZZ_EXAMPLES: examples },
+    },
+  );
   const output = `${py.stdout}${py.stderr}`;
   // Hypothesis's statistics: "<file>::<test>:" then "- N passing, M failing, and K invalid test cases".
   const perTest = [...output.matchAll(/::(\w+):\n[\s\S]*?(\d+) passing/g)].map((m) => ({ test: m[1], inputs: Number(m[2]) }));
-  if (py.status !== 0) console.log(output.split('\n').filter((line) => !/^\s+- (Typical|during|Stopped)/.test(line)).slice(-80).join('\n'));
+  if (py.status !== 0)
+    console.log(
+      output
+        .split('\n')
+        .filter((line) => !/^\s+- (Typical|during|Stopped)/.test(line))
+        .slice(-80)
+        .join('\n'),
+    );
   for (const { test, inputs } of perTest) console.log(`ok python ${test}: ${inputs} inputs`);
-  console.log(output.split('\n').filter((line) => / passed| failed/.test(line)).join('\n'));
+  console.log(
+    output
+      .split('\n')
+      .filter((line) => / passed| failed/.test(line))
+      .join('\n'),
+  );
   const inputs = perTest.reduce((sum, t) => sum + t.inputs, 0);
-  results.push({ target: 'python', inputs, tests: perTest, seconds: Math.round((Date.now() - started) / 100) / 10, finding: py.status === 0 ? undefined : 'see the pytest output above' });
+  results.push({
+    target: 'python',
+    inputs,
+    tests: perTest,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    finding: py.status === 0 ? undefined : 'see the pytest output above',
+  });
 }
 
 mkdirSync(work, { recursive: true });

@@ -44,5 +44,5 @@ for (const step of steps) {
 console.log('\n=== summary ===');
 for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.seconds.toFixed(1)} s)`);
 const failed = results.filter((r) => !r.ok).length;
-console.log(`${failed === 0 ? "all steps passed" : `${failed} step(s) failed`} (${results.length} run)`);
+console.log(`${failed === 0 ? 'all steps passed' : `${failed} step(s) failed`} (${results.length} run)`);
 process.exitCode = failed === 0 ? 0 : 1;

@@ -9,11 +9,7 @@ export const benchApp = join(dirname(fileURLToPath(import.meta.url)), '..', 'fix
 const breakpointLine = markerLine('BENCH', benchApp);
 
 /** Starts benchApp.py under the agent and returns it with its debugpy adapter port (from the agent's log). */
-export async function startAgentDebuggee(
-  relayUrl: string,
-  name: string,
-  relay: { secret: string; caFile: string },
-): Promise<{ debuggee: Debuggee; adapterPort: number }> {
+export async function startAgentDebuggee(relayUrl: string, name: string, relay: { secret: string; caFile: string }): Promise<{ debuggee: Debuggee; adapterPort: number }> {
   const debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile, script: benchApp, scriptArgs: ['agent'] });
   const line = await debuggee.waitForOutput(/debugpy adapter listening on 127\.0\.0\.1:(\d+)/);
   return { debuggee, adapterPort: Number(/:(\d+)/.exec(line)![1]) };

@@ -90,10 +90,7 @@ async function startSocatHop(listen: Leg, connect: Leg, certs: TestCertificates,
     listen === 'tcp'
       ? `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,nodelay`
       : `OPENSSL-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,nodelay,cert=${certs.chainFile},key=${certs.keyFile},verify=0`;
-  const connectAddress =
-    connect === 'tcp'
-      ? `TCP:127.0.0.1:${targetPort},nodelay`
-      : `OPENSSL:127.0.0.1:${targetPort},nodelay,cafile=${certs.caFile},commonname=localhost`;
+  const connectAddress = connect === 'tcp' ? `TCP:127.0.0.1:${targetPort},nodelay` : `OPENSSL:127.0.0.1:${targetPort},nodelay,cafile=${certs.caFile},commonname=localhost`;
   const child = spawn('socat', [listenAddress, connectAddress], { stdio: 'ignore' });
   try {
     await waitForPort(port);

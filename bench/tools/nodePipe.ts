@@ -32,8 +32,5 @@ function join2(a: Socket, b: Socket): void {
 }
 
 const onConnection = (socket: Socket): void => join2(socket, tlsConnect(upstreamOptions));
-const server =
-  mode === 'tcp'
-    ? createTcpServer(onConnection)
-    : createTlsServer({ cert: readFileSync(chainFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' }, onConnection);
+const server = mode === 'tcp' ? createTcpServer(onConnection) : createTlsServer({ cert: readFileSync(chainFile), key: readFileSync(keyFile), minVersion: 'TLSv1.2' }, onConnection);
 server.listen(0, '127.0.0.1', () => console.log(`LISTENING ${(server.address() as { port: number }).port}`));

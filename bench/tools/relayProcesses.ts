@@ -44,10 +44,7 @@ let relayCount = 0;
 export async function startRelayProcess(config: Record<string, unknown> = {}): Promise<RelayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-bench-relay-'));
   const configFile = join(dataDir, 'config.yaml');
-  writeFileSync(
-    configFile,
-    stringify({ dataDir, listeners: { wss: { port: 0 }, tcps: { port: 0 } }, log: { level: 'info' }, ...config }),
-  );
+  writeFileSync(configFile, stringify({ dataDir, listeners: { wss: { port: 0 }, tcps: { port: 0 } }, log: { level: 'info' }, ...config }));
   const serve = startCli(['serve', '--config', configFile], `serve-${++relayCount}.log`);
   const wss = await serve.waitFor(/wss\s+listening on (wss:\/\/\S+)/);
   const tcps = await serve.waitFor(/tcps listening on (tcps:\/\/\S+)/);

@@ -10,11 +10,7 @@ export interface SocatForward {
 /** Starts `socat TCP-LISTEN:… TCP:127.0.0.1:targetPort` with TCP_NODELAY on both legs. */
 export async function startSocatForward(targetPort: number): Promise<SocatForward> {
   const localPort = await freePort();
-  const socat = spawn(
-    'socat',
-    [`TCP-LISTEN:${localPort},bind=127.0.0.1,reuseaddr,fork,nodelay`, `TCP:127.0.0.1:${targetPort},nodelay`],
-    { stdio: 'ignore' },
-  );
+  const socat = spawn('socat', [`TCP-LISTEN:${localPort},bind=127.0.0.1,reuseaddr,fork,nodelay`, `TCP:127.0.0.1:${targetPort},nodelay`], { stdio: 'ignore' });
   await waitForPort(localPort);
   return { localPort, stop: () => socat.kill() };
 }

@@ -38,8 +38,7 @@ export function formatTable(results: readonly PathResult[], run: { requests: num
   const stock = results.find((r) => r.label.includes('stock'));
   const byLabel = new Map(results.map((r) => [r.label, r]));
   const ssh = results.find((r) => r.label.startsWith('ssh'));
-  const added = (r: PathResult, kind: 'threads' | 'initialize'): number =>
-    percentile(r[kind], 50) - percentile(byLabel.get(r.baseline!)![kind], 50);
+  const added = (r: PathResult, kind: 'threads' | 'initialize'): number => percentile(r[kind], 50) - percentile(byLabel.get(r.baseline!)![kind], 50);
   if (stock) {
     lines.push(
       '',

@@ -11,7 +11,26 @@ const trusted = trustedProxyList(['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8'])
 const peers = ['127.0.0.1', '::ffff:127.0.0.1', '10.1.2.3', '::1', 'fd00::7', '203.0.113.9', '2001:db8::1', 'fe80::1%eth0'];
 
 /** Headers Node keeps the first of when a request repeats them (the others it joins with ", "). */
-const firstWins = new Set(['authorization', 'host', 'content-type', 'content-length', 'user-agent', 'referer', 'from', 'location', 'max-forwards', 'retry-after', 'etag', 'last-modified', 'server', 'age', 'expires', 'proxy-authorization', 'if-modified-since', 'if-unmodified-since']);
+const firstWins = new Set([
+  'authorization',
+  'host',
+  'content-type',
+  'content-length',
+  'user-agent',
+  'referer',
+  'from',
+  'location',
+  'max-forwards',
+  'retry-after',
+  'etag',
+  'last-modified',
+  'server',
+  'age',
+  'expires',
+  'proxy-authorization',
+  'if-modified-since',
+  'if-unmodified-since',
+]);
 
 /**
  * A request head (`METHOD SP target SP version CRLF`, header lines, as RFC 9112 §2-§5

@@ -64,12 +64,7 @@ export class AgentConnection {
     private readonly logger: Logger,
   ) {
     this.pending = new PendingOpens(limits.openTimeoutMs, limits.maxPendingOpens);
-    this.timers.push(
-      setTimeout(
-        () => this.close(new RelayError('HANDSHAKE_TIMEOUT', `no register message within ${limits.handshakeTimeoutMs} ms`)),
-        limits.handshakeTimeoutMs,
-      ),
-    );
+    this.timers.push(setTimeout(() => this.close(new RelayError('HANDSHAKE_TIMEOUT', `no register message within ${limits.handshakeTimeoutMs} ms`)), limits.handshakeTimeoutMs));
     channel.onMessage((message) => this.receive(message));
     channel.onClose((error) => this.finish(error));
   }
@@ -190,10 +185,7 @@ export class AgentConnection {
     const { heartbeatIntervalMs: intervalMs, heartbeatTimeoutMs: timeoutMs } = this.limits;
     this.channel.send({ type: 'registered', target: message.target.name, heartbeat: { intervalMs, timeoutMs } });
     this.timers.push(setInterval(() => this.channel.send({ type: 'ping', id: this.nextPingId++ }), intervalMs));
-    this.deadline = setTimeout(
-      () => this.close(new RelayError('HEARTBEAT_TIMEOUT', `no message from the agent for ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    this.deadline = setTimeout(() => this.close(new RelayError('HEARTBEAT_TIMEOUT', `no message from the agent for ${timeoutMs} ms`)), timeoutMs);
     this.timers.push(this.deadline);
   }
 

@@ -40,10 +40,12 @@ export class MemoryControlChannel extends ControlChannelBase implements ControlC
       this.closeError = error;
       this.send(controlErrorFor(error));
     }
-    queueMicrotask(() => queueMicrotask(() => {
-      this.finish();
-      this.peer?.finish();
-    }));
+    queueMicrotask(() =>
+      queueMicrotask(() => {
+        this.finish();
+        this.peer?.finish();
+      }),
+    );
   }
 
   private receive(message: unknown): void {

@@ -48,13 +48,7 @@ export function isReservedRecord(event: AuditEvent): boolean {
   return event.event === 'dap.request' && (event['command'] === 'disconnect' || typeof event['repeated'] === 'number');
 }
 
-const reservedEvents: ReadonlySet<AuditEventName> = new Set<AuditEventName>([
-  'session.closed',
-  'session.detached',
-  'session.takenOver',
-  'watchdog.resumed',
-  'audit.throttled',
-]);
+const reservedEvents: ReadonlySet<AuditEventName> = new Set<AuditEventName>(['session.closed', 'session.detached', 'session.takenOver', 'watchdog.resumed', 'audit.throttled']);
 
 /**
  * Requests that let a paused program run or end the session: never refused because
@@ -63,7 +57,18 @@ const reservedEvents: ReadonlySet<AuditEventName> = new Set<AuditEventName>([
  * be; when it cannot, the request is forwarded all the same and the loss logged and
  * counted (`dbgrelay_audit_unrecorded_total`). Only `disconnect` uses the reserve.
  */
-export const resumingCommands: ReadonlySet<string> = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame', 'terminate', 'disconnect']);
+export const resumingCommands: ReadonlySet<string> = new Set([
+  'continue',
+  'next',
+  'stepIn',
+  'stepOut',
+  'stepBack',
+  'reverseContinue',
+  'goto',
+  'restartFrame',
+  'terminate',
+  'disconnect',
+]);
 
 /** True for the `dap.request` record of one of the {@link resumingCommands}. */
 export function isResumingRequest(event: AuditEvent): boolean {

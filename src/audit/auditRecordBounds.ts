@@ -6,7 +6,23 @@ import { cutsCode } from './auditedCode.js';
 export const auditTimeBytes = 40;
 
 /** Fields that say what a record is; kept (clipped) when everything else is cut. */
-const identityFields = new Set(['time', 'event', 'session', 'principal', 'method', 'target', 'via', 'client', 'command', 'direction', 'policy', 'guard', 'code', 'repeated', 'since']);
+const identityFields = new Set([
+  'time',
+  'event',
+  'session',
+  'principal',
+  'method',
+  'target',
+  'via',
+  'client',
+  'command',
+  'direction',
+  'policy',
+  'guard',
+  'code',
+  'repeated',
+  'since',
+]);
 
 /** What is kept of a string or a value that does not fit. */
 const shortChars = 64;

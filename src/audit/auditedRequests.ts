@@ -82,7 +82,10 @@ export function auditFieldsOf(request: DebugProtocol.Request, maxValueChars: num
  */
 export function auditFieldsCutCode(request: DebugProtocol.Request, fields: Readonly<Fields>): boolean {
   if (!Object.hasOwn(auditedRequests, request.command)) return false;
-  return cutsCode(auditedRequests[request.command]!(argumentsOf(request), (value) => value), fields);
+  return cutsCode(
+    auditedRequests[request.command]!(argumentsOf(request), (value) => value),
+    fields,
+  );
 }
 
 function argumentsOf(request: DebugProtocol.Request): Record<string, unknown> {
@@ -103,7 +106,11 @@ export function clipValue(value: unknown, max: number, depth = 0): unknown {
   if (depth > auditClipBounds.maxDepth) return '…';
   if (Array.isArray(value)) return value.slice(0, auditClipBounds.maxItems).map((item) => clipValue(item, max, depth + 1));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).slice(0, auditClipBounds.maxKeys).map(([key, item]) => [key, clipValue(item, max, depth + 1)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .slice(0, auditClipBounds.maxKeys)
+        .map(([key, item]) => [key, clipValue(item, max, depth + 1)]),
+    );
   }
   return value;
 }

@@ -8,9 +8,7 @@ import { loadJwksFile, loadKeyFile, type LoadedKey } from './jwtKeys.js';
  * (`auth.jwt.keyFile`), or a key set that picks the key by the token's `kid` and `alg`
  * (`auth.jwt.jwksFile`, `auth.jwt.jwksUrl`).
  */
-export type JwtKeySource =
-  | { readonly kind: 'key'; readonly key: LoadedKey }
-  | { readonly kind: 'keySet'; readonly resolve: JWTVerifyGetKey; readonly remote: boolean };
+export type JwtKeySource = { readonly kind: 'key'; readonly key: LoadedKey } | { readonly kind: 'keySet'; readonly resolve: JWTVerifyGetKey; readonly remote: boolean };
 
 /** Bound on a JWKS HTTP response body. */
 export const maxJwksResponseBytes = 512 * 1024;

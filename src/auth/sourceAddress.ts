@@ -7,7 +7,10 @@ function ipv6Groups(address: string): number[] | undefined {
   const lastColon = text.lastIndexOf(':');
   if (isIP(text.slice(lastColon + 1)) === 4) {
     // Embedded IPv4 in the last 32 bits (RFC 4291 §2.2, form 3).
-    const octets = text.slice(lastColon + 1).split('.').map(Number);
+    const octets = text
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
     tail = [(octets[0]! << 8) | octets[1]!, (octets[2]! << 8) | octets[3]!];
     text = text.slice(0, lastColon + 1) + '0';
   }
@@ -35,7 +38,11 @@ export function sourceOf(address: string | undefined): string {
   if (isIP(plain) === 4) return plain;
   if (isIP(plain) === 6) {
     const groups = ipv6Groups(plain);
-    if (groups) return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+    if (groups)
+      return `${groups
+        .slice(0, 4)
+        .map((g) => g.toString(16))
+        .join(':')}::/64`;
   }
   return address.slice(0, 64);
 }

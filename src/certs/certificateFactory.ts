@@ -60,12 +60,7 @@ export function createCa(commonName: string, days = 3650): CertificateAndKey {
 }
 
 /** Creates a certificate signed by `ca`: a TLS server certificate for `names`, or a client certificate. */
-export function createLeaf(
-  ca: CertificateAndKey,
-  commonName: string,
-  usage: { server: ServerNames } | { client: true },
-  days = 825,
-): CertificateAndKey {
+export function createLeaf(ca: CertificateAndKey, commonName: string, usage: { server: ServerNames } | { client: true }, days = 825): CertificateAndKey {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const keys = forge.pki.rsa.generateKeyPair({ bits: rsaBits });
@@ -75,13 +70,7 @@ export function createLeaf(
   validity(cert, days);
   cert.setSubject([{ name: 'commonName', value: commonName }]);
   cert.setIssuer(caCert.subject.attributes);
-  const altNames =
-    'server' in usage
-      ? [
-          ...usage.server.dnsNames.map((value) => ({ type: 2, value })),
-          ...usage.server.ipAddresses.map((ip) => ({ type: 7, ip })),
-        ]
-      : [];
+  const altNames = 'server' in usage ? [...usage.server.dnsNames.map((value) => ({ type: 2, value })), ...usage.server.ipAddresses.map((ip) => ({ type: 7, ip }))] : [];
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },

@@ -20,7 +20,10 @@ interface PlannedFile {
  * explicitly, so an overwritten file does not keep an older, looser mode.
  */
 function writeNewFiles(dir: string, files: readonly PlannedFile[], force: boolean): void {
-  refuseExisting(files.map((file) => file.path), force);
+  refuseExisting(
+    files.map((file) => file.path),
+    force,
+  );
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const file of files) {
     writeFileSync(file.path, file.content, { mode: file.mode, flag: force ? 'w' : 'wx' });
@@ -46,7 +49,10 @@ export function parseSubjectAltNames(values: readonly string[]): ServerNames {
   if (values.length === 0) return loopbackNames;
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
-  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')) {
+  for (const value of values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '')) {
     if (isIP(value) !== 0) ipAddresses.push(value);
     else if (value.length <= 253 && dnsName.test(value)) dnsNames.push(value.toLowerCase());
     else throw new RelayError('CONFIG_INVALID', `--san: ${JSON.stringify(value)} is neither an IP address nor a DNS name`);

@@ -58,7 +58,7 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
   const connection = direct ? resolveDirectConnection(target, flags) : resolveClientConnection(flags);
   // No target: a wss://SECRET@host/ptvsd URL attaches to the relay's default target.
   if (target === undefined && ptvsdBasePath(connection.endpoint) === undefined) {
-    throw new RelayError('BAD_REQUEST', 'name a target (dbgrelay attach <target>), or give a wss://SECRET@host/ptvsd relay URL to attach to the relay\'s default target');
+    throw new RelayError('BAD_REQUEST', "name a target (dbgrelay attach <target>), or give a wss://SECRET@host/ptvsd relay URL to attach to the relay's default target");
   }
   const label = target !== undefined ? `"${target}"` : "the relay's default target (/ptvsd)";
   const identity = resolveClientIdentity(flags);
@@ -114,7 +114,7 @@ export function registerAttachCommand(program: Command): void {
     .description('open a local DAP port (VS Code "attach" with "connect") whose every connection is a debug session with <target> through the relay')
     .argument(
       '[target]',
-      'name of the target, as listed by `dbgrelay targets`; leave it out with a wss://SECRET@host/ptvsd relay URL to attach to the relay\'s default target; ' +
+      "name of the target, as listed by `dbgrelay targets`; leave it out with a wss://SECRET@host/ptvsd relay URL to attach to the relay's default target; " +
         'or the URL tcps://[SECRET@]host[:port] of a direct debug endpoint (a Python process that called `dbgrelay.enable_attach(secret, address=...)`, ' +
         'port 5678 by default), dialed without a relay (secret from the URL, --secret-file or DBGRELAY_SECRET; trust from --ca or --fingerprint, else the system store)',
     )

@@ -48,7 +48,7 @@ export function addClientOptions(command: Command): Command {
     .option(
       '--relay <url>',
       `relay URL, wss://[SECRET@]host[:port][/path] or tcps://[SECRET@]host[:port] (env DBGRELAY_RELAY; default ${defaultRelayUrl}); ` +
-        'SECRET is the relay secret or the target\'s attach secret, percent-encoded; a secret in argv is visible to other local users, prefer DBGRELAY_RELAY or --secret-file',
+        "SECRET is the relay secret or the target's attach secret, percent-encoded; a secret in argv is visible to other local users, prefer DBGRELAY_RELAY or --secret-file",
     )
     .addOption(new Option('--ca <file>', "PEM file with the CA that signed the relay's certificate").conflicts('fingerprint'))
     .option(
@@ -57,7 +57,10 @@ export function addClientOptions(command: Command): Command {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--secret-file <file>', "file holding the relay secret or the target's attach secret (else env DBGRELAY_SECRET); never pass a secret in argv")
-    .option('--token-file <file>', 'file holding a bearer token (JWT, e.g. from `dbgrelay token issue`), read again for every session (else env DBGRELAY_TOKEN); replaces the secret')
+    .option(
+      '--token-file <file>',
+      'file holding a bearer token (JWT, e.g. from `dbgrelay token issue`), read again for every session (else env DBGRELAY_TOKEN); replaces the secret',
+    )
     .addHelpText(
       'after',
       [
@@ -85,7 +88,7 @@ function readSecretFile(file: string, what: string): string {
 
 /** The sources of a credential, for the error a remote relay with none gets. */
 const credentialSources =
-  '--secret-file FILE or DBGRELAY_SECRET (the relay secret or the target\'s attach secret), a SECRET@ in DBGRELAY_RELAY, ' +
+  "--secret-file FILE or DBGRELAY_SECRET (the relay secret or the target's attach secret), a SECRET@ in DBGRELAY_RELAY, " +
   '--token-file FILE or DBGRELAY_TOKEN (a bearer token), or --cert/--key (a client certificate, if the relay accepts one)';
 
 function readCaFile(file: string): TlsTrust {
@@ -151,7 +154,10 @@ export function resolveClientConnection(values: ClientFlagValues, env: NodeJS.Pr
     // The local data directory's secret belongs to the relay on this machine; never hand it to another host (or a proxy's "localhost").
     if (values.cert === undefined) {
       const where = proxy !== undefined ? `through the proxy ${proxy.display}` : 'not on this machine';
-      throw new RelayError('CONFIG_INVALID', `no credential for the relay at ${endpoint.display} (${where}): give ${credentialSources}; ${join(dataDir, 'secret')} is used only for a relay on a loopback address`);
+      throw new RelayError(
+        'CONFIG_INVALID',
+        `no credential for the relay at ${endpoint.display} (${where}): give ${credentialSources}; ${join(dataDir, 'secret')} is used only for a relay on a loopback address`,
+      );
     }
     notes.push('no secret or token given: the client certificate (--cert) is the only credential');
   } else if (existsSync(join(dataDir, 'secret'))) {

@@ -93,10 +93,13 @@ async function reload(flags: ReloadFlags): Promise<void> {
 export function registerReloadCommand(program: Command): void {
   program
     .command('reload')
-    .description('Reload the running relay\'s configuration (SIGHUP via <dataDir>/dbgrelay.pid) and print the outcome.')
+    .description("Reload the running relay's configuration (SIGHUP via <dataDir>/dbgrelay.pid) and print the outcome.")
     .option('-c, --config <file>', 'the config file the relay runs with, to find its data directory (env DBGRELAY_CONFIG)')
-    .option('--data-dir <dir>', 'the relay\'s data directory (env DBGRELAY_DATA_DIR)')
+    .option('--data-dir <dir>', "the relay's data directory (env DBGRELAY_DATA_DIR)")
     .option('--timeout <ms>', 'how long to wait for the outcome', '10000')
-    .addHelpText('after', '\nExits 0 when the relay applied the configuration (keys that need a restart are listed),\n1 when it refused it (the message names the key) or cannot be reached.')
+    .addHelpText(
+      'after',
+      '\nExits 0 when the relay applied the configuration (keys that need a restart are listed),\n1 when it refused it (the message names the key) or cannot be reached.',
+    )
     .action(async (flags: ReloadFlags) => reload(flags));
 }

@@ -54,7 +54,6 @@ export function targetStatus(target: TargetInfo): string {
   return target.detail !== undefined ? `unreachable: ${target.detail}` : 'unreachable';
 }
 
-
 /** The target list as an aligned text table (one header line, one line per target). */
 export function formatTargetsTable(targets: readonly TargetInfo[]): string {
   const rows = [columns.map(([title]) => title), ...targets.map((t) => columns.map(([, cell]) => printable(cell(t))))];

@@ -135,37 +135,39 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
       ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
     };
     // The token is read per session (a refreshed token file takes effect at once); a read error refuses this session.
-    Promise.resolve().then(() => dial(withToken(dialOptions, options.token))).then(
-      (relay) => {
-        if (local.closed || closing) {
-          relay.close();
-          logger.info(`session ${id}: DAP client left before the relay answered`);
-          return;
-        }
-        let stopHeartbeats: (() => void) | undefined;
-        const pipe = new DapPipe(local, relay, {
-          maxMessageBytes,
-          interceptors,
-          ownSeqBase: attachClientSeqBase,
-          logger: { error: ({ err, direction, name }, message) => logger.error(`session ${id}: ${message} (${direction} ${name}): ${err.stack ?? err.message}`) },
-          onClose: (reason) => {
-            stopHeartbeats?.();
-            pipes.delete(pipe);
-            const cause = reason.error ? `: ${describeRelayError(reason.error)}` : '';
-            logger.info(`session ${id}: ended (closed by ${reason.closedBy}${cause})`);
-          },
-        });
-        pipes.add(pipe);
-        // tcps: the relay takes a silent client as gone (over wss, WebSocket pings do this).
-        stopHeartbeats = startHeartbeats(pipe, relay);
-        logger.info(`session ${id}: attached to ${label}`);
-      },
-      (error: unknown) => {
-        const text = describeRelayError(error);
-        logger.error(`session ${id}: ${text}`);
-        void refuseDapClient(local, `dbgrelay: ${text}`, { maxMessageBytes, waitMs: refusalWaitMs });
-      },
-    );
+    Promise.resolve()
+      .then(() => dial(withToken(dialOptions, options.token)))
+      .then(
+        (relay) => {
+          if (local.closed || closing) {
+            relay.close();
+            logger.info(`session ${id}: DAP client left before the relay answered`);
+            return;
+          }
+          let stopHeartbeats: (() => void) | undefined;
+          const pipe = new DapPipe(local, relay, {
+            maxMessageBytes,
+            interceptors,
+            ownSeqBase: attachClientSeqBase,
+            logger: { error: ({ err, direction, name }, message) => logger.error(`session ${id}: ${message} (${direction} ${name}): ${err.stack ?? err.message}`) },
+            onClose: (reason) => {
+              stopHeartbeats?.();
+              pipes.delete(pipe);
+              const cause = reason.error ? `: ${describeRelayError(reason.error)}` : '';
+              logger.info(`session ${id}: ended (closed by ${reason.closedBy}${cause})`);
+            },
+          });
+          pipes.add(pipe);
+          // tcps: the relay takes a silent client as gone (over wss, WebSocket pings do this).
+          stopHeartbeats = startHeartbeats(pipe, relay);
+          logger.info(`session ${id}: attached to ${label}`);
+        },
+        (error: unknown) => {
+          const text = describeRelayError(error);
+          logger.error(`session ${id}: ${text}`);
+          void refuseDapClient(local, `dbgrelay: ${text}`, { maxMessageBytes, waitMs: refusalWaitMs });
+        },
+      );
   };
 
   const server = createServer({ noDelay: true }, onConnection);

@@ -18,7 +18,6 @@ export function parseDurationSeconds(text: string, what: string): number {
 export function relativeTime(atMs: number, nowMs: number): string {
   const delta = Math.round((atMs - nowMs) / 1000);
   const size = Math.abs(delta);
-  const text =
-    size < 120 ? `${size} s` : size < 7_200 ? `${Math.round(size / 60)} min` : size < 172_800 ? `${Math.round(size / 3600)} h` : `${Math.round(size / 86_400)} d`;
+  const text = size < 120 ? `${size} s` : size < 7_200 ? `${Math.round(size / 60)} min` : size < 172_800 ? `${Math.round(size / 3600)} h` : `${Math.round(size / 86_400)} d`;
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }

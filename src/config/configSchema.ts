@@ -15,10 +15,7 @@ import { maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMes
 
 const mapping = { error: 'expected a mapping' };
 
-const listener = z.strictObject(
-  { enabled: flag, host: nonEmptyString, port: intBetween(0, 65535), clientCertificates: clientCertificatesSchema },
-  mapping,
-);
+const listener = z.strictObject({ enabled: flag, host: nonEmptyString, port: intBetween(0, 65535), clientCertificates: clientCertificatesSchema }, mapping);
 
 /** Bound on every timeout key: one day. */
 const maxTimeoutMs = 86_400_000;
@@ -36,18 +33,11 @@ export const relayConfigSchema = z
     {
       dataDir: nonEmptyString,
       listeners: z.strictObject({ wss: listener.extend(wssListenerExtension), tcps: listener }, mapping),
-      tls: z.strictObject(
-        { certFile: nonEmptyString.optional(), keyFile: nonEmptyString.optional(), clientCaFile: nonEmptyString.optional() },
-        mapping,
-      ),
+      tls: z.strictObject({ certFile: nonEmptyString.optional(), keyFile: nonEmptyString.optional(), clientCaFile: nonEmptyString.optional() }, mapping),
       auth: z.strictObject(
         {
           secretFile: nonEmptyString,
-          secret: z
-            .string({ error: 'expected a string' })
-            .min(1, { error: 'expected a non-empty string' })
-            .max(4096, { error: 'expected at most 4096 characters' })
-            .optional(),
+          secret: z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' }).max(4096, { error: 'expected at most 4096 characters' }).optional(),
           jwt: jwtConfigSchema,
           certificates: certificatesConfigSchema,
           lockout: lockoutConfigSchema,
@@ -72,10 +62,7 @@ export const relayConfigSchema = z
         mapping,
       ),
       dap: z.strictObject({ maxMessageBytes: intBetween(minMaxDapMessageBytes, maxMaxDapMessageBytes) }, mapping),
-      agents: z.strictObject(
-        { heartbeatIntervalMs: intBetween(1, maxTimeoutMs), heartbeatTimeoutMs: intBetween(1, maxTimeoutMs) },
-        mapping,
-      ),
+      agents: z.strictObject({ heartbeatIntervalMs: intBetween(1, maxTimeoutMs), heartbeatTimeoutMs: intBetween(1, maxTimeoutMs) }, mapping),
       log: z.strictObject(
         {
           level: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }),

@@ -93,7 +93,22 @@ export const flagBindings: ReadonlyArray<{ readonly flag: Exclude<keyof ServeFla
 ];
 
 /** Config keys holding file system paths (resolved against the config file's directory or the cwd). */
-export const pathKeys: readonly string[] = ['dataDir', 'tls.certFile', 'tls.keyFile', 'tls.clientCaFile', 'auth.secretFile', 'auth.jwt.keyFile', 'auth.jwt.jwksFile', 'auth.jwt.signingKeyFile', 'log.file', 'audit.file', 'audit.transcripts.dir', 'metrics.bearerTokenFile', 'sshServer.hostKeyFile', 'sshServer.authorizedKeysFile'];
+export const pathKeys: readonly string[] = [
+  'dataDir',
+  'tls.certFile',
+  'tls.keyFile',
+  'tls.clientCaFile',
+  'auth.secretFile',
+  'auth.jwt.keyFile',
+  'auth.jwt.jwksFile',
+  'auth.jwt.signingKeyFile',
+  'log.file',
+  'audit.file',
+  'audit.transcripts.dir',
+  'metrics.bearerTokenFile',
+  'sshServer.hostKeyFile',
+  'sshServer.authorizedKeysFile',
+];
 
 /**
  * Converts a string from the environment or a flag. A string that does not convert is

@@ -22,9 +22,7 @@ export type PolicyName = (typeof policyNames)[number];
 
 const mapping = { error: 'expected a mapping' };
 const path = z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty string' });
-const pattern = z
-  .string({ error: 'expected a pattern' })
-  .regex(/^[\x21-\x7e]{1,256}$/, { error: 'expected a pattern of 1 to 256 printable characters without spaces' });
+const pattern = z.string({ error: 'expected a pattern' }).regex(/^[\x21-\x7e]{1,256}$/, { error: 'expected a pattern of 1 to 256 printable characters without spaces' });
 const policy = z.enum(policyNames, { error: `expected one of ${policyNames.join(', ')}` });
 const maxDayMs = 86_400_000;
 
@@ -58,38 +56,40 @@ export const sessionsConfigSchema = z.strictObject(
 );
 
 /** Schema of `audit` (docs/operations.md "Audit"). */
-export const auditConfigSchema = z.strictObject(
-  {
-    enabled: flag,
-    /** Default `<dataDir>/audit.log`. */
-    file: path.optional(),
-    sync: flag,
-    maxFileBytes: intBetween(4096, 2 ** 40),
-    maxFiles: intBetween(1, 1000),
-    maxValueChars: intBetween(16, 1024 * 1024),
-    /** Bound on one record; past it lists and fields are cut, with a `truncated` marker. */
-    maxRecordBytes: intBetween(1024, 1024 * 1024),
-    /** What one session may write (token bucket); past it identical records are aggregated, others refused. */
-    maxBytesPerSessionPerMinute: intBetween(16 * 1024, 2 ** 40),
-    /** Rotation never deletes a file whose newest record is younger than this; 0 lets it. */
-    minRetentionMs: intBetween(0, 366 * maxDayMs),
-    /** How far past `maxFileBytes` a full log still takes the records that are never refused (session end, detach, disconnect). */
-    reserveBytes: intBetween(0, 2 ** 40),
-    transcripts: z.strictObject(
-      {
-        enabled: flag,
-        /** Default `<dataDir>/transcripts`. */
-        dir: path.optional(),
-        maxBytes: intBetween(4096, 2 ** 40),
-      },
-      mapping,
-    ),
-  },
-  mapping,
-).refine((audit) => audit.maxBytesPerSessionPerMinute >= audit.maxRecordBytes, {
-  path: ['maxBytesPerSessionPerMinute'],
-  message: 'must be at least audit.maxRecordBytes',
-});
+export const auditConfigSchema = z
+  .strictObject(
+    {
+      enabled: flag,
+      /** Default `<dataDir>/audit.log`. */
+      file: path.optional(),
+      sync: flag,
+      maxFileBytes: intBetween(4096, 2 ** 40),
+      maxFiles: intBetween(1, 1000),
+      maxValueChars: intBetween(16, 1024 * 1024),
+      /** Bound on one record; past it lists and fields are cut, with a `truncated` marker. */
+      maxRecordBytes: intBetween(1024, 1024 * 1024),
+      /** What one session may write (token bucket); past it identical records are aggregated, others refused. */
+      maxBytesPerSessionPerMinute: intBetween(16 * 1024, 2 ** 40),
+      /** Rotation never deletes a file whose newest record is younger than this; 0 lets it. */
+      minRetentionMs: intBetween(0, 366 * maxDayMs),
+      /** How far past `maxFileBytes` a full log still takes the records that are never refused (session end, detach, disconnect). */
+      reserveBytes: intBetween(0, 2 ** 40),
+      transcripts: z.strictObject(
+        {
+          enabled: flag,
+          /** Default `<dataDir>/transcripts`. */
+          dir: path.optional(),
+          maxBytes: intBetween(4096, 2 ** 40),
+        },
+        mapping,
+      ),
+    },
+    mapping,
+  )
+  .refine((audit) => audit.maxBytesPerSessionPerMinute >= audit.maxRecordBytes, {
+    path: ['maxBytesPerSessionPerMinute'],
+    message: 'must be at least audit.maxRecordBytes',
+  });
 
 /** Built-in defaults of the guardrail keys (merged into configDefaults). */
 export function guardrailsConfigDefaults(): Record<string, unknown> {

@@ -5,14 +5,7 @@ import type { z } from 'zod';
 import { RelayError } from '../common/relayError.js';
 import { configDefaults } from './configDefaults.js';
 import { relayConfigSchema, type RelayConfig } from './configSchema.js';
-import {
-  configFileEnvironmentVariable,
-  convertValue,
-  environmentBindings,
-  flagBindings,
-  pathKeys,
-  type ServeFlags,
-} from './configSources.js';
+import { configFileEnvironmentVariable, convertValue, environmentBindings, flagBindings, pathKeys, type ServeFlags } from './configSources.js';
 import { resolveSshTargetPaths } from './sshTargetConfigSchema.js';
 
 /** Inputs of {@link loadConfig}; each layer overrides the one before. */
@@ -89,10 +82,7 @@ function readConfigFile(file: string): Tree {
   if (parsed === null || parsed === undefined) return {};
   if (!isTree(parsed)) throw new RelayError('CONFIG_INVALID', `config file ${file}: expected a mapping at the top level`);
   if (getKey(parsed, 'auth.secret') !== undefined) {
-    throw new RelayError(
-      'CONFIG_INVALID',
-      `auth.secret: not accepted in the config file ${file}; use auth.secretFile or the DBGRELAY_SECRET environment variable`,
-    );
+    throw new RelayError('CONFIG_INVALID', `auth.secret: not accepted in the config file ${file}; use auth.secretFile or the DBGRELAY_SECRET environment variable`);
   }
   const base = dirname(resolve(file));
   for (const key of pathKeys) {

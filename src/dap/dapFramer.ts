@@ -119,10 +119,7 @@ export class DapFramer {
     length ??= this.readGeneralHeader(data, at);
     if (length === undefined) return false;
     if (length > this.maxMessageBytes) {
-      throw new RelayError(
-        'MESSAGE_TOO_LARGE',
-        `DAP message of ${length} bytes exceeds the bound of ${this.maxMessageBytes} bytes (dap.maxMessageBytes)`,
-      );
+      throw new RelayError('MESSAGE_TOO_LARGE', `DAP message of ${length} bytes exceeds the bound of ${this.maxMessageBytes} bytes (dap.maxMessageBytes)`);
     }
     this.bodyLength = length;
     return true;

@@ -35,7 +35,21 @@ export function validateDapRequest(message: unknown): DapRequestSchemaError | un
 }
 
 /** The requests of every session's first seconds (VS Code's attach and first stop). */
-const firstRequests = ['initialize', 'attach', 'setBreakpoints', 'setExceptionBreakpoints', 'configurationDone', 'threads', 'stackTrace', 'scopes', 'variables', 'continue', 'next', 'evaluate', 'disconnect'];
+const firstRequests = [
+  'initialize',
+  'attach',
+  'setBreakpoints',
+  'setExceptionBreakpoints',
+  'configurationDone',
+  'threads',
+  'stackTrace',
+  'scopes',
+  'variables',
+  'continue',
+  'next',
+  'evaluate',
+  'disconnect',
+];
 
 /**
  * Compiles the schema and the validators of the requests every session starts with,

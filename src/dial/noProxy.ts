@@ -61,7 +61,10 @@ function entryMatches(entry: NoProxyEntry, host: string, port: number): boolean 
  * not cover `127.0.0.1`, and loopback is not exempt unless the variable lists it.
  */
 export function noProxyMatches(noProxy: string, host: string, port: number): boolean {
-  const target = host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const target = host
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   return noProxy
     .split(/[\s,]+/)
     .map(parseEntry)

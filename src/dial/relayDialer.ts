@@ -161,13 +161,15 @@ async function dialWebSocket(options: DialSessionOptions, credential: Credential
       resolve(transport);
     });
     ws.once('unexpected-response', (req, res) => {
-      readBody(res, maxBodyBytes).then(
-        (body) => reject(httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret)),
-        (error: Error) => reject(new RelayError('RELAY_UNREACHABLE', `relay at ${where} refused the upgrade: ${error.message}`)),
-      ).finally(() => {
-        req.destroy();
-        socket.destroy();
-      });
+      readBody(res, maxBodyBytes)
+        .then(
+          (body) => reject(httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret)),
+          (error: Error) => reject(new RelayError('RELAY_UNREACHABLE', `relay at ${where} refused the upgrade: ${error.message}`)),
+        )
+        .finally(() => {
+          req.destroy();
+          socket.destroy();
+        });
     });
     ws.on('error', onError);
   });
@@ -208,7 +210,7 @@ export async function dialSession(options: DialSessionOptions): Promise<Transpor
   const { target } = options;
   if (target === undefined) {
     if (ptvsdBasePath(options.endpoint) === undefined) {
-      throw new RelayError('BAD_REQUEST', 'name a target, or use a wss://<secret>@host/ptvsd URL to attach to the relay\'s default target');
+      throw new RelayError('BAD_REQUEST', "name a target, or use a wss://<secret>@host/ptvsd URL to attach to the relay's default target");
     }
   } else if (!isValidTargetName(target)) {
     throw new RelayError('TARGET_NAME_INVALID', `"${target}" is not a valid target name (letters, digits, ".", "_", "-"; at most 63)`);
@@ -263,18 +265,20 @@ async function fetchPageHttps(options: RelayDialOptions, credential: Credential 
       reject(error instanceof RelayError ? error : new RelayError('RELAY_UNREACHABLE', `request to the relay at ${where} failed: ${error.message}`, { cause: error })),
     );
     req.on('response', (res) => {
-      readBody(res, maxTargetsReplyBytes).then((body) => {
-        if (res.statusCode !== 200) {
-          reject(httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret));
-          return;
-        }
-        try {
-          const reply = helloReply.parse(parseBoundedJson(body, 'target list'));
-          resolve(reply.ok ? pageOf(reply) : { targets: [] });
-        } catch {
-          reject(new RelayError('BAD_REQUEST', `the relay at ${where} sent a malformed target list`));
-        }
-      }, reject).finally(() => socket.destroy());
+      readBody(res, maxTargetsReplyBytes)
+        .then((body) => {
+          if (res.statusCode !== 200) {
+            reject(httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret));
+            return;
+          }
+          try {
+            const reply = helloReply.parse(parseBoundedJson(body, 'target list'));
+            resolve(reply.ok ? pageOf(reply) : { targets: [] });
+          } catch {
+            reject(new RelayError('BAD_REQUEST', `the relay at ${where} sent a malformed target list`));
+          }
+        }, reject)
+        .finally(() => socket.destroy());
     });
     req.end();
   });

@@ -4,7 +4,15 @@ import { isWireErrorCode, RelayError, type RelayErrorCode } from '../common/rela
 import { httpErrorBody } from '../protocol/controlMessages.js';
 
 /** Codes to assume when an HTTP refusal has no parsable JSON body. */
-const codeByStatus: Readonly<Record<number, RelayErrorCode>> = { 400: 'BAD_REQUEST', 401: 'AUTH_FAILED', 429: 'AUTH_LOCKED', 404: 'NOT_FOUND', 502: 'AGENT_OPEN_FAILED', 503: 'RELAY_DRAINING', 504: 'AGENT_OPEN_TIMEOUT' };
+const codeByStatus: Readonly<Record<number, RelayErrorCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'AUTH_FAILED',
+  429: 'AUTH_LOCKED',
+  404: 'NOT_FOUND',
+  502: 'AGENT_OPEN_FAILED',
+  503: 'RELAY_DRAINING',
+  504: 'AGENT_OPEN_TIMEOUT',
+};
 
 /** Removes every occurrence of `secret` from `text` (defence in depth: a relay message is echoed to the user). */
 export function redactSecret(text: string, secret: string | undefined): string {

@@ -79,11 +79,9 @@ export function exchangeHello(socket: TLSSocket, hello: HelloLine, options: Hell
           ...(reply.next !== undefined ? { next: reply.next } : {}),
           ...(reply.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: reply.heartbeatTimeoutMs } : {}),
         });
-      }
-      else finish(refusalError(reply.error.code, reply.error.message, hello.secret ?? hello.token));
+      } else finish(refusalError(reply.error.code, reply.error.message, hello.secret ?? hello.token));
     };
-    const onError = (error: Error): void =>
-      finish(new RelayError('RELAY_UNREACHABLE', `connection to the relay at ${options.where} failed: ${error.message}`, { cause: error }));
+    const onError = (error: Error): void => finish(new RelayError('RELAY_UNREACHABLE', `connection to the relay at ${options.where} failed: ${error.message}`, { cause: error }));
     const onClose = (): void => finish(new RelayError('RELAY_UNREACHABLE', `the relay at ${options.where} closed the connection without answering the hello`));
     const timer = setTimeout(
       () => finish(new RelayError('RELAY_UNREACHABLE', `the relay at ${options.where} did not answer the hello within ${options.timeoutMs} ms`)),

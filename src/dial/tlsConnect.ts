@@ -38,13 +38,7 @@ export function formatAddress(address: TlsAddress): string {
  * Rejects with `TLS_PIN_MISMATCH`, `TLS_VERIFY_FAILED` or `RELAY_UNREACHABLE`
  * (which also covers `timeoutMs` running out).
  */
-export async function connectVerifiedTls(
-  address: TlsAddress,
-  trust: TlsTrust,
-  timeoutMs: number,
-  identity?: ClientIdentity,
-  proxy?: HttpProxy,
-): Promise<TLSSocket> {
+export async function connectVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: number, identity?: ClientIdentity, proxy?: HttpProxy): Promise<TLSSocket> {
   const startedAt = Date.now();
   const tunnel = proxy ? await openConnectTunnel(proxy, address.host, address.port, timeoutMs) : undefined;
   return startVerifiedTls(address, trust, Math.max(1, timeoutMs - (Date.now() - startedAt)), identity, tunnel);
@@ -98,10 +92,7 @@ function startVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: numbe
       cleanup();
       resolve(socket);
     };
-    const timer = setTimeout(
-      () => fail(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not complete a TLS handshake within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => fail(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not complete a TLS handshake within ${timeoutMs} ms`)), timeoutMs);
     const cleanup = (): void => {
       clearTimeout(timer);
       socket.off('connect', onConnect);

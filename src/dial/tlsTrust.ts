@@ -74,10 +74,7 @@ export function peerCertificateChain(socket: TLSSocket): X509Certificate[] {
 
 function checkValidity(cert: X509Certificate, now: Date): void {
   if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) {
-    throw new RelayError(
-      'TLS_VERIFY_FAILED',
-      `relay certificate "${cert.subject.replaceAll('\n', ', ')}" is not valid now (valid ${cert.validFrom} to ${cert.validTo})`,
-    );
+    throw new RelayError('TLS_VERIFY_FAILED', `relay certificate "${cert.subject.replaceAll('\n', ', ')}" is not valid now (valid ${cert.validFrom} to ${cert.validTo})`);
   }
 }
 
@@ -120,9 +117,7 @@ function checkServerName(leaf: X509Certificate, host: string): void {
 }
 
 function describeChain(chain: readonly X509Certificate[]): string {
-  return chain
-    .map((cert, i) => `${i === 0 ? 'server' : 'issuer'} ${certificateFingerprint(cert.raw)} (${cert.subject.replaceAll('\n', ', ')})`)
-    .join('; ');
+  return chain.map((cert, i) => `${i === 0 ? 'server' : 'issuer'} ${certificateFingerprint(cert.raw)} (${cert.subject.replaceAll('\n', ', ')})`).join('; ');
 }
 
 /**

@@ -53,10 +53,7 @@ export function readHelloLine(stream: Readable, bounds: HelloBounds): Promise<He
       finish(undefined, { line, leftover: Buffer.from(chunk.subarray(newline + 1)) });
     };
     const onEnd = (): void => finish(new RelayError('BAD_REQUEST', 'connection closed before the hello line'));
-    const timer = setTimeout(
-      () => finish(new RelayError('HANDSHAKE_TIMEOUT', `no hello line within ${bounds.timeoutMs} ms`)),
-      bounds.timeoutMs,
-    );
+    const timer = setTimeout(() => finish(new RelayError('HANDSHAKE_TIMEOUT', `no hello line within ${bounds.timeoutMs} ms`)), bounds.timeoutMs);
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('close', onEnd);

@@ -49,10 +49,12 @@ export async function startHttpsListener(context: ListenerContext, listener: Wss
   server.on('connection', (socket) => sockets.add(socket));
   // A rejection that escaped a handler (its refusal failing too) would end the process
   // (Node 20 crashes on unhandled rejections): it ends that connection only.
-  const contain = (what: string, socket: Duplex) => (error: unknown): void => {
-    log.error({ err: error }, `${what} failed`);
-    socket.destroy();
-  };
+  const contain =
+    (what: string, socket: Duplex) =>
+    (error: unknown): void => {
+      log.error({ err: error }, `${what} failed`);
+      socket.destroy();
+    };
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(request, socket, head).catch(contain('upgrade', socket)));
   server.on('request', (request: IncomingMessage, response: ServerResponse) => void respond(request, response).catch(contain('request', request.socket)));
   server.on('tlsClientError', (error: Error & { code?: string }, socket) => {

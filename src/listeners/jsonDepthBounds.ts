@@ -9,7 +9,6 @@ export type RelayJsonDepthBounds = Readonly<Record<JsonTextKind, JsonDepthBound>
 
 /** {@link RelayJsonDepthBounds} of `maxDepth` levels, counted in `metrics` when given. */
 export function relayJsonDepthBounds(maxDepth: number, metrics?: JsonDepthMetrics): RelayJsonDepthBounds {
-  const bound = (message: JsonTextKind): JsonDepthBound =>
-    metrics ? { maxDepth, onRefused: () => metrics.refusals.inc({ message }) } : { maxDepth };
+  const bound = (message: JsonTextKind): JsonDepthBound => (metrics ? { maxDepth, onRefused: () => metrics.refusals.inc({ message }) } : { maxDepth });
   return { dap: bound('dap'), control: bound('control'), hello: bound('hello') };
 }

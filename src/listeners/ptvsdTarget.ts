@@ -4,9 +4,7 @@ import type { AgentConnection } from '../agents/agentConnection.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 
 /** Which target a `/ptvsd` session goes to, or why there is none. */
-export type PtvsdTargetChoice =
-  | { readonly target: string; readonly how: 'configured' | 'onlyConnected' }
-  | { readonly target: undefined; readonly problem: string };
+export type PtvsdTargetChoice = { readonly target: string; readonly how: 'configured' | 'onlyConnected' } | { readonly target: undefined; readonly problem: string };
 
 /**
  * The target of a `/ptvsd` session: `ptvsd.defaultTarget` when set (connected or not:
@@ -30,5 +28,8 @@ export function noPtvsdTarget(problem: string): RelayError {
 
 /** {@link choosePtvsdTarget} for the relay's configuration and the targets connected now. */
 export function currentPtvsdTarget(config: RelayConfig, registry: TargetRegistry<AgentConnection>): PtvsdTargetChoice {
-  return choosePtvsdTarget(config.ptvsd.defaultTarget, registry.list().map((target) => target.name));
+  return choosePtvsdTarget(
+    config.ptvsd.defaultTarget,
+    registry.list().map((target) => target.name),
+  );
 }

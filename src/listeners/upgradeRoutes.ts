@@ -3,10 +3,7 @@ import { RelayError } from '../common/relayError.js';
 import { sessionIdPattern } from '../protocol/controlMessages.js';
 
 /** A WebSocket endpoint of docs/protocol.md §3. */
-export type UpgradeRoute =
-  | { readonly kind: 'agent' }
-  | { readonly kind: 'agentData'; readonly sessionId: string }
-  | { readonly kind: 'attach'; readonly target: string };
+export type UpgradeRoute = { readonly kind: 'agent' } | { readonly kind: 'agentData'; readonly sessionId: string } | { readonly kind: 'attach'; readonly target: string };
 
 function decode(segment: string): string {
   try {

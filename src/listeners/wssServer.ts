@@ -33,10 +33,7 @@ export function createWssServer(context: ListenerContext, listener: WssListenerC
     requestTimeout: config.limits.handshakeTimeoutMs + config.limits.openTimeoutMs + requestTimeoutSlackMs,
     // Node checks headersTimeout/requestTimeout only this often (default 30 s): without
     // it a client that drips its headers holds the connection far past the bound.
-    connectionsCheckingInterval: Math.max(
-      connectionsCheckBoundsMs.fastest,
-      Math.min(connectionsCheckBoundsMs.slowest, Math.floor(config.limits.handshakeTimeoutMs / 4)),
-    ),
+    connectionsCheckingInterval: Math.max(connectionsCheckBoundsMs.fastest, Math.min(connectionsCheckBoundsMs.slowest, Math.floor(config.limits.handshakeTimeoutMs / 4))),
     keepAliveTimeout: config.limits.httpKeepAliveTimeoutMs,
   };
   return listener.tls

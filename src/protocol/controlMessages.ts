@@ -110,14 +110,7 @@ export const statusMessage = z.object({
 });
 
 /** Messages the relay accepts from an agent on the control connection. */
-export const agentToRelayMessage = z.discriminatedUnion('type', [
-  registerMessage,
-  pongMessage,
-  openFailedMessage,
-  controlErrorMessage,
-  guardMessage,
-  statusMessage,
-]);
+export const agentToRelayMessage = z.discriminatedUnion('type', [registerMessage, pongMessage, openFailedMessage, controlErrorMessage, guardMessage, statusMessage]);
 /** Messages the agent accepts from the relay on the control connection. */
 export const relayToAgentMessage = z.discriminatedUnion('type', [registeredMessage, pingMessage, openMessage, controlErrorMessage, goawayMessage]);
 

@@ -157,7 +157,16 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     reload: (next) => reloader.reload(next),
     drain: (graceMs) =>
       (draining ??= drainRelay(
-        { readiness, lifecycle, hub, broker, logger: tagged(logger, 'relay'), detachTimeoutMs: reloader.config.sessions.detachTimeoutMs, goawayRetryAfterMs: reloader.config.lifecycle.goawayRetryAfterMs, close },
+        {
+          readiness,
+          lifecycle,
+          hub,
+          broker,
+          logger: tagged(logger, 'relay'),
+          detachTimeoutMs: reloader.config.sessions.detachTimeoutMs,
+          goawayRetryAfterMs: reloader.config.lifecycle.goawayRetryAfterMs,
+          close,
+        },
         graceMs ?? reloader.config.lifecycle.drainGraceMs,
         cutShort.signal,
       )),

@@ -66,9 +66,7 @@ const maxNamedKeys = 8;
 const maxKeyChars = 64;
 
 /** What {@link checkAttachArguments} decided. */
-export type AttachArgumentsVerdict =
-  | { readonly refused: readonly string[] }
-  | { readonly refused?: undefined; readonly forwarded: Record<string, unknown> | undefined };
+export type AttachArgumentsVerdict = { readonly refused: readonly string[] } | { readonly refused?: undefined; readonly forwarded: Record<string, unknown> | undefined };
 
 /**
  * Checks the arguments of an `attach` request against the allow-list: `refused` lists

@@ -88,8 +88,7 @@ export const policedCommands: readonly string[] = [...new Set([...Object.keys(no
 export function policyRefusal(policy: PolicyName, request: DebugProtocol.Request): string | undefined {
   if (policy === 'full') return undefined;
   const args = typeof request.arguments === 'object' && request.arguments !== null ? (request.arguments as Record<string, unknown>) : {};
-  const check = (checks: Readonly<Record<string, Check>>): string | undefined =>
-    Object.hasOwn(checks, request.command) ? checks[request.command]!(args) : undefined;
+  const check = (checks: Readonly<Record<string, Check>>): string | undefined => (Object.hasOwn(checks, request.command) ? checks[request.command]!(args) : undefined);
   const noEval = check(noEvalChecks);
   if (noEval !== undefined || policy === 'no-eval') return noEval;
   return check(logpointsOnlyChecks);

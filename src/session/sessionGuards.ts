@@ -70,7 +70,11 @@ export class SessionGuards {
           onError: (error) => logger.error({ err: error, file }, 'audit log write failed'),
           onFull: (full) => {
             metrics?.audit.full.set(full ? 1 : 0);
-            if (full) logger.error({ file, minRetentionMs: audit.minRetentionMs }, 'audit log full: rotating would delete records younger than audit.minRetentionMs; audited requests are refused until the oldest rotated file is moved away or ages');
+            if (full)
+              logger.error(
+                { file, minRetentionMs: audit.minRetentionMs },
+                'audit log full: rotating would delete records younger than audit.minRetentionMs; audited requests are refused until the oldest rotated file is moved away or ages',
+              );
             else logger.info({ file }, 'audit log rotates again');
           },
           ...(metrics ? { onTruncated: () => metrics.audit.truncated.inc() } : {}),
@@ -87,9 +91,7 @@ export class SessionGuards {
       audit: sink,
       maxAuditValueChars: audit.maxValueChars,
       auditBounds: { maxRecordBytes: audit.maxRecordBytes, maxBytesPerSessionPerMinute: audit.maxBytesPerSessionPerMinute },
-      ...(audit.transcripts.enabled
-        ? { transcripts: { dir: audit.transcripts.dir ?? join(config.dataDir, 'transcripts'), maxBytes: audit.transcripts.maxBytes } }
-        : {}),
+      ...(audit.transcripts.enabled ? { transcripts: { dir: audit.transcripts.dir ?? join(config.dataDir, 'transcripts'), maxBytes: audit.transcripts.maxBytes } } : {}),
       logger,
       onClose: () => log?.close(),
       ...(metrics ? { metrics } : {}),

@@ -93,8 +93,7 @@ export class TargetLeases {
       this.holdings.set(target, holding);
     }
     const current = holding;
-    const livePrimary = (except?: Share): boolean =>
-      [...current.shares].some((other) => other !== except && other.role === 'primary' && !other.detaching);
+    const livePrimary = (except?: Share): boolean => [...current.shares].some((other) => other !== except && other.role === 'primary' && !other.detaching);
     const share: Share = {
       role: !this.exclusive || !livePrimary() ? 'primary' : 'secondary',
       holder: current.holder,

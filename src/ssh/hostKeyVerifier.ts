@@ -4,9 +4,7 @@ import { entriesFor, parseKnownHosts, type KnownHostEntry } from './knownHosts.j
 import { describeHostKey, sshFingerprint, sshKeyType } from './sshKeyFingerprint.js';
 
 /** Where the accepted host keys of one SSH host come from (`knownHostsFile` or `hostKey`). */
-export type HostKeySource =
-  | { readonly kind: 'knownHosts'; readonly file: string }
-  | { readonly kind: 'pinned'; readonly fingerprints: readonly string[] };
+export type HostKeySource = { readonly kind: 'knownHosts'; readonly file: string } | { readonly kind: 'pinned'; readonly fingerprints: readonly string[] };
 
 /** Host key algorithms ssh2 negotiates by default, in its order. */
 const defaultAlgorithms = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
@@ -63,10 +61,7 @@ export class HostKeyCheck {
     const offered = describeHostKey(keyBlob);
     if (this.source.kind === 'pinned') {
       if (this.source.fingerprints.includes(sshFingerprint(keyBlob))) return undefined;
-      return new RelayError(
-        'SSH_HOST_KEY_CHANGED',
-        `host key of ${this.hostLabel} does not match the pinned ssh.hostKey (offered ${offered}); refusing to connect`,
-      );
+      return new RelayError('SSH_HOST_KEY_CHANGED', `host key of ${this.hostLabel} does not match the pinned ssh.hostKey (offered ${offered}); refusing to connect`);
     }
     const file = this.source.file;
     const keyType = sshKeyType(keyBlob);

@@ -197,7 +197,11 @@ export class SshConnectionPool {
     // Counted and logged now: the socket closes later, possibly after the relay (and its log) stopped.
     entry.finish?.(reason);
     if (entry.client) entry.client.end();
-    else entry.ready.then((client) => client.end(), () => undefined);
+    else
+      entry.ready.then(
+        (client) => client.end(),
+        () => undefined,
+      );
   }
 
   private forget(entry: PooledConnection): void {
@@ -208,7 +212,10 @@ export class SshConnectionPool {
 /** `promise`, or `signal`'s reason when it aborts first; a value that arrives after that goes to `onLate`. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal, onLate?: (value: T) => void): Promise<T> {
   if (signal.aborted) {
-    promise.then((value) => onLate?.(value), () => undefined);
+    promise.then(
+      (value) => onLate?.(value),
+      () => undefined,
+    );
     return Promise.reject(signal.reason as Error);
   }
   return new Promise<T>((resolve, reject) => {

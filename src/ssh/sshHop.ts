@@ -90,4 +90,3 @@ export const connectHop: HopConnector = (spec, sock) => {
     }
   });
 };
-

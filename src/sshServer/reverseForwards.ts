@@ -16,9 +16,7 @@ export interface ForwardOwner {
 }
 
 /** Outcome of {@link ReverseForwards.add}. */
-export type AddOutcome =
-  | { readonly ok: true; readonly replaced: boolean; readonly release: () => boolean }
-  | { readonly ok: false; readonly reason: string };
+export type AddOutcome = { readonly ok: true; readonly replaced: boolean; readonly release: () => boolean } | { readonly ok: false; readonly reason: string };
 
 interface Holder {
   readonly owner: ForwardOwner;
@@ -55,11 +53,9 @@ export class ReverseForwards {
     });
     let remove: () => boolean;
     try {
-      remove = this.registry.provide(
-        { name, kind: 'ssh-reverse', host: owner.ip, transport: 'ssh', address: `ssh -R from ${owner.ip} (key ${owner.keyFingerprint})` },
-        endpoint,
-        { replace: heldByForward },
-      );
+      remove = this.registry.provide({ name, kind: 'ssh-reverse', host: owner.ip, transport: 'ssh', address: `ssh -R from ${owner.ip} (key ${owner.keyFingerprint})` }, endpoint, {
+        replace: heldByForward,
+      });
     } catch (error) {
       if (isRelayError(error, 'TARGET_NAME_IN_USE')) return { ok: false, reason: `${error.message} (${error.code})` };
       throw error;

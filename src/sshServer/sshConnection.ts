@@ -101,12 +101,16 @@ export function serveSshConnection(client: Connection, record: ConnectionRecord,
       return refuseForward(`at most ${config.maxForwardsPerConnection} forwards per connection (sshServer.maxForwardsPerConnection)`, info.bindAddr, reject);
     }
     const bindPort = info.bindPort === 0 ? nextPort++ : info.bindPort;
-    const added = context.forwards.add(checked.name, { bindAddr: info.bindAddr, bindPort }, {
-      connectionId: record.id,
-      connection: client,
-      keyFingerprint: key.fingerprint,
-      ip: record.ip,
-    });
+    const added = context.forwards.add(
+      checked.name,
+      { bindAddr: info.bindAddr, bindPort },
+      {
+        connectionId: record.id,
+        connection: client,
+        keyFingerprint: key.fingerprint,
+        ip: record.ip,
+      },
+    );
     if (!added.ok) return refuseForward(added.reason, info.bindAddr, reject);
     forwards.push({ name: checked.name, bindPort, release: added.release });
     if (!record.targets.includes(checked.name)) record.targets.push(checked.name);
@@ -155,10 +159,12 @@ export function serveSshConnection(client: Connection, record: ConnectionRecord,
   client.once('close', () => {
     for (const forward of forwards.splice(0)) {
       const removed = forward.release();
-      log.info({ target: forward.name, key: key?.fingerprint, removed }, removed ? 'target removed (ssh connection closed)' : 'forward ended (its target had been taken over by a newer connection with the same key)');
+      log.info(
+        { target: forward.name, key: key?.fingerprint, removed },
+        removed ? 'target removed (ssh connection closed)' : 'forward ended (its target had been taken over by a newer connection with the same key)',
+      );
     }
     releaseMetric?.();
     record.finish();
   });
 }
-

@@ -38,7 +38,13 @@ export interface BuiltConfiguredTarget {
  * Builds the provided target and endpoint of one `targets.<name>` entry without adding
  * it anywhere. Throws `CONFIG_INVALID` naming the key when it cannot be set up.
  */
-export function buildConfiguredTarget(name: string, targetConfig: RelayConfig['targets'][string], config: RelayConfig, logger: Logger, metrics?: RelayMetrics): BuiltConfiguredTarget {
+export function buildConfiguredTarget(
+  name: string,
+  targetConfig: RelayConfig['targets'][string],
+  config: RelayConfig,
+  logger: Logger,
+  metrics?: RelayMetrics,
+): BuiltConfiguredTarget {
   const url = parseTargetUrl(targetConfig.url);
   if (typeof url === 'string') throw new RelayError('CONFIG_INVALID', `targets.${name}.url: ${url}`);
   const factory = factories.get(url.scheme);
@@ -54,4 +60,3 @@ export function buildConfiguredTarget(name: string, targetConfig: RelayConfig['t
     endpoint,
   };
 }
-

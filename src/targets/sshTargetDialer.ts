@@ -41,7 +41,10 @@ export const sshTargetDialer: SchemeDialerFactory = ({ name, config, url, relayC
   const release = sharedPool.retain();
   const target = chain[chain.length - 1]!;
   const debugpyLabel = hostPort(debugpy.host, debugpy.port);
-  const via = chain.slice(0, -1).map((hop) => ` via ssh://${hop.label}`).join('');
+  const via = chain
+    .slice(0, -1)
+    .map((hop) => ` via ssh://${hop.label}`)
+    .join('');
   return {
     dial: async (signal) => {
       const channel = await sharedPool.openChannel(chain, debugpy, signal);

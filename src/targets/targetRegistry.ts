@@ -81,10 +81,7 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
     }
     const replaced = [...this.byName.values()].filter((entry) => entry.agent !== undefined && (entry.agentId === registration.agentId || entry.agent === agent));
     for (const entry of replaced) this.byName.delete(entry.name);
-    this.byName.set(
-      name,
-      this.entry({ name, kind: 'agent', endpoint: agent, agent, agentId: registration.agentId, registration, transport, connectedAt: new Date() }),
-    );
+    this.byName.set(name, this.entry({ name, kind: 'agent', endpoint: agent, agent, agentId: registration.agentId, registration, transport, connectedAt: new Date() }));
     for (const entry of replaced) if (entry.agent !== agent) entry.endpoint.close();
     return replaced;
   }
@@ -149,9 +146,7 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
 
   /** The target list of `GET /v1/targets` (docs/protocol.md §7), sorted by name. */
   list(): TargetInfo[] {
-    return [...this.byName.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((entry) => describe(entry));
+    return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((entry) => describe(entry));
   }
 }
 

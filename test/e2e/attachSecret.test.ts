@@ -94,20 +94,24 @@ describe('agents with their own attach secret', () => {
   it.each([
     ['tcps', 'app-tcps', () => attachTcps],
     ['wss', 'app-wss', () => attachWss],
-  ] as const)('let a client attach with %s://<attach secret>@host:port and debug', async (scheme, target, secret) => {
-    const connection = clientFor(withSecret(scheme === 'tcps' ? relay.tcpsUrl : relay.wssUrl, secret()));
-    expect(connection.secret).toBe(secret());
-    expect(connection.endpoint.display).not.toContain(secret());
-    const server = await startAttachServer({ endpoint: connection.endpoint, trust: connection.trust, secret: connection.secret!, target, port: 0 });
-    servers.push(server);
-    const client = await attachSession(server.address.port, { breakpoints: { path: join(process.cwd(), 'test/fixtures/apps/webApp.py'), lines: [{ line: handleLine }] } });
-    clients.push(client);
-    const { frame } = await waitForStop(client, 'breakpoint', 20_000);
-    expect([frame.name, frame.line]).toEqual(['handle_request', handleLine]);
-    expect(Number(await evaluate(client, 'n', frame.id))).toBeGreaterThan(0);
-    await client.request('disconnect', { terminateDebuggee: false });
-    await client.close();
-  }, 60_000);
+  ] as const)(
+    'let a client attach with %s://<attach secret>@host:port and debug',
+    async (scheme, target, secret) => {
+      const connection = clientFor(withSecret(scheme === 'tcps' ? relay.tcpsUrl : relay.wssUrl, secret()));
+      expect(connection.secret).toBe(secret());
+      expect(connection.endpoint.display).not.toContain(secret());
+      const server = await startAttachServer({ endpoint: connection.endpoint, trust: connection.trust, secret: connection.secret!, target, port: 0 });
+      servers.push(server);
+      const client = await attachSession(server.address.port, { breakpoints: { path: join(process.cwd(), 'test/fixtures/apps/webApp.py'), lines: [{ line: handleLine }] } });
+      clients.push(client);
+      const { frame } = await waitForStop(client, 'breakpoint', 20_000);
+      expect([frame.name, frame.line]).toEqual(['handle_request', handleLine]);
+      expect(Number(await evaluate(client, 'n', frame.id))).toBeGreaterThan(0);
+      await client.request('disconnect', { terminateDebuggee: false });
+      await client.close();
+    },
+    60_000,
+  );
 
   it("refuses a target's attach secret for another target, with AUTH_FAILED", async () => {
     for (const [url, secret, target] of [

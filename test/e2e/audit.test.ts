@@ -40,7 +40,13 @@ describe('audit log', () => {
     try {
       const handle = markerLine('HANDLE');
       const client = await attachSession(attach.address.port, {
-        breakpoints: { path: webAppPath, lines: [{ line: handle, condition: 'n > 0' }, { line: markerLine('RETURN'), logMessage: 'label={label}' }] },
+        breakpoints: {
+          path: webAppPath,
+          lines: [
+            { line: handle, condition: 'n > 0' },
+            { line: markerLine('RETURN'), logMessage: 'label={label}' },
+          ],
+        },
       });
       const { event, frame } = await waitForStop(client, 'breakpoint');
       expect(await evaluate(client, 'n * 2', frame.id)).toMatch(/^\d+$/);
@@ -56,7 +62,15 @@ describe('audit log', () => {
 
     const lines = auditLines();
     const session = lines.find((l) => l['event'] === 'session.opened')!;
-    expect(session).toMatchObject({ principal: 'relay-secret', method: 'secret', target: name, via: 'wss', policy: 'full', role: 'primary', client: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(session).toMatchObject({
+      principal: 'relay-secret',
+      method: 'secret',
+      target: name,
+      via: 'wss',
+      policy: 'full',
+      role: 'primary',
+      client: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+    });
     const mine = lines.filter((l) => l['session'] === session['session']);
     for (const line of mine) expect(Date.parse(String(line['time']))).not.toBeNaN();
     const requests = mine.filter((l) => l['event'] === 'dap.request');

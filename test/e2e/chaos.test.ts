@@ -2,7 +2,15 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAttachCli } from '../support/processes/cliProcess.js';
 import { startPausingDapClient } from '../support/dap/pausingDapClient.js';
-import { bridgeDetachBoundMs, chaosDetachTimeoutMs, chaosRelaySettings, expectAttachableAgain, faultToResume, handleBreakpoint, pauseAtHandler } from '../support/harness/chaosKit.js';
+import {
+  bridgeDetachBoundMs,
+  chaosDetachTimeoutMs,
+  chaosRelaySettings,
+  expectAttachableAgain,
+  faultToResume,
+  handleBreakpoint,
+  pauseAtHandler,
+} from '../support/harness/chaosKit.js';
 import { startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
 import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
 import { startRelayProcess, type RelayProcess } from '../support/processes/relayProcess.js';

@@ -58,41 +58,45 @@ async function expectBothThreadsRunning(): Promise<void> {
 }
 
 describe('the continue race over tcps', () => {
-  it(`answers every continue sent 0-50 ms after a stopped, ${rounds} times, and the program runs at the end`, async () => {
-    const attach = await startAttach(relay.access('tcps'), name);
-    try {
-      const client = await attachSession(attach.address.port, { breakpoints: { path: raceAppPath, lines: breakpointLines.map((line) => ({ line })) } });
-      const started = performance.now();
-      const threads = new Set<number>();
-      let lastThread = 0;
-      for (let round = 0; round < rounds; round++) {
-        if (performance.now() - started > roundsBoundMs) throw new Error(`only ${round} of ${rounds} rounds within ${roundsBoundMs} ms`);
-        const stopped = await client.waitForEvent<DebugProtocol.StoppedEvent>('stopped', undefined, stepBoundMs).catch((error: unknown) => {
-          throw new Error(`round ${round}: the program did not stop again; its output ends:\n${debuggee.output().slice(-1500)}`, { cause: error });
-        });
-        lastThread = stopped.body.threadId!;
-        threads.add(lastThread);
-        // The last stop: breakpoints off first, so that the last continue leaves both threads running.
-        if (round === rounds - 1) await client.request('setBreakpoints', { source: { path: raceAppPath }, breakpoints: [] });
-        await new Promise((r) => setTimeout(r, delayFor(round)));
-        await client.request('continue', { threadId: lastThread }, stepBoundMs).catch((error: unknown) => {
-          throw new Error(`round ${round}: continue (after ${delayFor(round)} ms) not answered`, { cause: error });
-        });
-      }
-      const elapsed = Math.round(performance.now() - started);
-      console.log(`chaos: continue-race tcps ${rounds} rounds in ${elapsed} ms (bound ${roundsBoundMs} ms), ${threads.size} threads stopped`);
-      expect(threads.size, 'both threads stopped at their breakpoints').toBe(2);
+  it(
+    `answers every continue sent 0-50 ms after a stopped, ${rounds} times, and the program runs at the end`,
+    async () => {
+      const attach = await startAttach(relay.access('tcps'), name);
+      try {
+        const client = await attachSession(attach.address.port, { breakpoints: { path: raceAppPath, lines: breakpointLines.map((line) => ({ line })) } });
+        const started = performance.now();
+        const threads = new Set<number>();
+        let lastThread = 0;
+        for (let round = 0; round < rounds; round++) {
+          if (performance.now() - started > roundsBoundMs) throw new Error(`only ${round} of ${rounds} rounds within ${roundsBoundMs} ms`);
+          const stopped = await client.waitForEvent<DebugProtocol.StoppedEvent>('stopped', undefined, stepBoundMs).catch((error: unknown) => {
+            throw new Error(`round ${round}: the program did not stop again; its output ends:\n${debuggee.output().slice(-1500)}`, { cause: error });
+          });
+          lastThread = stopped.body.threadId!;
+          threads.add(lastThread);
+          // The last stop: breakpoints off first, so that the last continue leaves both threads running.
+          if (round === rounds - 1) await client.request('setBreakpoints', { source: { path: raceAppPath }, breakpoints: [] });
+          await new Promise((r) => setTimeout(r, delayFor(round)));
+          await client.request('continue', { threadId: lastThread }, stepBoundMs).catch((error: unknown) => {
+            throw new Error(`round ${round}: continue (after ${delayFor(round)} ms) not answered`, { cause: error });
+          });
+        }
+        const elapsed = Math.round(performance.now() - started);
+        console.log(`chaos: continue-race tcps ${rounds} rounds in ${elapsed} ms (bound ${roundsBoundMs} ms), ${threads.size} threads stopped`);
+        expect(threads.size, 'both threads stopped at their breakpoints').toBe(2);
 
-      // Both threads run although still attached ...
-      await expectBothThreadsRunning();
-      // ... and after the session ends.
-      await client.request('disconnect', { terminateDebuggee: false }, stepBoundMs);
-      await client.close();
-      await expectBothThreadsRunning();
-    } finally {
-      await attach.close();
-    }
-  }, roundsBoundMs + 4 * stepBoundMs);
+        // Both threads run although still attached ...
+        await expectBothThreadsRunning();
+        // ... and after the session ends.
+        await client.request('disconnect', { terminateDebuggee: false }, stepBoundMs);
+        await client.close();
+        await expectBothThreadsRunning();
+      } finally {
+        await attach.close();
+      }
+    },
+    roundsBoundMs + 4 * stepBoundMs,
+  );
 });
 
 describe('a continue that arrives when nothing is paused, over tcps', () => {

@@ -60,7 +60,13 @@ describe('dbgrelay serve, targets and attach', () => {
     expect(await serve.exited).toBe(0);
     expect(readFileSync(join(dataDir, 'secret'), 'utf8').trim()).toBe(secret);
     // Shown to the person at the terminal, never in a log line.
-    expect(serve.output().split('\n').filter((l) => l.includes(secret!)).map((l) => l.trim())).toEqual([`RELAY SECRET: ${secret}`]);
+    expect(
+      serve
+        .output()
+        .split('\n')
+        .filter((l) => l.includes(secret!))
+        .map((l) => l.trim()),
+    ).toEqual([`RELAY SECRET: ${secret}`]);
 
     // Second start: same CA, secret not shown again.
     const again = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0']);

@@ -43,7 +43,13 @@ describe.each(['wss', 'tcps'] as const)('a debugging session through the relay o
   beforeAll(async () => {
     const relayUrl = transport === 'wss' ? relay.wssUrl : relay.tcpsUrl;
     access = { relayUrl, caFile: relay.caFile, secret: relay.secret };
-    debuggee = startDebuggee({ relayUrl, name, secret: relay.secret, caFile: relay.caFile, env: process.env['DPYLOG'] ? { DEBUGPY_LOG_DIR: process.env['DPYLOG'] + '/' + transport } : {} });
+    debuggee = startDebuggee({
+      relayUrl,
+      name,
+      secret: relay.secret,
+      caFile: relay.caFile,
+      env: process.env['DPYLOG'] ? { DEBUGPY_LOG_DIR: process.env['DPYLOG'] + '/' + transport } : {},
+    });
     await waitForTargets(access, (targets) => targets.some((t) => t.name === name));
     attach = await startAttach(access, name);
   });
@@ -59,8 +65,7 @@ describe.each(['wss', 'tcps'] as const)('a debugging session through the relay o
     frameId = frame.id;
     return frame;
   };
-  const setBreakpoints = (lines: DebugProtocol.SourceBreakpoint[]) =>
-    client.request('setBreakpoints', { source: { path: localApp }, breakpoints: lines });
+  const setBreakpoints = (lines: DebugProtocol.SourceBreakpoint[]) => client.request('setBreakpoints', { source: { path: localApp }, breakpoints: lines });
 
   it('lists the target with its process facts', async () => {
     const [target] = (await waitForTargets(access, (t) => t.some((x) => x.name === name))).filter((t) => t.name === name);
@@ -204,7 +209,14 @@ describe.each(['wss', 'tcps'] as const)('a debugging session through the relay o
           breakpoints: { path: localApp, lines: [{ line: line.child }] },
         });
         children.push(child);
-        child.then((c) => waitForStop(c, 'breakpoint', 20_000).then((stop) => resolve({ child: c, stop }), () => undefined), reject);
+        child.then(
+          (c) =>
+            waitForStop(c, 'breakpoint', 20_000).then(
+              (stop) => resolve({ child: c, stop }),
+              () => undefined,
+            ),
+          reject,
+        );
         return {};
       });
     });
@@ -224,7 +236,11 @@ describe.each(['wss', 'tcps'] as const)('a debugging session through the relay o
       await child.request('continue', { threadId: stop.event.body.threadId });
       await debuggee.waitForOutput(/child value 42/, 15_000, mark);
     } finally {
-      for (const pending of children) await pending.then((c) => c.close(), () => undefined);
+      for (const pending of children)
+        await pending.then(
+          (c) => c.close(),
+          () => undefined,
+        );
     }
     await client.request('disconnect', { terminateDebuggee: false });
     await client.close();

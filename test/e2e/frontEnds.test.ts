@@ -64,7 +64,10 @@ describe.each(['nginx', 'haproxy'] as FrontEndKind[])('the relay behind %s (depl
     cleanups.unshift(() => frontEnd.stop());
     const clientSide = await startSourceForwarder(frontEnd.port, clientAddress);
     const agentSide = await startSourceForwarder(frontEnd.port, agentAddress);
-    cleanups.unshift(() => clientSide.close(), () => agentSide.close());
+    cleanups.unshift(
+      () => clientSide.close(),
+      () => agentSide.close(),
+    );
     const target = `behind-${kind}`;
     const agent = startDebuggee({ relayUrl: `wss://127.0.0.1:${agentSide.port}`, name: target, secret: relay.secret, caFile: frontEnd.caFile });
     cleanups.unshift(() => agent.kill());

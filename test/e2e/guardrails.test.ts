@@ -106,9 +106,7 @@ describe('policies per target', () => {
     const { event, frame } = await waitForStop(client, 'breakpoint');
     const refused = await evaluate(client, 'n', frame.id).catch((e: unknown) => e);
     expect((refused as Error).message).toContain('refused by policy "no-eval": evaluate runs code in the debuggee');
-    const conditional = await client
-      .request('setBreakpoints', { source: { path: webAppPath }, breakpoints: [{ line: handle, condition: 'n > 1' }] })
-      .catch((e: unknown) => e);
+    const conditional = await client.request('setBreakpoints', { source: { path: webAppPath }, breakpoints: [{ line: handle, condition: 'n > 1' }] }).catch((e: unknown) => e);
     expect((conditional as Error).message).toContain('refused by policy "no-eval"');
     const scopes = await client.request<DebugProtocol.ScopesResponse>('scopes', { frameId: frame.id });
     expect(scopes.body.scopes.length).toBeGreaterThan(0);

@@ -45,7 +45,13 @@ async function auditLine(predicate: (line: AuditLine) => boolean, timeoutMs = 5_
   for (;;) {
     const found = auditLines().find(predicate);
     if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no audit line matched; last lines:\n${auditLines().slice(-8).map((l) => JSON.stringify(l)).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no audit line matched; last lines:\n${auditLines()
+          .slice(-8)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -187,13 +193,15 @@ describe('reverse requests from a hostile remote side', () => {
         { seq: 2, type: 'event', event: 'output', body: { category: 'console', output: 'after runInTerminal\n' } },
         { seq: 3, type: 'response', request_seq: 1, command: 'initialize', success: true, body: {} },
       ]);
-      await expect.poll(() => dapMessages(data).find((m) => m.type === 'response'), { timeout: 5_000 }).toMatchObject({
-        type: 'response',
-        request_seq: 1,
-        command: 'runInTerminal',
-        success: false,
-        message: 'dbgrelay: runInTerminal from the remote side is never forwarded to the client',
-      });
+      await expect
+        .poll(() => dapMessages(data).find((m) => m.type === 'response'), { timeout: 5_000 })
+        .toMatchObject({
+          type: 'response',
+          request_seq: 1,
+          command: 'runInTerminal',
+          success: false,
+          message: 'dbgrelay: runInTerminal from the remote side is never forwarded to the client',
+        });
       const refusal = await auditLine((l) => l['event'] === 'dap.refused' && l['target'] === 'evil-agent');
       expect(refusal).toMatchObject({ principal: 'relay-secret', direction: 'toClient', command: 'runInTerminal', reason: expect.stringContaining('never forwarded') });
       // The hostile arguments are not recorded, let alone run.
@@ -218,7 +226,14 @@ describe('subprocess sessions of the holder', () => {
         announced.push(configuration.subProcessId);
         const child = attachSession(configuration.connect.port, { attachArguments: configuration, breakpoints: { path: webAppPath, lines: [{ line: markerLine('CHILD') }] } });
         children.push(child);
-        child.then((c) => waitForStop(c, 'breakpoint', 20_000).then((stop) => resolve({ child: c, stop }), () => undefined), reject);
+        child.then(
+          (c) =>
+            waitForStop(c, 'breakpoint', 20_000).then(
+              (stop) => resolve({ child: c, stop }),
+              () => undefined,
+            ),
+          reject,
+        );
         return {};
       });
     });
@@ -230,7 +245,11 @@ describe('subprocess sessions of the holder', () => {
       await child.request('continue', { threadId: stop.event.body.threadId });
       await mp.waitForOutput(/child value 42/, 15_000, mark);
     } finally {
-      for (const pending of children) await pending.then((c) => c.close(), () => undefined);
+      for (const pending of children)
+        await pending.then(
+          (c) => c.close(),
+          () => undefined,
+        );
     }
     await main.request('disconnect', { terminateDebuggee: false });
     await main.close();

@@ -78,10 +78,7 @@ async function fakeSession(scheme: 'wss' | 'tcps'): Promise<{ tunnel: RawRelayTu
 }
 
 beforeAll(async () => {
-  relay = await startRelayProcess(
-    { audit: { transcripts: { enabled: true } }, metrics: { enabled: true, host: '127.0.0.1', port: 0 } },
-    children,
-  );
+  relay = await startRelayProcess({ audit: { transcripts: { enabled: true } }, metrics: { enabled: true, host: '127.0.0.1', port: 0 } }, children);
   const [, metricsUrl] = await relay.serve.waitFor(/metrics, \/healthz and \/readyz on (http:\/\/127\.0\.0\.1:\d+)/, 10_000);
   metricsPort = Number(new URL(metricsUrl!).port);
   endpoints = { wssPort: Number(new URL(relay.wssUrl).port), tcpsPort: Number(new URL(relay.tcpsUrl).port), ca: readFileSync(relay.caFile, 'utf8') };

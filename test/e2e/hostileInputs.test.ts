@@ -50,8 +50,14 @@ afterAll(async () => {
 async function expectRelayUnharmed(opensBefore: number, opensSession: boolean): Promise<void> {
   expect(registrySnapshot(), 'the target list changed').toBe(baseline);
   expect([web1.disconnected, web2.disconnected], 'a legitimate agent was disconnected').toEqual([false, false]);
-  expect(context.web1.control.received.some((m) => (m as { type?: string }).type === 'error'), 'web-1 agent got an error').toBe(false);
-  expect(context.web2.control.received.some((m) => (m as { type?: string }).type === 'error'), 'web-2 agent got an error').toBe(false);
+  expect(
+    context.web1.control.received.some((m) => (m as { type?: string }).type === 'error'),
+    'web-1 agent got an error',
+  ).toBe(false);
+  expect(
+    context.web2.control.received.some((m) => (m as { type?: string }).type === 'error'),
+    'web-2 agent got an error',
+  ).toBe(false);
   if (!opensSession) expect(context.web1.opens.length + context.web2.opens.length, 'a refused input reached an agent').toBe(opensBefore);
   const listed = await httpProbe(h.wss, { path: '/v1/targets', headers: [['Authorization', `Bearer ${adminToken}`]] });
   expect(listed, 'wss listener no longer serves').toMatchObject({ status: 200, code: 'OK' });

@@ -33,7 +33,14 @@ const clients: DapTestClient[] = [];
 /** A token from the "identity provider" (no clock tolerance on the relay, so exp is exact). */
 function token(scope: string, lifetimeS: number): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scope }).setProtectedHeader({ alg: 'EdDSA' }).setIssuer(issuer).setAudience(audience).setSubject('alice').setIssuedAt(now).setExpirationTime(now + lifetimeS).sign(privateKey);
+  return new SignJWT({ scope })
+    .setProtectedHeader({ alg: 'EdDSA' })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setSubject('alice')
+    .setIssuedAt(now)
+    .setExpirationTime(now + lifetimeS)
+    .sign(privateKey);
 }
 
 function trust() {

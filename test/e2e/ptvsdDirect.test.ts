@@ -58,7 +58,15 @@ async function runAttachCli(args: string[]): Promise<{ port: number; output: () 
 
 beforeAll(async () => {
   certs = testCertificates('ptvsd-direct');
-  app = startDebuggee({ relayUrl: '', name: '', secret: undefined, pythonArgs: [], script: appPath, scriptArgs: [certs.certFile, certs.keyFile], env: { PYDEVD_DISABLE_FILE_VALIDATION: '1' } });
+  app = startDebuggee({
+    relayUrl: '',
+    name: '',
+    secret: undefined,
+    pythonArgs: [],
+    script: appPath,
+    scriptArgs: [certs.certFile, certs.keyFile],
+    env: { PYDEVD_DISABLE_FILE_VALIDATION: '1' },
+  });
   port = Number((await app.waitForOutput(/endpoint 127\.0\.0\.1:\d+/, 20_000)).split(':')[1]);
   await app.waitForOutput(/attached before any client: False/);
 }, 60_000);
@@ -123,7 +131,13 @@ describe('a direct endpoint from enable_attach("s3cret", address, certfile, keyf
     expect(Buffer.concat(received).toString('utf8')).toBe('{"ok":false,"error":{"code":"AUTH_FAILED","message":"credential refused"}}\n');
 
     // and a DAP client of the local port sees the reason as the error of its first request
-    const server = await startAttachServer({ endpoint: parseRelayEndpoint(endpointUrl('wrong')), target: directEndpointTarget, trust: caOf(certs), port: 0, dial: dialDirectEndpoint });
+    const server = await startAttachServer({
+      endpoint: parseRelayEndpoint(endpointUrl('wrong')),
+      target: directEndpointTarget,
+      trust: caOf(certs),
+      port: 0,
+      dial: dialDirectEndpoint,
+    });
     servers.push(server);
     expect(await refusalSeenOnPort(server.address.port)).toMatch(/debug endpoint refused: credential refused \(AUTH_FAILED\)/);
   });
@@ -151,7 +165,13 @@ describe('a direct endpoint from enable_attach("s3cret", address, certfile, keyf
     const listening = await cli.waitForOutput(/debug endpoint listening on 127\.0\.0\.1:\d+/, 20_000);
     expect(cli.output()).toMatch(/--secret is visible to other local users/);
     const cliPort = Number(listening.split(':').pop());
-    const server = await startAttachServer({ endpoint: parseRelayEndpoint(endpointUrl('s3cret-cli', cliPort)), target: directEndpointTarget, trust: pinTrust(certs.leafFingerprint), port: 0, dial: dialDirectEndpoint });
+    const server = await startAttachServer({
+      endpoint: parseRelayEndpoint(endpointUrl('s3cret-cli', cliPort)),
+      target: directEndpointTarget,
+      trust: pinTrust(certs.leafFingerprint),
+      port: 0,
+      dial: dialDirectEndpoint,
+    });
     servers.push(server);
     const webHandle = markerLine('HANDLE');
     const client = await attachSession(server.address.port, { breakpoints: { path: webAppPath, lines: [{ line: webHandle }] } });
@@ -170,7 +190,12 @@ describe('a direct endpoint from enable_attach("s3cret", address, certfile, keyf
     const secretFile = join(secretDir, 'secret');
     writeFileSync(secretFile, 's3cret\n', { mode: 0o600 });
     const relay = await startE2eRelay({
-      overrides: { targets: { legacy: { url: `tcps://127.0.0.1:${port}`, secretFile, caFile: certs.caFile }, 'legacy-bad': { url: `tcps://127.0.0.1:${port}`, secretEnv: 'DBGRELAY_TEST_NO_SUCH_SECRET_VAR_SET', caFile: certs.caFile } } },
+      overrides: {
+        targets: {
+          legacy: { url: `tcps://127.0.0.1:${port}`, secretFile, caFile: certs.caFile },
+          'legacy-bad': { url: `tcps://127.0.0.1:${port}`, secretEnv: 'DBGRELAY_TEST_NO_SUCH_SECRET_VAR_SET', caFile: certs.caFile },
+        },
+      },
     }).catch((error: unknown) => error as Error);
     // a secretEnv that is not set is a config error naming the key
     expect(relay).toBeInstanceOf(Error);

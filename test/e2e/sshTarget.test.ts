@@ -116,7 +116,13 @@ describe('ssh targets', () => {
   it('are listed before anyone attached, with where the relay dials and no reachability yet', async () => {
     const targets = await listTargets(access());
     const a = targets.find((t) => t.name === 'ssh-a');
-    expect(a).toMatchObject({ kind: 'ssh', transport: 'ssh', host: '127.0.0.1', address: `ssh://${user}@127.0.0.1:${sshd.port} → 127.0.0.1:${debuggeeA.port}`, labels: { via: 'ssh' } });
+    expect(a).toMatchObject({
+      kind: 'ssh',
+      transport: 'ssh',
+      host: '127.0.0.1',
+      address: `ssh://${user}@127.0.0.1:${sshd.port} → 127.0.0.1:${debuggeeA.port}`,
+      labels: { via: 'ssh' },
+    });
     expect(a).not.toHaveProperty('reachable');
     expect(targets.find((t) => t.name === 'ssh-jump')?.address).toBe(
       `ssh://${user}@127.0.0.1:${sshd.port} via ssh://${user}@127.0.0.1:${bastion.port} → 127.0.0.1:${debuggeeB.port}`,

@@ -113,7 +113,7 @@ describe('deploy/k8s', () => {
     expect([...mounted].sort()).toEqual(Object.keys(volumes).sort());
   });
 
-  it('selectors of Services, PDB and NetworkPolicy pick the Deployment\'s pods, on its named ports', () => {
+  it("selectors of Services, PDB and NetworkPolicy pick the Deployment's pods, on its named ports", () => {
     const deployment = only('Deployment') as any;
     const podLabels: Record<string, string> = deployment.spec.template.metadata.labels;
     expect(deployment.spec.selector.matchLabels).toEqual(podLabels);

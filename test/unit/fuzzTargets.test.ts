@@ -9,7 +9,6 @@ import { targets } from '../../fuzz/targets/all.fuzz.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const seeds = seedCorpus(root);
 
-
 /** Inputs the fuzzers found that broke a parser's contract, kept once fixed (fuzz/regressions/<target>/). */
 function regressions(name: TargetName): Array<[string, Buffer]> {
   const directory = join(root, 'fuzz', 'regressions', name);
@@ -38,11 +37,10 @@ describe('fuzz targets (fuzz/targets/*.fuzz.ts)', () => {
     }
   });
 
-  it.each(targetNames.flatMap((name) => regressions(name).map(([file, input]) => [name, file, input] as const)))(
-    '%s keeps its contract on the finding %s',
-    (name, _file, input) => {
-      expect(() => targets[name](input)).not.toThrow();
-      expect(Object.keys(Object.prototype)).toEqual([]);
-    },
-  );
+  it.each(
+    targetNames.flatMap((name) => regressions(name).map(([file, input]) => [name, file, input] as const)),
+  )('%s keeps its contract on the finding %s', (name, _file, input) => {
+    expect(() => targets[name](input)).not.toThrow();
+    expect(Object.keys(Object.prototype)).toEqual([]);
+  });
 });

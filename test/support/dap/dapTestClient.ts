@@ -49,7 +49,10 @@ export class DapTestClient {
   /** Set when the peer sent something that is not DAP; the connection is then dropped. */
   protocolError: Error | undefined;
 
-  private constructor(private readonly socket: Socket, maxMessageBytes: number) {
+  private constructor(
+    private readonly socket: Socket,
+    maxMessageBytes: number,
+  ) {
     socket.setNoDelay(true);
     const framer = new DapFramer(maxMessageBytes);
     socket.on('data', (chunk: Buffer) => {
@@ -115,11 +118,7 @@ export class DapTestClient {
   }
 
   /** Waits for an event named `name` (matching `predicate`), including one that already arrived and was not yet waited for. */
-  waitForEvent<E extends DebugProtocol.Event = DebugProtocol.Event>(
-    name: string,
-    predicate: (event: E) => boolean = () => true,
-    timeoutMs = 10_000,
-  ): Promise<E> {
+  waitForEvent<E extends DebugProtocol.Event = DebugProtocol.Event>(name: string, predicate: (event: E) => boolean = () => true, timeoutMs = 10_000): Promise<E> {
     const test = (event: DebugProtocol.Event): boolean => event.event === name && predicate(event as E);
     const index = this.unconsumed.findIndex(test);
     if (index >= 0) return Promise.resolve(this.unconsumed.splice(index, 1)[0] as E);

@@ -171,7 +171,12 @@ export class FakeAgent {
         ? await openWebSocketLink(this.endpoints, `/v1/agent/sessions/${sessionId}`, this.credential)
         : await openTcpsLink(this.endpoints, { op: 'agentData', sessionId }, this.credential);
     if (isOutcome(link)) return link;
-    const connection = { closed: false, send: (bytes: Buffer) => link.send(bytes), received: () => link.bytes(), onReceive: (listener: (chunk: Buffer) => void) => link.onBytes(listener) };
+    const connection = {
+      closed: false,
+      send: (bytes: Buffer) => link.send(bytes),
+      received: () => link.bytes(),
+      onReceive: (listener: (chunk: Buffer) => void) => link.onBytes(listener),
+    };
     void link.closed.then(() => (connection.closed = true));
     this.dataLinks.push(link);
     this.dataConnections.push(connection);

@@ -58,13 +58,7 @@ export async function expectPaused(debuggee: Debuggee): Promise<void> {
  * fault to the program's next `tick`; rejects if that takes longer than `boundMs`.
  * Prints the chaos table line `chaos: <scenario> <transport> fault->resume <ms> ms (bound <ms> ms)`.
  */
-export async function faultToResume(
-  debuggee: Debuggee,
-  scenario: string,
-  transport: string,
-  boundMs: number,
-  fault: () => unknown,
-): Promise<number> {
+export async function faultToResume(debuggee: Debuggee, scenario: string, transport: string, boundMs: number, fault: () => unknown): Promise<number> {
   await expectPaused(debuggee);
   const from = debuggee.outputLength();
   const started = performance.now();

@@ -27,7 +27,11 @@ export function authRows(c: RowContext): HostileRow[] {
     { name: 'relay secret with a NUL byte appended', run: () => attachWss(basic(credential(`${secret}\u0000`))), expect: http(401, 'AUTH_FAILED') },
     {
       name: 'relay secret in non-standard headers (Cookie, X-Api-Key) is ignored',
-      run: () => attachWss([['Cookie', `secret=${secret}`], ['X-Api-Key', secret]]),
+      run: () =>
+        attachWss([
+          ['Cookie', `secret=${secret}`],
+          ['X-Api-Key', secret],
+        ]),
       expect: http(401, 'AUTH_REQUIRED'),
     },
     { name: 'relay secret in the query string of an upgrade', run: () => upgrade(`/v1/attach/web-1?secret=${secret}`), expect: http(400, 'BAD_REQUEST') },
@@ -119,7 +123,8 @@ export function authRows(c: RowContext): HostileRow[] {
     },
     {
       name: "jku header pointing at the attacker's key set",
-      run: async () => attachWss(bearer(await token({ header: { jku: 'https://attacker.example/jwks.json' } }, 'RS256', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey))),
+      run: async () =>
+        attachWss(bearer(await token({ header: { jku: 'https://attacker.example/jwks.json' } }, 'RS256', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey))),
       expect: http(401, 'AUTH_FAILED'),
       why: /signature/,
     },
@@ -151,14 +156,33 @@ export function authRows(c: RowContext): HostileRow[] {
   ]);
 
   table.add('scopes and roles', [
-    { name: 'client token for another target (attach:web-2) on web-1', run: async () => attachWss(bearer(await token({ scope: 'attach:web-2' }))), expect: http(401, 'AUTH_FAILED'), why: /web-1/ },
+    {
+      name: 'client token for another target (attach:web-2) on web-1',
+      run: async () => attachWss(bearer(await token({ scope: 'attach:web-2' }))),
+      expect: http(401, 'AUTH_FAILED'),
+      why: /web-1/,
+    },
     { name: 'client token with the wrong scope (attach:db-*)', run: async () => attachWss(bearer(await token({ scope: 'attach:db-*' }))), expect: http(401, 'AUTH_FAILED') },
     { name: 'token with only scopes of other services', run: async () => attachWss(bearer(await token({ scope: 'read:logs openid' }))), expect: http(401, 'AUTH_FAILED') },
     { name: 'admin-only token used to attach', run: async () => attachWss(bearer(await token({ scope: 'admin' }))), expect: http(401, 'AUTH_FAILED') },
-    { name: 'agent token (register:web-*) used to attach', run: async () => attachWss(bearer(await token({ sub: 'agent-web', scope: 'register:web-*' }))), expect: http(401, 'AUTH_FAILED'), why: /client role/ },
-    { name: 'client token (attach:web-*) used to register over wss', run: async () => upgrade('/v1/agent', bearer(await token())), expect: http(401, 'AUTH_FAILED'), why: /agent role/ },
+    {
+      name: 'agent token (register:web-*) used to attach',
+      run: async () => attachWss(bearer(await token({ sub: 'agent-web', scope: 'register:web-*' }))),
+      expect: http(401, 'AUTH_FAILED'),
+      why: /client role/,
+    },
+    {
+      name: 'client token (attach:web-*) used to register over wss',
+      run: async () => upgrade('/v1/agent', bearer(await token())),
+      expect: http(401, 'AUTH_FAILED'),
+      why: /agent role/,
+    },
     { name: 'client token used to register over tcps', run: async () => helloLine({ dbgrelay: 1, op: 'agent', token: await token() }), expect: hello('AUTH_FAILED') },
-    { name: 'agent token used to list targets', run: async () => request({ path: '/v1/targets', headers: bearer(await token({ scope: 'register:web-*' })) }), expect: http(401, 'AUTH_FAILED') },
+    {
+      name: 'agent token used to list targets',
+      run: async () => request({ path: '/v1/targets', headers: bearer(await token({ scope: 'register:web-*' })) }),
+      expect: http(401, 'AUTH_FAILED'),
+    },
     {
       name: 'agent token for web-* registers db-1',
       run: async () => register('wss', { token: await token({ sub: 'agent-web', scope: 'register:web-*' }) }, 'db-1'),

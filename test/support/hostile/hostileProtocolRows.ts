@@ -69,7 +69,11 @@ export function protocolRows(c: RowContext): HostileRow[] {
     { name: 'protocol version as a string ("1")', run: () => helloLine({ dbgrelay: '1', op: 'attach', target: 'web-1', secret }), expect: hello('PROTOCOL_VERSION') },
     { name: 'no protocol version', run: () => helloLine({ op: 'attach', target: 'web-1', secret }), expect: hello('BAD_REQUEST') },
     { name: 'unknown op ("shell")', run: () => helloLine({ dbgrelay: 1, op: 'shell', secret }), expect: hello('BAD_REQUEST') },
-    { name: 'oversized hello line (9 KiB, no newline)', run: () => helloProbe(h.tcps, '{"dbgrelay":1,"op":"attach","target":"' + 'a'.repeat(9 * 1024)), expect: hello('MESSAGE_TOO_LARGE') },
+    {
+      name: 'oversized hello line (9 KiB, no newline)',
+      run: () => helloProbe(h.tcps, '{"dbgrelay":1,"op":"attach","target":"' + 'a'.repeat(9 * 1024)),
+      expect: hello('MESSAGE_TOO_LARGE'),
+    },
     { name: 'non-UTF-8 bytes', run: () => helloProbe(h.tcps, Buffer.from([0xff, 0xfe, 0x7b, 0xc3, 0x28, 0xa0, 0xa1, 0x7d, 0x0a])), expect: hello('BAD_REQUEST') },
     { name: 'deeply nested JSON (8,000 levels, within 8 KiB)', run: () => helloProbe(h.tcps, '['.repeat(8_000) + ']'.repeat(100) + '\n'), expect: hello('BAD_REQUEST') },
     { name: 'secret over 4096 characters', run: () => helloLine({ dbgrelay: 1, op: 'targets', secret: 'a'.repeat(5_000) }), expect: hello('BAD_REQUEST') },
@@ -85,7 +89,12 @@ export function protocolRows(c: RowContext): HostileRow[] {
     { name: 'slow handshake: TLS, then nothing', run: () => helloProbe(h.tcps, undefined, 4 * handshakeTimeoutMs), expect: hello('HANDSHAKE_TIMEOUT') },
     {
       name: 'slow handshake: hello dripped a byte at a time',
-      run: () => helloProbe(h.tcps, [...'{"dbgrelay":1,"op":"targets"'].map((ch) => ({ bytes: ch, pauseMs: 100 })), 5 * handshakeTimeoutMs),
+      run: () =>
+        helloProbe(
+          h.tcps,
+          [...'{"dbgrelay":1,"op":"targets"'].map((ch) => ({ bytes: ch, pauseMs: 100 })),
+          5 * handshakeTimeoutMs,
+        ),
       expect: hello('HANDSHAKE_TIMEOUT'),
     },
   ]);
@@ -111,7 +120,11 @@ export function protocolRows(c: RowContext): HostileRow[] {
   ]);
 
   table.add('names held by another identity', [
-    { name: 'another identity (mallory, register:web-*) registers web-1', run: async () => register('wss', { token: await mallory() }, 'web-1'), expect: control('TARGET_NAME_IN_USE') },
+    {
+      name: 'another identity (mallory, register:web-*) registers web-1',
+      run: async () => register('wss', { token: await mallory() }, 'web-1'),
+      expect: control('TARGET_NAME_IN_USE'),
+    },
     {
       name: "mallory registers web-1 with web-1's agent id",
       run: async () => register('wss', { token: await mallory() }, 'web-1', c.web1AgentId),
@@ -126,8 +139,16 @@ export function protocolRows(c: RowContext): HostileRow[] {
   ]);
 
   table.add('session ids', [
-    { name: 'agent data connection with a session id never issued (wss)', run: () => upgrade(`/v1/agent/sessions/${fakeSessionId}`, basic(secret)), expect: http(404, 'UNKNOWN_SESSION') },
-    { name: 'agent data connection with a session id never issued (tcps)', run: () => helloLine({ dbgrelay: 1, op: 'agentData', sessionId: fakeSessionId, secret }), expect: hello('UNKNOWN_SESSION') },
+    {
+      name: 'agent data connection with a session id never issued (wss)',
+      run: () => upgrade(`/v1/agent/sessions/${fakeSessionId}`, basic(secret)),
+      expect: http(404, 'UNKNOWN_SESSION'),
+    },
+    {
+      name: 'agent data connection with a session id never issued (tcps)',
+      run: () => helloLine({ dbgrelay: 1, op: 'agentData', sessionId: fakeSessionId, secret }),
+      expect: hello('UNKNOWN_SESSION'),
+    },
     { name: 'session id too short to be one', run: () => upgrade('/v1/agent/sessions/abc', basic(secret)), expect: http(404, 'UNKNOWN_SESSION') },
     { name: 'session id with ../ in the path', run: () => upgrade('/v1/agent/sessions/..%2F..%2Fagent', basic(secret)), expect: http(404, 'UNKNOWN_SESSION') },
     {
@@ -158,7 +179,11 @@ export function protocolRows(c: RowContext): HostileRow[] {
 
   table.add('control connection', [
     { name: 'control message that is not JSON', run: () => agentAttempt(h.endpoints, 'wss', { secret }, ['{"type":"register",']), expect: control('BAD_REQUEST') },
-    { name: 'binary frame on the control connection', run: () => agentAttempt(h.endpoints, 'wss', { secret }, [Buffer.from('{"type":"register"}')]), expect: control('BAD_REQUEST') },
+    {
+      name: 'binary frame on the control connection',
+      run: () => agentAttempt(h.endpoints, 'wss', { secret }, [Buffer.from('{"type":"register"}')]),
+      expect: control('BAD_REQUEST'),
+    },
     {
       name: 'oversized control message over wss (65 KiB frame)',
       run: () => agentAttempt(h.endpoints, 'wss', { secret }, [JSON.stringify(registerMessage('web-7', agentId(), { pad: 'x'.repeat(65 * 1024) }))]),
@@ -170,10 +195,17 @@ export function protocolRows(c: RowContext): HostileRow[] {
       expect: control('MESSAGE_TOO_LARGE'),
     },
     { name: 'first control message is not register', run: () => agentAttempt(h.endpoints, 'wss', { secret }, [{ type: 'pong', id: 1 }]), expect: control('BAD_REQUEST') },
-    { name: 'register with a negative pid', run: () => agentAttempt(h.endpoints, 'wss', { secret }, [{ ...registerMessage('web-7', agentId()), process: { pid: -1 } }]), expect: control('BAD_REQUEST') },
+    {
+      name: 'register with a negative pid',
+      run: () => agentAttempt(h.endpoints, 'wss', { secret }, [{ ...registerMessage('web-7', agentId()), process: { pid: -1 } }]),
+      expect: control('BAD_REQUEST'),
+    },
     {
       name: 'register with 33 labels',
-      run: () => agentAttempt(h.endpoints, 'tcps', { secret }, [{ ...registerMessage('web-7', agentId()), target: { name: 'web-7', labels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) } }]),
+      run: () =>
+        agentAttempt(h.endpoints, 'tcps', { secret }, [
+          { ...registerMessage('web-7', agentId()), target: { name: 'web-7', labels: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) } },
+        ]),
       expect: control('BAD_REQUEST'),
     },
     { name: 'register with an empty attach secret', run: () => register('wss', { secret }, 'web-7', agentId(), { attachSecret: '' }), expect: control('BAD_REQUEST') },
@@ -184,18 +216,27 @@ export function protocolRows(c: RowContext): HostileRow[] {
     { name: 'POST with upgrade headers to /v1/attach/web-1', run: () => upgrade('/v1/attach/web-1', basic(secret), 'POST'), expect: http(400, 'BAD_REQUEST') },
     {
       name: 'unsupported Sec-WebSocket-Version on an attach upgrade',
-      run: () => request(`GET /v1/attach/web-1 HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 12\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${basic(secret)[0]!.join(': ')}\r\n\r\n`),
+      run: () =>
+        request(
+          `GET /v1/attach/web-1 HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 12\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${basic(secret)[0]!.join(': ')}\r\n\r\n`,
+        ),
       expect: http(400, 'BAD_REQUEST'),
     },
     {
       name: 'WebSocket upgrade without Sec-WebSocket-Key',
-      run: () => request(`GET /v1/attach/web-1 HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n${basic(secret)[0]!.join(': ')}\r\n\r\n`),
+      run: () =>
+        request(
+          `GET /v1/attach/web-1 HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n${basic(secret)[0]!.join(': ')}\r\n\r\n`,
+        ),
       expect: http(400, 'BAD_REQUEST'),
     },
     { name: 'DELETE with upgrade headers to /v1/agent', run: () => upgrade('/v1/agent', basic(secret), 'DELETE'), expect: http(400, 'BAD_REQUEST') },
     {
       name: 'Upgrade: h2c on an attach path',
-      run: () => request(`GET /v1/attach/web-1 HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n${basic(secret)[0]!.join(': ')}\r\n\r\n`),
+      run: () =>
+        request(
+          `GET /v1/attach/web-1 HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n${basic(secret)[0]!.join(': ')}\r\n\r\n`,
+        ),
       expect: http(400, 'BAD_REQUEST'),
     },
     { name: 'PUT /v1/targets', run: () => request({ method: 'PUT', path: '/v1/targets', headers: basic(secret), body: '{}' }), expect: http(400, 'BAD_REQUEST') },
@@ -211,7 +252,8 @@ export function protocolRows(c: RowContext): HostileRow[] {
     },
     {
       name: 'header injection: bare LF inside a header value',
-      run: () => request(`GET /v1/targets HTTP/1.1\r\nHost: localhost\r\nX-Note: a\nAuthorization: Basic ${Buffer.from(`${secret}:`).toString('base64')}\r\nConnection: close\r\n\r\n`),
+      run: () =>
+        request(`GET /v1/targets HTTP/1.1\r\nHost: localhost\r\nX-Note: a\nAuthorization: Basic ${Buffer.from(`${secret}:`).toString('base64')}\r\nConnection: close\r\n\r\n`),
       expect: http(400),
     },
     {
@@ -232,8 +274,16 @@ export function protocolRows(c: RowContext): HostileRow[] {
       run: async () => plainOutcome(await tcpExchange(h.wss.port, `GET /v1/targets HTTP/1.1\r\nHost: localhost\r\n${basic(secret)[0]!.join(': ')}\r\n\r\n`)),
       expect: closedSilently,
     },
-    { name: 'plain TCP hello to the tcps port', run: async () => plainOutcome(await tcpExchange(h.tcps.port, helloBytes({ dbgrelay: 1, op: 'targets', secret }))), expect: closedSilently },
-    { name: 'slow TLS handshake on the wss port (TCP, then nothing)', run: async () => plainOutcome(await tcpExchange(h.wss.port, undefined, 4 * handshakeTimeoutMs)), expect: closedSilently },
+    {
+      name: 'plain TCP hello to the tcps port',
+      run: async () => plainOutcome(await tcpExchange(h.tcps.port, helloBytes({ dbgrelay: 1, op: 'targets', secret }))),
+      expect: closedSilently,
+    },
+    {
+      name: 'slow TLS handshake on the wss port (TCP, then nothing)',
+      run: async () => plainOutcome(await tcpExchange(h.wss.port, undefined, 4 * handshakeTimeoutMs)),
+      expect: closedSilently,
+    },
     { name: 'slow TLS handshake on the tcps port', run: async () => plainOutcome(await tcpExchange(h.tcps.port, undefined, 4 * handshakeTimeoutMs)), expect: closedSilently },
     {
       name: 'slow HTTP headers on the wss port',
@@ -256,4 +306,3 @@ function plainOutcome(exchange: { received: Buffer; closedByPeer: boolean }): Ou
   if (exchange.received.length > 0 && exchange.received[0] !== 0x15) return { kind: 'closed', detail: 'unexpected bytes', raw: text };
   return { kind: 'closed', detail: exchange.closedByPeer ? 'closed' : 'still open' };
 }
-

@@ -96,9 +96,7 @@ export async function signToken(pair: TestKeyPair, options: SignOptions = {}): P
 export function authenticatorFor(pair: TestKeyPair, policy: Partial<JwtPolicy> = {}): JwtAuthenticator {
   const dir = keyDir();
   const file =
-    pair.algorithm === 'HS256'
-      ? writeKey(dir, 'hs.key', `${new TextDecoder().decode(pair.verifying as Uint8Array)}\n`)
-      : writeKey(dir, 'key.pem', publicPem(pair.verifying));
+    pair.algorithm === 'HS256' ? writeKey(dir, 'hs.key', `${new TextDecoder().decode(pair.verifying as Uint8Array)}\n`) : writeKey(dir, 'key.pem', publicPem(pair.verifying));
   return new JwtAuthenticator({ kind: 'key', key: loadKeyFile(file, 'auth.jwt.keyFile', 'public') }, { ...testPolicy, ...policy });
 }
 

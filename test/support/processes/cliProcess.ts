@@ -43,9 +43,7 @@ export function runDbgrelay(args: string[], env: Record<string, string> = {}, op
   }
   const entry = options.built ? [builtCli] : ['--import', 'tsx', sourceCli];
   const command = [process.execPath, ...(options.nodeArgs ?? []), ...entry, ...args];
-  const [file, argv] = options.terminal
-    ? ['script', ['-qfec', command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']]
-    : [command[0]!, command.slice(1)];
+  const [file, argv] = options.terminal ? ['script', ['-qfec', command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']] : [command[0]!, command.slice(1)];
   const child = spawn(file, argv, { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const append = (chunk: Buffer): void => {

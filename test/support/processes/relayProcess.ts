@@ -57,8 +57,7 @@ export async function startRelayProcess(
       if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGKILL');
       await serve.exited;
     },
-    restart: () =>
-      startRelayProcess(settings, started, { dataDir, wssPort: Number(new URL(relay.wssUrl).port), tcpsPort: Number(new URL(relay.tcpsUrl).port) }),
+    restart: () => startRelayProcess(settings, started, { dataDir, wssPort: Number(new URL(relay.wssUrl).port), tcpsPort: Number(new URL(relay.tcpsUrl).port) }),
     stop: () => serve.stop(),
   };
   return relay;

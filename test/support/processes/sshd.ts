@@ -20,7 +20,9 @@ export function makeKey(dir: string, name: string, passphrase = ''): TestKey {
   if (!existsSync(sshdBinary)) throw new Error(`${sshdBinary} is missing: run node test/setupSystem.mjs (npm test does)`);
   const file = join(dir, name);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', name, '-f', file]);
-  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`]).toString().split(' ')[1]!;
+  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`])
+    .toString()
+    .split(' ')[1]!;
   return { file, publicLine: readFileSync(`${file}.pub`, 'utf8').trim(), fingerprint };
 }
 
@@ -86,7 +88,10 @@ export async function startSshd(dir: string, name: string, authorized: readonly 
     port,
     hostKey,
     logText,
-    acceptedLogins: (key) => logText().split('\n').filter((line) => line.includes('Accepted publickey') && (key === undefined || line.includes(key.fingerprint))).length,
+    acceptedLogins: (key) =>
+      logText()
+        .split('\n')
+        .filter((line) => line.includes('Accepted publickey') && (key === undefined || line.includes(key.fingerprint))).length,
     kill: () => signalFamily(child, 'SIGKILL'),
     freeze: (frozen) => signalFamily(child, frozen ? 'SIGSTOP' : 'SIGCONT'),
     restart: start,

@@ -28,9 +28,7 @@ export interface E2eRelay {
  * Starts the relay on 127.0.0.1 with a fresh data directory, so the development CA,
  * server certificate and secret are created exactly as on a first `npm start`.
  */
-export async function startE2eRelay(
-  options: { dataDir?: string; wssPort?: number; tcpsPort?: number; overrides?: Record<string, unknown> } = {},
-): Promise<E2eRelay> {
+export async function startE2eRelay(options: { dataDir?: string; wssPort?: number; tcpsPort?: number; overrides?: Record<string, unknown> } = {}): Promise<E2eRelay> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'dbgrelay-e2e-'));
   const logFile = join(dataDir, 'relay.log');
   const config = loadConfig({

@@ -33,11 +33,7 @@ export function listTargets(access: ClientAccess): Promise<TargetInfo[]> {
 }
 
 /** Polls the target list until `predicate` holds for it. */
-export async function waitForTargets(
-  access: ClientAccess,
-  predicate: (targets: TargetInfo[]) => boolean,
-  timeoutMs = 20_000,
-): Promise<TargetInfo[]> {
+export async function waitForTargets(access: ClientAccess, predicate: (targets: TargetInfo[]) => boolean, timeoutMs = 20_000): Promise<TargetInfo[]> {
   const deadline = Date.now() + timeoutMs;
   let last: TargetInfo[] = [];
   for (;;) {
@@ -103,11 +99,7 @@ export async function attachSession(
 }
 
 /** Waits for a `stopped` event and returns it with the stopped thread's top frame. */
-export async function waitForStop(
-  client: DapTestClient,
-  reason?: string,
-  timeoutMs = 15_000,
-): Promise<{ event: DebugProtocol.StoppedEvent; frame: DebugProtocol.StackFrame }> {
+export async function waitForStop(client: DapTestClient, reason?: string, timeoutMs = 15_000): Promise<{ event: DebugProtocol.StoppedEvent; frame: DebugProtocol.StackFrame }> {
   const event = await client.waitForEvent<DebugProtocol.StoppedEvent>('stopped', (e) => reason === undefined || e.body.reason === reason, timeoutMs);
   const trace = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: event.body.threadId, startFrame: 0, levels: 20 });
   return { event, frame: trace.body.stackFrames[0]! };

@@ -71,7 +71,12 @@ export async function startTestRelay(certs: FixtureCertificates, overrides: Reco
     secret,
     ca: certs.caPem,
     logText: () => chunks.join(''),
-    logLines: () => chunks.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>),
+    logLines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
     close: () => relay.close(),
   };
 }

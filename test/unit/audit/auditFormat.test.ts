@@ -19,7 +19,16 @@ describe('formatAuditRecord', () => {
   });
 
   it('shows breakpoints with conditions and log messages, and refusals with their reason', () => {
-    const bp = formatAuditRecord({ ...base, event: 'dap.request', command: 'setBreakpoints', source: '/app/web.py', breakpoints: [{ line: 12, condition: 'n > 0' }, { line: 20, logMessage: 'x={x}' }] });
+    const bp = formatAuditRecord({
+      ...base,
+      event: 'dap.request',
+      command: 'setBreakpoints',
+      source: '/app/web.py',
+      breakpoints: [
+        { line: 12, condition: 'n > 0' },
+        { line: 20, logMessage: 'x={x}' },
+      ],
+    });
     expect(bp).toContain('dap.request setBreakpoints');
     expect(bp).toContain('source=/app/web.py breakpoints=[{"line":12,"condition":"n > 0"},{"line":20,"logMessage":"x={x}"}]');
     const refused = formatAuditRecord({ ...base, event: 'dap.refused', direction: 'toClient', command: 'runInTerminal', reason: 'never forwarded' });

@@ -91,7 +91,11 @@ describe('AuditLog retention', () => {
     expect(() => log.record({ event: 'dap.request', command: 'evaluate', expression: 'x'.repeat(300) })).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));
     log.record({ event: 'session.closed', closedBy: 'client' });
     log.record({ event: 'dap.request', command: 'disconnect', terminateDebuggee: false });
-    expect(lines(file).slice(-2).map((l) => l['event'])).toEqual(['session.closed', 'dap.request']);
+    expect(
+      lines(file)
+        .slice(-2)
+        .map((l) => l['event']),
+    ).toEqual(['session.closed', 'dap.request']);
     expect(() => {
       for (let i = 0; i < 10; i++) log.record({ event: 'session.closed', closedBy: 'client', pad: 'q'.repeat(100) });
     }).toThrow(expect.objectContaining({ code: 'AUDIT_FULL' }));

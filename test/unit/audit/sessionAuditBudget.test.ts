@@ -42,10 +42,14 @@ describe('SessionAuditBudget', () => {
 
   it('refuses a request whose record would have to cut its code (AUDIT_RECORD_TOO_LARGE), but still cuts a refusal record', () => {
     const { b, sink } = budget(64 * 1024, 1024);
-    expect(() => b.record(evaluate('y'.repeat(5000)))).toThrow(expect.objectContaining({ code: 'AUDIT_RECORD_TOO_LARGE', message: expect.stringContaining('audit.maxRecordBytes (1024 bytes)') }));
+    expect(() => b.record(evaluate('y'.repeat(5000)))).toThrow(
+      expect.objectContaining({ code: 'AUDIT_RECORD_TOO_LARGE', message: expect.stringContaining('audit.maxRecordBytes (1024 bytes)') }),
+    );
     const logpoints = Array.from({ length: 30 }, (_, i) => ({ line: i + 1, logMessage: `harmless ${i}` }));
     logpoints.push({ line: 99, logMessage: '{__import__("os").system("id")}' });
-    expect(() => b.record({ event: 'dap.request', command: 'setBreakpoints', source: '/srv/app.py', breakpoints: logpoints })).toThrow(expect.objectContaining({ code: 'AUDIT_RECORD_TOO_LARGE' }));
+    expect(() => b.record({ event: 'dap.request', command: 'setBreakpoints', source: '/srv/app.py', breakpoints: logpoints })).toThrow(
+      expect.objectContaining({ code: 'AUDIT_RECORD_TOO_LARGE' }),
+    );
     expect(sink.records).toHaveLength(0);
     b.record({ event: 'dap.refused', command: 'evaluate', reason: 'r', expression: 'y'.repeat(5000) });
     expect(sink.records[0]).toMatchObject({ event: 'dap.refused', truncated: { bytes: expect.any(Number) } });
@@ -77,7 +81,9 @@ describe('SessionAuditBudget', () => {
     for (let i = 0; i < 100; i++) b.record(same);
     const written = sink.records.length;
     expect(written).toBeLessThanOrEqual(17);
-    expect(() => b.record(evaluate('something new'))).toThrow(expect.objectContaining({ code: 'AUDIT_THROTTLED', message: expect.stringContaining('audit.maxBytesPerSessionPerMinute') }));
+    expect(() => b.record(evaluate('something new'))).toThrow(
+      expect.objectContaining({ code: 'AUDIT_THROTTLED', message: expect.stringContaining('audit.maxBytesPerSessionPerMinute') }),
+    );
     b.record({ event: 'dap.refused', command: 'evaluate', reason: 'refused by policy' }); // a refusal is never refused: counted
     b.record({ event: 'dap.request', command: 'disconnect', terminateDebuggee: false }); // leaving is never held back
     b.record({ event: 'session.closed', closedBy: 'client' }); // nor the session's own records

@@ -11,7 +11,11 @@ const deepRequest = (levels: number): Buffer =>
 function transcriptOf(add: (t: SessionTranscript) => void): Promise<string[]> {
   const transcript = new SessionTranscript({ dir: join(mkdtempSync(join(tmpdir(), 'transcripts-')), 't'), session: 's', maxBytes: 1 << 22 });
   add(transcript);
-  return transcript.close().then(() => readFileSync(transcript.file, 'utf8').split('\n').filter((l) => l !== ''));
+  return transcript.close().then(() =>
+    readFileSync(transcript.file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== ''),
+  );
 }
 
 describe('SessionTranscript from the bytes that arrived', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AttachSecret, attachSecretPrincipal, authenticateForAttach, requireAttachSecretLength, type AttachGuard, type AttachSecretLookup } from '../../../src/auth/attachSecret.js';
+import {
+  AttachSecret,
+  attachSecretPrincipal,
+  authenticateForAttach,
+  requireAttachSecretLength,
+  type AttachGuard,
+  type AttachSecretLookup,
+} from '../../../src/auth/attachSecret.js';
 import { hasRole, requireTargetGrant } from '../../../src/auth/grants.js';
 import type { Authenticator, Credential } from '../../../src/auth/principal.js';
 import { SecretAuthenticator } from '../../../src/auth/secretAuthenticator.js';

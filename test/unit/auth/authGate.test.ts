@@ -207,7 +207,10 @@ describe('AuthGate attach-secret guesses per target', () => {
     expect(await metrics.valueOf('dbgrelay_auth_failures_total', { reason: 'AUTH_LOCKED' })).toBe(1);
     // The refused attempt counts against its source (1 of 3): not locked yet.
     expect(await metrics.valueOf('dbgrelay_auth_lockouts_total')).toBe(0);
-    const lines = logText().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = logText()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'target closed to attach-secret guesses', target: 'web-1', closedForMs: 5_000 }));
     // A refusal of a closed target is logged at debug level only (no log flood).
     expect(lines.filter((l) => l['code'] === 'AUTH_LOCKED').map((l) => l['level'])).toEqual([20]);

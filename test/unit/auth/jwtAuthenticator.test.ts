@@ -5,17 +5,7 @@ import { requireTargetGrant } from '../../../src/auth/grants.js';
 import { JwtAuthenticator, scopesFromClaims } from '../../../src/auth/jwtAuthenticator.js';
 import { loadKeyFile } from '../../../src/auth/jwtKeys.js';
 import { jwtAlgorithms } from '../../../src/config/jwtConfigSchema.js';
-import {
-  authenticatorFor,
-  generateTestKey,
-  keyDir,
-  publicJwk,
-  publicPem,
-  refusal,
-  signToken,
-  testPolicy,
-  writeKey,
-} from '../../support/keys/jwtFixtures.js';
+import { authenticatorFor, generateTestKey, keyDir, publicJwk, publicPem, refusal, signToken, testPolicy, writeKey } from '../../support/keys/jwtFixtures.js';
 
 const b64 = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -90,7 +80,9 @@ describe('JwtAuthenticator: refusals', () => {
     const hs = generateTestKey('HS256');
     const claims = { iss: testPolicy.issuer, aud: testPolicy.audience, sub: 'alice', exp: Math.floor(Date.now() / 1000) + 60 };
     const signingInput = `${b64({ alg: 'HS256', crit: ['urn:example:must-understand'], 'urn:example:must-understand': true })}.${b64(claims)}`;
-    const signature = createHmac('sha256', hs.signing as Uint8Array).update(signingInput).digest('base64url');
+    const signature = createHmac('sha256', hs.signing as Uint8Array)
+      .update(signingInput)
+      .digest('base64url');
     const message = await refusal(authenticatorFor(hs).verify(`${signingInput}.${signature}`));
     expect(message).toBe('token header marks an extension the relay does not support as critical ("crit")');
     expect(message).not.toContain('urn:example');
@@ -122,7 +114,9 @@ describe('JwtAuthenticator: refusals', () => {
 
   it('requires sub, exp, iss and aud', async () => {
     for (const claim of ['sub', 'exp', 'iss', 'aud']) {
-      expect(await refusal(auth.verify(await signToken(rs, { omit: [claim] })))).toMatch(new RegExp(`"${claim}"|${claim === 'iss' ? 'issuer' : claim === 'aud' ? 'audience' : claim}`));
+      expect(await refusal(auth.verify(await signToken(rs, { omit: [claim] })))).toMatch(
+        new RegExp(`"${claim}"|${claim === 'iss' ? 'issuer' : claim === 'aud' ? 'audience' : claim}`),
+      );
     }
     expect(await refusal(auth.verify(await signToken(rs, { claims: { sub: 'bad\u0007sub' } })))).toMatch(/"sub"/);
   });
@@ -164,7 +158,10 @@ describe('JwtAuthenticator: refusals', () => {
     const message = await refusal(auth.verify(token));
     expect(message).not.toContain(token.split('.')[1]!.slice(0, 20));
     // jose's claim errors carry the payload: the refusal must not keep them as its cause.
-    const error = (await auth.verify(token).then(() => undefined, (e: unknown) => e)) as Error;
+    const error = (await auth.verify(token).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
     expect(error.cause).toBeUndefined();
   });
 });

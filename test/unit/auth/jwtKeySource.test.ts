@@ -34,7 +34,9 @@ describe('JWKS file', () => {
 
   it('refuses a key file whose algorithm auth.jwt.algorithms does not list', () => {
     const file = writeKey(keyDir(), 'rs.pem', publicPem(generateTestKey('RS256').verifying));
-    expect(() => jwtKeySourceFromConfig(jwtConfig({ keyFile: file, algorithms: ['ES256'] }))).toThrow(/auth\.jwt\.keyFile: the key is for RS256, which auth\.jwt\.algorithms does not list/);
+    expect(() => jwtKeySourceFromConfig(jwtConfig({ keyFile: file, algorithms: ['ES256'] }))).toThrow(
+      /auth\.jwt\.keyFile: the key is for RS256, which auth\.jwt\.algorithms does not list/,
+    );
   });
 });
 

@@ -4,13 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  certificatesInFile,
-  initCertificates,
-  issueClientCertificate,
-  parseSubjectAltNames,
-  type InitializedCertificates,
-} from '../../../src/certs/certificateFiles.js';
+import { certificatesInFile, initCertificates, issueClientCertificate, parseSubjectAltNames, type InitializedCertificates } from '../../../src/certs/certificateFiles.js';
 import { certificateFingerprint } from '../../../src/certs/certificateFactory.js';
 import { isRelayError } from '../../../src/common/relayError.js';
 

@@ -13,7 +13,15 @@ function rotatedLog(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'audit-cmd-')), 'audit.log');
   const log = new AuditLog({ file, sync: false, maxFileBytes: 4096, maxFiles: 5 });
   for (let i = 0; i < 60; i++) {
-    log.record({ event: 'dap.request', session: `s${i % 3}`, principal: i % 2 === 0 ? 'jwt:alice' : 'cert:bob', target: i % 3 === 0 ? 'db-1' : 'web-1', command: 'evaluate', expression: `n + ${i}`, pad: 'p'.repeat(60) });
+    log.record({
+      event: 'dap.request',
+      session: `s${i % 3}`,
+      principal: i % 2 === 0 ? 'jwt:alice' : 'cert:bob',
+      target: i % 3 === 0 ? 'db-1' : 'web-1',
+      command: 'evaluate',
+      expression: `n + ${i}`,
+      pad: 'p'.repeat(60),
+    });
   }
   log.close();
   return file;

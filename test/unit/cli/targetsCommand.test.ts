@@ -20,7 +20,8 @@ function registration(name: string): RegisterMessage {
   return { type: 'register', agentId: `agent-${name}`, target: { name, labels }, process: { pid: 7, host: 'h', python: '3.12.1', debugpy: '1.8.22', agent: '0.1.0' } };
 }
 
-const fakeEndpoint = (): AgentConnection => ({ open: () => ({ transport: new Promise(() => undefined), cancel: () => undefined }), close: () => undefined }) as unknown as AgentConnection;
+const fakeEndpoint = (): AgentConnection =>
+  ({ open: () => ({ transport: new Promise(() => undefined), cancel: () => undefined }), close: () => undefined }) as unknown as AgentConnection;
 
 beforeAll(async () => {
   certs = makeCertificates();

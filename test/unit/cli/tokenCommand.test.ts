@@ -110,7 +110,18 @@ describe('dbgrelay token (commander)', () => {
     writeFileSync(join(dir, 'sign.pem'), ed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     writeFileSync(
       join(dir, 'relay.yaml'),
-      [`dataDir: ${dir}/data`, 'auth:', '  jwt:', '    enabled: true', '    algorithms: [EdDSA]', `    issuer: ${issuer}`, `    audience: ${audience}`, '    keyFile: sign.pem', '    signingKeyFile: sign.pem', ''].join('\n'),
+      [
+        `dataDir: ${dir}/data`,
+        'auth:',
+        '  jwt:',
+        '    enabled: true',
+        '    algorithms: [EdDSA]',
+        `    issuer: ${issuer}`,
+        `    audience: ${audience}`,
+        '    keyFile: sign.pem',
+        '    signingKeyFile: sign.pem',
+        '',
+      ].join('\n'),
     );
     const issued = await run(['token', 'issue', '--sub', 'alice', '--scope', 'attach:web-*', '--scope', 'admin', '--ttl', '15m', '--config', join(dir, 'relay.yaml')]);
     const lines = issued.stdout.split('\n').filter(Boolean);

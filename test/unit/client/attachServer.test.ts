@@ -82,7 +82,10 @@ describe('startAttachServer', () => {
   });
 
   it('answers the first request with a DAP error when the relay refuses the session', async () => {
-    relay = await startFakeHttpsRelay(testCertificates(), () => ({ status: 404, body: '{"error":{"code":"UNKNOWN_TARGET","message":"no target named \\"web-9\\" is connected"}}' }));
+    relay = await startFakeHttpsRelay(testCertificates(), () => ({
+      status: 404,
+      body: '{"error":{"code":"UNKNOWN_TARGET","message":"no target named \\"web-9\\" is connected"}}',
+    }));
     const errors: string[] = [];
     server = await startAttachServer({
       endpoint: parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`),

@@ -90,7 +90,14 @@ describe('resolveClientConnection', () => {
       expect(() => resolveClientConnection(flags, environment)).toThrow(
         expect.toSatisfy((e) => {
           const message = (e as Error).message;
-          return isRelayError(e, 'CONFIG_INVALID') && /--secret-file/.test(message) && /DBGRELAY_SECRET/.test(message) && /--token-file/.test(message) && /DBGRELAY_TOKEN/.test(message) && !message.includes('local-relay-secret');
+          return (
+            isRelayError(e, 'CONFIG_INVALID') &&
+            /--secret-file/.test(message) &&
+            /DBGRELAY_SECRET/.test(message) &&
+            /--token-file/.test(message) &&
+            /DBGRELAY_TOKEN/.test(message) &&
+            !message.includes('local-relay-secret')
+          );
         }),
       );
     }
@@ -139,7 +146,18 @@ describe('client commands', () => {
       pathMappings: [{ localRoot: '${workspaceFolder}', remoteRoot: '.' }],
     });
     const table = formatTargetsTable([
-      { name: 'web-1', labels: {}, host: 'h\u001b[31m', pid: 42, python: '3.11.7', debugpy: '1.8.22', agent: '0.1.0', transport: 'wss', connectedAt: '2026-11-21T09:30:00.000Z', sessions: 2 },
+      {
+        name: 'web-1',
+        labels: {},
+        host: 'h\u001b[31m',
+        pid: 42,
+        python: '3.11.7',
+        debugpy: '1.8.22',
+        agent: '0.1.0',
+        transport: 'wss',
+        connectedAt: '2026-11-21T09:30:00.000Z',
+        sessions: 2,
+      },
     ]);
     expect(table.split('\n')[0]).toMatch(/^NAME\s+KIND\s+HOST\s+PID\s+PYTHON\s+DEBUGPY\s+TRANSPORT\s+STATUS\s+SESSIONS\s+SINCE$/);
     expect(table).toContain('h?[31m');
@@ -148,7 +166,18 @@ describe('client commands', () => {
 
   it('shows configured targets with their reachability and no process fields', () => {
     const table = formatTargetsTable([
-      { name: 'db-1', kind: 'ssh', labels: {}, host: 'db-1', transport: 'ssh', address: 'ssh://deploy@db-1:22 → 127.0.0.1:5678', reachable: false, detail: 'host key changed', connectedAt: '2026-11-21T09:30:00.000Z', sessions: 0 },
+      {
+        name: 'db-1',
+        kind: 'ssh',
+        labels: {},
+        host: 'db-1',
+        transport: 'ssh',
+        address: 'ssh://deploy@db-1:22 → 127.0.0.1:5678',
+        reachable: false,
+        detail: 'host key changed',
+        connectedAt: '2026-11-21T09:30:00.000Z',
+        sessions: 0,
+      },
       { name: 'side', kind: 'tcp', labels: {}, host: '127.0.0.1', transport: 'tcp', address: 'tcp://127.0.0.1:5678', connectedAt: '2026-11-21T09:30:00.000Z', sessions: 0 },
     ]);
     const [, db, side] = table.split('\n');

@@ -55,7 +55,14 @@ describe('subprocess rewrite', () => {
       seq: 40,
       type: 'event',
       event: 'debugpyAttach',
-      body: { type: 'debugpy', name: 'Subprocess 77', subProcessId: 77, request: 'attach', connect: { host: '127.0.0.1', port: 41234 }, pathMappings: [{ localRoot: '/src', remoteRoot: '.' }] },
+      body: {
+        type: 'debugpy',
+        name: 'Subprocess 77',
+        subProcessId: 77,
+        request: 'attach',
+        connect: { host: '127.0.0.1', port: 41234 },
+        pathMappings: [{ localRoot: '/src', remoteRoot: '.' }],
+      },
     };
     adapterSide.send(encodeDapMessage(event));
     const got = (await atDebugger.next()) as DebugProtocol.Event;
@@ -65,7 +72,12 @@ describe('subprocess rewrite', () => {
   it('turns a legacy host/port event into connect and strips keys that act locally', async () => {
     const { adapterSide, atDebugger } = harness();
     adapterSide.send(
-      encodeDapMessage({ seq: 3, type: 'event', event: 'debugpyAttach', body: { name: 'Subprocess 5', subProcessId: 5, host: '10.0.0.8', port: 5678, preLaunchTask: 'rm -rf', request: 'launch' } }),
+      encodeDapMessage({
+        seq: 3,
+        type: 'event',
+        event: 'debugpyAttach',
+        body: { name: 'Subprocess 5', subProcessId: 5, host: '10.0.0.8', port: 5678, preLaunchTask: 'rm -rf', request: 'launch' },
+      }),
     );
     const got = (await atDebugger.next()) as DebugProtocol.Event;
     expect(got.body).toEqual({ name: 'Subprocess 5', subProcessId: 5, connect: local, request: 'attach' });
@@ -123,14 +135,27 @@ describe('subprocess rewrite', () => {
 
   it('forwards only allow-listed keys: anything that could act on the local machine is dropped', () => {
     const remote = {
-      name: 'Subprocess 9', request: 'attach', type: 'debugpy', subProcessId: 9, justMyCode: false,
+      name: 'Subprocess 9',
+      request: 'attach',
+      type: 'debugpy',
+      subProcessId: 9,
+      justMyCode: false,
       pathMappings: [{ localRoot: '/l', remoteRoot: '/r' }],
-      debugServer: 4711, serverReadyAction: { action: 'openExternally' }, linux: { program: '/bin/sh' },
-      preLaunchTask: 'build', processId: 1, internalConsoleOptions: 'openOnSessionStart',
+      debugServer: 4711,
+      serverReadyAction: { action: 'openExternally' },
+      linux: { program: '/bin/sh' },
+      preLaunchTask: 'build',
+      processId: 1,
+      internalConsoleOptions: 'openOnSessionStart',
     };
     expect(rewriteAttachConfiguration(remote, local)).toEqual({
-      name: 'Subprocess 9', request: 'attach', type: 'debugpy', subProcessId: 9, justMyCode: false,
-      pathMappings: [{ localRoot: '/l', remoteRoot: '/r' }], connect: local,
+      name: 'Subprocess 9',
+      request: 'attach',
+      type: 'debugpy',
+      subProcessId: 9,
+      justMyCode: false,
+      pathMappings: [{ localRoot: '/l', remoteRoot: '/r' }],
+      connect: local,
     });
   });
 });

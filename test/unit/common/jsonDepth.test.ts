@@ -40,7 +40,7 @@ describe('parseBoundedJson', () => {
     expect(() => parseBoundedJson('{"a":', 'hello line')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: 'hello line is not valid JSON' }));
   });
 
-  it("applies the bound it is given and tells its onRefused of depth refusals only", () => {
+  it('applies the bound it is given and tells its onRefused of depth refusals only', () => {
     const refused: string[] = [];
     const bound = { maxDepth: 3, onRefused: () => refused.push('deep') };
     expect(parseBoundedJson(nested(3), 'x', bound)).toEqual([[[]]]);

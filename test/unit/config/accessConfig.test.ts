@@ -39,9 +39,7 @@ describe('client certificate and lockout configuration', () => {
     expect(configError(() => loadConfig({ env: {}, overrides: { auth: { certificates: { grants: [{ cn: 'alice', scopes: ['attach:'] }] } } } }))).toContain(
       'auth.certificates.grants.0.scopes',
     );
-    expect(configError(() => loadConfig({ env: {}, overrides: { auth: { certificates: { grants: [{ cn: 'alice' }] } } } }))).toContain(
-      'auth.certificates.grants.0.scopes',
-    );
+    expect(configError(() => loadConfig({ env: {}, overrides: { auth: { certificates: { grants: [{ cn: 'alice' }] } } } }))).toContain('auth.certificates.grants.0.scopes');
     expect(configError(() => loadConfig({ env: {}, overrides: { auth: { lockout: { threshold: 0 } } } }))).toContain('auth.lockout.threshold');
   });
 

@@ -5,7 +5,6 @@ import { loadConfig } from '../../../src/config/loadConfig.js';
 
 const env = configTestEnv;
 
-
 describe('front-end configuration', () => {
   it('defaults: TLS on the wss listener, no trusted proxies, /ptvsd on without a default target', () => {
     const config = loadConfig({ env });

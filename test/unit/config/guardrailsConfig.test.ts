@@ -7,7 +7,6 @@ import { loadConfig } from '../../../src/config/loadConfig.js';
 
 const env = configTestEnv;
 
-
 describe('guardrail configuration', () => {
   it('has safe defaults: full policy, exclusive sessions, watchdog off, durable audit on', () => {
     const config = loadConfig({ env });
@@ -41,11 +40,11 @@ describe('guardrail configuration', () => {
   });
 
   it('names the key of a bad value', () => {
-    expect(configErrorOf(() => loadConfig({ env, overrides: { policies: { default: 'read-only' } } }))).toMatch(
-      /policies\.default: expected one of full, no-eval, logpoints-only/,
-    );
+    expect(configErrorOf(() => loadConfig({ env, overrides: { policies: { default: 'read-only' } } }))).toMatch(/policies\.default: expected one of full, no-eval, logpoints-only/);
     expect(configErrorOf(() => loadConfig({ env, overrides: { policies: { targets: { 'web-*': 'nope' } } } }))).toMatch(/policies\.targets\.web-\*/);
-    expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_MAX_PAUSE_MS: '-5' } }))).toMatch(/pauseWatchdog\.maxPauseMs: expected integer between 0 and 86400000 \(from DBGRELAY_MAX_PAUSE_MS\)/);
+    expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_MAX_PAUSE_MS: '-5' } }))).toMatch(
+      /pauseWatchdog\.maxPauseMs: expected integer between 0 and 86400000 \(from DBGRELAY_MAX_PAUSE_MS\)/,
+    );
     expect(configErrorOf(() => loadConfig({ env, overrides: { audit: { bogus: 1 } } }))).toMatch(/audit\.bogus: unknown key/);
   });
 });

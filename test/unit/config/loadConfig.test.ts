@@ -71,13 +71,9 @@ describe('loadConfig', () => {
   });
 
   it('names the key of a bad port, with where it came from', () => {
-    expect(configError({ env: { ...baseEnv, DBGRELAY_TCPS_PORT: '70000' } })).toContain(
-      'listeners.tcps.port: expected integer between 0 and 65535 (from DBGRELAY_TCPS_PORT)',
-    );
+    expect(configError({ env: { ...baseEnv, DBGRELAY_TCPS_PORT: '70000' } })).toContain('listeners.tcps.port: expected integer between 0 and 65535 (from DBGRELAY_TCPS_PORT)');
     expect(configError({ env: baseEnv, flags: { wssPort: 'http' } })).toContain('listeners.wss.port: expected integer between 0 and 65535 (from --wss-port)');
-    expect(configError({ env: baseEnv, flags: { config: yamlFile('listeners:\n  wss:\n    port: 1.5\n') } })).toContain(
-      'listeners.wss.port: expected integer between 0 and 65535',
-    );
+    expect(configError({ env: baseEnv, flags: { config: yamlFile('listeners:\n  wss:\n    port: 1.5\n') } })).toContain('listeners.wss.port: expected integer between 0 and 65535');
   });
 
   it('rejects unknown keys by name', () => {
@@ -92,9 +88,7 @@ describe('loadConfig', () => {
     expect(configError({ env: { ...baseEnv, DBGRELAY_TLS_CERT_FILE: '/c.pem' } })).toContain('tls.keyFile: required when tls.certFile is set');
     expect(configError({ env: { ...baseEnv, DBGRELAY_HEARTBEAT_TIMEOUT_MS: '1000' } })).toContain('agents.heartbeatTimeoutMs: must be greater');
     expect(configError({ env: baseEnv, flags: { config: yamlFile('listeners: 3\n') } })).toContain('listeners: expected a mapping');
-    expect(
-      configError({ env: { ...baseEnv, DBGRELAY_WSS_ENABLED: 'false', DBGRELAY_TCPS_ENABLED: 'no' } }),
-    ).toContain('listeners: at least one listener must be enabled');
+    expect(configError({ env: { ...baseEnv, DBGRELAY_WSS_ENABLED: 'false', DBGRELAY_TCPS_ENABLED: 'no' } })).toContain('listeners: at least one listener must be enabled');
   });
 
   it('refuses a secret in the config file and never quotes it', () => {
@@ -107,9 +101,7 @@ describe('loadConfig', () => {
   // key, and merging it wrote into Object.prototype, i.e. into every object of the relay.
   it('refuses a __proto__ key in the file, at any depth, and leaves Object.prototype alone', () => {
     expect(configError({ env: baseEnv, flags: { config: yamlFile('__proto__:\n  polluted: true\n') } })).toContain('__proto__: not a configuration key');
-    expect(configError({ env: baseEnv, flags: { config: yamlFile('auth:\n  __proto__: { secretFile: /etc/shadow }\n') } })).toContain(
-      'auth.__proto__: not a configuration key',
-    );
+    expect(configError({ env: baseEnv, flags: { config: yamlFile('auth:\n  __proto__: { secretFile: /etc/shadow }\n') } })).toContain('auth.__proto__: not a configuration key');
     expect(Object.keys(Object.prototype)).toEqual([]);
     expect(({} as Record<string, unknown>)['secretFile']).toBeUndefined();
   });

@@ -32,12 +32,18 @@ describe('sshServer config', () => {
   });
 
   it('reads DBGRELAY_SSH_SERVER_* variables and names bad values', () => {
-    const config = loadConfig({ env: { ...env, DBGRELAY_SSH_SERVER_ENABLED: 'yes', DBGRELAY_SSH_SERVER_PORT: '2022', DBGRELAY_SSH_SERVER_AUTHORIZED_KEYS_FILE: '/etc/dbgrelay/authorized_keys' } });
+    const config = loadConfig({
+      env: { ...env, DBGRELAY_SSH_SERVER_ENABLED: 'yes', DBGRELAY_SSH_SERVER_PORT: '2022', DBGRELAY_SSH_SERVER_AUTHORIZED_KEYS_FILE: '/etc/dbgrelay/authorized_keys' },
+    });
     expect(config.sshServer).toMatchObject({ enabled: true, port: 2022, authorizedKeysFile: '/etc/dbgrelay/authorized_keys' });
-    expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_SSH_SERVER_PORT: '70000' } }))).toMatch(/sshServer\.port: expected integer between 0 and 65535 \(from DBGRELAY_SSH_SERVER_PORT\)/);
+    expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_SSH_SERVER_PORT: '70000' } }))).toMatch(
+      /sshServer\.port: expected integer between 0 and 65535 \(from DBGRELAY_SSH_SERVER_PORT\)/,
+    );
     expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { keepaliveCountMax: 0 } } }))).toMatch(/sshServer\.keepaliveCountMax/);
     expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { permitOpen: true } } }))).toMatch(/sshServer\.permitOpen: unknown key/);
-    expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { maxStartups: { start: 20, rate: 30, full: 10 } } } }))).toMatch(/sshServer\.maxStartups\.full: must be at least maxStartups\.start/);
+    expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { maxStartups: { start: 20, rate: 30, full: 10 } } } }))).toMatch(
+      /sshServer\.maxStartups\.full: must be at least maxStartups\.start/,
+    );
     expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { maxStartups: { start: 10, rate: 0, full: 60 } } } }))).toMatch(/sshServer\.maxStartups\.rate/);
   });
 });

@@ -33,13 +33,17 @@ describe('ssh target options', () => {
 
   it('require a host key source and never accept any host key, naming the key', () => {
     expect(errorOf(target('{ identityFile: /k }'))).toMatch(/targets\.db-1\.ssh\.knownHostsFile: one of knownHostsFile or hostKey is required/);
-    expect(errorOf(['targets:', '  db-1: { url: "ssh://deploy@db-1" }'])).toMatch(/targets\.db-1\.ssh: required for ssh:\/\/ targets: knownHostsFile or hostKey, and identityFile or agent/);
+    expect(errorOf(['targets:', '  db-1: { url: "ssh://deploy@db-1" }'])).toMatch(
+      /targets\.db-1\.ssh: required for ssh:\/\/ targets: knownHostsFile or hostKey, and identityFile or agent/,
+    );
     expect(errorOf(target(`{ identityFile: /k, knownHostsFile: /kh, hostKey: "${pin}" }`))).toMatch(/targets\.db-1\.ssh\.hostKey: give either knownHostsFile or hostKey, not both/);
     expect(errorOf(target(`{ identityFile: /k, insecureAcceptAnyHostKey: true, hostKey: "${pin}" }`))).toMatch(/targets\.db-1\.ssh\.insecureAcceptAnyHostKey: unknown key/);
   });
 
   it('refuse fingerprints that are not SHA256:base64 as ssh-keygen prints them', () => {
-    expect(errorOf(target('{ identityFile: /k, hostKey: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" }'))).toMatch(/targets\.db-1\.ssh\.hostKey: expected a fingerprint such as SHA256:/);
+    expect(errorOf(target('{ identityFile: /k, hostKey: "MD5:16:27:ac:a5:76:28:2d:36:63:1b:56:4d:eb:df:a6:48" }'))).toMatch(
+      /targets\.db-1\.ssh\.hostKey: expected a fingerprint such as SHA256:/,
+    );
     expect(errorOf(target(`{ identityFile: /k, hostKey: "${pin}=" }`))).toMatch(/targets\.db-1\.ssh\.hostKey/);
     expect(load(target(`{ identityFile: /k, hostKey: ["${pin}", "${pin}"] }`)).targets['db-1']?.ssh?.hostKey).toEqual([pin, pin]);
   });

@@ -84,7 +84,14 @@ describe('DapPipe', () => {
       return null;
     };
     const threads: DapInterceptor = (message) => ({ ...message, seq: 99 }) as DapMessage;
-    const { client, atClient, atAdapter } = setup({ interceptors: { toAdapter: new Map([['evaluate', evaluate], ['threads', threads]]) } });
+    const { client, atClient, atAdapter } = setup({
+      interceptors: {
+        toAdapter: new Map([
+          ['evaluate', evaluate],
+          ['threads', threads],
+        ]),
+      },
+    });
     client.send(encodeDapMessage({ type: 'request', seq: 1, command: 'evaluate', arguments: { expression: 'x' } }));
     client.send(encodeDapMessage({ type: 'request', seq: 2, command: 'threads' }));
     client.send(encodeDapMessage({ type: 'request', seq: 3, command: 'stackTrace' }));
@@ -93,9 +100,7 @@ describe('DapPipe', () => {
       [99, 'threads'],
       [3, 'stackTrace'],
     ]);
-    expect(atClient.messages()).toEqual([
-      expect.objectContaining({ type: 'response', request_seq: 1, success: false, message: 'denied by policy' }),
-    ]);
+    expect(atClient.messages()).toEqual([expect.objectContaining({ type: 'response', request_seq: 1, success: false, message: 'denied by policy' })]);
   });
 
   it('closes the adapter side when the client closes, and says so', async () => {

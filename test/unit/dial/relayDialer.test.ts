@@ -79,7 +79,12 @@ describe('dialSession over wss', () => {
 
   it.each([
     [401, '{"error":{"code":"AUTH_REQUIRED","message":"a credential is required"}}', 'AUTH_REQUIRED', 'relay refused: a credential is required'],
-    [404, '{ "error": { "code": "UNKNOWN_TARGET", "message": "no target named \\"web-9\\" is connected" } }', 'UNKNOWN_TARGET', 'relay refused: no target named "web-9" is connected'],
+    [
+      404,
+      '{ "error": { "code": "UNKNOWN_TARGET", "message": "no target named \\"web-9\\" is connected" } }',
+      'UNKNOWN_TARGET',
+      'relay refused: no target named "web-9" is connected',
+    ],
     [502, '<html>bad gateway</html>', 'AGENT_OPEN_FAILED', 'relay refused: HTTP 502 Refused'],
     [418, '{"error":{"code":"TEAPOT","message":"short and stout"}}', 'INTERNAL', 'relay refused: short and stout (relay code "TEAPOT")'],
   ])('maps an HTTP %i refusal to a RelayError', async (status, body, code, message) => {
@@ -185,7 +190,7 @@ describe('dialSession over tcps', () => {
     ['this is not json\n', 'BAD_REQUEST', /malformed hello reply/],
     ['{"ok":"yes"}\n', 'BAD_REQUEST', /malformed hello reply/],
     ['x'.repeat(9000), 'MESSAGE_TOO_LARGE', /over 8192 bytes/],
-  ])("maps hello reply #%# to a RelayError", async (reply, code, message) => {
+  ])('maps hello reply #%# to a RelayError', async (reply, code, message) => {
     relay = await startFakeTcpsRelay(certs, (_line, socket) => socket.end(reply));
     const error = await rejection(dialSession({ endpoint: parseRelayEndpoint(`tcps://localhost:${relay.port}`), target: 'web-9', secret, trust }));
     expect((error as unknown as { code?: string }).code).toBe(code);

@@ -106,7 +106,11 @@ describe('connectVerifiedTls', () => {
 
   it('refuses a clientAuth-only certificate under a pinned CA, a pinned leaf and a CA file alike, with TLS_VERIFY_FAILED', async () => {
     received.length = 0;
-    const trusts: TlsTrust[] = [pinTrust(certificateFingerprint(clientCa.certPem)), pinTrust(certificateFingerprint(clientLeaf.certPem)), caTrust(clientCa.certPem, 'client-ca.pem')];
+    const trusts: TlsTrust[] = [
+      pinTrust(certificateFingerprint(clientCa.certPem)),
+      pinTrust(certificateFingerprint(clientLeaf.certPem)),
+      caTrust(clientCa.certPem, 'client-ca.pem'),
+    ];
     for (const trust of trusts) {
       const error = await connectError(clientCertPort, trust, 'localhost');
       expect(isRelayError(error, 'TLS_VERIFY_FAILED'), `${trust.kind}: ${(error as { code?: string }).code} ${error.message}`).toBe(true);

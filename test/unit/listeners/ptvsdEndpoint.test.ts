@@ -10,7 +10,12 @@ import { basicAuth, openWebSocket, refusedWebSocket } from '../../support/relay/
 /** The ptvsd-compatible `/ptvsd` endpoint (Azure App Service model) on the real relay. */
 const attachSecret = 'ptvsd-attach-secret-Zq81-UNIQUE';
 
-function getText(address: ListenAddress, path: string, ca: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function getText(
+  address: ListenAddress,
+  path: string,
+  ca: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: address.host, port: address.port, path, ca, headers, servername: 'localhost' }, (res) => {
       let body = '';
@@ -27,7 +32,10 @@ describe('choosePtvsdTarget', () => {
     expect(choosePtvsdTarget('web-9', ['web-1', 'web-2'])).toEqual({ target: 'web-9', how: 'configured' });
     expect(choosePtvsdTarget(undefined, ['web-1'])).toEqual({ target: 'web-1', how: 'onlyConnected' });
     expect(choosePtvsdTarget(undefined, [])).toEqual({ target: undefined, problem: 'no target is connected and ptvsd.defaultTarget is not set' });
-    expect(choosePtvsdTarget(undefined, ['a', 'b'])).toMatchObject({ target: undefined, problem: expect.stringMatching(/^2 targets are connected and ptvsd.defaultTarget is not set/) });
+    expect(choosePtvsdTarget(undefined, ['a', 'b'])).toMatchObject({
+      target: undefined,
+      problem: expect.stringMatching(/^2 targets are connected and ptvsd.defaultTarget is not set/),
+    });
   });
 });
 

@@ -34,7 +34,8 @@ function registration(name: string, i: number): RegisterMessage {
   };
 }
 
-const fakeEndpoint = (): AgentConnection => ({ open: () => ({ transport: new Promise(() => undefined), cancel: () => undefined }), close: () => undefined }) as unknown as AgentConnection;
+const fakeEndpoint = (): AgentConnection =>
+  ({ open: () => ({ transport: new Promise(() => undefined), cancel: () => undefined }), close: () => undefined }) as unknown as AgentConnection;
 
 function dialOptions(scheme: 'wss' | 'tcps'): RelayDialOptions {
   const address = scheme === 'wss' ? test.relay.wssAddress! : test.relay.tcpsAddress!;

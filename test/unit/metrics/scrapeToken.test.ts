@@ -17,7 +17,17 @@ describe('ScrapeToken', () => {
     expect(looseFileMode).toBe(false);
     expect(token.accepts('Bearer s3cr3t-scrape-token')).toBe(true);
     expect(token.accepts('bearer s3cr3t-scrape-token')).toBe(true);
-    for (const header of [undefined, '', 'Bearer', 'Bearer ', 'Bearer s3cr3t-scrape-toke', 'Bearer s3cr3t-scrape-token2', 'Basic s3cr3t-scrape-token', 's3cr3t-scrape-token', 'Bearer s3cr3t-scrape-token extra']) {
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      'Bearer s3cr3t-scrape-toke',
+      'Bearer s3cr3t-scrape-token2',
+      'Basic s3cr3t-scrape-token',
+      's3cr3t-scrape-token',
+      'Bearer s3cr3t-scrape-token extra',
+    ]) {
       expect(token.accepts(header)).toBe(false);
     }
   });

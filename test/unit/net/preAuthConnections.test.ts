@@ -60,7 +60,10 @@ describe('caps before authentication on a real relay (loopback)', () => {
     const wss = t.relay.wssAddress!;
     const tcps = t.relay.tcpsAddress!;
     // One source, 10 bare connections to each listener: 4 in all stay (the cap counts across listeners).
-    const oneSource = [...(await Promise.all(Array.from({ length: 10 }, () => bare(tcps, '127.0.0.2')))), ...(await Promise.all(Array.from({ length: 10 }, () => bare(wss, '127.0.0.2'))))];
+    const oneSource = [
+      ...(await Promise.all(Array.from({ length: 10 }, () => bare(tcps, '127.0.0.2')))),
+      ...(await Promise.all(Array.from({ length: 10 }, () => bare(wss, '127.0.0.2')))),
+    ];
     flood.push(...oneSource);
     await vi.waitFor(() => expect(oneSource.filter(closed)).toHaveLength(16));
     expect(await metric('dbgrelay_unauthenticated_connections')).toBe(4);

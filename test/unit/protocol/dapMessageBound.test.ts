@@ -31,7 +31,9 @@ describe('the DAP message bound shared by relay, client and agent', () => {
 
   it('lets a framer wait for a body at the bound and refuses one byte more', () => {
     expect(new DapFramer(defaultMaxDapMessageBytes).push(Buffer.from(`Content-Length: ${vectors.maxMessageBytes}\r\n\r\n`))).toEqual([]);
-    expect(() => new DapFramer(defaultMaxDapMessageBytes).push(Buffer.from(`Content-Length: ${vectors.maxMessageBytes + 1}\r\n\r\n`))).toThrow(/MESSAGE_TOO_LARGE|exceeds the bound/);
+    expect(() => new DapFramer(defaultMaxDapMessageBytes).push(Buffer.from(`Content-Length: ${vectors.maxMessageBytes + 1}\r\n\r\n`))).toThrow(
+      /MESSAGE_TOO_LARGE|exceeds the bound/,
+    );
   });
 
   it('is the default of dbgrelay attach --max-message-bytes, which takes the range of dap.maxMessageBytes', () => {

@@ -106,7 +106,8 @@ describe('docs/protocol.md test vectors', () => {
 
   it('control vectors fit the direction unions', () => {
     const byName = Object.fromEntries(vectors);
-    for (const name of ['register', 'registerWithAttachSecret', 'pong', 'openFailed', 'controlError', 'guardResumed', 'statusBroken', 'statusOk']) expect(agentToRelayMessage.safeParse(byName[name]).success).toBe(true);
+    for (const name of ['register', 'registerWithAttachSecret', 'pong', 'openFailed', 'controlError', 'guardResumed', 'statusBroken', 'statusOk'])
+      expect(agentToRelayMessage.safeParse(byName[name]).success).toBe(true);
     for (const name of ['registered', 'ping', 'open', 'controlError']) expect(relayToAgentMessage.safeParse(byName[name]).success).toBe(true);
   });
 

@@ -108,10 +108,14 @@ describe('lockout through the listeners', () => {
     expect(await codeOf(list(tcps, { secret }))).toBe('AUTH_LOCKED');
     expect(await codeOf(list(wss, { secret }))).toBe('AUTH_LOCKED');
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${wss.replace('wss:', 'https:')}/v1/targets`, { ca: server.caPem, headers: { Authorization: `Basic ${Buffer.from(`${secret}:`).toString('base64')}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        `${wss.replace('wss:', 'https:')}/v1/targets`,
+        { ca: server.caPem, headers: { Authorization: `Basic ${Buffer.from(`${secret}:`).toString('base64')}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });

@@ -81,7 +81,11 @@ describe('an audit-log flood from one session', () => {
     hidden.push({ line: 99, logMessage: '{__import__("os").system("id")}' });
     expect((await h.request('setBreakpoints', { source: { path: '/srv/app.py' }, breakpoints: hidden })).success).toBe(false);
     expect(h.adapter.requests('setBreakpoints')).toHaveLength(0);
-    expect(records().filter((r) => r['event'] === 'dap.refused').map((r) => r['command'])).toEqual(['setBreakpoints', 'setBreakpoints']);
+    expect(
+      records()
+        .filter((r) => r['event'] === 'dap.refused')
+        .map((r) => r['command']),
+    ).toEqual(['setBreakpoints', 'setBreakpoints']);
     expect(await metrics.valueOf('dbgrelay_audit_refusals_total', { reason: 'size' })).toBe(2);
     const fits = await h.request('setBreakpoints', { source: { path: '/srv/app.py' }, breakpoints: hidden.slice(0, 20) });
     expect(fits.success).toBe(true);
@@ -98,7 +102,11 @@ describe('an audit-log flood from one session', () => {
     const forwarded = h.adapter.requests('setBreakpoints');
     expect(forwarded).toHaveLength(14 - refused.length);
     // Resuming and leaving are never refused: a paused debuggee must not stay paused.
-    for (const [command, args] of [['continue', { threadId: 1 }], ['continue', { threadId: 2 }], ['disconnect', { terminateDebuggee: false }]] as const) {
+    for (const [command, args] of [
+      ['continue', { threadId: 1 }],
+      ['continue', { threadId: 2 }],
+      ['disconnect', { terminateDebuggee: false }],
+    ] as const) {
       expect((await h.request(command, args)).success).toBe(true);
     }
     expect(h.adapter.requests('continue')).toHaveLength(2);
@@ -134,7 +142,11 @@ describe('an audit-log flood from one session', () => {
     expect(records().filter((r) => r['event'] === 'session.opened')).toHaveLength(1);
     // But a subprocess's connection (a secondary session of the holder) is not: its child waits for its debugger.
     const child = await open({ guards });
-    expect(records().filter((r) => r['event'] === 'session.opened').map((r) => r['role'])).toEqual(['primary', 'secondary']);
+    expect(
+      records()
+        .filter((r) => r['event'] === 'session.opened')
+        .map((r) => r['role']),
+    ).toEqual(['primary', 'secondary']);
     child.pipe.close();
     await child.closed;
     expect((await h.request('disconnect', { terminateDebuggee: false })).success).toBe(true); // leaving is never refused
@@ -154,7 +166,14 @@ describe('a refused evaluate', () => {
     expect(response.success).toBe(false);
     await h.request('evaluate', { expression: `exfiltrate(${'a'.repeat(4000)})`, context: 'repl' });
     const [first, second] = h.audit.named('dap.refused');
-    expect(first).toMatchObject({ command: 'evaluate', policy: 'logpoints-only', expression: '__import__("os").environ["DB_PASSWORD"]', context: 'repl', frameId: 1, reason: expect.stringContaining('evaluate runs code') });
+    expect(first).toMatchObject({
+      command: 'evaluate',
+      policy: 'logpoints-only',
+      expression: '__import__("os").environ["DB_PASSWORD"]',
+      context: 'repl',
+      frameId: 1,
+      reason: expect.stringContaining('evaluate runs code'),
+    });
     expect(second!['expression']).toBe(`exfiltrate(${'a'.repeat(501)}…[3500 more]`);
   });
 });

@@ -60,12 +60,24 @@ describe('audit of requests', () => {
     const h = await open();
     await h.request('evaluate', { expression: 'user.password_hash', frameId: 3, context: 'watch' });
     await h.request('stackTrace', { threadId: 1 });
-    await h.request('setBreakpoints', { source: { path: '/srv/app.py' }, breakpoints: [{ line: 4, condition: 'x == 1' }, { line: 9, logMessage: 'y={y}' }] });
+    await h.request('setBreakpoints', {
+      source: { path: '/srv/app.py' },
+      breakpoints: [
+        { line: 4, condition: 'x == 1' },
+        { line: 9, logMessage: 'y={y}' },
+      ],
+    });
     await h.request('continue', { threadId: 1 });
     const requests = h.audit.named('dap.request');
     expect(requests.map((r) => r['command'])).toEqual(['evaluate', 'setBreakpoints', 'continue']);
     expect(requests[0]).toMatchObject({ principal: 'jwt:alice', target: 'web-1', session: expect.any(String), expression: 'user.password_hash', context: 'watch' });
-    expect(requests[1]).toMatchObject({ source: '/srv/app.py', breakpoints: [{ line: 4, condition: 'x == 1' }, { line: 9, logMessage: 'y={y}' }] });
+    expect(requests[1]).toMatchObject({
+      source: '/srv/app.py',
+      breakpoints: [
+        { line: 4, condition: 'x == 1' },
+        { line: 9, logMessage: 'y={y}' },
+      ],
+    });
   });
 
   it('refuses an audited request when the audit log cannot be written, but never a disconnect', async () => {
@@ -108,10 +120,21 @@ describe('reverse requests from the adapter side', () => {
     const h = await open();
     h.adapter.send({ type: 'request', seq: 51, command: 'startDebugging', arguments: { request: 'launch', configuration: { program: '/tmp/x.py' } } });
     h.adapter.send({ type: 'request', seq: 52, command: 'startDebugging', arguments: { configuration: { subProcessId: 9 } } });
-    h.adapter.send({ type: 'request', seq: 53, command: 'startDebugging', arguments: { request: 'attach', configuration: { subProcessId: 7, connect: { host: '127.0.0.1', port: 1 } } } });
+    h.adapter.send({
+      type: 'request',
+      seq: 53,
+      command: 'startDebugging',
+      arguments: { request: 'attach', configuration: { subProcessId: 7, connect: { host: '127.0.0.1', port: 1 } } },
+    });
     await settle();
     expect(h.client.requests('startDebugging').map((r) => r.seq)).toEqual([53]);
-    expect(h.adapter.responses().filter((r) => !r.success).map((r) => r.request_seq).sort()).toEqual([51, 52]);
+    expect(
+      h.adapter
+        .responses()
+        .filter((r) => !r.success)
+        .map((r) => r.request_seq)
+        .sort(),
+    ).toEqual([51, 52]);
     expect(h.audit.named('dap.subprocess')).toEqual([expect.objectContaining({ via: 'startDebugging', subProcessId: 7 })]);
   });
 

@@ -43,7 +43,16 @@ describe('request validation in a guarded session', () => {
 
   it.each([...unansweredByDebugpy])('answers %s itself: debugpy never would', async (command) => {
     const h = await open();
-    const refused = await h.request(command, command === 'cancel' ? { requestId: 1 } : command === 'terminateThreads' ? { threadIds: [1] } : command === 'breakpointLocations' ? { source: { path: '/srv/app.py' }, line: 1 } : {});
+    const refused = await h.request(
+      command,
+      command === 'cancel'
+        ? { requestId: 1 }
+        : command === 'terminateThreads'
+          ? { threadIds: [1] }
+          : command === 'breakpointLocations'
+            ? { source: { path: '/srv/app.py' }, line: 1 }
+            : {},
+    );
     expect(refused.success).toBe(false);
     expect(refused.message).toContain('never answer');
     expect(h.adapter.requests()).toHaveLength(0);

@@ -113,7 +113,12 @@ describe('SessionLedger', () => {
   it('is where a registry reads each target’s session count from, also after the entry was removed', () => {
     const ledger = new SessionLedger();
     const registry = new TargetRegistry(ledger);
-    const endpoint = { open: () => { throw new Error('not used'); }, close: () => undefined };
+    const endpoint = {
+      open: () => {
+        throw new Error('not used');
+      },
+      close: () => undefined,
+    };
     const remove = registry.provide({ name: 'db-1', kind: 'tcp', host: 'h', transport: 'tcp', address: 'tcp://h:5678' }, endpoint);
     const entry = registry.lookup('db-1')!;
     const session = ledger.admit({ id: 'a', principal: 'alice', target: 'db-1', entry });

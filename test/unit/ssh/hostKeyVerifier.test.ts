@@ -24,14 +24,18 @@ describe('host key checks', () => {
     expect(check(source).verify(keyBlob)).toBeUndefined();
     const refusal = check(source, 2200).verify(keyBlob);
     expect(refusal?.code).toBe('SSH_HOST_KEY_UNKNOWN');
-    expect(refusal?.message).toContain(`host key of 127.0.0.1:2200 is not known (offered ssh-ed25519 ${fingerprint}; ${source.kind === 'knownHosts' ? source.file : ''} has no entry for it)`);
+    expect(refusal?.message).toContain(
+      `host key of 127.0.0.1:2200 is not known (offered ssh-ed25519 ${fingerprint}; ${source.kind === 'knownHosts' ? source.file : ''} has no entry for it)`,
+    );
   });
 
   it('refuse a changed key as SSH_HOST_KEY_CHANGED, naming the line and the offered fingerprint', () => {
     const source = knownHosts(['# header', `[127.0.0.1]:2222 ssh-ed25519 ${otherKeyText}`]);
     const refusal = check(source).verify(keyBlob);
     expect(refusal?.code).toBe('SSH_HOST_KEY_CHANGED');
-    expect(refusal?.message).toMatch(/^host key of 127\.0\.0\.1:2222 changed \(offered ssh-ed25519 SHA256:TSq0PdKkc9\+MrlMaNLWKNXi1TsMRbVAmFpDzioa5vqA; .* line 2 has another ssh-ed25519 key\)/);
+    expect(refusal?.message).toMatch(
+      /^host key of 127\.0\.0\.1:2222 changed \(offered ssh-ed25519 SHA256:TSq0PdKkc9\+MrlMaNLWKNXi1TsMRbVAmFpDzioa5vqA; .* line 2 has another ssh-ed25519 key\)/,
+    );
   });
 
   it('treat a key of a type not on record as unknown, and say which types are', () => {
@@ -58,7 +62,11 @@ describe('host key checks', () => {
   });
 
   it('offer the host key algorithms on record first', () => {
-    expect(check(knownHosts([`[127.0.0.1]:2222 ssh-rsa AAAAB3NzaC1yc2E=`])).preferredAlgorithms()?.slice(0, 4)).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519']);
+    expect(
+      check(knownHosts([`[127.0.0.1]:2222 ssh-rsa AAAAB3NzaC1yc2E=`]))
+        .preferredAlgorithms()
+        ?.slice(0, 4),
+    ).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519']);
     expect(check(knownHosts([`[127.0.0.1]:2222 ssh-ed25519 ${keyText}`])).preferredAlgorithms()?.[0]).toBe('ssh-ed25519');
     expect(check(knownHosts(['other ssh-rsa AAAAB3NzaC1yc2E='])).preferredAlgorithms()).toBeUndefined();
   });

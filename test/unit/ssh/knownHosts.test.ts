@@ -32,14 +32,7 @@ describe('known_hosts', () => {
   });
 
   it('matches plain entries, comma lists, [host]:port entries and is case-insensitive', () => {
-    const hosts = parseKnownHosts(
-      [
-        '# a comment',
-        '',
-        `db-1.example.com,10.0.0.5 ssh-ed25519 ${keyText} ops@db-1`,
-        `[127.0.0.1]:2222 ssh-ed25519 ${otherKeyText}`,
-      ].join('\n'),
-    );
+    const hosts = parseKnownHosts(['# a comment', '', `db-1.example.com,10.0.0.5 ssh-ed25519 ${keyText} ops@db-1`, `[127.0.0.1]:2222 ssh-ed25519 ${otherKeyText}`].join('\n'));
     expect(hosts.invalidLines).toEqual([]);
     expect(entriesFor(hosts, 'DB-1.example.com', 22).map((e) => e.line)).toEqual([3]);
     expect(entriesFor(hosts, '10.0.0.5', 22).map((e) => e.line)).toEqual([3]);

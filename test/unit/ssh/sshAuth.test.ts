@@ -47,11 +47,15 @@ describe('ssh credentials', () => {
     expect(new SshCredentialSource({ agent: true }, prefix, { SSH_AUTH_SOCK: '/run/agent.sock' }).load()).toEqual({ agent: '/run/agent.sock' });
     const both = new SshCredentialSource({ agent: '/tmp/a.sock', identityFile: plainKey }, prefix);
     expect(both.identity).toBe(`key ${plainKey}, agent /tmp/a.sock`);
-    expect(configError(() => new SshCredentialSource({ agent: true }, prefix, {}))).toBe(`${prefix}.agent: true needs SSH_AUTH_SOCK in the relay's environment (or give the agent socket path)`);
+    expect(configError(() => new SshCredentialSource({ agent: true }, prefix, {}))).toBe(
+      `${prefix}.agent: true needs SSH_AUTH_SOCK in the relay's environment (or give the agent socket path)`,
+    );
   });
 
   it('refuse at start what cannot authenticate, naming the key and never the secret', () => {
-    expect(configError(() => new SshCredentialSource({ identityFile: join(dir, 'missing') }, prefix))).toMatch(/targets\.db-1\.ssh\.identityFile: cannot read .*missing \(ENOENT\)/);
+    expect(configError(() => new SshCredentialSource({ identityFile: join(dir, 'missing') }, prefix))).toMatch(
+      /targets\.db-1\.ssh\.identityFile: cannot read .*missing \(ENOENT\)/,
+    );
     expect(configError(() => new SshCredentialSource({ identityFile: encryptedKey }, prefix))).toMatch(/targets\.db-1\.ssh\.identityFile: .* is not a usable private key/);
     const wrong = join(dir, 'wrong');
     writeFileSync(wrong, 'guess\n');

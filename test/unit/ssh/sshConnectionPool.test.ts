@@ -12,7 +12,12 @@ import type { HopConnector, SshHopSpec } from '../../../src/ssh/sshHop.js';
 
 /** A channel: a duplex that says 'close' when destroyed. */
 function fakeChannel(): Duplex {
-  return new Duplex({ read() {}, write(_chunk, _encoding, callback) { callback(); } });
+  return new Duplex({
+    read() {},
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
 }
 
 /** An ssh2 Client stand-in: forwardOut hands out channels (or `refuse`s), end() closes it. */
@@ -120,7 +125,9 @@ describe('ssh connection pool', () => {
   });
 
   it('forgets a failed connect so that the next open tries again', async () => {
-    const { pool, connects } = harness((_spec, attempt) => (attempt === 1 ? new RelayError('SSH_UNREACHABLE', 'ssh host deploy@db-1:22 is not reachable (ECONNREFUSED)') : undefined));
+    const { pool, connects } = harness((_spec, attempt) =>
+      attempt === 1 ? new RelayError('SSH_UNREACHABLE', 'ssh host deploy@db-1:22 is not reachable (ECONNREFUSED)') : undefined,
+    );
     const chain = [hop('deploy@db-1:22')];
     await expect(pool.openChannel(chain, debugpy, signal())).rejects.toMatchObject({ code: 'SSH_UNREACHABLE' });
     expect(pool.size).toBe(0);

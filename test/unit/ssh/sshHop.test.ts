@@ -55,7 +55,10 @@ describe('one ssh connection', () => {
   it('reports a refused TCP connection as SSH_UNREACHABLE with the socket error', async () => {
     const port = await silentServer();
     servers.pop()!.close();
-    await expect(connectHop(spec(port, 5000), undefined)).rejects.toMatchObject({ code: 'SSH_UNREACHABLE', message: `ssh host deploy@127.0.0.1:${port} is not reachable (ECONNREFUSED)` });
+    await expect(connectHop(spec(port, 5000), undefined)).rejects.toMatchObject({
+      code: 'SSH_UNREACHABLE',
+      message: `ssh host deploy@127.0.0.1:${port} is not reachable (ECONNREFUSED)`,
+    });
   });
 
   it('maps ssh2 error levels to stable codes', () => {

@@ -48,7 +48,10 @@ describe('ReverseForwards', () => {
     expect(registry.list()[0]).toMatchObject({ reachable: true });
 
     a.fake.fail = new Error('(SSH) Channel open failure: Connection refused');
-    const failed = await registry.lookup('web-1')!.endpoint.open().transport.catch((error: unknown) => error);
+    const failed = await registry
+      .lookup('web-1')!
+      .endpoint.open()
+      .transport.catch((error: unknown) => error);
     expect(isRelayError(failed, 'AGENT_OPEN_FAILED')).toBe(true);
     expect((failed as Error).message).toMatch(/could not connect to its debugpy \(\(SSH\) Channel open failure: Connection refused\)/);
 
@@ -61,8 +64,14 @@ describe('ReverseForwards', () => {
     const registry = new TargetRegistry();
     const forwards = new ReverseForwards(registry, { openTimeoutMs: 5_000 });
     const first = forwards.add('web-1', { bindAddr: 'web-1', bindPort: 1 }, owner('c1', 'SHA256:aaa'));
-    expect(forwards.add('web-1', { bindAddr: 'web-1', bindPort: 1 }, owner('c2', 'SHA256:bbb'))).toEqual({ ok: false, reason: 'target "web-1" is held by an ssh -R connection with another key' });
-    expect(forwards.add('web-1', { bindAddr: 'web-1', bindPort: 2 }, owner('c1', 'SHA256:aaa'))).toMatchObject({ ok: false, reason: expect.stringMatching(/already forwarded on this connection/) });
+    expect(forwards.add('web-1', { bindAddr: 'web-1', bindPort: 1 }, owner('c2', 'SHA256:bbb'))).toEqual({
+      ok: false,
+      reason: 'target "web-1" is held by an ssh -R connection with another key',
+    });
+    expect(forwards.add('web-1', { bindAddr: 'web-1', bindPort: 2 }, owner('c1', 'SHA256:aaa'))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/already forwarded on this connection/),
+    });
     const second = forwards.add('web-1', { bindAddr: 'web-1', bindPort: 1 }, owner('c3', 'SHA256:aaa'));
     expect(second).toMatchObject({ ok: true, replaced: true });
     // The stale connection ending does not remove the newer registration.

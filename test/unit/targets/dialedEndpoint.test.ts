@@ -24,9 +24,12 @@ describe('DialedEndpoint', () => {
   });
 
   it('turns a dial failure into AGENT_OPEN_FAILED, and a cancel into AGENT_GONE without marking the target unreachable', async () => {
-    const failing = new DialedEndpoint(async () => {
-      throw new Error('boom');
-    }, { openTimeoutMs: 1000 });
+    const failing = new DialedEndpoint(
+      async () => {
+        throw new Error('boom');
+      },
+      { openTimeoutMs: 1000 },
+    );
     const error = await failing.open().transport.catch((e: unknown) => e);
     expect(isRelayError(error, 'AGENT_OPEN_FAILED')).toBe(true);
     expect((error as Error).message).toContain('boom');
@@ -40,10 +43,13 @@ describe('DialedEndpoint', () => {
 
   it('waits adapterSettleMs after a session closed before the next connect, but not while sessions are live', async () => {
     const dials: number[] = [];
-    const endpoint = new DialedEndpoint(async () => {
-      dials.push(performance.now());
-      return MemoryTransport.pair()[0];
-    }, { openTimeoutMs: 5000, adapterSettleMs: 150 });
+    const endpoint = new DialedEndpoint(
+      async () => {
+        dials.push(performance.now());
+        return MemoryTransport.pair()[0];
+      },
+      { openTimeoutMs: 5000, adapterSettleMs: 150 },
+    );
     const first = await endpoint.open().transport;
     const second = await endpoint.open().transport; // a subprocess session: no wait
     expect(dials).toHaveLength(2);
@@ -68,7 +74,7 @@ describe('DialedEndpoint', () => {
 describe('TargetRegistry with provided targets', () => {
   const provided = { name: 'side', kind: 'tcp', host: '127.0.0.1', transport: 'tcp', address: 'tcp://127.0.0.1:5678' } as const;
 
-  it('keeps a provided name from agents and agents\' names from provided targets', () => {
+  it("keeps a provided name from agents and agents' names from provided targets", () => {
     const registry = new TargetRegistry();
     const endpoint = new DialedEndpoint(never, { openTimeoutMs: 1000 });
     const remove = registry.provide(provided, endpoint);

@@ -51,8 +51,12 @@ describe('ssh targets from the config', () => {
     const start = (ssh: Record<string, unknown>) => () => provideConfiguredTargets(new TargetRegistry(), configWith({ 'db-1': { url: 'ssh://deploy@db-1', ssh } }), logger);
     expect(start({ identityFile, knownHostsFile: join(dir, 'nope') })).toThrow(/targets\.db-1\.ssh\.knownHostsFile: cannot read .*nope \(ENOENT\)/);
     expect(start({ identityFile: join(dir, 'nope'), knownHostsFile })).toThrow(/targets\.db-1\.ssh\.identityFile: cannot read/);
-    expect(start({ identityFile, hostKey: 'SHA256:TSq0PdKkc9+MrlMaNLWKNXi1TsMRbVAmFpDzioa5vqA', jump: [{ url: 'ssh://j@b', agent: join(dir, 'agent.sock'), knownHostsFile: join(dir, 'nope') }] })).toThrow(
-      /targets\.db-1\.ssh\.jump\.0\.knownHostsFile: cannot read/,
-    );
+    expect(
+      start({
+        identityFile,
+        hostKey: 'SHA256:TSq0PdKkc9+MrlMaNLWKNXi1TsMRbVAmFpDzioa5vqA',
+        jump: [{ url: 'ssh://j@b', agent: join(dir, 'agent.sock'), knownHostsFile: join(dir, 'nope') }],
+      }),
+    ).toThrow(/targets\.db-1\.ssh\.jump\.0\.knownHostsFile: cannot read/);
   });
 });

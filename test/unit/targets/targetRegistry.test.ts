@@ -6,7 +6,7 @@ import { TargetRegistry, type RegisteredAgent } from '../../../src/targets/targe
 
 class FakeAgent implements RegisteredAgent {
   open(): never {
-    throw new Error("not used");
+    throw new Error('not used');
   }
   closed = 0;
   close(): void {
