@@ -196,8 +196,8 @@ def harness(mode: str, transport: str, n: int, body: int,
 async def run_bridge(mode: str, scheme: str, cafile: str, relay_port: int, adapter_port: int) -> None:
     from dbgrelay.bridge.adaptersession import tcp_connector
     from dbgrelay.bridge.relayconn import RelayDialer
-    from dbgrelay.trust.relaytrust import RelayTrust
     from dbgrelay.relayurl import parse_relay_url
+    from dbgrelay.trust.relaytrust import RelayTrust
 
     if scheme == "tcp":  # no TLS: the asyncio floor
         stream = await tcp_connector("127.0.0.1", relay_port)()

@@ -15,8 +15,7 @@ from .bridgeprocess import BridgeProcess
 from .credentials import remove_credential_env
 from .errors import ConfigError, DbgRelayError
 from .logsetup import configure_logging, register_secret
-from .options import (DEFAULT_ADAPTER_STALL_S, DEFAULT_UNOWNED_PAUSE_S, AgentOptions, DirectOptions,
-                      PauseGuardOptions, build_options)
+from .options import DEFAULT_ADAPTER_STALL_S, DEFAULT_UNOWNED_PAUSE_S, AgentOptions, DirectOptions, PauseGuardOptions, build_options
 from .pauseguard import PauseGuard
 
 log = logging.getLogger("dbgrelay.agent")

@@ -67,7 +67,7 @@ def install_patch() -> bool:
             return sock
 
         setattr(start_client, _PATCH_MARK, True)
-        setattr(module, "start_client", start_client)
+        module.start_client = start_client
         patched = True
     if not patched:
         log.warning("TCP_NODELAY fix: this debugpy has no pydevd start_client to patch")

@@ -72,8 +72,7 @@ def unsupported_reason() -> Optional[str]:
                 f"({', '.join(p + 'x' for p in SUPPORTED_DEBUGPY_PREFIXES)})")
     try:
         import debugpy.server.api  # noqa: F401  (puts pydevd on sys.path)
-        from _pydevd_bundle import pydevd_api, pydevd_constants  # noqa: F401
-        from _pydevd_bundle import pydevd_thread_lifecycle, pydevd_utils  # noqa: F401
+        from _pydevd_bundle import pydevd_api, pydevd_constants, pydevd_thread_lifecycle, pydevd_utils  # noqa: F401  # noqa: F401
     except Exception as exc:  # noqa: BLE001
         return f"cannot import pydevd's API ({type(exc).__name__}: {exc})"
     return None

@@ -1,6 +1,5 @@
 """Debuggee for tests: debugpy.listen on loopback, a busy loop and a background thread."""
 import os
-import sys
 import threading
 import time
 

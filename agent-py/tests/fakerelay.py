@@ -75,8 +75,8 @@ class FakeRelay:
     # -- wss -----------------------------------------------------------------
     async def start_wss(self) -> int:
         from websockets.asyncio.server import serve
-        from websockets.http11 import Response
         from websockets.datastructures import Headers
+        from websockets.http11 import Response
 
         def auth(connection: Any, request: Any) -> Any:
             header = request.headers.get("Authorization")

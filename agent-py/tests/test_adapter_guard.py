@@ -13,9 +13,9 @@ from typing import Callable, Dict, List
 
 import debugpy
 import pytest
-
 from conftest import Debuggee
 from dapclient import DapClient, full_attach
+
 from dbgrelay import adapterlauncher
 from dbgrelay.adapterlauncher import guarded_adapter_python, launcher_script
 

@@ -11,13 +11,13 @@ from typing import Awaitable, Callable, Dict
 
 import debugpy
 import pytest
-
 from asyncdap import AsyncDapClient, full_attach
 from conftest import APP, BREAK_LINE, Debuggee
+from streampair import LazyStream, socket_pair
+
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession
 from dbgrelay.bridge.connectors import tcp_connector
-from streampair import LazyStream, socket_pair
 
 INIT = {"adapterID": "debugpy", "clientID": "fuzz"}
 

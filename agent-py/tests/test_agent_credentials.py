@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-
 from conftest import Certs
 from fakerelay import FakeRelay
 from relaythread import RelayThread, children_of

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Set
 
 import pytest
-
 from asyncdap import AsyncDapClient
 from conftest import Debuggee
+from streampair import LazyStream, socket_pair
+
 from dbgrelay.attachpolicy import ALLOWED_ATTACH_KEYS, DROPPED_ATTACH_KEYS, check_attach_arguments, screen_start_request
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import OWN_SEQ_BASE, AdapterSession
 from dbgrelay.bridge.clientchecks import INTERNAL_TO_DEBUGPY, UNANSWERED_BY_DEBUGPY, check_request
 from dbgrelay.bridge.connectors import tcp_connector
-from streampair import LazyStream, socket_pair
 
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "test/fixtures/attachArgumentVectors.json").read_text())
 INIT = {"adapterID": "debugpy", "clientID": "policy-test"}

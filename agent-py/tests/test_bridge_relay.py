@@ -9,16 +9,16 @@ import uuid
 from typing import Any, List
 
 import pytest
-
 from asyncdap import AsyncDapClient, full_attach
 from conftest import Certs, Debuggee
+from fakerelay import FakeRelay
+from peerstreams import TcpByteStream, WebSocketByteStream
+
 from dbgrelay.backoff import Backoff
 from dbgrelay.bridge.app import Bridge
-from dbgrelay.options.bridgeconfig import BridgeConfig
-from peerstreams import TcpByteStream, WebSocketByteStream
-from dbgrelay.trust.relaytrust import RelayTrust
 from dbgrelay.errors import TrustError
-from fakerelay import FakeRelay
+from dbgrelay.options.bridgeconfig import BridgeConfig
+from dbgrelay.trust.relaytrust import RelayTrust
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 SESSION_ID = "Qm9vdHN0cmFwLXNlc3Npb24taWQtMDAwMDAwMDE"

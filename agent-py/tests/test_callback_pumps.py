@@ -7,14 +7,15 @@ import asyncio
 import time
 from typing import Any, List
 
+from streampair import socket_pair
+from test_handshake_tracking import FakeAdapter
+
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession, SessionTimeouts
 from dbgrelay.bridge.clientpump import ClientPump
 from dbgrelay.bridge.socketstream import SocketStream
 from dbgrelay.bridge.streams import follow_peer
 from dbgrelay.dapframing import encode_message
-from streampair import socket_pair
-from test_handshake_tracking import FakeAdapter
 
 
 def request(seq: int, command: str, **arguments: Any) -> bytes:

@@ -11,11 +11,12 @@ from typing import Any, Dict, Tuple
 
 from asyncdap import AsyncDapClient, full_attach
 from conftest import Debuggee
+from streampair import LazyStream, socket_pair
+from test_relay_liveness import attach_and_pause
+
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession
 from dbgrelay.bridge.connectors import tcp_connector
-from streampair import LazyStream, socket_pair
-from test_relay_liveness import attach_and_pause
 
 
 def frame(header: bytes, message: Dict[str, Any]) -> bytes:

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 import pytest
-
 from conftest import Certs
-from dbgrelay.trust.relaytrust import RelayTrust
-from dbgrelay.trust.clientcert import check_client_certificate
+
 from dbgrelay.cli import _parser
 from dbgrelay.errors import ConfigError, TrustError
+from dbgrelay.trust.clientcert import check_client_certificate
 from dbgrelay.trust.pinning import parse_fingerprint
+from dbgrelay.trust.relaytrust import RelayTrust
 
 
 def make_client_cert(certs: Certs, tmp: Path, name: str, ca: str = "ca") -> Tuple[str, str]:

@@ -131,7 +131,7 @@ def test_without_the_fix_a_continue_goes_unanswered_and_the_adapter_wedges() -> 
     debuggee = RaceDebuggee(fix=False)
     try:
         c = debuggee.attach()
-        for i in range(1, tries + 1):
+        for _ in range(tries):
             stopped = c.event("stopped", STOP_BOUND_S)
             time.sleep(rng.uniform(*THINK_S))
             seq = c.send("continue", {"threadId": stopped["body"]["threadId"]})

@@ -9,8 +9,8 @@ import ssl
 from typing import Any, List
 
 import pytest
-
 from conftest import Certs
+
 from dbgrelay import protocol
 from dbgrelay.bridge.controlchannels import LineControl, WsControl
 from dbgrelay.bridge.socketdial import open_socket_stream

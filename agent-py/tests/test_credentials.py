@@ -10,10 +10,10 @@ from typing import Dict
 import pytest
 
 from dbgrelay import protocol
-from dbgrelay.options.bridgeconfig import BridgeConfig
 from dbgrelay.credentials import RelayCredential, resolve_credentials
 from dbgrelay.errors import ConfigError
 from dbgrelay.options import build_options
+from dbgrelay.options.bridgeconfig import BridgeConfig
 from dbgrelay.relayurl import parse_relay_url, redact_relay_url
 
 PROCESS = {"pid": 1, "host": "h", "python": "3.11.0", "debugpy": "1.8.22", "agent": "0.1.0"}

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
-
 from conftest import APP, Debuggee
 from dapclient import DapClient, full_attach
+
 from dbgrelay import dapschema
 from dbgrelay.dapschema import validate_request
 

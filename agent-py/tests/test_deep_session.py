@@ -9,7 +9,6 @@ import asyncio
 import logging
 
 import pytest
-
 from asyncdap import AsyncDapClient, full_attach
 from conftest import Certs, Debuggee
 from test_bridge_relay import client_stream, make_bridge, start_relay

@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
-
 from asyncdap import AsyncDapClient, full_attach
 from conftest import Certs
+from peerstreams import TcpByteStream
+
 from dbgrelay.bridge import helloauth
 from dbgrelay.bridge.failurelockout import FailureLockout
 from dbgrelay.bridge.helloauth import HelloAuthenticator
-from peerstreams import TcpByteStream
+from dbgrelay.errors import ConfigError, Refusal
 from dbgrelay.options.callforms import is_relay_call
 from dbgrelay.options.direct import DIRECT_TARGET_NAME, build_direct_options
-from dbgrelay.errors import ConfigError, Refusal
 
 SECRET = "s3cret-" + uuid.uuid4().hex
 

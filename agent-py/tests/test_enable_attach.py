@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-
 from conftest import Certs
 from fakerelay import FakeRelay
 from relaythread import RelayThread, children_of

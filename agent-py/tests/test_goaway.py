@@ -8,13 +8,13 @@ import time
 from typing import Any, List
 
 import pytest
-
 from conftest import Certs
+from test_bridge_relay import make_bridge, start_relay, until
+
 from dbgrelay import protocol
 from dbgrelay.backoff import Backoff
 from dbgrelay.bridge.control import ControlLoop
 from dbgrelay.errors import ProtocolError
-from test_bridge_relay import make_bridge, start_relay, until
 
 
 @pytest.mark.parametrize("scheme", ["tcps", "wss"])

@@ -10,16 +10,16 @@ import uuid
 from typing import Any
 
 import pytest
-
 from conftest import Certs
+from fakerelay import FakeRelay
+from test_bridge_relay import until
+
 from dbgrelay import cli
 from dbgrelay.backoff import Backoff
 from dbgrelay.bridge.app import Bridge
-from dbgrelay.options.bridgeconfig import BridgeConfig
 from dbgrelay.errors import ConfigError
 from dbgrelay.options import build_options
-from fakerelay import FakeRelay
-from test_bridge_relay import until
+from dbgrelay.options.bridgeconfig import BridgeConfig
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, List
 
+from streampair import socket_pair
+
 from dbgrelay.bridge.adaptergate import AdapterGate
 from dbgrelay.bridge.adaptersession import AdapterSession, SessionTimeouts
 from dbgrelay.bridge.handshake import HandshakeState
 from dbgrelay.bridge.streams import ByteStream
 from dbgrelay.dapframing import DapReader, encode_message
-from streampair import socket_pair
 
 TELEMETRY = {"type": "event", "event": "output", "body": {"category": "telemetry", "output": "x"}}
 

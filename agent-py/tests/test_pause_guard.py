@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
-
 from asyncdap import AsyncDapClient, full_attach
 from conftest import Certs
-from peerstreams import TcpByteStream
 from fakerelay import FakeRelay
+from peerstreams import TcpByteStream
 from relaythread import RelayThread
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex

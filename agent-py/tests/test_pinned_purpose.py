@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
-
 from conftest import Certs
+
 from dbgrelay.trust.relaytrust import RelayTrust
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import Certs
+
 from dbgrelay.errors import ConfigError
-from dbgrelay.trust.pinning import (find_pinned, fingerprint_der, format_fingerprint, parse_fingerprint)
+from dbgrelay.trust.pinning import find_pinned, fingerprint_der, format_fingerprint, parse_fingerprint
 
 HEX = "5d684eda082eb371142ce8a8efd7a2c1efdca8f2ea5e1e8f843bc2ce971a2c1b"
 

@@ -13,18 +13,18 @@ import time
 from typing import Any, Dict, List
 
 import pytest
-
 from asyncdap import AsyncDapClient
 from conftest import APP, BREAK_LINE, Certs, Debuggee
-from dbgrelay.bridge.adaptergate import AdapterGate
-from dbgrelay.bridge.adaptersession import AdapterSession, SessionTimeouts
-from dbgrelay.bridge.liveness import RelayLiveness, data_heartbeat, set_keepalive
-from peerstreams import TcpByteStream, WebSocketByteStream
-from dbgrelay.dapframing import encode_message
 from fakerelay import FakeRelay, HeartbeatEcho
+from peerstreams import TcpByteStream, WebSocketByteStream
 from streampair import socket_pair
 from test_bridge_relay import SECRET, SESSION_ID, make_bridge
 from test_handshake_tracking import FakeAdapter
+
+from dbgrelay.bridge.adaptergate import AdapterGate
+from dbgrelay.bridge.adaptersession import AdapterSession, SessionTimeouts
+from dbgrelay.bridge.liveness import RelayLiveness, data_heartbeat, set_keepalive
+from dbgrelay.dapframing import encode_message
 
 HEARTBEAT = {"intervalMs": 200, "timeoutMs": 1000}
 DATA_TIMEOUT_MS = 1000

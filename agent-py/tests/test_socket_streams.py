@@ -11,8 +11,8 @@ import ssl
 from typing import Any, List
 
 import pytest
-
 from conftest import Certs
+
 from dbgrelay.bridge.socketdial import open_socket_stream
 from dbgrelay.bridge.socketstream import WRITE_HIGH_WATER, SocketStream
 from dbgrelay.bridge.wsframes import (

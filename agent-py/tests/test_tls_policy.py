@@ -12,8 +12,8 @@ import threading
 from typing import List, Optional
 
 import pytest
-
 from conftest import Certs
+
 from dbgrelay.trust.contexts import client_context, context_for_ca, context_for_pinned, server_context
 from dbgrelay.trust.policy import TLS12_CIPHERS
 

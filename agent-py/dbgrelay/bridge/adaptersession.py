@@ -47,11 +47,11 @@ from ..dapframing import DEFAULT_MAX_MESSAGE_BYTES, MAX_JSON_DEPTH, DapReader, e
 from ..errors import DapFramingError
 from .adaptergate import AdapterGate
 from .clientchecks import admit_client_message
-from .liveness import is_heartbeat_frame
 from .clientpump import ClientPump
 from .clientwriter import OWN_SEQ_BASE, ClientWriter  # noqa: F401  (tests import OWN_SEQ_BASE from here)
 from .connectors import AdapterConnector, tcp_connector  # noqa: F401  (benchmarks import it from here)
 from .handshake import HANDSHAKE, HandshakeState
+from .liveness import is_heartbeat_frame
 from .pendingrequests import PendingRequests
 from .socketstream import SocketStream
 from .streams import CallbackStream, join_flow_control

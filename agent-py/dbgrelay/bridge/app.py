@@ -12,16 +12,16 @@ from typing import Any, Callable, Coroutine, Dict, Iterable, Optional, Set, Type
 from .. import protocol
 from ..errors import CONFIG_INVALID, ProtocolError
 from ..logsetup import configure_logging, register_secret
+from ..options.bridgeconfig import BridgeConfig
+from ..options.directconfig import DirectConfig
+from ..trust.relaytrust import RelayTrust
 from .adaptergate import AdapterGate
 from .adaptersession import AdapterSession
-from ..options.bridgeconfig import BridgeConfig
 from .connectors import tcp_connector
 from .control import ControlLoop
-from ..options.directconfig import DirectConfig
 from .guardreport import GuardReportSettings, report_liveness
 from .lifeline import set_parent_death_signal, wait_for_parent_exit
 from .relayconn import RelayDialer
-from ..trust.relaytrust import RelayTrust
 
 log = logging.getLogger("dbgrelay.agent")
 

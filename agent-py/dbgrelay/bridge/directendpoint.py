@@ -24,11 +24,11 @@ from typing import Any, Callable, Dict, Optional, Set
 from .. import protocol
 from ..errors import BAD_REQUEST, HANDSHAKE_TIMEOUT, MESSAGE_TOO_LARGE, TARGET_BUSY, UNKNOWN_TARGET, ProtocolError, Refusal
 from ..options.direct import DIRECT_TARGET_NAME
+from ..options.directconfig import DirectConfig
 from ..trust.contexts import server_context
 from .adaptergate import AdapterGate
 from .adaptersession import AdapterSession
 from .connectors import tcp_connector
-from ..options.directconfig import DirectConfig
 from .helloauth import HelloAuthenticator
 from .lifeline import wait_for_parent_exit
 from .liveness import set_keepalive

@@ -9,7 +9,8 @@ import ssl
 from typing import Any, Optional
 
 from .liveness import RelayLiveness, set_keepalive
-from .proxytunnel import open_relay_socket, tcp_connect as _tcp_connect
+from .proxytunnel import open_relay_socket
+from .proxytunnel import tcp_connect as _tcp_connect
 from .socketstream import SocketStream
 from .streams import set_nodelay
 
