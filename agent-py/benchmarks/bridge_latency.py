@@ -80,12 +80,11 @@ class WsServer(Plain):
         request = b""
         while b"\r\n\r\n" not in request:
             request += sock.recv(4096)
-        key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n")
-                   if line.lower().startswith(b"sec-websocket-key"))
+        key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n") if line.lower().startswith(b"sec-websocket-key"))
         import hashlib
+
         accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
 
     def recv(self) -> bytes:  # one client frame (masked), payload unmasked
         while True:
@@ -96,8 +95,8 @@ class WsServer(Plain):
                 elif n == 127:
                     n, at = int.from_bytes(self.raw[2:10], "big"), 10
                 if len(self.raw) >= at + 4 + n:
-                    mask, payload = self.raw[at:at + 4], self.raw[at + 4:at + 4 + n]
-                    self.raw = self.raw[at + 4 + n:]
+                    mask, payload = self.raw[at : at + 4], self.raw[at + 4 : at + 4 + n]
+                    self.raw = self.raw[at + 4 + n :]
                     key = int.from_bytes((mask * (n // 4 + 1))[:n], "big")
                     return (int.from_bytes(payload, "big") ^ key).to_bytes(n, "big")
             data = self.sock.recv(1 << 20)
@@ -107,8 +106,7 @@ class WsServer(Plain):
 
     def send(self, data: bytes) -> None:
         n = len(data)
-        head = bytes([0x82, n]) if n < 126 else bytes([0x82, 126]) + n.to_bytes(2, "big") if n < 65536 \
-            else bytes([0x82, 127]) + n.to_bytes(8, "big")
+        head = bytes([0x82, n]) if n < 126 else bytes([0x82, 126]) + n.to_bytes(2, "big") if n < 65536 else bytes([0x82, 127]) + n.to_bytes(8, "big")
         self.sock.sendall(head + data)
 
 
@@ -116,8 +114,25 @@ def make_certs(root: str) -> "tuple[str, str, str]":
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=root)
 
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem",
-        "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1")
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+    )
     return os.path.join(root, "cert.pem"), os.path.join(root, "key.pem"), os.path.join(root, "cert.pem")
 
 
@@ -134,14 +149,12 @@ def tls(conn: socket.socket, certs: "tuple[str, str, str]") -> socket.socket:
     return ctx.wrap_socket(conn, server_side=True)
 
 
-def harness(mode: str, transport: str, n: int, body: int,
-            certs: "tuple[str, str, str]") -> "tuple[list[list[int]], float]":
+def harness(mode: str, transport: str, n: int, body: int, certs: "tuple[str, str, str]") -> "tuple[list[list[int]], float]":
     adapter_l, relay_l = listen(), listen()
     bridge = None
     if mode != "direct":
         ports = relay_l.getsockname()[1], adapter_l.getsockname()[1]
-        command = [sys.executable, *os.environ.get("BENCH_WRAP", "").split(), __file__, "--bridge", mode, transport,
-                   certs[2], *map(str, ports)]
+        command = [sys.executable, *os.environ.get("BENCH_WRAP", "").split(), __file__, "--bridge", mode, transport, certs[2], *map(str, ports)]
         if mode == "socat":  # a C forwarder, plain TCP only
             command = ["socat", "TCP:127.0.0.1:%d,nodelay" % ports[0], "TCP:127.0.0.1:%d,nodelay" % ports[1]]
         bridge = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -161,11 +174,9 @@ def harness(mode: str, transport: str, n: int, body: int,
     relay.send(frame({"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "x"}}))
     adapter = Plain(nodelay(adapter_l.accept()[0]))
     for i in (1, 2):
-        adapter.send(frame({"seq": i, "type": "event", "event": "output",
-                            "body": {"category": "telemetry", "output": "ptvsd", "data": {}}}))
+        adapter.send(frame({"seq": i, "type": "event", "event": "output", "body": {"category": "telemetry", "output": "ptvsd", "data": {}}}))
     adapter.read_message()
-    adapter.send(frame({"seq": 3, "type": "response", "request_seq": 1, "success": True,
-                        "command": "initialize", "body": {}}))
+    adapter.send(frame({"seq": 3, "type": "response", "request_seq": 1, "success": True, "command": "initialize", "body": {}}))
     for _ in range(3):
         relay.read_message()
     threads = [{"id": i, "name": "Thread-%d" % i} for i in range(max(1, body // 32))]
@@ -176,8 +187,7 @@ def harness(mode: str, transport: str, n: int, body: int,
         relay.send(request)
         adapter.read_message()
         t1 = time.perf_counter_ns()
-        response = frame({"seq": seq + 10, "type": "response", "request_seq": seq, "success": True,
-                          "command": "threads", "body": {"threads": threads}})
+        response = frame({"seq": seq + 10, "type": "response", "request_seq": seq, "success": True, "command": "threads", "body": {"threads": threads}})
         t2 = time.perf_counter_ns()
         adapter.send(response)
         relay.read_message()
@@ -222,8 +232,7 @@ async def bridge_session(mode: str, stream, adapter_port: int) -> None:  # type:
 
     if mode == "session":
         timeouts = SessionTimeouts(response_s=0.2, adapter_close_s=0.2)
-        await AdapterSession("bench", stream, tcp_connector("127.0.0.1", adapter_port), AdapterGate(),
-                             timeouts=timeouts).run()
+        await AdapterSession("bench", stream, tcp_connector("127.0.0.1", adapter_port), AdapterGate(), timeouts=timeouts).run()
         return
     first = await stream.read()
     adapter = await tcp_connector("127.0.0.1", adapter_port)()
@@ -233,16 +242,14 @@ async def bridge_session(mode: str, stream, adapter_port: int) -> None:  # type:
         while data := await src.read():
             await dst.write(data)
 
-    await asyncio.wait([asyncio.ensure_future(pump(stream, adapter)), asyncio.ensure_future(pump(adapter, stream))],
-                       return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait([asyncio.ensure_future(pump(stream, adapter)), asyncio.ensure_future(pump(adapter, stream))], return_when=asyncio.FIRST_COMPLETED)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--body", type=int, default=150, help="approximate response body size")
-    parser.add_argument("--modes", nargs="*", default=["direct", "pump:tcps", "session:tcps", "pump:wss",
-                                                       "session:wss"])
+    parser.add_argument("--modes", nargs="*", default=["direct", "pump:tcps", "session:tcps", "pump:wss", "session:wss"])
     parser.add_argument("--bridge", nargs=5)
     args = parser.parse_args()
     if args.bridge:

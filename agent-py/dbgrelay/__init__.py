@@ -211,5 +211,16 @@ def __getattr__(name: str):  # lazy access to the exception types
     raise AttributeError(name)
 
 
-__all__ = ["enable_attach", "wait_for_attach", "is_attached", "break_into_debugger", "adapter_endpoint", "apply_nodelay_fix", "__version__", "DbgRelayError", "ConfigError",
-           "RegistrationError", "TrustError"]
+__all__ = [
+    "enable_attach",
+    "wait_for_attach",
+    "is_attached",
+    "break_into_debugger",
+    "adapter_endpoint",
+    "apply_nodelay_fix",
+    "__version__",
+    "DbgRelayError",
+    "ConfigError",
+    "RegistrationError",
+    "TrustError",
+]

@@ -73,8 +73,7 @@ class _Running:
 _state: Optional[_Running] = None
 
 
-def _start_bridge(config: Dict[str, Any], guard: PauseGuardOptions,
-                  pass_fds: Tuple[int, ...] = ()) -> Tuple[BridgeProcess, Tuple[str, int], Optional[PauseGuard]]:
+def _start_bridge(config: Dict[str, Any], guard: PauseGuardOptions, pass_fds: Tuple[int, ...] = ()) -> Tuple[BridgeProcess, Tuple[str, int], Optional[PauseGuard]]:
     """Spawn the bridge, start debugpy on loopback, hand the bridge ``config`` plus the
     adapter endpoint and process info on its stdin, then start the pause guard. The
     credential variables leave ``os.environ`` before debugpy's adapter is spawned, so
@@ -98,15 +97,17 @@ def _start_bridge(config: Dict[str, Any], guard: PauseGuardOptions,
                 launcher.remove()
         _announce_endpoint(host, port)
         apply_nodelay_fix()
-        bridge.send_config({
-            **config,
-            "adapterHost": host,
-            "adapterPort": port,
-            "process": _process_info(),
-            "parentPid": os.getpid(),
-            "pdeathsig": threading.current_thread() is threading.main_thread(),
-            "guard": guard.bridge_config(),
-        })
+        bridge.send_config(
+            {
+                **config,
+                "adapterHost": host,
+                "adapterPort": port,
+                "process": _process_info(),
+                "parentPid": os.getpid(),
+                "pdeathsig": threading.current_thread() is threading.main_thread(),
+                "guard": guard.bridge_config(),
+            }
+        )
     except BaseException:
         bridge.stop()
         raise
@@ -145,16 +146,26 @@ def enable_attach(
             log.info("process is already being debugged (debugpy subprocess?); not starting an agent")
             return
         configure_logging("agent", default_level="WARNING")
-        guard = PauseGuardOptions(enabled=pause_guard, unowned_pause=unowned_pause, max_pause=max_pause,
-                                  adapter_stall=adapter_stall)
-        options = build_options(relay, name, secret, cafile, fingerprint, labels, wait_registered,
-                                register_timeout, token=token, agent_secret=agent_secret,
-                                certfile=certfile, keyfile=keyfile, guard=guard)
+        guard = PauseGuardOptions(enabled=pause_guard, unowned_pause=unowned_pause, max_pause=max_pause, adapter_stall=adapter_stall)
+        options = build_options(
+            relay,
+            name,
+            secret,
+            cafile,
+            fingerprint,
+            labels,
+            wait_registered,
+            register_timeout,
+            token=token,
+            agent_secret=agent_secret,
+            certfile=certfile,
+            keyfile=keyfile,
+            guard=guard,
+        )
         for value in options.credentials.values():
             register_secret(value)
         if options.credentials.attach_is_relay_secret:
-            log.info("the secret is the agent's relay credential (the relay secret), which already opens "
-                     "every target: registering %r without an attach secret", options.name)
+            log.info("the secret is the agent's relay credential (the relay secret), which already opens every target: registering %r without an attach secret", options.name)
         bridge, adapter, running_guard = _start_bridge(options.bridge_config(), options.guard)
         _state = _Running(options, bridge, adapter, guard=running_guard)
         log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
@@ -171,8 +182,7 @@ def _listen(host: str, port: int) -> socket.socket:
         raise ConfigError(f"the debug endpoint cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0,
-                         guard: PauseGuardOptions = PauseGuardOptions()) -> Optional[Tuple[str, int]]:
+def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0, guard: PauseGuardOptions = PauseGuardOptions()) -> Optional[Tuple[str, int]]:
     """Direct endpoint mode (see :mod:`dbgrelay.options.direct`): bind ``host:port``
     here (a busy port fails now), let the bridge serve it. Returns where it listens
     (the actual port for port 0); None when debugpy already debugs this process.
@@ -188,20 +198,21 @@ def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0,
         if options.secret:
             register_secret(options.secret)
         else:
-            log.warning("enable_attach(allow_no_secret=True): the debug endpoint on %s:%d has NO SECRET; anyone "
-                        "who can connect to it can run arbitrary code in this process", options.host, options.port)
+            log.warning(
+                "enable_attach(allow_no_secret=True): the debug endpoint on %s:%d has NO SECRET; anyone who can connect to it can run arbitrary code in this process",
+                options.host,
+                options.port,
+            )
         listener = _listen(options.host, options.port)
         try:
             listening = listener.getsockname()[:2]
-            bridge, adapter, running_guard = _start_bridge(options.bridge_config(listener.fileno()), guard,
-                                                           pass_fds=(listener.fileno(),))
+            bridge, adapter, running_guard = _start_bridge(options.bridge_config(listener.fileno()), guard, pass_fds=(listener.fileno(),))
         finally:
             listener.close()  # the bridge holds its own copy: the port closes when the bridge exits
         _state = _Running(options, bridge, adapter, (str(listening[0]), int(listening[1])), running_guard)
         _announce("%s", guard.describe())
     bridge.wait_listening(start_timeout)
-    log.info("bridge pid %d serves the debug endpoint on %s:%d (%s)", bridge.proc.pid, listening[0], listening[1],
-             "TLS" if options.tls else "plaintext, loopback")
+    log.info("bridge pid %d serves the debug endpoint on %s:%d (%s)", bridge.proc.pid, listening[0], listening[1], "TLS" if options.tls else "plaintext, loopback")
     return _state.listening
 
 

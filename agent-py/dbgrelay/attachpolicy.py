@@ -29,23 +29,54 @@ from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Mapping, Optional, Sequence, Tuple
 
 #: Keys of an ``attach`` request's arguments that are forwarded to the adapter.
-ALLOWED_ATTACH_KEYS: FrozenSet[str] = frozenset({
-    # the DAP client's own bookkeeping, ignored by debugpy
-    "type", "request", "name", "__restart", "__sessionId", "__configurationTarget",
-    # which announced subprocess the session attaches to
-    "subProcessId",
-    # what debugpy's adapter and pydevd read to configure the session
-    "subProcess", "justMyCode", "debugStdLib", "rules", "pathMappings", "clientOS",
-    "redirectOutput", "showReturnValue", "stopOnEntry", "debugOptions", "django", "flask",
-    "jinja", "pyramid", "gevent", "maxExceptionStackFrames", "breakOnSystemExitZero",
-    "variablePresentation", "steppingResumesAllThreads", "stopAllThreadsOnSuspend",
-    "resolveSymlinks",
-})
+ALLOWED_ATTACH_KEYS: FrozenSet[str] = frozenset(
+    {
+        # the DAP client's own bookkeeping, ignored by debugpy
+        "type",
+        "request",
+        "name",
+        "__restart",
+        "__sessionId",
+        "__configurationTarget",
+        # which announced subprocess the session attaches to
+        "subProcessId",
+        # what debugpy's adapter and pydevd read to configure the session
+        "subProcess",
+        "justMyCode",
+        "debugStdLib",
+        "rules",
+        "pathMappings",
+        "clientOS",
+        "redirectOutput",
+        "showReturnValue",
+        "stopOnEntry",
+        "debugOptions",
+        "django",
+        "flask",
+        "jinja",
+        "pyramid",
+        "gevent",
+        "maxExceptionStackFrames",
+        "breakOnSystemExitZero",
+        "variablePresentation",
+        "steppingResumesAllThreads",
+        "stopAllThreadsOnSuspend",
+        "resolveSymlinks",
+    }
+)
 
 #: Keys accepted and removed before the ``attach`` reaches the adapter.
-DROPPED_ATTACH_KEYS: FrozenSet[str] = frozenset({
-    "connect", "host", "port", "workspaceFolder", "logToFile", "localRoot", "remoteRoot",
-})
+DROPPED_ATTACH_KEYS: FrozenSet[str] = frozenset(
+    {
+        "connect",
+        "host",
+        "port",
+        "workspaceFolder",
+        "logToFile",
+        "localRoot",
+        "remoteRoot",
+    }
+)
 
 #: What a refusal names when the arguments are not an object.
 NOT_AN_OBJECT = "(arguments that are not an object)"
@@ -88,8 +119,7 @@ def refusal_reason(keys: Sequence[str]) -> str:
     named = ", ".join(_printable(key[:MAX_KEY_CHARS]) for key in keys[:MAX_NAMED_KEYS])
     more = f" and {len(keys) - MAX_NAMED_KEYS} more" if len(keys) > MAX_NAMED_KEYS else ""
     noun = "argument" if len(keys) == 1 else "arguments"
-    return (f"attach {noun} {named}{more} refused: dbgrelay forwards only arguments that configure "
-            "debugging of the running process")
+    return f"attach {noun} {named}{more} refused: dbgrelay forwards only arguments that configure debugging of the running process"
 
 
 LAUNCH_REFUSAL = "launch refused: dbgrelay only attaches to a process that is already running"

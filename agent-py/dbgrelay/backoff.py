@@ -28,7 +28,7 @@ class Backoff:
         if attempt < self.fast_attempts:
             return self.fast_max
         n = attempt - self.fast_attempts
-        return self.cap if n >= 64 else min(self.cap, self.base * (2 ** n))
+        return self.cap if n >= 64 else min(self.cap, self.base * (2**n))
 
     def next_delay(self) -> float:
         ceiling = self.ceiling(self.attempts)

@@ -41,7 +41,12 @@ class BridgeProcess:
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_ENV_VARS}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dbgrelay.bridge"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env, close_fds=True, pass_fds=pass_fds,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None,
+            env=env,
+            close_fds=True,
+            pass_fds=pass_fds,
         )
         self.registered = threading.Event()
         self.listening = threading.Event()  # direct endpoint mode
@@ -72,8 +77,7 @@ class BridgeProcess:
             try:
                 os.set_blocking(self.proc.stdin.fileno(), False)
             except (OSError, AttributeError, ValueError):  # pragma: no cover - platforms without it
-                log.warning("cannot make the bridge's stdin non-blocking; a stopped bridge may delay the pause "
-                            "guard's reports")
+                log.warning("cannot make the bridge's stdin non-blocking; a stopped bridge may delay the pause guard's reports")
             self._configured = True
 
     def send_to_relay(self, message: Dict[str, Any]) -> bool:
@@ -121,14 +125,10 @@ class BridgeProcess:
                 return
             if self._refused.is_set() and self.last_refusal is not None:
                 r = self.last_refusal
-                raise RegistrationError(
-                    f"relay refused the agent: {r.get('code')}: {r.get('message')} "
-                    "(the bridge keeps retrying in the background)", code=str(r.get("code")))
+                raise RegistrationError(f"relay refused the agent: {r.get('code')}: {r.get('message')} (the bridge keeps retrying in the background)", code=str(r.get("code")))
             if self.exited.is_set():
                 raise RegistrationError("the dbgrelay bridge process exited; see its messages on stderr")
-        raise RegistrationError(
-            f"target not registered with the relay within {timeout:.0f} s "
-            "(the bridge keeps retrying in the background)", code=REGISTRATION_TIMEOUT)
+        raise RegistrationError(f"target not registered with the relay within {timeout:.0f} s (the bridge keeps retrying in the background)", code=REGISTRATION_TIMEOUT)
 
     def wait_listening(self, timeout: float) -> None:
         """Direct endpoint mode: block until the bridge serves the listening socket;

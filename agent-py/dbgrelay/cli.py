@@ -67,69 +67,88 @@ DBGRELAY_AGENT_LOG_LEVEL=DEBUG for more detail. No secret or token is ever logge
 """
 
 #: Options of each form, for the check that forms are not mixed (dest -> flag).
-RELAY_ONLY = {"ca": "--ca", "fingerprint": "--fingerprint", "client_cert": "--client-cert",
-              "client_key": "--client-key", "token_file": "--token-file", "agent_secret_file": "--agent-secret-file",
-              "label": "--label", "register_timeout": "--register-timeout", "unowned_pause": "--unowned-pause",
-              "max_pause": "--max-pause", "adapter_stall": "--adapter-stall", "no_pause_guard": "--no-pause-guard"}
-DIRECT_ONLY = {"secret": "--secret", "certfile": "--certfile", "keyfile": "--keyfile", "host": "--host",
-               "port": "--port", "allow_no_secret": "--allow-no-secret"}
+RELAY_ONLY = {
+    "ca": "--ca",
+    "fingerprint": "--fingerprint",
+    "client_cert": "--client-cert",
+    "client_key": "--client-key",
+    "token_file": "--token-file",
+    "agent_secret_file": "--agent-secret-file",
+    "label": "--label",
+    "register_timeout": "--register-timeout",
+    "unowned_pause": "--unowned-pause",
+    "max_pause": "--max-pause",
+    "adapter_stall": "--adapter-stall",
+    "no_pause_guard": "--no-pause-guard",
+}
+DIRECT_ONLY = {"secret": "--secret", "certfile": "--certfile", "keyfile": "--keyfile", "host": "--host", "port": "--port", "allow_no_secret": "--allow-no-secret"}
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m dbgrelay", description=DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,  # `--secret X` is no --secret-file
-        usage="python -m dbgrelay (--relay URL --name NAME | [--certfile FILE --keyfile FILE] [--host H] --port P)"
-              " [options] (script.py | -m module) [args ...]",
+        prog="python -m dbgrelay",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # `--secret X` is no --secret-file
+        usage="python -m dbgrelay (--relay URL --name NAME | [--certfile FILE --keyfile FILE] [--host H] --port P) [options] (script.py | -m module) [args ...]",
     )
-    p.add_argument("--relay", metavar="URL",
-                   help="relay URL: wss://[SECRET@]host:port[/base-path] or tcps://[SECRET@]host:port "
-                        "(SECRET percent-encoded: the agent's relay secret; visible in ps, prefer a file)")
-    p.add_argument("--name", help="target name to register (letters, digits, . _ -; max 63); direct endpoint: "
-                                   "the name it answers to besides \"ptvsd\"")
+    p.add_argument(
+        "--relay",
+        metavar="URL",
+        help="relay URL: wss://[SECRET@]host:port[/base-path] or tcps://[SECRET@]host:port (SECRET percent-encoded: the agent's relay secret; visible in ps, prefer a file)",
+    )
+    p.add_argument("--name", help='target name to register (letters, digits, . _ -; max 63); direct endpoint: the name it answers to besides "ptvsd"')
     trust = p.add_mutually_exclusive_group()
     trust.add_argument("--ca", metavar="FILE", help="PEM file with the CA that signed the relay's certificate")
-    trust.add_argument("--fingerprint", metavar="sha256:HEX",
-                       help="pin the relay's certificate or its CA by SHA-256 fingerprint "
-                            "(colons optional); default: the system trust store")
-    p.add_argument("--client-cert", metavar="FILE",
-                   help="client certificate (PEM) to present when the relay asks for one (mTLS), "
-                        "e.g. from `dbgrelay certs client NAME`; needs --client-key")
+    trust.add_argument(
+        "--fingerprint", metavar="sha256:HEX", help="pin the relay's certificate or its CA by SHA-256 fingerprint (colons optional); default: the system trust store"
+    )
+    p.add_argument(
+        "--client-cert", metavar="FILE", help="client certificate (PEM) to present when the relay asks for one (mTLS), e.g. from `dbgrelay certs client NAME`; needs --client-key"
+    )
     p.add_argument("--client-key", metavar="FILE", help="private key (PEM) of --client-cert")
-    p.add_argument("--secret-file", metavar="FILE",
-                   help="file holding the secret (else $DBGRELAY_SECRET): with --relay the target's attach "
-                        "secret, also the relay credential when no other is given; else the endpoint's secret")
-    p.add_argument("--token-file", metavar="FILE",
-                   help="file holding a bearer token that authenticates the agent (else $DBGRELAY_TOKEN)")
-    p.add_argument("--agent-secret-file", metavar="FILE",
-                   help="file holding a secret that authenticates the agent (else $DBGRELAY_AGENT_SECRET)")
+    p.add_argument(
+        "--secret-file",
+        metavar="FILE",
+        help="file holding the secret (else $DBGRELAY_SECRET): with --relay the target's attach "
+        "secret, also the relay credential when no other is given; else the endpoint's secret",
+    )
+    p.add_argument("--token-file", metavar="FILE", help="file holding a bearer token that authenticates the agent (else $DBGRELAY_TOKEN)")
+    p.add_argument("--agent-secret-file", metavar="FILE", help="file holding a secret that authenticates the agent (else $DBGRELAY_AGENT_SECRET)")
     direct = p.add_argument_group("direct endpoint (without --relay)")
-    direct.add_argument("--secret", metavar="SECRET",
-                        help="the secret clients must present; visible in ps: prefer DBGRELAY_SECRET or --secret-file")
+    direct.add_argument("--secret", metavar="SECRET", help="the secret clients must present; visible in ps: prefer DBGRELAY_SECRET or --secret-file")
     direct.add_argument("--certfile", metavar="FILE", help="certificate (PEM) the endpoint presents (TLS 1.2+)")
     direct.add_argument("--keyfile", metavar="FILE", help="private key (PEM) of --certfile (default: in --certfile)")
     direct.add_argument("--host", help="address to listen on (default 0.0.0.0; without --certfile only loopback)")
     direct.add_argument("--port", type=int, help="port to listen on (default 5678; 0: any free port)")
-    direct.add_argument("--allow-no-secret", action="store_true",
-                        help="let in any client without a secret (anyone who can connect can run code)")
-    p.add_argument("--label", action="append", default=None, metavar="KEY=VALUE",
-                   help="label shown in `dbgrelay targets` (repeatable)")
-    p.add_argument("--wait-for-client", action="store_true",
-                   help="do not start the program until a debugger has attached")
-    p.add_argument("--register-timeout", type=float, default=None, metavar="SECONDS",
-                   help="how long to wait for the relay to confirm the registration (default 10)")
+    direct.add_argument("--allow-no-secret", action="store_true", help="let in any client without a secret (anyone who can connect can run code)")
+    p.add_argument("--label", action="append", default=None, metavar="KEY=VALUE", help="label shown in `dbgrelay targets` (repeatable)")
+    p.add_argument("--wait-for-client", action="store_true", help="do not start the program until a debugger has attached")
+    p.add_argument("--register-timeout", type=float, default=None, metavar="SECONDS", help="how long to wait for the relay to confirm the registration (default 10)")
     guard = p.add_argument_group("pause guard (relay form)")
-    guard.add_argument("--unowned-pause", type=float, default=None, metavar="SECONDS",
-                       help="resume the program when it has been paused this long with no live session owning "
-                            "the pause, and drop that client's breakpoints (default 30)")
-    guard.add_argument("--max-pause", type=float, default=None, metavar="SECONDS",
-                       help="resume the program after any pause this long, even one a live session owns "
-                            "(default 0: off; the relay's pause watchdog bounds owned pauses)")
-    guard.add_argument("--adapter-stall", type=float, default=None, metavar="SECONDS",
-                       help="a request debugpy's adapter leaves unanswered this long makes its session stop "
-                            "owning the pause (default 10)")
-    guard.add_argument("--no-pause-guard", action="store_true",
-                       help="do not run the pause guard (not recommended in production)")
+    guard.add_argument(
+        "--unowned-pause",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="resume the program when it has been paused this long with no live session owning the pause, and drop that client's breakpoints (default 30)",
+    )
+    guard.add_argument(
+        "--max-pause",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="resume the program after any pause this long, even one a live session owns (default 0: off; the relay's pause watchdog bounds owned pauses)",
+    )
+    guard.add_argument(
+        "--adapter-stall",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="a request debugpy's adapter leaves unanswered this long makes its session stop owning the pause (default 10)",
+    )
+    guard.add_argument("--no-pause-guard", action="store_true", help="do not run the pause guard (not recommended in production)")
     p.add_argument("-m", dest="module", metavar="MODULE", help="run a library module as a script")
     p.add_argument("target", nargs=argparse.REMAINDER, help="script.py [args ...] (or args for -m)")
     return p
@@ -151,8 +170,9 @@ def _check_form(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
     wrong = RELAY_ONLY if not relay else DIRECT_ONLY
     given = [flag for dest, flag in wrong.items() if getattr(args, dest) not in (None, False, [])]
     if relay and given == ["--secret"]:
-        parser.error("--secret is for the direct endpoint form; with --relay give the attach secret with "
-                     "--secret-file or DBGRELAY_SECRET (a command line is visible to every local user)")
+        parser.error(
+            "--secret is for the direct endpoint form; with --relay give the attach secret with --secret-file or DBGRELAY_SECRET (a command line is visible to every local user)"
+        )
     if given:
         form = "the direct endpoint form (no --relay)" if relay else "the relay form (--relay)"
         parser.error(f"{', '.join(given)} belong(s) to {form}")
@@ -168,14 +188,24 @@ def _enable_relay(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     token = read_secret_file(args.token_file, "token") if args.token_file else None
     agent_secret = read_secret_file(args.agent_secret_file, "agent secret") if args.agent_secret_file else None
     if parse_relay_url(args.relay).secret is not None:
-        print("dbgrelay: warning: the secret in --relay is visible to other local users in the process "
-              "list (ps); prefer --agent-secret-file or DBGRELAY_AGENT_SECRET", file=sys.stderr)
+        print(
+            "dbgrelay: warning: the secret in --relay is visible to other local users in the process list (ps); prefer --agent-secret-file or DBGRELAY_AGENT_SECRET",
+            file=sys.stderr,
+        )
     import dbgrelay
 
     dbgrelay.enable_attach(
-        relay=args.relay, name=args.name, secret=secret, cafile=args.ca, fingerprint=args.fingerprint,
-        labels=_labels(args.label, parser), register_timeout=args.register_timeout or 10.0,
-        certfile=args.client_cert, keyfile=args.client_key, token=token, agent_secret=agent_secret,
+        relay=args.relay,
+        name=args.name,
+        secret=secret,
+        cafile=args.ca,
+        fingerprint=args.fingerprint,
+        labels=_labels(args.label, parser),
+        register_timeout=args.register_timeout or 10.0,
+        certfile=args.client_cert,
+        keyfile=args.client_key,
+        token=token,
+        agent_secret=agent_secret,
         **_guard_kwargs(args),
     )
 
@@ -196,21 +226,20 @@ def _enable_direct(args: argparse.Namespace) -> None:
     if args.secret is not None and args.secret_file is not None:
         raise ConfigError("give the secret with --secret or --secret-file, not both")
     if args.secret is not None:
-        print("dbgrelay: warning: --secret is visible to other local users in the process list (ps); "
-              "prefer DBGRELAY_SECRET or --secret-file", file=sys.stderr)
-    secret = args.secret if args.secret is not None else (
-        read_secret_file(args.secret_file) if args.secret_file else None)
+        print("dbgrelay: warning: --secret is visible to other local users in the process list (ps); prefer DBGRELAY_SECRET or --secret-file", file=sys.stderr)
+    secret = args.secret if args.secret is not None else (read_secret_file(args.secret_file) if args.secret_file else None)
     import dbgrelay
 
     host = args.host if args.host is not None else "0.0.0.0"
-    address = dbgrelay.enable_attach(secret, (host, 5678 if args.port is None else args.port),
-                                     args.certfile, args.keyfile, name=args.name,
-                                     allow_no_secret=args.allow_no_secret)
+    address = dbgrelay.enable_attach(secret, (host, 5678 if args.port is None else args.port), args.certfile, args.keyfile, name=args.name, allow_no_secret=args.allow_no_secret)
     if address is not None:
-        print(f"dbgrelay: debug endpoint listening on {address[0]}:{address[1]} "
-              f"({'TLS' if args.certfile else 'plaintext, loopback only'}); attach with "
-              f"`dbgrelay attach tcps://{address[0]}:{address[1]} --ca CA.pem` and the secret in DBGRELAY_SECRET",
-              file=sys.stderr, flush=True)
+        print(
+            f"dbgrelay: debug endpoint listening on {address[0]}:{address[1]} "
+            f"({'TLS' if args.certfile else 'plaintext, loopback only'}); attach with "
+            f"`dbgrelay attach tcps://{address[0]}:{address[1]} --ca CA.pem` and the secret in DBGRELAY_SECRET",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def main(argv: Optional[List[str]] = None) -> int:

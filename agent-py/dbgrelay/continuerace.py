@@ -105,19 +105,19 @@ def _notifier_class() -> Any:
     parsed = _version_tuple(version)
     low, high = VERIFIED_DEBUGPY
     if parsed is None or not low <= parsed <= high:
-        raise ContinueRaceFixUnavailable(
-            f"debugpy {version} is not between {'.'.join(map(str, low))} and {'.'.join(map(str, high))}")
+        raise ContinueRaceFixUnavailable(f"debugpy {version} is not between {'.'.join(map(str, low))} and {'.'.join(map(str, high))}")
     cls = getattr(pydevd, "ThreadsSuspendedSingleNotification", None)
     base = getattr(pydevd, "AbstractSingleNotificationBehavior", None)
     try:
         shape_ok = (
-            isinstance(cls, type) and isinstance(base, type) and issubclass(cls, base)
+            isinstance(cls, type)
+            and isinstance(base, type)
+            and issubclass(cls, base)
             and {"_callbacks", "_callbacks_lock"} <= set(getattr(cls, "__slots__", ()))
             and _params(cls.send_suspend_notification) == ("self", "thread_id", "thread", "stop_reason")
             and _params(cls.send_resume_notification) == ("self", "thread_id")
             and _params(cls.add_on_resumed_callback) == ("self", "callback")
-            and {"_lock", "_last_resume_notification_time",
-                 "_last_suspend_notification_time"} <= set(getattr(base, "__slots__", ()))
+            and {"_lock", "_last_resume_notification_time", "_last_suspend_notification_time"} <= set(getattr(base, "__slots__", ()))
             # the stops it announces and the continue response it defers
             and "send_suspend_notification" in base.on_thread_suspend.__code__.co_names
             and "add_on_resumed_callback" in PyDevJsonCommandProcessor.on_continue_request.__code__.co_names
@@ -178,8 +178,7 @@ def install_continue_race_fix() -> bool:
         return True
     except Exception as exc:
         code = exc.code if isinstance(exc, DbgRelayError) else ContinueRaceFixUnavailable.code
-        log.error("continue race fix not applied [%s]: %s; a continue that crosses a new "
-                  "breakpoint hit can leave the debug session stuck", code, exc)
+        log.error("continue race fix not applied [%s]: %s; a continue that crosses a new breakpoint hit can leave the debug session stuck", code, exc)
         return False
 
 

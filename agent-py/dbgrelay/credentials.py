@@ -45,6 +45,7 @@ def remove_credential_env(env: Optional[MutableMapping[str, str]] = None) -> Lis
     env = os.environ if env is None else env
     return [name for name in CREDENTIAL_ENV_VARS if env.pop(name, None) is not None]
 
+
 MAX_SECRET_CHARS = 4096
 #: Shortest attach secret (docs/protocol.md §2.2): the relay refuses a ``register``
 #: with a shorter one. With the relay's per-target guess limit (about 10 compared
@@ -83,8 +84,7 @@ class RelayCredential:
     def __post_init__(self) -> None:
         if self.kind == "token":
             if len(self.value) > MAX_TOKEN_CHARS or not _B64TOKEN.match(self.value):
-                raise ConfigError(f"the token from {self.source or 'token='} is not a bearer token "
-                                  f"(RFC 6750: at most {MAX_TOKEN_CHARS} characters of A-Z a-z 0-9 - . _ ~ + / =)")
+                raise ConfigError(f"the token from {self.source or 'token='} is not a bearer token (RFC 6750: at most {MAX_TOKEN_CHARS} characters of A-Z a-z 0-9 - . _ ~ + / =)")
         elif self.kind == "secret":
             if not self.value or len(self.value) > MAX_SECRET_CHARS:
                 raise ConfigError(f"the secret from {self.source or 'secret='} must be 1..{MAX_SECRET_CHARS} characters")
@@ -106,8 +106,7 @@ class RelayCredential:
         """HTTP Basic cuts the user name at the first ``:`` (RFC 7617 §2): over wss a
         secret must not contain one."""
         if scheme == "wss" and self.kind == "secret" and ":" in self.value:
-            raise ConfigError(f"the secret from {self.source or 'secret='} contains ':', which HTTP Basic "
-                              "authentication cannot carry over wss://; use tcps:// or another secret")
+            raise ConfigError(f"the secret from {self.source or 'secret='} contains ':', which HTTP Basic authentication cannot carry over wss://; use tcps:// or another secret")
 
     def to_config(self) -> Dict[str, str]:
         """For the bridge's configuration (sent on its stdin, never in argv)."""
@@ -205,17 +204,19 @@ def resolve_credentials(
     return AgentCredentials(relay, attach)
 
 
-def _relay_credential(token: Optional[str], agent_secret: Optional[str], url_secret: Optional[str],
-                      env: Mapping[str, str]) -> Optional[RelayCredential]:
+def _relay_credential(token: Optional[str], agent_secret: Optional[str], url_secret: Optional[str], env: Mapping[str, str]) -> Optional[RelayCredential]:
     """The relay credential given explicitly or in the environment; None: none was."""
-    explicit = [c for c in (
-        RelayCredential("token", token, "token=") if token else None,
-        RelayCredential("secret", agent_secret, "agent_secret=") if agent_secret else None,
-        RelayCredential("secret", url_secret, "the relay URL") if url_secret else None,
-    ) if c is not None]
+    explicit = [
+        c
+        for c in (
+            RelayCredential("token", token, "token=") if token else None,
+            RelayCredential("secret", agent_secret, "agent_secret=") if agent_secret else None,
+            RelayCredential("secret", url_secret, "the relay URL") if url_secret else None,
+        )
+        if c is not None
+    ]
     if len(explicit) > 1:
-        raise ConfigError("give one relay credential: token=, agent_secret= or a secret in the relay URL "
-                          "(" + ", ".join(c.source for c in explicit) + " were given)")
+        raise ConfigError("give one relay credential: token=, agent_secret= or a secret in the relay URL (" + ", ".join(c.source for c in explicit) + " were given)")
     if explicit:
         return explicit[0]
     env_token = _env_value(env, TOKEN_ENV, TOKEN_FILE_ENV, "token")

@@ -187,19 +187,17 @@ class DapReader:
                             raise DapFramingError("DAP header too long")
                         length, body_at = _parse_header(bytes(view[pos:end])), end + len(_SEPARATOR)
                     if length > self._max:
-                        raise DapFramingError(
-                            f"DAP message of {length} bytes exceeds the limit of {self._max}"
-                        )
+                        raise DapFramingError(f"DAP message of {length} bytes exceeds the limit of {self._max}")
                     self._body_at = body_at - pos
                     self._need = self._body_at + length
                 if size - pos < self._need:
                     break
                 if self._canonical:
                     # bytes(b[0:len(b)]) of a bytes object is that object: no copy
-                    out.append((bytes(view[pos:pos + self._need]), self._body_at))
+                    out.append((bytes(view[pos : pos + self._need]), self._body_at))
                 else:
                     header = canonical_header(self._need - self._body_at)
-                    out.append((header + bytes(view[pos + self._body_at:pos + self._need]), len(header)))
+                    out.append((header + bytes(view[pos + self._body_at : pos + self._need]), len(header)))
                 pos += self._need
                 self._need = None
         except DapFramingError:

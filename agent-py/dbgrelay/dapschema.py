@@ -52,8 +52,7 @@ def _validator_for(message: Any) -> Callable[[Any], Any]:
         name = _definition_name(message, schema["definitions"])
         validate = _validators.get(name)
         if validate is None:
-            root = {"$schema": schema["$schema"], "definitions": schema["definitions"],
-                    "allOf": [{"$ref": f"#/definitions/{name}"}]}
+            root = {"$schema": schema["$schema"], "definitions": schema["definitions"], "allOf": [{"$ref": f"#/definitions/{name}"}]}
             validate = _validators[name] = fastjsonschema.compile(root)
         return validate
 
@@ -100,7 +99,7 @@ def _describe(error: fastjsonschema.JsonSchemaValueException) -> Tuple[str, str]
     segments = [_escape(str(part)) for part in (error.path or [])[1:]]  # [0] is "data"
     expected = error.message
     if error.name and expected.startswith(error.name + " "):
-        expected = expected[len(error.name) + 1:]
+        expected = expected[len(error.name) + 1 :]
     if error.rule == "required" and isinstance(error.value, dict):
         missing = next((key for key in error.rule_definition if key not in error.value), None)
         if missing is not None:

@@ -40,6 +40,7 @@ def _import_pydevd() -> Optional[Any]:
     try:
         import debugpy.server.api  # noqa: F401  (puts pydevd on sys.path)
         import pydevd  # type: ignore[import-not-found]
+
         return pydevd
     except Exception as exc:  # pragma: no cover - depends on the installed debugpy
         log.warning("TCP_NODELAY fix unavailable: cannot import pydevd (%s)", exc)

@@ -67,8 +67,7 @@ def status_message(debugger: str, detail: str = "") -> Dict[str, Any]:
 class PauseGuard:
     """Polls the debugger and resumes pauses past their bound (see the module doc)."""
 
-    def __init__(self, options: PauseGuardOptions, debugger: DebuggerView, ownership: OwnershipTracker,
-                 notify: Notify, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, options: PauseGuardOptions, debugger: DebuggerView, ownership: OwnershipTracker, notify: Notify, clock: Callable[[], float] = time.monotonic) -> None:
         self.options = options
         self.debugger = debugger
         self.ownership = ownership
@@ -153,8 +152,9 @@ class PauseGuard:
         self._paused_since = self._unowned_since = None
         self.resumes += 1
         paused_ms = int(paused_for * 1000)
-        self._log(logging.WARNING, "pause guard resumed the program after %.1f s paused: %s%s", paused_for, reason,
-                  "; the client's breakpoints were removed" if forget_client else "")
+        self._log(
+            logging.WARNING, "pause guard resumed the program after %.1f s paused: %s%s", paused_for, reason, "; the client's breakpoints were removed" if forget_client else ""
+        )
         message = {"type": "guard", "event": "resumed", "reason": reason[:1024], "pausedMs": paused_ms}
         self._send(message)
         return message
@@ -169,8 +169,7 @@ class PauseGuard:
                 self._log(logging.WARNING, "pause guard: the debugger in this process works again")
             self._send(status_message("ok"))
             return
-        self._log(logging.WARNING, "pause guard: the debugger in this process is broken: %s; the target cannot be "
-                  "debugged until the process restarts", link[1])
+        self._log(logging.WARNING, "pause guard: the debugger in this process is broken: %s; the target cannot be debugged until the process restarts", link[1])
         self._send(status_message("broken", link[1]))
 
     def _log(self, level: int, message: str, *args: Any) -> None:

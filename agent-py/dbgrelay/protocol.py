@@ -39,8 +39,7 @@ def _obj(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _str(m: Mapping[str, Any], key: str, where: str, *, min_len: int = 0, max_len: int = 1 << 30,
-         pattern: "re.Pattern[str] | None" = None, optional: bool = False) -> None:
+def _str(m: Mapping[str, Any], key: str, where: str, *, min_len: int = 0, max_len: int = 1 << 30, pattern: "re.Pattern[str] | None" = None, optional: bool = False) -> None:
     if key not in m and optional:
         return
     v = m.get(key)
@@ -58,9 +57,7 @@ def _int(m: Mapping[str, Any], key: str, where: str, *, minimum: int = 0) -> Non
 
 def validate_target_name(name: Any) -> str:
     if not isinstance(name, str) or not TARGET_NAME_RE.match(name):
-        raise ProtocolError(
-            f"invalid target name {name!r}: must match {TARGET_NAME_RE.pattern}", code=errors.TARGET_NAME_INVALID
-        )
+        raise ProtocolError(f"invalid target name {name!r}: must match {TARGET_NAME_RE.pattern}", code=errors.TARGET_NAME_INVALID)
     return name
 
 
@@ -75,8 +72,7 @@ def validate_labels(labels: Any, where: str = "labels") -> None:
             raise _fail(f"{where}.{k} must be a string of at most 256 characters")
     total = sum(_utf8_len(k) + _utf8_len(v) for k, v in m.items())
     if total > MAX_LABEL_BYTES:  # revision 1.9: the relay refuses the register
-        raise _fail(f"{where}: labels take {total} bytes (keys and values together, UTF-8); "
-                    f"at most {MAX_LABEL_BYTES} are allowed")
+        raise _fail(f"{where}: labels take {total} bytes (keys and values together, UTF-8); at most {MAX_LABEL_BYTES} are allowed")
 
 
 def _utf8_len(text: str) -> int:

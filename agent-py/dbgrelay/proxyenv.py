@@ -118,8 +118,7 @@ def parse_proxy_url(value: str, source: str) -> HttpProxy:
     except ValueError:
         raise ConfigError(f"{source}: not a valid proxy URL (expected http://[user:password@]host[:port])") from None
     if parts.scheme.lower() != "http":
-        raise ConfigError(f"{source}: proxy scheme {parts.scheme}:// is not supported; use an http:// proxy "
-                          "(it tunnels TLS with CONNECT)")
+        raise ConfigError(f"{source}: proxy scheme {parts.scheme}:// is not supported; use an http:// proxy (it tunnels TLS with CONNECT)")
     if not parts.hostname:
         raise ConfigError(f"{source}: the proxy URL has no host")
     authorization = None

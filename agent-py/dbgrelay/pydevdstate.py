@@ -68,8 +68,7 @@ def unsupported_reason() -> Optional[str]:
         return "debugpy is not installed"
     version = str(getattr(debugpy, "__version__", "?"))
     if not version.startswith(SUPPORTED_DEBUGPY_PREFIXES):
-        return (f"debugpy {version} is not a version the pause guard was tested with "
-                f"({', '.join(p + 'x' for p in SUPPORTED_DEBUGPY_PREFIXES)})")
+        return f"debugpy {version} is not a version the pause guard was tested with ({', '.join(p + 'x' for p in SUPPORTED_DEBUGPY_PREFIXES)})"
     try:
         import debugpy.server.api  # noqa: F401  (puts pydevd on sys.path)
         from _pydevd_bundle import pydevd_api, pydevd_constants, pydevd_thread_lifecycle, pydevd_utils  # noqa: F401  # noqa: F401
@@ -145,8 +144,7 @@ class PydevdHandle:
             if got:
                 lock.release()
         if lock is not None and not got:
-            self._notes.append(f"pydevd's main lock was held for more than {LOCK_TIMEOUT_S:g} s; "
-                               "the guard acted without it")
+            self._notes.append(f"pydevd's main lock was held for more than {LOCK_TIMEOUT_S:g} s; the guard acted without it")
 
     @contextlib.contextmanager
     def _noted(self, what: str) -> Iterator[None]:
@@ -173,9 +171,6 @@ class PydevdHandle:
                 self._api.request_disconnect(py_db, resume_threads=False)
             with self._noted("function breakpoints"):
                 self._api.set_function_breakpoints(py_db, [])
-            processor = getattr(getattr(getattr(py_db, "reader", None), "process_net_command_json", None),
-                                "__self__", None)
+            processor = getattr(getattr(getattr(py_db, "reader", None), "process_net_command_json", None), "__self__", None)
             if processor is not None and hasattr(processor, "_launch_or_attach_request_done"):
                 processor._launch_or_attach_request_done = False
-
-

@@ -43,8 +43,7 @@ class RelayEndpoint:
 DEFAULT_PORTS = {"wss": 443, "tcps": 7444}
 
 # A DNS name (RFC 1123 §2.1 labels), as the relay's client checks it (src/dial/relayEndpoint.ts).
-_HOST_NAME = re.compile(
-    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
 
 # RFC 3986 §3.2.1: userinfo = *( unreserved / pct-encoded / sub-delims / ":" )
 _USERINFO = re.compile(r"^(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*$")

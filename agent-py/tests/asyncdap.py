@@ -59,8 +59,7 @@ class AsyncDapClient:
     async def event(self, name: str, timeout: float = 5.0) -> Dict[str, Any]:
         return await self.wait(lambda m: m.get("type") == "event" and m.get("event") == name, timeout)
 
-    async def request(self, command: str, arguments: Optional[Dict[str, Any]] = None,
-                      timeout: float = 5.0) -> Dict[str, Any]:
+    async def request(self, command: str, arguments: Optional[Dict[str, Any]] = None, timeout: float = 5.0) -> Dict[str, Any]:
         return await self.response(await self.send(command, arguments), timeout)
 
     async def close(self) -> None:
@@ -68,15 +67,13 @@ class AsyncDapClient:
         self._task.cancel()
 
 
-async def full_attach(c: AsyncDapClient, breakpoints: Optional[Dict[str, List[int]]] = None,
-                      timeout: float = 5.0) -> None:
+async def full_attach(c: AsyncDapClient, breakpoints: Optional[Dict[str, List[int]]] = None, timeout: float = 5.0) -> None:
     r = await c.request("initialize", {"adapterID": "debugpy", "clientID": "dbgrelay-test"}, timeout)
     assert r["success"], r
     attach = await c.send("attach", {"justMyCode": False})
     await c.event("initialized", timeout)
     for path, lines in (breakpoints or {}).items():
-        r = await c.request("setBreakpoints", {"source": {"path": path},
-                                               "breakpoints": [{"line": n} for n in lines]}, timeout)
+        r = await c.request("setBreakpoints", {"source": {"path": path}, "breakpoints": [{"line": n} for n in lines]}, timeout)
         assert r["success"], r
     r = await c.request("configurationDone", None, timeout)
     assert r["success"], r

@@ -8,6 +8,7 @@ with ``DBGRELAY_TEST_CONTINUE_RACE_FIX=1`` the fix is installed before
 ``debugpy.listen``. Each stop that pydevd announces while a ``continue`` is still
 unanswered (the race) prints a ``RACE`` line.
 """
+
 import os
 import sys
 import threading

@@ -1,4 +1,5 @@
 """Debuggee for tests: debugpy.listen on loopback, a busy loop and a background thread."""
+
 import os
 import threading
 import time
@@ -7,11 +8,13 @@ import debugpy
 
 if os.environ.get("DBGRELAY_TEST_NODELAY") == "1":
     from dbgrelay.nodelay import apply_nodelay_fix
+
     apply_nodelay_fix()
 
 launcher = None
 if os.environ.get("DBGRELAY_TEST_GUARD") == "1":
     from dbgrelay.adapterlauncher import guarded_adapter_python
+
     launcher = guarded_adapter_python(debugpy)
     assert launcher is not None, "the adapter guard could not be set up"
 host, port = debugpy.listen(("127.0.0.1", 0))

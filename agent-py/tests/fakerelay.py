@@ -11,8 +11,13 @@ from dbgrelay import protocol
 
 
 class FakeRelay:
-    def __init__(self, ssl_ctx: Any, secret: str, heartbeat: Dict[str, int] = None,  # type: ignore[assignment]
-                 token: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        ssl_ctx: Any,
+        secret: str,
+        heartbeat: Dict[str, int] = None,  # type: ignore[assignment]
+        token: Optional[str] = None,
+    ) -> None:
         self.ssl_ctx = ssl_ctx
         self.secret = secret
         self.token = token  # also accepted: a bearer token (hello "token", Authorization: Bearer)
@@ -59,6 +64,7 @@ class FakeRelay:
             writer.write(b'{"ok":true}\n')
         await writer.drain()
         if hello["op"] == "agent":
+
             async def send(m: Dict[str, Any]) -> None:
                 writer.write((json.dumps(m) + "\n").encode())
                 await writer.drain()
@@ -88,13 +94,13 @@ class FakeRelay:
             return None
 
         # no pings of its own: a test can make a data connection go silent (pause its transport)
-        self.wss = await serve(self._wss_conn, "127.0.0.1", 0, ssl=self.ssl_ctx, process_request=auth,
-                               ping_interval=None)
+        self.wss = await serve(self._wss_conn, "127.0.0.1", 0, ssl=self.ssl_ctx, process_request=auth, ping_interval=None)
         return self.wss.sockets[0].getsockname()[1] if hasattr(self.wss, "sockets") else list(self.wss.server.sockets)[0].getsockname()[1]
 
     async def _wss_conn(self, ws: Any) -> None:
         path = ws.request.path
         if path.endswith("/v1/agent"):
+
             async def send(m: Dict[str, Any]) -> None:
                 await ws.send(json.dumps(m))
 

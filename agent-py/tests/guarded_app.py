@@ -7,6 +7,7 @@ debugpy.listen that prints what it sees while the program may be paused.
 CONTROL_DIR makes pydevd's reader thread ignore the adapter from then on, as a
 reader thread that died would.
 """
+
 import os
 import sys
 import threading
@@ -17,8 +18,7 @@ from dbgrelay import agent
 from dbgrelay.agentthreads import start_hidden_thread
 
 relay, cafile, unowned, max_pause, stall, control = sys.argv[1:7]
-dbgrelay.enable_attach(relay=relay, name="guarded", cafile=cafile, unowned_pause=float(unowned),
-                       max_pause=float(max_pause), adapter_stall=float(stall))
+dbgrelay.enable_attach(relay=relay, name="guarded", cafile=cafile, unowned_pause=float(unowned), max_pause=float(max_pause), adapter_stall=float(stall))
 guard = agent.running_pause_guard()
 assert guard is not None, "the pause guard did not start"
 

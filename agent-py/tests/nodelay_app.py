@@ -1,4 +1,5 @@
 """Reports whether pydevd's adapter socket has TCP_NODELAY, before and after the fix."""
+
 import json
 import socket
 import sys
@@ -15,6 +16,5 @@ after = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) if sock else Non
 peer = sock.getpeername() if sock else None
 import pydevd  # noqa: E402
 
-print(json.dumps({"before": before, "after": after, "applied": applied, "peer": peer,
-                  "patched": getattr(pydevd.start_client, "_dbgrelay_nodelay", False)}))
+print(json.dumps({"before": before, "after": after, "applied": applied, "peer": peer, "patched": getattr(pydevd.start_client, "_dbgrelay_nodelay", False)}))
 sys.stdout.flush()

@@ -72,8 +72,7 @@ def test_adapter_environment_has_no_credential(form: str, tmp_path: Path) -> Non
     script.write_text(LIBRARY_APP if form == "library" else CLI_APP)
     env: Dict[str, str] = {k: v for k, v in os.environ.items() if not k.startswith("DBGRELAY_")}
     mark = uuid.uuid4().hex
-    env.update(PYDEVD_DISABLE_FILE_VALIDATION="1", ADAPTER_ENV_MARK=mark, DBGRELAY_SECRET=SECRET, DBGRELAY_TOKEN=TOKEN,
-               DBGRELAY_AGENT_SECRET=AGENT_SECRET)
+    env.update(PYDEVD_DISABLE_FILE_VALIDATION="1", ADAPTER_ENV_MARK=mark, DBGRELAY_SECRET=SECRET, DBGRELAY_TOKEN=TOKEN, DBGRELAY_AGENT_SECRET=AGENT_SECRET)
     argv = [sys.executable, "-Xfrozen_modules=off"]
     argv += [str(script)] if form == "library" else ["-m", "dbgrelay", "--host", "127.0.0.1", "--port", "0", str(script)]
     app = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -132,8 +132,7 @@ def test_launcher_is_private_and_configured(tmp_path: Path, monkeypatch: pytest.
     assert not os.path.exists(launcher.directory)
 
 
-def test_noexec_temp_dir_leaves_the_adapter_unguarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_noexec_temp_dir_leaves_the_adapter_unguarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(adapterlauncher.tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(adapterlauncher, "_noexec", lambda directory: True)
 

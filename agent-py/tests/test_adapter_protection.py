@@ -134,9 +134,7 @@ async def b_half_disconnect(h: Harness) -> None:
     await c.close()
 
 
-BEHAVIOURS: Dict[str, Callable[[Harness], Awaitable[None]]] = {
-    name: fn for name, fn in globals().items() if name.startswith("b_")
-}
+BEHAVIOURS: Dict[str, Callable[[Harness], Awaitable[None]]] = {name: fn for name, fn in globals().items() if name.startswith("b_")}
 
 
 def test_debugpy_version_is_the_measured_one() -> None:
@@ -174,8 +172,7 @@ def test_random_behaviours_with_concurrent_drops(debuggee: Debuggee) -> None:
             picks = [rng.choice(names) for _ in range(rng.randint(1, 3))]
             # the first behaviour runs alone; others overlap with it
             try:
-                results = await asyncio.wait_for(
-                    asyncio.gather(*(BEHAVIOURS[p](h) for p in picks), return_exceptions=True), 15)
+                results = await asyncio.wait_for(asyncio.gather(*(BEHAVIOURS[p](h) for p in picks), return_exceptions=True), 15)
             except asyncio.TimeoutError:  # pragma: no cover - the seed makes it reproducible
                 raise AssertionError(f"seed {seed}: {picks} did not finish in 15 s") from None
             await h.drop_all()

@@ -29,18 +29,18 @@ time.sleep(float(sys.argv[1]))
 """
 
 
-def run_agent(certs: Certs, tmp_path: Path, url: str, name: str, extra_args: List[str],
-              extra_env: Dict[str, str]) -> "tuple[subprocess.Popen, Path]":
+def run_agent(certs: Certs, tmp_path: Path, url: str, name: str, extra_args: List[str], extra_env: Dict[str, str]) -> "tuple[subprocess.Popen, Path]":
     script = tmp_path / "app.py"
     script.write_text(APP)
     log_file = tmp_path / "agent.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBGRELAY_")}
-    env.update(DBGRELAY_AGENT_LOG=str(log_file), DBGRELAY_AGENT_LOG_LEVEL="DEBUG",
-               PYDEVD_DISABLE_FILE_VALIDATION="1", **extra_env)
+    env.update(DBGRELAY_AGENT_LOG=str(log_file), DBGRELAY_AGENT_LOG_LEVEL="DEBUG", PYDEVD_DISABLE_FILE_VALIDATION="1", **extra_env)
     app = subprocess.Popen(
-        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", url, "--name", name,
-         "--ca", certs.ca, *extra_args, str(script), "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", url, "--name", name, "--ca", certs.ca, *extra_args, str(script), "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     return app, log_file
 
@@ -62,8 +62,7 @@ def check_no_leak(app: subprocess.Popen, rt: RelayThread, log_file: Path) -> "tu
 
 
 @pytest.mark.parametrize("scheme", ["tcps", "wss"])
-def test_url_secret_authenticates_and_secret_file_is_the_attach_secret(scheme: str, certs: Certs,
-                                                                       tmp_path: Path) -> None:
+def test_url_secret_authenticates_and_secret_file_is_the_attach_secret(scheme: str, certs: Certs, tmp_path: Path) -> None:
     rt = RelayThread(FakeRelay(certs.server_context(), AGENT_SECRET, token=TOKEN), scheme)
     attach_file = tmp_path / "attach"
     attach_file.write_text(ATTACH_SECRET + "\n")
@@ -85,12 +84,10 @@ def test_url_secret_authenticates_and_secret_file_is_the_attach_secret(scheme: s
 
 
 @pytest.mark.parametrize("scheme", ["tcps", "wss"])
-def test_token_from_the_environment_authenticates_with_the_attach_secret_from_env(scheme: str, certs: Certs,
-                                                                                 tmp_path: Path) -> None:
+def test_token_from_the_environment_authenticates_with_the_attach_secret_from_env(scheme: str, certs: Certs, tmp_path: Path) -> None:
     rt = RelayThread(FakeRelay(certs.server_context(), AGENT_SECRET, token=TOKEN), scheme)
     url = f"{scheme}://127.0.0.1:{rt.port}"
-    app, log_file = run_agent(certs, tmp_path, url, "web-tok", [],
-                              {"DBGRELAY_TOKEN": TOKEN, "DBGRELAY_SECRET": ATTACH_SECRET})
+    app, log_file = run_agent(certs, tmp_path, url, "web-tok", [], {"DBGRELAY_TOKEN": TOKEN, "DBGRELAY_SECRET": ATTACH_SECRET})
     try:
         assert rt.wait(lambda: rt.relay.registers), "the target never registered"
         assert rt.relay.registers[0]["attachSecret"] == ATTACH_SECRET
@@ -109,9 +106,11 @@ def test_token_file_and_a_url_secret_together_are_refused(certs: Certs, tmp_path
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN)
     out = subprocess.run(
-        [sys.executable, "-m", "dbgrelay", "--relay", f"tcps://{AGENT_SECRET}@127.0.0.1:9", "--name", "w",
-         "--token-file", str(token_file), "app.py"],
-        capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"},
+        [sys.executable, "-m", "dbgrelay", "--relay", f"tcps://{AGENT_SECRET}@127.0.0.1:9", "--name", "w", "--token-file", str(token_file), "app.py"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert out.returncode == 2
     assert "one relay credential" in out.stderr
@@ -130,4 +129,3 @@ def test_wrong_url_secret_is_refused_fast(certs: Certs, tmp_path: Path) -> None:
     assert "AUTH_FAILED" in err
     assert wrong not in err and wrong not in out and wrong not in log_file.read_text()
     assert not rt.relay.registers
-

@@ -46,8 +46,24 @@ def test_refused_vectors_name_exactly_the_refused_keys(case: Dict[str, Any]) -> 
 
 
 def test_the_dangerous_keys_are_never_allowed_nor_dropped() -> None:
-    dangerous = {"processId", "debugpyArgs", "python", "pythonArgs", "program", "module", "code", "listen",
-                 "cwd", "env", "args", "console", "sudo", "guiEventLoop", "autoReload", "linuxAttachPreferLldb"}
+    dangerous = {
+        "processId",
+        "debugpyArgs",
+        "python",
+        "pythonArgs",
+        "program",
+        "module",
+        "code",
+        "listen",
+        "cwd",
+        "env",
+        "args",
+        "console",
+        "sudo",
+        "guiEventLoop",
+        "autoReload",
+        "linuxAttachPreferLldb",
+    }
     assert not dangerous & (ALLOWED_ATTACH_KEYS | DROPPED_ATTACH_KEYS)
 
 
@@ -66,8 +82,7 @@ def test_a_refusal_names_a_bounded_number_of_keys() -> None:
 
 
 def test_the_schema_check_runs_after_the_allow_list() -> None:
-    bad = {"seq": 4, "type": "request", "command": "setBreakpoints",
-           "arguments": {"source": {"path": "/x.py"}, "breakpoints": [{"line": "12"}]}}
+    bad = {"seq": 4, "type": "request", "command": "setBreakpoints", "arguments": {"source": {"path": "/x.py"}, "breakpoints": [{"line": "12"}]}}
     refusal, _ = check_request(bad)
     assert refusal is not None and "/arguments/breakpoints/0/line" in refusal
     refusal, _ = check_request(attach({"processId": 1}))
@@ -78,23 +93,20 @@ def test_the_schema_check_runs_after_the_allow_list() -> None:
 
 @pytest.mark.parametrize("command", sorted(UNANSWERED_BY_DEBUGPY))
 def test_requests_debugpy_never_answers_are_answered_by_the_bridge(command: str) -> None:
-    arguments = {"cancel": {"requestId": 1}, "terminateThreads": {"threadIds": [1]},
-                 "breakpointLocations": {"source": {"path": "/x.py"}, "line": 1}}.get(command, {})
+    arguments = {"cancel": {"requestId": 1}, "terminateThreads": {"threadIds": [1]}, "breakpointLocations": {"source": {"path": "/x.py"}, "line": 1}}.get(command, {})
     refusal, _ = check_request({"seq": 6, "type": "request", "command": command, "arguments": arguments})
     assert refusal is not None and "never answer" in refusal
 
 
 @pytest.mark.parametrize("command", sorted(INTERNAL_TO_DEBUGPY))
 def test_debugpys_own_requests_are_refused_from_a_client(command: str) -> None:
-    refusal, _ = check_request({"seq": 7, "type": "request", "command": command,
-                                "arguments": {"debugServerAccessToken": "wrong"}})
+    refusal, _ = check_request({"seq": 7, "type": "request", "command": command, "arguments": {"debugServerAccessToken": "wrong"}})
     assert refusal is not None and "debugpy's own request" in refusal
 
 
 def test_a_schema_refusal_is_bounded_and_printable() -> None:
     key = "k\n" + "x" * 5000
-    refusal, _ = check_request({"seq": 8, "type": "request", "command": "runInTerminal",
-                                "arguments": {"cwd": "/", "args": ["x"], "env": {key: 1}}})
+    refusal, _ = check_request({"seq": 8, "type": "request", "command": "runInTerminal", "arguments": {"cwd": "/", "args": ["x"], "env": {key: 1}}})
     assert refusal is not None and "xxx" in refusal and len(refusal) < 700 and "\n" not in refusal
 
 
@@ -141,8 +153,7 @@ def test_a_real_adapter_never_sees_a_refused_attach_and_the_session_goes_on(debu
             refused = await client.request("attach", {"processId": victim.pid, "justMyCode": False}, 5)
             assert refused["success"] is False and "processId" in refused["message"], refused
             # an invalid request (DAP schema) is answered by the bridge too, and the adapter survives it
-            invalid = await client.request("setBreakpoints", {"source": {"path": "/x.py"},
-                                                              "breakpoints": [{"line": "12"}]}, 5)
+            invalid = await client.request("setBreakpoints", {"source": {"path": "/x.py"}, "breakpoints": [{"line": "12"}]}, 5)
             assert invalid["success"] is False and "/arguments/breakpoints/0/line" in invalid["message"], invalid
             assert invalid["seq"] > OWN_SEQ_BASE
             assert refused["success"] is False and "processId" in refused["message"], refused
@@ -155,8 +166,9 @@ def test_a_real_adapter_never_sees_a_refused_attach_and_the_session_goes_on(debu
             victim.kill()
             await victim.wait()
         # the same session then attaches normally
-        attach = await client.send("attach", {"justMyCode": False, "name": "ok", "type": "debugpy", "request": "attach",
-                                              "connect": {"host": "127.0.0.1", "port": 1}})  # dropped, not refused
+        attach = await client.send(
+            "attach", {"justMyCode": False, "name": "ok", "type": "debugpy", "request": "attach", "connect": {"host": "127.0.0.1", "port": 1}}
+        )  # dropped, not refused
         await client.event("initialized", 8)
         r = await client.request("configurationDone", None, 8)
         assert r["success"], r

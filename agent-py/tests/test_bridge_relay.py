@@ -32,14 +32,19 @@ async def until(predicate: Any, timeout: float = 5.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
-def make_bridge(scheme: str, port: int, adapter_port: int, events: List[Any], secret: str = SECRET,
-                **trust: Any) -> Bridge:
-    config = BridgeConfig.from_json({
-        "relay": f"{scheme}://127.0.0.1:{port}", "name": "web-1", "secret": secret, "labels": {"env": "test"},
-        "adapterPort": adapter_port, "parentPid": 0,
-        "process": {"pid": 1, "host": "h", "python": "3.11.0", "debugpy": "1.8.22", "agent": "0.1.0"},
-        **trust,
-    })
+def make_bridge(scheme: str, port: int, adapter_port: int, events: List[Any], secret: str = SECRET, **trust: Any) -> Bridge:
+    config = BridgeConfig.from_json(
+        {
+            "relay": f"{scheme}://127.0.0.1:{port}",
+            "name": "web-1",
+            "secret": secret,
+            "labels": {"env": "test"},
+            "adapterPort": adapter_port,
+            "parentPid": 0,
+            "process": {"pid": 1, "host": "h", "python": "3.11.0", "debugpy": "1.8.22", "agent": "0.1.0"},
+            **trust,
+        }
+    )
     bridge = Bridge(config)
     bridge.control.report = events.append
     bridge.control.backoff = Backoff(base=0.05, cap=0.2)
@@ -59,8 +64,7 @@ def client_stream(kind_and_conn: Any) -> Any:
 
 
 @pytest.mark.parametrize("scheme", ["tcps", "wss"])
-def test_register_heartbeat_session_and_reconnect(scheme: str, certs: Certs, debuggee: Debuggee,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_register_heartbeat_session_and_reconnect(scheme: str, certs: Certs, debuggee: Debuggee, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
 
     async def main() -> None:

@@ -124,8 +124,7 @@ def test_client_leaving_while_attach_waits_still_finishes_the_handshake() -> Non
         await client.write(request(2, "attach"))
         await client.close()
         await asyncio.wait_for(run, 5)
-        assert [m["command"] for m in adapter.requests] == ["initialize", "attach", "configurationDone",
-                                                              "disconnect"]
+        assert [m["command"] for m in adapter.requests] == ["initialize", "attach", "configurationDone", "disconnect"]
         assert adapter.requests[-1]["seq"] == 4
         assert "bridge sent configurationDone, disconnect" in session.outcome
 

@@ -40,9 +40,12 @@ def test_a_lower_case_header_is_answered_and_a_duplicate_ends_only_that_session(
         gate = AdapterGate()
         client, run = open_session(debuggee, gate)
         # debugpy's reader would die on this header; through the bridge it is answered
-        await client.stream.write(frame(b"content-length: %d\r\nContent-Type: application/json",
-                                        {"seq": 1, "type": "request", "command": "initialize",
-                                         "arguments": {"adapterID": "debugpy", "clientID": "frames"}}))
+        await client.stream.write(
+            frame(
+                b"content-length: %d\r\nContent-Type: application/json",
+                {"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "debugpy", "clientID": "frames"}},
+            )
+        )
         assert (await client.response(1, 8))["success"]
         client.seq = 1
         stopped = await attach_and_pause(client)
@@ -50,8 +53,7 @@ def test_a_lower_case_header_is_answered_and_a_duplicate_ends_only_that_session(
         assert not debuggee.running_since(paused_at, timeout=0.5), "the program should be paused"
 
         # an ambiguous header (two Content-Length fields) ends the client side at once
-        await client.stream.write(frame(b"Content-Length: %d\r\nContent-Length: %d",
-                                        {"seq": 99, "type": "request", "command": "threads"}))
+        await client.stream.write(frame(b"Content-Length: %d\r\nContent-Length: %d", {"seq": 99, "type": "request", "command": "threads"}))
         session: AdapterSession = await asyncio.wait_for(run, 15)
         assert "bridge sent" in session.outcome and "adapter closed" in session.outcome, session.outcome
         for _ in range(100):  # the relay side was closed by the bridge

@@ -20,15 +20,29 @@ from dbgrelay.trust.relaytrust import RelayTrust
 
 def make_client_cert(certs: Certs, tmp: Path, name: str, ca: str = "ca") -> Tuple[str, str]:
     """A client certificate with CN ``name`` signed by the fixture CA ``ca``."""
+
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
 
     (tmp / "client.cnf").write_text("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"{name}.key",
-        "-out", f"{name}.csr", "-subj", f"/CN={name}")
-    run("x509", "-req", "-in", f"{name}.csr", "-CA", str(certs.root / f"{ca}.pem"), "-CAkey",
-        str(certs.root / f"{ca}.key"), "-CAcreateserial", "-out", f"{name}.pem", "-days", "2",
-        "-extfile", "client.cnf")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        str(certs.root / f"{ca}.pem"),
+        "-CAkey",
+        str(certs.root / f"{ca}.key"),
+        "-CAcreateserial",
+        "-out",
+        f"{name}.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "client.cnf",
+    )
     return str(tmp / f"{name}.pem"), str(tmp / f"{name}.key")
 
 
@@ -73,8 +87,7 @@ def test_options_need_both_files_that_belong_together(certs: Certs, tmp_path: Pa
 
 
 def test_cli_takes_client_cert_and_key() -> None:
-    args = _parser().parse_args(["--relay", "tcps://h:1", "--name", "w", "--client-cert", "c.pem",
-                                 "--client-key", "k.pem", "app.py"])
+    args = _parser().parse_args(["--relay", "tcps://h:1", "--name", "w", "--client-cert", "c.pem", "--client-key", "k.pem", "app.py"])
     assert (args.client_cert, args.client_key) == ("c.pem", "k.pem")
 
 

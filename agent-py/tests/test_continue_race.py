@@ -36,10 +36,8 @@ class RaceDebuggee:
     """tests/continuerace_app.py in its own Python, with or without the fix."""
 
     def __init__(self, fix: bool) -> None:
-        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1",
-                   DBGRELAY_TEST_CONTINUE_RACE_FIX="1" if fix else "0")
-        self.proc = subprocess.Popen([sys.executable, "-Xfrozen_modules=off", str(APP)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1", DBGRELAY_TEST_CONTINUE_RACE_FIX="1" if fix else "0")
+        self.proc = subprocess.Popen([sys.executable, "-Xfrozen_modules=off", str(APP)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line.startswith("PORT "):
@@ -103,8 +101,7 @@ def test_every_resume_is_answered_with_the_fix() -> None:
             try:
                 stopped = c.event("stopped", STOP_BOUND_S)
             except TimeoutError:
-                raise AssertionError(f"round {i}: the program neither stopped nor got reported stopped "
-                                     f"after the last request ({dict(sent)})") from None
+                raise AssertionError(f"round {i}: the program neither stopped nor got reported stopped after the last request ({dict(sent)})") from None
             thread_id = stopped["body"]["threadId"]
             time.sleep(rng.uniform(*THINK_S))
             command = rng.choices(["continue", "next", "stepIn", "stepOut"], weights=[7, 1, 1, 1])[0]
@@ -117,9 +114,7 @@ def test_every_resume_is_answered_with_the_fix() -> None:
         detach(c, stopped["body"]["threadId"])
         detached_at = time.monotonic()
         assert debuggee.ticking_since(detached_at), "the program did not run on after the last detach"
-        assert debuggee.races > 0, (
-            "no continue crossed a new breakpoint hit in this run, so the race was not exercised "
-            f"({dict(sent)})")
+        assert debuggee.races > 0, f"no continue crossed a new breakpoint hit in this run, so the race was not exercised ({dict(sent)})"
         assert min(sent[k] for k in ("next", "stepIn", "stepOut")) > 0, dict(sent)
     finally:
         debuggee.stop()
@@ -168,8 +163,7 @@ print(json.dumps({"first": first, "second": second, "installed": continuerace.co
 def pin_check(version: str) -> dict:
     import json
 
-    out = subprocess.run([sys.executable, "-c", PIN_CHECK, version], capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1"))
+    out = subprocess.run([sys.executable, "-c", PIN_CHECK, version], capture_output=True, text=True, timeout=60, env=dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1"))
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -191,5 +185,4 @@ def test_an_unverified_debugpy_is_left_alone_with_an_error() -> None:
 def test_a_changed_pydevd_is_left_alone_with_an_error() -> None:
     report = pin_check("reshaped")
     assert report["first"] is False and report["installed"] is False, report
-    assert report["records"] and all(level == "ERROR" and "notification code changed" in message
-                                     for level, message in report["records"]), report
+    assert report["records"] and all(level == "ERROR" and "notification code changed" in message for level, message in report["records"]), report

@@ -35,8 +35,7 @@ def test_ws_control_exchanges_text_messages_answers_pings_and_ends_on_close(cert
 
         async with serve(handler, "127.0.0.1", 0, ssl=certs.server_context(), compression=None) as server:
             port = server.sockets[0].getsockname()[1]
-            stream = await open_socket_stream("127.0.0.1", port, ssl_context=ssl.create_default_context(
-                cafile=certs.ca), server_hostname="127.0.0.1")
+            stream = await open_socket_stream("127.0.0.1", port, ssl_context=ssl.create_default_context(cafile=certs.ca), server_hostname="127.0.0.1")
             await upgrade(stream, f"127.0.0.1:{port}", "/v1/agent", {})
             channel = WsControl(stream)
             await channel.send({"type": "pong", "id": 7})
@@ -60,8 +59,7 @@ def test_ws_control_refuses_a_message_over_the_bound(certs: Certs) -> None:
 
         async with serve(handler, "127.0.0.1", 0, ssl=certs.server_context(), compression=None) as server:
             port = server.sockets[0].getsockname()[1]
-            stream = await open_socket_stream("127.0.0.1", port, ssl_context=ssl.create_default_context(
-                cafile=certs.ca), server_hostname="127.0.0.1")
+            stream = await open_socket_stream("127.0.0.1", port, ssl_context=ssl.create_default_context(cafile=certs.ca), server_hostname="127.0.0.1")
             await upgrade(stream, f"127.0.0.1:{port}", "/v1/agent", {})
             channel = WsControl(stream)
             with pytest.raises(ProtocolError) as info:

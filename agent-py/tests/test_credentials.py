@@ -21,15 +21,19 @@ PROCESS = {"pid": 1, "host": "h", "python": "3.11.0", "debugpy": "1.8.22", "agen
 
 # -- relay URLs --------------------------------------------------------------
 
-@pytest.mark.parametrize("url,secret,display", [
-    ("tcps://s3cr3t@relay.example:7444", "s3cr3t", "tcps://relay.example:7444"),
-    ("wss://s3cr3t@relay.example:443/ptvsd", "s3cr3t", "wss://relay.example:443/ptvsd"),
-    ("wss://a%40b%3Ac%2Fd%20e@h:1", "a@b:c/d e", "wss://h:1"),
-    ("tcps://caf%C3%A9@[::1]:7444", "café", "tcps://[::1]:7444"),
-    ("tcps://A-z_0.9~!$&'()*+,;=@h:2", "A-z_0.9~!$&'()*+,;=", "tcps://h:2"),
-    ("tcps://tok:@h:3", "tok", "tcps://h:3"),
-    ("tcps://h:4", None, "tcps://h:4"),
-])
+
+@pytest.mark.parametrize(
+    "url,secret,display",
+    [
+        ("tcps://s3cr3t@relay.example:7444", "s3cr3t", "tcps://relay.example:7444"),
+        ("wss://s3cr3t@relay.example:443/ptvsd", "s3cr3t", "wss://relay.example:443/ptvsd"),
+        ("wss://a%40b%3Ac%2Fd%20e@h:1", "a@b:c/d e", "wss://h:1"),
+        ("tcps://caf%C3%A9@[::1]:7444", "café", "tcps://[::1]:7444"),
+        ("tcps://A-z_0.9~!$&'()*+,;=@h:2", "A-z_0.9~!$&'()*+,;=", "tcps://h:2"),
+        ("tcps://tok:@h:3", "tok", "tcps://h:3"),
+        ("tcps://h:4", None, "tcps://h:4"),
+    ],
+)
 def test_relay_url_user_part_is_the_secret_and_is_never_displayed(url: str, secret: str, display: str) -> None:
     e = parse_relay_url(url)
     assert e.secret == secret
@@ -40,17 +44,20 @@ def test_relay_url_user_part_is_the_secret_and_is_never_displayed(url: str, secr
     assert e == parse_relay_url(display)
 
 
-@pytest.mark.parametrize("url,message", [
-    ("wss://user:pw@h:1", "without a password"),
-    ("wss://@h:1", "empty"),
-    ("tcps://a b@h:1", "percent-encoded"),
-    ("tcps://a%zzb@h:1", "percent-encoded"),
-    ("tcps://a%FFb@h:1", "UTF-8"),
-    ("tcps://a@b@h:1", "%40"),
-    ("wss://s@h:1/?secret=x", "query"),
-    ("wss://s@h:1/#x", "query"),
-    ("ws://s@h:1", "wss or tcps"),
-])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("wss://user:pw@h:1", "without a password"),
+        ("wss://@h:1", "empty"),
+        ("tcps://a b@h:1", "percent-encoded"),
+        ("tcps://a%zzb@h:1", "percent-encoded"),
+        ("tcps://a%FFb@h:1", "UTF-8"),
+        ("tcps://a@b@h:1", "%40"),
+        ("wss://s@h:1/?secret=x", "query"),
+        ("wss://s@h:1/#x", "query"),
+        ("ws://s@h:1", "wss or tcps"),
+    ],
+)
 def test_bad_user_parts_are_refused_without_quoting_them(url: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as info:
         parse_relay_url(url)
@@ -66,6 +73,7 @@ def test_redact_relay_url() -> None:
 
 # -- credential selection ----------------------------------------------------
 
+
 def test_secret_alone_is_the_relay_credential_and_sets_no_attach_secret() -> None:
     c = resolve_credentials(secret="relay-s-0123456789", env={})
     assert (c.relay.kind, c.relay.value, c.relay.source) == ("secret", "relay-s-0123456789", "secret=")
@@ -75,28 +83,32 @@ def test_secret_alone_is_the_relay_credential_and_sets_no_attach_secret() -> Non
     assert "relay-s" not in repr(c)
 
 
-@pytest.mark.parametrize("kwargs,env", [
-    ({"secret": "s3cret"}, {}),
-    ({}, {"DBGRELAY_SECRET": "s3cret"}),
-    ({"secret": "s3cret", "agent_secret": "s3cret"}, {}),
-    ({"secret": "s3cret", "url_secret": "s3cret"}, {}),
-    ({}, {"DBGRELAY_SECRET": "s3cret", "DBGRELAY_AGENT_SECRET": "s3cret"}),
-])
-def test_a_short_relay_secret_that_is_also_the_attach_secret_is_accepted(kwargs: Dict[str, str],
-                                                                         env: Dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "kwargs,env",
+    [
+        ({"secret": "s3cret"}, {}),
+        ({}, {"DBGRELAY_SECRET": "s3cret"}),
+        ({"secret": "s3cret", "agent_secret": "s3cret"}, {}),
+        ({"secret": "s3cret", "url_secret": "s3cret"}, {}),
+        ({}, {"DBGRELAY_SECRET": "s3cret", "DBGRELAY_AGENT_SECRET": "s3cret"}),
+    ],
+)
+def test_a_short_relay_secret_that_is_also_the_attach_secret_is_accepted(kwargs: Dict[str, str], env: Dict[str, str]) -> None:
     c = resolve_credentials(env=env, **kwargs)
     assert (c.relay.kind, c.relay.value, c.attach_secret, c.attach_is_relay_secret) == ("secret", "s3cret", None, True)
 
 
-@pytest.mark.parametrize("kwargs,env,source", [
-    ({"secret": "s3cret", "token": "a.b.c"}, {}, "secret="),
-    ({"secret": "s3cret", "agent_secret": "another-relay-secret"}, {}, "secret="),
-    ({"secret": "s3cret", "url_secret": "another"}, {}, "secret="),
-    ({}, {"DBGRELAY_SECRET": "s3cret", "DBGRELAY_TOKEN": "a.b.c"}, "DBGRELAY_SECRET"),
-    ({}, {"DBGRELAY_SECRET": "s3cret", "DBGRELAY_AGENT_SECRET": "s3cret2"}, "DBGRELAY_SECRET"),
-])
-def test_a_short_attach_secret_next_to_a_separate_relay_credential_is_refused(kwargs: Dict[str, str],
-                                                                              env: Dict[str, str], source: str) -> None:
+@pytest.mark.parametrize(
+    "kwargs,env,source",
+    [
+        ({"secret": "s3cret", "token": "a.b.c"}, {}, "secret="),
+        ({"secret": "s3cret", "agent_secret": "another-relay-secret"}, {}, "secret="),
+        ({"secret": "s3cret", "url_secret": "another"}, {}, "secret="),
+        ({}, {"DBGRELAY_SECRET": "s3cret", "DBGRELAY_TOKEN": "a.b.c"}, "DBGRELAY_SECRET"),
+        ({}, {"DBGRELAY_SECRET": "s3cret", "DBGRELAY_AGENT_SECRET": "s3cret2"}, "DBGRELAY_SECRET"),
+    ],
+)
+def test_a_short_attach_secret_next_to_a_separate_relay_credential_is_refused(kwargs: Dict[str, str], env: Dict[str, str], source: str) -> None:
     with pytest.raises(ConfigError, match=f"from {source} is 6 characters; at least 16") as info:
         resolve_credentials(env=env, **kwargs)
     assert "s3cret" not in str(info.value)
@@ -106,15 +118,16 @@ def test_a_short_attach_secret_next_to_a_separate_relay_credential_is_refused(kw
     assert (c.relay.value, c.attach_secret, c.attach_is_relay_secret) == ("s3cret", None, False)
 
 
-@pytest.mark.parametrize("kwargs,kind,value", [
-    ({"token": "eyJ.a-b_c.d~+/="}, "token", "eyJ.a-b_c.d~+/="),
-    ({"agent_secret": "agent-s"}, "secret", "agent-s"),
-    ({"url_secret": "url-s"}, "secret", "url-s"),
-])
-def test_an_explicit_relay_credential_leaves_secret_as_attach_secret_only(kwargs: Dict[str, str], kind: str,
-                                                                          value: str) -> None:
-    c = resolve_credentials(secret="attach-s-0123456789", env={"DBGRELAY_TOKEN": "env.token", "DBGRELAY_AGENT_SECRET": "e"},
-                            **kwargs)
+@pytest.mark.parametrize(
+    "kwargs,kind,value",
+    [
+        ({"token": "eyJ.a-b_c.d~+/="}, "token", "eyJ.a-b_c.d~+/="),
+        ({"agent_secret": "agent-s"}, "secret", "agent-s"),
+        ({"url_secret": "url-s"}, "secret", "url-s"),
+    ],
+)
+def test_an_explicit_relay_credential_leaves_secret_as_attach_secret_only(kwargs: Dict[str, str], kind: str, value: str) -> None:
+    c = resolve_credentials(secret="attach-s-0123456789", env={"DBGRELAY_TOKEN": "env.token", "DBGRELAY_AGENT_SECRET": "e"}, **kwargs)
     assert (c.relay.kind, c.relay.value, c.attach_secret) == (kind, value, "attach-s-0123456789")
     assert sorted(c.values()) == sorted([value, "attach-s-0123456789"])
     assert not c.attach_is_relay_secret
@@ -161,8 +174,7 @@ def test_a_secret_with_a_colon_cannot_go_over_wss_basic() -> None:
     assert build_options("tcps://a%3Ab@h:1", "web-1").credentials.relay.value == "a:b"
 
 
-def test_build_options_uses_the_url_secret_for_the_relay_and_secret_for_attach(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_options_uses_the_url_secret_for_the_relay_and_secret_for_attach(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("DBGRELAY_SECRET", "DBGRELAY_SECRET_FILE", "DBGRELAY_TOKEN", "DBGRELAY_AGENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     opts = build_options("tcps://url-secret@relay:7444", "web-1", secret="attach-secret-0123456789")
@@ -174,6 +186,7 @@ def test_build_options_uses_the_url_secret_for_the_relay_and_secret_for_attach(
 
 
 # -- on the wire -------------------------------------------------------------
+
 
 def test_authorization_header_and_hello_fields() -> None:
     secret = RelayCredential("secret", "s3cr3t")
@@ -190,8 +203,7 @@ def test_authorization_header_and_hello_fields() -> None:
 
 
 def bridge_config(**extra: object) -> BridgeConfig:
-    return BridgeConfig.from_json({"relay": "tcps://127.0.0.1:7444", "name": "web-1", "adapterPort": 1,
-                                   "process": PROCESS, **extra})
+    return BridgeConfig.from_json({"relay": "tcps://127.0.0.1:7444", "name": "web-1", "adapterPort": 1, "process": PROCESS, **extra})
 
 
 def test_bridge_register_message_carries_the_attach_secret_and_validates() -> None:
@@ -212,8 +224,7 @@ def test_bridge_register_message_carries_the_attach_secret_and_validates() -> No
 def test_bridge_config_legacy_secret_is_both_and_bad_credentials_are_refused() -> None:
     legacy = bridge_config(secret="relay-s")
     assert (legacy.credential.value, legacy.attach_secret) == ("relay-s", "relay-s")
-    for bad in ({"credential": {"kind": "password", "value": "x"}}, {"credential": "x"},
-                {"credential": {"kind": "secret", "value": "s"}, "attachSecret": ""}, {}):
+    for bad in ({"credential": {"kind": "password", "value": "x"}}, {"credential": "x"}, {"credential": {"kind": "secret", "value": "s"}, "attachSecret": ""}, {}):
         with pytest.raises(ConfigError):
             bridge_config(**bad)
 

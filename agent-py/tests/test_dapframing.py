@@ -42,15 +42,18 @@ def test_max_size_is_enforced_before_reading_the_body() -> None:
         reader.feed(b"{}")  # a failed reader stays failed
 
 
-@pytest.mark.parametrize("data", [
-    b"Content-Length: abc\r\n\r\n{}",
-    b"Content-Length: -1\r\n\r\n",
-    b"X-Nothing: 1\r\n\r\n{}",
-    b"garbage line\r\n\r\n",
-    b"Content-Length: 2\r\n\r\n[]",
-    b"Content-Length: 2\r\n\r\n\xff\xfe",
-    b"A" * 2000,
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Content-Length: abc\r\n\r\n{}",
+        b"Content-Length: -1\r\n\r\n",
+        b"X-Nothing: 1\r\n\r\n{}",
+        b"garbage line\r\n\r\n",
+        b"Content-Length: 2\r\n\r\n[]",
+        b"Content-Length: 2\r\n\r\n\xff\xfe",
+        b"A" * 2000,
+    ],
+)
 def test_malformed_input_is_rejected(data: bytes) -> None:
     with pytest.raises(DapFramingError):
         DapReader().feed(data)
@@ -80,7 +83,7 @@ def test_a_large_message_in_small_chunks_and_parse_checks_the_body() -> None:
     data = encode_message(message)
     reader, frames = DapReader(), []
     for i in range(0, len(data), 4096):
-        frames += reader.feed_raw(data[i:i + 4096])
+        frames += reader.feed_raw(data[i : i + 4096])
     assert len(frames) == 1 and frames[0][0] == data
     assert reader.parse(*frames[0]) == message
     bad = b"Content-Length: 2\r\n\r\n[]"
@@ -99,14 +102,17 @@ def test_body_must_be_utf8_even_if_json_could_guess_another_encoding() -> None:
 BODY = b'{"seq":1,"type":"request","command":"threads"}'
 
 
-@pytest.mark.parametrize("header", [
-    b"content-length: %d",
-    b"CONTENT-LENGTH:%d",
-    b"Content-Length:\t%d\t",
-    b"Content-Type: application/json\r\nContent-Length: %d",
-    b"Content-Length: %d\r\nX-Trace: a b:c",
-    b"Content-length: 0000%d",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"content-length: %d",
+        b"CONTENT-LENGTH:%d",
+        b"Content-Length:\t%d\t",
+        b"Content-Type: application/json\r\nContent-Length: %d",
+        b"Content-Length: %d\r\nX-Trace: a b:c",
+        b"Content-length: 0000%d",
+    ],
+)
 def test_unambiguous_headers_come_out_canonical(header: bytes) -> None:
     data = header % len(BODY) + b"\r\n\r\n" + BODY
     for split in (len(data), 7):  # in one chunk, and cut inside the header
@@ -121,21 +127,24 @@ def test_the_canonical_header_passes_as_the_same_bytes_object() -> None:
     assert DapReader().feed_raw(data)[0][0] is data
 
 
-@pytest.mark.parametrize("header", [
-    b"Content-Length: %d\r\nContent-Length: %d",  # duplicate, same value
-    b"Content-Length: %d\r\ncontent-length: 1",  # duplicate, other value
-    b"Content-Length : %d",  # whitespace before the colon
-    b" Content-Length: %d",  # leading whitespace
-    b"Content-Length: %d\r\n X-Folded: y",  # a folded line
-    b"Content-Length: %d\r\nno colon here",
-    b"Content-Length: +%d",
-    b"Content-Length: %d;q=1",
-    b"Content-Length: 1 2",
-    b": %d",
-    b"X-Other: %d",
-    b"Content-Length: %d\r\nX-Bin: \x01",
-    b"Content-Length: %d\r\nX-Utf8: \xc3\xa9",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Content-Length: %d\r\nContent-Length: %d",  # duplicate, same value
+        b"Content-Length: %d\r\ncontent-length: 1",  # duplicate, other value
+        b"Content-Length : %d",  # whitespace before the colon
+        b" Content-Length: %d",  # leading whitespace
+        b"Content-Length: %d\r\n X-Folded: y",  # a folded line
+        b"Content-Length: %d\r\nno colon here",
+        b"Content-Length: +%d",
+        b"Content-Length: %d;q=1",
+        b"Content-Length: 1 2",
+        b": %d",
+        b"X-Other: %d",
+        b"Content-Length: %d\r\nX-Bin: \x01",
+        b"Content-Length: %d\r\nX-Utf8: \xc3\xa9",
+    ],
+)
 def test_ambiguous_headers_are_refused_and_the_reader_stays_failed(header: bytes) -> None:
     head = header.replace(b"%d", str(len(BODY)).encode())
     reader = DapReader()
@@ -143,4 +152,3 @@ def test_ambiguous_headers_are_refused_and_the_reader_stays_failed(header: bytes
         reader.feed_raw(head + b"\r\n\r\n" + BODY)
     with pytest.raises(DapFramingError):
         reader.feed_raw(b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY)
-

@@ -47,8 +47,7 @@ def test_names_what_was_expected() -> None:
 
     assert validate_request(exception_breakpoints({"filters": "raised"})) == ("/arguments/filters", "must be array")
     assert validate_request(exception_breakpoints({})) == ("/arguments/filters", "is required")
-    field, expected = validate_request(exception_breakpoints(
-        {"filters": [], "exceptionOptions": [{"path": [], "breakMode": "x"}]}))  # type: ignore[misc]
+    field, expected = validate_request(exception_breakpoints({"filters": [], "exceptionOptions": [{"path": [], "breakMode": "x"}]}))  # type: ignore[misc]
     assert field == "/arguments/exceptionOptions/0/breakMode"
     assert all(mode in expected for mode in ("never", "always", "unhandled", "userUnhandled"))
 
@@ -96,8 +95,9 @@ def with_app_path(value: Any) -> Any:
 def listener_pid(port: int) -> Optional[int]:
     """The process listening on 127.0.0.1:``port`` (Linux /proc): debugpy's adapter,
     which daemonizes, so it is no child of the debuggee."""
-    inode = next((fields[9] for fields in (line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:])
-                  if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A"), None)
+    inode = next(
+        (fields[9] for fields in (line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]) if fields[1] == f"0100007F:{port:04X}" and fields[3] == "0A"), None
+    )
     if inode is None:
         return None
     for fd in Path("/proc").glob("[0-9]*/fd/*"):

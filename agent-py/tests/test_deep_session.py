@@ -18,8 +18,7 @@ SECOND = "RGVlcC1zZXNzaW9uLXR3by0wMDAwMDAwMDAwMDAy"
 
 
 def _deep_request(levels: int) -> bytes:
-    body = (b'{"seq":1,"type":"request","command":"evaluate","arguments":{"expression":"1","x":'
-            + b"[" * levels + b"]" * levels + b"}}")
+    body = b'{"seq":1,"type":"request","command":"evaluate","arguments":{"expression":"1","x":' + b"[" * levels + b"]" * levels + b"}}"
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 

@@ -48,17 +48,21 @@ while True:
 
 # -- call forms and options ------------------------------------------------------
 def test_call_forms_select_the_mode() -> None:
-    relay = [((), {"relay": "wss://r:7443", "name": "web-1"}),
-             (("wss://r:7443", "web-1"), {}),
-             (("tcps://r:7444", "web-1", "attach-secret", "ca.pem"), {}),
-             (("s3cret",), {"relay": "tcps://r:7444", "name": "web-1"}),
-             ((), {"relay": "unused://x", "name": "ignored"})]
-    direct = [(("s3cret",), {}),
-              (("s3cret", ("0.0.0.0", 5678)), {}),
-              (("s3cret", ("127.0.0.1", 0), "cert.pem", "key.pem", False), {}),
-              ((), {"secret": "s3cret", "address": ("127.0.0.1", 0)}),
-              ((None,), {"allow_no_secret": True}),
-              ((), {})]
+    relay = [
+        ((), {"relay": "wss://r:7443", "name": "web-1"}),
+        (("wss://r:7443", "web-1"), {}),
+        (("tcps://r:7444", "web-1", "attach-secret", "ca.pem"), {}),
+        (("s3cret",), {"relay": "tcps://r:7444", "name": "web-1"}),
+        ((), {"relay": "unused://x", "name": "ignored"}),
+    ]
+    direct = [
+        (("s3cret",), {}),
+        (("s3cret", ("0.0.0.0", 5678)), {}),
+        (("s3cret", ("127.0.0.1", 0), "cert.pem", "key.pem", False), {}),
+        ((), {"secret": "s3cret", "address": ("127.0.0.1", 0)}),
+        ((None,), {"allow_no_secret": True}),
+        ((), {}),
+    ]
     assert all(is_relay_call(a, k) for a, k in relay)
     assert not any(is_relay_call(a, k) for a, k in direct)
 
@@ -136,17 +140,22 @@ def test_repeated_failures_lock_the_source_out() -> None:
 
 
 def test_wait_for_attach_needs_enable_attach() -> None:
-    out = subprocess.run([sys.executable, "-c", "import dbgrelay\nprint(dbgrelay.is_attached())\n"
-                          "dbgrelay.break_into_debugger()\ndbgrelay.wait_for_attach(1)"],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-c", "import dbgrelay\nprint(dbgrelay.is_attached())\ndbgrelay.break_into_debugger()\ndbgrelay.wait_for_attach(1)"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.stdout.strip() == "False"
     assert "ConfigError: wait_for_attach() needs enable_attach() first" in out.stderr
 
 
 def test_cli_refusals_are_clear() -> None:
     env = {"PATH": "/usr/bin:/bin"}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "dbgrelay", *a], capture_output=True, text=True,  # noqa: E731
-                                    timeout=30, env=env)
+
+    def run(*a: str) -> "subprocess.CompletedProcess[str]":
+        return subprocess.run([sys.executable, "-m", "dbgrelay", *a], capture_output=True, text=True, timeout=30, env=env)
+
     out = run("--port", "0", "app.py")
     assert out.returncode == 2 and "needs a secret" in out.stderr
     out = run("--host", "0.0.0.0", "--port", "0", "--secret", "x", "app.py")
@@ -161,8 +170,9 @@ class App:
         script = tmp_path / "app.py"
         script.write_text(APP)
         env = dict(os.environ, APP_SECRET=SECRET, PYDEVD_DISABLE_FILE_VALIDATION="1")
-        self.proc = subprocess.Popen([sys.executable, "-Xfrozen_modules=off", str(script), certs.chain, certs.key],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-Xfrozen_modules=off", str(script), certs.chain, certs.key], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         self.lines: List[str] = []
         self.errors: List[str] = []
         threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True).start()
@@ -208,23 +218,23 @@ def test_direct_endpoint_serves_a_debug_session_and_reports_attachment(app: App,
 
     async def main() -> None:
         # refused before any DAP byte: the reply line, then the end of the stream
-        for hello, code in (({"target": DIRECT_TARGET_NAME, "secret": "wrong"}, "AUTH_FAILED"),
-                            ({"target": DIRECT_TARGET_NAME}, "AUTH_REQUIRED"),
-                            ({"target": "web-1", "secret": SECRET}, "UNKNOWN_TARGET")):
+        for hello, code in (
+            ({"target": DIRECT_TARGET_NAME, "secret": "wrong"}, "AUTH_FAILED"),
+            ({"target": DIRECT_TARGET_NAME}, "AUTH_REQUIRED"),
+            ({"target": "web-1", "secret": SECRET}, "UNKNOWN_TARGET"),
+        ):
             reply, stream = await dial(certs, app.port, {"dbgrelay": 1, "op": "attach", **hello})
             assert reply["ok"] is False and reply["error"]["code"] == code, reply
             assert await asyncio.wait_for(stream.read(), 10) == b""
             await stream.close()
         reply, stream = await dial(certs, app.port, {"dbgrelay": 1, "op": "targets", "secret": SECRET})
-        assert reply["ok"] is True and [(t["name"], t["kind"], t["transport"]) for t in reply["targets"]] == [
-            ("web-9", "direct", "tcps")]
+        assert reply["ok"] is True and [(t["name"], t["kind"], t["transport"]) for t in reply["targets"]] == [("web-9", "direct", "tcps")]
         await stream.close()
         assert not any(line.startswith("SECOND WAIT") for line in app.lines)
 
         for target in (DIRECT_TARGET_NAME, "web-9"):  # the reserved name and its own name
             mark = len(app.lines)
-            reply, stream = await dial(certs, app.port, {"dbgrelay": 1, "op": "attach", "target": target,
-                                                         "secret": SECRET})
+            reply, stream = await dial(certs, app.port, {"dbgrelay": 1, "op": "attach", "target": target, "secret": SECRET})
             assert reply == {"ok": True}
             client = AsyncDapClient(stream)
             await full_attach(client, timeout=15)
@@ -243,6 +253,7 @@ def test_direct_endpoint_serves_a_debug_session_and_reports_attachment(app: App,
 
 def test_direct_endpoint_refuses_dangerous_attach_arguments_and_launch(app: App, certs: Certs) -> None:
     """In direct mode the bridge is the only hop: it applies the attach allow-list."""
+
     async def main() -> None:
         reply, stream = await dial(certs, app.port, {"dbgrelay": 1, "op": "attach", "target": "web-9", "secret": SECRET})
         assert reply == {"ok": True}

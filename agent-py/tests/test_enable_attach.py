@@ -47,12 +47,13 @@ def test_cli_registers_hides_the_secret_and_cleans_up(scheme: str, certs: Certs,
     script = tmp_path / "app.py"
     script.write_text(APP)
     log_file = tmp_path / "agent.log"
-    env = dict(os.environ, DBGRELAY_SECRET=SECRET, DBGRELAY_AGENT_LOG=str(log_file),
-               DBGRELAY_AGENT_LOG_LEVEL="DEBUG", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(os.environ, DBGRELAY_SECRET=SECRET, DBGRELAY_AGENT_LOG=str(log_file), DBGRELAY_AGENT_LOG_LEVEL="DEBUG", PYDEVD_DISABLE_FILE_VALIDATION="1")
     app = subprocess.Popen(
-        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-7",
-         "--ca", certs.ca, "--label", "env=test", str(script), "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-7", "--ca", certs.ca, "--label", "env=test", str(script), "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert rt.wait(lambda: rt.relay.registers), "the target never registered"
@@ -64,9 +65,9 @@ def test_cli_registers_hides_the_secret_and_cleans_up(scheme: str, certs: Certs,
         cmdline = Path(f"/proc/{bridge}/cmdline").read_bytes()
         environ = Path(f"/proc/{bridge}/environ").read_bytes()
         assert SECRET.encode() not in cmdline and SECRET.encode() not in environ
-        assert rt.wait(lambda: not Path(f"/proc/{bridge}").exists() or
-                       Path(f"/proc/{bridge}/stat").read_text().split()[2] == "Z", timeout=20), \
+        assert rt.wait(lambda: not Path(f"/proc/{bridge}").exists() or Path(f"/proc/{bridge}/stat").read_text().split()[2] == "Z", timeout=20), (
             "bridge still running after the app exited"
+        )
         assert rt.wait(lambda: rt.relay.control_closed.is_set(), timeout=5), "target not dropped"
         out, err = app.communicate(timeout=10)
     finally:
@@ -82,8 +83,7 @@ def test_cli_registers_hides_the_secret_and_cleans_up(scheme: str, certs: Certs,
     assert SECRET not in log_text and SECRET not in err and SECRET not in out
 
 
-def test_a_short_relay_secret_from_secret_file_registers_without_an_attach_secret(certs: Certs,
-                                                                                 tmp_path: Path) -> None:
+def test_a_short_relay_secret_from_secret_file_registers_without_an_attach_secret(certs: Certs, tmp_path: Path) -> None:
     short = "r" + uuid.uuid4().hex[:7]  # an operator-chosen relay secret shorter than 16 characters
     rt = RelayThread(FakeRelay(certs.server_context(), short), "tcps")
     script = tmp_path / "app.py"
@@ -91,14 +91,15 @@ def test_a_short_relay_secret_from_secret_file_registers_without_an_attach_secre
     secret_file = tmp_path / "relay-secret"
     secret_file.write_text(short + "\n")
     log_file = tmp_path / "agent.log"
-    env = dict(os.environ, DBGRELAY_AGENT_LOG=str(log_file), DBGRELAY_AGENT_LOG_LEVEL="INFO",
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(os.environ, DBGRELAY_AGENT_LOG=str(log_file), DBGRELAY_AGENT_LOG_LEVEL="INFO", PYDEVD_DISABLE_FILE_VALIDATION="1")
     for name in ("DBGRELAY_SECRET", "DBGRELAY_SECRET_FILE", "DBGRELAY_TOKEN", "DBGRELAY_AGENT_SECRET"):
         env.pop(name, None)
     out = subprocess.run(
-        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-short",
-         "--ca", certs.ca, "--secret-file", str(secret_file), str(script), "0"],
-        capture_output=True, text=True, env=env, timeout=30,
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-short", "--ca", certs.ca, "--secret-file", str(secret_file), str(script), "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
     )
     assert out.returncode == 0, out.stderr
     assert rt.relay.hellos[0] == {"dbgrelay": 1, "op": "agent", "secret": short}
@@ -114,9 +115,11 @@ def test_a_short_attach_secret_next_to_a_token_is_refused_at_start(certs: Certs,
     script.write_text(APP)
     env = dict(os.environ, DBGRELAY_TOKEN="a.b.c", DBGRELAY_SECRET="letmein", PYDEVD_DISABLE_FILE_VALIDATION="1")
     out = subprocess.run(
-        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-weak",
-         "--ca", certs.ca, str(script), "0"],
-        capture_output=True, text=True, env=env, timeout=30,
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-weak", "--ca", certs.ca, str(script), "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
     )
     assert out.returncode != 0
     assert "the attach secret from DBGRELAY_SECRET is 7 characters; at least 16" in out.stderr
@@ -130,9 +133,10 @@ def test_bridge_exits_when_its_parent_is_killed(certs: Certs, tmp_path: Path) ->
     script.write_text(APP)
     env = dict(os.environ, DBGRELAY_SECRET=SECRET, PYDEVD_DISABLE_FILE_VALIDATION="1")
     app = subprocess.Popen(
-        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-8",
-         "--ca", certs.ca, str(script), "60"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-8", "--ca", certs.ca, str(script), "60"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     try:
         assert rt.wait(lambda: rt.relay.registers)
@@ -147,8 +151,7 @@ def test_bridge_exits_when_its_parent_is_killed(certs: Certs, tmp_path: Path) ->
 
 
 def test_adapter_endpoint_is_none_before_enable_attach() -> None:
-    out = subprocess.run([sys.executable, "-c", "import dbgrelay; print(dbgrelay.adapter_endpoint())"],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run([sys.executable, "-c", "import dbgrelay; print(dbgrelay.adapter_endpoint())"], capture_output=True, text=True, timeout=30)
     assert out.stdout.strip() == "None", out.stderr
 
 
@@ -159,9 +162,11 @@ def test_refused_secret_fails_fast_with_a_clear_message(certs: Certs, tmp_path: 
     env = dict(os.environ, DBGRELAY_SECRET="not-the-secret-0123456789", PYDEVD_DISABLE_FILE_VALIDATION="1")
     started = time.monotonic()
     out = subprocess.run(
-        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-9",
-         "--ca", certs.ca, str(script), "1"],
-        capture_output=True, text=True, env=env, timeout=30,
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-9", "--ca", certs.ca, str(script), "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
     )
     assert out.returncode == 2
     assert "AUTH_FAILED" in out.stderr

@@ -72,12 +72,10 @@ def test_the_relay_list_is_read() -> None:
 
 
 def test_every_code_constant_is_in_the_one_list() -> None:
-    constants = {value for name, value in vars(errors).items()
-                 if name.isupper() and isinstance(value, str) and name == value}
+    constants = {value for name, value in vars(errors).items() if name.isupper() and isinstance(value, str) and name == value}
     assert constants == set(errors.ALL_CODES)
     assert len(errors.ALL_CODES) == len(set(errors.ALL_CODES))
-    classes = [errors.DbgRelayError, errors.ConfigError, errors.ProtocolError, errors.DapFramingError,
-               errors.TrustError, errors.RegistrationError, errors.Refusal]
+    classes = [errors.DbgRelayError, errors.ConfigError, errors.ProtocolError, errors.DapFramingError, errors.TrustError, errors.RegistrationError, errors.Refusal]
     assert {cls.code for cls in classes} <= set(errors.ALL_CODES)
 
 
@@ -94,6 +92,5 @@ def test_agent_only_codes_are_no_copies_of_relay_codes() -> None:
     wire, local = relay_codes()
     relay = wire | local
     assert not set(errors.AGENT_ONLY_CODES) & relay
-    copies = [(mine, theirs) for mine in errors.AGENT_ONLY_CODES for theirs in sorted(relay)
-              if near_duplicate(mine, theirs)]
+    copies = [(mine, theirs) for mine in errors.AGENT_ONLY_CODES for theirs in sorted(relay) if near_duplicate(mine, theirs)]
     assert not copies

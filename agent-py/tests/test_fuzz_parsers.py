@@ -36,8 +36,7 @@ from dbgrelay.relayurl import parse_relay_url
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("DBGRELAY_FUZZ_EXAMPLES", "120"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=EXAMPLES < 1000,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=EXAMPLES < 1000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def _entry_bytes(entry: Dict[str, Any]) -> bytes:
@@ -49,8 +48,7 @@ def _entry_bytes(entry: Dict[str, Any]) -> bytes:
 
 
 _SEEDS = json.loads((ROOT / "fuzz" / "seeds" / "hostileSeeds.json").read_text(encoding="utf-8"))
-_VECTORS = [json.dumps(json.loads(m.group(1))).encode() for m in
-            re.finditer(r"```json (?:vector|invalid):\w+\n(.*?)```", (ROOT / "docs" / "protocol.md").read_text(), re.S)]
+_VECTORS = [json.dumps(json.loads(m.group(1))).encode() for m in re.finditer(r"```json (?:vector|invalid):\w+\n(.*?)```", (ROOT / "docs" / "protocol.md").read_text(), re.S)]
 
 
 def seeds(name: str) -> List[bytes]:
@@ -71,10 +69,10 @@ def mutated(corpus: List[bytes]) -> st.SearchStrategy[bytes]:
             elif kind == 1:
                 data[at:at] = draw(st.binary(min_size=1, max_size=8))
             elif kind == 2:
-                del data[at:at + draw(st.integers(1, 16))]
+                del data[at : at + draw(st.integers(1, 16))]
             else:
                 other = draw(st.sampled_from(corpus))
-                data[at:] = other[draw(st.integers(0, len(other))):]
+                data[at:] = other[draw(st.integers(0, len(other))) :]
         return bytes(data)
 
     return st.one_of(st.sampled_from(corpus), edit(), st.binary(max_size=512))
@@ -112,6 +110,7 @@ def feed(pieces: List[bytes]) -> Tuple[List[bytes], bool, int]:
 
 def protocol_depth() -> int:
     from dbgrelay.dapframing import MAX_JSON_DEPTH
+
     return MAX_JSON_DEPTH
 
 
@@ -121,7 +120,7 @@ def test_dap_reader_frames_canonically_in_any_chunking(data: bytes, cuts: List[i
     pieces, failed, buffered = feed(chunks(data, cuts))
     whole, whole_failed, whole_buffered = feed([data])
     for frame in pieces:
-        body = frame[frame.index(b"\r\n\r\n") + 4:]
+        body = frame[frame.index(b"\r\n\r\n") + 4 :]
         assert frame == canonical_header(len(body)) + body
         assert len(body) <= MAX_MESSAGE
     assert failed == whole_failed, "the chunking changed whether the stream failed"
@@ -130,6 +129,7 @@ def test_dap_reader_frames_canonically_in_any_chunking(data: bytes, cuts: List[i
 
 
 # -- WebSocket frames from the relay (agent-py/dbgrelay/bridge/wsframes.py) ------------------
+
 
 @FUZZ
 @given(data=mutated(seeds("wsFrames")), cuts=st.lists(st.integers(0, 1 << 16), max_size=8))
@@ -228,6 +228,7 @@ def test_a_hello_is_admitted_or_refused_with_a_wire_code(line: bytes, secret: Op
 
 # -- Relay URLs (agent-py/dbgrelay/relayurl.py) ----------------------------------------
 
+
 @FUZZ
 @given(url=mutated(seeds("relayUrls")).map(lambda b: b.decode("utf-8", "replace")))
 def test_a_relay_url_parses_or_raises_config_error(url: str) -> None:
@@ -244,8 +245,7 @@ def test_a_relay_url_parses_or_raises_config_error(url: str) -> None:
     assert endpoint.display() == f"{endpoint.scheme}://{host}:{endpoint.port}{endpoint.base_path}"
     assert repr(endpoint) == repr(dataclasses.replace(endpoint, secret=None))
     again = parse_relay_url(endpoint.display())
-    assert (again.scheme, again.host, again.port, again.base_path, again.secret) == \
-        (endpoint.scheme, endpoint.host, endpoint.port, endpoint.base_path, None)
+    assert (again.scheme, again.host, again.port, again.base_path, again.secret) == (endpoint.scheme, endpoint.host, endpoint.port, endpoint.base_path, None)
 
 
 def test_every_contract_error_is_the_projects_error_type() -> None:
@@ -256,8 +256,8 @@ def test_every_contract_error_is_the_projects_error_type() -> None:
 
 # -- What the fuzzing found (each failed before its fix) -----------------------------------
 
-@pytest.mark.parametrize("url", ["wss://[::1", "wss://[zz::1]:7443", "wss://\u2100h:1", "wss://r\x04lay:7443", "wss://re lay:7443",
-                                 "tcps://s3cr3t-0123@\x04$$s$$:1"])
+
+@pytest.mark.parametrize("url", ["wss://[::1", "wss://[zz::1]:7443", "wss://\u2100h:1", "wss://r\x04lay:7443", "wss://re lay:7443", "tcps://s3cr3t-0123@\x04$$s$$:1"])
 def test_a_relay_url_with_an_invalid_host_is_a_config_error(url: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_relay_url(url)

@@ -28,17 +28,21 @@ def line(message: Any) -> bytes:
     return json.dumps({"event": "relay", "message": message}).encode()
 
 
-
-
 def test_notices_wait_for_registration_and_status_is_sent_after_every_reconnect(certs: Certs) -> None:
     async def main() -> None:
         relay = FakeRelay(certs.server_context(), SECRET)
         port = await relay.start_tcps()
-        config = BridgeConfig.from_json({
-            "relay": f"tcps://127.0.0.1:{port}", "name": "web-1", "secret": SECRET, "adapterPort": 1,
-            "parentPid": 0, "cafile": certs.ca,
-            "process": {"pid": 1, "host": "h", "python": "3.11.0", "debugpy": "1.8.22", "agent": "0.1.0"},
-        })
+        config = BridgeConfig.from_json(
+            {
+                "relay": f"tcps://127.0.0.1:{port}",
+                "name": "web-1",
+                "secret": SECRET,
+                "adapterPort": 1,
+                "parentPid": 0,
+                "cafile": certs.ca,
+                "process": {"pid": 1, "host": "h", "python": "3.11.0", "debugpy": "1.8.22", "agent": "0.1.0"},
+            }
+        )
         bridge = Bridge(config)
         bridge.control.report = lambda event: None
         bridge.control.backoff = Backoff(base=0.05, cap=0.2)
@@ -64,8 +68,7 @@ def test_notices_wait_for_registration_and_status_is_sent_after_every_reconnect(
 
 def test_cli_flags_become_enable_attach_keywords() -> None:
     parser = cli._parser()
-    args = parser.parse_args(["--relay", "wss://h:1", "--name", "w", "--unowned-pause", "5", "--max-pause", "120",
-                              "app.py"])
+    args = parser.parse_args(["--relay", "wss://h:1", "--name", "w", "--unowned-pause", "5", "--max-pause", "120", "app.py"])
     assert cli._guard_kwargs(args) == {"pause_guard": True, "unowned_pause": 5.0, "max_pause": 120.0}
     args = parser.parse_args(["--relay", "wss://h:1", "--name", "w", "--no-pause-guard", "app.py"])
     assert cli._guard_kwargs(args) == {"pause_guard": False}
@@ -76,8 +79,7 @@ def test_cli_flags_become_enable_attach_keywords() -> None:
 
 def test_help_documents_the_guard_flags() -> None:
     text = cli._parser().format_help()
-    for word in ("--unowned-pause", "--max-pause", "--adapter-stall", "--no-pause-guard", "default 30",
-                 "default 0: off"):
+    for word in ("--unowned-pause", "--max-pause", "--adapter-stall", "--no-pause-guard", "default 30", "default 0: off"):
         assert word in text, word
 
 

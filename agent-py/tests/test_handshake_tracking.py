@@ -92,16 +92,14 @@ def test_session_parses_handshake_answers_only_and_tears_down_after_client_leave
             asyncio.ensure_future(adapter.run())
             return adapter_end
 
-        session = AdapterSession("t", bridge_end, connect, AdapterGate(settle_s=0),
-                                 timeouts=SessionTimeouts(1, 1, 1))
+        session = AdapterSession("t", bridge_end, connect, AdapterGate(settle_s=0), timeouts=SessionTimeouts(1, 1, 1))
         parsed: List[bytes] = []
         real_parse = session._adapter_reader.parse
         session._adapter_reader.parse = lambda f, at: parsed.append(f) or real_parse(f, at)  # type: ignore
         run = asyncio.ensure_future(session.run())
         for seq, command in enumerate(["initialize", "attach", "configurationDone"], 1):
             arguments = {"adapterID": "debugpy"} if command == "initialize" else {}
-            await client.write(encode_message({"seq": seq, "type": "request", "command": command,
-                                               "arguments": arguments}))
+            await client.write(encode_message({"seq": seq, "type": "request", "command": command, "arguments": arguments}))
         for seq in range(4, 14):
             await client.write(encode_message({"seq": seq, "type": "request", "command": "threads"}))
         await asyncio.sleep(0.2)

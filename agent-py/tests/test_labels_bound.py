@@ -36,7 +36,9 @@ def test_labels_are_counted_in_utf8_bytes_not_characters() -> None:
 
 def test_a_register_message_with_too_large_labels_is_invalid() -> None:
     register = {
-        "type": "register", "agentId": "a", "target": {"name": "web-1", "labels": HUGE},
+        "type": "register",
+        "agentId": "a",
+        "target": {"name": "web-1", "labels": HUGE},
         "process": {"pid": 1, "host": "h", "python": "3", "debugpy": "1", "agent": "0"},
     }
     with pytest.raises(ProtocolError, match="at most 2048"):

@@ -15,8 +15,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def test_fix_sets_tcp_nodelay_on_pydevds_adapter_socket() -> None:
-    out = subprocess.run([sys.executable, str(HERE / "nodelay_app.py")], capture_output=True, text=True,
-                         timeout=30, env=dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1"))
+    out = subprocess.run([sys.executable, str(HERE / "nodelay_app.py")], capture_output=True, text=True, timeout=30, env=dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1"))
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["peer"][0] == "127.0.0.1", "the socket found must be the one connected to the adapter"

@@ -59,8 +59,7 @@ def test_bad_combinations(tmp_path: Path) -> None:
         build_options("wss://h:1", "w", s).name = "other"  # type: ignore[misc]
 
 
-def test_a_short_attach_secret_is_refused_at_start_saying_why_and_how(monkeypatch: pytest.MonkeyPatch,
-                                                                      tmp_path: Path) -> None:
+def test_a_short_attach_secret_is_refused_at_start_saying_why_and_how(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("DBGRELAY_SECRET", "DBGRELAY_SECRET_FILE", "DBGRELAY_TOKEN", "DBGRELAY_AGENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     for short in ("x", "letmein", "x" * 15):
@@ -87,21 +86,18 @@ def test_a_short_attach_secret_is_refused_at_start_saying_why_and_how(monkeypatc
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dbgrelay", *args], capture_output=True, text=True, timeout=30,
-                          env={"PATH": "/usr/bin:/bin"})
+    return subprocess.run([sys.executable, "-m", "dbgrelay", *args], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
 
 
 def test_help_explains_options_and_has_no_secret_flag_in_relay_form() -> None:
     out = run_cli("--help")
     assert out.returncode == 0
-    for word in ("--relay", "--name", "--ca", "--fingerprint", "--secret-file", "--label", "--wait-for-client",
-                 "-m MODULE", "DBGRELAY_SECRET", "DBGRELAY_AGENT_LOG"):
+    for word in ("--relay", "--name", "--ca", "--fingerprint", "--secret-file", "--label", "--wait-for-client", "-m MODULE", "DBGRELAY_SECRET", "DBGRELAY_AGENT_LOG"):
         assert word in out.stdout, word
     for word in ("--token-file", "--agent-secret-file", "DBGRELAY_TOKEN", "DBGRELAY_AGENT_SECRET", "attach secret"):
         assert word in out.stdout, word
     # --secret exists only for the direct endpoint form (ptvsd's CLI), with a warning
-    for word in ("Direct endpoint", "--certfile", "--keyfile", "--host", "--port", "--allow-no-secret",
-                 "visible in ps"):
+    for word in ("Direct endpoint", "--certfile", "--keyfile", "--host", "--port", "--allow-no-secret", "visible in ps"):
         assert word in out.stdout, word
     refused = run_cli("--relay", "wss://h:1", "--name", "w", "--secret", "x", "a.py")
     assert refused.returncode == 2 and "--secret is for the direct endpoint form" in refused.stderr

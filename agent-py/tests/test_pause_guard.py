@@ -34,16 +34,16 @@ MARGIN_S = 3.0
 class GuardedApp:
     """guarded_app.py in a child process: its adapter port, bridge pid, TICK and GUARD lines."""
 
-    def __init__(self, rt: RelayThread, certs: Certs, tmp_path: Path, unowned: float, max_pause: float,
-                 adapter_stall: float) -> None:
+    def __init__(self, rt: RelayThread, certs: Certs, tmp_path: Path, unowned: float, max_pause: float, adapter_stall: float) -> None:
         self.control = tmp_path
         self.log = tmp_path / "agent.log"
-        env = dict(os.environ, DBGRELAY_SECRET=SECRET, PYDEVD_DISABLE_FILE_VALIDATION="1",
-                   DBGRELAY_AGENT_LOG=str(self.log), DBGRELAY_AGENT_LOG_LEVEL="INFO")
+        env = dict(os.environ, DBGRELAY_SECRET=SECRET, PYDEVD_DISABLE_FILE_VALIDATION="1", DBGRELAY_AGENT_LOG=str(self.log), DBGRELAY_AGENT_LOG_LEVEL="INFO")
         self.proc = subprocess.Popen(
-            [sys.executable, "-Xfrozen_modules=off", str(APP), rt.url, certs.ca, str(unowned), str(max_pause),
-             str(adapter_stall), str(tmp_path)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+            [sys.executable, "-Xfrozen_modules=off", str(APP), rt.url, certs.ca, str(unowned), str(max_pause), str(adapter_stall), str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
         )
         self.ticks: List[float] = []
         self.polls: List[Tuple[float, int]] = []
@@ -109,8 +109,7 @@ async def attach_and_stop(client: AsyncDapClient) -> Dict[str, Any]:
     return await client.event("stopped", 10)
 
 
-def started(tmp_path: Path, certs: Certs, unowned: float, max_pause: float = 0.0,
-            adapter_stall: float = 10.0) -> Tuple[RelayThread, GuardedApp]:
+def started(tmp_path: Path, certs: Certs, unowned: float, max_pause: float = 0.0, adapter_stall: float = 10.0) -> Tuple[RelayThread, GuardedApp]:
     rt = RelayThread(FakeRelay(certs.server_context(), SECRET), "tcps")
     app = GuardedApp(rt, certs, tmp_path, unowned, max_pause, adapter_stall)
     assert rt.wait(lambda: rt.relay.registers, timeout=15), "the target never registered"
@@ -256,8 +255,7 @@ def test_a_deaf_reader_thread_no_longer_owns_the_pause(certs: Certs, tmp_path: P
         assert resumed is not None, "the program stayed paused with pydevd's reader thread deaf"
         assert wait(lambda: notices(rt, "guard"), 5), rt.relay.notices
         assert "reader thread was told to stop" in notices(rt, "guard")[0]["reason"]
-        assert {"type": "status", "debugger": "broken", "detail": "pydevd's reader thread was told to stop"} \
-            in notices(rt, "status")
+        assert {"type": "status", "debugger": "broken", "detail": "pydevd's reader thread was told to stop"} in notices(rt, "status")
     finally:
         app.stop()
 

@@ -48,19 +48,16 @@ class FakeDebugger:
         return []
 
 
-def make(unowned: float = 30.0, max_pause: float = 0.0) -> Tuple[PauseGuard, FakeDebugger, OwnershipTracker,
-                                                                   Clock, List[Dict[str, Any]]]:
+def make(unowned: float = 30.0, max_pause: float = 0.0) -> Tuple[PauseGuard, FakeDebugger, OwnershipTracker, Clock, List[Dict[str, Any]]]:
     clock = Clock()
     debugger = FakeDebugger()
     tracker = OwnershipTracker(clock)
     sent: List[Dict[str, Any]] = []
-    guard = PauseGuard(PauseGuardOptions(unowned_pause=unowned, max_pause=max_pause), debugger, tracker,
-                       sent.append, clock)
+    guard = PauseGuard(PauseGuardOptions(unowned_pause=unowned, max_pause=max_pause), debugger, tracker, sent.append, clock)
     return guard, debugger, tracker, clock, sent
 
 
-def advance(guard: PauseGuard, clock: Clock, seconds: float, tracker: Optional[OwnershipTracker] = None,
-            owned: Optional[bool] = None) -> Optional[Dict[str, Any]]:
+def advance(guard: PauseGuard, clock: Clock, seconds: float, tracker: Optional[OwnershipTracker] = None, owned: Optional[bool] = None) -> Optional[Dict[str, Any]]:
     """Poll every 0.25 s for ``seconds``; the bridge reports every 0.5 s when ``owned`` is given."""
     result = None
     steps = int(seconds / 0.25)
@@ -134,8 +131,7 @@ def test_a_dead_reader_thread_makes_a_pause_unowned_and_is_reported_broken() -> 
     message = advance(guard, clock, 0.5, tracker, owned=True)
     assert message is not None and "pydevd's reader thread is not running" in message["reason"]
     statuses = [m for m in sent if m["type"] == "status"]
-    assert statuses == [{"type": "status", "debugger": "ok"},
-                        {"type": "status", "debugger": "broken", "detail": "pydevd's reader thread is not running"}]
+    assert statuses == [{"type": "status", "debugger": "ok"}, {"type": "status", "debugger": "broken", "detail": "pydevd's reader thread is not running"}]
 
 
 def test_the_hard_bound_resumes_an_owned_pause_and_keeps_its_breakpoints() -> None:
@@ -170,8 +166,7 @@ def test_a_failing_notify_does_not_stop_the_resume() -> None:
     assert debugger.calls == ["forget", "resume"]
 
 
-@pytest.mark.parametrize("kwargs", [{"unowned_pause": 0}, {"max_pause": -1}, {"max_pause": 0.1},
-                                    {"adapter_stall": 0}, {"poll_interval": 0}, {"owner_report_timeout": 0.5}])
+@pytest.mark.parametrize("kwargs", [{"unowned_pause": 0}, {"max_pause": -1}, {"max_pause": 0.1}, {"adapter_stall": 0}, {"poll_interval": 0}, {"owner_report_timeout": 0.5}])
 def test_options_are_bounded(kwargs: Dict[str, float]) -> None:
     with pytest.raises(ConfigError):
         PauseGuardOptions(**kwargs)  # type: ignore[arg-type]
@@ -186,6 +181,7 @@ def test_defaults_and_bridge_config() -> None:
 
 
 # -- the bridge's side ------------------------------------------------------------
+
 
 class Session:
     def __init__(self, label: str, relay_alive: bool = True, pending_ms: Optional[float] = None) -> None:
@@ -246,8 +242,7 @@ class FakeBridge:
         return True
 
 
-def test_an_untested_debugpy_version_is_refused_loudly_and_reported(monkeypatch: pytest.MonkeyPatch,
-                                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_an_untested_debugpy_version_is_refused_loudly_and_reported(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     import debugpy
 
     from dbgrelay.guardstart import start_pause_guard

@@ -25,15 +25,13 @@ from dbgrelay.trust.relaytrust import RelayTrust
 def make_client_only_cert(certs: Certs, tmp: Path) -> Tuple[str, str, bytes]:
     """A clientAuth-only certificate for 127.0.0.1/localhost signed by the fixture CA:
     (chain file leaf + CA, key file, leaf DER). Its names match, so only its purpose is wrong."""
+
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
 
-    (tmp / "client.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "client.key",
-        "-out", "client.csr", "-subj", "/CN=localhost")
-    run("x509", "-req", "-in", "client.csr", "-CA", certs.ca, "-CAkey", str(certs.root / "ca.key"),
-        "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf")
+    (tmp / "client.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=localhost")
+    run("x509", "-req", "-in", "client.csr", "-CA", certs.ca, "-CAkey", str(certs.root / "ca.key"), "-CAcreateserial", "-out", "client.pem", "-days", "2", "-extfile", "client.cnf")
     leaf_pem = (tmp / "client.pem").read_text()
     (tmp / "client-chain.pem").write_text(leaf_pem + Path(certs.ca).read_text())
     return str(tmp / "client-chain.pem"), str(tmp / "client.key"), ssl.PEM_cert_to_DER_cert(leaf_pem)

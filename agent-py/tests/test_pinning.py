@@ -9,16 +9,20 @@ from dbgrelay.trust.pinning import find_pinned, fingerprint_der, format_fingerpr
 HEX = "5d684eda082eb371142ce8a8efd7a2c1efdca8f2ea5e1e8f843bc2ce971a2c1b"
 
 
-@pytest.mark.parametrize("text", [
-    "sha256:" + HEX, "SHA256:" + HEX.upper(),
-    "sha256:" + ":".join(HEX[i:i + 2] for i in range(0, 64, 2)).upper(), "  sha256:" + HEX + "\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sha256:" + HEX,
+        "SHA256:" + HEX.upper(),
+        "sha256:" + ":".join(HEX[i : i + 2] for i in range(0, 64, 2)).upper(),
+        "  sha256:" + HEX + "\n",
+    ],
+)
 def test_parse_accepts_colons_and_any_case(text: str) -> None:
     assert parse_fingerprint(text) == HEX
 
 
-@pytest.mark.parametrize("text", ["", HEX, "sha1:" + HEX[:40], "sha256:" + HEX[:-1], "sha256:" + HEX + "00",
-                                  "sha256:" + "g" * 64])
+@pytest.mark.parametrize("text", ["", HEX, "sha1:" + HEX[:40], "sha256:" + HEX[:-1], "sha256:" + HEX + "00", "sha256:" + "g" * 64])
 def test_parse_rejects_other_forms(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_fingerprint(text)

@@ -35,10 +35,25 @@ def validator_for(name: str, message: Any) -> Callable[[Any], Dict[str, Any]]:
 
 def test_document_has_vectors() -> None:
     names = [n for n, _ in blocks("vector")]
-    for expected in ("register", "registered", "ping", "pong", "open", "openFailed", "controlError",
-                     "helloAgent", "helloAgentData", "helloOk", "helloRefused", "targets", "httpError",
-                     "registerWithAttachSecret", "helloAgentToken", "helloAttachWithAttachSecret",
-                     "helloAttachTakeover"):
+    for expected in (
+        "register",
+        "registered",
+        "ping",
+        "pong",
+        "open",
+        "openFailed",
+        "controlError",
+        "helloAgent",
+        "helloAgentData",
+        "helloOk",
+        "helloRefused",
+        "targets",
+        "httpError",
+        "registerWithAttachSecret",
+        "helloAgentToken",
+        "helloAttachWithAttachSecret",
+        "helloAttachTakeover",
+    ):
         assert expected in names, f"vector {expected!r} missing from docs/protocol.md"
     assert len(blocks("invalid")) >= 3
 
@@ -63,12 +78,21 @@ def test_unknown_control_type_is_accepted_but_marked_unknown() -> None:
     assert not protocol.is_known_control(m)
 
 
-@pytest.mark.parametrize("bad", [
-    {"type": "ping"}, {"type": "ping", "id": -1}, {"type": "ping", "id": True},
-    {"type": "open", "sessionId": "short"}, {"type": "open", "sessionId": "a/" * 20},
-    {"type": "registered", "target": "x", "heartbeat": {"intervalMs": 0, "timeoutMs": 1}},
-    {"type": "error", "code": "", "message": "m"}, [], "text", {"no": "type"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "ping"},
+        {"type": "ping", "id": -1},
+        {"type": "ping", "id": True},
+        {"type": "open", "sessionId": "short"},
+        {"type": "open", "sessionId": "a/" * 20},
+        {"type": "registered", "target": "x", "heartbeat": {"intervalMs": 0, "timeoutMs": 1}},
+        {"type": "error", "code": "", "message": "m"},
+        [],
+        "text",
+        {"no": "type"},
+    ],
+)
 def test_malformed_control_messages_are_rejected(bad: Any) -> None:
     with pytest.raises(ProtocolError):
         protocol.validate_control(bad)

@@ -55,8 +55,7 @@ def test_variable_precedence_and_loopback_not_exempt() -> None:
     assert proxy_for_relay("relay.example", 443, env).display() == "http://lower:3128"
     assert proxy_for_relay("relay.example", 443, {"HTTPS_PROXY": "upper:3128"}).source == "HTTPS_PROXY"
     assert proxy_for_relay("relay.example", 443, {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "relay.example"}) is None
-    assert proxy_for_relay("relay.example", 443, {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "relay.example",
-                                                  "no_proxy": "other"}) is not None
+    assert proxy_for_relay("relay.example", 443, {"HTTPS_PROXY": "http://p:3128", "NO_PROXY": "relay.example", "no_proxy": "other"}) is not None
     assert proxy_for_relay("relay.example", 443, {"HTTP_PROXY": "http://p:3128", "ALL_PROXY": "http://p:1"}) is None
     assert proxy_for_relay("127.0.0.1", 7443, {"HTTPS_PROXY": "http://p:3128"}) is not None
 
@@ -69,11 +68,14 @@ def test_proxy_url_credentials_stay_out_of_what_is_shown() -> None:
     assert parse_proxy_url("http://[::1]", "x").display() == "http://[::1]:80"
 
 
-@pytest.mark.parametrize("url,message", [
-    ("https://proxy:3128", "proxy scheme https:// is not supported"),
-    ("socks5://proxy:1080", "proxy scheme socks5:// is not supported"),
-    ("http://proxy:99999", "not a valid proxy URL"),
-])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("https://proxy:3128", "proxy scheme https:// is not supported"),
+        ("socks5://proxy:1080", "proxy scheme socks5:// is not supported"),
+        ("http://proxy:99999", "not a valid proxy URL"),
+    ],
+)
 def test_bad_proxy_urls(url: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_proxy_url(url, "HTTPS_PROXY")
@@ -118,8 +120,9 @@ def test_tunnel_refusal_names_the_proxy_and_status_not_the_password() -> None:
             await open_tunnel(parse_proxy_url(f"http://user:hunter2@127.0.0.1:{port}", "https_proxy"), "relay.example", 443)
         server.close()
         message = str(info.value)
-        assert message == (f"the proxy http://127.0.0.1:{port} (https_proxy) refused CONNECT relay.example:443: "
-                           "HTTP/1.1 407 Proxy Authentication Required (the proxy refused its credentials)")
+        assert message == (
+            f"the proxy http://127.0.0.1:{port} (https_proxy) refused CONNECT relay.example:443: HTTP/1.1 407 Proxy Authentication Required (the proxy refused its credentials)"
+        )
         assert "hunter2" not in message
 
     asyncio.run(run())

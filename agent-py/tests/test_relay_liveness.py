@@ -64,8 +64,7 @@ async def paused_at_breakpoint(client: AsyncDapClient, debuggee: Debuggee) -> fl
 
 
 @pytest.mark.parametrize("scheme", ["tcps", "wss"])
-def test_a_silent_relay_is_noticed_and_the_paused_program_resumes(scheme: str, certs: Certs, debuggee: Debuggee,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_a_silent_relay_is_noticed_and_the_paused_program_resumes(scheme: str, certs: Certs, debuggee: Debuggee, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
 
     async def main() -> None:
@@ -100,8 +99,7 @@ def test_a_silent_relay_is_noticed_and_the_paused_program_resumes(scheme: str, c
                 stream.go_silent()
             else:
                 conn[1].transport.pause_reading()
-            assert await running_since(debuggee, silent_at, DATA_TIMEOUT_MS / 1000 + 5), \
-                "the bridge must detach the adapter once the relay is silent"
+            assert await running_since(debuggee, silent_at, DATA_TIMEOUT_MS / 1000 + 5), "the bridge must detach the adapter once the relay is silent"
             resumed_after = debuggee.ticks[-1] - silent_at
             # the deadline, the watch's tick, the teardown (disconnect) and a TICK line
             assert DATA_TIMEOUT_MS / 1000 <= resumed_after < DATA_TIMEOUT_MS / 1000 + 3, resumed_after
@@ -224,8 +222,7 @@ def test_the_byte_check_matches_what_debugpy_writes() -> None:
     out = Capture()
     stream = messaging.JsonIOStream(None, out, "test")
     channel = messaging.JsonMessageChannel(stream)
-    message = messaging.MessageDict(None, {"command": "threads", "success": True, "request_seq": 7,
-                                           "type": "response", "body": {}})
+    message = messaging.MessageDict(None, {"command": "threads", "success": True, "request_seq": 7, "type": "response", "body": {}})
     with channel._send_message(message):
         pass
     body = out.data.split(b"\r\n\r\n", 1)[1]
@@ -273,6 +270,7 @@ def test_tcps_heartbeats_are_sent_and_echoes_never_reach_the_adapter_nor_wake_it
         assert got.count(b'"event":"dbgrelay.heartbeat"') >= 4  # sent every 50 ms, between whole messages
         assert b'"command":"initialize"' in got
         from dbgrelay.dapframing import DapReader
+
         messages = DapReader().feed(got)  # well framed: heartbeats never split an adapter message
         assert any(m.get("command") == "initialize" for m in messages)
         await client.close()

@@ -41,6 +41,7 @@ def server_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
 
 # -- SocketStream -------------------------------------------------------------------
 
+
 def test_tls_stream_carries_megabytes_both_ways_at_once(certs: Certs) -> None:
     """Large simultaneous transfers: TLS records buffered inside the SSL object and
     writes the kernel cannot take at once must neither lose nor reorder bytes."""
@@ -55,8 +56,7 @@ def test_tls_stream_carries_megabytes_both_ways_at_once(certs: Certs) -> None:
 
         server = await asyncio.start_server(echo, "127.0.0.1", 0, ssl=certs.server_context())
         port = server.sockets[0].getsockname()[1]
-        stream = await open_socket_stream("127.0.0.1", port, ssl_context=client_context(certs),
-                                          server_hostname="127.0.0.1")
+        stream = await open_socket_stream("127.0.0.1", port, ssl_context=client_context(certs), server_hostname="127.0.0.1")
         import socket
 
         stream.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)  # make the kernel refuse some
@@ -72,7 +72,7 @@ def test_tls_stream_carries_megabytes_both_ways_at_once(certs: Certs) -> None:
 
         stream.set_handler(on_data, lambda: None)
         for at in range(0, len(payload), 100_000):
-            stream.write_nowait(payload[at:at + 100_000])
+            stream.write_nowait(payload[at : at + 100_000])
         await asyncio.wait_for(done, 20)
         assert hashlib.sha256(got).digest() == hashlib.sha256(payload).digest()
         assert pauses and pauses[-1] is False  # it filled up, then drained
@@ -175,6 +175,7 @@ def test_untrusted_certificate_fails_the_handshake(certs: Certs) -> None:
 
 # -- WebSocket frames ---------------------------------------------------------------
 
+
 def test_client_frames_are_masked_and_unmask_to_the_payload() -> None:
     for size in (0, 5, 125, 126, 65535, 65536, 200_000):
         payload = os.urandom(size)
@@ -182,35 +183,43 @@ def test_client_frames_are_masked_and_unmask_to_the_payload() -> None:
         assert frame[0] == 0x82 and frame[1] & 0x80
         n = frame[1] & 0x7F
         at = 2 if n < 126 else 4 if n == 126 else 10
-        assert frame[at:at + 4] == b"\x01\x02\x03\x04"
-        assert apply_mask(frame[at + 4:], b"\x01\x02\x03\x04") == payload
+        assert frame[at : at + 4] == b"\x01\x02\x03\x04"
+        assert apply_mask(frame[at + 4 :], b"\x01\x02\x03\x04") == payload
 
 
 def test_decoder_joins_fragments_answers_pings_and_drops_text() -> None:
     decoder = FrameDecoder(1024)
-    wire = (server_frame(OP_BINARY, b"Content-", fin=False) + server_frame(OP_PING, b"hi")
-            + server_frame(0x0, b"Length", fin=True) + server_frame(OP_TEXT, b"ignored")
-            + server_frame(OP_CLOSE, (1001).to_bytes(2, "big")))
+    wire = (
+        server_frame(OP_BINARY, b"Content-", fin=False)
+        + server_frame(OP_PING, b"hi")
+        + server_frame(0x0, b"Length", fin=True)
+        + server_frame(OP_TEXT, b"ignored")
+        + server_frame(OP_CLOSE, (1001).to_bytes(2, "big"))
+    )
     events: List[Any] = []
     for i in range(len(wire)):  # one byte at a time: every boundary
-        events += decoder.feed(wire[i:i + 1])
+        events += decoder.feed(wire[i : i + 1])
     assert events == [("ping", b"hi"), ("data", b"Content-Length"), ("close", 1001)]
 
 
-@pytest.mark.parametrize("wire, message", [
-    (bytes([0x82, 0x85]) + b"\0\0\0\0abcde", "masked frame from the server"),
-    (bytes([0xC2, 0x01]) + b"a", "reserved bits set"),
-    (bytes([0x80, 0x01]) + b"a", "continuation without a message"),
-    (bytes([0x89, 126, 0, 200]) + b"p" * 200, "bad control frame"),
-    (bytes([0x82, 127]) + (1 << 40).to_bytes(8, "big"), "frame too large"),
-    (bytes([0x83, 0x01]) + b"a", "unknown opcode"),
-])
+@pytest.mark.parametrize(
+    "wire, message",
+    [
+        (bytes([0x82, 0x85]) + b"\0\0\0\0abcde", "masked frame from the server"),
+        (bytes([0xC2, 0x01]) + b"a", "reserved bits set"),
+        (bytes([0x80, 0x01]) + b"a", "continuation without a message"),
+        (bytes([0x89, 126, 0, 200]) + b"p" * 200, "bad control frame"),
+        (bytes([0x82, 127]) + (1 << 40).to_bytes(8, "big"), "frame too large"),
+        (bytes([0x83, 0x01]) + b"a", "unknown opcode"),
+    ],
+)
 def test_decoder_refuses_protocol_violations(wire: bytes, message: str) -> None:
     with pytest.raises(WebSocketProtocolError, match=message):
         FrameDecoder(1024).feed(wire)
 
 
 # -- the WebSocket data connection against the websockets library's server ----------
+
 
 def test_websocket_stream_against_a_real_websocket_server(certs: Certs) -> None:
     from websockets.asyncio.server import serve
@@ -226,10 +235,8 @@ def test_websocket_stream_against_a_real_websocket_server(certs: Certs) -> None:
 
         async with serve(handler, "127.0.0.1", 0, ssl=certs.server_context(), compression=None) as server:
             port = server.sockets[0].getsockname()[1]
-            stream = await open_socket_stream("127.0.0.1", port, ssl_context=client_context(certs),
-                                              server_hostname="127.0.0.1")
-            ws = await open_websocket(stream, f"127.0.0.1:{port}", "/v1/agent/sessions/x",
-                                      {"Authorization": "Basic c2VjcmV0Og=="}, 1 << 20)
+            stream = await open_socket_stream("127.0.0.1", port, ssl_context=client_context(certs), server_hostname="127.0.0.1")
+            ws = await open_websocket(stream, f"127.0.0.1:{port}", "/v1/agent/sessions/x", {"Authorization": "Basic c2VjcmV0Og=="}, 1 << 20)
             await ws.write(b"abc")
             assert await ws.read() == b"cba"
             big = os.urandom(300_000)
@@ -244,8 +251,7 @@ def test_websocket_stream_against_a_real_websocket_server(certs: Certs) -> None:
 
             # A session that stopped reading (its client pump ended) still completes
             # the closing handshake instead of waiting out the timeout.
-            stream = await open_socket_stream("127.0.0.1", port, ssl_context=client_context(certs),
-                                              server_hostname="127.0.0.1")
+            stream = await open_socket_stream("127.0.0.1", port, ssl_context=client_context(certs), server_hostname="127.0.0.1")
             ws = await open_websocket(stream, f"127.0.0.1:{port}", "/v1/agent/sessions/y", {}, 1 << 20)
             ws.set_handler(None, lambda: None)
             ws.hold_reading("ended")
@@ -261,15 +267,13 @@ def test_a_refused_upgrade_carries_the_status_and_json_body(certs: Certs) -> Non
     async def main() -> None:
         async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await reader.readuntil(b"\r\n\r\n")
-            writer.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+            writer.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
             await writer.drain()
             writer.close()
 
         server = await asyncio.start_server(refuse, "127.0.0.1", 0, ssl=certs.server_context())
         port = server.sockets[0].getsockname()[1]
-        stream = await open_socket_stream("127.0.0.1", port, ssl_context=client_context(certs),
-                                          server_hostname="127.0.0.1")
+        stream = await open_socket_stream("127.0.0.1", port, ssl_context=client_context(certs), server_hostname="127.0.0.1")
         with pytest.raises(UpgradeRefused) as refused:
             await open_websocket(stream, f"127.0.0.1:{port}", "/x", {}, 1024)
         assert refused.value.status_code == 401 and refused.value.body == body

@@ -150,7 +150,7 @@ class AdapterSession:
                 return data  # the pump refuses it
             used = 0
             for frame, body_at in frames:
-                if data[used:used + len(frame)] != frame or not is_heartbeat_frame(probe, frame, body_at):
+                if data[used : used + len(frame)] != frame or not is_heartbeat_frame(probe, frame, body_at):
                     return data[used:]
                 used += len(frame)
             data = data[used:]
@@ -178,9 +178,9 @@ class AdapterSession:
                 log.error("session %s: cannot connect to the debug adapter: %s", self.label, exc)
                 return
             join_flow_control(self.relay, adapter)
-            self._client_pump = ClientPump(self.label, self.relay, adapter, self._client_reader,
-                                           admit=self._admit, wait_before=self._wait_before,
-                                           on_client_eof=self._on_client_eof)
+            self._client_pump = ClientPump(
+                self.label, self.relay, adapter, self._client_reader, admit=self._admit, wait_before=self._wait_before, on_client_eof=self._on_client_eof
+            )
             self._adapter_done = asyncio.get_running_loop().create_future()
             adapter.set_handler(self._on_adapter_data, self._on_adapter_eof)
             if not await self._until(lambda: self.state.greeted, self.timeouts.greeting_s):
@@ -188,8 +188,12 @@ class AdapterSession:
             else:
                 # where a session that never gets an answer stopped: before this line
                 # (no client bytes, or the gate), or after it (the adapter or the pumps)
-                log.info("session %s: client spoke; adapter connected after %.0f ms of settling and greeted in %.0f ms",
-                         self.label, (connecting_at - spoke_at) * 1000, (time.monotonic() - connecting_at) * 1000)
+                log.info(
+                    "session %s: client spoke; adapter connected after %.0f ms of settling and greeted in %.0f ms",
+                    self.label,
+                    (connecting_at - spoke_at) * 1000,
+                    (time.monotonic() - connecting_at) * 1000,
+                )
         client_task = asyncio.ensure_future(self._client_pump.run(first))
         try:
             await asyncio.wait({self._adapter_done, client_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -295,9 +299,7 @@ class AdapterSession:
         await self._enter_teardown()
         client_sent = sorted(self.state.sent & HANDSHAKE)
         started = time.monotonic()
-        steps = await finish_with_adapter(self.state, self._until, self._request, label=self.label,
-                                          greeting_s=self.timeouts.greeting_s,
-                                          response_s=self.timeouts.response_s)
+        steps = await finish_with_adapter(self.state, self._until, self._request, label=self.label, greeting_s=self.timeouts.greeting_s, response_s=self.timeouts.response_s)
         closed = await self._until(lambda: self._adapter_eof, self.timeouts.adapter_close_s)
         elapsed_ms = (time.monotonic() - started) * 1000
         self.outcome = (

@@ -61,8 +61,7 @@ def parent_notice(line: bytes) -> Optional[Dict[str, Any]]:
     return message
 
 
-def start_liveness_reports(sessions: Callable[[], Iterable[Any]],
-                           settings: GuardReportSettings) -> "asyncio.Future[Any]":
+def start_liveness_reports(sessions: Callable[[], Iterable[Any]], settings: GuardReportSettings) -> "asyncio.Future[Any]":
     """The ``alive`` events the pause guard in the debuggee relies on."""
     return asyncio.ensure_future(report_liveness(sessions, report_to_parent, settings))
 
@@ -72,8 +71,7 @@ class Bridge:
         self.config = config
         self.guard = guard
         self.gate = AdapterGate()
-        self.dialer = RelayDialer(config.relay, config.credential, RelayTrust(config.cafile, config.pin_hex,
-                                                                                  config.certfile, config.keyfile))
+        self.dialer = RelayDialer(config.relay, config.credential, RelayTrust(config.cafile, config.pin_hex, config.certfile, config.keyfile))
         self.control = ControlLoop(self.dialer, config.register_message(), self.open_session, report_to_parent)
         self._sessions: "set[asyncio.Future[Any]]" = set()
         #: the running sessions, whose liveness the pause guard hears about
@@ -84,8 +82,10 @@ class Bridge:
         stream = await asyncio.wait_for(self.dialer.open_data(session_id), OPEN_TIMEOUT_S)
         self._count += 1
         session = AdapterSession(
-            f"#{self._count}", stream,
-            tcp_connector(self.config.adapter_host, self.config.adapter_port), self.gate,
+            f"#{self._count}",
+            stream,
+            tcp_connector(self.config.adapter_host, self.config.adapter_port),
+            self.gate,
         )
         log.info("session #%d: data connection open", self._count)
         task = asyncio.ensure_future(session.run())

@@ -91,8 +91,7 @@ def admit_client_message(session: AdmittingSession, message: Mapping[str, Any]) 
     refusal, forwarded = check_request(message)
     if refusal is not None:
         session.state.note_client_seq(message)
-        log.warning("session %s: refused a client %r request: %s", session.label,
-                    str(message.get("command"))[:40], refusal)
+        log.warning("session %s: refused a client %r request: %s", session.label, str(message.get("command"))[:40], refusal)
         session.refuse_request(message, refusal)
         return None
     seq = message.get("seq")

@@ -33,8 +33,9 @@ WaitBefore = Callable[[Mapping[str, Any]], Optional[Callable[[], Awaitable[None]
 
 
 class ClientPump:
-    def __init__(self, label: str, relay: CallbackStream, adapter: CallbackStream, reader: DapReader, *,
-                 admit: Admit, wait_before: WaitBefore, on_client_eof: Callable[[], None]) -> None:
+    def __init__(
+        self, label: str, relay: CallbackStream, adapter: CallbackStream, reader: DapReader, *, admit: Admit, wait_before: WaitBefore, on_client_eof: Callable[[], None]
+    ) -> None:
         self.label = label
         self.relay = relay
         self.adapter = adapter

@@ -36,10 +36,18 @@ class ClientWriter:
     def refuse_request(self, request: Any, message: str) -> None:
         """Answer a client request the adapter must not see with an error response."""
         self._own_seq += 1
-        self.send_own(encode_message({
-            "seq": self._own_seq, "type": "response", "request_seq": request.get("seq"),
-            "command": request.get("command"), "success": False, "message": message,
-        }))
+        self.send_own(
+            encode_message(
+                {
+                    "seq": self._own_seq,
+                    "type": "response",
+                    "request_seq": request.get("seq"),
+                    "command": request.get("command"),
+                    "success": False,
+                    "message": message,
+                }
+            )
+        )
 
     def send_own(self, frame: bytes) -> None:
         """Send ``frame`` at the next frame boundary of the adapter's stream (at once
@@ -56,6 +64,7 @@ class ClientWriter:
     def start_heartbeat(self, interval_s: float, wanted: Callable[[], bool]) -> None:
         """A ``dbgrelay.heartbeat`` event every ``interval_s`` while the relay side is
         open and ``wanted()`` holds (a tcps data connection, revision 1.7)."""
+
         def beat() -> None:
             self._heartbeat = None
             if self.open and wanted():

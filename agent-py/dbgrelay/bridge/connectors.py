@@ -14,6 +14,7 @@ ADAPTER_CONNECT_TIMEOUT_S = 5.0
 
 def tcp_connector(host: str, port: int) -> AdapterConnector:
     """Connects to the debug adapter on loopback: a :class:`SocketStream`."""
+
     async def connect() -> SocketStream:
         return await asyncio.wait_for(open_socket_stream(host, port), ADAPTER_CONNECT_TIMEOUT_S)
 

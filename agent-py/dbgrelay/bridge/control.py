@@ -99,11 +99,9 @@ class ControlLoop:
                 self.report({"event": "refused", "code": TLS_VERIFY_FAILED, "message": message})
                 self.dialer.trust.forget()
             except (OSError, asyncio.TimeoutError, ProtocolError, DbgRelayError) as exc:
-                log.warning("control connection to %s failed: %s", self.dialer.endpoint.display(),
-                            exc or type(exc).__name__)
+                log.warning("control connection to %s failed: %s", self.dialer.endpoint.display(), exc or type(exc).__name__)
             except Exception as exc:  # e.g. a hello reply line over its bound (ValueError)
-                log.warning("control connection to %s failed: %s: %s", self.dialer.endpoint.display(),
-                            type(exc).__name__, exc)
+                log.warning("control connection to %s failed: %s: %s", self.dialer.endpoint.display(), type(exc).__name__, exc)
             if self._stopping:
                 return
             delay = self._next_delay()
@@ -134,8 +132,7 @@ class ControlLoop:
             self.dialer.note_registered(reply["heartbeat"]["intervalMs"], timeout_ms)
             self.backoff.reset()
             self.registrations += 1
-            log.info("registered target %r with %s (heartbeat timeout %d ms)",
-                     reply["target"], self.dialer.endpoint.display(), timeout_ms)
+            log.info("registered target %r with %s (heartbeat timeout %d ms)", reply["target"], self.dialer.endpoint.display(), timeout_ms)
             self.report({"event": "registered", "target": reply["target"]})
             self._channel = channel
             if self._status is not None and self._status not in self._notices:
@@ -194,8 +191,7 @@ class ControlLoop:
                 valid = isinstance(retry_ms, int) and not isinstance(retry_ms, bool) and 0 <= retry_ms <= 3_600_000
                 self._goaway_wait = retry_ms / 1000.0 if valid else DEFAULT_GOAWAY_S
                 self.goaways += 1
-                log.info("relay goes away (%s); reconnecting in %.1f s or later",
-                         str(message.get("reason", ""))[:200], self._goaway_wait)
+                log.info("relay goes away (%s); reconnecting in %.1f s or later", str(message.get("reason", ""))[:200], self._goaway_wait)
                 return
             elif kind == "error":
                 log.warning("relay error on the control connection: %s (%s)", message["code"], message["message"])
@@ -212,8 +208,7 @@ class ControlLoop:
                 text = str(exc) if isinstance(exc, DbgRelayError) else f"{type(exc).__name__}: {exc}"
                 log.warning("could not open data connection for a session: %s", text)
                 try:
-                    await channel.send({"type": "openFailed", "sessionId": session_id,
-                                        "message": text[:1024] or "data connection failed"})
+                    await channel.send({"type": "openFailed", "sessionId": session_id, "message": text[:1024] or "data connection failed"})
                 except Exception:
                     pass
 

@@ -23,6 +23,7 @@ class ControlChannel(Protocol):
     async def send(self, message: Dict[str, Any]) -> None: ...
     async def recv(self) -> Optional[Dict[str, Any]]:
         """Next validated message; None when the connection closed."""
+
     async def close(self) -> None: ...
 
 
@@ -39,8 +40,7 @@ class WsControl:
         self._messages: Deque[Union[str, bytes]] = collections.deque()
         self._ended = False
         self._waiter: Optional["asyncio.Future[None]"] = None
-        self.ws = WebSocketStream(stream, protocol.MAX_CONTROL_MESSAGE_BYTES, on_text=self._on_text,
-                                  name="relay control connection")
+        self.ws = WebSocketStream(stream, protocol.MAX_CONTROL_MESSAGE_BYTES, on_text=self._on_text, name="relay control connection")
         self.ws.set_handler(self._queue, self._on_end)
 
     def _on_text(self, payload: bytes) -> None:

@@ -53,8 +53,7 @@ class DirectEndpoint:
         self.report = report
         self.gate = AdapterGate()
         self.auth = HelloAuthenticator(config.secret)
-        self._tls: Optional[ssl.SSLContext] = (
-            server_context(config.certfile, config.keyfile) if config.certfile else None)
+        self._tls: Optional[ssl.SSLContext] = server_context(config.certfile, config.keyfile) if config.certfile else None
         self._listener = socket.socket(fileno=config.listen_fd)
         self._handshakes = 0
         self._sessions: Set[AdapterSession] = set()
@@ -67,8 +66,7 @@ class DirectEndpoint:
         self._listener.setblocking(False)
         accepting = asyncio.ensure_future(self._accept_loop())
         host, port = self._listener.getsockname()[:2]
-        log.info("direct endpoint listening on %s:%d (%s), answering to %s", host, port,
-                 "TLS" if self._tls else "plaintext, loopback only", self._names())
+        log.info("direct endpoint listening on %s:%d (%s), answering to %s", host, port, "TLS" if self._tls else "plaintext, loopback only", self._names())
         self.report({"event": "listening", "host": host, "port": port})
         try:
             return await wait_for_parent_exit(self.config.parent_pid)
@@ -95,8 +93,7 @@ class DirectEndpoint:
                 await asyncio.sleep(0.1)
                 continue
             if self._handshakes >= MAX_HANDSHAKES:
-                log.warning("direct endpoint: %d handshakes pending; closing the connection from %s",
-                            self._handshakes, peer[0])
+                log.warning("direct endpoint: %d handshakes pending; closing the connection from %s", self._handshakes, peer[0])
                 sock.close()
                 continue
             self._spawn(self._serve(sock, str(peer[0])))
@@ -110,18 +107,15 @@ class DirectEndpoint:
             if stream is None:
                 return
             try:
-                line = await asyncio.wait_for(stream.readline(protocol.MAX_HELLO_BYTES),
-                                              max(0.01, deadline - time.monotonic()))
+                line = await asyncio.wait_for(stream.readline(protocol.MAX_HELLO_BYTES), max(0.01, deadline - time.monotonic()))
                 if not line.endswith(b"\n"):
                     stream.abort()  # left without a hello: nothing to answer
                     return
                 hello = self._admit(line, source)
             except asyncio.TimeoutError:
-                return await self._refuse(stream, source, Refusal(
-                    f"no hello line within {HANDSHAKE_TIMEOUT_S * 1000:.0f} ms", code=HANDSHAKE_TIMEOUT))
+                return await self._refuse(stream, source, Refusal(f"no hello line within {HANDSHAKE_TIMEOUT_S * 1000:.0f} ms", code=HANDSHAKE_TIMEOUT))
             except ValueError:
-                return await self._refuse(stream, source, Refusal(
-                    f"hello line exceeds {protocol.MAX_HELLO_BYTES} bytes", code=MESSAGE_TOO_LARGE))
+                return await self._refuse(stream, source, Refusal(f"hello line exceeds {protocol.MAX_HELLO_BYTES} bytes", code=MESSAGE_TOO_LARGE))
             except Refusal as refusal:
                 return await self._refuse(stream, source, refusal)
         finally:
@@ -142,8 +136,7 @@ class DirectEndpoint:
                 sock = await asyncio.wait_for(start_tls(sock, self._tls, server_side=True), timeout)
             return SocketStream(sock)
         except (OSError, ssl.SSLError, asyncio.TimeoutError) as exc:
-            log.info("direct endpoint: TLS handshake with %s failed: %s", source,
-                     getattr(exc, "reason", None) or type(exc).__name__)
+            log.info("direct endpoint: TLS handshake with %s failed: %s", source, getattr(exc, "reason", None) or type(exc).__name__)
             with contextlib.suppress(OSError):
                 sock.close()
             return None
@@ -157,13 +150,11 @@ class DirectEndpoint:
         self.auth.check(hello, source)
         op = hello["op"]
         if op not in ("attach", "targets"):
-            raise Refusal(f'this is a direct debug endpoint, not a relay: it serves "attach" and "targets", not "{op}"',
-                          code=BAD_REQUEST)
+            raise Refusal(f'this is a direct debug endpoint, not a relay: it serves "attach" and "targets", not "{op}"', code=BAD_REQUEST)
         if op == "attach":
             target = hello["target"]
             if target not in (self.config.name, DIRECT_TARGET_NAME):
-                raise Refusal(f"no target {protocol.encode(target)[:80]} here; this direct debug endpoint answers to "
-                              f"{self._names()}", code=UNKNOWN_TARGET)
+                raise Refusal(f"no target {protocol.encode(target)[:80]} here; this direct debug endpoint answers to {self._names()}", code=UNKNOWN_TARGET)
             if len(self._sessions) >= MAX_SESSIONS:
                 raise Refusal(f"this debug endpoint already serves {MAX_SESSIONS} sessions", code=TARGET_BUSY)
         return hello
@@ -183,8 +174,7 @@ class DirectEndpoint:
 
     async def _run_session(self, stream: SocketStream, source: str, target: str) -> None:
         self._count += 1
-        session = AdapterSession(f"#{self._count}", stream,
-                                 tcp_connector(self.config.adapter_host, self.config.adapter_port), self.gate)
+        session = AdapterSession(f"#{self._count}", stream, tcp_connector(self.config.adapter_host, self.config.adapter_port), self.gate)
         self._sessions.add(session)
         try:
             await stream.write(b'{"ok":true}\n')

@@ -19,8 +19,9 @@ class _Entry:
 
 
 class FailureLockout:
-    def __init__(self, threshold: int = 10, window_s: float = 60.0, base_s: float = 10.0, max_s: float = 900.0,
-                 max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, threshold: int = 10, window_s: float = 60.0, base_s: float = 10.0, max_s: float = 900.0, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.threshold = threshold
         self.window_s = window_s
         self.base_s = base_s
@@ -43,7 +44,7 @@ class FailureLockout:
             self._entries[source] = entry
         entry.failures += 1
         if entry.failures >= self.threshold:
-            entry.locked_until = now + min(self.max_s, self.base_s * 2 ** entry.level)
+            entry.locked_until = now + min(self.max_s, self.base_s * 2**entry.level)
             entry.level += 1
             entry.failures = 0
             entry.window_start = now

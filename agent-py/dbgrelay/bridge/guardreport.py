@@ -74,8 +74,7 @@ def alive_event(sessions: Iterable[Any], settings: GuardReportSettings) -> Dict[
     return event
 
 
-async def report_liveness(sessions: Callable[[], Iterable[Any]], report: Callable[[Dict[str, Any]], None],
-                          settings: GuardReportSettings) -> None:
+async def report_liveness(sessions: Callable[[], Iterable[Any]], report: Callable[[Dict[str, Any]], None], settings: GuardReportSettings) -> None:
     """Report forever (cancel the task to stop)."""
     while True:
         try:

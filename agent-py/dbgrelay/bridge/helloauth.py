@@ -39,8 +39,7 @@ class HelloAuthenticator:
         """Returns when ``hello`` may proceed; raises :class:`Refusal` otherwise."""
         locked = self.lockout.locked_for(source)
         if locked > 0:
-            raise Refusal(f"too many failed attempts from this address; try again in {math.ceil(locked)} s",
-                          code=AUTH_LOCKED)
+            raise Refusal(f"too many failed attempts from this address; try again in {math.ceil(locked)} s", code=AUTH_LOCKED)
         secret, token = hello.get("secret"), hello.get("token")
         if secret and token:
             raise Refusal('a hello line carries either "secret" or "token", not both', code=BAD_REQUEST)
@@ -48,8 +47,7 @@ class HelloAuthenticator:
             return
         if token:
             self._fail(source)
-            raise Refusal("credential refused (bearer tokens are not accepted by a direct debug endpoint)",
-                          code=AUTH_FAILED)
+            raise Refusal("credential refused (bearer tokens are not accepted by a direct debug endpoint)", code=AUTH_FAILED)
         if not secret:
             raise Refusal("a credential is required", code=AUTH_REQUIRED)
         if not hmac.compare_digest(_digest(secret), self._expected):

@@ -55,7 +55,7 @@ class LineSplitter:
             if end < 0:
                 break
             line = bytes(self._buffer[:end])
-            del self._buffer[:end + 1]
+            del self._buffer[: end + 1]
             if not self._skipping and len(line) <= self.limit:
                 lines.append(line)
             self._skipping = False

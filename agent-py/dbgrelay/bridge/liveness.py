@@ -99,8 +99,7 @@ def set_keepalive(sock: Any, liveness: RelayLiveness = RelayLiveness()) -> None:
     options = [
         (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
         # macOS names TCP_KEEPIDLE TCP_KEEPALIVE
-        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPIDLE", getattr(socket, "TCP_KEEPALIVE", None)),
-         liveness.keepalive_idle_s),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPIDLE", getattr(socket, "TCP_KEEPALIVE", None)), liveness.keepalive_idle_s),
         (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPINTVL", None), liveness.keepalive_interval_s),
         (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPCNT", None), liveness.keepalive_count),
         (socket.IPPROTO_TCP, getattr(socket, "TCP_USER_TIMEOUT", None), liveness.keepalive_bound_s * 1000),

@@ -71,8 +71,7 @@ async def open_tunnel(proxy: HttpProxy, host: str, port: int) -> socket.socket:
         if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].startswith("2"):
             hint = ""
             if len(parts) > 1 and parts[1] == "407":
-                hint = (" (the proxy refused its credentials)" if proxy.authorization
-                        else " (the proxy wants credentials: http://user:password@host:port)")
+                hint = " (the proxy refused its credentials)" if proxy.authorization else " (the proxy wants credentials: http://user:password@host:port)"
             shown = "".join(c if " " <= c <= "~" else "?" for c in status_line)[:120]
             raise ConnectionError(f"{where} refused CONNECT {authority}: {shown or 'no HTTP status line'}{hint}")
         if head.index(b"\r\n\r\n") + 4 != len(head):

@@ -59,8 +59,7 @@ def basic_auth(secret: str) -> str:
 
 
 class RelayDialer:
-    def __init__(self, endpoint: RelayEndpoint, credential: "RelayCredential | str", trust: RelayTrust,
-                 liveness: RelayLiveness = RelayLiveness()) -> None:
+    def __init__(self, endpoint: RelayEndpoint, credential: "RelayCredential | str", trust: RelayTrust, liveness: RelayLiveness = RelayLiveness()) -> None:
         self.endpoint = endpoint
         # a bare str is an agent secret (older callers, benchmarks)
         self._credential = credential if isinstance(credential, RelayCredential) else RelayCredential("secret", credential)
@@ -87,8 +86,7 @@ class RelayDialer:
     async def _connect(self) -> SocketStream:
         """A TLS connection to the relay (through the proxy rules), handshake done."""
         return await asyncio.wait_for(
-            open_socket_stream(self.endpoint.host, self.endpoint.port, ssl_context=await self._ssl(),
-                               server_hostname=self.endpoint.host, to_relay=True, liveness=self.liveness),
+            open_socket_stream(self.endpoint.host, self.endpoint.port, ssl_context=await self._ssl(), server_hostname=self.endpoint.host, to_relay=True, liveness=self.liveness),
             CONNECT_TIMEOUT_S,
         )
 
@@ -97,16 +95,14 @@ class RelayDialer:
         credential; a refusal becomes :class:`RelayRefused`."""
         headers = {"Authorization": self._credential.authorization()}
         try:
-            await asyncio.wait_for(upgrade(stream, self.endpoint.host_header(), self.endpoint.base_path + path,
-                                           headers), CONNECT_TIMEOUT_S)
+            await asyncio.wait_for(upgrade(stream, self.endpoint.host_header(), self.endpoint.base_path + path, headers), CONNECT_TIMEOUT_S)
         except UpgradeRefused as exc:
             raise _refusal_from_http(exc) from None
 
     async def _hello(self, stream: SocketStream, hello: Dict[str, Any]) -> Dict[str, Any]:
         """tcps: send the hello line; the relay's ``ok`` reply (a refusal raises)."""
         await stream.write((protocol.encode(hello) + "\n").encode("utf-8"))
-        return _check_hello_reply(await asyncio.wait_for(stream.readline(protocol.MAX_HELLO_BYTES),
-                                                         CONNECT_TIMEOUT_S))
+        return _check_hello_reply(await asyncio.wait_for(stream.readline(protocol.MAX_HELLO_BYTES), CONNECT_TIMEOUT_S))
 
     # -- public --------------------------------------------------------------
     async def open_control(self) -> ControlChannel:
@@ -116,8 +112,7 @@ class RelayDialer:
             if self.endpoint.scheme == "wss":
                 await self._upgrade(stream, "/v1/agent")
                 return WsControl(stream)
-            await self._hello(stream, {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agent",
-                                       **self._credential.hello_fields()})
+            await self._hello(stream, {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agent", **self._credential.hello_fields()})
             return LineControl(stream)
         except BaseException:
             stream.abort()
@@ -136,9 +131,9 @@ class RelayDialer:
                 ws.start_heartbeat(heartbeat.interval_ms / 1000, heartbeat.timeout_ms / 1000)
                 return ws
             # revision 1.7: announce heartbeats; only a relay that answers heartbeatTimeoutMs echoes them
-            reply = await self._hello(stream, {
-                "dbgrelay": protocol.PROTOCOL_VERSION, "op": "agentData", "sessionId": session_id,
-                "heartbeatMs": heartbeat.interval_ms, **self._credential.hello_fields()})
+            reply = await self._hello(
+                stream, {"dbgrelay": protocol.PROTOCOL_VERSION, "op": "agentData", "sessionId": session_id, "heartbeatMs": heartbeat.interval_ms, **self._credential.hello_fields()}
+            )
             relay_timeout_ms = reply.get("heartbeatTimeoutMs")
             if isinstance(relay_timeout_ms, int):
                 stream.dap_heartbeat_s = heartbeat.interval_ms / 1000

@@ -25,13 +25,11 @@ async def _wait_fd(loop: asyncio.AbstractEventLoop, fd: int, writable: bool) -> 
         remove(fd)
 
 
-async def start_tls(sock: socket.socket, context: ssl.SSLContext, *, server_side: bool = False,
-                    server_hostname: Optional[str] = None) -> ssl.SSLSocket:
+async def start_tls(sock: socket.socket, context: ssl.SSLContext, *, server_side: bool = False, server_hostname: Optional[str] = None) -> ssl.SSLSocket:
     """TLS handshake on a connected non-blocking socket, driven by the event loop."""
     loop = asyncio.get_running_loop()
     sock.setblocking(False)
-    tls = context.wrap_socket(sock, server_side=server_side, server_hostname=server_hostname,
-                              do_handshake_on_connect=False)
+    tls = context.wrap_socket(sock, server_side=server_side, server_hostname=server_hostname, do_handshake_on_connect=False)
     try:
         while True:
             try:
@@ -46,9 +44,9 @@ async def start_tls(sock: socket.socket, context: ssl.SSLContext, *, server_side
         raise
 
 
-async def open_socket_stream(host: str, port: int, *, ssl_context: Optional[ssl.SSLContext] = None,
-                             server_hostname: Optional[str] = None, to_relay: bool = False,
-                             liveness: RelayLiveness = RelayLiveness()) -> SocketStream:
+async def open_socket_stream(
+    host: str, port: int, *, ssl_context: Optional[ssl.SSLContext] = None, server_hostname: Optional[str] = None, to_relay: bool = False, liveness: RelayLiveness = RelayLiveness()
+) -> SocketStream:
     """Connect (and complete the TLS handshake when ``ssl_context`` is given); no
     timeout of its own: callers wrap it in ``asyncio.wait_for``. ``to_relay``: the
     connection goes to the relay, through the ``HTTPS_PROXY`` proxy unless ``NO_PROXY``

@@ -21,8 +21,7 @@ Until = Callable[[Callable[[], bool], float], Awaitable[bool]]
 Request = Callable[[str, Optional[Dict[str, Any]]], Awaitable[bool]]
 
 
-async def finish_with_adapter(state: HandshakeState, until: Until, request: Request, *, greeting_s: float,
-                              response_s: float, label: str) -> List[str]:
+async def finish_with_adapter(state: HandshakeState, until: Until, request: Request, *, greeting_s: float, response_s: float, label: str) -> List[str]:
     """Run the steps; returns what the bridge did, for the session's outcome line."""
     st, steps = state, []
     if not st.greeted:

@@ -98,7 +98,7 @@ class FrameDecoder:
                 raise WebSocketProtocolError("frame too large", CLOSE_TOO_BIG)
             if len(buf) - at < head + n:
                 break
-            payload = bytes(buf[at + head:at + head + n])
+            payload = bytes(buf[at + head : at + head + n])
             at += head + n
             self._on_frame(b0 & 0x80 != 0, b0 & 0x0F, payload, events)
         if at:
@@ -137,4 +137,3 @@ class FrameDecoder:
             elif self._message_opcode == OP_TEXT and self.text:
                 events.append(("text", message))
             self._parts, self._parts_bytes, self._message_opcode = [], 0, None
-

@@ -31,8 +31,7 @@ def accept_key(key: bytes) -> bytes:
 
 
 def upgrade_request(host: str, path: str, key: bytes, headers: Dict[str, str]) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade",
-             f"Sec-WebSocket-Key: {key.decode('ascii')}", "Sec-WebSocket-Version: 13"]
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket", "Connection: Upgrade", f"Sec-WebSocket-Key: {key.decode('ascii')}", "Sec-WebSocket-Version: 13"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
@@ -77,7 +76,9 @@ async def upgrade(stream: SocketStream, host: str, path: str, headers: Dict[str,
     status, response_headers = await _read_head(stream)
     if status != 101:
         raise UpgradeRefused(status, await _read_body(stream, response_headers))
-    if (response_headers.get("upgrade", "").lower() != "websocket"
-            or "upgrade" not in response_headers.get("connection", "").lower()
-            or response_headers.get("sec-websocket-accept", "").encode("latin-1") != accept_key(key)):
+    if (
+        response_headers.get("upgrade", "").lower() != "websocket"
+        or "upgrade" not in response_headers.get("connection", "").lower()
+        or response_headers.get("sec-websocket-accept", "").encode("latin-1") != accept_key(key)
+    ):
         raise ConnectionError("relay's WebSocket upgrade response is not valid (RFC 6455 §4.1)")

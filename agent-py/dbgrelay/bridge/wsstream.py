@@ -34,8 +34,8 @@ from .wshandshake import UpgradeRefused, upgrade  # noqa: F401  (UpgradeRefused:
 
 log = logging.getLogger("dbgrelay.dap")
 
-async def open_websocket(stream: SocketStream, host: str, path: str, headers: Dict[str, str],
-                         max_message_bytes: int) -> "WebSocketStream":
+
+async def open_websocket(stream: SocketStream, host: str, path: str, headers: Dict[str, str], max_message_bytes: int) -> "WebSocketStream":
     """Upgrade ``stream`` (:func:`~.wshandshake.upgrade`) into a data connection;
     raises :class:`UpgradeRefused` on any status but 101."""
     await upgrade(stream, host, path, headers)
@@ -46,8 +46,7 @@ class WebSocketStream:
     """``on_text``: gets the payload (UTF-8 bytes) of every text message, which are
     dropped without it. ``name`` names the connection in logs."""
 
-    def __init__(self, stream: SocketStream, max_message_bytes: int, *,
-                 on_text: Optional[Callable[[bytes], None]] = None, name: str = "relay data connection") -> None:
+    def __init__(self, stream: SocketStream, max_message_bytes: int, *, on_text: Optional[Callable[[bytes], None]] = None, name: str = "relay data connection") -> None:
         self.stream = stream
         self.name = name
         self._on_text = on_text

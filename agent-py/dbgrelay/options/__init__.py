@@ -21,8 +21,16 @@ from .guard import DEFAULT_ADAPTER_STALL_S, DEFAULT_UNOWNED_PAUSE_S, PauseGuardO
 from .relay import AgentOptions, build_options
 
 __all__ = [
-    "AgentOptions", "build_options",
-    "DirectOptions", "build_direct_options", "DIRECT_TARGET_NAME", "DEFAULT_ADDRESS",
-    "PauseGuardOptions", "DEFAULT_UNOWNED_PAUSE_S", "DEFAULT_ADAPTER_STALL_S",
-    "BridgeConfig", "DirectConfig", "is_relay_call",
+    "AgentOptions",
+    "build_options",
+    "DirectOptions",
+    "build_direct_options",
+    "DIRECT_TARGET_NAME",
+    "DEFAULT_ADDRESS",
+    "PauseGuardOptions",
+    "DEFAULT_UNOWNED_PAUSE_S",
+    "DEFAULT_ADAPTER_STALL_S",
+    "BridgeConfig",
+    "DirectConfig",
+    "is_relay_call",
 ]

@@ -91,7 +91,8 @@ def _resolve_secret(secret: Optional[str], allow_no_secret: bool, env: Mapping[s
         raise ConfigError(
             "the debug endpoint needs a secret: enable_attach(secret, ...), DBGRELAY_SECRET or "
             "DBGRELAY_SECRET_FILE; to run without one (anyone who can connect can run code in this "
-            "process) pass allow_no_secret=True")
+            "process) pass allow_no_secret=True"
+        )
     if not isinstance(secret, str) or len(secret) > MAX_SECRET_CHARS:
         raise ConfigError(f"the secret must be a string of 1..{MAX_SECRET_CHARS} characters")
     return secret
@@ -120,7 +121,8 @@ def build_direct_options(
         raise ConfigError(
             f"refusing to serve debug sessions without TLS on {host or 'all interfaces'}: a secret and "
             "the whole session would cross the network in clear text; give certfile= and keyfile=, "
-            "or listen on a loopback address such as 127.0.0.1")
+            "or listen on a loopback address such as 127.0.0.1"
+        )
     if certfile is not None:
         certfile = os.path.abspath(certfile)
         keyfile = os.path.abspath(keyfile) if keyfile is not None else None

@@ -68,5 +68,4 @@ class PauseGuardOptions:
         if not self.enabled:
             return "pause guard off"
         hard = f"any pause after {self.max_pause:g} s" if self.max_pause else "no bound on owned pauses (max_pause 0)"
-        return (f"pause guard: unowned pauses end after {self.unowned_pause:g} s, {hard}; "
-                f"adapter stall bound {self.adapter_stall:g} s")
+        return f"pause guard: unowned pauses end after {self.unowned_pause:g} s, {hard}; adapter stall bound {self.adapter_stall:g} s"

@@ -20,8 +20,17 @@ from .pinning import find_pinned, fingerprint_der, format_fingerprint, parse_fin
 from .policy import TLS12_CIPHERS, harden
 
 __all__ = [
-    "TLS12_CIPHERS", "harden",
-    "parse_fingerprint", "fingerprint_der", "format_fingerprint", "find_pinned", "peer_chain_der",
-    "check_client_certificate", "load_client_certificate",
-    "client_context", "context_for_ca", "context_for_pinned", "server_context",
+    "TLS12_CIPHERS",
+    "harden",
+    "parse_fingerprint",
+    "fingerprint_der",
+    "format_fingerprint",
+    "find_pinned",
+    "peer_chain_der",
+    "check_client_certificate",
+    "load_client_certificate",
+    "client_context",
+    "context_for_ca",
+    "context_for_pinned",
+    "server_context",
 ]

@@ -44,6 +44,5 @@ def load_client_certificate(ctx: ssl.SSLContext, certfile: Optional[str], keyfil
     try:
         ctx.load_cert_chain(certfile, keyfile)
     except (OSError, ssl.SSLError) as exc:
-        raise TrustError(f"cannot use the client certificate {certfile!r} with key {keyfile!r}: {_reason(exc)}",
-                         code=CONFIG_INVALID) from None
+        raise TrustError(f"cannot use the client certificate {certfile!r} with key {keyfile!r}: {_reason(exc)}", code=CONFIG_INVALID) from None
     return ctx

@@ -76,8 +76,5 @@ def peer_chain_der(ssl_object: Any) -> List[bytes]:
 def pin_mismatch_message(where: str, pin_hex: str, chain: List[bytes]) -> str:
     """Names both sides of a pin mismatch: the expected (pinned) fingerprint, and
     what the relay offered, by role (server certificate, then its issuers)."""
-    offered = "; ".join(
-        f"{'server' if i == 0 else 'issuer'} {format_fingerprint(fingerprint_der(der))}" for i, der in enumerate(chain)
-    ) or "no certificate"
-    return (f"relay {where} does not present the pinned certificate: expected (pinned) "
-            f"{format_fingerprint(pin_hex)}; offered by the relay: {offered}")
+    offered = "; ".join(f"{'server' if i == 0 else 'issuer'} {format_fingerprint(fingerprint_der(der))}" for i, der in enumerate(chain)) or "no certificate"
+    return f"relay {where} does not present the pinned certificate: expected (pinned) {format_fingerprint(pin_hex)}; offered by the relay: {offered}"

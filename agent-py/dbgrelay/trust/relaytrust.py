@@ -27,8 +27,7 @@ from .pinning import find_pinned, peer_chain_der, pin_mismatch_message
 log = logging.getLogger("dbgrelay.control")
 
 
-async def fetch_chain(host: str, port: int, timeout: float = 10.0,
-                      certfile: Optional[str] = None, keyfile: Optional[str] = None) -> list:
+async def fetch_chain(host: str, port: int, timeout: float = 10.0, certfile: Optional[str] = None, keyfile: Optional[str] = None) -> list:
     """The certificate chain (DER, leaf first) the relay at ``host:port`` presents,
     from one unverified handshake that sends nothing."""
     probe = load_client_certificate(client_context(), certfile, keyfile)
@@ -36,9 +35,7 @@ async def fetch_chain(host: str, port: int, timeout: float = 10.0,
     probe.verify_mode = ssl.CERT_NONE
     sock = await asyncio.wait_for(open_relay_socket(host, port), timeout)  # through HTTPS_PROXY like the rest
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(sock=sock, ssl=probe, server_hostname=host), timeout
-        )
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(sock=sock, ssl=probe, server_hostname=host), timeout)
     except BaseException:
         sock.close()
         raise
@@ -55,8 +52,7 @@ async def fetch_chain(host: str, port: int, timeout: float = 10.0,
 class RelayTrust:
     """Hands out the SSLContext for connections to one relay host:port."""
 
-    def __init__(self, cafile: Optional[str] = None, pin_hex: Optional[str] = None,
-                 certfile: Optional[str] = None, keyfile: Optional[str] = None) -> None:
+    def __init__(self, cafile: Optional[str] = None, pin_hex: Optional[str] = None, certfile: Optional[str] = None, keyfile: Optional[str] = None) -> None:
         self.cafile = cafile
         self.pin_hex = pin_hex
         self.certfile = certfile
