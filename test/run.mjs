@@ -3,7 +3,8 @@
 //   1. Python: .venv with debugpy, pytest and the agent (test/setupPython.mjs); the
 //      Debian packages the tests start for real: sshd, ssh, nginx, haproxy, promtool
 //      (test/setupSystem.mjs, apt-get only when one is missing)
-//   2. TypeScript: strict type check of src, test and bench
+//   2. TypeScript: strict type check of src, test and bench; lint and format checks
+//      of both languages (Biome, Ruff)
 //   3. vitest: unit tests, a short fuzzing run (fuzz/run.mjs), then end-to-end tests
 //      with real debugpy
 //   4. pytest: the agent's own suite (with its short fuzzing run)
@@ -21,6 +22,10 @@ const steps = [
   { name: 'python setup', group: 'setup', cmd: process.execPath, args: [join(root, 'test', 'setupPython.mjs')] },
   { name: 'system tools', group: 'setup', cmd: process.execPath, args: [join(root, 'test', 'setupSystem.mjs')] },
   { name: 'typecheck', group: 'ts', cmd: bin('tsc'), args: ['-p', 'tsconfig.check.json'] },
+  // Lint and format check (biome.json; agent-py/pyproject.toml [tool.ruff]); `npm run format` fixes the format.
+  { name: 'lint', group: 'ts', cmd: bin('biome'), args: ['check', '--error-on-warnings'] },
+  { name: 'ruff', group: 'py', cmd: python, args: ['-m', 'ruff', 'check', 'agent-py'] },
+  { name: 'ruff format', group: 'py', cmd: python, args: ['-m', 'ruff', 'format', '--check', 'agent-py'] },
   { name: 'vitest unit', group: 'ts', cmd: bin('vitest'), args: ['run', 'test/unit'] },
   // Coverage-guided fuzzing of the network parsers, ~10 s (docs/fuzzing.md; the long run is `npm run fuzz`).
   { name: 'fuzz (short)', group: 'ts', cmd: process.execPath, args: [join(root, 'fuzz', 'run.mjs'), '--short'] },
