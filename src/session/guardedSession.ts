@@ -15,7 +15,7 @@ import { PauseWatchdog } from './pauseWatchdog.js';
 import { gateRequests } from './requestGate.js';
 import { guardReverseRequests } from './reverseRequestGuard.js';
 import { SessionDetacher } from './sessionDetacher.js';
-import { relayOutputEvent, relaySeqBase } from './sessionLink.js';
+import { relayOutputEvent, relaySeqBase } from './relayMessages.js';
 import type { Lease } from './targetLeases.js';
 
 /** What a {@link GuardedSession} is built from (see `SessionGuards.admit`). */

@@ -2,7 +2,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { AuditSink } from '../audit/auditEvent.js';
 import type { DapInterceptContext } from '../dap/dapInterceptor.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
-import { relayOutputEvent } from './sessionLink.js';
+import { relayOutputEvent } from './relayMessages.js';
 
 /** Options of a {@link PauseWatchdog}. */
 export interface PauseWatchdogOptions {

@@ -2,7 +2,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { AuditSink } from '../audit/auditEvent.js';
 import type { AdapterLink } from '../dap/dapPipe.js';
 import type { InterceptorChain } from '../dap/interceptorChain.js';
-import { relaySeqBase } from './sessionLink.js';
+import { relaySeqBase } from './relayMessages.js';
 
 /** Options of a {@link SessionDetacher}. */
 export interface SessionDetacherOptions {
