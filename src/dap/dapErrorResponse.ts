@@ -42,10 +42,11 @@ export interface FailureAnswer {
  * How to keep every request answered when an interceptor failed on `message`
  * (travelling `direction`), which is then dropped: a request is answered toward its
  * sender; a response is dropped, so the request it answers is answered toward the side
- * that waits for it; an event needs no answer (undefined, as for a message without a
- * usable `seq` or `request_seq`). The response carries the code `INTERNAL`.
+ * that waits for it, unless `ownRequest` says the pipe's owner sent that request itself
+ * (nobody else waits for it); an event needs no answer (undefined, as for a message
+ * without a usable `seq` or `request_seq`). The response carries the code `INTERNAL`.
  */
-export function interceptorFailureAnswer(message: DapMessage, direction: DapDirection): FailureAnswer | undefined {
+export function interceptorFailureAnswer(message: DapMessage, direction: DapDirection, ownRequest: (seq: number) => boolean = () => false): FailureAnswer | undefined {
   if (message.type === 'request') {
     const request = message as DebugProtocol.Request;
     if (typeof request.seq !== 'number') return undefined;
@@ -54,7 +55,7 @@ export function interceptorFailureAnswer(message: DapMessage, direction: DapDire
   }
   if (message.type === 'response') {
     const answered = message as DebugProtocol.Response;
-    if (typeof answered.request_seq !== 'number') return undefined;
+    if (typeof answered.request_seq !== 'number' || ownRequest(answered.request_seq)) return undefined;
     const text = 'the relay failed to handle the answer to this request (INTERNAL) and dropped it; the session goes on';
     return { toward: direction, response: (seq) => dapErrorResponse({ seq: answered.request_seq, command: answered.command }, seq, text, 'INTERNAL') };
   }

@@ -39,6 +39,8 @@ export class DapPipe {
   /** Listeners of adapter messages while the client is gone and the adapter still open. */
   private detachListeners: Array<(message: DapMessage) => void> | undefined;
   private readonly context: Record<DapDirection, DapInterceptContext>;
+  /** First `seq` of the owner's own messages; those it sent are in [ownSeqBase, ownSeq). */
+  private readonly ownSeqBase: number;
   private ownSeq: number;
   private resolveClosed!: (reason: DapPipeCloseReason) => void;
   /** Resolves once the pipe has stopped and both sides are closed (after any detach). */
@@ -49,7 +51,8 @@ export class DapPipe {
     readonly adapter: Transport,
     private readonly options: DapPipeOptions,
   ) {
-    this.ownSeq = options.ownSeqBase ?? defaultOwnSeqBase;
+    this.ownSeqBase = options.ownSeqBase ?? defaultOwnSeqBase;
+    this.ownSeq = this.ownSeqBase;
     this.context = { toAdapter: this.interceptContext('toAdapter'), toClient: this.interceptContext('toClient') };
     this.wire(client, adapter, 'toAdapter');
     this.wire(adapter, client, 'toClient');
@@ -108,7 +111,7 @@ export class DapPipe {
    * that the message is dropped (see {@link interceptorFailureAnswer}).
    */
   private interceptorFailed(message: DapMessage, direction: DapDirection, error: unknown): void {
-    const answer = interceptorFailureAnswer(message, direction);
+    const answer = interceptorFailureAnswer(message, direction, (seq) => seq >= this.ownSeqBase && seq < this.ownSeq);
     if (answer) this.send(answer.toward, answer.response(this.nextSeq(answer.toward)));
     const err = error instanceof Error ? error : new RelayError('INTERNAL', `DAP interceptor threw ${String(error)}`);
     this.options.logger?.error(

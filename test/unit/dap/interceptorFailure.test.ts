@@ -102,6 +102,27 @@ describe('DapPipe: a failing interceptor', () => {
     expect(closes).toEqual([]);
   });
 
+  it('answers nobody when the dropped response answered a request the pipe sent itself', async () => {
+    let ownSeq = -1;
+    const sendsOwnRequest: DapInterceptor = (message, context) => {
+      ownSeq = context.nextSeq('toAdapter');
+      context.send('toAdapter', { type: 'request', seq: ownSeq, command: 'threads' });
+      return message;
+    };
+    const { client, adapter, atClient, atAdapter, closes, logged } = setup({
+      toAdapter: new Map([['evaluate', sendsOwnRequest]]),
+      toClient: new Map([['threads', throwing]]),
+    });
+    client.send(encodeDapMessage({ type: 'request', seq: 3, command: 'evaluate', arguments: { expression: 'x' } }));
+    await tick();
+    expect(atAdapter().map((m) => (m as DebugProtocol.Request).command)).toEqual(['threads', 'evaluate']);
+    adapter.send(encodeDapMessage({ type: 'response', seq: 7, request_seq: ownSeq, command: 'threads', success: true, body: { threads: [] } }));
+    await tick();
+    expect(atClient()).toEqual([]);
+    expect(logged).toHaveLength(1);
+    expect(closes).toEqual([]);
+  });
+
   it('still ends the session on a framing error', async () => {
     const { client, closes } = setup({ toAdapter: new Map([['evaluate', throwing]]) });
     client.send(Buffer.from('Content-Length: x\r\n\r\n{}'));
