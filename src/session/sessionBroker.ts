@@ -160,50 +160,60 @@ export class SessionBroker {
           metrics?.countOutcome('failed');
           return;
         }
-        const sessionStart = performance.now();
-        const idleTimeoutMs = this.options.lifecycle?.values.sessionIdleTimeoutMs ?? 0;
-        const idle = new IdleTimer(idleTimeoutMs, () => {
-          log.info({ idleTimeoutMs }, 'session idle; ending it');
-          this.options.onIdleTimeout?.();
-          guard.notify(`no DAP message for ${idleTimeoutMs} ms (limits.sessionIdleTimeoutMs); the relay ends this session, the program keeps running`);
-          pipe.close();
-        });
-        const counting = metrics ? countingMessages(metrics) : undefined;
-        log.info({ outcome: 'started', openMs: elapsed() }, 'session started');
-        metrics?.attachSeconds.observe((sessionStart - startedAt) / 1000);
-        const pipe = new DapPipe(client, adapter, {
-          maxMessageBytes: this.options.maxMessageBytes,
-          ...(this.options.jsonDepth ? { jsonDepth: this.options.jsonDepth } : {}),
-          ...guard.pipeOptions(),
-          onMessage: (direction, name, bytes, message) => {
-            if (!isHeartbeatName(name)) idle.touch(); // a keep-alive is not use of the session
-            counting?.(direction, name, bytes, message);
-          },
-          onClose: (reason: DapPipeCloseReason) => {
-            idle.dispose();
-            guard.closed(reason);
-            release();
-            const durationMs = performance.now() - sessionStart;
-            metrics?.countOutcome(reason.closedBy === 'protocolError' ? 'protocolError' : 'ended');
-            metrics?.durationSeconds.observe(durationMs / 1000);
-            log.info(
-              {
-                outcome: reason.closedBy === 'protocolError' ? 'protocolError' : 'ended',
-                closedBy: reason.closedBy,
-                code: reason.error instanceof RelayError ? reason.error.code : undefined,
-                reason: reason.error?.message,
-                durationMs: Math.round(durationMs),
-              },
-              'session ended',
-            );
-          },
-        });
-        guard.bind(pipe);
-        guard.onEvict(async () => {
-          pipe.close();
-          await pipe.closed;
-        });
-        ledgerEntry.start({ close: () => pipe.close(), closed: pipe.closed, notify: (text) => guard.notify(text, 'console') });
+        try {
+          const sessionStart = performance.now();
+          const idleTimeoutMs = this.options.lifecycle?.values.sessionIdleTimeoutMs ?? 0;
+          const idle = new IdleTimer(idleTimeoutMs, () => {
+            log.info({ idleTimeoutMs }, 'session idle; ending it');
+            this.options.onIdleTimeout?.();
+            guard.notify(`no DAP message for ${idleTimeoutMs} ms (limits.sessionIdleTimeoutMs); the relay ends this session, the program keeps running`);
+            pipe.close();
+          });
+          const counting = metrics ? countingMessages(metrics) : undefined;
+          log.info({ outcome: 'started', openMs: elapsed() }, 'session started');
+          metrics?.attachSeconds.observe((sessionStart - startedAt) / 1000);
+          const pipe = new DapPipe(client, adapter, {
+            maxMessageBytes: this.options.maxMessageBytes,
+            ...(this.options.jsonDepth ? { jsonDepth: this.options.jsonDepth } : {}),
+            ...guard.pipeOptions(),
+            onMessage: (direction, name, bytes, message) => {
+              if (!isHeartbeatName(name)) idle.touch(); // a keep-alive is not use of the session
+              counting?.(direction, name, bytes, message);
+            },
+            onClose: (reason: DapPipeCloseReason) => {
+              idle.dispose();
+              guard.closed(reason);
+              release();
+              const durationMs = performance.now() - sessionStart;
+              metrics?.countOutcome(reason.closedBy === 'protocolError' ? 'protocolError' : 'ended');
+              metrics?.durationSeconds.observe(durationMs / 1000);
+              log.info(
+                {
+                  outcome: reason.closedBy === 'protocolError' ? 'protocolError' : 'ended',
+                  closedBy: reason.closedBy,
+                  code: reason.error instanceof RelayError ? reason.error.code : undefined,
+                  reason: reason.error?.message,
+                  durationMs: Math.round(durationMs),
+                },
+                'session ended',
+              );
+            },
+          });
+          guard.bind(pipe);
+          guard.onEvict(async () => {
+            pipe.close();
+            await pipe.closed;
+          });
+          ledgerEntry.start({ close: () => pipe.close(), closed: pipe.closed, notify: (text) => guard.notify(text, 'console') });
+        } catch (error) {
+          // Nothing may keep counting against the limits: the session leaves the ledger, and
+          // closing both sides ends a pipe that was already built (its close releases too).
+          log.error({ err: error }, 'session failed to start');
+          release();
+          client.destroy();
+          adapter.destroy();
+          throw error;
+        }
       },
       abort: () => {
         if (settled) return;

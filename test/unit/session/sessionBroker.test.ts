@@ -4,6 +4,7 @@ import { allGrants } from '../../../src/auth/grants.js';
 import type { Principal } from '../../../src/auth/principal.js';
 import { encodeDapMessage } from '../../../src/dap/dapFramer.js';
 import { AgentHub } from '../../../src/agents/agentHub.js';
+import { GuardedSession } from '../../../src/session/guardedSession.js';
 import { SessionBroker } from '../../../src/session/sessionBroker.js';
 import { SessionLedger } from '../../../src/session/sessionLedger.js';
 import type { AgentConnection } from '../../../src/agents/agentConnection.js';
@@ -30,7 +31,7 @@ async function setup(openTimeoutMs = 1_000) {
   agentSide.send({ type: 'register', agentId: 'a1', target: { name: 'web-1' }, process: { pid: 1, host: 'h', python: '3', debugpy: '1', agent: '0' } });
   await tick();
   expect(registry.lookup('web-1')).toBeDefined();
-  return { registry, hub, broker, agentSide, opens };
+  return { registry, hub, broker, agentSide, opens, ledger };
 }
 
 const request = { principal, target: 'web-1', via: 'tcps' as const, clientAddress: 'memory' };
@@ -65,6 +66,30 @@ describe('SessionBroker', () => {
     expect(adapter.closed).toBe(true);
     expect(registry.list()[0]!.sessions).toBe(0);
     expect(broker.activeSessions).toBe(0);
+  });
+
+  it('releases a session that fails while starting, so that it counts against no limit', async () => {
+    const { registry, hub, broker, opens, ledger } = await setup();
+    const preparing = broker.prepare(request);
+    await tick();
+    const [adapterRelaySide] = MemoryTransport.pair();
+    hub.claimSession(opens[0]!, principal)(adapterRelaySide);
+    const prepared = await preparing;
+    const bind = vi.spyOn(GuardedSession.prototype, 'bind').mockImplementation(() => {
+      throw new Error('bind failed');
+    });
+    const [, clientRelaySide] = MemoryTransport.pair();
+    try {
+      expect(() => prepared.start(clientRelaySide)).toThrow('bind failed');
+    } finally {
+      bind.mockRestore();
+    }
+    expect(ledger.sessionsOf(principal.id)).toBe(0);
+    expect(ledger.sessionsWith('web-1')).toBe(0);
+    await tick();
+    expect(registry.list()[0]!.sessions).toBe(0);
+    expect(clientRelaySide.closed).toBe(true);
+    expect(adapterRelaySide.closed).toBe(true);
   });
 
   it('refuses a takeover from a principal without the admin grant with AUTH_FAILED, before asking any agent', async () => {
