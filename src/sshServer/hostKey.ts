@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
 import { RelayError } from '../common/relayError.js';
@@ -40,15 +40,27 @@ function parsePrivateKey(text: string): ParsedKey | string {
 /** errno codes of a file system that has no hard links. */
 const noHardLinks = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
+/** Writes `text` to the new file `path` with `mode` and flushes it to the disk before closing it. */
+function writeSynced(path: string, text: string, mode: number): void {
+  const fd = openSync(path, 'wx', mode);
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
- * Writes `text` to `file` with `mode` all at once: a temp file beside it, linked to
- * `file` (so an existing `file` is never overwritten; `EEXIST` then) and removed. On
- * a file system without hard links the temp file is renamed instead.
+ * Writes `text` to `file` with `mode` all at once: a temp file beside it, flushed to
+ * the disk, linked to `file` (so an existing `file` is never overwritten; `EEXIST`
+ * then) and removed, also when writing failed. On a file system without hard links
+ * the temp file is renamed instead.
  */
 function writeNewFileAtomically(file: string, text: string, mode: number): void {
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(temp, text, { mode, flag: 'wx' });
   try {
+    writeSynced(temp, text, mode);
     chmodSync(temp, mode);
     try {
       linkSync(temp, file);
@@ -81,8 +93,12 @@ function createHostKeyFile(file: string, key: string): string | undefined {
       throw error;
     }
     const pubTemp = `${file}.pub.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(pubTemp, `${pair.public}\n`, { mode: 0o644, flag: 'wx' });
-    renameSync(pubTemp, `${file}.pub`);
+    try {
+      writeSynced(pubTemp, `${pair.public}\n`, 0o644);
+      renameSync(pubTemp, `${file}.pub`);
+    } finally {
+      rmSync(pubTemp, { force: true });
+    }
   } catch (writeError) {
     throw new RelayError('CONFIG_INVALID', `${key}: cannot create ${file} (${errnoCode(writeError)})`);
   }
