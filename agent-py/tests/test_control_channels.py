@@ -1,5 +1,6 @@
 """The control connection's channels on the bridge's own streams: WebSocket text
-messages (against the websockets library's server) and lines."""
+messages (against the websockets library's server) and lines; the WebSocket upgrade's
+answers."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import pytest
 from conftest import Certs
 
 from dbgrelay import protocol
-from dbgrelay.bridge.controlchannels import LineControl, WsControl
+from dbgrelay.bridge.controlchannels import MAX_QUEUED_MESSAGES, LineControl, WsControl
 from dbgrelay.bridge.socketdial import open_socket_stream
-from dbgrelay.bridge.wshandshake import upgrade
+from dbgrelay.bridge.wsframes import CLOSE_INVALID_DATA
+from dbgrelay.bridge.wshandshake import MAX_RESPONSE_HEAD, UpgradeRefused, upgrade
 from dbgrelay.errors import ProtocolError
 
 PING = {"type": "ping", "id": 1}
@@ -68,6 +70,86 @@ def test_ws_control_refuses_a_message_over_the_bound(certs: Certs) -> None:
             await channel.close()
 
     asyncio.run(main())
+
+
+def server_text(payload: bytes) -> bytes:
+    return bytes([0x81, len(payload)]) + payload
+
+
+def test_ws_control_takes_messages_that_came_with_the_101() -> None:
+    from streampair import socket_pair
+
+    async def main() -> None:
+        relay, bridge_end = await socket_pair()
+        await relay.write(b"".join(server_text(json.dumps({"type": "ping", "id": i}).encode()) for i in range(MAX_QUEUED_MESSAGES + 2)))
+        await asyncio.sleep(0.05)  # buffered in the stream before the channel exists
+        channel = WsControl(bridge_end)
+        for i in range(MAX_QUEUED_MESSAGES + 2):
+            assert await asyncio.wait_for(channel.recv(), 5) == {"type": "ping", "id": i}
+        await relay.close()
+        assert await asyncio.wait_for(channel.recv(), 5) is None
+        await channel.close()
+
+    asyncio.run(main())
+
+
+def test_ws_control_fails_on_text_that_is_not_utf8_and_came_with_the_101() -> None:
+    from streampair import socket_pair
+
+    async def main() -> None:
+        relay, bridge_end = await socket_pair()
+        await relay.write(server_text(b"\xff\xfe"))
+        await asyncio.sleep(0.05)
+        channel = WsControl(bridge_end)
+        assert await asyncio.wait_for(channel.recv(), 5) is None
+        assert channel.ws.failure is not None and channel.ws.failure.close_code == CLOSE_INVALID_DATA
+        await relay.close()
+        await channel.close()
+
+    asyncio.run(main())
+
+
+async def _upgrade_answered_with(head: bytes) -> None:
+    from streampair import socket_pair
+
+    relay, bridge_end = await socket_pair()
+    answering = asyncio.ensure_future(upgrade(bridge_end, "relay", "/v1/agent", {}))
+    assert (await relay.readline(1024)).startswith(b"GET /v1/agent ")
+    await relay.write(head)
+    await relay.close()
+    try:
+        await asyncio.wait_for(answering, 5)
+    finally:
+        bridge_end.abort()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 \xb201 Switching Protocols\r\n\r\n",  # '\xb2' is a digit to str.isdigit
+        b"HTTP/1.1 1010 Switching Protocols\r\n\r\n",
+        b"HTTP/1.1 " + b"1" * 5000 + b"\r\n\r\n",
+        b"HTTP/1.1 101 " + b"x" * (MAX_RESPONSE_HEAD + 1),
+        b"HTTP/1.1 101 Switching Protocols\r\nX-Long: " + b"a" * (MAX_RESPONSE_HEAD + 1) + b"\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\n" + b"X-Many: a\r\n" * (MAX_RESPONSE_HEAD // 10),
+    ],
+    ids=["non-ascii-digit", "four-digits", "thousands-of-digits", "long-status-line", "long-header", "many-headers"],
+)
+def test_a_malformed_or_oversized_upgrade_response_is_a_connection_error(head: bytes) -> None:
+    with pytest.raises(ConnectionError) as info:
+        asyncio.run(_upgrade_answered_with(head))
+    assert type(info.value) is ConnectionError  # not the peer gone (ConnectionResetError)
+
+
+@pytest.mark.parametrize(
+    "length, body",
+    [(b"\xb2", b""), (b"1" * 5000, b"{}"), (b"0" * 5000 + b"2", b"{}"), (b"x", b"")],
+    ids=["non-ascii-digit", "thousands-of-digits", "thousands-of-zeros", "not-a-number"],
+)
+def test_a_refusal_with_an_odd_content_length_is_still_a_refusal(length: bytes, body: bytes) -> None:
+    with pytest.raises(UpgradeRefused) as refused:
+        asyncio.run(_upgrade_answered_with(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: " + length + b"\r\n\r\n{}"))
+    assert refused.value.status_code == 401 and refused.value.body == body
 
 
 def test_line_control_reads_lines_and_refuses_one_over_the_bound() -> None:

@@ -114,6 +114,34 @@ def test_a_peer_that_does_not_read_pauses_writing_until_it_does() -> None:
     asyncio.run(main())
 
 
+def test_every_paused_writer_resumes_once_the_queue_drains() -> None:
+    async def main() -> None:
+        import socket
+
+        a, b = socket.socketpair()
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        stream = SocketStream(a)
+        first = asyncio.ensure_future(stream.write(b"x" * (2 * WRITE_HIGH_WATER)))
+        await asyncio.sleep(0.01)
+        assert stream.write_paused and not first.done()
+        second = asyncio.ensure_future(stream.write(b"y" * 10))  # another sender, paused too
+        await asyncio.sleep(0.01)
+        received = 0
+
+        def count(data: bytes) -> None:
+            nonlocal received
+            received += len(data)
+
+        reader = SocketStream(b)
+        reader.set_handler(count, lambda: None)
+        await asyncio.wait_for(asyncio.gather(first, second), 5)
+        assert not stream.write_paused
+        await stream.close()
+        await reader.close()
+
+    asyncio.run(main())
+
+
 def test_end_of_stream_and_writes_after_close() -> None:
     async def main() -> None:
         import socket
@@ -211,11 +239,28 @@ def test_decoder_joins_fragments_answers_pings_and_drops_text() -> None:
         (bytes([0x89, 126, 0, 200]) + b"p" * 200, "bad control frame"),
         (bytes([0x82, 127]) + (1 << 40).to_bytes(8, "big"), "frame too large"),
         (bytes([0x83, 0x01]) + b"a", "unknown opcode"),
+        (bytes([0x88, 0x01]) + b"\x03", "close frame with a 1-byte payload"),
+        (bytes([0x88, 0x02]) + (1005).to_bytes(2, "big"), "invalid close code 1005"),
+        (bytes([0x88, 0x02]) + (999).to_bytes(2, "big"), "invalid close code 999"),
+        (bytes([0x88, 0x02]) + (5000).to_bytes(2, "big"), "invalid close code 5000"),
     ],
 )
 def test_decoder_refuses_protocol_violations(wire: bytes, message: str) -> None:
     with pytest.raises(WebSocketProtocolError, match=message):
         FrameDecoder(1024).feed(wire)
+
+
+def test_decoder_takes_close_frames_with_no_code_or_a_valid_one() -> None:
+    wire = server_frame(OP_CLOSE, b"") + server_frame(OP_CLOSE, (4000).to_bytes(2, "big") + b"bye")
+    assert FrameDecoder(1024).feed(wire) == [("close", 1005), ("close", 4000)]
+
+
+def test_decoder_refuses_a_fragmented_message_over_the_bound_before_buffering_it() -> None:
+    decoder = FrameDecoder(1024)
+    assert decoder.feed(server_frame(OP_BINARY, b"a" * 800, fin=False)) == []
+    with pytest.raises(WebSocketProtocolError, match="message too large") as info:
+        decoder.feed(bytes([0x80, 126]) + (300).to_bytes(2, "big"))  # the header alone: 800 + 300 > 1024
+    assert info.value.close_code == 1009
 
 
 # -- the WebSocket data connection against the websockets library's server ----------

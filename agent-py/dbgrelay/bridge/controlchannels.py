@@ -40,8 +40,10 @@ class WsControl:
         self._messages: Deque[Union[str, bytes]] = collections.deque()
         self._ended = False
         self._waiter: Optional["asyncio.Future[None]"] = None
-        self.ws = WebSocketStream(stream, protocol.MAX_CONTROL_MESSAGE_BYTES, on_text=self._on_text, name="relay control connection")
+        # Bytes that came with the 101 are decoded by start(): the callbacks use self.ws.
+        self.ws = WebSocketStream(stream, protocol.MAX_CONTROL_MESSAGE_BYTES, on_text=self._on_text, name="relay control connection", start=False)
         self.ws.set_handler(self._queue, self._on_end)
+        self.ws.start()
 
     def _on_text(self, payload: bytes) -> None:
         try:

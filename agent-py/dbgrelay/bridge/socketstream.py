@@ -61,7 +61,8 @@ class SocketStream:
         self._out: List[bytes] = []
         self._out_bytes = 0
         self._writing = False
-        self._drained: Optional["asyncio.Future[None]"] = None
+        #: Writers and drains waiting for the queued bytes to go out, woken together.
+        self._drain_waiters: List["asyncio.Future[None]"] = []
         self.on_write_paused: Optional[Callable[[bool], None]] = None
         self.write_paused = False
         # Silence watch (watch_silence): deadline, last time a byte arrived, its timer.
@@ -286,8 +287,10 @@ class SocketStream:
         self._writes_done()
 
     def _writes_done(self) -> None:
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
         if self.write_paused:
             self.write_paused = False
             if self.on_write_paused is not None:
@@ -302,17 +305,22 @@ class SocketStream:
         if not self.write_nowait(data):
             raise ConnectionResetError("connection closed")
         while self.write_paused and not self._closed:
-            self._drained = self._loop.create_future()
-            await self._drained
+            await self._drain_waiter()
+
+    def _drain_waiter(self) -> "asyncio.Future[None]":
+        waiter = self._loop.create_future()
+        self._drain_waiters.append(waiter)
+        return waiter
 
     async def drain(self, timeout: float) -> None:
         """Wait until everything queued is sent (or ``timeout``)."""
         if self._out and not self._closed:
-            self._drained = self._loop.create_future()
+            waiter = self._drain_waiter()
             try:
-                await asyncio.wait_for(asyncio.shield(self._drained), timeout)
+                await asyncio.wait_for(asyncio.shield(waiter), timeout)
             except asyncio.TimeoutError:
-                pass
+                if waiter in self._drain_waiters:
+                    self._drain_waiters.remove(waiter)
 
     # -- closing -----------------------------------------------------------------
     def _abort(self) -> None:

@@ -23,6 +23,7 @@ OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
 
 CLOSE_NORMAL = 1000
 CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_NO_STATUS = 1005  # reported for a close frame without a code; never sent (§7.4.1)
 CLOSE_INVALID_DATA = 1007
 CLOSE_TOO_BIG = 1009
 
@@ -56,6 +57,19 @@ def encode_frame(opcode: int, payload: bytes, mask: Optional[bytes] = None) -> b
 
 def close_payload(code: int, reason: str = "") -> bytes:
     return struct.pack("!H", code) + reason.encode("utf-8")[:120]
+
+
+def _close_code(payload: bytes) -> int:
+    """The code of a close frame's payload (§5.5.1, §7.4): none is 1005; one byte, or a
+    code no endpoint may send, is a protocol error."""
+    if not payload:
+        return CLOSE_NO_STATUS
+    if len(payload) < 2:
+        raise WebSocketProtocolError("close frame with a 1-byte payload")
+    code = struct.unpack("!H", payload[:2])[0]
+    if not (1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999):
+        raise WebSocketProtocolError(f"invalid close code {code}")
+    return code
 
 
 class FrameDecoder:
@@ -96,6 +110,8 @@ class FrameDecoder:
                 n, head = struct.unpack_from("!Q", buf, at + 2)[0], 10
             if n > self.max_message_bytes:
                 raise WebSocketProtocolError("frame too large", CLOSE_TOO_BIG)
+            if b0 & 0x0F == OP_CONTINUATION and self._parts_bytes + n > self.max_message_bytes:
+                raise WebSocketProtocolError("message too large", CLOSE_TOO_BIG)  # before buffering it
             if len(buf) - at < head + n:
                 break
             payload = bytes(buf[at + head : at + head + n])
@@ -112,8 +128,7 @@ class FrameDecoder:
             if opcode == OP_PING:
                 events.append(("ping", payload))
             elif opcode == OP_CLOSE:
-                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
-                events.append(("close", code))
+                events.append(("close", _close_code(payload)))
             elif opcode != OP_PONG:
                 raise WebSocketProtocolError("unknown opcode")
             return

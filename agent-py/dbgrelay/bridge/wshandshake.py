@@ -36,15 +36,27 @@ def upgrade_request(host: str, path: str, key: bytes, headers: Dict[str, str]) -
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+def _is_decimal(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also takes other scripts' digits and '²')."""
+    return text.isascii() and text.isdigit()
+
+
+async def _read_line(stream: SocketStream) -> str:
+    try:
+        return (await stream.readline(MAX_RESPONSE_HEAD)).decode("latin-1")
+    except ValueError:
+        raise ConnectionError("relay's upgrade response headers are too long") from None
+
+
 async def _read_head(stream: SocketStream) -> Tuple[int, Dict[str, str]]:
-    status_line = (await stream.readline(MAX_RESPONSE_HEAD)).decode("latin-1").rstrip("\r\n")
+    status_line = (await _read_line(stream)).rstrip("\r\n")
     parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or len(parts[1]) != 3 or not _is_decimal(parts[1]):
         raise ConnectionError("relay answered the WebSocket upgrade with something that is not HTTP")
     headers: Dict[str, str] = {}
     total = len(status_line)
     while True:
-        line = (await stream.readline(MAX_RESPONSE_HEAD)).decode("latin-1")
+        line = await _read_line(stream)
         total += len(line)
         if total > MAX_RESPONSE_HEAD:
             raise ConnectionError("relay's upgrade response headers are too long")
@@ -63,7 +75,10 @@ async def _read_body(stream: SocketStream, headers: Dict[str, str]) -> bytes:
     length = headers.get("content-length")
     if length is None:
         return b"" if "transfer-encoding" in headers else await stream.read_exactly(MAX_ERROR_BODY)
-    size = min(int(length), MAX_ERROR_BODY) if length.isdigit() else 0
+    if not _is_decimal(length):
+        return b""
+    digits = length.lstrip("0")  # int() refuses thousands of digits: never give it many
+    size = MAX_ERROR_BODY if len(digits) > 9 else min(int(digits or "0"), MAX_ERROR_BODY)
     return await stream.read_exactly(size) if size else b""
 
 

@@ -44,9 +44,18 @@ async def open_websocket(stream: SocketStream, host: str, path: str, headers: Di
 
 class WebSocketStream:
     """``on_text``: gets the payload (UTF-8 bytes) of every text message, which are
-    dropped without it. ``name`` names the connection in logs."""
+    dropped without it. ``name`` names the connection in logs. With ``start=False``
+    nothing is read until :meth:`start` (callbacks that use the new object)."""
 
-    def __init__(self, stream: SocketStream, max_message_bytes: int, *, on_text: Optional[Callable[[bytes], None]] = None, name: str = "relay data connection") -> None:
+    def __init__(
+        self,
+        stream: SocketStream,
+        max_message_bytes: int,
+        *,
+        on_text: Optional[Callable[[bytes], None]] = None,
+        name: str = "relay data connection",
+        start: bool = True,
+    ) -> None:
         self.stream = stream
         self.name = name
         self._on_text = on_text
@@ -64,7 +73,14 @@ class WebSocketStream:
         self._on_eof: Optional[Callable[[], None]] = None
         self._ping_timer: Optional[asyncio.TimerHandle] = None
         self._ping_interval_s = 0.0
-        stream.set_handler(self._on_bytes, self._on_stream_eof)  # bytes after the 101 first
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Take the stream's bytes from now on, those that came after the 101 first:
+        they may reach the callbacks at once (once only, by the constructor unless
+        ``start=False``)."""
+        self.stream.set_handler(self._on_bytes, self._on_stream_eof)
 
     # -- liveness ------------------------------------------------------------------
     def start_heartbeat(self, interval_s: float, timeout_s: float) -> None:
