@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 
 /** An Ed25519 key pair in the OpenSSH file formats. */
 export interface OpenSshKeyPair {
@@ -9,6 +9,11 @@ export interface OpenSshKeyPair {
 }
 
 const keyType = Buffer.from('ssh-ed25519');
+
+/** DER of an Ed25519 PKCS#8 private key before its 32-byte seed (RFC 8410). */
+const pkcs8SeedPrefix = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** DER of an Ed25519 SubjectPublicKeyInfo before its 32-byte public key (RFC 8410). */
+const spkiKeyPrefix = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** An SSH wire `string`: uint32 length, then the bytes. */
 function sshString(bytes: Buffer): Buffer {
@@ -24,15 +29,21 @@ function uint32(value: number): Buffer {
 }
 
 /**
- * Generates an Ed25519 key pair with node:crypto and encodes it as OpenSSH does
- * (`openssh-key-v1`, no cipher). The 32-byte public key is written whole, so the
- * result always parses, with ssh2's `utils.parseKey` as with `ssh-keygen`.
+ * Generates an Ed25519 key pair and encodes it as OpenSSH does (`openssh-key-v1`, no
+ * cipher). The 32-byte public key is written whole, so the result always parses, with
+ * ssh2's `utils.parseKey` as with `ssh-keygen`. The seed comes from `randomBytes` and
+ * node:crypto derives the public key from it: Node 20's `generateKeyPairSync` can
+ * deadlock when a key it made is exported as JWK while the garbage collector frees the
+ * job that made it, so neither is used.
  */
 export function generateEd25519KeyPair(comment = ''): OpenSshKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const seed = Buffer.from(privateKey.export({ format: 'jwk' }).d ?? '', 'base64url');
-  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
-  if (seed.length !== 32 || pub.length !== 32) throw new Error('node:crypto returned an Ed25519 key of unexpected size');
+  const seed = randomBytes(32);
+  const privateKey = createPrivateKey({ key: Buffer.concat([pkcs8SeedPrefix, seed]), format: 'der', type: 'pkcs8' });
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  if (spki.length !== spkiKeyPrefix.length + 32 || !spki.subarray(0, spkiKeyPrefix.length).equals(spkiKeyPrefix)) {
+    throw new Error('node:crypto returned an Ed25519 public key of unexpected form');
+  }
+  const pub = spki.subarray(spkiKeyPrefix.length);
   const publicBlob = Buffer.concat([sshString(keyType), sshString(pub)]);
   const check = randomBytes(4);
   const section = Buffer.concat([check, check, sshString(keyType), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(Buffer.from(comment))]);
