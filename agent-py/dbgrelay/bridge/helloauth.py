@@ -31,10 +31,6 @@ class HelloAuthenticator:
         self._expected = _digest(secret) if secret else None
         self.lockout = lockout or FailureLockout()
 
-    @property
-    def open_to_anyone(self) -> bool:
-        return self._expected is None
-
     def check(self, hello: Mapping[str, Any], source: str) -> None:
         """Returns when ``hello`` may proceed; raises :class:`Refusal` otherwise."""
         locked = self.lockout.locked_for(source)

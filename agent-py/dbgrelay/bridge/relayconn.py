@@ -14,7 +14,6 @@ silence (:mod:`.liveness`).
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import ssl
@@ -52,10 +51,6 @@ class RelayRefused(DbgRelayError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}", code=code)
         self.relay_message = message
-
-
-def basic_auth(secret: str) -> str:
-    return "Basic " + base64.b64encode((secret + ":").encode("utf-8")).decode("ascii")
 
 
 class RelayDialer:
