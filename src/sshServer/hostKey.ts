@@ -3,7 +3,7 @@ import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openS
 import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
 import { RelayError } from '../common/relayError.js';
-import { generateEd25519KeyPair } from '../ssh/ed25519KeyPair.js';
+import { generateEd25519KeyPair } from './ed25519KeyPair.js';
 import { sshFingerprint } from '../ssh/sshKeyFingerprint.js';
 
 /** The SSH server's host key. */

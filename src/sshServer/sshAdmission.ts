@@ -1,6 +1,6 @@
 import { sourceOf } from '../auth/sourceAddress.js';
 import type { SshServerConfig } from '../config/sshServerConfigSchema.js';
-import type { SshServerMetrics } from '../metrics/sshServerMetrics.js';
+import type { SshServerMetrics, SshServerRefusalReason } from '../metrics/sshServerMetrics.js';
 import { PreAuthConnections, type PreAuthTicket } from '../net/preAuthConnections.js';
 import { startupDrop } from './maxStartups.js';
 
@@ -84,7 +84,7 @@ export class SshAdmission {
     };
   }
 
-  private refuse(reason: 'maxStartupsFull' | 'maxStartupsEarlyDrop' | 'maxStartupsPerSource'): undefined {
+  private refuse(reason: SshServerRefusalReason): undefined {
     this.metrics?.refusals.inc({ reason });
     return undefined;
   }

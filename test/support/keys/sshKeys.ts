@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utils } from 'ssh2';
-import { generateEd25519KeyPair } from '../../../src/ssh/ed25519KeyPair.js';
+import { generateEd25519KeyPair } from '../../../src/sshServer/ed25519KeyPair.js';
 
 /** A throwaway key pair made by the real ssh-keygen. */
 export interface TestKey {

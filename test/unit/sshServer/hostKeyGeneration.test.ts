@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { isRelayError } from '../../../src/common/relayError.js';
-import { generateEd25519KeyPair } from '../../../src/ssh/ed25519KeyPair.js';
+import { generateEd25519KeyPair } from '../../../src/sshServer/ed25519KeyPair.js';
 import { ensureHostKey } from '../../../src/sshServer/hostKey.js';
 
 const dir = (): string => mkdtempSync(join(tmpdir(), 'dbgrelay-hostkey-'));

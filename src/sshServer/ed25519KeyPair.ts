@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { RelayError } from '../common/relayError.js';
 
 /** An Ed25519 key pair in the OpenSSH file formats. */
 export interface OpenSshKeyPair {
@@ -15,17 +16,15 @@ const pkcs8SeedPrefix = Buffer.from('302e020100300506032b657004220420', 'hex');
 /** DER of an Ed25519 SubjectPublicKeyInfo before its 32-byte public key (RFC 8410). */
 const spkiKeyPrefix = Buffer.from('302a300506032b6570032100', 'hex');
 
-/** An SSH wire `string`: uint32 length, then the bytes. */
-function sshString(bytes: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length);
-  return Buffer.concat([length, bytes]);
-}
-
 function uint32(value: number): Buffer {
   const out = Buffer.alloc(4);
   out.writeUInt32BE(value);
   return out;
+}
+
+/** An SSH wire `string`: uint32 length, then the bytes. */
+function sshString(bytes: Buffer): Buffer {
+  return Buffer.concat([uint32(bytes.length), bytes]);
 }
 
 /**
@@ -41,7 +40,7 @@ export function generateEd25519KeyPair(comment = ''): OpenSshKeyPair {
   const privateKey = createPrivateKey({ key: Buffer.concat([pkcs8SeedPrefix, seed]), format: 'der', type: 'pkcs8' });
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   if (spki.length !== spkiKeyPrefix.length + 32 || !spki.subarray(0, spkiKeyPrefix.length).equals(spkiKeyPrefix)) {
-    throw new Error('node:crypto returned an Ed25519 public key of unexpected form');
+    throw new RelayError('INTERNAL', 'node:crypto returned an Ed25519 public key of unexpected form');
   }
   const pub = spki.subarray(spkiKeyPrefix.length);
   const publicBlob = Buffer.concat([sshString(keyType), sshString(pub)]);
