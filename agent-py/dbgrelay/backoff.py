@@ -1,4 +1,9 @@
-"""Reconnect delays of docs/protocol.md §5: fast-retry window, then full jitter."""
+"""Reconnect delays of docs/protocol.md §5: fast-retry window, then full jitter.
+
+The cap is a few seconds, not minutes: an agent is registered again at most ``cap``
+seconds (plus one handshake) after its relay is back, and a program never waits for
+its agent, so a quick retry costs the program nothing.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ class Backoff:
     """
 
     base: float = 0.5
-    cap: float = 30.0
+    cap: float = 5.0
     fast_attempts: int = 3
     fast_max: float = 0.25
     rand: Callable[[], float] = field(default=random.random, repr=False)

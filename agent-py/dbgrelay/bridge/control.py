@@ -1,14 +1,18 @@
 """The control connection (docs/protocol.md §5): register, heartbeat, open, reconnect.
 
 Reconnect policy: every lost or refused connection is retried with
-:class:`~dbgrelay.backoff.Backoff` (fast window, then full jitter up to 30 s), reset
-after a successful ``registered``. A ``goaway`` (revision 1.5: the relay drains)
-closes the connection and the next attempt waits ``retryAfterMs`` plus a jittered
-delay from past the fast window, so a draining relay is never redialed at once; a
-relay still draining then refuses with ``RELAY_DRAINING`` and the backoff grows. Refusals such as ``AUTH_FAILED`` are logged at
-warning on every attempt and retried too (the relay's secret may be fixed or
-reloaded without restarting the debuggee); the first one is also reported to the
-parent so ``enable_attach`` can fail fast with a clear message.
+:class:`~dbgrelay.backoff.Backoff` (fast window, then full jitter up to 5 s), reset
+after a successful ``registered``, for as long as the program runs: the program never
+waits for it. A ``goaway`` (revision 1.5: the relay drains) closes the connection and
+the next attempt waits ``retryAfterMs`` plus a jittered delay from past the fast
+window, so a draining relay is never redialed at once; a relay still draining then
+refuses with ``RELAY_DRAINING`` and the backoff grows.
+
+Failures are logged once per change (:class:`~dbgrelay.bridge.attemptlog.AttemptLog`):
+a relay that stays down is one warning, not one a second. Refusals such as
+``AUTH_FAILED`` and certificate trust failures are errors, named with their fix, and
+retried too (the relay's secret may be fixed or reloaded without restarting the
+debuggee); each is also reported to the parent, so ``wait_registered`` can fail fast.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, Callable, Deque, Dict, Optional, Set
 
 from ..backoff import Backoff
 from ..errors import LIMIT_REACHED, RELAY_DRAINING, TLS_VERIFY_FAILED, DbgRelayError, ProtocolError, TrustError
+from .attemptlog import AttemptLog
 from .controlchannels import ControlChannel
 from .relayconn import RelayDialer, RelayRefused
 
@@ -33,6 +38,24 @@ DEFAULT_TIMEOUT_MS = 15000
 DEFAULT_GOAWAY_S = 2.0
 #: Refusals that say "later", not "never": not reported to the parent as a refusal.
 TRANSIENT_REFUSALS = (RELAY_DRAINING, LIMIT_REACHED)
+#: What to do about a refusal, by code (logged with it).
+REFUSAL_FIXES = {
+    "AUTH_FAILED": (
+        "check the agent's credential (--token-file / DBGRELAY_TOKEN, --agent-secret-file / DBGRELAY_AGENT_SECRET, "
+        "the secret file or DBGRELAY_SECRET) against the relay's, and that it may register this name (register:NAME)"
+    ),
+    "AUTH_REQUIRED": "give the agent a credential the relay accepts (and a client certificate if the relay asks for one)",
+    "AUTH_LOCKED": "too many failed attempts from this address: the relay lets it in again after its lockout time",
+    "TARGET_NAME_IN_USE": "another process is registered under this name: give each process its own --name (e.g. with {pid})",
+    TLS_VERIFY_FAILED: "check --ca / --fingerprint (dbgrelay certs fingerprint on the relay host prints it) and the name in --relay",
+}
+
+
+def refusal_fix(code: str) -> str:
+    """What to do about a refusal with ``code``; the agent keeps retrying meanwhile."""
+    return REFUSAL_FIXES.get(code, "see the relay's log") + "; retrying in the background"
+
+
 #: Messages from the debuggee (``guard``, ``status``: revision 1.8) kept while the relay is unreachable.
 MAX_NOTICES = 32
 
@@ -53,6 +76,7 @@ class ControlLoop:
         self.report = report
         self.backoff = backoff or Backoff()
         self.registrations = 0
+        self.attempts = AttemptLog(log)
         self._tasks: Set["asyncio.Future[Any]"] = set()
         self._stopping = False
         self._task: Optional["asyncio.Future[Any]"] = None
@@ -81,31 +105,34 @@ class ControlLoop:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def run_forever(self) -> None:
+        where = self.dialer.endpoint.display()
         while not self._stopping:
             try:
                 await self.run_once()
-                log.warning("control connection to %s closed; reconnecting", self.dialer.endpoint.display())
+                self.attempts.failed("closed", logging.WARNING, f"control connection to {where} closed; reconnecting")
             except RelayRefused as exc:
-                log.warning("relay refused the agent: %s (%s)", exc.code, exc.relay_message)
-                if exc.code not in TRANSIENT_REFUSALS:
+                if exc.code in TRANSIENT_REFUSALS:
+                    self.attempts.failed(exc.code, logging.WARNING, f"relay {where} cannot take the agent now: {exc.code} ({exc.relay_message})")
+                else:
+                    self.attempts.failed(exc.code, logging.ERROR, f"relay {where} refused the agent: {exc.code} ({exc.relay_message}); {refusal_fix(exc.code)}")
                     self.report({"event": "refused", "code": exc.code, "message": exc.relay_message})
             except TrustError as exc:
-                log.error("%s", exc)
+                self.attempts.failed(exc.code, logging.ERROR, f"{exc}; {refusal_fix(TLS_VERIFY_FAILED)}")
                 self.report({"event": "refused", "code": exc.code, "message": str(exc)})
                 self.dialer.trust.forget()
             except ssl.SSLCertVerificationError as exc:
                 message = f"relay certificate not trusted: {exc.verify_message or exc}"
-                log.error("%s", message)
+                self.attempts.failed(TLS_VERIFY_FAILED, logging.ERROR, f"{message}; {refusal_fix(TLS_VERIFY_FAILED)}")
                 self.report({"event": "refused", "code": TLS_VERIFY_FAILED, "message": message})
                 self.dialer.trust.forget()
             except (OSError, asyncio.TimeoutError, ProtocolError, DbgRelayError) as exc:
-                log.warning("control connection to %s failed: %s", self.dialer.endpoint.display(), exc or type(exc).__name__)
+                self.attempts.failed(str(exc) or type(exc).__name__, logging.WARNING, f"control connection to {where} failed: {exc or type(exc).__name__}")
             except Exception as exc:  # e.g. a hello reply line over its bound (ValueError)
-                log.warning("control connection to %s failed: %s: %s", self.dialer.endpoint.display(), type(exc).__name__, exc)
+                self.attempts.failed(type(exc).__name__, logging.WARNING, f"control connection to {where} failed: {type(exc).__name__}: {exc}")
             if self._stopping:
                 return
             delay = self._next_delay()
-            log.info("reconnecting in %.2f s (attempt %d)", delay, self.backoff.attempts)
+            log.debug("reconnecting in %.2f s (attempt %d)", delay, self.backoff.attempts)
             await asyncio.sleep(delay)
 
     def _next_delay(self) -> float:
@@ -133,6 +160,7 @@ class ControlLoop:
             self.backoff.reset()
             self.registrations += 1
             log.info("registered target %r with %s (heartbeat timeout %d ms)", reply["target"], self.dialer.endpoint.display(), timeout_ms)
+            self.attempts.succeeded(f"registered target {reply['target']!r} with {self.dialer.endpoint.display()}")
             self.report({"event": "registered", "target": reply["target"]})
             self._channel = channel
             if self._status is not None and self._status not in self._notices:
