@@ -15,6 +15,7 @@ from typing import Any, Dict, Optional, Tuple
 from .agentthreads import start_hidden_thread
 from .credentials import CREDENTIAL_ENV_VARS
 from .errors import REGISTRATION_TIMEOUT, ConfigError, RegistrationError
+from .logsetup import log_forwarded
 from .pauseownership import OwnershipTracker
 
 log = logging.getLogger("dbgrelay.agent")
@@ -106,6 +107,8 @@ class BridgeProcess:
                 continue
             if event.get("event") == "alive":
                 self.ownership.on_alive(event)
+            elif event.get("event") == "log":
+                log_forwarded(event, self.proc.pid)
             elif event.get("event") == "registered":
                 self.registered.set()
             elif event.get("event") == "listening":
@@ -118,17 +121,18 @@ class BridgeProcess:
 
     def wait_registered(self, timeout: float) -> None:
         """Block until registered; raise :class:`RegistrationError` on a refusal,
-        bridge exit or timeout (the bridge keeps retrying in the background)."""
+        bridge exit or timeout. The bridge keeps retrying in the background for as long
+        as this process runs, whether or not anyone waits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.registered.wait(0.05):
                 return
             if self._refused.is_set() and self.last_refusal is not None:
                 r = self.last_refusal
-                raise RegistrationError(f"relay refused the agent: {r.get('code')}: {r.get('message')} (the bridge keeps retrying in the background)", code=str(r.get("code")))
+                raise RegistrationError(f"relay refused the agent: {r.get('code')}: {r.get('message')}", code=str(r.get("code")))
             if self.exited.is_set():
                 raise RegistrationError("the dbgrelay bridge process exited; see its messages on stderr")
-        raise RegistrationError(f"target not registered with the relay within {timeout:.0f} s (the bridge keeps retrying in the background)", code=REGISTRATION_TIMEOUT)
+        raise RegistrationError(f"target not registered with the relay within {timeout:g} s", code=REGISTRATION_TIMEOUT)
 
     def wait_listening(self, timeout: float) -> None:
         """Direct endpoint mode: block until the bridge serves the listening socket;

@@ -28,6 +28,7 @@ of the debugger's state go out as ``status`` messages (``ok``, ``unguarded``,
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 import traceback
@@ -62,6 +63,11 @@ def status_message(debugger: str, detail: str = "") -> Dict[str, Any]:
     if detail:
         message["detail"] = detail[:1024]
     return message
+
+
+def program_exiting() -> bool:
+    """True once the program's main thread has ended (its exit handlers run)."""
+    return sys.is_finalizing() or not threading.main_thread().is_alive()
 
 
 class PauseGuard:
@@ -162,6 +168,8 @@ class PauseGuard:
     def _report_link(self, link: Tuple[bool, str]) -> None:
         if link == self._link:
             return
+        if not link[0] and program_exiting():
+            return  # pydevd winds down with the program: nothing is broken
         first = self._link is None
         self._link = link
         if link[0]:

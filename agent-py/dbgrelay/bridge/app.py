@@ -11,7 +11,7 @@ from typing import Any, Callable, Coroutine, Dict, Iterable, Optional, Set, Type
 
 from .. import protocol
 from ..errors import CONFIG_INVALID, ProtocolError
-from ..logsetup import configure_logging, register_secret
+from ..logsetup import configure_bridge_logging, register_secret
 from ..options.bridgeconfig import BridgeConfig
 from ..options.directconfig import DirectConfig
 from ..trust.relaytrust import RelayTrust
@@ -162,7 +162,7 @@ def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
 
 
 def main() -> int:
-    configure_logging("bridge")
+    configure_bridge_logging(report_to_parent)
     try:
         os.set_blocking(sys.stdout.fileno(), False)  # see report_to_parent
     except (OSError, ValueError):
