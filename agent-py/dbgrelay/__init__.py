@@ -12,9 +12,14 @@ Thin facade with lazy imports (like debugpy's ``public_api``)::
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple, overload
 
 __version__ = "0.1.0"
+
+# A library's manners: the agent's records go to the program's logging, never
+# straight to its stderr (dbgrelay/logsetup.py).
+logging.getLogger("dbgrelay").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import ConfigError, DbgRelayError, RegistrationError, TrustError  # noqa: F401
@@ -38,6 +43,7 @@ def enable_attach(
     unowned_pause: float = ...,
     max_pause: float = ...,
     adapter_stall: float = ...,
+    remote_root: Optional[str] = ...,
 ) -> None: ...
 
 
@@ -79,9 +85,10 @@ def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
     name, ...)``)::
 
         enable_attach(relay, name, secret=None, cafile=None, fingerprint=None,
-                      labels=None, wait_registered=True, register_timeout=10.0,
+                      labels=None, wait_registered=False, register_timeout=30.0,
                       token=None, agent_secret=None, certfile=None, keyfile=None,
-                      pause_guard=True, unowned_pause=30.0, max_pause=0.0, adapter_stall=10.0)
+                      pause_guard=True, unowned_pause=30.0, max_pause=0.0, adapter_stall=10.0,
+                      remote_root=None)
 
     - ``relay``: ``wss://[SECRET@]host:port[/base]`` or ``tcps://[SECRET@]host:port``;
       a ``SECRET@`` user part (percent-encoded) is the agent's relay secret.
@@ -106,12 +113,18 @@ def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
       certs client NAME``) and its key, presented when the relay asks for one (mTLS,
       ``listeners.*.clientCertificates``). Checked at once (:class:`ConfigError`).
     - ``labels``: free-form ``str → str`` shown in ``dbgrelay targets``.
-    - ``wait_registered`` (default True): block until the relay confirmed the
-      registration, at most ``register_timeout`` seconds, then raise
-      :class:`RegistrationError` (also raised at once if the relay refuses, e.g.
-      ``AUTH_FAILED``). The bridge keeps retrying in the background either way, so a
-      caller may catch the error and carry on. With ``False``, return at once.
-      Returns None.
+    - ``wait_registered`` (default False: return at once): block until the relay
+      confirmed the registration, at most ``register_timeout`` seconds (default 30),
+      then raise :class:`RegistrationError` (also raised at once if the relay refuses,
+      e.g. ``AUTH_FAILED``). Either way the bridge keeps retrying in the background
+      (capped, jittered backoff: at most 5 s between attempts) for as long as this
+      process runs, so a relay outage never stops the program; a refused credential or
+      an untrusted certificate is logged at ERROR under the ``dbgrelay`` logger.
+      :func:`wait_registered` waits later. Returns None.
+    - ``name`` may hold ``{hostname}`` and ``{pid}``, replaced in this process.
+    - ``remote_root``: where the program's own files are, sent to the relay with the
+      working directory so that ``dbgrelay attach`` prints path mappings that match
+      (default: the main script's directory, else the working directory).
     - The pause guard (a thread in this process the debugger never sees or suspends;
       agent-py/README.md, "The pause guard"): ``unowned_pause`` seconds paused with no live
       session owning the pause, or ``max_pause`` seconds paused at all (0: no hard
@@ -158,6 +171,16 @@ def _enable_direct(
     del redirect_output  # see enable_attach: the client's attach request decides
     options = build_direct_options(secret, address, certfile, keyfile, name=name, allow_no_secret=allow_no_secret)
     return enable_direct_attach(options)
+
+
+def wait_registered(timeout: float = 30.0) -> None:
+    """Block until the relay has confirmed this process's registration, at most
+    ``timeout`` seconds; raise :class:`RegistrationError` on a refusal, the bridge's
+    exit or the timeout (the bridge keeps retrying). Raises :class:`ConfigError` when
+    :func:`enable_attach` did not start an agent in the relay form."""
+    from .agent import wait_registered as _wait
+
+    _wait(timeout)
 
 
 def wait_for_attach(timeout: Optional[float] = None) -> bool:
@@ -213,6 +236,7 @@ def __getattr__(name: str):  # lazy access to the exception types
 
 __all__ = [
     "enable_attach",
+    "wait_registered",
     "wait_for_attach",
     "is_attached",
     "break_into_debugger",

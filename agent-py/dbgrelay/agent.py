@@ -14,8 +14,8 @@ from . import __version__
 from .bridgeprocess import BridgeProcess
 from .credentials import remove_credential_env
 from .errors import ConfigError, DbgRelayError
-from .logsetup import configure_logging, register_secret
-from .options import DEFAULT_ADAPTER_STALL_S, DEFAULT_UNOWNED_PAUSE_S, AgentOptions, DirectOptions, PauseGuardOptions, build_options
+from .logsetup import configure_program_logging, register_secret
+from .options import DEFAULT_ADAPTER_STALL_S, DEFAULT_REGISTER_TIMEOUT_S, DEFAULT_UNOWNED_PAUSE_S, AgentOptions, DirectOptions, PauseGuardOptions, build_options
 from .pauseguard import PauseGuard
 
 log = logging.getLogger("dbgrelay.agent")
@@ -47,15 +47,22 @@ def already_debugged() -> bool:
         return False
 
 
-def _process_info() -> Dict[str, Any]:
+def _process_info(root: Optional[str] = None) -> Dict[str, Any]:
+    """The ``process`` of the ``register`` message: who runs, and where its paths are
+    rooted (``cwd``, ``root``: left out when too long to send)."""
     import debugpy
 
+    from .programroot import default_root
+    from .protocol import MAX_PATH_CHARS
+
+    paths = {"cwd": os.getcwd(), "root": root or default_root()}
     return {
         "pid": os.getpid(),
         "host": socket.gethostname()[:255],
         "python": ".".join(str(v) for v in sys.version_info[:3]),
         "debugpy": str(debugpy.__version__)[:64],
         "agent": __version__,
+        **{key: path for key, path in paths.items() if 0 < len(path) <= MAX_PATH_CHARS},
     }
 
 
@@ -73,7 +80,9 @@ class _Running:
 _state: Optional[_Running] = None
 
 
-def _start_bridge(config: Dict[str, Any], guard: PauseGuardOptions, pass_fds: Tuple[int, ...] = ()) -> Tuple[BridgeProcess, Tuple[str, int], Optional[PauseGuard]]:
+def _start_bridge(
+    config: Dict[str, Any], guard: PauseGuardOptions, pass_fds: Tuple[int, ...] = (), root: Optional[str] = None
+) -> Tuple[BridgeProcess, Tuple[str, int], Optional[PauseGuard]]:
     """Spawn the bridge, start debugpy on loopback, hand the bridge ``config`` plus the
     adapter endpoint and process info on its stdin, then start the pause guard. The
     credential variables leave ``os.environ`` before debugpy's adapter is spawned, so
@@ -102,7 +111,7 @@ def _start_bridge(config: Dict[str, Any], guard: PauseGuardOptions, pass_fds: Tu
                 **config,
                 "adapterHost": host,
                 "adapterPort": port,
-                "process": _process_info(),
+                "process": _process_info(root),
                 "parentPid": os.getpid(),
                 "pdeathsig": threading.current_thread() is threading.main_thread(),
                 "guard": guard.bridge_config(),
@@ -123,8 +132,8 @@ def enable_attach(
     cafile: Optional[str] = None,
     fingerprint: Optional[str] = None,
     labels: Optional[Mapping[str, str]] = None,
-    wait_registered: bool = True,
-    register_timeout: float = 10.0,
+    wait_registered: bool = False,
+    register_timeout: float = DEFAULT_REGISTER_TIMEOUT_S,
     token: Optional[str] = None,
     agent_secret: Optional[str] = None,
     certfile: Optional[str] = None,
@@ -133,11 +142,14 @@ def enable_attach(
     unowned_pause: float = DEFAULT_UNOWNED_PAUSE_S,
     max_pause: float = 0.0,
     adapter_stall: float = DEFAULT_ADAPTER_STALL_S,
+    remote_root: Optional[str] = None,
 ) -> None:
     """Relay form of :func:`dbgrelay.enable_attach` (see there). The pause guard's
     keywords (:class:`~dbgrelay.options.guard.PauseGuardOptions`): ``pause_guard``
     (False: off), ``unowned_pause`` (s, default 30), ``max_pause`` (s, 0: off),
-    ``adapter_stall`` (s, default 10)."""
+    ``adapter_stall`` (s, default 10). ``remote_root``: where the program's files are
+    rooted, reported for clients' path mappings (default: the main script's directory,
+    else the working directory)."""
     global _state
     with _lock:
         if _state is not None:
@@ -145,7 +157,7 @@ def enable_attach(
         if already_debugged():
             log.info("process is already being debugged (debugpy subprocess?); not starting an agent")
             return
-        configure_logging("agent", default_level="WARNING")
+        configure_program_logging()
         guard = PauseGuardOptions(enabled=pause_guard, unowned_pause=unowned_pause, max_pause=max_pause, adapter_stall=adapter_stall)
         options = build_options(
             relay,
@@ -166,12 +178,20 @@ def enable_attach(
             register_secret(value)
         if options.credentials.attach_is_relay_secret:
             log.info("the secret is the agent's relay credential (the relay secret), which already opens every target: registering %r without an attach secret", options.name)
-        bridge, adapter, running_guard = _start_bridge(options.bridge_config(), options.guard)
+        bridge, adapter, running_guard = _start_bridge(options.bridge_config(), options.guard, root=remote_root)
         _state = _Running(options, bridge, adapter, guard=running_guard)
         log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
         _announce("%s", options.guard.describe())
     if wait_registered:
         bridge.wait_registered(register_timeout)
+
+
+def wait_registered(timeout: float = DEFAULT_REGISTER_TIMEOUT_S) -> None:
+    """Block until the relay confirmed the registration (see :func:`dbgrelay.wait_registered`)."""
+    state = _state
+    if state is None or not isinstance(state.options, AgentOptions):
+        raise ConfigError("wait_registered() needs an agent started by enable_attach(relay=..., name=...)")
+    state.bridge.wait_registered(timeout)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -194,7 +214,7 @@ def enable_direct_attach(options: DirectOptions, start_timeout: float = 10.0, gu
         if already_debugged():
             log.info("process is already being debugged (debugpy subprocess?); not starting an endpoint")
             return None
-        configure_logging("agent", default_level="WARNING")
+        configure_program_logging()
         if options.secret:
             register_secret(options.secret)
         else:
@@ -245,4 +265,15 @@ def running_pause_guard() -> Optional[PauseGuard]:
     return _state.guard if _state else None
 
 
-__all__ = ["enable_attach", "enable_direct_attach", "endpoint_address", "is_enabled", "adapter_endpoint", "adapter_port", "bridge_pid", "running_pause_guard", "DbgRelayError"]
+__all__ = [
+    "enable_attach",
+    "wait_registered",
+    "enable_direct_attach",
+    "endpoint_address",
+    "is_enabled",
+    "adapter_endpoint",
+    "adapter_port",
+    "bridge_pid",
+    "running_pause_guard",
+    "DbgRelayError",
+]

@@ -1,4 +1,5 @@
-"""``python -m dbgrelay``: run a script or module with the agent, like ``python -m debugpy``."""
+"""``python -m dbgrelay`` (also installed as ``dbgrelay-agent``): run a script, a module
+or code with the agent, shaped like ``python -m debugpy``."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import argparse
 import os
 import runpy
 import sys
+import types
 from typing import Dict, List, Optional
 
 from .errors import DbgRelayError
+from .programargs import Program, split_command_line
 
 DESCRIPTION = """\
 Run a Python program so that it can be debugged securely, in one of two forms.
@@ -16,6 +19,13 @@ Run a Python program so that it can be debugged securely, in one of two forms.
 Relay (--relay URL --name NAME): debugpy listens on 127.0.0.1 only; a separate bridge
 process dials out to the relay (TLS, certificate verification always on), registers
 the target NAME and bridges debug sessions. Engineers attach with `dbgrelay attach NAME`.
+The program starts at once, whatever the relay does: the bridge registers in the
+background and keeps retrying (at most 5 s apart) for as long as the program runs; a
+refused credential or an untrusted certificate is logged as an error. To start the
+program only once registered, give --wait-for-relay[=SECONDS].
+
+The agent's options come first; -m MODULE, -c CODE or the script starts the program,
+and every word after it is the program's, as with `python -m debugpy`.
 
 Direct endpoint (no --relay; ptvsd's model, made secure): the bridge process listens
 on --host/--port itself with TLS 1.2+ from --certfile/--keyfile and lets in clients
@@ -62,9 +72,20 @@ session owns the pause (bridge stopped or gone, relay link dead, adapter wedged,
 debugger's reader thread dead), dropping that client's breakpoints; --max-pause
 bounds every pause (default 0: off). Each resume is logged and audited by the relay.
 
-logs: stderr; set DBGRELAY_AGENT_LOG=/path to also write them to a file, and
-DBGRELAY_AGENT_LOG_LEVEL=DEBUG for more detail. No secret or token is ever logged.
+name templates: --name may hold {hostname} and {pid}, e.g. --name 'web-{hostname}-{pid}'.
+
+logs: the agent logs under the Python logger "dbgrelay", so a program that configures
+logging gets them in its own logs; until it does, they go to stderr. --log-to DIR
+writes the agent's and debugpy's logs to files in DIR; DBGRELAY_AGENT_LOG=/path also
+writes the agent's to a file, and DBGRELAY_AGENT_LOG_LEVEL=DEBUG gives more detail.
+No secret or token is ever logged.
+
+exit status: 2 for invalid options (before the program starts) and, with
+--wait-for-relay, when the relay refuses or the time runs out; else the program's own.
 """
+
+#: How long --wait-for-relay waits when given without a value.
+DEFAULT_WAIT_S = 30.0
 
 #: Options of each form, for the check that forms are not mixed (dest -> flag).
 RELAY_ONLY = {
@@ -76,6 +97,7 @@ RELAY_ONLY = {
     "agent_secret_file": "--agent-secret-file",
     "label": "--label",
     "register_timeout": "--register-timeout",
+    "wait_for_relay": "--wait-for-relay",
     "unowned_pause": "--unowned-pause",
     "max_pause": "--max-pause",
     "adapter_stall": "--adapter-stall",
@@ -91,14 +113,17 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,  # `--secret X` is no --secret-file
-        usage="python -m dbgrelay (--relay URL --name NAME | [--certfile FILE --keyfile FILE] [--host H] --port P) [options] (script.py | -m module) [args ...]",
+        usage="python -m dbgrelay (--relay URL --name NAME | [--certfile FILE --keyfile FILE] [--host H] --port P) [options] (script.py | -m module | -c code) [args ...]",
     )
+    p.add_argument("--version", action="store_true", help="print the versions of the agent, debugpy and Python, and exit")
     p.add_argument(
         "--relay",
         metavar="URL",
         help="relay URL: wss://[SECRET@]host:port[/base-path] or tcps://[SECRET@]host:port (SECRET percent-encoded: the agent's relay secret; visible in ps, prefer a file)",
     )
-    p.add_argument("--name", help='target name to register (letters, digits, . _ -; max 63); direct endpoint: the name it answers to besides "ptvsd"')
+    p.add_argument(
+        "--name", help='target name to register (letters, digits, . _ -; max 63; {hostname} and {pid} are filled in); direct endpoint: the name it answers to besides "ptvsd"'
+    )
     trust = p.add_mutually_exclusive_group()
     trust.add_argument("--ca", metavar="FILE", help="PEM file with the CA that signed the relay's certificate")
     trust.add_argument(
@@ -125,7 +150,17 @@ def _parser() -> argparse.ArgumentParser:
     direct.add_argument("--allow-no-secret", action="store_true", help="let in any client without a secret (anyone who can connect can run code)")
     p.add_argument("--label", action="append", default=None, metavar="KEY=VALUE", help="label shown in `dbgrelay targets` (repeatable)")
     p.add_argument("--wait-for-client", action="store_true", help="do not start the program until a debugger has attached")
-    p.add_argument("--register-timeout", type=float, default=None, metavar="SECONDS", help="how long to wait for the relay to confirm the registration (default 10)")
+    p.add_argument(
+        "--wait-for-relay",
+        nargs="?",
+        type=float,
+        const=DEFAULT_WAIT_S,
+        default=None,
+        metavar="SECONDS",
+        help=f"start the program only once registered; exit 2 if the relay refuses or SECONDS pass (--wait-for-relay=SECONDS; default {DEFAULT_WAIT_S:g}). Default: start at once",
+    )
+    p.add_argument("--register-timeout", type=float, default=None, metavar="SECONDS", help="same as --wait-for-relay=SECONDS (0: do not wait)")
+    p.add_argument("--log-to", metavar="DIR", help="write the agent's and debugpy's logs to files in DIR (made if missing)")
     guard = p.add_argument_group("pause guard (relay form)")
     guard.add_argument(
         "--unowned-pause",
@@ -149,8 +184,10 @@ def _parser() -> argparse.ArgumentParser:
         help="a request debugpy's adapter leaves unanswered this long makes its session stop owning the pause (default 10)",
     )
     guard.add_argument("--no-pause-guard", action="store_true", help="do not run the pause guard (not recommended in production)")
-    p.add_argument("-m", dest="module", metavar="MODULE", help="run a library module as a script")
-    p.add_argument("target", nargs=argparse.REMAINDER, help="script.py [args ...] (or args for -m)")
+    program = p.add_argument_group("the program (last; every word after it is the program's)")
+    program.add_argument("-m", dest="module", metavar="MODULE", help="run a library module as a script, e.g. -m gunicorn -w 2 app:app")
+    program.add_argument("-c", dest="code", metavar="CODE", help="run CODE, as python -c does")
+    program.add_argument("script", nargs="?", metavar="script.py", help="run a script; its arguments follow it")
     return p
 
 
@@ -180,7 +217,7 @@ def _check_form(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
         parser.error("--relay needs --name NAME")
 
 
-def _enable_relay(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+def _enable_relay(args: argparse.Namespace, program: Program) -> None:
     from .credentials import read_secret_file
     from .relayurl import parse_relay_url
 
@@ -200,12 +237,14 @@ def _enable_relay(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         secret=secret,
         cafile=args.ca,
         fingerprint=args.fingerprint,
-        labels=_labels(args.label, parser),
-        register_timeout=args.register_timeout or 10.0,
+        labels=args.labels,
+        wait_registered=bool(args.wait_for_relay),
+        register_timeout=args.wait_for_relay or DEFAULT_WAIT_S,
         certfile=args.client_cert,
         keyfile=args.client_key,
         token=token,
         agent_secret=agent_secret,
+        remote_root=program_root(program),
         **_guard_kwargs(args),
     )
 
@@ -242,17 +281,85 @@ def _enable_direct(args: argparse.Namespace) -> None:
         )
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.module is None and not args.target:
-        parser.error("give a script to run, or -m MODULE")
-    _check_form(args, parser)
-    from .credentials import CREDENTIAL_ENV_VARS
+def program_root(program: Program) -> str:
+    """Where ``program``'s files are rooted (:mod:`dbgrelay.programroot`)."""
+    from .programroot import module_root, script_root
+
+    if program.kind == "script":
+        return script_root(program.target)
+    return module_root(program.target) if program.kind == "module" else os.getcwd()
+
+
+def _version() -> str:
+    from . import __version__
 
     try:
+        import debugpy
+
+        debugpy_version = str(debugpy.__version__)
+    except ImportError:
+        debugpy_version = "not installed"
+    python = ".".join(str(v) for v in sys.version_info[:3])
+    return f"dbgrelay agent {__version__} (debugpy {debugpy_version}, Python {python} {sys.executable})"
+
+
+def _log_to(directory: str) -> None:
+    """--log-to: the agent's log file and debugpy's logs in ``directory``."""
+    from .errors import ConfigError
+    from .logsetup import LOG_FILE_ENV
+
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--log-to {directory!r}: {exc.strerror or exc}") from None
+    os.environ[LOG_FILE_ENV] = os.path.join(os.path.abspath(directory), f"dbgrelay-agent.{os.getpid()}.log")
+    import debugpy
+
+    debugpy.log_to(directory)
+
+
+def _parse(argv: List[str]) -> "tuple[argparse.Namespace, Program]":
+    parser = _parser()
+    words, program = split_command_line(argv, parser)
+    args = parser.parse_args(words)
+    if args.version:
+        print(_version())
+        raise SystemExit(0)
+    if program is None:
+        parser.error("give a script to run, -m MODULE or -c CODE")
+    if args.register_timeout is not None and args.wait_for_relay is None:
+        args.wait_for_relay = args.register_timeout
+    if args.wait_for_relay is not None and args.wait_for_relay < 0:
+        parser.error("--wait-for-relay takes a number of seconds, 0 or more")
+    _check_form(args, parser)
+    args.labels = _labels(args.label, parser)
+    return args, program
+
+
+def _run(program: Program) -> None:
+    sys.argv = program.argv()
+    if program.kind == "module":
+        runpy.run_module(program.target, run_name="__main__", alter_sys=True)
+    elif program.kind == "code":
+        main_module = types.ModuleType("__main__")
+        sys.modules["__main__"] = main_module
+        exec(compile(program.target, "<string>", "exec"), main_module.__dict__)  # noqa: S102 - what -c means
+    else:
+        sys.path[0] = os.path.dirname(os.path.abspath(program.target))
+        runpy.run_path(program.target, run_name="__main__")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args, program = _parse(sys.argv[1:] if argv is None else argv)
+    from .credentials import CREDENTIAL_ENV_VARS
+    from .logsetup import install_stderr_fallback
+
+    install_stderr_fallback()
+    try:
+        if args.log_to:
+            _log_to(args.log_to)
         if args.relay is not None:
-            _enable_relay(args, parser)
+            _enable_relay(args, program)
         else:
             _enable_direct(args)
     except DbgRelayError as exc:
@@ -265,12 +372,5 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         print("dbgrelay: waiting for a debugger to attach...", file=sys.stderr, flush=True)
         debugpy.wait_for_client()
-    if args.module is not None:
-        sys.argv = [args.module] + list(args.target)
-        runpy.run_module(args.module, run_name="__main__", alter_sys=True)
-    else:
-        script, rest = args.target[0], args.target[1:]
-        sys.argv = [script] + list(rest)
-        sys.path[0] = os.path.dirname(os.path.abspath(script))
-        runpy.run_path(script, run_name="__main__")
+    _run(program)
     return 0

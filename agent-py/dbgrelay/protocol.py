@@ -84,6 +84,10 @@ def _error_body(m: Mapping[str, Any], where: str) -> None:
     _str(m, "message", where, max_len=1024)
 
 
+#: Bound on the working directory and program root an agent reports (revision 1.11).
+MAX_PATH_CHARS = 4096
+
+
 def _register(m: Mapping[str, Any]) -> None:
     _str(m, "agentId", "register", min_len=1, max_len=128)
     target = _obj(m.get("target"), "register.target")
@@ -95,6 +99,8 @@ def _register(m: Mapping[str, Any]) -> None:
     _str(proc, "host", "register.process", max_len=255)
     for key in ("python", "debugpy", "agent"):
         _str(proc, key, "register.process", max_len=64)
+    for key in ("cwd", "root"):  # revision 1.11: where the program's paths are rooted
+        _str(proc, key, "register.process", min_len=1, max_len=MAX_PATH_CHARS, optional=True)
     # the target's attach secret (§2.2); never quoted in an error
     _str(m, "attachSecret", "register", min_len=1, max_len=4096, optional=True)
 
@@ -241,7 +247,7 @@ def _target_info(t: Mapping[str, Any]) -> None:
     kind = t.get("kind", "agent")
     if kind not in TARGET_KINDS:
         raise _fail("target.kind must be one of " + ", ".join(TARGET_KINDS))
-    for key in ("python", "debugpy", "agent", "address", "detail"):
+    for key in ("python", "debugpy", "agent", "address", "detail", "cwd", "root"):
         _str(t, key, "target", optional=True)
     _obj(t.get("labels"), "target.labels")
     if "pid" in t:

@@ -120,7 +120,7 @@ def test_token_file_and_a_url_secret_together_are_refused(certs: Certs, tmp_path
 def test_wrong_url_secret_is_refused_fast(certs: Certs, tmp_path: Path) -> None:
     rt = RelayThread(FakeRelay(certs.server_context(), AGENT_SECRET, token=TOKEN), "tcps")
     wrong = "wrong-" + uuid.uuid4().hex
-    app, log_file = run_agent(certs, tmp_path, f"tcps://{wrong}@127.0.0.1:{rt.port}", "web-w", [], {})
+    app, log_file = run_agent(certs, tmp_path, f"tcps://{wrong}@127.0.0.1:{rt.port}", "web-w", ["--wait-for-relay=20"], {})
     try:
         out, err = app.communicate(timeout=30)
     finally:

@@ -155,23 +155,42 @@ def test_adapter_endpoint_is_none_before_enable_attach() -> None:
     assert out.stdout.strip() == "None", out.stderr
 
 
-def test_refused_secret_fails_fast_with_a_clear_message(certs: Certs, tmp_path: Path) -> None:
+def _run_refused(certs: Certs, tmp_path: Path, *extra: str) -> "tuple[subprocess.CompletedProcess[str], float, RelayThread]":
     rt = RelayThread(FakeRelay(certs.server_context(), SECRET), "tcps")
     script = tmp_path / "app.py"
     script.write_text(APP)
     env = dict(os.environ, DBGRELAY_SECRET="not-the-secret-0123456789", PYDEVD_DISABLE_FILE_VALIDATION="1")
     started = time.monotonic()
     out = subprocess.run(
-        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-9", "--ca", certs.ca, str(script), "1"],
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-9", "--ca", certs.ca, *extra, str(script), "2"],
         capture_output=True,
         text=True,
         env=env,
         timeout=30,
     )
+    return out, time.monotonic() - started, rt
+
+
+def test_a_refused_credential_does_not_stop_the_program_and_is_logged_as_an_error(certs: Certs, tmp_path: Path) -> None:
+    out, _, rt = _run_refused(certs, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "app running" in out.stdout and "second call ok" in out.stdout
+    errors = [line for line in out.stderr.splitlines() if " ERROR " in line]
+    # once per change, not once per retry (the app ran 2 s: several attempts)
+    assert len(errors) == 1, out.stderr
+    assert "AUTH_FAILED" in errors[0] and "check the agent's credential" in errors[0] and "retrying in the background" in errors[0]
+    assert len(rt.relay.hellos) >= 2, "the bridge kept retrying"
+    assert "not-the-secret" not in out.stderr
+    assert "the debugger in this process is broken" not in out.stderr, "a normal exit is no broken debugger"
+    assert not rt.relay.registers
+
+
+def test_wait_for_relay_fails_fast_with_a_clear_message_on_a_refusal(certs: Certs, tmp_path: Path) -> None:
+    out, took, rt = _run_refused(certs, tmp_path, "--wait-for-relay=20")
     assert out.returncode == 2
-    assert "AUTH_FAILED" in out.stderr
+    assert "AUTH_FAILED" in out.stderr and "app running" not in out.stdout
     # logged at INFO even though the agent's default level is WARNING (tools parse it)
     assert "INFO agent: debugpy adapter listening on 127.0.0.1:" in out.stderr
     assert "not-the-secret" not in out.stderr
-    assert time.monotonic() - started < 8
+    assert took < 8
     assert not rt.relay.registers

@@ -46,7 +46,7 @@ describe('agent credentials', () => {
     ['a wrong secret', 'not-the-relay-secret', 'AUTH_FAILED'],
     ['no secret', undefined, 'no relay secret: pass secret=..., or set DBGRELAY_SECRET'],
   ])('refuses an agent with %s: clear message, nothing registered', async (_label, secret, expected) => {
-    const debuggee = spawn({ relayUrl: relay.tcpsUrl, name: 'intruder', secret, caFile: relay.caFile, extraArgs: ['--register-timeout', '3'] });
+    const debuggee = spawn({ relayUrl: relay.tcpsUrl, name: 'intruder', secret, caFile: relay.caFile, extraArgs: ['--wait-for-relay=3'] });
     expect(await debuggee.exited).toBe(2);
     expect(debuggee.output()).toContain(expected);
     expect((await listTargets(access)).map((t) => t.name)).not.toContain('intruder');

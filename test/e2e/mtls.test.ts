@@ -112,7 +112,7 @@ describe('a relay that requires client certificates', () => {
   });
 
   it('refuses an agent without a client certificate: AUTH_REQUIRED, nothing registered', async () => {
-    const agent = spawnDebuggee({ relayUrl: relay.wssUrl, name: 'web-nocert', secret: relay.secret, caFile: relay.caFile, extraArgs: ['--register-timeout', '5'] });
+    const agent = spawnDebuggee({ relayUrl: relay.wssUrl, name: 'web-nocert', secret: relay.secret, caFile: relay.caFile, extraArgs: ['--wait-for-relay=5'] });
     expect(await agent.exited).toBe(2);
     expect(agent.output()).toContain('AUTH_REQUIRED');
     expect(agent.output()).toContain('client certificate is required');
@@ -204,7 +204,7 @@ describe('a relay that locks out repeated wrong secrets', () => {
 
     expect(await httpsStatus(relay.secret)).toBe(429);
     expect(await codeOf(listTargets({ ...wrong, relayUrl: relay.tcpsUrl, secret: relay.secret }))).toBe('AUTH_LOCKED');
-    const agent = spawnDebuggee({ relayUrl: relay.tcpsUrl, name: 'web-locked', secret: relay.secret, caFile: relay.caFile, extraArgs: ['--register-timeout', '5'] });
+    const agent = spawnDebuggee({ relayUrl: relay.tcpsUrl, name: 'web-locked', secret: relay.secret, caFile: relay.caFile, extraArgs: ['--wait-for-relay=5'] });
     expect(await agent.exited).toBe(2);
     expect(agent.output()).toContain('AUTH_LOCKED');
 

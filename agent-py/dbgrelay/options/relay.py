@@ -5,6 +5,7 @@ frozen, and serialised for the bridge's configuration line (read back by
 from __future__ import annotations
 
 import os
+import ssl
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple
 
@@ -16,6 +17,10 @@ from ..relayurl import RelayEndpoint, parse_relay_url
 from ..trust.clientcert import check_client_certificate
 from ..trust.pinning import parse_fingerprint
 from .guard import PauseGuardOptions
+from .nametemplate import expand_name_template
+
+#: How long ``wait_registered`` / ``--wait-for-relay`` waits by default.
+DEFAULT_REGISTER_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,8 @@ class AgentOptions:
     cafile: Optional[str] = None
     pin_hex: Optional[str] = None
     labels: Tuple[Tuple[str, str], ...] = ()
-    wait_registered: bool = True
-    register_timeout: float = 10.0
+    wait_registered: bool = False
+    register_timeout: float = DEFAULT_REGISTER_TIMEOUT_S
     certfile: Optional[str] = None  # client certificate for mTLS (absolute path)
     keyfile: Optional[str] = None
     #: bounds of the pause guard inside the debuggee (dbgrelay.pauseguard)
@@ -56,6 +61,14 @@ class AgentOptions:
         }
 
 
+def _check_ca_file(cafile: str) -> None:
+    """A CA file that holds no certificate fails now, not on every retry of the bridge."""
+    try:
+        ssl.create_default_context(cafile=cafile)
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(f"CA file {cafile!r} holds no usable PEM certificate: {exc}") from None
+
+
 def build_options(
     relay: str,
     name: str,
@@ -63,15 +76,17 @@ def build_options(
     cafile: Optional[str] = None,
     fingerprint: Optional[str] = None,
     labels: Optional[Mapping[str, str]] = None,
-    wait_registered: bool = True,
-    register_timeout: float = 10.0,
+    wait_registered: bool = False,
+    register_timeout: float = DEFAULT_REGISTER_TIMEOUT_S,
     token: Optional[str] = None,
     agent_secret: Optional[str] = None,
     certfile: Optional[str] = None,
     keyfile: Optional[str] = None,
     guard: Optional[PauseGuardOptions] = None,
 ) -> AgentOptions:
-    """Validate everything before anything starts; raises :class:`ConfigError`."""
+    """Validate everything before anything starts; raises :class:`ConfigError`.
+    ``name`` may hold ``{hostname}`` and ``{pid}`` (:func:`expand_name_template`)."""
+    name = expand_name_template(name)
     endpoint = parse_relay_url(relay)
     proxy_for_relay(endpoint.host, endpoint.port)  # a malformed HTTPS_PROXY fails here, not in the bridge
     try:
@@ -83,6 +98,8 @@ def build_options(
         raise ConfigError("give either cafile or fingerprint, not both")
     if cafile and not os.path.isfile(cafile):
         raise ConfigError(f"CA file {cafile!r} does not exist")
+    if cafile:
+        _check_ca_file(cafile)
     pin = parse_fingerprint(fingerprint) if fingerprint else None
     certfile, keyfile = check_client_certificate(certfile, keyfile)
     if register_timeout <= 0:
