@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { startAttachServer, type AttachLogger } from '../client/attachServer.js';
-import { defaultSessionHeartbeatMs } from '../dial/relayDialer.js';
+import { defaultSessionHeartbeatMs, type RelayDialOptions } from '../dial/relayDialer.js';
+import { lookUpTarget } from '../client/targetLookup.js';
 import { dialDirectEndpoint, directEndpointTarget } from '../dial/directEndpointDialer.js';
 import { hostForUrl, ptvsdBasePath } from '../dial/relayEndpoint.js';
 import { RelayError } from '../common/relayError.js';
@@ -41,15 +42,26 @@ const stderrLogger: AttachLogger = {
   error: (message) => process.stderr.write(`dbgrelay attach: error: ${message}\n`),
 };
 
-/** The VS Code `launch.json` configuration that attaches to the local port. */
-export function launchConfiguration(target: string, host: string, port: number): object {
+/**
+ * The VS Code `launch.json` configuration that attaches to the local port; `remoteRoot`
+ * is where the program's files are on its host (the target's `root`), "." when unknown.
+ */
+export function launchConfiguration(target: string, host: string, port: number, remoteRoot = '.'): object {
   return {
     name: `dbgrelay: ${target}`,
     type: 'debugpy',
     request: 'attach',
     connect: { host, port },
-    pathMappings: [{ localRoot: '${workspaceFolder}', remoteRoot: '.' }],
+    pathMappings: [{ localRoot: '${workspaceFolder}', remoteRoot }],
   };
+}
+
+/** The target's program root as the relay lists it, and a line saying so or why it is unknown. */
+async function remoteRootOf(target: string | undefined, options: RelayDialOptions | undefined): Promise<{ root: string; note: string }> {
+  const info = target !== undefined && options !== undefined ? await lookUpTarget(options, target) : undefined;
+  if (info?.root !== undefined) return { root: info.root, note: `remoteRoot is where ${target} runs its program from (the agent reported it)` };
+  const why = options === undefined ? 'a direct endpoint does not report it' : 'the relay did not list it to this credential, or the agent is older';
+  return { root: '.', note: `remoteRoot "." assumes the program was started from its project root (${why}); change it if breakpoints are not hit` };
 }
 
 async function runAttach(target: string | undefined, flags: AttachFlagValues): Promise<void> {
@@ -79,13 +91,25 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
     ...(direct ? { dial: dialDirectEndpoint } : {}),
   });
   const { address, port } = server.address;
+  const token = connection.token !== undefined && !direct ? connection.token() : undefined;
+  const listing: RelayDialOptions | undefined = direct
+    ? undefined
+    : {
+        endpoint: connection.endpoint,
+        trust: connection.trust,
+        ...(identity !== undefined ? { identity } : {}),
+        ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
+        ...(token !== undefined ? { token } : {}),
+      };
+  const remote = await remoteRootOf(target, listing);
   const what = direct ? `direct endpoint ${connection.endpoint.display}` : `${label} via ${connection.endpoint.display}`;
   process.stdout.write(
     [
       `dbgrelay attach: ${what} (${describeTrust(connection.trust)})${flags.takeover ? ', taking it over from its current holder' : ''}`,
       `listening on ${hostForUrl(address)}:${port}; each DAP connection there becomes one session with ${direct ? 'the endpoint' : label}.`,
       'VS Code launch.json configuration:',
-      JSON.stringify(launchConfiguration(direct ? connection.endpoint.display.replace('tcps://', '') : (target ?? 'ptvsd'), address, port), null, 2),
+      JSON.stringify(launchConfiguration(direct ? connection.endpoint.display.replace('tcps://', '') : (target ?? 'ptvsd'), address, port, remote.root), null, 2),
+      remote.note,
       'Press Ctrl+C to stop.',
       '',
     ].join('\n'),

@@ -36,6 +36,7 @@ const columns: ReadonlyArray<readonly [string, (t: TargetInfo) => string]> = [
   ['STATUS', (t) => targetStatus(t)],
   ['SESSIONS', (t) => String(t.sessions)],
   ['SINCE', (t) => t.connectedAt],
+  ['ROOT', (t) => t.root ?? '-'],
 ];
 
 /**

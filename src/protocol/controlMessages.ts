@@ -30,6 +30,9 @@ const labels = z
     }
   });
 
+/** Bound on the `cwd` and `root` paths of a registration (docs/protocol.md §5). */
+export const maxProcessPathChars = 4096;
+
 /** `register` (agent → relay), docs/protocol.md §5. */
 export const registerMessage = z.object({
   type: z.literal('register'),
@@ -41,6 +44,10 @@ export const registerMessage = z.object({
     python: z.string().max(64),
     debugpy: z.string().max(64),
     agent: z.string().max(64),
+    /** The program's working directory at registration (revision 1.11). */
+    cwd: z.string().min(1).max(maxProcessPathChars).optional(),
+    /** Where the program's own files are rooted: its script's directory, or its package's sys.path entry (revision 1.11). */
+    root: z.string().min(1).max(maxProcessPathChars).optional(),
   }),
   /**
    * The target's attach secret (docs/protocol.md §2.2): clients presenting it may
@@ -192,6 +199,9 @@ export const targetInfo = z.object({
   python: z.string().optional(),
   debugpy: z.string().optional(),
   agent: z.string().optional(),
+  /** Agents: the program's working directory and root (revision 1.11), for path mappings. */
+  cwd: z.string().optional(),
+  root: z.string().optional(),
   transport: z.enum(['wss', 'tcps', 'tcp', 'ssh']),
   /** Where the relay dials the adapter (configured and SSH targets), without credentials. */
   address: z.string().optional(),

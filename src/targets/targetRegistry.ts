@@ -169,6 +169,8 @@ function describe(entry: TargetEntry): TargetInfo {
       python: process.python,
       debugpy: process.debugpy,
       agent: process.agent,
+      ...(process.cwd !== undefined ? { cwd: process.cwd } : {}),
+      ...(process.root !== undefined ? { root: process.root } : {}),
       ...debuggerFields(entry.agent?.debuggerStatus),
     };
   }

@@ -73,6 +73,8 @@ export function startDebuggee(options: {
   scriptArgs?: string[];
   /** Python arguments before the script, instead of `-m dbgrelay --relay URL --name NAME` (relayUrl and name are then unused). */
   pythonArgs?: string[];
+  /** Working directory of the program (default: this process's). */
+  cwd?: string;
 }): Debuggee {
   if (!existsSync(venvPython)) throw new Error(`${venvPython} is missing: run node test/setupPython.mjs (npm test does)`);
   const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-debuggee-'));
@@ -84,7 +86,7 @@ export function startDebuggee(options: {
   const env: NodeJS.ProcessEnv = { ...process.env, [runMarkerVariable]: marker, PYTHONUNBUFFERED: '1', APP_TRIGGER_DIR: dir, DBGRELAY_AGENT_LOG: agentLogFile, ...options.env };
   delete env['DBGRELAY_SECRET'];
   if (options.secret !== undefined) env['DBGRELAY_SECRET'] = options.secret;
-  const child = spawn(venvPython, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(venvPython, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) });
   let text = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer): void => {
