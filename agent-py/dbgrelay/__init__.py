@@ -92,7 +92,8 @@ def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
 
     - ``relay``: ``wss://[SECRET@]host:port[/base]`` or ``tcps://[SECRET@]host:port``;
       a ``SECRET@`` user part (percent-encoded) is the agent's relay secret.
-    - ``name``: target name (``^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$``), used by
+    - ``name``: target name (``^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$``, or ``GROUP/MEMBER``
+      of two such parts for one process of a group, e.g. a server's worker), used by
       ``dbgrelay attach <name>``.
     - ``secret``: the target's **attach secret** (ptvsd model): clients presenting it
       may attach to this target, and only to it. Defaults to ``$DBGRELAY_SECRET``,

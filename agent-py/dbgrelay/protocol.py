@@ -23,7 +23,8 @@ MAX_LABEL_BYTES = 2048
 # Most targets in one page of the target list (revision 1.9, §7; maxTargetsPage in TypeScript).
 MAX_TARGETS_PAGE = 500
 
-TARGET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+#: ``NAME`` or ``GROUP/MEMBER`` (one process of a group, e.g. a server's worker), §5.
+TARGET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,62})?$")
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
 
 Message = Dict[str, Any]

@@ -21,6 +21,7 @@ from relaythread import RelayThread
 from dbgrelay.cli import _parser
 from dbgrelay.options.nametemplate import expand_name_template
 from dbgrelay.programargs import Program, split_command_line
+from dbgrelay.protocol import ProtocolError, validate_target_name
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 ECHO = "import sys\nprint('ARGV', repr(sys.argv), flush=True)\n"
@@ -44,6 +45,13 @@ ECHO = "import sys\nprint('ARGV', repr(sys.argv), flush=True)\n"
 )
 def test_the_command_line_splits_where_the_program_starts(argv: List[str], words: List[str], program: object) -> None:
     assert split_command_line(argv, _parser()) == (words, program)
+
+
+def test_names_may_name_a_group_member() -> None:
+    assert validate_target_name("web-1/12345") == "web-1/12345"
+    for bad in ("a/b/c", "web-1/", "/x", "web-1/../x", "web-1/.x"):
+        with pytest.raises(ProtocolError):
+            validate_target_name(bad)
 
 
 def test_name_templates_fill_in_host_and_pid_and_refuse_unknown_fields() -> None:

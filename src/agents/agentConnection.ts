@@ -1,3 +1,4 @@
+import { targetNamePattern } from '../protocol/targetName.js';
 import { AttachSecret, requireAttachSecretLength } from '../auth/attachSecret.js';
 import { minAttachSecretLength } from '../config/attachSecretsConfigSchema.js';
 import { RelayError } from '../common/relayError.js';
@@ -143,7 +144,7 @@ export class AgentConnection {
       if (badLabels && !badName) this.hooks.onLabelsRefused?.(this);
       return this.close(
         badName
-          ? new RelayError('TARGET_NAME_INVALID', 'target name must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$')
+          ? new RelayError('TARGET_NAME_INVALID', `target name must match ${targetNamePattern.source} (NAME or GROUP/MEMBER)`)
           : badLabels
             ? new RelayError('BAD_REQUEST', `register: target labels refused: ${badLabels.message}`)
             : new RelayError('BAD_REQUEST', `malformed ${type} message`),

@@ -2,6 +2,7 @@ import { RelayError } from '../common/relayError.js';
 import type { Principal, Role } from './principal.js';
 import type { Grants } from '../protocol/scopes.js';
 import { wildcardPattern } from '../common/wildcardPattern.js';
+import { targetGroupOf } from '../protocol/targetName.js';
 
 /** Grants of the relay-wide shared secret: everything (protocol v1). */
 export const allGrants: Grants = Object.freeze({ register: Object.freeze(['*']), attach: Object.freeze(['*']), admin: true });
@@ -24,6 +25,17 @@ export function intersectGrants(a: Grants, b: Grants): Grants {
 export function matchesPattern(pattern: string, name: string): boolean {
   if (pattern === '*') return true;
   return wildcardPattern(pattern).test(name);
+}
+
+/**
+ * True when a target pattern (a grant, a policy rule, a pause bound) covers target
+ * `name`: the pattern matches the name, or, for a group member (`web-1/12345`), its
+ * group (`web-1`). A pattern naming one member covers only that member.
+ */
+export function targetPatternCovers(pattern: string, name: string): boolean {
+  if (matchesPattern(pattern, name)) return true;
+  const group = targetGroupOf(name);
+  return group !== undefined && matchesPattern(pattern, group);
 }
 
 /** True when `principal` holds `role` for at least some target. */
@@ -49,7 +61,7 @@ export function requireTargetGrant(principal: Principal, role: 'agent' | 'client
     throw new RelayError('AUTH_FAILED', 'credential expired');
   }
   const patterns = role === 'agent' ? principal.grants.register : principal.grants.attach;
-  if (!patterns.some((pattern) => matchesPattern(pattern, name))) {
+  if (!patterns.some((pattern) => targetPatternCovers(pattern, name))) {
     const verb = role === 'agent' ? 'register' : 'attach to';
     throw new RelayError('AUTH_FAILED', `credential does not allow to ${verb} target ${JSON.stringify(name)}`);
   }

@@ -4,6 +4,7 @@ import type { TargetInfo } from '../protocol/controlMessages.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
 import { printable } from '../common/printable.js';
+import { targetGroupOf } from '../protocol/targetName.js';
 
 interface TargetsFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly json?: boolean;
@@ -36,8 +37,31 @@ const columns: ReadonlyArray<readonly [string, (t: TargetInfo) => string]> = [
   ['STATUS', (t) => targetStatus(t)],
   ['SESSIONS', (t) => String(t.sessions)],
   ['SINCE', (t) => t.connectedAt],
+  ['LABELS', (t) => formatLabels(t.labels)],
   ['ROOT', (t) => t.root ?? '-'],
 ];
+
+/** Labels as `key=value` pairs, sorted by key; `-` for none. */
+export function formatLabels(labels: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return pairs.length === 0 ? '-' : pairs.map(([key, value]) => `${key}=${value}`).join(',');
+}
+
+/**
+ * The targets in display order: by name, except that a group's members
+ * (`GROUP/MEMBER`) come right after the group (`web-1`, `web-1/123`, `web-1/456`,
+ * `web-1-canary`), whether or not the group is registered itself.
+ */
+export function inDisplayOrder(targets: readonly TargetInfo[]): TargetInfo[] {
+  const key = (name: string): string => {
+    const group = targetGroupOf(name);
+    return group === undefined ? `${name}\u0000` : `${group}\u0000${name}`;
+  };
+  return [...targets].sort((a, b) => {
+    const [x, y] = [key(a.name), key(b.name)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
 
 /**
  * `connected` for an agent, with what its debuggee said when its debugger is not
@@ -57,7 +81,7 @@ export function targetStatus(target: TargetInfo): string {
 
 /** The target list as an aligned text table (one header line, one line per target). */
 export function formatTargetsTable(targets: readonly TargetInfo[]): string {
-  const rows = [columns.map(([title]) => title), ...targets.map((t) => columns.map(([, cell]) => printable(cell(t))))];
+  const rows = [columns.map(([title]) => title), ...inDisplayOrder(targets).map((t) => columns.map(([, cell]) => printable(cell(t))))];
   const widths = columns.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }

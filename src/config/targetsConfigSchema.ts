@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nonEmptyString } from './schemaFields.js';
 import { isLoopbackHost } from '../common/loopbackHost.js';
 import { labelBytes, maxLabelBytes } from '../protocol/controlMessages.js';
-import { targetNamePattern } from '../protocol/targetName.js';
+import { plainTargetNamePattern } from '../protocol/targetName.js';
 import { parseDebugpyAddress, sshTargetOptionsSchema } from './sshTargetConfigSchema.js';
 
 /** URL schemes of configured targets (docs/operations.md "Configured targets"). */
@@ -109,7 +109,7 @@ function refineSshTarget(url: TargetUrl, target: { debugpy?: string | undefined;
 
 /** `targets`: configured targets by name. */
 export const targetsConfigSchema = z.record(
-  z.string().regex(targetNamePattern, { error: 'target names are letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63' }),
+  z.string().regex(plainTargetNamePattern, { error: 'target names are letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63' }),
   targetConfigSchema,
   { error: 'expected a mapping of target names' },
 );

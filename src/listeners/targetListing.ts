@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { hasRole, matchesPattern } from '../auth/grants.js';
+import { hasRole, targetPatternCovers } from '../auth/grants.js';
 import type { Principal } from '../auth/principal.js';
 import { RelayError } from '../common/relayError.js';
 import { maxTargetsPage, maxTargetsPageBytes, type TargetInfo } from '../protocol/controlMessages.js';
@@ -13,7 +13,7 @@ import { maxTargetsPage, maxTargetsPageBytes, type TargetInfo } from '../protoco
 export function visibleTargets(principal: Principal, targets: readonly TargetInfo[]): TargetInfo[] {
   if (principal.grants.admin) return [...targets];
   if (!hasRole(principal, 'client')) throw new RelayError('AUTH_FAILED', 'credential does not allow listing targets (needs admin or an attach scope)');
-  return targets.filter((target) => principal.grants.attach.some((pattern) => matchesPattern(pattern, target.name)));
+  return targets.filter((target) => principal.grants.attach.some((pattern) => targetPatternCovers(pattern, target.name)));
 }
 
 /** What a listing request asks for (revision 1.9, docs/protocol.md §7). */

@@ -15,7 +15,8 @@ function decode(segment: string): string {
 
 /**
  * Maps a request path (no query) to its WebSocket endpoint: `/v1/agent`,
- * `/v1/agent/sessions/<sessionId>`, `/v1/attach/<target>`. Throws `NOT_FOUND`, or
+ * `/v1/agent/sessions/<sessionId>`, `/v1/attach/<target>` (a member's `GROUP/MEMBER` with
+ * its slash encoded or not; the broker checks the name). Throws `NOT_FOUND`, or
  * `UNKNOWN_SESSION` for a session id that cannot be one.
  */
 export function parseUpgradeRoute(path: string): UpgradeRoute {
@@ -29,6 +30,8 @@ export function parseUpgradeRoute(path: string): UpgradeRoute {
     return { kind: 'agentData', sessionId };
   }
   if (parts.length === 4 && parts[2] === 'attach' && parts[3] !== '') return { kind: 'attach', target: decode(parts[3]!) };
+  // A group member's name (GROUP/MEMBER) sent with its slash unencoded.
+  if (parts.length === 5 && parts[2] === 'attach' && parts[3] !== '' && parts[4] !== '') return { kind: 'attach', target: `${decode(parts[3]!)}/${decode(parts[4]!)}` };
   throw new RelayError('NOT_FOUND', 'no such endpoint');
 }
 
@@ -52,7 +55,7 @@ export function takeoverRequested(headers: IncomingHttpHeaders): boolean {
 
 /** True for paths that only make sense as a WebSocket upgrade. */
 export function isUpgradeOnlyPath(path: string): boolean {
-  return /^\/v1\/(agent(\/sessions\/[^/]+)?|attach\/[^/]+)$/.test(path);
+  return /^\/v1\/(agent(\/sessions\/[^/]+)?|attach\/[^/]+(\/[^/]+)?)$/.test(path);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { matchesPattern } from '../auth/grants.js';
+import { targetPatternCovers } from '../auth/grants.js';
 import { stricterPolicy } from './dapPolicy.js';
 import type { PolicyName } from '../config/guardrailsConfigSchema.js';
 
@@ -29,7 +29,7 @@ export function resolvePolicy(config: PolicyConfig, principalId: string, target:
   const because: string[] = [];
   const apply = (kind: 'targets' | 'principals', name: string): void => {
     for (const [pattern, rule] of Object.entries(config[kind])) {
-      if (!matchesPattern(pattern, name)) continue;
+      if (!targetPatternCovers(pattern, name)) continue;
       policy = policy === undefined ? rule : stricterPolicy(policy, rule);
       because.push(`${kind}[${JSON.stringify(pattern)}]=${rule}`);
     }

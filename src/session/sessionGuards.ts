@@ -3,7 +3,7 @@ import { AuditLog } from '../audit/auditLog.js';
 import { auditLogFile } from '../audit/auditReader.js';
 import { discardingAuditSink, type AuditSink } from '../audit/auditEvent.js';
 import type { Principal } from '../auth/principal.js';
-import { matchesPattern } from '../auth/grants.js';
+import { targetPatternCovers } from '../auth/grants.js';
 import { RelayError } from '../common/relayError.js';
 import type { RelayConfig } from '../config/configSchema.js';
 import type { Logger } from '../log/logger.js';
@@ -114,7 +114,7 @@ export class SessionGuards {
   /** The pause bound of `target`: the smallest non-zero matching `pauseWatchdog.targets` rule, else `maxPauseMs`. */
   maxPauseMsFor(target: string): number {
     const matching = Object.entries(this.options.pauseWatchdog.targets)
-      .filter(([pattern]) => matchesPattern(pattern, target))
+      .filter(([pattern]) => targetPatternCovers(pattern, target))
       .map(([, ms]) => ms);
     if (matching.length === 0) return this.options.pauseWatchdog.maxPauseMs;
     const nonZero = matching.filter((ms) => ms > 0);

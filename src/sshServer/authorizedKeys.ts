@@ -1,5 +1,5 @@
 import ssh2, { type ParsedKey } from 'ssh2';
-import { isValidTargetName } from '../protocol/targetName.js';
+import { isPlainTargetName } from '../protocol/targetName.js';
 import { splitKeyLine, type KeyOption } from './authorizedKeysLine.js';
 import { sshFingerprint } from '../ssh/sshKeyFingerprint.js';
 
@@ -75,7 +75,7 @@ export function parseTargetPatterns(value: string): string[] | string {
   if (patterns.length === 0 || patterns.some((pattern) => pattern === '')) return `${targetsOptionName}: expected a comma-separated list of target names or patterns`;
   for (const pattern of patterns) {
     const wildcard = /[*?]/.test(pattern);
-    if (!targetPatternSyntax.test(pattern) || (!wildcard && !isValidTargetName(pattern))) {
+    if (!targetPatternSyntax.test(pattern) || (!wildcard && !isPlainTargetName(pattern))) {
       return `${targetsOptionName}: "${pattern}" is not a target name or pattern (letters, digits, ".", "_", "-", with "*" and "?")`;
     }
   }

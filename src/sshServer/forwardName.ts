@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { matchesPattern } from '../auth/grants.js';
-import { isValidTargetName } from '../protocol/targetName.js';
+import { targetPatternCovers } from '../auth/grants.js';
+import { isPlainTargetName } from '../protocol/targetName.js';
 
 /** Why a `tcpip-forward` request was refused, for the log line (never user input beyond the name). */
 export type ForwardRefusal = { readonly ok: false; readonly reason: string };
@@ -16,10 +16,10 @@ export function checkForwardName(bindAddr: string, patterns: readonly string[]):
   if (bindAddr === '' || bindAddr === '*' || bindAddr === 'localhost' || isIP(bindAddr) !== 0) {
     return { ok: false, reason: 'the bind address names the target: use ssh -R <target>:0:127.0.0.1:<debugpy port>' };
   }
-  if (!isValidTargetName(bindAddr)) {
+  if (!isPlainTargetName(bindAddr)) {
     return { ok: false, reason: 'not a target name (letters, digits, ".", "_", "-", starting with a letter or digit, at most 63)' };
   }
-  if (!patterns.some((pattern) => matchesPattern(pattern, bindAddr))) {
+  if (!patterns.some((pattern) => targetPatternCovers(pattern, bindAddr))) {
     return { ok: false, reason: `this key may register only ${patterns.join(', ')}` };
   }
   return { ok: true, name: bindAddr };

@@ -33,7 +33,10 @@ async function printedLaunch(name: string): Promise<{ remoteRoot: string; note: 
   const text = attach.output();
   const json = text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1);
   const config = JSON.parse(json) as { pathMappings: { localRoot: string; remoteRoot: string }[] };
-  const note = text.slice(text.lastIndexOf('}') + 1).trim().split('\n')[0]!;
+  const note = text
+    .slice(text.lastIndexOf('}') + 1)
+    .trim()
+    .split('\n')[0]!;
   await attach.stop();
   return { remoteRoot: config.pathMappings[0]!.remoteRoot, note };
 }

@@ -98,10 +98,12 @@ describe('AttachGuessTable', () => {
 
   it('does not count names no target may have, so they cannot fill the table', () => {
     const { guesses } = table({ threshold: 1, maxTargets: 100 });
-    for (const name of ['../etc', 'a b', '', '-x', 'x'.repeat(64), 'web\u00001']) expect(guesses.recordFailure(name)).toEqual({ sourceFailures: 0, identityNowUnderAttack: false });
-    for (let i = 0; i < 1_000; i++) guesses.recordFailure(`fake/${i}`);
+    for (const name of ['../etc', 'a b', '', '-x', 'x'.repeat(64), 'web\u00001', 'web-1/../x', 'web-1/', '/web-1'])
+      expect(guesses.recordFailure(name)).toEqual({ sourceFailures: 0, identityNowUnderAttack: false });
+    // GROUP/MEMBER is a name (a worker's); a third part is not
+    for (let i = 0; i < 1_000; i++) guesses.recordFailure(`fake/${i}/x`);
     expect(guesses.closedTargets()).toBe(0);
-    expect(guesses.closedFor('fake/0', '10.0.0.1')).toBe(0);
+    expect(guesses.closedFor('fake/0/x', '10.0.0.1')).toBe(0);
     // A real name is still counted in a table of its own: it closes as usual.
     expect(guesses.recordFailure('web-1')).toEqual({ sourceFailures: 0, lockedForMs: 5_000, lockedBecause: 'source', identityNowUnderAttack: false });
     expect(guesses.closedFor('web-1', '10.0.0.1')).toBe(5_000);

@@ -159,9 +159,9 @@ describe('client commands', () => {
         sessions: 2,
       },
     ]);
-    expect(table.split('\n')[0]).toMatch(/^NAME\s+KIND\s+HOST\s+PID\s+PYTHON\s+DEBUGPY\s+TRANSPORT\s+STATUS\s+SESSIONS\s+SINCE\s+ROOT$/);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+KIND\s+HOST\s+PID\s+PYTHON\s+DEBUGPY\s+TRANSPORT\s+STATUS\s+SESSIONS\s+SINCE\s+LABELS\s+ROOT$/);
     expect(table).toContain('h?[31m');
-    expect(table.split('\n')[1]).toMatch(/^web-1\s+agent\s+h\?\[31m\s+42\s+3\.11\.7\s+1\.8\.22\s+wss\s+connected\s+2\s+2026-11-21T09:30:00\.000Z\s+-$/);
+    expect(table.split('\n')[1]).toMatch(/^web-1\s+agent\s+h\?\[31m\s+42\s+3\.11\.7\s+1\.8\.22\s+wss\s+connected\s+2\s+2026-11-21T09:30:00\.000Z\s+-\s+-$/);
   });
 
   it('shows configured targets with their reachability and no process fields', () => {

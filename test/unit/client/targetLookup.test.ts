@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cursorBefore } from '../../../src/client/targetLookup.js';
 import { launchConfiguration } from '../../../src/cli/attachCommand.js';
-import { formatTargetsTable } from '../../../src/cli/targetsCommand.js';
+import { formatLabels, formatTargetsTable, inDisplayOrder } from '../../../src/cli/targetsCommand.js';
 import { targetNamePattern } from '../../../src/protocol/targetName.js';
 
 describe('the cursor just before a target name', () => {
@@ -38,5 +38,13 @@ describe('the printed launch configuration and listing', () => {
     expect(header).toMatch(/ROOT$/);
     expect(first).toMatch(/\/srv\/web$/);
     expect(second).toMatch(/ -$/);
+  });
+
+  it("shows a group's members right after it, registered group or not, and labels sorted by key", () => {
+    const base = { labels: {}, host: 'h', transport: 'tcps', connectedAt: 'now', sessions: 0 } as const;
+    const names = ['web-1-canary', 'web-1/456', 'api', 'web-1', 'web-1/123', 'jobs/9', 'jobs-x'];
+    expect(inDisplayOrder(names.map((name) => ({ ...base, name }))).map((t) => t.name)).toEqual(['api', 'jobs/9', 'jobs-x', 'web-1', 'web-1/123', 'web-1/456', 'web-1-canary']);
+    expect(formatLabels({ worker: '12', server: 'gunicorn' })).toBe('server=gunicorn,worker=12');
+    expect(formatLabels({})).toBe('-');
   });
 });

@@ -19,12 +19,16 @@ describe('parseUpgradeRoute', () => {
     });
     expect(parseUpgradeRoute('/v1/attach/web-1')).toEqual({ kind: 'attach', target: 'web-1' });
     expect(parseUpgradeRoute('/v1/attach/web%2D1')).toEqual({ kind: 'attach', target: 'web-1' });
+    // a group member, its slash encoded (as the client sends it) or not
+    expect(parseUpgradeRoute('/v1/attach/web-1%2F12345')).toEqual({ kind: 'attach', target: 'web-1/12345' });
+    expect(parseUpgradeRoute('/v1/attach/web-1/12345')).toEqual({ kind: 'attach', target: 'web-1/12345' });
   });
 
   it('refuses other paths', () => {
     expect(codeOf('/v2/agent')).toBe('NOT_FOUND');
     expect(codeOf('/v1/attach/')).toBe('NOT_FOUND');
-    expect(codeOf('/v1/attach/a/b')).toBe('NOT_FOUND');
+    expect(codeOf('/v1/attach/a/b/c')).toBe('NOT_FOUND');
+    expect(codeOf('/v1/attach/a/')).toBe('NOT_FOUND');
     expect(codeOf('/ptvsd')).toBe('NOT_FOUND');
     expect(codeOf('/v1/agent/sessions/short')).toBe('UNKNOWN_SESSION');
     expect(codeOf('/v1/attach/%E0%A4%A')).toBe('BAD_REQUEST');
@@ -32,6 +36,7 @@ describe('parseUpgradeRoute', () => {
 
   it('knows which paths need an upgrade', () => {
     expect(isUpgradeOnlyPath('/v1/attach/web-1')).toBe(true);
+    expect(isUpgradeOnlyPath('/v1/attach/web-1/12345')).toBe(true);
     expect(isUpgradeOnlyPath('/v1/targets')).toBe(false);
   });
 });
