@@ -11,9 +11,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const venv = join(root, '.venv');
 const python = join(venv, 'bin', 'python');
 const requirements = join(root, 'test', 'requirements-test.txt');
+// Celery without its command-line helpers (see the file's comment), so installed with --no-deps.
+const celeryRequirements = join(root, 'test', 'requirements-celery.txt');
 const stampFile = join(venv, '.dbgrelay-stamp');
 const stamp = createHash('sha256')
   .update(readFileSync(requirements))
+  .update(readFileSync(celeryRequirements))
   .update(readFileSync(join(root, 'agent-py', 'pyproject.toml')))
   .digest('hex');
 
@@ -26,6 +29,7 @@ if (!existsSync(python)) {
 if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
   console.log('setup: installing Python test dependencies and the agent into .venv');
   run(python, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '-r', requirements]);
+  run(python, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '--no-deps', '-r', celeryRequirements]);
   run(python, ['-m', 'pip', 'install', '--quiet', '--retries', '0', '-e', join(root, 'agent-py')]);
   writeFileSync(stampFile, stamp);
 }

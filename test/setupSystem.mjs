@@ -17,6 +17,8 @@ export const systemTools = [
   { binary: '/usr/sbin/haproxy', pkg: 'haproxy' },
   { binary: '/usr/bin/promtool', pkg: 'prometheus' },
   { binary: '/usr/bin/systemd-analyze', pkg: 'systemd' },
+  // The broker of the Celery worker recipe's test (started by the test on a loopback port).
+  { binary: '/usr/bin/redis-server', pkg: 'redis-server' },
   // Builds the Jazzer.js compatibility shim of the fuzzing run (fuzz/jazzerCompat.mjs).
   { binary: '/usr/bin/g++', pkg: 'g++' },
 ];

@@ -75,6 +75,8 @@ class _Running:
     listening: Optional[Tuple[str, int]] = None
     #: the pause guard thread (None when off or unable to run)
     guard: Optional[PauseGuard] = None
+    #: the program root reported at registration (relay mode; None: found at start)
+    root: Optional[str] = None
 
 
 _state: Optional[_Running] = None
@@ -174,16 +176,42 @@ def enable_attach(
             keyfile=keyfile,
             guard=guard,
         )
-        for value in options.credentials.values():
-            register_secret(value)
-        if options.credentials.attach_is_relay_secret:
-            log.info("the secret is the agent's relay credential (the relay secret), which already opens every target: registering %r without an attach secret", options.name)
-        bridge, adapter, running_guard = _start_bridge(options.bridge_config(), options.guard, root=remote_root)
-        _state = _Running(options, bridge, adapter, guard=running_guard)
-        log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
-        _announce("%s", options.guard.describe())
+        bridge = start_relay_agent(options, remote_root)
     if wait_registered:
         bridge.wait_registered(register_timeout)
+
+
+def start_relay_agent(options: AgentOptions, remote_root: Optional[str]) -> BridgeProcess:
+    """Start the relay form with validated ``options`` (the caller holds ``_lock``, and
+    no agent runs in this process): bridge, debugpy, pause guard; then forked workers
+    become group members (:mod:`dbgrelay.workers`)."""
+    global _state
+    for value in options.credentials.values():
+        register_secret(value)
+    if options.credentials.attach_is_relay_secret:
+        log.info("the secret is the agent's relay credential (the relay secret), which already opens every target: registering %r without an attach secret", options.name)
+    bridge, adapter, running_guard = _start_bridge(options.bridge_config(), options.guard, root=remote_root)
+    _state = _Running(options, bridge, adapter, guard=running_guard, root=remote_root)
+    log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
+    _announce("%s", options.guard.describe())
+    from .workers.forkhook import install_fork_hook
+
+    install_fork_hook()
+    return bridge
+
+
+def forget_after_fork() -> Optional[_Running]:
+    """In a forked child: drop the parent's agent (its bridge, adapter and guard are the
+    parent's) and return it, so that the child can start one of its own."""
+    global _state, _lock
+    parent, _state = _state, None
+    _lock = threading.Lock()  # another thread may have held it at the fork
+    return parent
+
+
+def running_state() -> Optional[_Running]:
+    """The agent running in this process, if any."""
+    return _state
 
 
 def wait_registered(timeout: float = DEFAULT_REGISTER_TIMEOUT_S) -> None:

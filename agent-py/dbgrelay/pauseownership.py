@@ -22,6 +22,8 @@ class OwnerReport:
     at: float
     owned: bool
     detail: str
+    #: client sessions the bridge serves
+    sessions: int = 0
 
 
 class OwnershipTracker:
@@ -35,7 +37,9 @@ class OwnershipTracker:
 
     def on_alive(self, event: Mapping[str, Any]) -> None:
         """One ``alive`` event from the bridge."""
-        report = OwnerReport(self._clock(), event.get("owned") is True, str(event.get("detail", ""))[:200])
+        sessions = event.get("sessions")
+        count = sessions if isinstance(sessions, int) and not isinstance(sessions, bool) and sessions >= 0 else 0
+        report = OwnerReport(self._clock(), event.get("owned") is True, str(event.get("detail", ""))[:200], count)
         with self._lock:
             self._last = report
 
@@ -43,6 +47,15 @@ class OwnershipTracker:
         """The bridge's stdout ended: it is gone, whatever its last report said."""
         with self._lock:
             self._bridge_gone = True
+
+    def sessions_now(self, now: float, report_timeout: float) -> int:
+        """Client sessions the bridge served at its last report; 0 when that report is
+        older than ``report_timeout`` or the bridge is gone."""
+        with self._lock:
+            last, gone = self._last, self._bridge_gone
+        if gone or last is None or now - last.at > report_timeout:
+            return 0
+        return last.sessions
 
     def owned(self, now: float, report_timeout: float) -> Tuple[bool, str]:
         """(True, "") when a live session owns the debuggee at ``now``, else (False, why)."""

@@ -96,8 +96,8 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
     } finally {
       await attach.stop();
     }
-    // the client's session (and the agent's data connection for it) went through the proxy
-    expect(proxy.targets.slice(before).filter((t) => t === hostPort(relay.tcpsUrl))).toHaveLength(1);
+    // the client's look-up of the target's root, its session, and the agent's data connection for it went through the proxy
+    expect(proxy.targets.slice(before).filter((t) => t === hostPort(relay.tcpsUrl))).toHaveLength(2);
     expect(proxy.targets.slice(before).filter((t) => t === hostPort(relay.wssUrl))).toHaveLength(1);
     expect(attach.output()).not.toContain(proxyPassword);
   }, 40_000);

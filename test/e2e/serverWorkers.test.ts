@@ -1,0 +1,137 @@
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TargetInfo } from '../../src/protocol/controlMessages.js';
+import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+import { attachSession, evaluate, listTargets, startAttach, waitForStop, waitForTargets } from '../support/relay/relayClient.js';
+
+/**
+ * Workers of multi-process servers as targets of their own (agent-py/README.md,
+ * "Multi-process servers"): each forked worker registers as GROUP/PID with labels
+ * saying what forked it, never waits for a client, is debugged by its own name, and
+ * leaves the list when it exits.
+ */
+const servers = join(webAppPath, '..', 'servers');
+const children: ChildProcess[] = [];
+const debuggees: Debuggee[] = [];
+let relay: E2eRelay;
+
+beforeAll(async () => {
+  relay = await startE2eRelay();
+});
+afterAll(async () => {
+  for (const debuggee of debuggees) debuggee.kill();
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await relay?.stop();
+});
+
+function membersOf(targets: readonly TargetInfo[], group: string): TargetInfo[] {
+  return targets.filter((t) => t.name.startsWith(`${group}/`));
+}
+
+/** Attaches to `member`, stops at `line` of `file` in it (`poke` makes the program get there), and returns the pid the stopped frame reports. */
+async function debugMember(member: string, file: string, line: number, poke?: () => Promise<unknown>): Promise<string> {
+  const attach = await startAttach(relay.access('tcps'), member);
+  try {
+    const client = await attachSession(attach.address.port, { breakpoints: { path: file, lines: [{ line }] } });
+    let stopped = false;
+    const poking = (async () => {
+      while (poke && !stopped) {
+        await poke().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    try {
+      const { event, frame } = await waitForStop(client, 'breakpoint', 20_000).finally(() => {
+        stopped = true;
+      });
+      const pid = await evaluate(client, '__import__("os").getpid()', frame.id);
+      await client.request('setBreakpoints', { source: { path: file }, breakpoints: [] });
+      await client.request('continue', { threadId: event.body.threadId });
+      await client.request('disconnect', { terminateDebuggee: false });
+      return pid;
+    } finally {
+      stopped = true;
+      await poking;
+      await client.close();
+    }
+  } finally {
+    await attach.close();
+  }
+}
+
+describe('multiprocessing.Pool (fork)', () => {
+  it('registers each pool worker as a member, debuggable by name, gone when the pool closes', async () => {
+    const app = join(servers, 'poolApp.py');
+    const debuggee = startDebuggee({ ...relay.access('tcps'), name: 'pool-1', script: app });
+    debuggees.push(debuggee);
+    const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'pool-1').length === 2 && t.some((x) => x.name === 'pool-1'));
+    await debuggee.waitForOutput(/tasks \d+/); // the pool works although nobody debugs it
+    const members = membersOf(targets, 'pool-1');
+    for (const member of members) {
+      expect(member.name).toBe(`pool-1/${member.pid}`);
+      expect(member.labels).toMatchObject({ server: 'multiprocessing', parent: String(debuggee.process.pid) });
+    }
+    const member = members[0]!;
+    expect(await debugMember(member.name, app, markerLine('TASK', app))).toBe(String(member.pid));
+    debuggee.trigger('stop-pool');
+    await debuggee.waitForOutput(/pool stopped/);
+    await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'pool-1').length === 0, 10_000);
+    expect((await listTargets(relay.access('tcps'))).map((t) => t.name)).toContain('pool-1');
+  });
+});
+
+/** GET `url` with a short timeout; resolves with the body. */
+async function get(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  return response.text();
+}
+
+describe('gunicorn sync workers', () => {
+  const app = join(servers, 'wsgiApp.py');
+  const handle = markerLine('HANDLE', app);
+
+  it('python -m dbgrelay ... -m gunicorn -w 2: the master is the group, each worker a member, debugged by name; a HUP replaces them', async () => {
+    const debuggee = startDebuggee({
+      ...relay.access('tcps'),
+      name: 'web-g',
+      script: '-m',
+      scriptArgs: ['gunicorn', '-w', '2', '-b', '127.0.0.1:0', '--chdir', servers, '--timeout', '30', 'wsgiApp:app'],
+    });
+    debuggees.push(debuggee);
+    const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
+    const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-g').length === 2 && t.some((x) => x.name === 'web-g'));
+    expect(await get(url!)).toMatch(/^worker \d+/); // serves while nobody debugs
+    const members = membersOf(targets, 'web-g');
+    for (const member of members) {
+      expect(member.labels).toMatchObject({ server: 'gunicorn', parent: String(debuggee.process.pid), killTimer: '30s (gunicorn --timeout)' });
+      expect(member.labels['worker']).toMatch(/^[12]$/);
+    }
+    const member = members[0]!;
+    expect(await debugMember(member.name, app, handle, () => get(url!))).toBe(String(member.pid));
+    // HUP: gunicorn replaces its workers; the old members leave, the new ones register
+    process.kill(debuggee.process.pid!, 'SIGHUP');
+    const old = new Set(members.map((m) => m.name));
+    await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-g').length === 2 && membersOf(t, 'web-g').every((m) => !old.has(m.name)), 20_000);
+  });
+
+  it('a post_fork hook makes each worker a member when the master runs without the agent', async () => {
+    const debuggee = startDebuggee({
+      relayUrl: relay.tcpsUrl,
+      secret: relay.secret,
+      name: 'unused',
+      // gunicorn itself, not under the agent: the hook in the config file starts it in each worker
+      pythonArgs: ['-m', 'gunicorn', '-w', '2', '-b', '127.0.0.1:0', '--chdir', servers, '-c', join(servers, 'gunicornHook.conf.py')],
+      script: 'wsgiApp:app',
+      env: { DBGRELAY_TEST_RELAY: relay.tcpsUrl, DBGRELAY_TEST_CA: relay.caFile },
+    });
+    debuggees.push(debuggee);
+    const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
+    const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'hooked-1').length === 2);
+    expect(targets.map((t) => t.name)).not.toContain('hooked-1');
+    const member = membersOf(targets, 'hooked-1')[0]!;
+    expect(member.labels).toMatchObject({ server: 'gunicorn' });
+    expect(await debugMember(member.name, app, handle, () => get(url!))).toBe(String(member.pid));
+  });
+});
