@@ -1,4 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetInfo } from '../../src/protocol/controlMessages.js';
@@ -134,4 +135,35 @@ describe('gunicorn sync workers', () => {
     expect(member.labels).toMatchObject({ server: 'gunicorn' });
     expect(await debugMember(member.name, app, handle, () => get(url!))).toBe(String(member.pid));
   });
+});
+
+/** A free loopback port (bound, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('Celery prefork workers (Redis broker)', () => {
+  it('registers each pool process as a member with the task time limit, debugged by name; a recycled process is replaced', async () => {
+    const port = await freePort();
+    const redis = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    children.push(redis);
+    const app = join(servers, 'celeryApp.py');
+    const debuggee = startDebuggee({ ...relay.access('tcps'), name: 'jobs-1', script: app, cwd: servers, env: { APP_BROKER: `redis://127.0.0.1:${port}/0` } });
+    debuggees.push(debuggee);
+    const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'jobs-1').length === 2 && t.some((x) => x.name === 'jobs-1'), 30_000);
+    const members = membersOf(targets, 'jobs-1');
+    for (const member of members) expect(member.labels).toMatchObject({ server: 'celery', parent: String(debuggee.process.pid), killTimer: '60s (Celery task_time_limit)' });
+    const member = members[0]!;
+    expect(await debugMember(member.name, app, markerLine('TASK', app))).toBe(String(member.pid));
+    // after 25 tasks Celery replaces a pool process: the old member leaves, a new one registers
+    const first = new Set(members.map((m) => m.name));
+    await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'jobs-1').some((m) => !first.has(m.name)) && membersOf(t, 'jobs-1').length <= 2, 30_000);
+  }, 90_000);
 });
