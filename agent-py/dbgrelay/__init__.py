@@ -44,6 +44,7 @@ def enable_attach(
     max_pause: float = ...,
     adapter_stall: float = ...,
     remote_root: Optional[str] = ...,
+    kill_timer: Optional[Tuple[float, str]] = ...,
 ) -> None: ...
 
 
@@ -88,7 +89,7 @@ def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
                       labels=None, wait_registered=False, register_timeout=30.0,
                       token=None, agent_secret=None, certfile=None, keyfile=None,
                       pause_guard=True, unowned_pause=30.0, max_pause=0.0, adapter_stall=10.0,
-                      remote_root=None)
+                      remote_root=None, kill_timer=None)
 
     - ``relay``: ``wss://[SECRET@]host:port[/base]`` or ``tcps://[SECRET@]host:port``;
       a ``SECRET@`` user part (percent-encoded) is the agent's relay secret.
@@ -126,6 +127,10 @@ def enable_attach(*args: Any, **kwargs: Any) -> Optional[Tuple[str, int]]:
     - ``remote_root``: where the program's own files are, sent to the relay with the
       working directory so that ``dbgrelay attach`` prints path mappings that match
       (default: the main script's directory, else the working directory).
+    - ``kill_timer``: ``(seconds, source)``, the server's own bound on a worker that does
+      not answer (e.g. ``(server.timeout, "gunicorn --timeout")`` in a ``post_fork``
+      hook); the relay resumes a pause before it and warns the client at attach.
+      Workers forked under the agent find gunicorn's and Celery's by themselves.
     - The pause guard (a thread in this process the debugger never sees or suspends;
       agent-py/README.md, "The pause guard"): ``unowned_pause`` seconds paused with no live
       session owning the pause, or ``max_pause`` seconds paused at all (0: no hard

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -47,7 +48,7 @@ def already_debugged() -> bool:
         return False
 
 
-def _process_info(root: Optional[str] = None) -> Dict[str, Any]:
+def _process_info(root: Optional[str] = None, kill_timer: Optional[Tuple[float, str]] = None) -> Dict[str, Any]:
     """The ``process`` of the ``register`` message: who runs, and where its paths are
     rooted (``cwd``, ``root``: left out when too long to send)."""
     import debugpy
@@ -63,6 +64,7 @@ def _process_info(root: Optional[str] = None) -> Dict[str, Any]:
         "debugpy": str(debugpy.__version__)[:64],
         "agent": __version__,
         **{key: path for key, path in paths.items() if 0 < len(path) <= MAX_PATH_CHARS},
+        **({"killTimer": {"seconds": kill_timer[0], "source": kill_timer[1][:64]}} if kill_timer else {}),
     }
 
 
@@ -83,7 +85,7 @@ _state: Optional[_Running] = None
 
 
 def _start_bridge(
-    config: Dict[str, Any], guard: PauseGuardOptions, pass_fds: Tuple[int, ...] = (), root: Optional[str] = None
+    config: Dict[str, Any], guard: PauseGuardOptions, pass_fds: Tuple[int, ...] = (), root: Optional[str] = None, kill_timer: Optional[Tuple[float, str]] = None
 ) -> Tuple[BridgeProcess, Tuple[str, int], Optional[PauseGuard]]:
     """Spawn the bridge, start debugpy on loopback, hand the bridge ``config`` plus the
     adapter endpoint and process info on its stdin, then start the pause guard. The
@@ -113,7 +115,7 @@ def _start_bridge(
                 **config,
                 "adapterHost": host,
                 "adapterPort": port,
-                "process": _process_info(root),
+                "process": _process_info(root, kill_timer),
                 "parentPid": os.getpid(),
                 "pdeathsig": threading.current_thread() is threading.main_thread(),
                 "guard": guard.bridge_config(),
@@ -145,13 +147,16 @@ def enable_attach(
     max_pause: float = 0.0,
     adapter_stall: float = DEFAULT_ADAPTER_STALL_S,
     remote_root: Optional[str] = None,
+    kill_timer: Optional[Tuple[float, str]] = None,
 ) -> None:
     """Relay form of :func:`dbgrelay.enable_attach` (see there). The pause guard's
     keywords (:class:`~dbgrelay.options.guard.PauseGuardOptions`): ``pause_guard``
     (False: off), ``unowned_pause`` (s, default 30), ``max_pause`` (s, 0: off),
     ``adapter_stall`` (s, default 10). ``remote_root``: where the program's files are
     rooted, reported for clients' path mappings (default: the main script's directory,
-    else the working directory)."""
+    else the working directory). ``kill_timer``: ``(seconds, source)``, the server's
+    own bound on a worker that does not answer (e.g. ``(server.timeout, "gunicorn
+    --timeout")`` in a gunicorn ``post_fork`` hook): the relay resumes a pause before it."""
     global _state
     with _lock:
         if _state is not None:
@@ -176,9 +181,22 @@ def enable_attach(
             keyfile=keyfile,
             guard=guard,
         )
+        if kill_timer is not None:
+            options = dataclasses.replace(options, kill_timer=check_kill_timer(kill_timer))
         bridge = start_relay_agent(options, remote_root)
     if wait_registered:
         bridge.wait_registered(register_timeout)
+
+
+def check_kill_timer(kill_timer: Tuple[float, str]) -> Tuple[float, str]:
+    """``(seconds, source)`` with 0 < seconds <= one day and a source of 1..64 characters."""
+    try:
+        seconds, source = float(kill_timer[0]), str(kill_timer[1])
+    except (TypeError, ValueError, IndexError):
+        raise ConfigError("kill_timer must be (seconds, source), e.g. (30, 'gunicorn --timeout')") from None
+    if not 0 < seconds <= 86_400 or not 1 <= len(source) <= 64:
+        raise ConfigError("kill_timer must be (seconds, source) with 0 < seconds <= 86400 and a source of 1..64 characters")
+    return seconds, source
 
 
 def start_relay_agent(options: AgentOptions, remote_root: Optional[str]) -> BridgeProcess:
@@ -190,7 +208,7 @@ def start_relay_agent(options: AgentOptions, remote_root: Optional[str]) -> Brid
         register_secret(value)
     if options.credentials.attach_is_relay_secret:
         log.info("the secret is the agent's relay credential (the relay secret), which already opens every target: registering %r without an attach secret", options.name)
-    bridge, adapter, running_guard = _start_bridge(options.bridge_config(), options.guard, root=remote_root)
+    bridge, adapter, running_guard = _start_bridge(options.bridge_config(), options.guard, root=remote_root, kill_timer=options.kill_timer)
     _state = _Running(options, bridge, adapter, guard=running_guard, root=remote_root)
     log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
     _announce("%s", options.guard.describe())

@@ -102,6 +102,12 @@ def _register(m: Mapping[str, Any]) -> None:
         _str(proc, key, "register.process", max_len=64)
     for key in ("cwd", "root"):  # revision 1.11: where the program's paths are rooted
         _str(proc, key, "register.process", min_len=1, max_len=MAX_PATH_CHARS, optional=True)
+    if "killTimer" in proc:  # revision 1.11: the server's bound on a worker that does not answer
+        timer = _obj(proc["killTimer"], "register.process.killTimer")
+        seconds = timer.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= 86_400:
+            raise _fail("register.process.killTimer.seconds must be a number of seconds, more than 0 and at most 86400")
+        _str(timer, "source", "register.process.killTimer", min_len=1, max_len=64)
     # the target's attach secret (§2.2); never quoted in an error
     _str(m, "attachSecret", "register", min_len=1, max_len=4096, optional=True)
 

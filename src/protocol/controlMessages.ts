@@ -30,6 +30,9 @@ const labels = z
     }
   });
 
+/** Bound on the `killTimer` an agent reports, in seconds (one day). */
+export const maxKillTimerSeconds = 86_400;
+
 /** Bound on the `cwd` and `root` paths of a registration (docs/protocol.md §5). */
 export const maxProcessPathChars = 4096;
 
@@ -48,6 +51,11 @@ export const registerMessage = z.object({
     cwd: z.string().min(1).max(maxProcessPathChars).optional(),
     /** Where the program's own files are rooted: its script's directory, or its package's sys.path entry (revision 1.11). */
     root: z.string().min(1).max(maxProcessPathChars).optional(),
+    /**
+     * The server's own bound on a worker that does not answer, e.g. gunicorn's
+     * `--timeout` (revision 1.11): the pause watchdog resumes a paused target before it.
+     */
+    killTimer: z.object({ seconds: z.number().positive().max(maxKillTimerSeconds), source: z.string().min(1).max(64) }).optional(),
   }),
   /**
    * The target's attach secret (docs/protocol.md §2.2): clients presenting it may
@@ -202,6 +210,8 @@ export const targetInfo = z.object({
   /** Agents: the program's working directory and root (revision 1.11), for path mappings. */
   cwd: z.string().optional(),
   root: z.string().optional(),
+  /** Agents: the server's kill timer the agent read (revision 1.11). */
+  killTimer: z.object({ seconds: z.number(), source: z.string() }).optional(),
   transport: z.enum(['wss', 'tcps', 'tcp', 'ssh']),
   /** Where the relay dials the adapter (configured and SSH targets), without credentials. */
   address: z.string().optional(),

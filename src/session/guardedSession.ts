@@ -165,6 +165,11 @@ export class GuardedSession {
     };
   }
 
+  /** The pause bound of this session (0: none). */
+  get maxPauseMs(): number {
+    return this.options.maxPauseMs;
+  }
+
   /** Connects the session's own notices ({@link notify}, the takeover notice) to its pipe; until then they are dropped. */
   bind(pipe: SessionNoticeOutlet): void {
     this.outlet = pipe;

@@ -93,6 +93,7 @@ export class SessionBroker {
   async prepare(request: SessionRequest): Promise<PreparedSession> {
     const startedAt = performance.now();
     const session = randomBytes(6).toString('hex');
+    let killTimer: { readonly seconds: number; readonly source: string } | undefined;
     const subject: SessionSubject = { session, ...request, target: request.target.slice(0, 80) };
     const log = this.logger.child({
       session,
@@ -116,7 +117,9 @@ export class SessionBroker {
       const entry = this.options.registry.lookup(request.target);
       if (!entry) throw new RelayError('UNKNOWN_TARGET', `no target named "${request.target}" is connected`);
       admitted = this.ledger.admit({ id: session, principal: request.principal.id, target: request.target, entry }, this.options.lifecycle);
-      guarded = await this.guards.admit(subject, log); // one debugger per target, policy
+      killTimer = entry.registration?.process.killTimer;
+      // one debugger per target, policy, and a pause bound below the server's kill timer
+      guarded = await this.guards.admit(killTimer !== undefined ? { ...subject, killTimerMs: Math.round(killTimer.seconds * 1000) } : subject, log);
       if (request.signal?.aborted) throw new RelayError('AGENT_GONE', 'the client left');
       admitted.opening();
       const pending = entry.endpoint.open();
@@ -200,6 +203,7 @@ export class SessionBroker {
             },
           });
           guard.bind(pipe);
+          if (killTimer !== undefined) guard.notify(killTimerNotice(killTimer, guard.maxPauseMs));
           guard.onEvict(async () => {
             pipe.close();
             await pipe.closed;
@@ -255,4 +259,16 @@ export class SessionBroker {
 function countingMessages(metrics: SessionMetrics): NonNullable<DapPipeOptions['onMessage']> {
   return (direction, _name, bytes, message) =>
     metrics.countMessage(direction === 'toAdapter', bytes, message?.type === 'request' ? (message as { command?: unknown }).command : undefined);
+}
+
+/**
+ * The warning a client gets at attach when the target's server kills a worker that
+ * stops answering: the relay resumes a pause before that, and how to debug longer.
+ */
+export function killTimerNotice(killTimer: { readonly seconds: number; readonly source: string }, maxPauseMs: number): string {
+  return (
+    `this process's server kills it when it does not answer for ${killTimer.seconds} s (${killTimer.source}), ` +
+    `so the relay resumes it after ${maxPauseMs / 1000} s paused; to debug longer, raise ${killTimer.source} for debugging ` +
+    'and keep the relay\'s bound (pauseWatchdog.maxPauseMs or pauseWatchdog.targets) below it'
+  );
 }

@@ -37,6 +37,24 @@ export interface SessionSubject {
   readonly clientAddress: string;
   /** An admin asks to take the target over from its current holder. */
   readonly takeover?: boolean;
+  /** The target server's own kill timer (its agent's `killTimer`), in ms. */
+  readonly killTimerMs?: number;
+}
+
+/** How long before a server's kill timer the pause watchdog resumes its worker: at least 2 s, or a tenth of the timer. */
+export function killTimerMarginMs(killTimerMs: number): number {
+  return Math.max(2_000, Math.round(killTimerMs / 10));
+}
+
+/**
+ * The pause bound of a session: the configured bound (0: none), or, when the target's
+ * server kills a worker that stops answering (gunicorn `--timeout`, Celery
+ * `task_time_limit`), a bound that resumes the worker before that, whichever is shorter.
+ */
+export function effectiveMaxPauseMs(configuredMs: number, killTimerMs: number | undefined): number {
+  if (killTimerMs === undefined) return configuredMs;
+  const beforeKill = Math.max(1_000, killTimerMs - killTimerMarginMs(killTimerMs));
+  return configuredMs > 0 ? Math.min(configuredMs, beforeKill) : beforeKill;
 }
 
 /**
@@ -142,7 +160,7 @@ export class SessionGuards {
       policy,
       policyRules: because,
       lease,
-      maxPauseMs: this.maxPauseMsFor(target),
+      maxPauseMs: effectiveMaxPauseMs(this.maxPauseMsFor(target), subject.killTimerMs),
       detachTimeoutMs: this.options.sessions.detachTimeoutMs,
       audit: this.options.audit,
       auditFields,

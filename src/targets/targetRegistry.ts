@@ -171,6 +171,7 @@ function describe(entry: TargetEntry): TargetInfo {
       agent: process.agent,
       ...(process.cwd !== undefined ? { cwd: process.cwd } : {}),
       ...(process.root !== undefined ? { root: process.root } : {}),
+      ...(process.killTimer !== undefined ? { killTimer: { ...process.killTimer } } : {}),
       ...debuggerFields(entry.agent?.debuggerStatus),
     };
   }

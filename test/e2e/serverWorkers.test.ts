@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { TargetInfo } from '../../src/protocol/controlMessages.js';
 import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
 import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
@@ -83,6 +84,49 @@ describe('multiprocessing.Pool (fork)', () => {
   });
 });
 
+/**
+ * Leaves `member` paused at `line`: the client is warned at attach, and the relay
+ * resumes the worker before gunicorn's 6 s --timeout would kill it (6 s - 2 s margin).
+ */
+async function pausePastTheKillTimer(member: TargetInfo, file: string, line: number, poke: () => Promise<unknown>): Promise<void> {
+  const attach = await startAttach(relay.access('tcps'), member.name);
+  try {
+    const client = await attachSession(attach.address.port, { breakpoints: { path: file, lines: [{ line }] } });
+    try {
+      const warning = await client.waitForEvent<DebugProtocol.OutputEvent>('output', (e) => e.body.output.includes('gunicorn --timeout'));
+      expect(warning.body.output).toContain('kills it when it does not answer for 6 s (gunicorn --timeout), so the relay resumes it after 4 s paused');
+      const stopPoking = keepPoking(poke);
+      await waitForStop(client, 'breakpoint', 20_000).finally(stopPoking);
+      const pausedAt = Date.now();
+      await client.request('setBreakpoints', { source: { path: file }, breakpoints: [] });
+      await client.waitForEvent('continued', () => true, 10_000);
+      expect(Date.now() - pausedAt).toBeLessThan(6_000);
+      await new Promise((r) => setTimeout(r, 4_000)); // past gunicorn's timeout: the worker was not killed
+      expect(() => process.kill(member.pid!, 0)).not.toThrow();
+      expect((await listTargets(relay.access('tcps'))).map((t) => t.name)).toContain(member.name);
+      await client.request('disconnect', { terminateDebuggee: false });
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await attach.close();
+  }
+}
+
+/** Calls `poke` every 200 ms (e.g. an HTTP request, so a worker gets to a breakpoint) until the returned function is called. */
+function keepPoking(poke: () => Promise<unknown>): () => void {
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      await poke().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
+}
+
 /** GET `url` with a short timeout; resolves with the body. */
 async function get(url: string): Promise<string> {
   const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
@@ -98,7 +142,7 @@ describe('gunicorn sync workers', () => {
       ...relay.access('tcps'),
       name: 'web-g',
       script: '-m',
-      scriptArgs: ['gunicorn', '-w', '2', '-b', '127.0.0.1:0', '--chdir', servers, '--timeout', '30', 'wsgiApp:app'],
+      scriptArgs: ['gunicorn', '-w', '2', '-b', '127.0.0.1:0', '--chdir', servers, '--timeout', '6', 'wsgiApp:app'],
     });
     debuggees.push(debuggee);
     const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
@@ -106,11 +150,13 @@ describe('gunicorn sync workers', () => {
     expect(await get(url!)).toMatch(/^worker \d+/); // serves while nobody debugs
     const members = membersOf(targets, 'web-g');
     for (const member of members) {
-      expect(member.labels).toMatchObject({ server: 'gunicorn', parent: String(debuggee.process.pid), killTimer: '30s (gunicorn --timeout)' });
+      expect(member.labels).toMatchObject({ server: 'gunicorn', parent: String(debuggee.process.pid), killTimer: '6s (gunicorn --timeout)' });
+      expect(member.killTimer).toEqual({ seconds: 6, source: 'gunicorn --timeout' });
       expect(member.labels['worker']).toMatch(/^[12]$/);
     }
     const member = members[0]!;
     expect(await debugMember(member.name, app, handle, () => get(url!))).toBe(String(member.pid));
+    await pausePastTheKillTimer(member, app, handle, () => get(url!));
     // HUP: gunicorn replaces its workers; the old members leave, the new ones register
     process.kill(debuggee.process.pid!, 'SIGHUP');
     const old = new Set(members.map((m) => m.name));
@@ -133,6 +179,7 @@ describe('gunicorn sync workers', () => {
     expect(targets.map((t) => t.name)).not.toContain('hooked-1');
     const member = membersOf(targets, 'hooked-1')[0]!;
     expect(member.labels).toMatchObject({ server: 'gunicorn' });
+    expect(member.killTimer).toEqual({ seconds: 30, source: 'gunicorn --timeout' }); // gunicorn's default, passed by the hook
     expect(await debugMember(member.name, app, handle, () => get(url!))).toBe(String(member.pid));
   });
 });

@@ -38,6 +38,8 @@ class AgentOptions:
     keyfile: Optional[str] = None
     #: bounds of the pause guard inside the debuggee (dbgrelay.pauseguard)
     guard: PauseGuardOptions = PauseGuardOptions()
+    #: the server's own bound on a worker that does not answer: (seconds, where it comes from)
+    kill_timer: Optional[Tuple[float, str]] = None
 
     @property
     def attach_secret(self) -> Optional[str]:

@@ -48,7 +48,9 @@ def member_options(parent: AgentOptions, kind: ServerKind, pid: int, parent_pid:
         validate_labels(labels)
     except ProtocolError:
         labels = kind.labels(parent_pid)
-    return dataclasses.replace(parent, name=member_name(parent.name, pid), labels=tuple(sorted(labels.items())), wait_registered=False)
+    return dataclasses.replace(
+        parent, name=member_name(parent.name, pid), labels=tuple(sorted(labels.items())), wait_registered=False, kill_timer=kind.kill_timer or parent.kill_timer
+    )
 
 
 def _client_attached(agent: Any) -> bool:
