@@ -17,6 +17,8 @@ export const systemTools = [
   { binary: '/usr/sbin/haproxy', pkg: 'haproxy' },
   { binary: '/usr/bin/promtool', pkg: 'prometheus' },
   { binary: '/usr/bin/systemd-analyze', pkg: 'systemd' },
+  // Starts the agent in a running Python process (python -m dbgrelay --pid, before Python 3.14).
+  { binary: '/usr/bin/gdb', pkg: 'gdb' },
   // The broker of the Celery worker recipe's test (started by the test on a loopback port).
   { binary: '/usr/bin/redis-server', pkg: 'redis-server' },
   // Builds the Jazzer.js compatibility shim of the fuzzing run (fuzz/jazzerCompat.mjs).

@@ -86,6 +86,8 @@ exit status: 2 for invalid options (before the program starts) and, with
 
 #: How long --wait-for-relay waits when given without a value.
 DEFAULT_WAIT_S = 30.0
+#: How long --pid waits for the running process to start its agent.
+INJECT_TIMEOUT_S = 30.0
 
 #: Options of each form, for the check that forms are not mixed (dest -> flag).
 RELAY_ONLY = {
@@ -98,6 +100,7 @@ RELAY_ONLY = {
     "label": "--label",
     "register_timeout": "--register-timeout",
     "wait_for_relay": "--wait-for-relay",
+    "pid": "--pid",
     "unowned_pause": "--unowned-pause",
     "max_pause": "--max-pause",
     "adapter_stall": "--adapter-stall",
@@ -113,7 +116,10 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,  # `--secret X` is no --secret-file
-        usage="python -m dbgrelay (--relay URL --name NAME | [--certfile FILE --keyfile FILE] [--host H] --port P) [options] (script.py | -m module | -c code) [args ...]",
+        usage=(
+            "python -m dbgrelay (--relay URL --name NAME | [--certfile FILE --keyfile FILE] [--host H] --port P) [options] (script.py | -m module | -c code) [args ...]\n"
+            "       python -m dbgrelay --relay URL --name NAME [options] --pid PID"
+        ),
     )
     p.add_argument("--version", action="store_true", help="print the versions of the agent, debugpy and Python, and exit")
     p.add_argument(
@@ -160,6 +166,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"start the program only once registered; exit 2 if the relay refuses or SECONDS pass (--wait-for-relay=SECONDS; default {DEFAULT_WAIT_S:g}). Default: start at once",
     )
     p.add_argument("--register-timeout", type=float, default=None, metavar="SECONDS", help="same as --wait-for-relay=SECONDS (0: do not wait)")
+    p.add_argument(
+        "--pid",
+        type=int,
+        metavar="PID",
+        help="start the agent in the running Python process PID instead of starting a program (relay form; "
+        "needs ptrace rights on it: the same user with ptrace allowed, or root; gdb before Python 3.14)",
+    )
     p.add_argument("--log-to", metavar="DIR", help="write the agent's and debugpy's logs to files in DIR (made if missing)")
     guard = p.add_argument_group("pause guard (relay form)")
     guard.add_argument(
@@ -217,21 +230,25 @@ def _check_form(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
         parser.error("--relay needs --name NAME")
 
 
-def _enable_relay(args: argparse.Namespace, program: Program) -> None:
-    from .credentials import read_secret_file
+def _relay_kwargs(args: argparse.Namespace, program: Optional[Program]) -> Dict[str, object]:
+    """``enable_attach``'s keyword arguments from the command line. For a running
+    process (``program`` None, ``--pid``) the credentials of this process's environment
+    are read here, as the target's environment is not this one."""
+    from .credentials import credential_from_env, read_secret_file
     from .relayurl import parse_relay_url
 
-    secret = read_secret_file(args.secret_file) if args.secret_file else None
-    token = read_secret_file(args.token_file, "token") if args.token_file else None
-    agent_secret = read_secret_file(args.agent_secret_file, "agent secret") if args.agent_secret_file else None
+    from_env = credential_from_env if program is None else (lambda _name, _file, _what: None)
+    secret = read_secret_file(args.secret_file) if args.secret_file else from_env("DBGRELAY_SECRET", "DBGRELAY_SECRET_FILE", "secret")
+    token = read_secret_file(args.token_file, "token") if args.token_file else from_env("DBGRELAY_TOKEN", "DBGRELAY_TOKEN_FILE", "token")
+    agent_secret = (
+        read_secret_file(args.agent_secret_file, "agent secret") if args.agent_secret_file else from_env("DBGRELAY_AGENT_SECRET", "DBGRELAY_AGENT_SECRET_FILE", "agent secret")
+    )
     if parse_relay_url(args.relay).secret is not None:
         print(
             "dbgrelay: warning: the secret in --relay is visible to other local users in the process list (ps); prefer --agent-secret-file or DBGRELAY_AGENT_SECRET",
             file=sys.stderr,
         )
-    import dbgrelay
-
-    dbgrelay.enable_attach(
+    return dict(
         relay=args.relay,
         name=args.name,
         secret=secret,
@@ -244,9 +261,26 @@ def _enable_relay(args: argparse.Namespace, program: Program) -> None:
         keyfile=args.client_key,
         token=token,
         agent_secret=agent_secret,
-        remote_root=program_root(program),
+        **({"remote_root": program_root(program)} if program is not None else {}),
         **_guard_kwargs(args),
     )
+
+
+def _enable_relay(args: argparse.Namespace, program: Program) -> None:
+    import dbgrelay
+
+    dbgrelay.enable_attach(**_relay_kwargs(args, program))  # type: ignore[arg-type]
+
+
+def _inject(args: argparse.Namespace) -> int:
+    """--pid: start the agent in a running process; 0 once it runs there, else 2."""
+    from .inject import inject_agent
+
+    result = inject_agent(args.pid, _relay_kwargs(args, None), INJECT_TIMEOUT_S)
+    print(
+        f"dbgrelay: the agent runs in process {args.pid} as target {result.get('name')!r} (bridge pid {result.get('bridgePid')}); it registers in the background", file=sys.stderr
+    )
+    return 0
 
 
 def _guard_kwargs(args: argparse.Namespace) -> Dict[str, object]:
@@ -318,15 +352,21 @@ def _log_to(directory: str) -> None:
     debugpy.log_to(directory)
 
 
-def _parse(argv: List[str]) -> "tuple[argparse.Namespace, Program]":
+def _parse(argv: List[str]) -> "tuple[argparse.Namespace, Optional[Program]]":
     parser = _parser()
     words, program = split_command_line(argv, parser)
     args = parser.parse_args(words)
     if args.version:
         print(_version())
         raise SystemExit(0)
+    if args.pid is not None:
+        if program is not None:
+            parser.error("--pid starts the agent in a running process: give no program with it")
+        _check_form(args, parser)
+        args.labels = _labels(args.label, parser)
+        return args, None
     if program is None:
-        parser.error("give a script to run, -m MODULE or -c CODE")
+        parser.error("give a script to run, -m MODULE or -c CODE, or --pid PID")
     if args.register_timeout is not None and args.wait_for_relay is None:
         args.wait_for_relay = args.register_timeout
     if args.wait_for_relay is not None and args.wait_for_relay < 0:
@@ -355,6 +395,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     from .logsetup import install_stderr_fallback
 
     install_stderr_fallback()
+    if program is None:
+        try:
+            return _inject(args)
+        except DbgRelayError as exc:
+            print(f"dbgrelay: {exc}", file=sys.stderr)
+            return 2
     try:
         if args.log_to:
             _log_to(args.log_to)

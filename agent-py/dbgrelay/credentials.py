@@ -155,6 +155,12 @@ def _env_value(env: Mapping[str, str], name: str, file_name: str, what: str) -> 
     return None
 
 
+def credential_from_env(name: str, file_name: str, what: str) -> Optional[str]:
+    """A credential from this process's environment: ``name``, else the file named by ``file_name``."""
+    found = _env_value(os.environ, name, file_name, what)
+    return found[0] if found else None
+
+
 def resolve_credentials(
     secret: Optional[str] = None,
     token: Optional[str] = None,

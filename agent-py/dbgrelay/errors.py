@@ -42,6 +42,10 @@ REGISTRATION = "REGISTRATION"
 REGISTRATION_TIMEOUT = "REGISTRATION_TIMEOUT"
 #: the installed debugpy is not one a pydevd fix was verified against
 DEBUGPY_UNSUPPORTED = "DEBUGPY_UNSUPPORTED"
+#: this user may not trace the process (--pid): Yama ptrace_scope, no CAP_SYS_PTRACE, a container
+PTRACE_DENIED = "PTRACE_DENIED"
+#: the agent could not be started in a running process (--pid), which runs on unchanged
+INJECT_FAILED = "INJECT_FAILED"
 
 #: Codes of docs/protocol.md §8 the agent sends or receives.
 WIRE_CODES = (
@@ -62,7 +66,7 @@ WIRE_CODES = (
 #: The relay's local-only codes the agent uses too.
 SHARED_LOCAL_CODES = (CONFIG_INVALID, TLS_VERIFY_FAILED, TLS_PIN_MISMATCH)
 #: Codes the relay does not have.
-AGENT_ONLY_CODES = (AGENT_ERROR, REGISTRATION, REGISTRATION_TIMEOUT, DEBUGPY_UNSUPPORTED)
+AGENT_ONLY_CODES = (AGENT_ERROR, REGISTRATION, REGISTRATION_TIMEOUT, DEBUGPY_UNSUPPORTED, PTRACE_DENIED, INJECT_FAILED)
 #: Every code the agent itself raises or reports.
 ALL_CODES = WIRE_CODES + SHARED_LOCAL_CODES + AGENT_ONLY_CODES
 
@@ -106,6 +110,12 @@ class RegistrationError(DbgRelayError):
     """The bridge did not register the target in time (or was refused)."""
 
     code = REGISTRATION
+
+
+class InjectError(DbgRelayError):
+    """The agent could not be started in a running process (``--pid``)."""
+
+    code = INJECT_FAILED
 
 
 class Refusal(DbgRelayError):

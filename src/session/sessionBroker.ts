@@ -269,6 +269,6 @@ export function killTimerNotice(killTimer: { readonly seconds: number; readonly 
   return (
     `this process's server kills it when it does not answer for ${killTimer.seconds} s (${killTimer.source}), ` +
     `so the relay resumes it after ${maxPauseMs / 1000} s paused; to debug longer, raise ${killTimer.source} for debugging ` +
-    'and keep the relay\'s bound (pauseWatchdog.maxPauseMs or pauseWatchdog.targets) below it'
+    "and keep the relay's bound (pauseWatchdog.maxPauseMs or pauseWatchdog.targets) below it"
   );
 }
