@@ -212,9 +212,11 @@ def start_relay_agent(options: AgentOptions, remote_root: Optional[str]) -> Brid
     _state = _Running(options, bridge, adapter, guard=running_guard, root=remote_root)
     log.info("bridge pid %d dialing %s", bridge.proc.pid, options.relay_url)
     _announce("%s", options.guard.describe())
-    from .workers.forkhook import install_fork_hook
+    from .workers.forkhook import install_fork_hook, member_payload
+    from .workers.spawnhook import install_spawn_hook
 
     install_fork_hook()
+    install_spawn_hook(member_payload)
     return bridge
 
 
@@ -225,6 +227,11 @@ def forget_after_fork() -> Optional[_Running]:
     parent, _state = _state, None
     _lock = threading.Lock()  # another thread may have held it at the fork
     return parent
+
+
+def start_lock() -> threading.Lock:
+    """The lock held while an agent starts in this process."""
+    return _lock
 
 
 def running_state() -> Optional[_Running]:

@@ -133,6 +133,35 @@ async function get(url: string): Promise<string> {
   return response.text();
 }
 
+describe('a worker forked while a client is attached to its group', () => {
+  it('is announced to that client, as a debugpy subprocess, and not registered as a member', async () => {
+    const app = join(servers, 'poolApp.py');
+    const debuggee = startDebuggee({ ...relay.access('tcps'), name: 'pool-2', script: app, env: { APP_POOL_ON_TRIGGER: '1' } });
+    debuggees.push(debuggee);
+    await waitForTargets(relay.access('tcps'), (t) => t.some((x) => x.name === 'pool-2'));
+    const attach = await startAttach(relay.access('tcps'), 'pool-2');
+    try {
+      const client = await attachSession(attach.address.port);
+      const announced = new Promise<DebugProtocol.StartDebuggingRequestArguments>((resolve) =>
+        client.onReverseRequest('startDebugging', (request) => {
+          resolve(request.arguments as DebugProtocol.StartDebuggingRequestArguments);
+          return {};
+        }),
+      );
+      debuggee.trigger('start-pool');
+      const announcement = await announced;
+      expect(announcement.request).toBe('attach');
+      expect((announcement.configuration as { subProcessId?: number }).subProcessId).toEqual(expect.any(Number));
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(membersOf(await listTargets(relay.access('tcps')), 'pool-2')).toEqual([]);
+      await client.request('disconnect', { terminateDebuggee: false });
+      await client.close();
+    } finally {
+      await attach.close();
+    }
+  }, 60_000);
+});
+
 describe('gunicorn sync workers', () => {
   const app = join(servers, 'wsgiApp.py');
   const handle = markerLine('HANDLE', app);
@@ -155,8 +184,8 @@ describe('gunicorn sync workers', () => {
       expect(member.labels['worker']).toMatch(/^[12]$/);
     }
     const member = members[0]!;
-    expect(await debugMember(member.name, app, handle, () => get(url!))).toBe(String(member.pid));
-    await pausePastTheKillTimer(member, app, handle, () => get(url!));
+    expect(await debugMember(member.name, app, handle, () => Promise.all([get(url!), get(url!), get(url!)]))).toBe(String(member.pid));
+    await pausePastTheKillTimer(member, app, handle, () => Promise.all([get(url!), get(url!), get(url!)]));
     // HUP: gunicorn replaces its workers; the old members leave, the new ones register
     process.kill(debuggee.process.pid!, 'SIGHUP');
     const old = new Set(members.map((m) => m.name));
@@ -180,9 +209,22 @@ describe('gunicorn sync workers', () => {
     const member = membersOf(targets, 'hooked-1')[0]!;
     expect(member.labels).toMatchObject({ server: 'gunicorn' });
     expect(member.killTimer).toEqual({ seconds: 30, source: 'gunicorn --timeout' }); // gunicorn's default, passed by the hook
-    expect(await debugMember(member.name, app, handle, () => get(url!))).toBe(String(member.pid));
+    expect(await debugMember(member.name, app, handle, () => Promise.all([get(url!), get(url!), get(url!)]))).toBe(String(member.pid));
   });
 });
+
+/** The body of the first answer of `url`, asked every 100 ms until `timeoutMs`. */
+async function answered(url: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await get(url);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
 
 /** A free loopback port (bound, then released). */
 function freePort(): Promise<number> {
@@ -213,4 +255,43 @@ describe('Celery prefork workers (Redis broker)', () => {
     const first = new Set(members.map((m) => m.name));
     await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'jobs-1').some((m) => !first.has(m.name)) && membersOf(t, 'jobs-1').length <= 2, 30_000);
   }, 90_000);
+});
+
+describe('spawned workers', () => {
+  it('a multiprocessing spawn pool: each worker a member, debuggable by name', async () => {
+    const app = join(servers, 'spawnPoolApp.py');
+    const debuggee = startDebuggee({ ...relay.access('tcps'), name: 'spool-1', script: app });
+    debuggees.push(debuggee);
+    const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'spool-1').length === 2, 30_000);
+    await debuggee.waitForOutput(/tasks \d+/);
+    const member = membersOf(targets, 'spool-1')[0]!;
+    expect(member.labels).toMatchObject({ server: 'multiprocessing', parent: String(debuggee.process.pid) });
+    expect(await debugMember(member.name, app, markerLine('TASK', app))).toBe(String(member.pid));
+    debuggee.trigger('stop-pool');
+    await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'spool-1').length === 0, 15_000);
+  }, 60_000);
+
+  it('uvicorn --workers 2: each worker a member, serving while nobody debugs, debugged by name', async () => {
+    const app = join(servers, 'asgiApp.py');
+    const port = await freePort();
+    const debuggee = startDebuggee({
+      ...relay.access('tcps'),
+      name: 'api-1',
+      script: '-m',
+      scriptArgs: ['uvicorn', '--workers', '2', '--host', '127.0.0.1', '--port', String(port), '--app-dir', servers, 'asgiApp:app'],
+    });
+    debuggees.push(debuggee);
+    const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'api-1').length === 2, 30_000);
+    const url = `http://127.0.0.1:${port}/`;
+    // a worker listens only after it printed "Application startup complete": ask until one answers
+    const first = await answered(url, 20_000);
+    // an idle asyncio worker that accepted last tends to accept next: debug the one that answers
+    const [, answering] = first.match(/^worker (\d+)/)!;
+    for (const member of membersOf(targets, 'api-1')) expect(member.labels).toMatchObject({ server: 'uvicorn', parent: String(debuggee.process.pid) });
+    const member = membersOf(targets, 'api-1').find((m) => String(m.pid) === answering)!;
+    expect(member).toBeDefined();
+    // three requests at a time, so that every worker gets some
+    const poke = () => Promise.all([get(url), get(url), get(url)]);
+    expect(await debugMember(member.name, app, markerLine('HANDLE', app), poke)).toBe(String(member.pid));
+  }, 60_000);
 });

@@ -19,7 +19,7 @@ from .adaptergate import AdapterGate
 from .adaptersession import AdapterSession
 from .connectors import tcp_connector
 from .control import ControlLoop
-from .guardreport import GuardReportSettings, report_liveness
+from .guardreport import GuardReportSettings, alive_event, report_liveness
 from .lifeline import set_parent_death_signal, wait_for_parent_exit
 from .relayconn import RelayDialer
 
@@ -92,7 +92,21 @@ class Bridge:
         self._sessions.add(task)
         self.adapter_sessions.add(session)
         task.add_done_callback(self._sessions.discard)
-        task.add_done_callback(lambda _: self.adapter_sessions.discard(session))
+
+        def ended(_: "asyncio.Future[Any]") -> None:
+            self.adapter_sessions.discard(session)
+            self.report_sessions()
+
+        task.add_done_callback(ended)
+        # at once, not at the next tick: a worker forked now must see the session (dbgrelay.workers)
+        self.report_sessions()
+
+    def report_sessions(self) -> None:
+        """An ``alive`` event now, with the sessions as they are."""
+        try:
+            report_to_parent(alive_event(self.adapter_sessions, self.guard))
+        except Exception as exc:  # noqa: BLE001 - the periodic report follows anyway
+            log.debug("liveness report failed: %s", exc)
 
     def on_parent_line(self, line: bytes) -> None:
         """A line from the debuggee: the pause guard's ``guard``/``status`` for the relay."""

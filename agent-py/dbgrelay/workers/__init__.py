@@ -1,7 +1,9 @@
 """Workers of multi-process servers as targets of their own.
 
-A process forked from a program that runs the agent (a gunicorn or Celery prefork
-worker, a ``multiprocessing`` fork-pool worker) registers as ``GROUP/PID``, a member of
-the program's group (:mod:`.forkhook`), labelled with what forked it
-(:mod:`.serverkind`). It never waits for a client.
+A process forked (:mod:`.forkhook`: gunicorn and Celery prefork workers, multiprocessing
+fork pools) or spawned (:mod:`.spawnhook`, :mod:`.spawned`: ``uvicorn --workers``,
+multiprocessing spawn pools) by a program that runs the agent registers as
+``GROUP/PID``, a member of the program's group, labelled with what started it
+(:mod:`.serverkind`). It never waits for a client; while a client session runs with the
+parent, a new worker goes debugpy's own subprocess way instead and is announced to it.
 """

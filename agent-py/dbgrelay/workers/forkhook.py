@@ -60,6 +60,17 @@ def _client_attached(agent: Any) -> bool:
     return bool(state.bridge.ownership.sessions_now(time.monotonic(), SESSION_REPORT_TIMEOUT_S) > 0)
 
 
+def member_payload(kind: ServerKind) -> Optional[Dict[str, Any]]:
+    """What a spawned worker needs to start as a member (see :mod:`.spawnhook`); None
+    while a client session runs with this process, or when no relay agent runs here."""
+    from .. import agent
+
+    state = agent.running_state()
+    if state is None or not isinstance(state.options, AgentOptions) or _client_attached(agent):
+        return None
+    return {"options": state.options, "root": state.root, "server": kind.server}
+
+
 def _start_member(kind: ServerKind) -> None:
     """In the child: forget the parent's agent and debugpy, start this process's own."""
     from .. import agent
