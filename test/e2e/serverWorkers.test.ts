@@ -192,6 +192,23 @@ describe('gunicorn sync workers', () => {
     await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-g').length === 2 && membersOf(t, 'web-g').every((m) => !old.has(m.name)), 20_000);
   });
 
+  it('gunicorn with uvicorn workers (-k uvicorn.workers.UvicornWorker): each worker a member, debugged by name', async () => {
+    const asgi = join(servers, 'asgiApp.py');
+    const debuggee = startDebuggee({
+      ...relay.access('tcps'),
+      name: 'web-u',
+      script: '-m',
+      scriptArgs: ['gunicorn', '-w', '2', '-k', 'uvicorn.workers.UvicornWorker', '-b', '127.0.0.1:0', '--chdir', servers, 'asgiApp:app'],
+    });
+    debuggees.push(debuggee);
+    const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
+    const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-u').length === 2);
+    const [, answering] = (await answered(url!, 20_000)).match(/^worker (\d+)/)!;
+    for (const member of membersOf(targets, 'web-u')) expect(member.labels).toMatchObject({ server: 'gunicorn', parent: String(debuggee.process.pid) });
+    const member = membersOf(targets, 'web-u').find((m) => String(m.pid) === answering)!;
+    expect(await debugMember(member.name, asgi, markerLine('HANDLE', asgi), () => Promise.all([get(url!), get(url!), get(url!)]))).toBe(String(member.pid));
+  });
+
   it('a post_fork hook makes each worker a member when the master runs without the agent', async () => {
     const debuggee = startDebuggee({
       relayUrl: relay.tcpsUrl,
