@@ -58,3 +58,25 @@ def test_a_kill_timer_is_checked() -> None:
     for bad in ((0, "x"), (-1, "x"), (86_401, "x"), (30, ""), (30, "x" * 65), ("soon", "x"), (30,)):
         with pytest.raises(ConfigError):
             check_kill_timer(bad)  # type: ignore[arg-type]
+
+
+def test_a_spawned_child_that_cannot_import_the_agent_still_starts() -> None:
+    import subprocess
+
+    from dbgrelay.workers.spawnhook import CHILD_PREFIX
+
+    # -S: no site-packages, so no dbgrelay: the child must run multiprocessing's code all the same
+    out = subprocess.run([sys.executable, "-S", "-c", CHILD_PREFIX + "print('worker runs')"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.strip() == "worker runs", out.stderr
+
+
+def test_start_data_that_does_not_load_leaves_the_worker_without_an_agent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dbgrelay.workers.spawned as spawned
+    from dbgrelay.workers.spawnhook import PREPARATION_KEY
+
+    prepared = []
+    monkeypatch.setattr(spawned, "_original_prepare", prepared.append)
+    started = []
+    monkeypatch.setattr(spawned, "_start_member", started.append)
+    spawned.prepare({"name": "SpawnPoolWorker-1", PREPARATION_KEY: b"not a pickle"})
+    assert prepared == [{"name": "SpawnPoolWorker-1"}] and started == []

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { TargetInfo } from '../../src/protocol/controlMessages.js';
+import { freePort } from '../support/net/loopbackProxies.js';
 import { markerLine, startDebuggee, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
 import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
 import { attachSession, evaluate, listTargets, startAttach, waitForStop, waitForTargets } from '../support/relay/relayClient.js';
@@ -243,18 +243,6 @@ async function answered(url: string, timeoutMs: number): Promise<string> {
   }
 }
 
-/** A free loopback port (bound, then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe('Celery prefork workers (Redis broker)', () => {
   it('registers each pool process as a member with the task time limit, debugged by name; a recycled process is replaced', async () => {
     const port = await freePort();
@@ -276,8 +264,8 @@ describe('Celery prefork workers (Redis broker)', () => {
 
 describe('spawned workers', () => {
   it('a multiprocessing spawn pool: each worker a member, debuggable by name', async () => {
-    const app = join(servers, 'spawnPoolApp.py');
-    const debuggee = startDebuggee({ ...relay.access('tcps'), name: 'spool-1', script: app });
+    const app = join(servers, 'poolApp.py');
+    const debuggee = startDebuggee({ ...relay.access('tcps'), name: 'spool-1', script: app, env: { APP_START_METHOD: 'spawn' } });
     debuggees.push(debuggee);
     const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'spool-1').length === 2, 30_000);
     await debuggee.waitForOutput(/tasks \d+/);

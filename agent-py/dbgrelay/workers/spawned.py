@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import multiprocessing.spawn as _spawn
 import os
+import pickle
 from typing import Any, Dict
 
 log = logging.getLogger("dbgrelay.workers")
@@ -31,7 +32,12 @@ def prepare(data: Dict[str, Any]) -> None:
     """multiprocessing's ``prepare``, after starting this member's agent."""
     from .spawnhook import PREPARATION_KEY
 
-    payload = data.pop(PREPARATION_KEY, None)
+    pickled = data.pop(PREPARATION_KEY, None)
+    try:
+        payload = pickle.loads(pickled) if isinstance(pickled, bytes) else None
+    except Exception as exc:  # noqa: BLE001 - the worker runs on without a debugger
+        log.warning("worker %d runs without a debugger: its start data did not load: %s", os.getpid(), exc)
+        payload = None
     if isinstance(payload, dict):
         _start_member(payload)
     _original_prepare(data)

@@ -16,6 +16,7 @@ pydevd's own subprocess flow runs as before.
 from __future__ import annotations
 
 import logging
+import pickle
 import sys
 import threading
 from typing import Any, Callable, Dict, List, Optional
@@ -27,8 +28,9 @@ log = logging.getLogger("dbgrelay.workers")
 _MARK = "_dbgrelay_member_spawn"
 #: The preparation data's key for the member's start (read by :mod:`.spawned`).
 PREPARATION_KEY = "dbgrelay_member"
-#: What the child's ``-c`` code runs before multiprocessing's own.
-CHILD_PREFIX = "import dbgrelay.workers.spawned; "
+#: What the child's ``-c`` code runs before multiprocessing's own: a child that cannot
+#: import the agent (another interpreter) still starts, without one.
+CHILD_PREFIX = "try:\n    import dbgrelay.workers.spawned\nexcept Exception:\n    pass\n"
 
 _launching = threading.local()
 
@@ -65,7 +67,8 @@ def _wrap_preparation(original: Callable[..., Dict[str, Any]]) -> Callable[..., 
         data = original(name)
         payload = getattr(_launching, "payload", None)
         if payload is not None:
-            data[PREPARATION_KEY] = payload
+            # bytes: unpickling the preparation data must not need the agent (see CHILD_PREFIX)
+            data[PREPARATION_KEY] = pickle.dumps(payload)
         return data
 
     setattr(get_preparation_data, _MARK, True)
@@ -77,7 +80,7 @@ def _wrap_command_line(original: Callable[..., List[str]]) -> Callable[..., List
         command = original(**kwds)
         if getattr(_launching, "payload", None) is not None and "-c" in command:
             i = command.index("-c") + 1
-            command = [*command[:i], CHILD_PREFIX + command[i], *command[i + 1 :]]
+            command = [*command[:i], CHILD_PREFIX + command[i].lstrip(), *command[i + 1 :]]
         return command
 
     setattr(get_command_line, _MARK, True)
