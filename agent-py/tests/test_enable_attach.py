@@ -194,3 +194,22 @@ def test_wait_for_relay_fails_fast_with_a_clear_message_on_a_refusal(certs: Cert
     assert "not-the-secret" not in out.stderr
     assert took < 8
     assert not rt.relay.registers
+
+
+def test_an_untrusted_relay_certificate_does_not_stop_the_program_and_is_logged_as_an_error(certs: Certs, tmp_path: Path) -> None:
+    rt = RelayThread(FakeRelay(certs.server_context(), SECRET), "tcps")
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    env = dict(os.environ, DBGRELAY_SECRET=SECRET, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    out = subprocess.run(
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-10", "--ca", certs.other_ca, str(script), "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert out.returncode == 0 and "app running" in out.stdout, out.stderr
+    errors = [line for line in out.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, out.stderr  # once per change
+    assert "relay certificate not trusted" in errors[0] and "check --ca / --fingerprint" in errors[0]
+    assert not rt.relay.registers

@@ -122,3 +122,33 @@ def test_the_remote_exec_path_on_python_3_14(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_user_who_may_not_trace_the_process_is_told_why(python_loop: subprocess.Popen) -> None:
+    if os.geteuid() != 0:
+        pytest.fail("this test runs the injector as the user nobody, which needs root to arrange")
+    out = subprocess.run(
+        [
+            "setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            sys.executable,
+            "-m",
+            "dbgrelay",
+            "--relay",
+            "tcps://127.0.0.1:9",
+            "--name",
+            "x",
+            "--pid",
+            str(python_loop.pid),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "DBGRELAY_SECRET": SECRET},
+        cwd="/",
+    )
+    assert out.returncode == 2, out.stderr
+    assert f"process {python_loop.pid} belongs to another user: run as that user or as root" in out.stderr
+    assert SECRET not in out.stderr and python_loop.poll() is None

@@ -75,7 +75,9 @@ describe('python -m dbgrelay --pid', () => {
     try {
       const client = await attachSession(attach.address.port, { breakpoints: { path: app, lines: [{ line: markerLine('STEP', app) }] } });
       const { event, frame } = await waitForStop(client, 'breakpoint', 20_000);
-      expect(Number(await evaluate(client, 'count', frame.id))).toBeGreaterThan(10);
+      const count = await evaluate(client, 'count', frame.id);
+      console.log(`demo: attached to ${name}, stopped at ${frame.source?.path}:${frame.line} in ${frame.name}(), count = ${count}`);
+      expect(Number(count)).toBeGreaterThan(10);
       await client.request('setBreakpoints', { source: { path: app }, breakpoints: [] });
       await client.request('continue', { threadId: event.body.threadId });
       await client.request('disconnect', { terminateDebuggee: false });

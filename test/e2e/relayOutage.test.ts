@@ -50,7 +50,8 @@ describe('a relay outage', () => {
     expect(failures).toHaveLength(1); // once per change, not once per retry
     relay = await relay.restart();
     await waitForTargets(relay.access('tcps'), (t) => t.some((x) => x.name === 'outage-start'), backoffCapMs + marginMs);
-    expect(debuggee.output()).toMatch(/registered target 'outage-start' with \S+ after \d+ failed attempts/);
+    // said once it is over (the line may come a moment after the relay lists the target)
+    await debuggee.waitForOutput(/registered target 'outage-start' with \S+ after \d+ failed attempts/, 5_000);
     debuggee.kill();
   });
 

@@ -49,6 +49,7 @@ async function debugMember(member: string, file: string, line: number, poke?: ()
         stopped = true;
       });
       const pid = await evaluate(client, '__import__("os").getpid()', frame.id);
+      console.log(`demo: attached to ${member}, stopped at ${frame.source?.path}:${frame.line} in ${frame.name}(), os.getpid() = ${pid}`);
       await client.request('setBreakpoints', { source: { path: file }, breakpoints: [] });
       await client.request('continue', { threadId: event.body.threadId });
       await client.request('disconnect', { terminateDebuggee: false });
@@ -207,6 +208,20 @@ describe('gunicorn sync workers', () => {
     for (const member of membersOf(targets, 'web-u')) expect(member.labels).toMatchObject({ server: 'gunicorn', parent: String(debuggee.process.pid) });
     const member = membersOf(targets, 'web-u').find((m) => String(m.pid) === answering)!;
     expect(await debugMember(member.name, asgi, markerLine('HANDLE', asgi), () => Promise.all([get(url!), get(url!), get(url!)]))).toBe(String(member.pid));
+  });
+
+  it('a worker gunicorn recycles after --max-requests leaves the list, its replacement registers', async () => {
+    const debuggee = startDebuggee({
+      ...relay.access('tcps'),
+      name: 'web-m',
+      script: '-m',
+      scriptArgs: ['gunicorn', '-w', '1', '--max-requests', '5', '-b', '127.0.0.1:0', '--chdir', servers, 'wsgiApp:app'],
+    });
+    debuggees.push(debuggee);
+    const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
+    const [first] = membersOf(await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-m').length === 1), 'web-m');
+    for (let i = 0; i < 8; i++) await answered(url!, 10_000);
+    await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-m').length === 1 && membersOf(t, 'web-m')[0]!.name !== first!.name, 20_000);
   });
 
   it('a post_fork hook makes each worker a member when the master runs without the agent', async () => {
