@@ -5,6 +5,8 @@
  * control or look-alike characters, and at most one `/`.
  */
 export const targetNameSegment = '[A-Za-z0-9][A-Za-z0-9._-]{0,62}';
+/** The longest target name: two parts of 63 characters and the slash. */
+export const maxTargetNameChars = 127;
 /** A name of one part: configured targets and SSH forwards, which have no members. */
 export const plainTargetNamePattern = new RegExp(`^${targetNameSegment}$`);
 /** Any target name, a group member's included. */

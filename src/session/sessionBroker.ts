@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import { requireRole, requireTargetGrant } from '../auth/grants.js';
 import { DapPipe, type DapPipeCloseReason, type DapPipeOptions } from '../dap/dapPipe.js';
 import { tagged, type Logger } from '../log/logger.js';
-import { isValidTargetName } from '../protocol/targetName.js';
+import { isValidTargetName, maxTargetNameChars } from '../protocol/targetName.js';
 import type { AgentConnection } from '../agents/agentConnection.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { Transport } from '../transport/transport.js';
@@ -94,10 +94,10 @@ export class SessionBroker {
     const startedAt = performance.now();
     const session = randomBytes(6).toString('hex');
     let killTimer: { readonly seconds: number; readonly source: string } | undefined;
-    const subject: SessionSubject = { session, ...request, target: request.target.slice(0, 80) };
+    const subject: SessionSubject = { session, ...request, target: request.target.slice(0, maxTargetNameChars) };
     const log = this.logger.child({
       session,
-      target: request.target.slice(0, 80),
+      target: request.target.slice(0, maxTargetNameChars),
       via: request.via,
       client: request.clientAddress,
       principal: request.principal.id,

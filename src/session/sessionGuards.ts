@@ -4,6 +4,7 @@ import { auditLogFile } from '../audit/auditReader.js';
 import { discardingAuditSink, type AuditSink } from '../audit/auditEvent.js';
 import type { Principal } from '../auth/principal.js';
 import { targetPatternCovers } from '../auth/grants.js';
+import { maxTargetNameChars } from '../protocol/targetName.js';
 import { RelayError } from '../common/relayError.js';
 import type { RelayConfig } from '../config/configSchema.js';
 import type { Logger } from '../log/logger.js';
@@ -191,7 +192,7 @@ export class SessionGuards {
       session: subject.session,
       principal: principal.id,
       method: principal.method,
-      target: subject.target.slice(0, 80),
+      target: subject.target.slice(0, maxTargetNameChars),
       via: subject.via,
       client: subject.clientAddress,
       code,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { targetPatternCovers } from '../../../src/auth/grants.js';
-import { isPlainTargetName, isValidTargetName, targetGroupOf } from '../../../src/protocol/targetName.js';
+import { isPlainTargetName, isValidTargetName, maxTargetNameChars, targetGroupOf } from '../../../src/protocol/targetName.js';
 
 describe('target names', () => {
   it.each(['web-1', 'a', 'web-1/12345', 'web.prod_1/worker-2', `${'a'.repeat(63)}/${'b'.repeat(63)}`])('accepts %s', (name) => {
@@ -23,6 +23,13 @@ describe('target names', () => {
     'web-1\\2',
   ])('refuses %j', (name) => {
     expect(isValidTargetName(name)).toBe(false);
+  });
+
+  it('bounds a name at two full parts and the slash', () => {
+    const longest = `${'a'.repeat(63)}/${'b'.repeat(63)}`;
+    expect(longest).toHaveLength(maxTargetNameChars);
+    expect(isValidTargetName(longest)).toBe(true);
+    expect(isValidTargetName(`${longest}c`)).toBe(false);
   });
 
   it('keeps one-part names for what has no members (configured targets, SSH forwards)', () => {

@@ -108,6 +108,23 @@ describe('SessionBroker', () => {
     await broker.close();
   });
 
+  it('admits a group member by its whole name, the longest included: policies, leases and pause bounds see all of it', async () => {
+    const { broker, hub, opens } = await setup();
+    const long = `${'g'.repeat(63)}/${'m'.repeat(63)}`;
+    const [relaySide, agentSide] = MemoryControlChannel.pair('wss');
+    hub.accept(relaySide, principal);
+    agentSide.send({ type: 'register', agentId: 'a2', target: { name: long }, process: { pid: 2, host: 'h', python: '3', debugpy: '1', agent: '0' } });
+    await tick();
+    const guards = (broker as unknown as { guards: { admit: (...args: unknown[]) => unknown } }).guards;
+    const admit = vi.spyOn(guards, 'admit');
+    const pending = broker.prepare({ ...request, target: long });
+    await vi.waitFor(() => expect(admit).toHaveBeenCalled());
+    expect((admit.mock.calls[0]![0] as { target: string }).target).toBe(long);
+    expect(opens).toEqual([]); // the open went to the member's own agent
+    void pending.catch(() => undefined);
+    broker.close();
+  });
+
   it('refuses an unknown or invalid target before asking any agent', async () => {
     const { broker, opens } = await setup();
     await expect(broker.prepare({ ...request, target: 'web-9' })).rejects.toMatchObject({ code: 'UNKNOWN_TARGET', message: 'no target named "web-9" is connected' });
