@@ -215,7 +215,7 @@ def start_relay_agent(options: AgentOptions, remote_root: Optional[str]) -> Brid
     from .workers.forkhook import install_fork_hook, member_payload
     from .workers.spawnhook import install_spawn_hook
 
-    install_fork_hook()
+    install_fork_hook(sys.modules[__name__])  # type: ignore[arg-type]  # this module is the agent the hooks call back
     install_spawn_hook(member_payload)
     return bridge
 

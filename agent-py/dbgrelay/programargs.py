@@ -1,11 +1,16 @@
 """The command line of ``python -m dbgrelay``, split as ``python -m debugpy`` splits it:
 the agent's options come first; ``-m MODULE``, ``-c CODE`` or the first word that is
 not an option starts the program, and everything after it is the program's, untouched
-(``-m gunicorn -w 2 -b 127.0.0.1:8000 app:app``)."""
+(``-m gunicorn -w 2 -b 127.0.0.1:8000 app:app``). :func:`run_program` then runs it
+as ``python`` itself would."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import runpy
+import sys
+import types
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
@@ -57,3 +62,17 @@ def split_command_line(argv: List[str], parser: argparse.ArgumentParser) -> Tupl
             return argv[:i], Program("script", word, tuple(argv[i + 1 :]))
         i += 2 if "=" not in word and _takes_value(parser, word) else 1
     return argv, None
+
+
+def run_program(program: Program) -> None:
+    """Run ``program`` here, as ``python`` itself would run it."""
+    sys.argv = program.argv()
+    if program.kind == "module":
+        runpy.run_module(program.target, run_name="__main__", alter_sys=True)
+    elif program.kind == "code":
+        main_module = types.ModuleType("__main__")
+        sys.modules["__main__"] = main_module
+        exec(compile(program.target, "<string>", "exec"), main_module.__dict__)  # noqa: S102 - what -c means
+    else:
+        sys.path[0] = os.path.dirname(os.path.abspath(program.target))
+        runpy.run_path(program.target, run_name="__main__")

@@ -9,7 +9,10 @@ import importlib.util
 import os
 import sys
 import sysconfig
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .programargs import Program
 
 
 def _installed(path: str) -> bool:
@@ -48,3 +51,10 @@ def default_root() -> str:
     if main is not None and os.path.isfile(main) and not _installed(main):
         return script_root(main)
     return os.getcwd()
+
+
+def root_of(program: "Program") -> str:
+    """Where a program run by ``python -m dbgrelay`` has its files rooted."""
+    if program.kind == "script":
+        return script_root(program.target)
+    return module_root(program.target) if program.kind == "module" else os.getcwd()

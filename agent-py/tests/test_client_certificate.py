@@ -11,7 +11,7 @@ from typing import List, Optional, Tuple
 import pytest
 from conftest import Certs
 
-from dbgrelay.cli import _parser
+from dbgrelay.cliparser import build_parser as _parser
 from dbgrelay.errors import ConfigError, TrustError
 from dbgrelay.trust.clientcert import check_client_certificate
 from dbgrelay.trust.pinning import parse_fingerprint

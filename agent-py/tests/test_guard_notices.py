@@ -14,7 +14,7 @@ from conftest import Certs
 from fakerelay import FakeRelay
 from test_bridge_relay import until
 
-from dbgrelay import cli
+from dbgrelay import cli, cliparser
 from dbgrelay.backoff import Backoff
 from dbgrelay.bridge.app import Bridge
 from dbgrelay.errors import ConfigError
@@ -67,18 +67,18 @@ def test_notices_wait_for_registration_and_status_is_sent_after_every_reconnect(
 
 
 def test_cli_flags_become_enable_attach_keywords() -> None:
-    parser = cli._parser()
+    parser = cliparser.build_parser()
     args = parser.parse_args(["--relay", "wss://h:1", "--name", "w", "--unowned-pause", "5", "--max-pause", "120", "app.py"])
     assert cli._guard_kwargs(args) == {"pause_guard": True, "unowned_pause": 5.0, "max_pause": 120.0}
     args = parser.parse_args(["--relay", "wss://h:1", "--name", "w", "--no-pause-guard", "app.py"])
     assert cli._guard_kwargs(args) == {"pause_guard": False}
     direct = parser.parse_args(["--port", "0", "--max-pause", "5", "app.py"])
     with pytest.raises(SystemExit):
-        cli._check_form(direct, argparse.ArgumentParser(prog="t"))
+        cliparser._check_form(direct, argparse.ArgumentParser(prog="t"))
 
 
 def test_help_documents_the_guard_flags() -> None:
-    text = cli._parser().format_help()
+    text = cliparser.build_parser().format_help()
     for word in ("--unowned-pause", "--max-pause", "--adapter-stall", "--no-pause-guard", "default 30", "default 0: off"):
         assert word in text, word
 

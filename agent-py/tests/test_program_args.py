@@ -18,7 +18,7 @@ from conftest import Certs
 from fakerelay import FakeRelay
 from relaythread import RelayThread
 
-from dbgrelay.cli import _parser
+from dbgrelay.cliparser import build_parser as _parser
 from dbgrelay.options.nametemplate import expand_name_template
 from dbgrelay.programargs import Program, split_command_line
 from dbgrelay.protocol import ProtocolError, validate_target_name

@@ -22,7 +22,7 @@ import logging
 import os
 import sys
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Protocol
 
 from ..options.relay import AgentOptions
 from ..protocol import ProtocolError, validate_labels
@@ -53,7 +53,21 @@ def member_options(parent: AgentOptions, kind: ServerKind, pid: int, parent_pid:
     )
 
 
-def _client_attached(agent: Any) -> bool:
+class AgentHooks(Protocol):
+    """What this module needs of :mod:`dbgrelay.agent`, handed to it by the agent itself
+    (:func:`install_fork_hook`), so that this module does not import the agent back."""
+
+    def running_state(self) -> Any: ...
+
+    def forget_after_fork(self) -> Any: ...
+
+    def start_relay_agent(self, options: AgentOptions, remote_root: Optional[str]) -> Any: ...
+
+
+_agent: Optional[AgentHooks] = None
+
+
+def _client_attached(agent: AgentHooks) -> bool:
     state = agent.running_state()
     if state is None:
         return False
@@ -63,18 +77,15 @@ def _client_attached(agent: Any) -> bool:
 def member_payload(kind: ServerKind) -> Optional[Dict[str, Any]]:
     """What a spawned worker needs to start as a member (see :mod:`.spawnhook`); None
     while a client session runs with this process, or when no relay agent runs here."""
-    from .. import agent
-
-    state = agent.running_state()
-    if state is None or not isinstance(state.options, AgentOptions) or _client_attached(agent):
+    agent = _agent
+    state = agent.running_state() if agent is not None else None
+    if agent is None or state is None or not isinstance(state.options, AgentOptions) or _client_attached(agent):
         return None
     return {"options": state.options, "root": state.root, "server": kind.server}
 
 
-def _start_member(kind: ServerKind) -> None:
+def _start_member(agent: AgentHooks, kind: ServerKind) -> None:
     """In the child: forget the parent's agent and debugpy, start this process's own."""
-    from .. import agent
-
     parent = agent.forget_after_fork()
     if parent is None or not isinstance(parent.options, AgentOptions):
         return
@@ -98,21 +109,23 @@ def wrap_settrace_forked(original: Callable[..., Any]) -> Callable[..., Any]:
     """pydevd's ``settrace_forked`` with the member rule of this module's docstring."""
 
     def settrace_forked(setup_tracing: bool = True) -> Any:
-        from .. import agent
-
-        if not setup_tracing or _client_attached(agent):
+        agent = _agent
+        if agent is None or not setup_tracing or _client_attached(agent):
             return original(setup_tracing)
         kind = detect(sys._getframe(1))
         original(False)  # pydevd's own reset of the debugger state the child inherited
-        _start_member(kind)
+        _start_member(agent, kind)
         return None
 
     setattr(settrace_forked, _MARK, True)
     return settrace_forked
 
 
-def install_fork_hook() -> bool:
-    """Wrap pydevd's fork handling once per process; False when pydevd has none."""
+def install_fork_hook(agent: AgentHooks) -> bool:
+    """Wrap pydevd's fork handling once per process for ``agent`` (the running agent's
+    module); False when pydevd has none."""
+    global _agent
+    _agent = agent
     pydevd: Optional[Any] = sys.modules.get("pydevd")
     original = getattr(pydevd, "settrace_forked", None)
     if original is None:
