@@ -155,20 +155,26 @@ def test_adapter_endpoint_is_none_before_enable_attach() -> None:
     assert out.stdout.strip() == "None", out.stderr
 
 
-def _run_refused(certs: Certs, tmp_path: Path, *extra: str) -> "tuple[subprocess.CompletedProcess[str], float, RelayThread]":
+def _run_app(certs: Certs, tmp_path: Path, secret: str, cafile: str, *extra: str) -> "tuple[subprocess.CompletedProcess[str], float, RelayThread]":
+    """APP for 2 s under ``python -m dbgrelay`` as web-9 with ``secret`` and ``cafile``,
+    against a relay whose secret is SECRET: the output, how long it took, the relay."""
     rt = RelayThread(FakeRelay(certs.server_context(), SECRET), "tcps")
     script = tmp_path / "app.py"
     script.write_text(APP)
-    env = dict(os.environ, DBGRELAY_SECRET="not-the-secret-0123456789", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(os.environ, DBGRELAY_SECRET=secret, PYDEVD_DISABLE_FILE_VALIDATION="1")
     started = time.monotonic()
     out = subprocess.run(
-        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-9", "--ca", certs.ca, *extra, str(script), "2"],
+        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-9", "--ca", cafile, *extra, str(script), "2"],
         capture_output=True,
         text=True,
         env=env,
         timeout=30,
     )
     return out, time.monotonic() - started, rt
+
+
+def _run_refused(certs: Certs, tmp_path: Path, *extra: str) -> "tuple[subprocess.CompletedProcess[str], float, RelayThread]":
+    return _run_app(certs, tmp_path, "not-the-secret-0123456789", certs.ca, *extra)
 
 
 def test_a_refused_credential_does_not_stop_the_program_and_is_logged_as_an_error(certs: Certs, tmp_path: Path) -> None:
@@ -197,17 +203,7 @@ def test_wait_for_relay_fails_fast_with_a_clear_message_on_a_refusal(certs: Cert
 
 
 def test_an_untrusted_relay_certificate_does_not_stop_the_program_and_is_logged_as_an_error(certs: Certs, tmp_path: Path) -> None:
-    rt = RelayThread(FakeRelay(certs.server_context(), SECRET), "tcps")
-    script = tmp_path / "app.py"
-    script.write_text(APP)
-    env = dict(os.environ, DBGRELAY_SECRET=SECRET, PYDEVD_DISABLE_FILE_VALIDATION="1")
-    out = subprocess.run(
-        [sys.executable, "-Xfrozen_modules=off", "-m", "dbgrelay", "--relay", rt.url, "--name", "web-10", "--ca", certs.other_ca, str(script), "2"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=30,
-    )
+    out, _, rt = _run_app(certs, tmp_path, SECRET, certs.other_ca)
     assert out.returncode == 0 and "app running" in out.stdout, out.stderr
     errors = [line for line in out.stderr.splitlines() if " ERROR " in line]
     assert len(errors) == 1, out.stderr  # once per change

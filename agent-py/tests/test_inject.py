@@ -36,6 +36,13 @@ def python_loop() -> Iterator[subprocess.Popen]:
         proc.wait()
 
 
+def wait_for_file(path: Path, timeout: float = 10.0) -> None:
+    """Until ``path`` exists (the bootstrap a target ran writes it), at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def state_of(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
@@ -95,9 +102,7 @@ def test_gdb_queues_the_bootstrap_which_the_program_runs_and_detaches(python_loo
     bootstrap = tmp_path / "bootstrap.py"
     bootstrap.write_text("import json, threading\nopen(%r, 'w').write(json.dumps(threading.current_thread() is threading.main_thread()))\n" % str(marker))
     run_with_gdb(target, str(bootstrap), 30)
-    deadline = time.monotonic() + 10
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_file(marker)
     assert json.loads(marker.read_text()) is True, "run by the main thread, at a safe point"
     assert "TracerPid:\t0" in Path(f"/proc/{python_loop.pid}/status").read_text(), "gdb detached"
     assert python_loop.poll() is None
@@ -115,9 +120,7 @@ def test_the_remote_exec_path_on_python_3_14(tmp_path: Path) -> None:
         bootstrap = tmp_path / "bootstrap.py"
         bootstrap.write_text("open(%r, 'w').write('ran')\n" % str(marker))
         run_with_remote_exec(target, str(bootstrap), 30)
-        deadline = time.monotonic() + 10
-        while not marker.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for_file(marker)
         assert marker.read_text() == "ran"
     finally:
         proc.kill()

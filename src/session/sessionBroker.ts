@@ -1,3 +1,4 @@
+import { killTimerNotice } from './relayMessages.js';
 import { randomBytes } from 'node:crypto';
 import type { JsonDepthBound } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
@@ -259,16 +260,4 @@ export class SessionBroker {
 function countingMessages(metrics: SessionMetrics): NonNullable<DapPipeOptions['onMessage']> {
   return (direction, _name, bytes, message) =>
     metrics.countMessage(direction === 'toAdapter', bytes, message?.type === 'request' ? (message as { command?: unknown }).command : undefined);
-}
-
-/**
- * The warning a client gets at attach when the target's server kills a worker that
- * stops answering: the relay resumes a pause before that, and how to debug longer.
- */
-export function killTimerNotice(killTimer: { readonly seconds: number; readonly source: string }, maxPauseMs: number): string {
-  return (
-    `this process's server kills it when it does not answer for ${killTimer.seconds} s (${killTimer.source}), ` +
-    `so the relay resumes it after ${maxPauseMs / 1000} s paused; to debug longer, raise ${killTimer.source} for debugging ` +
-    "and keep the relay's bound (pauseWatchdog.maxPauseMs or pauseWatchdog.targets) below it"
-  );
 }

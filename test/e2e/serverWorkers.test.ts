@@ -168,16 +168,9 @@ describe('gunicorn sync workers', () => {
   const handle = markerLine('HANDLE', app);
 
   it('python -m dbgrelay ... -m gunicorn -w 2: the master is the group, each worker a member, debugged by name; a HUP replaces them', async () => {
-    const debuggee = startDebuggee({
-      ...relay.access('tcps'),
-      name: 'web-g',
-      script: '-m',
-      scriptArgs: ['gunicorn', '-w', '2', '-b', '127.0.0.1:0', '--chdir', servers, '--timeout', '6', 'wsgiApp:app'],
-    });
-    debuggees.push(debuggee);
-    const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
+    const { debuggee, url } = await startGunicorn('web-g', ['-w', '2', '-b', '127.0.0.1:0', '--chdir', servers, '--timeout', '6', 'wsgiApp:app']);
     const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-g').length === 2 && t.some((x) => x.name === 'web-g'));
-    expect(await get(url!)).toMatch(/^worker \d+/); // serves while nobody debugs
+    expect(await get(url)).toMatch(/^worker \d+/); // serves while nobody debugs
     const members = membersOf(targets, 'web-g');
     for (const member of members) {
       expect(member.labels).toMatchObject({ server: 'gunicorn', parent: String(debuggee.process.pid), killTimer: '6s (gunicorn --timeout)' });
@@ -185,8 +178,8 @@ describe('gunicorn sync workers', () => {
       expect(member.labels['worker']).toMatch(/^[12]$/);
     }
     const member = members[0]!;
-    expect(await debugMember(member.name, app, handle, () => Promise.all([get(url!), get(url!), get(url!)]))).toBe(String(member.pid));
-    await pausePastTheKillTimer(member, app, handle, () => Promise.all([get(url!), get(url!), get(url!)]));
+    expect(await debugMember(member.name, app, handle, () => getThreeAtOnce(url))).toBe(String(member.pid));
+    await pausePastTheKillTimer(member, app, handle, () => getThreeAtOnce(url));
     // HUP: gunicorn replaces its workers; the old members leave, the new ones register
     process.kill(debuggee.process.pid!, 'SIGHUP');
     const old = new Set(members.map((m) => m.name));
@@ -195,32 +188,18 @@ describe('gunicorn sync workers', () => {
 
   it('gunicorn with uvicorn workers (-k uvicorn.workers.UvicornWorker): each worker a member, debugged by name', async () => {
     const asgi = join(servers, 'asgiApp.py');
-    const debuggee = startDebuggee({
-      ...relay.access('tcps'),
-      name: 'web-u',
-      script: '-m',
-      scriptArgs: ['gunicorn', '-w', '2', '-k', 'uvicorn.workers.UvicornWorker', '-b', '127.0.0.1:0', '--chdir', servers, 'asgiApp:app'],
-    });
-    debuggees.push(debuggee);
-    const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
+    const { debuggee, url } = await startGunicorn('web-u', ['-w', '2', '-k', 'uvicorn.workers.UvicornWorker', '-b', '127.0.0.1:0', '--chdir', servers, 'asgiApp:app']);
     const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-u').length === 2);
-    const [, answering] = (await answered(url!, 20_000)).match(/^worker (\d+)/)!;
+    const [, answering] = (await answered(url, 20_000)).match(/^worker (\d+)/)!;
     for (const member of membersOf(targets, 'web-u')) expect(member.labels).toMatchObject({ server: 'gunicorn', parent: String(debuggee.process.pid) });
     const member = membersOf(targets, 'web-u').find((m) => String(m.pid) === answering)!;
-    expect(await debugMember(member.name, asgi, markerLine('HANDLE', asgi), () => Promise.all([get(url!), get(url!), get(url!)]))).toBe(String(member.pid));
+    expect(await debugMember(member.name, asgi, markerLine('HANDLE', asgi), () => getThreeAtOnce(url))).toBe(String(member.pid));
   });
 
   it('a worker gunicorn recycles after --max-requests leaves the list, its replacement registers', async () => {
-    const debuggee = startDebuggee({
-      ...relay.access('tcps'),
-      name: 'web-m',
-      script: '-m',
-      scriptArgs: ['gunicorn', '-w', '1', '--max-requests', '5', '-b', '127.0.0.1:0', '--chdir', servers, 'wsgiApp:app'],
-    });
-    debuggees.push(debuggee);
-    const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
+    const { url } = await startGunicorn('web-m', ['-w', '1', '--max-requests', '5', '-b', '127.0.0.1:0', '--chdir', servers, 'wsgiApp:app']);
     const [first] = membersOf(await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-m').length === 1), 'web-m');
-    for (let i = 0; i < 8; i++) await answered(url!, 10_000);
+    for (let i = 0; i < 8; i++) await answered(url, 10_000);
     await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'web-m').length === 1 && membersOf(t, 'web-m')[0]!.name !== first!.name, 20_000);
   });
 
@@ -235,15 +214,33 @@ describe('gunicorn sync workers', () => {
       env: { DBGRELAY_TEST_RELAY: relay.tcpsUrl, DBGRELAY_TEST_CA: relay.caFile },
     });
     debuggees.push(debuggee);
-    const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
+    const url = await listeningUrl(debuggee);
     const targets = await waitForTargets(relay.access('tcps'), (t) => membersOf(t, 'hooked-1').length === 2);
     expect(targets.map((t) => t.name)).not.toContain('hooked-1');
     const member = membersOf(targets, 'hooked-1')[0]!;
     expect(member.labels).toMatchObject({ server: 'gunicorn' });
     expect(member.killTimer).toEqual({ seconds: 30, source: 'gunicorn --timeout' }); // gunicorn's default, passed by the hook
-    expect(await debugMember(member.name, app, handle, () => Promise.all([get(url!), get(url!), get(url!)]))).toBe(String(member.pid));
+    expect(await debugMember(member.name, app, handle, () => getThreeAtOnce(url))).toBe(String(member.pid));
   });
 });
+
+/** `dbgrelay` running `gunicorn ARGS` as target `name`, and the URL gunicorn listens at. */
+async function startGunicorn(name: string, args: string[]): Promise<{ debuggee: Debuggee; url: string }> {
+  const debuggee = startDebuggee({ ...relay.access('tcps'), name, script: '-m', scriptArgs: ['gunicorn', ...args] });
+  debuggees.push(debuggee);
+  return { debuggee, url: await listeningUrl(debuggee) };
+}
+
+/** The URL gunicorn says it listens at. */
+async function listeningUrl(debuggee: Debuggee): Promise<string> {
+  const [, url] = (await debuggee.waitForOutput(/Listening at: (http:\/\/127\.0\.0\.1:\d+)/)).match(/Listening at: (\S+)/)!;
+  return url!;
+}
+
+/** Three requests to `url` at a time, so that every worker gets some. */
+function getThreeAtOnce(url: string): Promise<string[]> {
+  return Promise.all([get(url), get(url), get(url)]);
+}
 
 /** The body of the first answer of `url`, asked every 100 ms until `timeoutMs`. */
 async function answered(url: string, timeoutMs: number): Promise<string> {
@@ -311,7 +308,7 @@ describe('spawned workers', () => {
     const member = membersOf(targets, 'api-1').find((m) => String(m.pid) === answering)!;
     expect(member).toBeDefined();
     // three requests at a time, so that every worker gets some
-    const poke = () => Promise.all([get(url), get(url), get(url)]);
+    const poke = () => getThreeAtOnce(url);
     expect(await debugMember(member.name, app, markerLine('HANDLE', app), poke)).toBe(String(member.pid));
   }, 60_000);
 });

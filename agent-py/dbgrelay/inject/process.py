@@ -47,14 +47,18 @@ def opted_out(environ: List[str], argv: List[str]) -> bool:
     return any(a == f"-X{OPT_OUT_XOPTION}" or (a == OPT_OUT_XOPTION and i > 0 and argv[i - 1] == "-X") for i, a in enumerate(argv))
 
 
+def stat_fields(pid: int) -> List[str]:
+    """The fields of ``/proc/PID/stat`` after the command name (state first, then ppid)."""
+    return _read(f"/proc/{pid}/stat").decode("utf-8", "replace").rsplit(")", 1)[1].split()
+
+
 def has_agent(pid: int) -> bool:
     """True when ``pid`` already runs an agent: one of its children is a bridge."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            stat = _read(f"/proc/{entry}/stat").decode("utf-8", "replace")
-            if int(stat.rsplit(")", 1)[1].split()[1]) != pid:
+            if int(stat_fields(int(entry))[1]) != pid:
                 continue
             if "dbgrelay.bridge" in _null_separated(_read(f"/proc/{entry}/cmdline")):
                 return True

@@ -17,7 +17,7 @@ import subprocess
 from typing import List
 
 from ..errors import PTRACE_DENIED, InjectError
-from .process import TargetProcess, ptrace_hint
+from .process import TargetProcess, ptrace_hint, stat_fields
 
 #: The queued code: runs the bootstrap file, and does nothing (quietly) once it is gone.
 _PENDING = 'try:\n    exec(open("{path}").read(), {{"__name__": "dbgrelay_inject"}})\nexcept BaseException:\n    pass\n'
@@ -49,8 +49,7 @@ def gdb_command(pid: int, bootstrap: str) -> List[str]:
 def _continue_if_stopped(pid: int) -> None:
     """A tracer that died may leave its tracee stopped: continue it."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
+        state = stat_fields(pid)[0]
     except (OSError, IndexError):
         return
     if state in ("T", "t"):

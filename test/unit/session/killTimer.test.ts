@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { killTimerNotice } from '../../../src/session/sessionBroker.js';
+import { killTimerNotice } from '../../../src/session/relayMessages.js';
 import { effectiveMaxPauseMs, killTimerMarginMs } from '../../../src/session/sessionGuards.js';
 
 describe("a server's kill timer and the pause bound", () => {
