@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs the Debian packages the end-to-end tests start for real (sshd and ssh for
 // the SSH tests, nginx and haproxy as TLS front ends, promtool for the deploy
-// artifacts, socat for the benchmark, g++ for the fuzzer's shim). Runs `apt-get update` once, and only when a
+// artifacts, socat and nginx's stream module for the benchmarks, g++ for the fuzzer's shim). Runs `apt-get update` once, and only when a
 // binary is missing. Services are never started by the install: a policy-rc.d that
 // refuses every start is in place while apt-get runs (the tests start what they
 // need themselves, bound to loopback).
@@ -15,6 +15,8 @@ export const systemTools = [
   { binary: '/usr/bin/socat', pkg: 'socat' },
   { binary: '/usr/sbin/nginx', pkg: 'nginx' },
   { binary: '/usr/sbin/haproxy', pkg: 'haproxy' },
+  // nginx `stream` with TLS: the anchor of the fleet-size benchmark (npm run bench:scale).
+  { binary: '/usr/lib/nginx/modules/ngx_stream_module.so', pkg: 'libnginx-mod-stream' },
   { binary: '/usr/bin/promtool', pkg: 'prometheus' },
   { binary: '/usr/bin/systemd-analyze', pkg: 'systemd' },
   // Starts the agent in a running Python process (python -m dbgrelay --pid, before Python 3.14).

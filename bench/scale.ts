@@ -1,0 +1,144 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addAgents, measureIdleMemory, measureRestart, measureStorm, type ArrivalResult, type MemoryPoint } from './scale/fleetPhases.js';
+import { measureSessions, sessionLoads, type SessionResult } from './scale/sessionPhase.js';
+import { startBenchRelay, startFloor, startNginxStream, type MeasuredServer } from './scale/servers.js';
+import { WorkerPool } from './scale/workerPool.js';
+import { spawnListening } from './tools/ports.js';
+import { formatScaleReport } from './scale/scaleReport.js';
+
+/**
+ * `npm run bench:scale`: what one relay holds at fleet size (BENCHMARKS.md "Fleet
+ * size"), each figure beside its anchor measured in the same run: idle memory, a
+ * registration storm and a `kill -9` restart against a bare Node TLS server with the
+ * same heartbeats; per-request latency and CPU against nginx `stream` with TLS.
+ */
+
+const usage = `usage: npm run bench:scale -- [--agents N] [--transports tcps,wss] [--phases fleet,sessions] [--duration S] [--workers W] [--out FILE]
+
+  --agents N        fleet size (default 10000; memory is also read at 1000 and 5000)
+  --transports      which agent transports to measure (default tcps,wss)
+  --phases          fleet: idle memory, restart and storm against the floor server;
+                    sessions: 1/10/100/1000 sessions against nginx stream and a bare
+                    Node TLS pipe (default both)
+  --duration S      seconds each session load is measured (default 10)
+  --workers W       load-generating processes, at nice 10 (default 4)
+  --out FILE        also write the results as JSON`;
+
+const { values } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '10000' },
+    transports: { type: 'string', default: 'tcps,wss' },
+    phases: { type: 'string', default: 'fleet,sessions' },
+    duration: { type: 'string', default: '10' },
+    workers: { type: 'string', default: '4' },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const agents = Number(values.agents);
+const transports = values.transports.split(',') as Array<'tcps' | 'wss'>;
+const phases = new Set(values.phases.split(','));
+const durationMs = Number(values.duration) * 1000;
+/** The bare Node TLS hop (no dbgrelay code): the runtime's floor for the sessions phase. */
+const nodePipeModule = fileURLToPath(new URL('./tools/nodePipe.ts', import.meta.url));
+const logDir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-logs-'));
+/** Limits of the measured relay: the fleet is bigger than any default bound. */
+const relayLimits = { maxAgents: 100_000, maxSessionsPerPrincipal: 100_000 };
+
+/** Fleet phases of one server: memory by size, then a restart, then a cold storm. */
+async function fleetOf(server: MeasuredServer, transport: 'tcps' | 'wss'): Promise<{ memory: MemoryPoint[]; restart: ArrivalResult; storm: ArrivalResult }> {
+  const pool = new WorkerPool(Number(values.workers));
+  try {
+    const steps = [1000, 5000, agents].filter((n, i, all) => n <= agents && all.indexOf(n) === i);
+    const memory = await measureIdleMemory(pool, server, transport, steps, 1000, 5_000);
+    const restart = await measureRestart(pool, server, agents);
+    const storm = await measureStorm(pool, server, transport, agents);
+    await pool.all(() => ({ cmd: 'stopAgents' }));
+    return { memory, restart, storm };
+  } finally {
+    pool.close();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:scale: ${agents} agents, ${transports.join(' and ')}; logs in ${logDir}`);
+  const fleet: Record<string, Awaited<ReturnType<typeof fleetOf>>> = {};
+  const sessions: SessionResult[] = [];
+  for (const transport of transports) {
+    if (phases.has('fleet')) {
+      const relay = await startBenchRelay(logDir, relayLimits);
+      const floor = await startFloor(transport, relay.files);
+      console.log(`${transport}: floor server`);
+      fleet[`floor ${transport}`] = await fleetOf(floor, transport);
+      await floor.stop();
+      console.log(`${transport}: relay`);
+      await relay.kill9();
+      await relay.restart();
+      fleet[`dbgrelay ${transport}`] = await fleetOf(relay, transport);
+      await relay.stop();
+    }
+    if (phases.has('sessions')) {
+      const relay = await startBenchRelay(logDir, relayLimits);
+      const most = Math.max(...sessionLoads.map((load) => load.sessions));
+      const pool = new WorkerPool(2);
+      try {
+        await addAgents(pool, relay.endpoint(transport), 'scale', 0, most, 1000);
+        await sleep(3_000);
+        for (const load of sessionLoads) {
+          console.log(`${transport}: ${load.sessions} sessions through the relay`);
+          sessions.push(await measureSessions(pool, `dbgrelay ${transport}`, relay.endpoint(transport), false, relay.pid(), load, durationMs));
+        }
+        if (transport === transports[0]) {
+          const standIn = await pool.ask(0, { cmd: 'standIn', certFile: relay.files.certFile, keyFile: relay.files.keyFile });
+          const nginx = await startNginxStream(relay.files, standIn['port'] as number, logDir);
+          try {
+            for (const load of sessionLoads) {
+              console.log(`nginx: ${load.sessions} sessions`);
+              const endpoint = { ...relay.endpoint('tcps'), port: nginx.port };
+              sessions.push(await measureSessions(pool, 'nginx stream TLS', endpoint, true, nginx.pid, load, durationMs));
+            }
+          } finally {
+            await nginx.stop();
+          }
+          const pipe = await spawnListening(
+            process.execPath,
+            ['--import', 'tsx', nodePipeModule, 'tls', relay.files.caFile, relay.files.certFile, relay.files.keyFile, String(standIn['port'])],
+            /LISTENING (\d+)/,
+          );
+          try {
+            for (const load of sessionLoads) {
+              console.log(`bare Node TLS pipe: ${load.sessions} sessions`);
+              const endpoint = { ...relay.endpoint('tcps'), port: pipe.port };
+              sessions.push(await measureSessions(pool, 'bare Node TLS pipe', endpoint, true, pipe.child.pid!, load, durationMs));
+            }
+          } finally {
+            pipe.child.kill('SIGTERM');
+          }
+        }
+      } finally {
+        pool.close();
+        await relay.stop();
+      }
+    }
+  }
+  const report = formatScaleReport({ agents, fleet, sessions });
+  console.log(`\n${report}`);
+  if (values.out) writeFileSync(values.out, JSON.stringify({ agents, fleet, sessions }, null, 2));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

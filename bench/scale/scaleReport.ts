@@ -1,0 +1,78 @@
+import type { ArrivalResult, MemoryPoint } from './fleetPhases.js';
+import type { SessionResult } from './sessionPhase.js';
+
+/** What `bench:scale` measured, as BENCHMARKS.md records it. */
+export interface ScaleResults {
+  readonly agents: number;
+  /** By `floor tcps`, `dbgrelay tcps`, `floor wss`, `dbgrelay wss`. */
+  readonly fleet: Record<string, { memory: MemoryPoint[]; restart: ArrivalResult; storm: ArrivalResult }>;
+  readonly sessions: readonly SessionResult[];
+}
+
+const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+const fixed = (value: number | undefined, digits = 1): string => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
+
+function failures(arrival: ArrivalResult): string {
+  const entries = Object.entries(arrival.failures).sort((a, b) => b[1] - a[1]);
+  const errors = entries.filter(([reason]) => reason.startsWith('error:')).reduce((sum, [, n]) => sum + n, 0);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  const top = entries
+    .slice(0, 3)
+    .map(([reason, n]) => `${reason.replace(/^(warning|error):/, '')} ${n}`)
+    .join(', ');
+  return `${total} (errors ${errors})${top ? `: ${top}` : ''}`;
+}
+
+function arrival(result: ArrivalResult): string {
+  return `${fixed(result.seconds)} s${result.complete ? '' : ` (only ${result.registered})`}`;
+}
+
+/** The curve of registrations per second, compact: `[1200, 3400, …]`. */
+function curve(result: ArrivalResult): string {
+  return result.curve.join(' ');
+}
+
+/** Markdown tables of a `bench:scale` run, each dbgrelay figure beside its anchor and the ratio. */
+export function formatScaleReport(results: ScaleResults): string {
+  const lines: string[] = [];
+  for (const transport of ['tcps', 'wss']) {
+    const relay = results.fleet[`dbgrelay ${transport}`];
+    const floor = results.fleet[`floor ${transport}`];
+    if (!relay || !floor) continue;
+    lines.push(`### ${transport}: idle agents`, '', '| agents | floor RSS MB | dbgrelay RSS MB | ratio | dbgrelay heap MB |', '|---:|---:|---:|---:|---:|');
+    relay.memory.forEach((point, i) => {
+      const base = floor.memory[i]!;
+      lines.push(`| ${point.agents} | ${fixed(base.rssMB)} | ${fixed(point.rssMB)} | ${ratio(point.rssMB, base.rssMB)} | ${fixed(point.heapMB)} |`);
+    });
+    lines.push(
+      '',
+      `### ${transport}: ${results.agents} agents arriving`,
+      '',
+      '| event | floor | dbgrelay | ratio | dbgrelay failed attempts | floor failed attempts |',
+      '|---|---:|---:|---:|---|---|',
+    );
+    for (const event of ['storm', 'restart'] as const) {
+      lines.push(
+        `| ${event === 'storm' ? 'cold start, all at once' : 'kill -9 + restart'} | ${arrival(floor[event])} | ${arrival(relay[event])} | ${ratio(relay[event].seconds, floor[event].seconds)} | ${failures(relay[event])} | ${failures(floor[event])} |`,
+      );
+    }
+    lines.push('', `Registrations per second after the restart, dbgrelay: ${curve(relay.restart)}`, `floor: ${curve(floor.restart)}`, '');
+  }
+  if (results.sessions.length > 0) {
+    const nginx = new Map(results.sessions.filter((r) => r.path.startsWith('nginx')).map((r) => [r.sessions, r]));
+    lines.push(
+      '### sessions',
+      '',
+      '| sessions × requests/s | path | p50 ms | p99 ms | CPU µs/request | p99 ÷ nginx | CPU ÷ nginx | unanswered |',
+      '|---|---|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const r of results.sessions) {
+      const anchor = nginx.get(r.sessions);
+      const own = r.path.startsWith('nginx');
+      lines.push(
+        `| ${r.opened}/${r.sessions} × ${r.ratePerSession} | ${r.path} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.cpuPerRequestUs, 0)} | ${own || !anchor ? '' : ratio(r.p99Ms, anchor.p99Ms)} | ${own || !anchor ? '' : ratio(r.cpuPerRequestUs, anchor.cpuPerRequestUs)} | ${r.unanswered} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}

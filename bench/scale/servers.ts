@@ -1,0 +1,183 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { builtCli, runDbgrelay, type CliProcess } from '../../test/support/processes/cliProcess.js';
+import { freePort } from '../tools/ports.js';
+import type { ScaleEndpoint } from './wire.js';
+
+/** The servers the load tool measures: the relay, the runtime's floor, nginx `stream` with TLS. */
+
+/** A server process the load tool can kill with SIGKILL and start again on the same ports. */
+export interface MeasuredServer {
+  /** Pid of the running process (changes with {@link restart}). */
+  pid(): number;
+  endpoint(transport: 'tcps' | 'wss'): ScaleEndpoint;
+  /** `kill -9`, then resolves once it is gone. */
+  kill9(): Promise<void>;
+  /** Starts it again on the same ports and files. */
+  restart(): Promise<void>;
+  /** V8 heap in use, in bytes, when the server can say. */
+  heapBytes(): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+/** Where the relay's dev certificate and secret are, shared with the floor so both do the same TLS work. */
+export interface RelayFiles {
+  readonly dataDir: string;
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly secret: string;
+}
+
+/** Writes the bench relay's config: fixed ports (a restart comes back on them), metrics on, fleet-size limits. */
+function relayConfig(dataDir: string, ports: { wss: number; tcps: number; metrics: number }, limits: Record<string, number>): string {
+  const file = join(dataDir, 'config.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      dataDir,
+      listeners: { wss: { host: '127.0.0.1', port: ports.wss }, tcps: { host: '127.0.0.1', port: ports.tcps } },
+      log: { level: 'info' },
+      metrics: { enabled: true, host: '127.0.0.1', port: ports.metrics },
+      limits,
+    }),
+  );
+  return file;
+}
+
+/** Starts the built `dbgrelay serve` (as `npm start` does) with `limits` on top of its defaults; logs go to `logDir`. */
+export async function startBenchRelay(logDir: string, limits: Record<string, number> = {}): Promise<MeasuredServer & { files: RelayFiles }> {
+  if (!existsSync(builtCli)) throw new Error(`${builtCli} is missing: run npm run build (npm run bench:scale does)`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-'));
+  const ports = { wss: await freePort(), tcps: await freePort(), metrics: await freePort() };
+  const configFile = relayConfig(dataDir, ports, limits);
+  let starts = 0;
+  let serve: CliProcess;
+  const start = async (): Promise<void> => {
+    serve = runDbgrelay(['serve', '--config', configFile], {}, { built: true, logFile: join(logDir, `relay-${++starts}.log`) });
+    await serve.waitFor(/tcps listening on/, 60_000);
+    await serve.waitFor(/wss\s+listening on/, 60_000);
+  };
+  await start();
+  const files = {
+    dataDir,
+    caFile: join(dataDir, 'ca.pem'),
+    certFile: join(dataDir, 'server.pem'),
+    keyFile: join(dataDir, 'server-key.pem'),
+    secret: readFileSync(join(dataDir, 'secret'), 'utf8').trim(),
+  };
+  const ca = readFileSync(files.caFile, 'utf8');
+  return {
+    files,
+    pid: () => serve.child.pid!,
+    endpoint: (transport) => ({ transport, host: '127.0.0.1', port: ports[transport], ca, secret: files.secret }),
+    kill9: async () => {
+      serve.child.kill('SIGKILL');
+      await serve.exited;
+    },
+    restart: start,
+    heapBytes: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+      const used = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text)?.[1];
+      return used === undefined ? undefined : Number(used);
+    },
+    stop: () => serve.stop(),
+  };
+}
+
+/** Forks a TypeScript module of this folder as its own Node process with an IPC channel, at `nice` 10 unless `niceness` says otherwise. */
+export function forkModule(name: string, niceness = 10): ChildProcess {
+  const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  if (niceness === 0) return fork(file, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return spawn('nice', ['-n', String(niceness), process.execPath, '--import', 'tsx', file], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** The floor server (floorServer.ts) for one transport, on the relay's certificate and secret. */
+export async function startFloor(transport: 'tcps' | 'wss', files: RelayFiles): Promise<MeasuredServer> {
+  const port = await freePort();
+  const ca = readFileSync(files.caFile, 'utf8');
+  let child: ChildProcess;
+  const start = async (): Promise<void> => {
+    child = forkModule('floorServer', 0);
+    const listening = new Promise<void>((resolve) => child.once('message', () => resolve()));
+    child.send({ transport, port, certFile: files.certFile, keyFile: files.keyFile, secret: files.secret });
+    await listening;
+  };
+  await start();
+  const exit = (signal: NodeJS.Signals) => async (): Promise<void> => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  };
+  return {
+    pid: () => child.pid!,
+    endpoint: (kind) => ({ transport: kind, host: '127.0.0.1', port, ca, secret: files.secret }),
+    kill9: exit('SIGKILL'),
+    restart: start,
+    heapBytes: async () => undefined,
+    stop: exit('SIGTERM'),
+  };
+}
+
+/** nginx `stream` terminating TLS on the relay's certificate and forwarding over TLS to `backendPort`, one worker. */
+export async function startNginxStream(files: RelayFiles, backendPort: number, logDir: string): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-nginx-'));
+  mkdirSync(join(dir, 'logs'));
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    [
+      'load_module /usr/lib/nginx/modules/ngx_stream_module.so;',
+      'daemon off;',
+      'worker_processes 1;',
+      'worker_rlimit_nofile 20000;',
+      `error_log ${join(logDir, 'nginx-error.log')} warn;`,
+      `pid ${join(dir, 'nginx.pid')};`,
+      'events { worker_connections 16000; }',
+      'stream {',
+      '  server {',
+      `    listen 127.0.0.1:${port} ssl;`,
+      `    ssl_certificate ${files.certFile};`,
+      `    ssl_certificate_key ${files.keyFile};`,
+      '    tcp_nodelay on;',
+      `    proxy_pass 127.0.0.1:${backendPort};`,
+      '    proxy_ssl on;',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('/usr/sbin/nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nginx exited with ${code}; see ${logDir}/nginx-error.log`))));
+  for (let tries = 0; ; tries++) {
+    if (tries === 100) throw new Error('nginx did not listen within 10 s');
+    const ready = await Promise.race([
+      exited,
+      new Promise<boolean>((resolve) => {
+        const probe = connect(port, '127.0.0.1', () => {
+          probe.destroy();
+          resolve(true);
+        });
+        probe.on('error', () => resolve(false));
+      }),
+    ]);
+    if (ready) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    pid: child.pid!,
+    port,
+    stop: async () => {
+      exited.catch(() => undefined);
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
