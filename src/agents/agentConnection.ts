@@ -32,6 +32,10 @@ export interface AgentConnectionHooks {
   onStatus?(agent: AgentConnection, message: StatusMessage, previous: StatusMessage | undefined): void;
   /** A `register` was refused because its labels passed their bounds (docs/protocol.md §5); `onClose` follows. */
   onLabelsRefused?(agent: AgentConnection): void;
+  /** A one-time session id was issued on this connection (`open`), so that a data connection finds it at once. */
+  onSessionIdIssued?(agent: AgentConnection, sessionId: string): void;
+  /** That id was claimed, failed or expired. */
+  onSessionIdEnded?(agent: AgentConnection, sessionId: string): void;
 }
 
 const knownTypes = new Set(['register', 'pong', 'openFailed', 'error', 'guard', 'status']);
@@ -64,7 +68,10 @@ export class AgentConnection {
     private readonly hooks: AgentConnectionHooks,
     private readonly logger: Logger,
   ) {
-    this.pending = new PendingOpens(limits.openTimeoutMs, limits.maxPendingOpens);
+    this.pending = new PendingOpens(limits.openTimeoutMs, limits.maxPendingOpens, {
+      issued: (sessionId) => hooks.onSessionIdIssued?.(this, sessionId),
+      ended: (sessionId) => hooks.onSessionIdEnded?.(this, sessionId),
+    });
     this.timers.push(setTimeout(() => this.close(new RelayError('HANDSHAKE_TIMEOUT', `no register message within ${limits.handshakeTimeoutMs} ms`)), limits.handshakeTimeoutMs));
     channel.onMessage((message) => this.receive(message));
     channel.onClose((error) => this.finish(error));

@@ -18,6 +18,10 @@ import type { LifecycleState } from '../lifecycle/lifecycleLimits.js';
  */
 export class AgentHub {
   private readonly connections = new Set<AgentConnection>();
+  /** Open control connections by principal id, so that admission does not count them one by one. */
+  private readonly perPrincipal = new Map<string, number>();
+  /** Which connection issued each pending session id, so that a data connection finds it at once. */
+  private readonly sessionOwners = new Map<string, AgentConnection>();
   private readonly logger: Logger;
   private readonly audit: AuditSink;
 
@@ -65,7 +69,7 @@ export class AgentHub {
           );
         },
         onClose: (agent, error) => {
-          this.connections.delete(agent);
+          this.forget(agent);
           if (error?.code === 'HEARTBEAT_TIMEOUT') this.metrics?.heartbeatMisses.inc();
           const removed = this.registry.remove(agent);
           const fields = { target: agent.registration?.target.name, agentId: agent.agentId, code: error?.code };
@@ -74,6 +78,8 @@ export class AgentHub {
           else log.info(fields, 'agent connection closed');
         },
         onLabelsRefused: () => this.metrics?.labelsRefused.inc(),
+        onSessionIdIssued: (agent, sessionId) => this.sessionOwners.set(sessionId, agent),
+        onSessionIdEnded: (_agent, sessionId) => this.sessionOwners.delete(sessionId),
         onGuard: (agent, message) => {
           const fields = { target: agent.registration?.target.name, agentId: agent.agentId, pid: agent.registration?.process.pid };
           log.warn({ ...fields, reason: message.reason, pausedMs: message.pausedMs }, 'the pause guard inside the debuggee resumed it');
@@ -89,8 +95,18 @@ export class AgentHub {
       log,
     );
     this.connections.add(connection);
+    this.perPrincipal.set(principal.id, (this.perPrincipal.get(principal.id) ?? 0) + 1);
     if (refusal) connection.close(refusal);
     return connection;
+  }
+
+  /** Drops a closed connection from the hub's sets and counts (once). */
+  private forget(connection: AgentConnection): void {
+    if (!this.connections.delete(connection)) return;
+    const id = connection.principal.id;
+    const left = (this.perPrincipal.get(id) ?? 1) - 1;
+    if (left > 0) this.perPrincipal.set(id, left);
+    else this.perPrincipal.delete(id);
   }
 
   /** Why a further control connection is refused now, if it is. */
@@ -110,9 +126,7 @@ export class AgentHub {
 
   /** Open control connections (registered or not) of the principal `principalId`. */
   private connectionsOf(principalId: string): number {
-    let count = 0;
-    for (const connection of this.connections) if (connection.principal.id === principalId) count += 1;
-    return count;
+    return this.perPrincipal.get(principalId) ?? 0;
   }
 
   /**
@@ -131,10 +145,9 @@ export class AgentHub {
    * can take over or evict a target by reusing its agent id.
    */
   private requireOwnAgentId(agent: AgentConnection, agentId: string): void {
-    for (const other of this.registry.agents()) {
-      if (other !== agent && other.agentId === agentId && other.principal.id !== agent.principal.id) {
-        throw new RelayError('TARGET_NAME_IN_USE', 'the agent id is registered by another identity');
-      }
+    const other = this.registry.agentWithId(agentId);
+    if (other !== undefined && other !== agent && other.principal.id !== agent.principal.id) {
+      throw new RelayError('TARGET_NAME_IN_USE', 'the agent id is registered by another identity');
     }
   }
 
@@ -144,9 +157,8 @@ export class AgentHub {
    */
   claimSession(sessionId: string, principal: Principal): (transport: Transport) => void {
     requireRole(principal, 'agent');
-    for (const connection of this.connections) {
-      if (connection.hasPendingSession(sessionId)) return connection.claim(sessionId, principal);
-    }
+    const owner = this.sessionOwners.get(sessionId);
+    if (owner?.hasPendingSession(sessionId)) return owner.claim(sessionId, principal);
     throw new RelayError('UNKNOWN_SESSION', 'unknown, used or expired session id');
   }
 

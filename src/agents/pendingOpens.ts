@@ -18,6 +18,14 @@ interface Entry {
   claimed: boolean;
 }
 
+/** Told of each id as it is issued and as it ends (the agent hub's index of ids to their connection). */
+export interface SessionIdWatcher {
+  issued(sessionId: string): void;
+  ended(sessionId: string): void;
+}
+
+const unwatched: SessionIdWatcher = { issued: () => undefined, ended: () => undefined };
+
 /**
  * The one-time session ids issued on one control connection and not yet settled
  * (docs/protocol.md §5): each is valid once, until it is claimed by a data connection,
@@ -29,6 +37,7 @@ export class PendingOpens {
   constructor(
     private readonly openTimeoutMs: number,
     private readonly maxPending: number,
+    private readonly watcher: SessionIdWatcher = unwatched,
   ) {}
 
   /** Number of ids issued and not settled. */
@@ -52,6 +61,7 @@ export class PendingOpens {
     });
     transport.catch(() => undefined); // the caller may cancel without awaiting
     this.entries.set(sessionId, entry);
+    this.watcher.issued(sessionId);
     return { sessionId, transport, cancel: () => this.settle(sessionId, new RelayError('AGENT_GONE', 'session cancelled')) };
   }
 
@@ -69,6 +79,7 @@ export class PendingOpens {
         return;
       }
       this.entries.delete(sessionId);
+      this.watcher.ended(sessionId);
       clearTimeout(entry.timer);
       entry.resolve(transport);
     };
@@ -84,6 +95,7 @@ export class PendingOpens {
     const entry = this.entries.get(sessionId);
     if (!entry) return;
     this.entries.delete(sessionId);
+    this.watcher.ended(sessionId);
     clearTimeout(entry.timer);
     entry.reject(error);
   }

@@ -59,6 +59,9 @@ const noSessions: TargetSessionCounts = { runningWith: () => 0 };
  */
 export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
   private readonly byName = new Map<string, TargetEntry<A>>();
+  /** Agent entries by agent id and by agent, so that registering and removing never scan the fleet. */
+  private readonly byAgentId = new Map<string, TargetEntry<A>>();
+  private readonly byAgent = new Map<A, TargetEntry<A>>();
 
   /** `sessions` counts the sessions that `sessionCounts` reports for each entry (none without it). */
   constructor(private readonly sessionCounts: TargetSessionCounts = noSessions) {}
@@ -79,11 +82,21 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
     if (holder && holder.agentId !== registration.agentId && holder.agent !== agent) {
       throw new RelayError('TARGET_NAME_IN_USE', `target "${name}" is registered by another agent`);
     }
-    const replaced = [...this.byName.values()].filter((entry) => entry.agent !== undefined && (entry.agentId === registration.agentId || entry.agent === agent));
-    for (const entry of replaced) this.byName.delete(entry.name);
-    this.byName.set(name, this.entry({ name, kind: 'agent', endpoint: agent, agent, agentId: registration.agentId, registration, transport, connectedAt: new Date() }));
-    for (const entry of replaced) if (entry.agent !== agent) entry.endpoint.close();
+    const replaced = [...new Set([this.byAgentId.get(registration.agentId), this.byAgent.get(agent)])].filter((entry) => entry !== undefined);
+    for (const entry of replaced) this.forget(entry);
+    const entry = this.entry({ name, kind: 'agent', endpoint: agent, agent, agentId: registration.agentId, registration, transport, connectedAt: new Date() });
+    this.byName.set(name, entry);
+    this.byAgentId.set(registration.agentId, entry);
+    this.byAgent.set(agent, entry);
+    for (const old of replaced) if (old.agent !== agent) old.endpoint.close();
     return replaced;
+  }
+
+  /** Removes an agent entry from every index. */
+  private forget(entry: TargetEntry<A>): void {
+    this.byName.delete(entry.name);
+    if (entry.agentId !== undefined && this.byAgentId.get(entry.agentId) === entry) this.byAgentId.delete(entry.agentId);
+    if (entry.agent !== undefined && this.byAgent.get(entry.agent) === entry) this.byAgent.delete(entry.agent);
   }
 
   /**
@@ -109,13 +122,15 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
 
   /** Removes `agent`'s registration if it is still the current one; true when removed. */
   remove(agent: A): boolean {
-    for (const entry of this.byName.values()) {
-      if (entry.agent === agent) {
-        this.byName.delete(entry.name);
-        return true;
-      }
-    }
-    return false;
+    const entry = this.byAgent.get(agent);
+    if (entry === undefined) return false;
+    this.forget(entry);
+    return true;
+  }
+
+  /** The registered agent whose agent id is `agentId`, if there is one. */
+  agentWithId(agentId: string): A | undefined {
+    return this.byAgentId.get(agentId)?.agent;
   }
 
   /** The target named `name`, if there is one. */
@@ -125,7 +140,7 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
 
   /** Every connected agent. */
   agents(): A[] {
-    return [...this.byName.values()].flatMap((entry) => (entry.agent !== undefined ? [entry.agent] : []));
+    return [...this.byAgent.keys()];
   }
 
   /** Every provided target's endpoint. */

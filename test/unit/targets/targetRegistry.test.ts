@@ -65,6 +65,35 @@ describe('TargetRegistry', () => {
     expect(registry.lookup('web-1')).toBeUndefined();
   });
 
+  it('finds agents by agent id, and replaces by agent id or by connection under a new name', () => {
+    const registry = new TargetRegistry<FakeAgent>();
+    const first = new FakeAgent();
+    const second = new FakeAgent();
+    registry.register(first, registration('web-1', 'a'), 'wss');
+    registry.register(second, registration('web-2', 'b'), 'wss');
+    expect(registry.agentWithId('a')).toBe(first);
+    expect(registry.agentWithId('zz')).toBeUndefined();
+
+    // Same agent id, new connection, new name: the old name goes and its agent is closed.
+    const moved = new FakeAgent();
+    expect(registry.register(moved, registration('web-3', 'a'), 'tcps').map((e) => e.name)).toEqual(['web-1']);
+    expect(first.closed).toBe(1);
+    expect(registry.lookup('web-1')).toBeUndefined();
+    expect(registry.agentWithId('a')).toBe(moved);
+
+    // Same connection registering again under a new agent id and name: its old entry goes, it is not closed.
+    expect(registry.register(second, registration('web-4', 'c'), 'wss').map((e) => e.name)).toEqual(['web-2']);
+    expect(second.closed).toBe(0);
+    expect(registry.agentWithId('b')).toBeUndefined();
+    expect(registry.agentWithId('c')).toBe(second);
+    expect(registry.list().map((t) => t.name)).toEqual(['web-3', 'web-4']);
+    expect(registry.agents()).toEqual([moved, second]);
+
+    expect(registry.remove(second)).toBe(true);
+    expect(registry.agentWithId('c')).toBeUndefined();
+    expect(registry.agents()).toEqual([moved]);
+  });
+
   it('counts sessions per target until released', () => {
     const ledger = new SessionLedger();
     const registry = new TargetRegistry<FakeAgent>(ledger);
