@@ -20,7 +20,11 @@ export const lifecycleLimitsShape = {
    * `maxAgents` bounds it; with a client certificate the certificate's identity counts.
    */
   maxAgentsPerPrincipal: intBetween(1, 1_000_000),
-  /** Client sessions (subprocess sessions included) of one principal at once. */
+  /**
+   * Client sessions (subprocess sessions included) of one principal at once. The relay
+   * secret (principal `relay-secret`), which everyone shares in the simple setup, is
+   * exempt: `maxSessionsPerTarget` and the number of targets bound it.
+   */
   maxSessionsPerPrincipal: intBetween(1, 100_000),
   /** Client sessions (subprocess sessions included) of one target at once. */
   maxSessionsPerTarget: intBetween(1, 100_000),
@@ -28,9 +32,14 @@ export const lifecycleLimitsShape = {
   sessionIdleTimeoutMs: intBetween(0, 7 * maxTimeoutMs),
 };
 
-/** Defaults of {@link lifecycleLimitsShape}: generous, so that only runaway use meets them. */
+/**
+ * Defaults of {@link lifecycleLimitsShape}: generous, so that only runaway use meets
+ * them. `maxAgents` is twice the fleet one relay was measured to hold on two cores
+ * (10,000 agents, BENCHMARKS.md "Fleet size"): an agent refused for it retries for as
+ * long as its program runs, so a bound below the fleet costs CPU on both sides.
+ */
 export const lifecycleLimitsDefaults = {
-  maxAgents: 1000,
+  maxAgents: 20_000,
   maxAgentsPerPrincipal: 100,
   maxSessionsPerPrincipal: 32,
   maxSessionsPerTarget: 16,

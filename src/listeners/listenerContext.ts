@@ -13,7 +13,7 @@ import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { AgentHub } from '../agents/agentHub.js';
 import type { SessionBroker } from '../session/sessionBroker.js';
 import type { RelayJsonDepthBounds } from './jsonDepthBounds.js';
-import type { PreAuthGate } from '../net/preAuthConnections.js';
+import type { PreAuthGate } from '../net/preAuthGate.js';
 
 /** What both listeners share: configuration, TLS material and the relay's parts. */
 export interface ListenerContext {

@@ -8,7 +8,7 @@ import { tagged, type Logger } from '../log/logger.js';
 import { HeartbeatMetrics } from '../metrics/heartbeatMetrics.js';
 import { JsonDepthMetrics } from '../metrics/jsonDepthMetrics.js';
 import { LifecycleMetrics } from '../metrics/lifecycleMetrics.js';
-import { preAuthGateFor } from '../net/preAuthConnections.js';
+import { preAuthGateFor } from '../net/preAuthGate.js';
 import { SessionBroker } from '../session/sessionBroker.js';
 import { SessionGuards } from '../session/sessionGuards.js';
 import { SessionLedger } from '../session/sessionLedger.js';

@@ -1,3 +1,4 @@
+import { relaySecretPrincipalId } from '../auth/secretAuthenticator.js';
 import type { LifecycleState } from '../lifecycle/lifecycleLimits.js';
 import type { TargetEntry, TargetSessionCounts } from '../targets/targetRegistry.js';
 
@@ -76,7 +77,10 @@ export class SessionLedger implements TargetSessionCounts {
    */
   admit(session: SessionAdmission, limits?: LifecycleState): AdmittedSession {
     if (limits) {
-      limits.requireBelow('maxSessionsPerPrincipal', this.perPrincipal.get(session.principal), `sessions of ${session.principal}`);
+      // The relay secret is everyone's credential in the simple setup: the per-target bound and the targets bound it.
+      if (session.principal !== relaySecretPrincipalId) {
+        limits.requireBelow('maxSessionsPerPrincipal', this.perPrincipal.get(session.principal), `sessions of ${session.principal}`);
+      }
       limits.requireBelow('maxSessionsPerTarget', this.perTarget.get(session.target), `sessions with target "${session.target}"`);
     }
     const line: Line = { record: { id: session.id, principal: session.principal, target: session.target, entry: session.entry }, state: 'admitted' };

@@ -41,7 +41,7 @@ describe('caps before authentication on a real relay (loopback)', () => {
   beforeAll(async () => {
     // A long handshake timeout: the flood is not closed by the TLS bound during the test.
     t = await startTestRelay(makeCertificates(), {
-      limits: { handshakeTimeoutMs: 30_000, openTimeoutMs: 1_000, maxUnauthenticatedConnections: 16, maxUnauthenticatedPerSource: 4 },
+      limits: { handshakeTimeoutMs: 30_000, openTimeoutMs: 1_000, maxUnauthenticatedConnections: 16, maxUnauthenticatedPerSource: 4, maxWaitingConnections: 2 },
     });
   });
 
@@ -56,7 +56,7 @@ describe('caps before authentication on a real relay (loopback)', () => {
     return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
   };
 
-  it('destroys bare connections past the caps before TLS; a client from another source still authenticates; an authenticated connection no longer counts', async () => {
+  it('destroys bare connections past the per-source cap before TLS, holds those past the global cap waiting until a slot frees; a client from another source still authenticates; an authenticated connection no longer counts', async () => {
     const wss = t.relay.wssAddress!;
     const tcps = t.relay.tcpsAddress!;
     // One source, 10 bare connections to each listener: 4 in all stay (the cap counts across listeners).
@@ -82,12 +82,28 @@ describe('caps before authentication on a real relay (loopback)', () => {
     flood.push(...others);
     await vi.waitFor(async () => expect(await metric('dbgrelay_unauthenticated_connections')).toBe(16));
     expect(others.filter(closed)).toHaveLength(0);
+    // Past the global cap a connection waits, before TLS, for a slot (at most limits.maxWaitingConnections of them) instead of being reset.
+    let waitedAnswer: Awaited<ReturnType<typeof TcpsPeer.hello>> | undefined;
+    const waitingAgent = TcpsPeer.hello(tcps, t.ca, { op: 'agent', secret: t.secret }).then((answer) => (waitedAnswer = answer));
+    const waitingBare = await bare(wss, '127.0.0.7');
+    flood.push(waitingBare);
+    await vi.waitFor(async () => expect(await metric('dbgrelay_unauthenticated_waiting_connections')).toBe(2));
     const late = await bare(tcps, '127.0.0.6');
     flood.push(late);
     await vi.waitFor(() => expect(closed(late)).toBe(true));
-    expect(await metric('dbgrelay_unauthenticated_refusals_total', '{cap="maxUnauthenticatedConnections"}')).toBe(1);
+    expect(await metric('dbgrelay_unauthenticated_refusals_total', '{cap="maxWaitingConnections"}')).toBe(1);
+    expect(await metric('dbgrelay_unauthenticated_refusals_total', '{cap="maxUnauthenticatedConnections"}')).toBe(0);
+    expect(waitedAnswer).toBeUndefined();
+    expect(closed(waitingBare)).toBe(false);
     expect(agent.peer.ended).toBe(false);
     expect(control.readyState).toBe(control.OPEN);
+
+    // A slot frees: the first connection that waited is admitted, its TLS handshake and hello complete.
+    others[0]!.destroy();
+    await waitingAgent;
+    expect(waitedAnswer!.reply).toMatchObject({ ok: true });
+    waitedAnswer!.peer.socket.destroy();
+    await vi.waitFor(async () => expect(await metric('dbgrelay_unauthenticated_waiting_connections')).toBe(0));
 
     // Once the flood is gone, the count is back to zero and new connections are served.
     for (const socket of flood) socket.destroy();

@@ -46,6 +46,16 @@ describe('SessionLedger', () => {
     ]);
   });
 
+  it("does not bound the relay secret, everyone's credential in the simple setup, by maxSessionsPerPrincipal; the per-target bound still holds", () => {
+    const limits = new LifecycleState({ ...bounds, maxSessionsPerPrincipal: 1, maxSessionsPerTarget: 1 });
+    const ledger = new SessionLedger();
+    for (let i = 0; i < 5; i++) ledger.admit({ id: `s${i}`, principal: 'relay-secret', target: `web-${i}`, entry: entryNamed(`web-${i}`) }, limits);
+    expect(ledger.sessionsOf('relay-secret')).toBe(5);
+    expect(() => ledger.admit({ id: 'again', principal: 'relay-secret', target: 'web-0', entry: entryNamed('web-0') }, limits)).toThrow(/limits\.maxSessionsPerTarget/);
+    ledger.admit({ id: 'a', principal: 'alice', target: 'web-9', entry: entryNamed('web-9') }, limits);
+    expect(() => ledger.admit({ id: 'b', principal: 'alice', target: 'web-8', entry: entryNamed('web-8') }, limits)).toThrow(/limits\.maxSessionsPerPrincipal/);
+  });
+
   it('releases exactly once, whatever the state, and frees the slots', () => {
     const limits = new LifecycleState({ ...bounds, maxSessionsPerPrincipal: 1 });
     const ledger = new SessionLedger();
