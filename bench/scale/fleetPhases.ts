@@ -21,22 +21,31 @@ export interface ArrivalResult {
   readonly failures: Record<string, number>;
   /** Registrations in each second from the start. */
   readonly curve: number[];
+  /** Control connections dialed in each second from the start. */
+  readonly attempts: number[];
 }
 
 const mb = (bytes: number): number => Math.round((bytes / 1_048_576) * 10) / 10;
 
 /** Sums the workers' counters. */
-async function fleetStats(pool: WorkerPool): Promise<{ registered: number; failures: Record<string, number>; perSecond: Map<number, number> }> {
+/** Adds per-second counts of one worker (`{ epochSecond: count }`) into `into`. */
+function addSeconds(into: Map<number, number>, counts: Record<string, number>): void {
+  for (const [second, count] of Object.entries(counts)) into.set(Number(second), (into.get(Number(second)) ?? 0) + count);
+}
+
+async function fleetStats(pool: WorkerPool): Promise<{ registered: number; failures: Record<string, number>; perSecond: Map<number, number>; attempts: Map<number, number> }> {
   const replies = await pool.all(() => ({ cmd: 'stats' }));
   const failures: Record<string, number> = {};
   const perSecond = new Map<number, number>();
+  const attempts = new Map<number, number>();
   let registered = 0;
   for (const reply of replies) {
     registered += reply['registered'] as number;
     for (const [reason, count] of Object.entries(reply['failures'] as Record<string, number>)) failures[reason] = (failures[reason] ?? 0) + count;
-    for (const [second, count] of Object.entries(reply['perSecond'] as Record<string, number>)) perSecond.set(Number(second), (perSecond.get(Number(second)) ?? 0) + count);
+    addSeconds(perSecond, reply['perSecond'] as Record<string, number>);
+    addSeconds(attempts, reply['attemptsPerSecond'] as Record<string, number>);
   }
-  return { registered, failures, perSecond };
+  return { registered, failures, perSecond, attempts };
 }
 
 /** Waits until `target` agents are registered (or `timeoutMs` passed); the arrival from `startedAt`. */
@@ -52,8 +61,15 @@ async function awaitFleet(pool: WorkerPool, target: number, startedAt: number, t
   const complete = stats.registered >= target;
   const end = complete ? lastChange : Date.now();
   const first = Math.floor(startedAt / 1000);
-  const curve = Array.from({ length: Math.ceil((end - startedAt) / 1000) + 1 }, (_, i) => stats.perSecond.get(first + i) ?? 0);
-  return { seconds: (end - startedAt) / 1000, complete, registered: stats.registered, failures: stats.failures, curve };
+  const seconds = Array.from({ length: Math.ceil((end - startedAt) / 1000) + 1 }, (_, i) => first + i);
+  return {
+    seconds: (end - startedAt) / 1000,
+    complete,
+    registered: stats.registered,
+    failures: stats.failures,
+    curve: seconds.map((second) => stats.perSecond.get(second) ?? 0),
+    attempts: seconds.map((second) => stats.attempts.get(second) ?? 0),
+  };
 }
 
 /** Starts `count` more agents (names `prefix-N` from `from`) spread over the workers, `perSecond` in all (0: all at once). */

@@ -56,7 +56,14 @@ export function formatScaleReport(results: ScaleResults): string {
         `| ${event === 'storm' ? 'cold start, all at once' : 'kill -9 + restart'} | ${arrival(floor[event])} | ${arrival(relay[event])} | ${ratio(relay[event].seconds, floor[event].seconds)} | ${failures(relay[event])} | ${failures(floor[event])} |`,
       );
     }
-    lines.push('', `Registrations per second after the restart, dbgrelay: ${curve(relay.restart)}`, `floor: ${curve(floor.restart)}`, '');
+    lines.push(
+      '',
+      'Per second after the restart (from the moment the server listened): registrations / control connections dialed',
+      '',
+      `- dbgrelay: ${curve(relay.restart)} / ${relay.restart.attempts.join(' ')}`,
+      `- floor: ${curve(floor.restart)} / ${floor.restart.attempts.join(' ')}`,
+      '',
+    );
   }
   if (results.sessions.length > 0) {
     const nginx = new Map(results.sessions.filter((r) => r.path.startsWith('nginx')).map((r) => [r.sessions, r]));

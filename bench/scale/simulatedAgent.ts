@@ -17,17 +17,25 @@ export class SwarmStats {
   readonly failures = new Map<string, number>();
   /** Registrations per wall-clock second (epoch seconds). */
   readonly perSecond = new Map<number, number>();
+  /** Control connections dialed per wall-clock second (epoch seconds): the load the agents put on the relay. */
+  readonly attemptsPerSecond = new Map<number, number>();
   sessionsOpened = 0;
 
   /** Forgets the counts of attempts and registrations (not who is registered now). */
   reset(): void {
     this.failures.clear();
     this.perSecond.clear();
+    this.attemptsPerSecond.clear();
     this.registrations = 0;
   }
 
   failed(reason: string): void {
     this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
+  }
+
+  attempted(): void {
+    const second = Math.floor(Date.now() / 1000);
+    this.attemptsPerSecond.set(second, (this.attemptsPerSecond.get(second) ?? 0) + 1);
   }
 
   registeredNow(): void {
@@ -84,6 +92,7 @@ export class SimulatedAgent {
 
   private async attempt(): Promise<void> {
     if (this.stopped) return;
+    this.stats.attempted();
     let channel: Channel;
     try {
       channel = await dial(this.endpoint, { op: 'agent' }, this.localAddress, openTimeoutMs);

@@ -73,6 +73,7 @@ process.on('message', (command: WorkerCommand) => {
         sessionsOpened: stats.sessionsOpened,
         failures: Object.fromEntries(stats.failures),
         perSecond: Object.fromEntries(stats.perSecond),
+        attemptsPerSecond: Object.fromEntries(stats.attemptsPerSecond),
       });
     case 'stopAgents':
       for (const agent of agents.splice(0)) agent.stop();

@@ -54,7 +54,8 @@ export class AgentConnection {
   /** The debuggee's last `status` (revision 1.8): whether its debugger works. */
   debuggerStatus: StatusMessage | undefined;
   readonly connectedAt = new Date();
-  private readonly pending: PendingOpens;
+  /** Made at the first `open`: most agents of a fleet never open a session. */
+  private pending: PendingOpens | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private deadline: NodeJS.Timeout | undefined;
   private nextPingId = 1;
@@ -68,13 +69,17 @@ export class AgentConnection {
     private readonly hooks: AgentConnectionHooks,
     private readonly logger: Logger,
   ) {
-    this.pending = new PendingOpens(limits.openTimeoutMs, limits.maxPendingOpens, {
-      issued: (sessionId) => hooks.onSessionIdIssued?.(this, sessionId),
-      ended: (sessionId) => hooks.onSessionIdEnded?.(this, sessionId),
-    });
     this.timers.push(setTimeout(() => this.close(new RelayError('HANDSHAKE_TIMEOUT', `no register message within ${limits.handshakeTimeoutMs} ms`)), limits.handshakeTimeoutMs));
     channel.onMessage((message) => this.receive(message));
     channel.onClose((error) => this.finish(error));
+  }
+
+  /**
+   * Where the connection comes from, for each log line about it (fields, not a child
+   * logger: a fleet of idle agents should not cost one logger each).
+   */
+  get logFields(): { remote: string; transport: ControlChannel['kind'] } {
+    return { remote: this.channel.remoteAddress, transport: this.channel.kind };
   }
 
   /** The agent's id, once registered. */
@@ -89,12 +94,16 @@ export class AgentConnection {
 
   /** Number of session ids issued and not yet settled. */
   get pendingOpens(): number {
-    return this.pending.size;
+    return this.pending?.size ?? 0;
   }
 
   /** Asks the agent to open a session: sends `open` with a fresh one-time id. */
   open(): PendingOpen {
     if (this.isClosed || !this.registration) throw new RelayError('AGENT_GONE', 'the agent is not connected');
+    this.pending ??= new PendingOpens(this.limits.openTimeoutMs, this.limits.maxPendingOpens, {
+      issued: (sessionId) => this.hooks.onSessionIdIssued?.(this, sessionId),
+      ended: (sessionId) => this.hooks.onSessionIdEnded?.(this, sessionId),
+    });
     const pending = this.pending.issue();
     this.channel.send({ type: 'open', sessionId: pending.sessionId });
     return pending;
@@ -107,12 +116,13 @@ export class AgentConnection {
    */
   claim(sessionId: string, principal: Principal): (transport: Transport) => void {
     if (principal.id !== this.principal.id) throw new RelayError('UNKNOWN_SESSION', 'unknown, used or expired session id');
+    if (!this.pending) throw new RelayError('UNKNOWN_SESSION', 'unknown, used or expired session id');
     return this.pending.claim(sessionId);
   }
 
   /** True when `sessionId` was issued here and is still claimable. */
   hasPendingSession(sessionId: string): boolean {
-    return this.pending.has(sessionId);
+    return this.pending?.has(sessionId) ?? false;
   }
 
   /**
@@ -140,7 +150,7 @@ export class AgentConnection {
     this.deadline?.refresh();
     const type = (raw as { type?: unknown }).type;
     if (typeof type !== 'string' || !knownTypes.has(type)) {
-      this.logger.debug({ type: typeof type === 'string' ? type.slice(0, 64) : typeof type }, 'ignored unknown control message');
+      this.logger.debug({ ...this.logFields, type: typeof type === 'string' ? type.slice(0, 64) : typeof type }, 'ignored unknown control message');
       return;
     }
     const parsed = agentToRelayMessage.safeParse(raw);
@@ -159,7 +169,7 @@ export class AgentConnection {
     }
     const message = parsed.data;
     if (message.type === 'error') {
-      this.logger.info({ code: message.code }, 'agent reported an error');
+      this.logger.info({ ...this.logFields, code: message.code }, 'agent reported an error');
       return this.close();
     }
     if (!this.registration) {
@@ -168,7 +178,7 @@ export class AgentConnection {
     }
     if (message.type === 'register') return this.close(new RelayError('BAD_REQUEST', 'already registered'));
     if (message.type === 'openFailed') {
-      this.pending.settle(message.sessionId, new RelayError('AGENT_OPEN_FAILED', `the agent could not open the session: ${message.message}`));
+      this.pending?.settle(message.sessionId, new RelayError('AGENT_OPEN_FAILED', `the agent could not open the session: ${message.message}`));
     } else if (message.type === 'guard') {
       this.hooks.onGuard?.(this, message);
     } else if (message.type === 'status') {
@@ -207,7 +217,7 @@ export class AgentConnection {
     this.finished = true;
     this.closing = true;
     this.stopTimers();
-    this.pending.settleAll(new RelayError('AGENT_GONE', 'the agent disconnected while the session was being opened'));
+    this.pending?.settleAll(new RelayError('AGENT_GONE', 'the agent disconnected while the session was being opened'));
     this.hooks.onClose(this, error);
   }
 }

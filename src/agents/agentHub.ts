@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { requireRole, requireTargetGrant } from '../auth/grants.js';
 import { relaySecretPrincipalId } from '../auth/secretAuthenticator.js';
 import { tagged, type Logger } from '../log/logger.js';
-import { AgentConnection, type AgentConnectionLimits } from './agentConnection.js';
+import { AgentConnection, type AgentConnectionHooks, type AgentConnectionLimits } from './agentConnection.js';
 import type { ControlChannel } from './controlChannel.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { Transport } from '../transport/transport.js';
@@ -46,59 +46,57 @@ export class AgentHub {
    * with an `error` message.
    */
   accept(channel: ControlChannel, principal: Principal): AgentConnection {
-    const log = this.logger.child({ remote: channel.remoteAddress, transport: channel.kind });
     const refusal = this.admissionRefusal(principal);
-    const connection = new AgentConnection(
-      channel,
-      principal,
-      this.limits,
-      {
-        onRegister: (agent, message) => {
-          requireTargetGrant(principal, 'agent', message.target.name);
-          this.requireOwnAgentId(agent, message.agentId);
-          const replaced = this.registry.register(agent, message, channel.kind);
-          log.info(
-            {
-              target: message.target.name,
-              agentId: message.agentId,
-              pid: message.process.pid,
-              host: message.process.host,
-              replaced: replaced.length > 0,
-            },
-            'agent registered',
-          );
-        },
-        onClose: (agent, error) => {
-          this.forget(agent);
-          if (error?.code === 'HEARTBEAT_TIMEOUT') this.metrics?.heartbeatMisses.inc();
-          const removed = this.registry.remove(agent);
-          const fields = { target: agent.registration?.target.name, agentId: agent.agentId, code: error?.code };
-          if (error && !agent.registration) log.warn({ ...fields, reason: error.message }, 'agent refused');
-          else if (removed) log.info({ ...fields, reason: error?.message }, 'agent disconnected');
-          else log.info(fields, 'agent connection closed');
-        },
-        onLabelsRefused: () => this.metrics?.labelsRefused.inc(),
-        onSessionIdIssued: (agent, sessionId) => this.sessionOwners.set(sessionId, agent),
-        onSessionIdEnded: (_agent, sessionId) => this.sessionOwners.delete(sessionId),
-        onGuard: (agent, message) => {
-          const fields = { target: agent.registration?.target.name, agentId: agent.agentId, pid: agent.registration?.process.pid };
-          log.warn({ ...fields, reason: message.reason, pausedMs: message.pausedMs }, 'the pause guard inside the debuggee resumed it');
-          this.audit.record({ event: 'guard.resumed', ...fields, host: agent.registration?.process.host, reason: message.reason, pausedMs: message.pausedMs });
-        },
-        onStatus: (agent, message, previous) => {
-          if (previous?.debugger === message.debugger && previous.detail === message.detail) return;
-          const fields = { target: agent.registration?.target.name, agentId: agent.agentId, debugger: message.debugger, detail: message.detail };
-          if (message.debugger === 'ok') log.info(fields, 'debugger inside the debuggee works');
-          else log.warn(fields, message.debugger === 'broken' ? 'debugger inside the debuggee is broken; the target cannot be debugged' : 'debuggee runs without its pause guard');
-        },
-      },
-      log,
-    );
+    const connection = new AgentConnection(channel, principal, this.limits, this.hooks, this.logger);
     this.connections.add(connection);
     this.perPrincipal.set(principal.id, (this.perPrincipal.get(principal.id) ?? 0) + 1);
     if (refusal) connection.close(refusal);
     return connection;
   }
+
+  /** What every connection tells the hub: one object for all of them, each callback given its connection. */
+  private readonly hooks: AgentConnectionHooks = {
+    onRegister: (agent, message) => {
+      requireTargetGrant(agent.principal, 'agent', message.target.name);
+      this.requireOwnAgentId(agent, message.agentId);
+      const replaced = this.registry.register(agent, message, agent.channel.kind);
+      this.logger.info(
+        {
+          ...agent.logFields,
+          target: message.target.name,
+          agentId: message.agentId,
+          pid: message.process.pid,
+          host: message.process.host,
+          replaced: replaced.length > 0,
+        },
+        'agent registered',
+      );
+    },
+    onClose: (agent, error) => {
+      this.forget(agent);
+      if (error?.code === 'HEARTBEAT_TIMEOUT') this.metrics?.heartbeatMisses.inc();
+      const removed = this.registry.remove(agent);
+      const fields = { ...agent.logFields, target: agent.registration?.target.name, agentId: agent.agentId, code: error?.code };
+      if (error && !agent.registration) this.logger.warn({ ...fields, reason: error.message }, 'agent refused');
+      else if (removed) this.logger.info({ ...fields, reason: error?.message }, 'agent disconnected');
+      else this.logger.info(fields, 'agent connection closed');
+    },
+    onLabelsRefused: () => this.metrics?.labelsRefused.inc(),
+    onSessionIdIssued: (agent, sessionId) => this.sessionOwners.set(sessionId, agent),
+    onSessionIdEnded: (_agent, sessionId) => this.sessionOwners.delete(sessionId),
+    onGuard: (agent, message) => {
+      const fields = { target: agent.registration?.target.name, agentId: agent.agentId, pid: agent.registration?.process.pid };
+      this.logger.warn({ ...agent.logFields, ...fields, reason: message.reason, pausedMs: message.pausedMs }, 'the pause guard inside the debuggee resumed it');
+      this.audit.record({ event: 'guard.resumed', ...fields, host: agent.registration?.process.host, reason: message.reason, pausedMs: message.pausedMs });
+    },
+    onStatus: (agent, message, previous) => {
+      if (previous?.debugger === message.debugger && previous.detail === message.detail) return;
+      const fields = { ...agent.logFields, target: agent.registration?.target.name, agentId: agent.agentId, debugger: message.debugger, detail: message.detail };
+      if (message.debugger === 'ok') this.logger.info(fields, 'debugger inside the debuggee works');
+      else
+        this.logger.warn(fields, message.debugger === 'broken' ? 'debugger inside the debuggee is broken; the target cannot be debugged' : 'debuggee runs without its pause guard');
+    },
+  };
 
   /** Drops a closed connection from the hub's sets and counts (once). */
   private forget(connection: AgentConnection): void {

@@ -35,6 +35,14 @@ export interface WssUpgradeParts {
  * then the socket is closed), and hands the WebSocket to the agent hub (control and
  * agent data) or the session broker (an attach, `/ptvsd` included).
  */
+/**
+ * A socket's `error` listener that ends it: a function of its own, not a closure of the
+ * upgrade handler, which would keep the upgrade's request alive as long as the socket.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 export function wssUpgradeHandler(parts: WssUpgradeParts): (request: IncomingMessage, socket: Duplex, head: Buffer) => Promise<void> {
   const { context, log, sockets, trustedProxies, controlServer, dataServer, heartbeating } = parts;
   const { config } = context;
@@ -52,7 +60,7 @@ export function wssUpgradeHandler(parts: WssUpgradeParts): (request: IncomingMes
 
   return async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     sockets.add(socket);
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const origin = clientOrigin(request.socket, request.headers, trustedProxies);
     const remote = origin.display;
     try {
