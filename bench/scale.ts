@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addAgents, measureIdleMemory, measureRestart, measureStorm, type ArrivalResult, type MemoryPoint } from './scale/fleetPhases.js';
+import { addAgents, measureIdleMemory, measureListing, measureRestart, measureStorm } from './scale/fleetPhases.js';
 import { measureSessions, sessionLoads, type SessionResult } from './scale/sessionPhase.js';
 import { startBenchRelay, startFloor, startNginxStream, type MeasuredServer } from './scale/servers.js';
 import { WorkerPool } from './scale/workerPool.js';
 import { spawnListening } from './tools/ports.js';
-import { formatScaleReport } from './scale/scaleReport.js';
+import { formatScaleReport, type FleetResult } from './scale/scaleReport.js';
 
 /**
  * `npm run bench:scale`: what one relay holds at fleet size (BENCHMARKS.md "Fleet
@@ -55,15 +55,16 @@ const logDir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-logs-'));
 const relayLimits = { maxAgents: 100_000, maxSessionsPerPrincipal: 100_000 };
 
 /** Fleet phases of one server: memory by size, then a restart, then a cold storm. */
-async function fleetOf(server: MeasuredServer, transport: 'tcps' | 'wss'): Promise<{ memory: MemoryPoint[]; restart: ArrivalResult; storm: ArrivalResult }> {
+async function fleetOf(server: MeasuredServer, transport: 'tcps' | 'wss', atFullSize: () => Promise<FleetResult['listing']> = async () => undefined): Promise<FleetResult> {
   const pool = new WorkerPool(Number(values.workers));
   try {
     const steps = [1000, 5000, agents].filter((n, i, all) => n <= agents && all.indexOf(n) === i);
     const memory = await measureIdleMemory(pool, server, transport, steps, 1000, 5_000);
+    const listing = await atFullSize();
     const restart = await measureRestart(pool, server, agents);
     const storm = await measureStorm(pool, server, transport, agents);
     await pool.all(() => ({ cmd: 'stopAgents' }));
-    return { memory, restart, storm };
+    return { memory, restart, storm, ...(listing ? { listing } : {}) };
   } finally {
     pool.close();
   }
@@ -71,7 +72,7 @@ async function fleetOf(server: MeasuredServer, transport: 'tcps' | 'wss'): Promi
 
 async function main(): Promise<void> {
   console.log(`bench:scale: ${agents} agents, ${transports.join(' and ')}; logs in ${logDir}`);
-  const fleet: Record<string, Awaited<ReturnType<typeof fleetOf>>> = {};
+  const fleet: Record<string, FleetResult> = {};
   const sessions: SessionResult[] = [];
   for (const transport of transports) {
     if (phases.has('fleet')) {
@@ -83,11 +84,12 @@ async function main(): Promise<void> {
       console.log(`${transport}: relay`);
       await relay.kill9();
       await relay.restart();
-      fleet[`dbgrelay ${transport}`] = await fleetOf(relay, transport);
+      fleet[`dbgrelay ${transport}`] = await fleetOf(relay, transport, () => measureListing(relay, transport, relay.files.caFile, join(relay.files.dataDir, 'secret')));
       await relay.stop();
     }
     if (phases.has('sessions')) {
-      const relay = await startBenchRelay(logDir, relayLimits);
+      // Heartbeats every minute: the relay's idle CPU, taken out of each window, then stays small beside the requests.
+      const relay = await startBenchRelay(logDir, relayLimits, { heartbeatIntervalMs: 60_000, heartbeatTimeoutMs: 180_000 });
       const most = Math.max(...sessionLoads.map((load) => load.sessions));
       const pool = new WorkerPool(2);
       try {

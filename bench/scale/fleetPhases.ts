@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { builtCli } from '../../test/support/processes/cliProcess.js';
 import { rssBytes } from './procStats.js';
 import type { MeasuredServer } from './servers.js';
 import type { WorkerPool } from './workerPool.js';
@@ -139,4 +142,19 @@ export async function measureStorm(pool: WorkerPool, server: MeasuredServer, tra
   const startedAt = Date.now();
   await addAgents(pool, server.endpoint(transport), 'storm', 0, agents, 0);
   return awaitFleet(pool, agents, startedAt, 240_000);
+}
+
+/** `dbgrelay targets --json` against a relay holding the fleet: how many targets it listed and how long it took. */
+export async function measureListing(relay: MeasuredServer, transport: 'tcps' | 'wss', caFile: string, secretFile: string): Promise<{ targets: number; seconds: number }> {
+  const { port } = relay.endpoint(transport);
+  const started = Date.now();
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [builtCli, 'targets', '--json', '--relay', `${transport}://127.0.0.1:${port}`, '--ca', caFile, '--secret-file', secretFile],
+    {
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
+  const listed = JSON.parse(stdout) as unknown[] | { targets: unknown[] };
+  return { targets: Array.isArray(listed) ? listed.length : listed.targets.length, seconds: (Date.now() - started) / 1000 };
 }

@@ -1,11 +1,20 @@
 import type { ArrivalResult, MemoryPoint } from './fleetPhases.js';
 import type { SessionResult } from './sessionPhase.js';
 
+/** The fleet phases of one server and transport. */
+export interface FleetResult {
+  readonly memory: MemoryPoint[];
+  readonly restart: ArrivalResult;
+  readonly storm: ArrivalResult;
+  /** `dbgrelay targets --json` with the whole fleet registered (the relay only). */
+  readonly listing?: { targets: number; seconds: number } | undefined;
+}
+
 /** What `bench:scale` measured, as BENCHMARKS.md records it. */
 export interface ScaleResults {
   readonly agents: number;
   /** By `floor tcps`, `dbgrelay tcps`, `floor wss`, `dbgrelay wss`. */
-  readonly fleet: Record<string, { memory: MemoryPoint[]; restart: ArrivalResult; storm: ArrivalResult }>;
+  readonly fleet: Record<string, FleetResult>;
   readonly sessions: readonly SessionResult[];
 }
 

@@ -2,7 +2,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { builtCli, runDbgrelay, type CliProcess } from '../../test/support/processes/cliProcess.js';
@@ -35,27 +35,29 @@ export interface RelayFiles {
 }
 
 /** Writes the bench relay's config: fixed ports (a restart comes back on them), metrics on, fleet-size limits. */
-function relayConfig(dataDir: string, ports: { wss: number; tcps: number; metrics: number }, limits: Record<string, number>): string {
+function relayConfig(dataDir: string, logFile: string, ports: { wss: number; tcps: number; metrics: number }, limits: Record<string, number>, agents: Record<string, number>): string {
   const file = join(dataDir, 'config.yaml');
   writeFileSync(
     file,
     stringify({
       dataDir,
       listeners: { wss: { host: '127.0.0.1', port: ports.wss }, tcps: { host: '127.0.0.1', port: ports.tcps } },
-      log: { level: 'info' },
+      // Straight to a file, as under a log collector: not through a pipe the benchmark's own process must read.
+      log: { level: 'info', file: logFile },
       metrics: { enabled: true, host: '127.0.0.1', port: ports.metrics },
       limits,
+      agents,
     }),
   );
   return file;
 }
 
-/** Starts the built `dbgrelay serve` (as `npm start` does) with `limits` on top of its defaults; logs go to `logDir`. */
-export async function startBenchRelay(logDir: string, limits: Record<string, number> = {}): Promise<MeasuredServer & { files: RelayFiles }> {
+/** Starts the built `dbgrelay serve` (as `npm start` does) with `limits` and `agents` (heartbeat) keys on top of its defaults; logs go to `logDir`. */
+export async function startBenchRelay(logDir: string, limits: Record<string, number> = {}, agents: Record<string, number> = {}): Promise<MeasuredServer & { files: RelayFiles }> {
   if (!existsSync(builtCli)) throw new Error(`${builtCli} is missing: run npm run build (npm run bench:scale does)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-'));
   const ports = { wss: await freePort(), tcps: await freePort(), metrics: await freePort() };
-  const configFile = relayConfig(dataDir, ports, limits);
+  const configFile = relayConfig(dataDir, join(logDir, `relay-${basename(dataDir)}.jsonl`), ports, limits, agents);
   let starts = 0;
   let serve: CliProcess;
   const start = async (): Promise<void> => {
