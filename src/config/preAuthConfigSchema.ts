@@ -22,7 +22,7 @@ export const preAuthLimitsShape = {
 /**
  * Defaults of {@link preAuthLimitsShape}. An idle pre-TLS connection costs the relay
  * about 15 KB (docs/operations.md), so 2000 of them stay near 30 MB, far below the
- * 512 MiB of the shipped Kubernetes manifest; 32 per source is far above what one
+ * 1 GiB of the shipped Kubernetes manifest; 32 per source is far above what one
  * host's agents and clients hold in their handshakes at once. A waiting connection is
  * an accepted socket not yet read, with no TLS state (a few KB), and waits at most
  * `handshakeTimeoutMs`; 10,000 of them let a fleet of that size come back after a
