@@ -53,6 +53,8 @@ export function formatScaleReport(results: ScaleResults): string {
       const base = floor.memory[i]!;
       lines.push(`| ${point.agents} | ${fixed(base.rssMB)} | ${fixed(point.rssMB)} | ${ratio(point.rssMB, base.rssMB)} | ${fixed(point.heapMB)} |`);
     });
+    if (relay.listing)
+      lines.push('', `\`dbgrelay targets --json\` over ${transport} with the fleet registered: ${relay.listing.targets} targets in ${fixed(relay.listing.seconds)} s.`);
     lines.push(
       '',
       `### ${transport}: ${results.agents} agents arriving`,
@@ -75,18 +77,21 @@ export function formatScaleReport(results: ScaleResults): string {
     );
   }
   if (results.sessions.length > 0) {
-    const nginx = new Map(results.sessions.filter((r) => r.path.startsWith('nginx')).map((r) => [r.sessions, r]));
+    const byPath = (prefix: string): Map<number, SessionResult> => new Map(results.sessions.filter((r) => r.path.startsWith(prefix)).map((r) => [r.sessions, r]));
+    const nginx = byPath('nginx');
+    const pipe = byPath('bare Node');
     lines.push(
       '### sessions',
       '',
-      '| sessions × requests/s | path | p50 ms | p99 ms | CPU µs/request | p99 ÷ nginx | CPU ÷ nginx | unanswered |',
-      '|---|---|---:|---:|---:|---:|---:|---:|',
+      '| sessions × requests/s | path | p50 ms | p99 ms | CPU µs/request | p99 ÷ nginx | CPU ÷ nginx | p99 ÷ Node pipe | CPU ÷ Node pipe | unanswered |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const r of results.sessions) {
-      const anchor = nginx.get(r.sessions);
-      const own = r.path.startsWith('nginx');
+      const anchor = r.path.startsWith('nginx') ? undefined : nginx.get(r.sessions);
+      const floor = r.path.startsWith('dbgrelay') ? pipe.get(r.sessions) : undefined;
+      const against = (base: SessionResult | undefined): string => (base ? `${ratio(r.p99Ms, base.p99Ms)} | ${ratio(r.cpuPerRequestUs, base.cpuPerRequestUs)}` : ' | ');
       lines.push(
-        `| ${r.opened}/${r.sessions} × ${r.ratePerSession} | ${r.path} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.cpuPerRequestUs, 0)} | ${own || !anchor ? '' : ratio(r.p99Ms, anchor.p99Ms)} | ${own || !anchor ? '' : ratio(r.cpuPerRequestUs, anchor.cpuPerRequestUs)} | ${r.unanswered} |`,
+        `| ${r.opened}/${r.sessions} × ${r.ratePerSession} | ${r.path} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.cpuPerRequestUs, 0)} | ${against(anchor)} | ${against(floor)} | ${r.unanswered} |`,
       );
     }
   }
