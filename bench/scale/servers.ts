@@ -35,7 +35,13 @@ export interface RelayFiles {
 }
 
 /** Writes the bench relay's config: fixed ports (a restart comes back on them), metrics on, fleet-size limits. */
-function relayConfig(dataDir: string, logFile: string, ports: { wss: number; tcps: number; metrics: number }, limits: Record<string, number>, agents: Record<string, number>): string {
+function relayConfig(
+  dataDir: string,
+  logFile: string,
+  ports: { wss: number; tcps: number; metrics: number },
+  limits: Record<string, number>,
+  agents: Record<string, number>,
+): string {
   const file = join(dataDir, 'config.yaml');
   writeFileSync(
     file,

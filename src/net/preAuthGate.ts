@@ -26,6 +26,8 @@ const ignoreWhileWaiting = (): void => undefined;
 /** An accepted TCP connection waiting, before TLS, for an unauthenticated slot. */
 interface Waiting {
   readonly socket: Socket;
+  /** The listener it arrived on: once that stops listening (the relay closes), it is destroyed. */
+  readonly server: Server;
   readonly source: string;
   readonly exempt: boolean;
   readonly since: number;
@@ -73,7 +75,7 @@ export class PreAuthGate {
     const start = (socket: Socket): void => {
       for (const handler of handlers) handler.call(server, socket);
     };
-    server.on('connection', (socket: Socket) => this.arrive(socket, start));
+    server.on('connection', (socket: Socket) => this.arrive(socket, server, start));
   }
 
   /** The connection of `socket` has authenticated: it no longer counts. */
@@ -84,17 +86,17 @@ export class PreAuthGate {
     if (ticket) this.release(ticket);
   }
 
-  private arrive(socket: Socket, start: (socket: Socket) => void): void {
+  private arrive(socket: Socket, server: Server, start: (socket: Socket) => void): void {
     const address = socket.remoteAddress ?? '';
     const source = sourceOf(address);
     const exempt = address !== '' && this.trusted(address);
     if (this.waitingCount > 0 || this.connections.count >= this.connections.caps.maxUnauthenticatedConnections) {
       // Behind those already waiting, in arrival order.
-      this.wait({ socket, source, exempt, since: Date.now(), start });
+      this.wait({ socket, server, source, exempt, since: Date.now(), start });
       this.admitWaiting();
       return;
     }
-    this.admit({ socket, source, exempt, since: Date.now(), start });
+    this.admit({ socket, server, source, exempt, since: Date.now(), start });
   }
 
   private admit(arrival: Waiting): void {
@@ -141,19 +143,24 @@ export class PreAuthGate {
     if (this.waitingCount > 0) this.admitWaiting();
   }
 
-  /** Admits waiting connections in arrival order while slots are free; destroys those gone or waiting too long. */
+  /** Admits waiting connections in arrival order while slots are free; destroys those gone, waiting too long, or whose listener closed. */
   private admitWaiting(): void {
     const now = Date.now();
     while (this.waitingCount > 0) {
       const next = this.waiting[this.waitingHead]!;
       const expired = now - next.since >= this.bounds.maxWaitMs;
-      if (!expired && !next.socket.destroyed && this.connections.count >= this.connections.caps.maxUnauthenticatedConnections) break;
+      const closing = !next.server.listening;
+      if (!expired && !closing && !next.socket.destroyed && this.connections.count >= this.connections.caps.maxUnauthenticatedConnections) break;
       this.waitingHead += 1;
       const left = (this.waitingBySource.get(next.source) ?? 1) - 1;
       if (left > 0) this.waitingBySource.set(next.source, left);
       else this.waitingBySource.delete(next.source);
       next.socket.off('error', ignoreWhileWaiting);
       if (next.socket.destroyed) continue;
+      if (closing) {
+        next.socket.destroy(); // the relay is closing: the listener will never serve it
+        continue;
+      }
       if (expired) {
         this.onRefused('waitTimeout');
         next.socket.destroy();

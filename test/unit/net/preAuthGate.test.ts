@@ -69,4 +69,30 @@ describe('PreAuthGate waiting connections', () => {
     expect(gate.waitingCount).toBe(0);
     expect(started).toHaveLength(4);
   });
+
+  it('destroys the connections still waiting once their listener closes, so that closing the relay does not wait for them', async () => {
+    const connections = new PreAuthConnections({ maxUnauthenticatedConnections: 1, maxUnauthenticatedPerSource: 4 });
+    const gate = new PreAuthGate(
+      connections,
+      () => undefined,
+      () => false,
+      { maxWaiting: 4, maxWaitMs: 60_000 },
+    );
+    const { server, port, started } = await gatedServer(gate);
+    const first = await dial(port, '127.0.2.1');
+    const waiting = await dial(port, '127.0.2.2');
+    waiting.resume(); // reads, so that it sees the relay's side close
+    waiting.on('error', () => undefined);
+    cleanup.push(() => {
+      first.destroy();
+      waiting.destroy();
+    });
+    await vi.waitFor(() => expect(gate.waitingCount).toBe(1));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    started[0]!.destroy();
+    await vi.waitFor(() => expect(waiting.closed).toBe(true), { timeout: 3_000 });
+    await closed;
+    expect(gate.waitingCount).toBe(0);
+    expect(started).toHaveLength(1);
+  });
 });
