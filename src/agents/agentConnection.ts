@@ -18,6 +18,8 @@ export interface AgentConnectionLimits {
   readonly maxPendingOpens: number;
   /** Shortest attach secret a `register` may set (config `auth.attachSecrets.minLength`; default {@link minAttachSecretLength}). */
   readonly minAttachSecretLength?: number;
+  /** With several relay instances: this instance's id, named in the session ids it issues. */
+  readonly instanceId?: string;
 }
 
 /** What the owner of an {@link AgentConnection} learns from it. */
@@ -100,10 +102,15 @@ export class AgentConnection {
   /** Asks the agent to open a session: sends `open` with a fresh one-time id. */
   open(): PendingOpen {
     if (this.isClosed || !this.registration) throw new RelayError('AGENT_GONE', 'the agent is not connected');
-    this.pending ??= new PendingOpens(this.limits.openTimeoutMs, this.limits.maxPendingOpens, {
-      issued: (sessionId) => this.hooks.onSessionIdIssued?.(this, sessionId),
-      ended: (sessionId) => this.hooks.onSessionIdEnded?.(this, sessionId),
-    });
+    this.pending ??= new PendingOpens(
+      this.limits.openTimeoutMs,
+      this.limits.maxPendingOpens,
+      {
+        issued: (sessionId) => this.hooks.onSessionIdIssued?.(this, sessionId),
+        ended: (sessionId) => this.hooks.onSessionIdEnded?.(this, sessionId),
+      },
+      this.limits.instanceId,
+    );
     const pending = this.pending.issue();
     this.channel.send({ type: 'open', sessionId: pending.sessionId });
     return pending;
@@ -193,12 +200,13 @@ export class AgentConnection {
     const { attachSecret, ...message } = received;
     try {
       if (attachSecret !== undefined) requireAttachSecretLength(attachSecret, this.limits.minAttachSecretLength ?? minAttachSecretLength);
+      // Before the registry learns of it: with several instances, its entry is published with the attach secret's digest.
+      this.attachSecret = attachSecret === undefined ? undefined : AttachSecret.fromSecret(attachSecret);
       this.hooks.onRegister(this, message);
     } catch (error) {
       return this.close(error instanceof RelayError ? error : new RelayError('INTERNAL', 'registration failed'));
     }
     this.registration = message;
-    this.attachSecret = attachSecret === undefined ? undefined : AttachSecret.fromSecret(attachSecret);
     this.stopTimers();
     const { heartbeatIntervalMs: intervalMs, heartbeatTimeoutMs: timeoutMs } = this.limits;
     this.channel.send({ type: 'registered', target: message.target.name, heartbeat: { intervalMs, timeoutMs } });

@@ -38,6 +38,8 @@ export class PendingOpens {
     private readonly openTimeoutMs: number,
     private readonly maxPending: number,
     private readonly watcher: SessionIdWatcher = unwatched,
+    /** The instance id session ids name, with several relay instances (see `newSessionId`). */
+    private readonly issuer?: string,
   ) {}
 
   /** Number of ids issued and not settled. */
@@ -50,7 +52,7 @@ export class PendingOpens {
     if (this.entries.size >= this.maxPending) {
       throw new RelayError('AGENT_OPEN_FAILED', `too many sessions being opened at once (limits.maxPendingOpensPerAgent = ${this.maxPending})`);
     }
-    const sessionId = newSessionId();
+    const sessionId = newSessionId(this.issuer);
     let entry!: Entry;
     const transport = new Promise<Transport>((resolve, reject) => {
       const timer = setTimeout(

@@ -24,6 +24,19 @@ export class AttachSecret {
     return secretsEqual(presented, this.digest);
   }
 
+  /**
+   * The digest as hex, for the store shared by several relay instances (so that an
+   * instance can check a secret for a target whose agent is connected to another).
+   */
+  sharedForm(): string {
+    return this.digest.toString('hex');
+  }
+
+  /** The attach secret whose {@link sharedForm} is `hex`; undefined for anything else. */
+  static fromSharedForm(hex: string): AttachSecret | undefined {
+    return /^[0-9a-f]{64}$/.test(hex) ? new AttachSecret(Buffer.from(hex, 'hex')) : undefined;
+  }
+
   /** Never shows the secret or its digest. */
   toJSON(): string {
     return '[attach secret]';
@@ -62,7 +75,7 @@ export function attachSecretPrincipal(target: string): Principal {
 }
 
 /** Finds the attach secret of a connected target (undefined: none, or no such target). */
-export type AttachSecretLookup = (target: string) => AttachSecret | undefined;
+export type AttachSecretLookup = (target: string) => AttachSecret | undefined | Promise<AttachSecret | undefined>;
 
 /**
  * Per-target guess limiting around one attach-secret comparison (see
@@ -100,7 +113,7 @@ export async function authenticateForAttach(
   } catch (error) {
     if (credential?.kind !== 'secret' || !(error instanceof RelayError) || error.code !== 'AUTH_FAILED') throw error;
     guard?.check();
-    const attachSecret = lookup(target);
+    const attachSecret = await lookup(target);
     const matched = (attachSecret ?? unmatchable).matches(credential.secret);
     if (attachSecret !== undefined && matched) {
       guard?.matched();

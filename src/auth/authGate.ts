@@ -6,13 +6,19 @@ import type { AttachGuessTable } from './attachGuessTable.js';
 import type { CertificateAuthenticator, ClientCertificateMode, PresentedCertificate } from './clientCertificate.js';
 import { intersectGrants } from './grants.js';
 import { certificateIdentity, identityHint } from './identityHint.js';
-import type { LockoutTable } from './lockoutTable.js';
+import type { LockoutPolicy, LockoutTable } from './lockoutTable.js';
+import type { SharedLockout } from './sharedLockout.js';
 import type { Credential, Principal } from './principal.js';
 
 /** The relay-wide parts of {@link AuthGate}. */
 export interface AuthGateOptions {
   /** Failure counting and lockouts; undefined when `auth.lockout.enabled` is false. */
   readonly lockout: LockoutTable | undefined;
+  /**
+   * Failure counts shared with the other instances of the relay (`cluster.store`), by
+   * the same policy as {@link lockout}; none for a relay alone or with lockouts off.
+   */
+  readonly shared?: { readonly store: SharedLockout; readonly policy: LockoutPolicy } | undefined;
   /** Failed attach-secret attempts per target; undefined when `auth.attachSecrets.guessLimit.enabled` is false. */
   readonly attachGuesses?: AttachGuessTable | undefined;
   readonly certificates: CertificateAuthenticator;
@@ -98,8 +104,8 @@ export class AuthGate {
 
   /** Resolves with the principal, or rejects with a {@link RelayError}. */
   async authenticate(attempt: AuthAttempt): Promise<Principal> {
-    const { lockout, metrics, logger } = this.options;
-    const lockedMs = lockout?.lockedFor(attempt.source) ?? 0;
+    const { lockout, shared, metrics, logger } = this.options;
+    const lockedMs = Math.max(lockout?.lockedFor(attempt.source) ?? 0, shared ? await sharedLockedFor(shared.store, attempt.source) : 0);
     if (lockedMs > 0) {
       metrics.failures.inc({ reason: 'AUTH_LOCKED' });
       logger.debug({ ...attempt.where, source: attempt.source, code: 'AUTH_LOCKED' }, 'authentication refused: source locked out');
@@ -128,9 +134,23 @@ export class AuthGate {
           metrics.lockouts.inc();
           logger.warn({ source: attempt.source, identity, because: outcome.lockedBecause, lockedForMs: outcome.lockedForMs }, 'source locked out');
         }
+        if (shared) this.countShared(shared.store, shared.policy, attempt.source);
       }
       throw error;
     }
+  }
+
+  /** Counts a failure in the shared store; an unreachable store leaves it to this instance's table. */
+  private countShared(store: SharedLockout, policy: LockoutPolicy, source: string): void {
+    store.recordFailure(source, policy).then(
+      (lockedForMs) => {
+        if (lockedForMs > 0) {
+          this.options.metrics.lockouts.inc();
+          this.options.logger.warn({ source, because: 'cluster', lockedForMs }, 'source locked out on every instance');
+        }
+      },
+      () => this.options.logger.debug({ source }, 'failure not shared: the cluster store is unreachable'),
+    );
   }
 
   /** The certificate's principal, undefined when the listener does not ask for one or none came. */
@@ -141,5 +161,14 @@ export class AuthGate {
       return undefined;
     }
     return this.options.certificates.authenticate(attempt.certificate);
+  }
+}
+
+/** How long the shared store locks `source`; 0 when the store cannot say (this instance's table still counts). */
+async function sharedLockedFor(store: SharedLockout, source: string): Promise<number> {
+  try {
+    return await store.lockedFor(source);
+  } catch {
+    return 0;
   }
 }

@@ -59,8 +59,16 @@ export function createCa(commonName: string, days = 3650): CertificateAndKey {
   return { certPem: forge.pki.certificateToPem(cert), keyPem: forge.pki.privateKeyToPem(keys.privateKey) };
 }
 
-/** Creates a certificate signed by `ca`: a TLS server certificate for `names`, or a client certificate. */
-export function createLeaf(ca: CertificateAndKey, commonName: string, usage: { server: ServerNames } | { client: true }, days = 825): CertificateAndKey {
+/**
+ * Creates a certificate signed by `ca`: a TLS server certificate for `names`, a client
+ * certificate, or (`peer`) both, as the links between relay instances need.
+ */
+export function createLeaf(
+  ca: CertificateAndKey,
+  commonName: string,
+  usage: { server: ServerNames } | { client: true } | { server: ServerNames; client: true },
+  days = 825,
+): CertificateAndKey {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const keys = forge.pki.rsa.generateKeyPair({ bits: rsaBits });

@@ -27,6 +27,8 @@ export const wireErrorCodes = [
   'SSH_AUTH_FAILED',
   'RELAY_DRAINING',
   'LIMIT_REACHED',
+  // Several instances: the shared store or the instance holding the target cannot be reached.
+  'CLUSTER_UNAVAILABLE',
   // Anything unexpected: a refusal with HTTP status 500, or the error response of a request a relay guard failed on.
   'INTERNAL',
 ] as const;
@@ -57,6 +59,11 @@ export type WireErrorCode = (typeof wireErrorCodes)[number];
 export type RelayErrorCode = WireErrorCode | (typeof localErrorCodes)[number];
 
 const wireCodeSet: ReadonlySet<string> = new Set(wireErrorCodes);
+
+/** True when `code` is one of the {@link wireErrorCodes} or {@link localErrorCodes}. */
+export function isRelayErrorCode(code: string): code is RelayErrorCode {
+  return wireCodeSet.has(code) || (localErrorCodes as readonly string[]).includes(code);
+}
 
 /** True when `code` is one of the {@link wireErrorCodes}. */
 export function isWireErrorCode(code: string): code is WireErrorCode {
@@ -107,6 +114,8 @@ const httpStatusByCode: Partial<Record<RelayErrorCode, number>> = {
   RELAY_DRAINING: 503,
   // A configured bound (limits.max*) is reached: try again later.
   LIMIT_REACHED: 429,
+  // The target is held by another instance that cannot be reached now: try again shortly.
+  CLUSTER_UNAVAILABLE: 503,
 };
 
 /** HTTP status for a refusal with `code` (docs/protocol.md §3). */

@@ -11,6 +11,7 @@ import { sshServerConfigDefaults } from './sshServerConfigSchema.js';
 import { heartbeatConfigDefaults } from './heartbeatConfigSchema.js';
 import { lifecycleConfigDefaults, lifecycleLimitsDefaults } from './lifecycleConfigSchema.js';
 import { preAuthLimitsDefaults } from './preAuthConfigSchema.js';
+import { clusterConfigDefaults } from './clusterConfigSchema.js';
 import { defaultMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 
 /** Where the relay keeps its state (dev CA, certificates, secret) unless `dataDir` says otherwise. */
@@ -62,5 +63,6 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
     targets: {},
     heartbeat: { ...heartbeatConfigDefaults },
     ...lifecycleConfigDefaults(),
+    ...clusterConfigDefaults(),
   };
 }

@@ -11,6 +11,7 @@ import { sshServerConfigSchema } from './sshServerConfigSchema.js';
 import { heartbeatConfigSchema } from './heartbeatConfigSchema.js';
 import { lifecycleConfigSchema, lifecycleLimitsShape } from './lifecycleConfigSchema.js';
 import { preAuthLimitsShape } from './preAuthConfigSchema.js';
+import { clusterConfigSchema } from './clusterConfigSchema.js';
 import { maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 
 const mapping = { error: 'expected a mapping' };
@@ -80,6 +81,7 @@ export const relayConfigSchema = z
       sshServer: sshServerConfigSchema,
       heartbeat: heartbeatConfigSchema,
       lifecycle: lifecycleConfigSchema,
+      cluster: clusterConfigSchema,
     },
     mapping,
   )

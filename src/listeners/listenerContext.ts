@@ -1,17 +1,21 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import { authenticateForAttach } from '../auth/attachSecret.js';
+import { authenticateForAttach, type AttachSecret } from '../auth/attachSecret.js';
 import type { AuthGate } from '../auth/authGate.js';
 import { presentedCertificate } from '../auth/clientCertificate.js';
 import { sourceOf } from '../auth/sourceAddress.js';
 import type { Authenticator, Credential, Principal } from '../auth/principal.js';
 import type { RelayConfig } from '../config/configSchema.js';
+import { RelayError } from '../common/relayError.js';
+import { pipeBytes } from '../transport/bytePipe.js';
 import type { Logger } from '../log/logger.js';
 import type { AgentConnection } from '../agents/agentConnection.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { AgentHub } from '../agents/agentHub.js';
-import type { SessionBroker } from '../session/sessionBroker.js';
+import type { SessionBroker, SessionOpener } from '../session/sessionBroker.js';
+import type { PageRequest, TargetPage } from './targetListing.js';
+import type { Transport } from '../transport/transport.js';
 import type { RelayJsonDepthBounds } from './jsonDepthBounds.js';
 import type { PreAuthGate } from '../net/preAuthGate.js';
 
@@ -26,6 +30,20 @@ export interface ListenerContext {
   readonly registry: TargetRegistry<AgentConnection>;
   readonly hub: AgentHub;
   readonly broker: SessionBroker;
+  /** Opens client sessions: the broker, or with several instances the router that forwards to the holder. */
+  readonly sessions: SessionOpener;
+  /**
+   * With several instances: the attach secret of a target whose agent is connected to
+   * another instance, from the shared store (undefined when unknown or unreachable).
+   */
+  readonly attachSecretElsewhere?: (target: string) => Promise<AttachSecret | undefined>;
+  /**
+   * With several instances: hands an agent data connection whose session id another
+   * instance issued over to that instance; resolves with the link to pipe it into.
+   */
+  readonly handOverAgentData?: (sessionId: string, principal: Principal, heartbeatMs: number | undefined) => Promise<Transport>;
+  /** One page of the targets `principal` may see (with several instances, the whole cluster's). */
+  targetPage(principal: Principal, request: PageRequest): Promise<TargetPage>;
   readonly logger: Logger;
   /** Logger tagged `auth`. */
   readonly authLogger: Logger;
@@ -79,7 +97,10 @@ export async function authenticate(
   const source = sourceOf(clientIp ?? (socket as Partial<Socket>).remoteAddress);
   const verifyCredential = (presented: Credential | undefined): Promise<Principal> => {
     if (attachTarget === undefined) return context.authenticator.authenticate(presented);
-    const lookup = (name: string) => context.registry.lookup(name)?.endpoint.attachSecret;
+    const lookup = (name: string): AttachSecret | undefined | Promise<AttachSecret | undefined> => {
+      const entry = context.registry.lookup(name);
+      return entry || !context.attachSecretElsewhere ? entry?.endpoint.attachSecret : context.attachSecretElsewhere(name);
+    };
     // Attach-secret guesses are also counted per target, from whatever source (docs/operations.md "Brute force").
     return authenticateForAttach(context.authenticator, presented, attachTarget, lookup, context.authGate.attachGuard(attachTarget, source));
   };
@@ -94,4 +115,24 @@ export async function authenticate(
   });
   context.preAuth?.authenticated(socket);
   return principal;
+}
+
+/**
+ * The hand-over of an agent data connection for `sessionId`: to the local agent that
+ * asked for it, or (several instances) through the link to the instance that did.
+ * Throws `UNKNOWN_SESSION` when neither knows the id.
+ */
+export async function agentDataDelivery(
+  context: ListenerContext,
+  sessionId: string,
+  principal: Principal,
+  heartbeatMs: number | undefined,
+): Promise<(transport: Transport) => void> {
+  try {
+    return context.hub.claimSession(sessionId, principal);
+  } catch (error) {
+    if (!context.handOverAgentData || !(error instanceof RelayError) || error.code !== 'UNKNOWN_SESSION') throw error;
+    const link = await context.handOverAgentData(sessionId, principal, heartbeatMs);
+    return (transport) => void pipeBytes(transport, link);
+  }
 }

@@ -12,8 +12,7 @@ import { SocketTransport } from '../transport/socketTransport.js';
 import { clientCertificateServerOptions } from './clientCertificateTls.js';
 import { credentialFromHello, parseHelloLine, readHelloLine } from './helloLine.js';
 import { asRelayError, errorBody } from './httpResponses.js';
-import { targetPage, visibleTargets } from './targetListing.js';
-import { authenticate, type ListenerContext } from './listenerContext.js';
+import { agentDataDelivery, authenticate, type ListenerContext } from './listenerContext.js';
 import { closeServer, listen, peerAddress, SocketSet, type RunningListener } from '../net/serverSockets.js';
 
 /**
@@ -59,7 +58,7 @@ export async function startTcpsListener(context: ListenerContext, listener: List
     switch (hello.op) {
       case 'targets':
         // One page (revision 1.9): a reply that always fits the client's bound, whatever the fleet.
-        socket.end(JSON.stringify(targetPage(visibleTargets(principal, context.registry.list()), hello)) + '\n');
+        socket.end(JSON.stringify(await context.targetPage(principal, hello)) + '\n');
         return;
       case 'agent':
         requireRole(principal, 'agent');
@@ -67,7 +66,7 @@ export async function startTcpsListener(context: ListenerContext, listener: List
         context.hub.accept(new LineControlChannel(socket, config.limits.maxControlMessageBytes, leftover, context.jsonDepth?.control), principal);
         return;
       case 'agentData': {
-        const deliver = context.hub.claimSession(hello.sessionId, principal);
+        const deliver = await agentDataDelivery(context, hello.sessionId, principal, hello.heartbeatMs);
         if (hello.heartbeatMs === undefined) {
           writeLine(socket, { ok: true });
           deliver(sessionTransport(socket, leftover));
@@ -83,13 +82,14 @@ export async function startTcpsListener(context: ListenerContext, listener: List
         const left = new AbortController();
         const onClose = (): void => left.abort();
         socket.once('close', onClose);
-        const prepared = await context.broker.prepare({
+        const prepared = await context.sessions.prepare({
           principal,
           target: hello.target,
           via: 'tcps',
           clientAddress: remote,
           signal: left.signal,
           takeover: hello.takeover === true,
+          ...(hello.heartbeatMs !== undefined ? { heartbeatMs: hello.heartbeatMs } : {}),
         });
         socket.off('close', onClose);
         if (socket.destroyed) return prepared.abort();

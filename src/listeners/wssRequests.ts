@@ -7,7 +7,7 @@ import { clientOrigin, originFields, refuseCleartextOrigin } from './forwardedCl
 import { asRelayError, sendError, sendJson } from './httpResponses.js';
 import { authenticate, type ListenerContext } from './listenerContext.js';
 import { answerPtvsdInfo, servesPtvsd } from './ptvsdEndpoint.js';
-import { pageRequestFromHeaders, targetPage, visibleTargets } from './targetListing.js';
+import { pageRequestFromHeaders } from './targetListing.js';
 import { isUpgradeOnlyPath } from './upgradeRoutes.js';
 
 /**
@@ -36,7 +36,7 @@ export function wssRequestHandler(context: ListenerContext, log: Logger, trusted
         socket: request.socket,
       });
       // One page (revision 1.9, paging fields in headers); the body always fits the client's bound.
-      sendJson(response, 200, targetPage(visibleTargets(principal, context.registry.list()), pageRequestFromHeaders(request.headers)));
+      sendJson(response, 200, await context.targetPage(principal, pageRequestFromHeaders(request.headers)));
     } catch (error) {
       const relayError = asRelayError(error);
       if (relayError.code === 'INTERNAL') log.error({ err: error, remote }, 'request failed');

@@ -10,7 +10,7 @@ import type { SocketSet } from '../net/serverSockets.js';
 import { WebSocketTransport } from '../transport/webSocketTransport.js';
 import { clientOrigin, originFields, refuseCleartextOrigin } from './forwardedClient.js';
 import { asRelayError, refuseUpgrade } from './httpResponses.js';
-import { authenticate, type ListenerContext } from './listenerContext.js';
+import { agentDataDelivery, authenticate, type ListenerContext } from './listenerContext.js';
 import { servesPtvsd } from './ptvsdEndpoint.js';
 import { currentPtvsdTarget, noPtvsdTarget } from './ptvsdTarget.js';
 import { parseUpgradeRoute, requireWebSocketHandshake, takeoverRequested } from './upgradeRoutes.js';
@@ -85,13 +85,13 @@ export function wssUpgradeHandler(parts: WssUpgradeParts): (request: IncomingMes
           context.hub.accept(new WebSocketControlChannel(ws, remote, context.jsonDepth?.control), principal);
         });
       } else if (route.kind === 'agentData') {
-        const deliver = context.hub.claimSession(route.sessionId, principal);
+        const deliver = await agentDataDelivery(context, route.sessionId, principal, undefined);
         completeUpgrade(dataServer, request, socket, head, (ws) => deliver(heartbeating(new WebSocketTransport(ws, remote))));
       } else {
         const left = new AbortController();
         const onClose = (): void => left.abort();
         socket.once('close', onClose);
-        const prepared = await context.broker.prepare({
+        const prepared = await context.sessions.prepare({
           principal,
           target: route.target,
           via: 'wss',

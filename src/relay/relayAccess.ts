@@ -2,6 +2,7 @@ import { AttachGuessTable } from '../auth/attachGuessTable.js';
 import { AuthGate } from '../auth/authGate.js';
 import { CertificateAuthenticator } from '../auth/clientCertificate.js';
 import { LockoutTable } from '../auth/lockoutTable.js';
+import type { SharedLockout } from '../auth/sharedLockout.js';
 import type { RelayConfig } from '../config/configSchema.js';
 import { tagged, type Logger } from '../log/logger.js';
 import { RelayMetrics } from '../metrics/relayMetrics.js';
@@ -20,9 +21,10 @@ export interface RelayAccess {
 /**
  * Builds the access-control parts of a relay from `auth.certificates`,
  * `auth.lockout`, `auth.attachSecrets.guessLimit` and `tls.clientCaFile`, with a
- * fresh metrics registry. Throws `CONFIG_INVALID` when the client CA file is unusable.
+ * fresh metrics registry; with `sharedLockout` (several instances), failures are also
+ * counted across instances. Throws `CONFIG_INVALID` when the client CA file is unusable.
  */
-export function createRelayAccess(config: RelayConfig, logger: Logger): RelayAccess {
+export function createRelayAccess(config: RelayConfig, logger: Logger, sharedLockout?: SharedLockout): RelayAccess {
   const clientCa = loadClientCa(config);
   const { enabled, ...policy } = config.auth.lockout;
   const lockout = enabled ? new LockoutTable(policy) : undefined;
@@ -34,6 +36,7 @@ export function createRelayAccess(config: RelayConfig, logger: Logger): RelayAcc
   );
   const authGate = new AuthGate({
     lockout,
+    shared: enabled && sharedLockout ? { store: sharedLockout, policy } : undefined,
     attachGuesses,
     certificates: new CertificateAuthenticator(config.auth.certificates.grants),
     certificatesSufficient: config.auth.certificates.sufficient,

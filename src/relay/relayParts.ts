@@ -15,6 +15,9 @@ import { SessionLedger } from '../session/sessionLedger.js';
 import { TargetRegistry } from '../targets/targetRegistry.js';
 import type { RelayAccess } from './relayAccess.js';
 import type { RelayCredentials } from './relayCredentials.js';
+import { clusterInstanceId, type ClusterNode } from '../cluster/clusterNode.js';
+import type { Principal } from '../auth/principal.js';
+import { targetPage, visibleTargets } from '../listeners/targetListing.js';
 
 /** The parts of a running relay that hold agents, targets and sessions. */
 export interface RelayParts {
@@ -49,6 +52,7 @@ export function buildRelayParts(config: RelayConfig, logger: Logger, access: Rel
       openTimeoutMs: config.limits.openTimeoutMs,
       maxPendingOpens: config.limits.maxPendingOpensPerAgent,
       minAttachSecretLength: config.auth.attachSecrets.minLength,
+      ...(config.cluster.store.url !== undefined ? { instanceId: clusterInstanceId(config) } : {}),
     },
     logger,
     access.metrics.agents,
@@ -71,7 +75,10 @@ export function buildRelayParts(config: RelayConfig, logger: Logger, access: Rel
   return { lifecycleMetrics, lifecycle, guards, registry, hub, broker, jsonDepth };
 }
 
-/** What every listener shares; `tlsServers` collects their TLS servers so that a reload can give them a new certificate. */
+/**
+ * What every listener shares; `tlsServers` collects their TLS servers so that a reload
+ * can give them a new certificate. With `cluster`, sessions and listings span every instance.
+ */
 export function listenerContextFor(
   config: RelayConfig,
   logger: Logger,
@@ -79,6 +86,7 @@ export function listenerContextFor(
   access: RelayAccess,
   { registry, hub, broker, jsonDepth }: RelayParts,
   tlsServers: ReloadableTlsServer[],
+  cluster?: ClusterNode,
 ): ListenerContext {
   const heartbeatMetrics = new HeartbeatMetrics(access.metrics.registry);
   return {
@@ -89,6 +97,14 @@ export function listenerContextFor(
     registry,
     hub,
     broker,
+    sessions: cluster?.router ?? broker,
+    ...(cluster
+      ? {
+          attachSecretElsewhere: (target: string) => cluster.attachSecretOf(target),
+          handOverAgentData: (sessionId: string, principal: Principal, heartbeatMs: number | undefined) => cluster.router.handOverAgentData(sessionId, principal, heartbeatMs),
+        }
+      : {}),
+    targetPage: async (principal, request) => (cluster ? cluster.targetPage(principal, registry.list(), request) : targetPage(visibleTargets(principal, registry.list()), request)),
     logger,
     authLogger: tagged(logger, 'auth'),
     onTlsServer: (server) => tlsServers.push(server),

@@ -15,6 +15,7 @@ import { startRelayListeners, type RelayListeners } from './relayListeners.js';
 import { buildRelayParts, listenerContextFor } from './relayParts.js';
 import { RelayReloader, type ReloadResult } from './relayReloader.js';
 import type { TlsMaterial } from './tlsMaterial.js';
+import { clusterStoreFor, startClusterNode, type ClusterNode } from '../cluster/clusterNode.js';
 
 export type { ListenAddress } from '../net/serverSockets.js';
 export type { ReloadResult } from './relayReloader.js';
@@ -46,6 +47,10 @@ export interface RelayHandle {
   readonly secretFile: string | undefined;
   /** This instance's metrics; `metrics.registry` is its own prom-client registry. */
   readonly metrics: RelayMetrics;
+  /** Address of the peer listener of several instances (`cluster.*`), undefined for a relay alone. */
+  readonly peerAddress: ListenAddress | undefined;
+  /** This instance's id among several (`cluster.instanceId`), undefined for a relay alone. */
+  readonly instanceId: string | undefined;
   /** Address of the metrics listener (`/metrics`, `/healthz`, `/readyz`), undefined when disabled. */
   readonly metricsAddress: ListenAddress | undefined;
   /** True when `/readyz` answers 200: listening, not draining, not closed. */
@@ -76,11 +81,23 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   const { logger } = options;
   const credentials = loadRelayCredentials(config, logger, options.onSecretCreated);
   const { secret, authenticator, tls } = credentials;
-  const access = createRelayAccess(config, logger);
+  // Several instances (cluster.store.url): failure counts are shared through the store.
+  const store = clusterStoreFor(config);
+  const access = createRelayAccess(config, logger, store);
   const parts = buildRelayParts(config, logger, access);
   const { lifecycleMetrics, lifecycle, guards, registry, hub, broker } = parts;
   const tlsServers: ReloadableTlsServer[] = [];
-  const context = listenerContextFor(config, logger, credentials, access, parts, tlsServers);
+  let cluster: ClusterNode | undefined;
+  if (store) {
+    try {
+      cluster = await startClusterNode(config, store, parts, access.metrics.registry, logger);
+    } catch (error) {
+      await store.close();
+      await broker.close();
+      throw error;
+    }
+  }
+  const context = listenerContextFor(config, logger, credentials, access, parts, tlsServers, cluster);
 
   // The DAP schema is compiled before any session needs it.
   prepareDapRequestValidation();
@@ -94,6 +111,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     // Sessions first, while the agents' data connections are still up: each attached
     // session detaches its debugger so that no debuggee stays paused.
     await broker.close();
+    await cluster?.close(); // releases this instance's claims, closes the sessions it forwarded
     hub.closeAll();
     configuredTargets.close();
     await Promise.all(listeners.map((listener) => listener.close()));
@@ -112,6 +130,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
       tcps: tcps?.address.url,
       metrics: metricsListener?.address.url,
       caFingerprint: tls.caFingerprint,
+      ...(cluster ? { instance: cluster.instanceId, peer: cluster.peerAddress.url } : {}),
       tlsSource: tls.source,
       ...(sshServer ? { ssh: sshServer.address.url, sshHostKeyFingerprint: sshServer.hostKey.fingerprint } : {}),
     },
@@ -147,6 +166,8 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     secretFile: secret.source === 'file' ? secret.file : undefined,
     metrics: access.metrics,
     metricsAddress: metricsListener?.address,
+    peerAddress: cluster?.peerAddress,
+    instanceId: cluster?.instanceId,
     get ready() {
       return readiness.ready;
     },

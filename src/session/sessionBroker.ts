@@ -52,6 +52,13 @@ export interface SessionRequest {
   readonly signal?: AbortSignal;
   /** An admin asks to take the target over from its current holder (sessions.exclusive). */
   readonly takeover?: boolean;
+  /** The client's heartbeat interval when it sends heartbeats (tcps); a forwarded session passes it to the holder. */
+  readonly heartbeatMs?: number;
+}
+
+/** Opens sessions: the broker itself, or with several instances the router that forwards to the holder. */
+export interface SessionOpener {
+  prepare(request: SessionRequest): Promise<PreparedSession>;
 }
 
 /** A session whose agent side is connected, waiting for the client side. */
@@ -109,12 +116,7 @@ export class SessionBroker {
     let guarded: GuardedSession | undefined;
     let admitted: AdmittedSession | undefined;
     try {
-      if (this.closed) throw new RelayError('AGENT_GONE', 'the relay is shutting down');
-      this.options.lifecycle?.refuseWhileDraining('sessions');
-      requireRole(request.principal, 'client');
-      if (request.takeover && !request.principal.grants.admin) throw new RelayError('AUTH_FAILED', 'taking a target over needs the admin grant');
-      if (!isValidTargetName(request.target)) throw new RelayError('TARGET_NAME_INVALID', 'invalid target name');
-      requireTargetGrant(request.principal, 'client', request.target); // every session (e.g. attach secret: one target)
+      this.authorize(request);
       const entry = this.options.registry.lookup(request.target);
       if (!entry) throw new RelayError('UNKNOWN_TARGET', `no target named "${request.target}" is connected`);
       admitted = this.ledger.admit({ id: session, principal: request.principal.id, target: request.target, entry }, this.options.lifecycle);
@@ -230,6 +232,32 @@ export class SessionBroker {
         log.info({ outcome: 'clientLeft', durationMs: elapsed() }, 'session refused');
       },
     };
+  }
+
+  /**
+   * What is checked before a target is looked up, here and before a session is
+   * forwarded to another instance: not closing or draining, a client grant for the
+   * target, the admin grant for a takeover, a valid name. Throws the refusal.
+   */
+  authorize(request: SessionRequest): void {
+    if (this.closed) throw new RelayError('AGENT_GONE', 'the relay is shutting down');
+    this.options.lifecycle?.refuseWhileDraining('sessions');
+    requireRole(request.principal, 'client');
+    if (request.takeover && !request.principal.grants.admin) throw new RelayError('AUTH_FAILED', 'taking a target over needs the admin grant');
+    if (!isValidTargetName(request.target)) throw new RelayError('TARGET_NAME_INVALID', 'invalid target name');
+    requireTargetGrant(request.principal, 'client', request.target); // every session (e.g. attach secret: one target)
+  }
+
+  /** Audits, counts and logs a refusal decided outside {@link prepare} (a session that could not be forwarded). */
+  recordRefusal(request: SessionRequest, error: RelayError): void {
+    const target = request.target.slice(0, maxTargetNameChars);
+    const session = randomBytes(6).toString('hex');
+    this.guards.recordRefusal({ session, ...request, target }, error.code, error.message);
+    this.options.metrics?.countOutcome('refused', error.code);
+    this.logger.info(
+      { session, target, via: request.via, client: request.clientAddress, principal: request.principal.id, outcome: 'refused', code: error.code },
+      'session refused',
+    );
   }
 
   /**

@@ -47,6 +47,12 @@ export interface TargetSessionCounts {
   runningWith(entry: TargetEntry): number;
 }
 
+/** Told of every agent entry that comes and goes (the cluster's target directory publishes them). */
+export interface RegistryObserver<A extends RegisteredAgent = RegisteredAgent> {
+  added(entry: TargetEntry<A>): void;
+  removed(entry: TargetEntry<A>): void;
+}
+
 /** The counts of a registry that no sessions are brokered with. */
 const noSessions: TargetSessionCounts = { runningWith: () => 0 };
 
@@ -62,9 +68,15 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
   /** Agent entries by agent id and by agent, so that registering and removing never scan the fleet. */
   private readonly byAgentId = new Map<string, TargetEntry<A>>();
   private readonly byAgent = new Map<A, TargetEntry<A>>();
+  private readonly observers: RegistryObserver<A>[] = [];
 
   /** `sessions` counts the sessions that `sessionCounts` reports for each entry (none without it). */
   constructor(private readonly sessionCounts: TargetSessionCounts = noSessions) {}
+
+  /** Tells `observer` of every agent entry added or removed from now on. */
+  observe(observer: RegistryObserver<A>): void {
+    this.observers.push(observer);
+  }
 
   /** Number of targets. */
   get size(): number {
@@ -88,12 +100,14 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
     this.byName.set(name, entry);
     this.byAgentId.set(registration.agentId, entry);
     this.byAgent.set(agent, entry);
+    for (const observer of this.observers) observer.added(entry);
     for (const old of replaced) if (old.agent !== agent) old.endpoint.close();
     return replaced;
   }
 
   /** Removes an agent entry from every index. */
   private forget(entry: TargetEntry<A>): void {
+    if (this.byName.get(entry.name) === entry) for (const observer of this.observers) observer.removed(entry);
     this.byName.delete(entry.name);
     if (entry.agentId !== undefined && this.byAgentId.get(entry.agentId) === entry) this.byAgentId.delete(entry.agentId);
     if (entry.agent !== undefined && this.byAgent.get(entry.agent) === entry) this.byAgent.delete(entry.agent);
@@ -163,6 +177,11 @@ export class TargetRegistry<A extends RegisteredAgent = RegisteredAgent> {
   list(): TargetInfo[] {
     return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((entry) => describe(entry));
   }
+}
+
+/** The listing entry of one target (docs/protocol.md §7). */
+export function describeTarget(entry: TargetEntry): TargetInfo {
+  return describe(entry);
 }
 
 /** `debugger` and, when it says why, `detail` of an agent's listing entry (revision 1.8). */

@@ -1,0 +1,133 @@
+import { createServer, type TLSSocket } from 'node:tls';
+import { RelayError } from '../common/relayError.js';
+import { tlsPolicy } from '../common/tlsPolicy.js';
+import { heartbeatTimeoutFor } from '../liveness/heartbeat.js';
+import { LivenessTransport } from '../liveness/livenessTransport.js';
+import { asRelayError } from '../listeners/httpResponses.js';
+import { readHelloLine } from '../listeners/helloLine.js';
+import type { Logger } from '../log/logger.js';
+import { closeServer, listen, peerAddress, SocketSet, type RunningListener } from '../net/serverSockets.js';
+import type { SessionBroker } from '../session/sessionBroker.js';
+import { SocketTransport } from '../transport/socketTransport.js';
+import type { ClusterMetrics } from './clusterMetrics.js';
+import { forwardAnswerLine, forwardedPrincipal, maxPeerHelloBytes, parsePeerHello, type AgentDataHello, type ForwardHello } from './peerHello.js';
+import type { AgentHub } from '../agents/agentHub.js';
+import type { Transport } from '../transport/transport.js';
+import type { PeerTls } from './peerTls.js';
+
+/** What the peer listener needs of its relay. */
+export interface PeerListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: PeerTls;
+  readonly broker: SessionBroker;
+  /** The agents connected here: a data connection that landed on another instance is handed over to them. */
+  readonly hub: AgentHub;
+  /** The relay's `heartbeat.timeoutMs`: a link whose client sends heartbeats is watched like the client itself. */
+  readonly heartbeatTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly metrics: ClusterMetrics;
+  readonly logger: Logger;
+}
+
+/** How often the kernel probes an idle link, so that a peer host that vanished is noticed. */
+const linkKeepAliveMs = 10_000;
+
+/**
+ * Where the other instances forward sessions (docs/architecture.md "Several relays"):
+ * TLS that requires a certificate of the cluster's CA, one hello line naming the
+ * principal the forwarding instance authenticated and the target, then the session's
+ * DAP bytes. This instance holds the target's agent and runs the session exactly as
+ * for a client of its own: authorization again, one debugger per target, takeover,
+ * policies, the watchdog, audit; when the link closes the debugger detaches. The
+ * other op hands over an agent's data connection that the balancer sent to another
+ * instance than the one that asked the agent for it.
+ */
+export async function startPeerListener(options: PeerListenerOptions): Promise<RunningListener> {
+  const { broker, logger, metrics } = options;
+  const sockets = new SocketSet();
+  const server = createServer(
+    {
+      cert: options.tls.cert,
+      key: options.tls.key,
+      ca: options.tls.ca,
+      requestCert: true,
+      rejectUnauthorized: true,
+      ...tlsPolicy,
+      handshakeTimeout: options.handshakeTimeoutMs,
+    },
+    (socket: TLSSocket) => {
+      sockets.add(socket);
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, linkKeepAliveMs);
+      socket.on('error', () => socket.destroy());
+      void accept(socket).catch((error: unknown) => {
+        const relayError = asRelayError(error);
+        if (relayError.code === 'INTERNAL') logger.error({ err: error, peer: peerAddress(socket) }, 'forwarded session failed');
+        if (!socket.destroyed) socket.end(forwardAnswerLine(relayError));
+        setTimeout(() => socket.destroy(), 2_000).unref();
+      });
+    },
+  );
+  server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+    logger.warn({ peer: peerAddress(socket), reason: error.message }, 'peer link refused: TLS handshake failed (a certificate of the cluster CA is required)');
+    socket.destroy();
+  });
+
+  const accept = async (socket: TLSSocket): Promise<void> => {
+    const { line, leftover } = await readHelloLine(socket, { maxBytes: maxPeerHelloBytes, timeoutMs: options.handshakeTimeoutMs });
+    const hello = parsePeerHello(line);
+    if (hello.op === 'agentData') return acceptAgentData(socket, hello, leftover);
+    return acceptForward(socket, hello, leftover);
+  };
+
+  /** The link as a transport, watched for silence when the peer's side sends heartbeats. */
+  const linkTransport = (socket: TLSSocket, leftover: Buffer, heartbeatMs: number | undefined): Transport => {
+    const link = new SocketTransport(socket, 'tcps', leftover);
+    socket.resume();
+    return heartbeatMs === undefined ? link : new LivenessTransport(link, heartbeatTimeoutFor(options.heartbeatTimeoutMs, heartbeatMs));
+  };
+
+  const acceptForward = async (socket: TLSSocket, hello: ForwardHello, leftover: Buffer): Promise<void> => {
+    const left = new AbortController();
+    const onClose = (): void => left.abort();
+    socket.once('close', onClose);
+    let prepared;
+    try {
+      prepared = await broker.prepare({
+        principal: forwardedPrincipal(hello),
+        target: hello.target,
+        via: hello.via,
+        clientAddress: hello.clientAddress,
+        signal: left.signal,
+        takeover: hello.takeover,
+      });
+    } catch (error) {
+      metrics.forwardedIn.labels(error instanceof RelayError ? error.code : 'INTERNAL').inc();
+      throw error;
+    } finally {
+      socket.off('close', onClose);
+    }
+    if (socket.destroyed) return prepared.abort();
+    metrics.forwardedIn.labels('ok').inc();
+    socket.write(forwardAnswerLine());
+    logger.info({ target: hello.target, from: hello.from, principal: hello.principal.id }, 'forwarded session accepted');
+    prepared.start(linkTransport(socket, leftover, hello.heartbeatMs));
+  };
+
+  const acceptAgentData = (socket: TLSSocket, hello: AgentDataHello, leftover: Buffer): void => {
+    const deliver = options.hub.claimSession(hello.sessionId, forwardedPrincipal(hello));
+    socket.write(forwardAnswerLine());
+    deliver(linkTransport(socket, leftover, hello.heartbeatMs));
+  };
+
+  const address = await listen(server, options.host, options.port, 'tcps', logger);
+  return {
+    address,
+    close: async () => {
+      const closed = closeServer(server);
+      sockets.destroyAll();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,209 @@
+import { connect, type TLSSocket } from 'node:tls';
+import type { AgentConnection } from '../agents/agentConnection.js';
+import { RelayError } from '../common/relayError.js';
+import { tlsPolicy } from '../common/tlsPolicy.js';
+import { readHelloLine } from '../listeners/helloLine.js';
+import type { Logger } from '../log/logger.js';
+import type { PreparedSession, SessionBroker, SessionOpener, SessionRequest } from '../session/sessionBroker.js';
+import type { TargetRegistry } from '../targets/targetRegistry.js';
+import { pipeBytes } from '../transport/bytePipe.js';
+import { SocketTransport } from '../transport/socketTransport.js';
+import type { ClusterMetrics } from './clusterMetrics.js';
+import type { ClusterStore, TargetRoute } from './clusterStore.js';
+import { agentDataHelloLine, forwardHelloLine, maxPeerHelloBytes, parseForwardAnswer } from './peerHello.js';
+import { sessionIdIssuer } from '../agents/sessionId.js';
+import type { Principal } from '../auth/principal.js';
+import type { Transport } from '../transport/transport.js';
+import type { PeerTls } from './peerTls.js';
+
+/** What the router needs. */
+export interface SessionRouterOptions {
+  readonly instanceId: string;
+  readonly registry: TargetRegistry<AgentConnection>;
+  readonly broker: SessionBroker;
+  readonly store: ClusterStore;
+  readonly tls: PeerTls;
+  /** Bound on dialing the holder and its answer (`cluster.forwardTimeoutMs`). */
+  readonly forwardTimeoutMs: number;
+  readonly metrics: ClusterMetrics;
+  readonly logger: Logger;
+}
+
+/**
+ * Opens sessions for the clients of one instance among several (docs/architecture.md
+ * "Several relays"). A target whose agent is connected here goes to the local broker,
+ * as on a relay alone. Any other is authorized here (the same checks as the broker's),
+ * looked up in the shared store, and forwarded to the instance holding it over mutual
+ * TLS; that instance runs the session and its guardrails, and this one only carries
+ * the bytes. The client sees the holder's answer as if it came from here.
+ */
+export class SessionRouter implements SessionOpener {
+  private readonly links = new Set<TLSSocket>();
+  private closed = false;
+
+  constructor(private readonly options: SessionRouterOptions) {}
+
+  async prepare(request: SessionRequest): Promise<PreparedSession> {
+    const { broker, registry } = this.options;
+    if (this.closed || registry.lookup(request.target) !== undefined) return broker.prepare(request);
+    try {
+      broker.authorize(request);
+      const route = await this.route(request.target);
+      return await this.forward(route, request);
+    } catch (error) {
+      const refusal = error instanceof RelayError ? error : new RelayError('INTERNAL', 'forwarding the session failed', { cause: error });
+      this.options.metrics.forwardedOut.labels(refusal.code).inc();
+      if (!request.signal?.aborted) broker.recordRefusal(request, refusal);
+      throw refusal;
+    }
+  }
+
+  /** The holder of `target` from the store; `UNKNOWN_TARGET` when none, `CLUSTER_UNAVAILABLE` when the store cannot say. */
+  private async route(target: string): Promise<TargetRoute> {
+    const { store, instanceId } = this.options;
+    let route: TargetRoute | undefined;
+    try {
+      if (!store.reachable) throw new Error('unreachable');
+      route = await store.route(target);
+    } catch {
+      throw new RelayError(
+        'CLUSTER_UNAVAILABLE',
+        `target "${target}" is not connected to this relay instance, and the cluster store that says where it is cannot be reached; try again shortly`,
+      );
+    }
+    // A route to this instance without a local entry is one the agent just left.
+    if (route === undefined || route.instance === instanceId) throw new RelayError('UNKNOWN_TARGET', `no target named "${target}" is connected`);
+    return route;
+  }
+
+  private async forward(route: TargetRoute, request: SessionRequest): Promise<PreparedSession> {
+    const { tls, forwardTimeoutMs, instanceId, metrics, logger } = this.options;
+    const link = await dialPeer(route, tls, forwardTimeoutMs, request.signal);
+    this.links.add(link);
+    link.once('close', () => this.links.delete(link));
+    const onAbort = (): void => {
+      link.destroy();
+    };
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    let leftover: Buffer;
+    try {
+      link.write(
+        forwardHelloLine({
+          from: instanceId,
+          target: request.target,
+          principal: request.principal,
+          via: request.via,
+          clientAddress: request.clientAddress,
+          takeover: request.takeover === true,
+          ...(request.heartbeatMs !== undefined ? { heartbeatMs: request.heartbeatMs } : {}),
+        }),
+      );
+      const answer = await readHelloLine(link, { maxBytes: maxPeerHelloBytes, timeoutMs: forwardTimeoutMs }).catch((error: unknown) => {
+        throw new RelayError('CLUSTER_UNAVAILABLE', `the relay instance holding "${request.target}" (${route.instance}) did not answer: ${(error as Error).message}`);
+      });
+      parseForwardAnswer(answer.line);
+      leftover = answer.leftover;
+    } catch (error) {
+      link.destroy();
+      throw error;
+    } finally {
+      request.signal?.removeEventListener('abort', onAbort);
+    }
+    metrics.forwardedOut.labels('ok').inc();
+    logger.info({ target: request.target, holder: route.instance, principal: request.principal.id }, 'session forwarded to the instance holding the target');
+    let settled = false;
+    return {
+      start: (client) => {
+        if (settled) return;
+        settled = true;
+        const peer = new SocketTransport(link, 'tcps', leftover);
+        void pipeBytes(client, peer);
+      },
+      abort: () => {
+        if (settled) return;
+        settled = true;
+        link.destroy();
+      },
+    };
+  }
+
+  /**
+   * Hands an agent's data connection that landed here over to the instance that issued
+   * its session id (named in the id): resolves with the link to pipe it into. Throws
+   * `UNKNOWN_SESSION` when the id names this instance or none, `CLUSTER_UNAVAILABLE`
+   * when the issuer cannot be found or reached.
+   */
+  async handOverAgentData(sessionId: string, principal: Principal, heartbeatMs: number | undefined): Promise<Transport> {
+    const { store, instanceId, tls, forwardTimeoutMs } = this.options;
+    const issuer = sessionIdIssuer(sessionId);
+    if (issuer === undefined || issuer === instanceId) throw new RelayError('UNKNOWN_SESSION', 'unknown, used or expired session id');
+    const peer = await store.instancePeer(issuer).catch(() => {
+      throw new RelayError('CLUSTER_UNAVAILABLE', 'the cluster store cannot be reached to find the instance that asked for this data connection');
+    });
+    if (peer === undefined) throw new RelayError('UNKNOWN_SESSION', `unknown, used or expired session id (relay instance ${issuer} is gone)`);
+    const route = { instance: issuer, peer, fence: 0 };
+    const link = await dialPeer(route, tls, forwardTimeoutMs, undefined);
+    this.links.add(link);
+    link.once('close', () => this.links.delete(link));
+    try {
+      link.write(agentDataHelloLine({ from: instanceId, sessionId, principal, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) }));
+      const answer = await readHelloLine(link, { maxBytes: maxPeerHelloBytes, timeoutMs: forwardTimeoutMs }).catch((error: unknown) => {
+        throw new RelayError('CLUSTER_UNAVAILABLE', `relay instance ${issuer} did not answer: ${(error as Error).message}`);
+      });
+      parseForwardAnswer(answer.line);
+      return new SocketTransport(link, 'tcps', answer.leftover);
+    } catch (error) {
+      link.destroy();
+      throw error;
+    }
+  }
+
+  /** Closes every forwarded session's link (each holder then detaches its debugger) and forwards nothing more. */
+  close(): void {
+    this.closed = true;
+    for (const link of this.links) link.destroy();
+  }
+}
+
+/** Dials the holder's peer listener with this instance's certificate; any certificate of the cluster CA is the peer. */
+function dialPeer(route: TargetRoute, tls: PeerTls, timeoutMs: number, signal: AbortSignal | undefined): Promise<TLSSocket> {
+  const separator = route.peer.lastIndexOf(':');
+  const host = route.peer.slice(0, separator).replace(/^\[|\]$/g, '');
+  const port = Number(route.peer.slice(separator + 1));
+  return new Promise((resolve, reject) => {
+    const unreachable = (why: string): RelayError =>
+      new RelayError('CLUSTER_UNAVAILABLE', `the relay instance holding the target (${route.instance} at ${route.peer}) cannot be reached: ${why}`);
+    const socket = connect({
+      host,
+      port,
+      cert: tls.cert,
+      key: tls.key,
+      ca: tls.ca,
+      ...tlsPolicy,
+      // Peers are named by the store, not by DNS: the dedicated cluster CA is the proof.
+      checkServerIdentity: () => undefined,
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(unreachable(`no TLS connection within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = (): void => {
+      socket.destroy();
+      reject(new RelayError('AGENT_GONE', 'the client left'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 10_000);
+      socket.on('error', () => socket.destroy());
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      reject(unreachable(error.code ?? error.message));
+    });
+  });
+}

@@ -1,0 +1,148 @@
+import type { AgentConnection } from '../agents/agentConnection.js';
+import type { Logger } from '../log/logger.js';
+import { describeTarget, type RegistryObserver, type TargetEntry, type TargetRegistry } from '../targets/targetRegistry.js';
+import type { ClusterMetrics } from './clusterMetrics.js';
+import type { ClusterStore, PublishedTarget } from './clusterStore.js';
+
+/** A local agent entry and its claim in the store (no fence: not claimed yet, the store was unreachable). */
+interface Held {
+  fence: number | undefined;
+  /** A claim or release of this entry is on its way. */
+  busy: boolean;
+}
+
+/**
+ * Publishes this instance's agents in the shared store and keeps the claims current
+ * (docs/architecture.md "Several relays"):
+ *
+ * - a registration claims its name at once, whoever held it: the agent's newest
+ *   connection is the truth, and the claim takes a new fencing token;
+ * - every `renewMs` the instance renews its membership and every claim it holds by
+ *   its token; a claim another instance took since is lost, and the agent connection
+ *   here, now stale, is closed (a stale instance cannot keep or win back a target);
+ * - while the store cannot be reached, agents register and their sessions run as
+ *   before; once it answers again, each unclaimed target is claimed only if no other
+ *   instance took it meanwhile (else the connection here is the stale one);
+ * - a clean stop releases every claim and the membership.
+ */
+export class TargetDirectory implements RegistryObserver<AgentConnection> {
+  private readonly held = new Map<TargetEntry<AgentConnection>, Held>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: ClusterStore,
+    private readonly registry: TargetRegistry<AgentConnection>,
+    private readonly renewMs: number,
+    private readonly metrics: ClusterMetrics,
+    private readonly logger: Logger,
+  ) {
+    metrics.heldTargets.set(0);
+    metrics.storeUp.set(store.reachable ? 1 : 0);
+    store.onReachability((reachable) => {
+      metrics.storeUp.set(reachable ? 1 : 0);
+      if (reachable) {
+        this.logger.info('cluster store reachable; claiming the targets registered meanwhile');
+        this.tick();
+      } else this.logger.warn('cluster store unreachable; serving the targets connected here, refusing the others with CLUSTER_UNAVAILABLE');
+    });
+    registry.observe(this);
+  }
+
+  /** Starts renewing; the first renewal (membership included) runs at once. */
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.renewMs);
+    this.timer.unref();
+    this.tick();
+  }
+
+  added(entry: TargetEntry<AgentConnection>): void {
+    if (this.stopped) return;
+    const held: Held = { fence: undefined, busy: true };
+    this.held.set(entry, held);
+    this.store.claim(published(entry)).then(
+      (fence) => {
+        held.busy = false;
+        if (this.held.get(entry) === held) {
+          held.fence = fence;
+          this.updateGauge();
+        } else void this.store.release(entry.name, fence).catch(() => undefined);
+      },
+      () => {
+        held.busy = false; // claimed once the store answers again (tick)
+      },
+    );
+  }
+
+  removed(entry: TargetEntry<AgentConnection>): void {
+    const held = this.held.get(entry);
+    if (!held) return;
+    this.held.delete(entry);
+    this.updateGauge();
+    if (held.fence !== undefined) void this.store.release(entry.name, held.fence).catch(() => undefined);
+  }
+
+  /** One renewal round; rounds never overlap. */
+  private tick(): void {
+    if (this.stopped || this.ticking) return;
+    this.ticking = this.renewAll()
+      .catch((error: unknown) => this.logger.debug({ reason: (error as Error).message }, 'cluster renewal failed'))
+      .finally(() => (this.ticking = undefined));
+  }
+
+  private async renewAll(): Promise<void> {
+    await this.store.heartbeat();
+    const claimed = [...this.held].filter(([, held]) => held.fence !== undefined && !held.busy);
+    const outcomes = await this.store.renew(claimed.map(([entry, held]) => ({ name: entry.name, fence: held.fence!, info: describeTarget(entry) })));
+    outcomes.forEach((outcome, index) => {
+      if (outcome === 'lost') this.lose(claimed[index]![0], 'another instance claimed it');
+    });
+    for (const [entry, held] of [...this.held]) {
+      if (held.fence !== undefined || held.busy || this.stopped) continue;
+      held.busy = true;
+      try {
+        const fence = await this.store.claimIfFree(published(entry));
+        if (this.held.get(entry) !== held) {
+          if (fence !== undefined) await this.store.release(entry.name, fence);
+          continue;
+        }
+        if (fence === undefined) this.lose(entry, 'another instance claimed it while the store was unreachable');
+        else held.fence = fence;
+      } finally {
+        held.busy = false;
+      }
+    }
+    this.updateGauge();
+  }
+
+  /** Fencing: the claim is gone, so the agent connection here is stale and is closed. */
+  private lose(entry: TargetEntry<AgentConnection>, why: string): void {
+    if (!this.held.has(entry)) return;
+    this.held.delete(entry);
+    this.metrics.claimsLost.inc();
+    this.logger.warn({ target: entry.name, agentId: entry.agentId }, `claim on target lost (${why}); closing the stale agent connection here`);
+    if (this.registry.lookup(entry.name) === entry) entry.endpoint.close();
+  }
+
+  private updateGauge(): void {
+    let claimed = 0;
+    for (const held of this.held.values()) if (held.fence !== undefined) claimed++;
+    this.metrics.heldTargets.set(claimed);
+  }
+
+  /** Stops renewing, releases every claim and the membership (errors ignored: the entries expire anyway). */
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+    const releases = [...this.held].filter(([, held]) => held.fence !== undefined).map(([entry, held]) => this.store.release(entry.name, held.fence!).catch(() => undefined));
+    this.held.clear();
+    await Promise.all([...releases, this.store.leave().catch(() => undefined)]);
+  }
+}
+
+/** What the store gets of a local agent entry: its listing entry and its attach secret's shared form. */
+function published(entry: TargetEntry<AgentConnection>): PublishedTarget {
+  return { info: describeTarget(entry), attachSecret: entry.agent?.attachSecret?.sharedForm() };
+}
