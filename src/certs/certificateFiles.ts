@@ -112,8 +112,23 @@ export interface IssuedClientCertificate {
  * `client-<name>.pem` and `client-<name>-key.pem` (0600). Throws `CONFIG_INVALID`.
  */
 export function issueClientCertificate(dir: string, name: string, options: { force?: boolean; days?: number } = {}): IssuedClientCertificate {
+  return issueLeaf(dir, name, 'client', options);
+}
+
+/**
+ * Issues a peer certificate for relay instance `name` (serverAuth and clientAuth: the
+ * links between instances are mutual TLS) signed by the CA in `dir`:
+ * `peer-<name>.pem` and `peer-<name>-key.pem` (0600). Best signed by a CA of its own,
+ * used for nothing else: any certificate it signed is accepted as a peer. Errors as
+ * for {@link issueClientCertificate}.
+ */
+export function issuePeerCertificate(dir: string, name: string, options: { force?: boolean; days?: number } = {}): IssuedClientCertificate {
+  return issueLeaf(dir, name, 'peer', options);
+}
+
+function issueLeaf(dir: string, name: string, kind: 'client' | 'peer', options: { force?: boolean; days?: number }): IssuedClientCertificate {
   if (!clientName.test(name)) {
-    throw new RelayError('CONFIG_INVALID', `client name ${JSON.stringify(name)}: expected 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`);
+    throw new RelayError('CONFIG_INVALID', `${kind} name ${JSON.stringify(name)}: expected 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`);
   }
   const paths = devCertificatePaths(dir);
   let ca;
@@ -122,10 +137,11 @@ export function issueClientCertificate(dir: string, name: string, options: { for
   } catch (error) {
     throw new RelayError('CONFIG_INVALID', `cannot read the CA in ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'}); run \`dbgrelay certs init --dir ${dir}\` first`);
   }
-  const certFile = join(dir, `client-${name}.pem`);
-  const keyFile = join(dir, `client-${name}-key.pem`);
+  const certFile = join(dir, `${kind}-${name}.pem`);
+  const keyFile = join(dir, `${kind}-${name}-key.pem`);
   refuseExisting([keyFile, certFile], options.force ?? false);
-  const leaf = createLeaf(ca, name, { client: true }, options.days);
+  const usage = kind === 'client' ? ({ client: true } as const) : ({ client: true, server: { dnsNames: [name], ipAddresses: [] } } as const);
+  const leaf = createLeaf(ca, name, usage, options.days);
   writeNewFiles(
     dir,
     [

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { certificatesInFile, initCertificates, issueClientCertificate, parseSubjectAltNames } from '../certs/certificateFiles.js';
+import { certificatesInFile, initCertificates, issueClientCertificate, issuePeerCertificate, parseSubjectAltNames } from '../certs/certificateFiles.js';
 import { clientDataDir } from './clientOptions.js';
+import { devCertificatePaths } from '../certs/devCertificates.js';
 
 interface CertsFlagValues {
   readonly dir?: string;
@@ -35,8 +36,8 @@ function addCommonOptions(command: Command, what: string): Command {
 }
 
 /**
- * Registers `dbgrelay certs init|client|fingerprint`: a CA and server certificate,
- * client certificates for mTLS, and `sha256:` fingerprints for pinning (node-forge;
+ * Registers `dbgrelay certs init|client|peer|fingerprint`: a CA and server certificate,
+ * client certificates for mTLS, peer certificates of relay instances, and `sha256:` fingerprints for pinning (node-forge;
  * private keys written 0600).
  */
 export function registerCertsCommand(program: Command): void {
@@ -52,6 +53,8 @@ export function registerCertsCommand(program: Command): void {
         '  dbgrelay certs client alice --dir /etc/dbgrelay/tls     # for `dbgrelay attach --cert/--key`',
         '  dbgrelay certs client agent-web --dir /etc/dbgrelay/tls # for `python -m dbgrelay --client-cert/--client-key`',
         '  dbgrelay certs fingerprint /etc/dbgrelay/tls/ca.pem     # pin it with --fingerprint',
+        '  dbgrelay certs init --dir /etc/dbgrelay/peers && dbgrelay certs peer relay-1 --dir /etc/dbgrelay/peers',
+        '                                                           # several instances: a CA of their own',
         '',
         'The files use the layout of the relay data directory (ca.pem, ca-key.pem, server.pem,',
         'server-key.pem): with --dir set to the data directory the relay uses them as they are.',
@@ -98,6 +101,25 @@ export function registerCertsCommand(program: Command): void {
     say(`Client: dbgrelay attach TARGET --cert ${made.certFile} --key ${made.keyFile}`);
     say(`Agent:  python -m dbgrelay --client-cert ${made.certFile} --client-key ${made.keyFile} ...`);
     say(`Relay:  auth.certificates.grants: [{ cn: "${made.commonName}", scopes: ["attach:*"] }]  (or register:<pattern>, admin)`);
+  });
+
+  addCommonOptions(
+    certs
+      .command('peer')
+      .description('create the peer certificate of relay instance NAME (several instances as one), signed by the CA in --dir')
+      .argument('<name>', 'the instance (cluster.instanceId); the certificate serves both ends of the links between instances'),
+    'peer certificate',
+  ).action((name: string, flags: CertsFlagValues) => {
+    const dir = directoryOf(flags);
+    const made = issuePeerCertificate(dir, name, { force: flags.force ?? false, ...(flags.days ? { days: flags.days } : {}) });
+    say(`peer certificate    ${made.certFile}  (CN=${made.commonName})`);
+    say(`peer key (0600)     ${made.keyFile}`);
+    say(`fingerprint         ${made.fingerprint}`);
+    say('');
+    say(`Relay: cluster.peer.certFile: ${made.certFile}`);
+    say(`       cluster.peer.keyFile: ${made.keyFile}`);
+    say(`       cluster.peer.caFile: ${devCertificatePaths(dir).caFile}`);
+    say('Every certificate this CA signs is accepted as a peer: keep the CA for the instances alone.');
   });
 
   certs

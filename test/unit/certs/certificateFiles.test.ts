@@ -2,9 +2,17 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSecureContext } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { connect as tlsConnect, createSecureContext, createServer as createTlsServer } from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { certificatesInFile, initCertificates, issueClientCertificate, parseSubjectAltNames, type InitializedCertificates } from '../../../src/certs/certificateFiles.js';
+import {
+  certificatesInFile,
+  initCertificates,
+  issueClientCertificate,
+  issuePeerCertificate,
+  parseSubjectAltNames,
+  type InitializedCertificates,
+} from '../../../src/certs/certificateFiles.js';
 import { certificateFingerprint } from '../../../src/certs/certificateFactory.js';
 import { isRelayError } from '../../../src/common/relayError.js';
 
@@ -71,6 +79,41 @@ describe('certs init and client', () => {
     expect(cert.keyUsage).not.toContain('1.3.6.1.5.5.7.3.1'); // not serverAuth
     expect(codeOf(() => issueClientCertificate(dir, 'alice'))).toBe('CONFIG_INVALID');
     expect(issueClientCertificate(dir, 'alice', { force: true }).fingerprint).not.toBe(client.fingerprint);
+  });
+
+  it('issues a peer certificate of a relay instance (serverAuth and clientAuth) that passes mutual TLS with another', async () => {
+    const one = issuePeerCertificate(dir, 'relay-1');
+    const two = issuePeerCertificate(dir, 'relay-2');
+    expect(one.certFile).toBe(join(dir, 'peer-relay-1.pem'));
+    expect(modeOf(one.keyFile)).toBe(0o600);
+    const cert = new X509Certificate(readFileSync(one.certFile));
+    expect(cert.keyUsage).toEqual(expect.arrayContaining(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']));
+    expect(codeOf(() => issuePeerCertificate(dir, 'relay-1'))).toBe('CONFIG_INVALID');
+    // relay-2 dials relay-1's peer listener as the cluster does: both ends present and verify
+    const ca = readFileSync(made.caFile, 'utf8');
+    const server = createTlsServer({ cert: readFileSync(one.certFile), key: readFileSync(one.keyFile), ca, requestCert: true, rejectUnauthorized: true }, (socket) =>
+      socket.end('ok'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect({
+          host: '127.0.0.1',
+          port: (server.address() as AddressInfo).port,
+          cert: readFileSync(two.certFile),
+          key: readFileSync(two.keyFile),
+          ca,
+          checkServerIdentity: () => undefined,
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(reply).toBe('ok');
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses bad client names and a directory without a CA', () => {

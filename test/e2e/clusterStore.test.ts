@@ -1,0 +1,123 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisClusterStore } from '../../src/cluster/redisClusterStore.js';
+import type { TargetInfo } from '../../src/protocol/controlMessages.js';
+import { startRedisServer, type RedisServer } from '../support/processes/redisServer.js';
+
+/** The store of several relay instances on a real `redis-server`: claims, fencing, expiry, paging, shared lockouts. */
+let redis: RedisServer;
+const stores: RedisClusterStore[] = [];
+let prefixCount = 0;
+
+async function instances(count: number, entryTtlMs = 60_000): Promise<RedisClusterStore[]> {
+  const keyPrefix = `{t${prefixCount++}}:`;
+  const made: RedisClusterStore[] = [];
+  for (let i = 0; i < count; i++) {
+    const store = new RedisClusterStore({ url: redis.url, keyPrefix, commandTimeoutMs: 1_000, instanceId: `i${i}`, entryTtlMs });
+    store.announce(`127.0.0.1:${9000 + i}`);
+    await store.connect();
+    await store.heartbeat();
+    made.push(store);
+    stores.push(store);
+  }
+  return made;
+}
+
+function info(name: string): TargetInfo {
+  return {
+    name,
+    kind: 'agent',
+    transport: 'tcps',
+    connectedAt: new Date(0).toISOString(),
+    sessions: 0,
+    labels: {},
+    host: 'h',
+    pid: 1,
+    python: '3',
+    debugpy: '1',
+    agent: '1',
+  } as TargetInfo;
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+
+afterAll(async () => {
+  for (const store of stores) await store.close();
+  await redis?.stop();
+});
+
+describe('the Redis cluster store', () => {
+  it('routes a claimed target to its holder; a newer claim takes it and fences the old holder out', async () => {
+    const [a, b] = await instances(2);
+    const first = await a!.claim({ info: info('web'), attachSecret: 'ab'.repeat(32) });
+    expect(await b!.route('web')).toEqual({ instance: 'i0', peer: '127.0.0.1:9000', fence: first, attachSecret: 'ab'.repeat(32) });
+    const second = await b!.claim({ info: info('web') });
+    expect(second).toBeGreaterThan(first);
+    expect(await a!.route('web')).toMatchObject({ instance: 'i1', fence: second });
+    // the stale holder can neither renew nor release the entry it lost
+    expect(await a!.renew([{ name: 'web', fence: first, info: info('web') }])).toEqual(['lost']);
+    await a!.release('web', first);
+    expect(await a!.route('web')).toMatchObject({ instance: 'i1' });
+    expect(await b!.renew([{ name: 'web', fence: second, info: info('web') }])).toEqual(['renewed']);
+    await b!.release('web', second);
+    expect(await a!.route('web')).toBeUndefined();
+  });
+
+  it('after an outage claims only targets no other instance took', async () => {
+    const [a, b] = await instances(2);
+    await b!.claim({ info: info('api') });
+    expect(await a!.claimIfFree({ info: info('api') })).toBeUndefined();
+    expect(await a!.claimIfFree({ info: info('jobs') })).toBeGreaterThan(0);
+    expect(await b!.route('jobs')).toMatchObject({ instance: 'i0' });
+  });
+
+  it('forgets the routes of an instance that stops renewing, and lists only live entries in pages', async () => {
+    const [a, b] = await instances(2, 1_000);
+    for (const name of ['p1', 'p2', 'p3', 'p4', 'p5']) await a!.claim({ info: info(name) });
+    await b!.claim({ info: info('p6') });
+    const first = await b!.page(undefined, 4);
+    expect(first.targets.map((t) => t.info.name)).toEqual(['p1', 'p2', 'p3', 'p4']);
+    expect(first.boundary).toBe('p4');
+    const rest = await b!.page(first.boundary, 4);
+    expect(rest.targets.map((t) => t.info.name)).toEqual(['p5', 'p6']);
+    expect(rest.boundary).toBeUndefined();
+    // a stops renewing (killed); b goes on
+    for (let i = 0; i < 4; i++) {
+      await b!.heartbeat();
+      await b!.renew([{ name: 'p6', fence: (await b!.route('p6'))!.fence, info: info('p6') }]);
+      await sleep(400);
+    }
+    expect(await b!.route('p1')).toBeUndefined();
+    expect((await b!.page(undefined, 10)).targets.map((t) => t.info.name)).toEqual(['p6']);
+    expect(await b!.members()).toEqual(['i1']);
+  });
+
+  it('counts failures of a source across instances and locks it on all of them', async () => {
+    const [a, b, c] = await instances(3);
+    const policy = { threshold: 3, windowMs: 60_000, baseMs: 5_000, maxMs: 60_000, maxEntries: 100 };
+    expect(await a!.recordFailure('10.0.0.9', policy)).toBe(0);
+    expect(await b!.recordFailure('10.0.0.9', policy)).toBe(0);
+    expect(await c!.lockedFor('10.0.0.9')).toBe(0);
+    expect(await c!.recordFailure('10.0.0.9', policy)).toBe(5_000);
+    for (const store of [a!, b!, c!]) expect(await store.lockedFor('10.0.0.9')).toBeGreaterThan(4_000);
+    expect(await a!.lockedFor('10.0.0.10')).toBe(0);
+  });
+
+  it('says when the store cannot be reached, fails fast meanwhile, and comes back', async () => {
+    const [a] = await instances(1);
+    const changes: boolean[] = [];
+    a!.onReachability((reachable) => changes.push(reachable));
+    await redis.kill();
+    await expect(a!.route('x')).rejects.toBeDefined();
+    for (let i = 0; i < 50 && a!.reachable; i++) await sleep(20);
+    expect(a!.reachable).toBe(false);
+    // the address of a known instance stays usable without the store
+    expect(await a!.instancePeer('i0')).toBe('127.0.0.1:9000');
+    await redis.start();
+    for (let i = 0; i < 50 && !a!.reachable; i++) await sleep(100);
+    expect(a!.reachable).toBe(true);
+    expect(changes).toEqual([false, true]);
+  });
+});

@@ -1,0 +1,131 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { AgentConnection } from '../../../src/agents/agentConnection.js';
+import { ClusterMetrics } from '../../../src/cluster/clusterMetrics.js';
+import type { ClusterStore, HeldClaim, PublishedTarget, RenewOutcome } from '../../../src/cluster/clusterStore.js';
+import { TargetDirectory } from '../../../src/cluster/targetDirectory.js';
+import pino from 'pino';
+import type { RegisterMessage } from '../../../src/protocol/controlMessages.js';
+import { TargetRegistry } from '../../../src/targets/targetRegistry.js';
+
+/** An in-memory store with the Redis store's claim semantics, and a switch to make it unreachable. */
+class MemoryStore {
+  reachable = true;
+  private fence = 0;
+  readonly holders = new Map<string, { instance: string; fence: number }>();
+  private readonly listeners: Array<(up: boolean) => void> = [];
+  released: string[] = [];
+  constructor(private readonly instance: string) {}
+  private check(): void {
+    if (!this.reachable) throw new Error('unreachable');
+  }
+  setReachable(up: boolean): void {
+    this.reachable = up;
+    for (const listener of this.listeners) listener(up);
+  }
+  onReachability(listener: (up: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+  async claim(target: PublishedTarget): Promise<number> {
+    this.check();
+    this.holders.set(target.info.name, { instance: this.instance, fence: ++this.fence });
+    return this.fence;
+  }
+  async claimIfFree(target: PublishedTarget): Promise<number | undefined> {
+    this.check();
+    const holder = this.holders.get(target.info.name);
+    if (holder && holder.instance !== this.instance) return undefined;
+    return this.claim(target);
+  }
+  /** Another instance claims `name`. */
+  takeBy(name: string, instance: string): void {
+    this.holders.set(name, { instance, fence: ++this.fence });
+  }
+  async renew(claims: readonly HeldClaim[]): Promise<RenewOutcome[]> {
+    this.check();
+    return claims.map((claim) => (this.holders.get(claim.name)?.fence === claim.fence ? 'renewed' : 'lost'));
+  }
+  async release(name: string, fence: number): Promise<void> {
+    this.check();
+    if (this.holders.get(name)?.fence === fence) this.holders.delete(name);
+    this.released.push(name);
+  }
+  async heartbeat(): Promise<void> {
+    this.check();
+  }
+  async leave(): Promise<void> {}
+}
+
+class FakeAgent {
+  closed = 0;
+  attachSecret = undefined;
+  open(): never {
+    throw new Error('not used');
+  }
+  close(): void {
+    this.closed++;
+  }
+}
+
+function registration(name: string, agentId: string): RegisterMessage {
+  return { type: 'register', agentId, target: { name }, process: { pid: 1, host: 'h', python: '3', debugpy: '1', agent: '1' } };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+function setUp() {
+  const store = new MemoryStore('me');
+  const registry = new TargetRegistry<AgentConnection>();
+  const metrics = new ClusterMetrics(new Registry());
+  const directory = new TargetDirectory(store as unknown as ClusterStore, registry, 20, metrics, pino({ level: 'silent' }));
+  directory.start();
+  const register = (name: string, agentId = name): FakeAgent => {
+    const agent = new FakeAgent();
+    registry.register(agent as unknown as AgentConnection, registration(name, agentId), 'tcps');
+    return agent;
+  };
+  return { store, registry, directory, register };
+}
+
+describe('TargetDirectory', () => {
+  it('claims each registered target, releases it when the agent leaves, and everything on close', async () => {
+    const { store, registry, directory, register } = setUp();
+    const web = register('web');
+    register('api');
+    await settle();
+    expect([...store.holders.keys()].sort()).toEqual(['api', 'web']);
+    registry.remove(web as unknown as AgentConnection);
+    await settle();
+    expect([...store.holders.keys()]).toEqual(['api']);
+    await directory.close();
+    expect(store.holders.size).toBe(0);
+  });
+
+  it('fences: a claim another instance took closes the stale agent connection here, and it is not claimed back', async () => {
+    const { store, directory, register } = setUp();
+    const web = register('web');
+    await settle();
+    store.takeBy('web', 'other');
+    await settle();
+    expect(web.closed).toBe(1);
+    expect(store.holders.get('web')?.instance).toBe('other');
+    await directory.close();
+  });
+
+  it('registers while the store is down, then claims what nobody took and gives up what another instance took', async () => {
+    const { store, directory, register } = setUp();
+    store.setReachable(false);
+    const mine = register('mine');
+    const taken = register('taken');
+    await settle();
+    expect(store.holders.size).toBe(0);
+    store.takeBy('taken', 'other');
+    store.setReachable(true);
+    await settle();
+    expect(store.holders.get('mine')?.instance).toBe('me');
+    expect(mine.closed).toBe(0);
+    expect(store.holders.get('taken')?.instance).toBe('other');
+    expect(taken.closed).toBe(1);
+    await directory.close();
+  });
+});
