@@ -1,4 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +74,8 @@ beforeAll(async () => {
   store = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
   store.on('error', () => undefined);
   for (const name of names) debuggees.push(startDebuggee({ relayUrl: `tcps://127.0.0.1:${balancer.ports['tcps']}`, name, secret: cluster.secret, caFile: cluster.caFile }));
-  const agentUrl = `tcps://${cluster.secret}@127.0.0.1:${balancer.ports['tcps']}`;
+  // over wss through the balancer: its data connections, too, land on any instance
+  const agentUrl = `wss://${cluster.secret}@127.0.0.1:${balancer.ports['wss']}`;
   debuggees.push(startDebuggee({ relayUrl: agentUrl, name: secretTarget, secret: attachSecret, caFile: cluster.caFile }));
   // every instance lists every target, wherever its agent landed
   const all = [...names, secretTarget];
@@ -96,9 +99,14 @@ describe('three relay instances with Redis behind HAProxy', () => {
       const pid = String(debuggees[index]!.process.pid);
       for (const instance of cluster.instances) expect(await pidThrough(direct(instance), name)).toBe(pid);
     }
+    // over wss too, to the target whose agent came over wss, through an instance that does not hold it
+    const wssHolder = (await holderOf(secretTarget))!;
+    const wssThrough = cluster.instances.find((instance) => instance !== wssHolder)!;
+    const wssAccess = { relayUrl: `wss://127.0.0.1:${wssThrough.wssPort}`, caFile: cluster.caFile, secret: cluster.secret };
+    expect(await pidThrough(wssAccess, secretTarget)).toBe(String(debuggees[names.length]!.process.pid));
     const forwardedAfter = await Promise.all(cluster.instances.map((instance) => sum(instance, 'dbgrelay_cluster_forwarded_sessions_total{outcome="ok"}')));
     // every target is held by one instance and reached through the two others
-    expect(forwardedAfter.reduce((a, b) => a + b, 0) - forwardedBefore.reduce((a, b) => a + b, 0)).toBe(names.length * 2);
+    expect(forwardedAfter.reduce((a, b) => a + b, 0) - forwardedBefore.reduce((a, b) => a + b, 0)).toBe(names.length * 2 + 1);
   }, 120_000);
 
   it('keeps one debugger per target across instances (attach secrets included); an admin takes over through a third instance', async () => {
@@ -121,6 +129,18 @@ describe('three relay instances with Redis behind HAProxy', () => {
     await admin.request('disconnect', { terminateDebuggee: false });
     await admin.close();
     await Promise.all([attach.close(), takeover.close()]);
+    // the holder audited all three as its own sessions, with the principals and the clients' addresses
+    const audit = readFileSync(join(holder.dataDir, 'audit.log'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(`"target":"${secretTarget}"`))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: 'session.opened', principal: 'attach-secret:cl-s', client: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }),
+        expect.objectContaining({ event: 'session.refused', principal: 'relay-secret', code: 'TARGET_BUSY' }),
+        expect.objectContaining({ event: 'session.takenOver', principal: 'relay-secret', from: 'attach-secret:cl-s' }),
+      ]),
+    );
   }, 60_000);
 
   it('a kill -9 of the instance holding a paused target: the program resumes, the agent comes back through the balancer, no stale route stays', async () => {

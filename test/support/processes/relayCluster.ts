@@ -11,6 +11,8 @@ import { runDbgrelay, type CliProcess } from './cliProcess.js';
 /** One `dbgrelay serve` of a cluster, as its own process. */
 export interface ClusterInstance {
   readonly id: string;
+  /** Its data directory (audit log: `audit.log`). */
+  readonly dataDir: string;
   readonly tcpsPort: number;
   readonly wssPort: number;
   readonly peerPort: number;
@@ -91,6 +93,7 @@ export async function startRelayCluster(count: number, storeUrl: string, setting
     writeFileSync(configFile, stringify(config));
     const instance: ClusterInstance = {
       id,
+      dataDir,
       tcpsPort,
       wssPort,
       peerPort,
