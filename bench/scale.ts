@@ -10,6 +10,7 @@ import { startBenchRelay, startFloor, startNginxStream, type MeasuredServer } fr
 import { WorkerPool } from './scale/workerPool.js';
 import { spawnListening } from './tools/ports.js';
 import { formatScaleReport, type FleetResult } from './scale/scaleReport.js';
+import { measureCluster, type ClusterResult } from './scale/clusterPhase.js';
 
 /**
  * `npm run bench:scale`: what one relay holds at fleet size (BENCHMARKS.md "Fleet
@@ -18,13 +19,16 @@ import { formatScaleReport, type FleetResult } from './scale/scaleReport.js';
  * same heartbeats; per-request latency and CPU against nginx `stream` with TLS.
  */
 
-const usage = `usage: npm run bench:scale -- [--agents N] [--transports tcps,wss] [--phases fleet,sessions] [--duration S] [--workers W] [--out FILE]
+const usage = `usage: npm run bench:scale -- [--agents N] [--transports tcps,wss] [--phases fleet,sessions,cluster] [--cluster-agents N] [--duration S] [--workers W] [--out FILE]
 
   --agents N        fleet size (default 10000; memory is also read at 1000 and 5000)
   --transports      which agent transports to measure (default tcps,wss)
   --phases          fleet: idle memory, restart and storm against the floor server;
                     sessions: 1/10/100/1000 sessions against nginx stream and a bare
-                    Node TLS pipe (default both)
+                    Node TLS pipe; cluster: three instances with one Redis behind a
+                    balancer, the fleet they hold and forwarded against direct
+                    requests (default fleet,sessions)
+  --cluster-agents N  agents of the cluster phase (default 30000, over tcps)
   --duration S      seconds each session load is measured (default 10)
   --workers W       load-generating processes, at nice 10 (default 4)
   --out FILE        also write the results as JSON`;
@@ -34,6 +38,7 @@ const { values } = parseArgs({
     agents: { type: 'string', default: '10000' },
     transports: { type: 'string', default: 'tcps,wss' },
     phases: { type: 'string', default: 'fleet,sessions' },
+    'cluster-agents': { type: 'string', default: '30000' },
     duration: { type: 'string', default: '10' },
     workers: { type: 'string', default: '4' },
     out: { type: 'string' },
@@ -71,10 +76,10 @@ async function fleetOf(server: MeasuredServer, transport: 'tcps' | 'wss', atFull
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:scale: ${agents} agents, ${transports.join(' and ')}; logs in ${logDir}`);
+  console.log(`bench:scale: ${agents} agents, ${transports.join(' and ')}, phases ${[...phases].join(', ')}; logs in ${logDir}`);
   const fleet: Record<string, FleetResult> = {};
   const sessions: SessionResult[] = [];
-  for (const transport of transports) {
+  for (const transport of phases.has('fleet') || phases.has('sessions') ? transports : []) {
     if (phases.has('fleet')) {
       const relay = await startBenchRelay(logDir, relayLimits);
       const floor = await startFloor(transport, relay.files);
@@ -132,9 +137,18 @@ async function main(): Promise<void> {
       }
     }
   }
-  const report = formatScaleReport({ agents, fleet, sessions });
+  let cluster: ClusterResult | undefined;
+  if (phases.has('cluster')) {
+    const pool = new WorkerPool(Number(values.workers));
+    try {
+      cluster = await measureCluster(pool, logDir, Number(values['cluster-agents']), 1000, durationMs);
+    } finally {
+      pool.close();
+    }
+  }
+  const report = formatScaleReport({ agents, fleet, sessions, cluster });
   console.log(`\n${report}`);
-  if (values.out) writeFileSync(values.out, JSON.stringify({ agents, fleet, sessions }, null, 2));
+  if (values.out) writeFileSync(values.out, JSON.stringify({ agents, fleet, sessions, cluster }, null, 2));
 }
 
 main().then(

@@ -1,5 +1,6 @@
 import type { ArrivalResult, MemoryPoint } from './fleetPhases.js';
 import type { SessionResult } from './sessionPhase.js';
+import type { ClusterResult } from './clusterPhase.js';
 
 /** The fleet phases of one server and transport. */
 export interface FleetResult {
@@ -16,6 +17,8 @@ export interface ScaleResults {
   /** By `floor tcps`, `dbgrelay tcps`, `floor wss`, `dbgrelay wss`. */
   readonly fleet: Record<string, FleetResult>;
   readonly sessions: readonly SessionResult[];
+  /** Three instances behind one balancer (phase `cluster`). */
+  readonly cluster?: ClusterResult | undefined;
 }
 
 const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
@@ -95,5 +98,38 @@ export function formatScaleReport(results: ScaleResults): string {
       );
     }
   }
+  if (results.cluster) lines.push('', ...clusterLines(results.cluster));
   return lines.join('\n');
+}
+
+/** The three-instance rows: the fleet they held, and forwarded against direct requests. */
+function clusterLines(cluster: ClusterResult): string[] {
+  const total = cluster.perInstance.reduce((sum, one) => sum + one.rssMB, 0);
+  const errors = Object.entries(cluster.failures)
+    .filter(([reason]) => reason.startsWith('error:'))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const attempts = Object.values(cluster.failures).reduce((sum, n) => sum + n, 0);
+  const lines = [
+    `### ${cluster.instances} instances, one Redis, nginx stream as the balancer`,
+    '',
+    `${cluster.registered} of ${cluster.agents} agents registered through the balancer in ${fixed(cluster.seconds)} s; failed attempts ${attempts} (errors ${errors}).`,
+    '',
+    '| instance | agents held | RSS MB |',
+    '|---|---:|---:|',
+    ...cluster.perInstance.map((one, index) => `| relay-${index} | ${one.agents} | ${fixed(one.rssMB)} |`),
+    `| all | ${cluster.perInstance.reduce((sum, one) => sum + one.agents, 0)} | ${fixed(total)} |`,
+    '',
+    `Redis RSS: ${fixed(cluster.redisRssMB)} MB.`,
+    '',
+    '| sessions × requests/s | path | p50 ms | p99 ms | p99 ÷ same instance | holder CPU µs/request | unanswered |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  const same = new Map(cluster.sessions.filter((r) => r.path === 'same instance').map((r) => [r.sessions, r]));
+  for (const r of cluster.sessions) {
+    const base = r.path === 'same instance' ? undefined : same.get(r.sessions);
+    lines.push(
+      `| ${r.opened}/${r.sessions} × ${r.ratePerSession} | ${r.path} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${base ? ratio(r.p99Ms, base.p99Ms) : ''} | ${fixed(r.cpuPerRequestUs, 0)} | ${r.unanswered} |`,
+    );
+  }
+  return lines;
 }

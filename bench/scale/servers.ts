@@ -41,6 +41,7 @@ function relayConfig(
   ports: { wss: number; tcps: number; metrics: number },
   limits: Record<string, number>,
   agents: Record<string, number>,
+  extra: Record<string, unknown>,
 ): string {
   const file = join(dataDir, 'config.yaml');
   writeFileSync(
@@ -53,17 +54,35 @@ function relayConfig(
       metrics: { enabled: true, host: '127.0.0.1', port: ports.metrics },
       limits,
       agents,
+      ...extra,
     }),
   );
   return file;
 }
 
-/** Starts the built `dbgrelay serve` (as `npm start` does) with `limits` and `agents` (heartbeat) keys on top of its defaults; logs go to `logDir`. */
-export async function startBenchRelay(logDir: string, limits: Record<string, number> = {}, agents: Record<string, number> = {}): Promise<MeasuredServer & { files: RelayFiles }> {
+/** More of a bench relay's configuration: other keys, and the certificate and secret of another relay to share (several instances). */
+export interface BenchRelayExtras {
+  readonly config?: Record<string, unknown>;
+  readonly shareFilesOf?: RelayFiles;
+}
+
+/**
+ * Starts the built `dbgrelay serve` (as `npm start` does) with `limits` and `agents`
+ * (heartbeat) keys on top of its defaults; logs go to `logDir`. With
+ * `extras.shareFilesOf`, it presents that relay's certificate and uses its secret.
+ */
+export async function startBenchRelay(
+  logDir: string,
+  limits: Record<string, number> = {},
+  agents: Record<string, number> = {},
+  extras: BenchRelayExtras = {},
+): Promise<MeasuredServer & { files: RelayFiles; metricsPort: number }> {
   if (!existsSync(builtCli)) throw new Error(`${builtCli} is missing: run npm run build (npm run bench:scale does)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-'));
   const ports = { wss: await freePort(), tcps: await freePort(), metrics: await freePort() };
-  const configFile = relayConfig(dataDir, join(logDir, `relay-${basename(dataDir)}.jsonl`), ports, limits, agents);
+  const shared = extras.shareFilesOf;
+  const sharing = shared ? { tls: { certFile: shared.certFile, keyFile: shared.keyFile }, auth: { secretFile: join(shared.dataDir, 'secret') } } : {};
+  const configFile = relayConfig(dataDir, join(logDir, `relay-${basename(dataDir)}.jsonl`), ports, limits, agents, { ...sharing, ...extras.config });
   let starts = 0;
   let serve: CliProcess;
   const start = async (): Promise<void> => {
@@ -72,7 +91,7 @@ export async function startBenchRelay(logDir: string, limits: Record<string, num
     await serve.waitFor(/wss\s+listening on/, 60_000);
   };
   await start();
-  const files = {
+  const files = shared ?? {
     dataDir,
     caFile: join(dataDir, 'ca.pem'),
     certFile: join(dataDir, 'server.pem'),
@@ -82,6 +101,7 @@ export async function startBenchRelay(logDir: string, limits: Record<string, num
   const ca = readFileSync(files.caFile, 'utf8');
   return {
     files,
+    metricsPort: ports.metrics,
     pid: () => serve.child.pid!,
     endpoint: (transport) => ({ transport, host: '127.0.0.1', port: ports[transport], ca, secret: files.secret }),
     kill9: async () => {
@@ -161,8 +181,13 @@ export async function startNginxStream(files: RelayFiles, backendPort: number, l
       '',
     ].join('\n'),
   );
+  return runNginx(dir, conf, port, logDir, 'nginx-error.log');
+}
+
+/** Runs nginx with `conf` until it listens on `port`. */
+async function runNginx(dir: string, conf: string, port: number, logDir: string, errorLog: string): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
   const child = spawn('/usr/sbin/nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nginx exited with ${code}; see ${logDir}/nginx-error.log`))));
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nginx exited with ${code}; see ${logDir}/${errorLog}`))));
   for (let tries = 0; ; tries++) {
     if (tries === 100) throw new Error('nginx did not listen within 10 s');
     const ready = await Promise.race([
@@ -188,4 +213,39 @@ export async function startNginxStream(files: RelayFiles, backendPort: number, l
       await gone;
     },
   };
+}
+
+/**
+ * nginx `stream` as a TCP load balancer (TLS passes through): round robin over
+ * `backendPorts`, `workers` worker processes sharing the port (`reuseport`), so that
+ * together they hold more connections than one process's descriptor limit allows.
+ */
+export async function startNginxBalancer(backendPorts: readonly number[], workers: number, logDir: string): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-balancer-'));
+  mkdirSync(join(dir, 'logs'));
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    [
+      'load_module /usr/lib/nginx/modules/ngx_stream_module.so;',
+      'daemon off;',
+      `worker_processes ${workers};`,
+      'worker_rlimit_nofile 20000;',
+      `error_log ${join(logDir, 'balancer-error.log')} warn;`,
+      `pid ${join(dir, 'nginx.pid')};`,
+      'events { worker_connections 19000; }',
+      'stream {',
+      `  upstream relays { ${backendPorts.map((backend) => `server 127.0.0.1:${backend};`).join(' ')} }`,
+      '  server {',
+      `    listen 127.0.0.1:${port} reuseport backlog=4096;`,
+      '    tcp_nodelay on;',
+      '    proxy_timeout 1h;',
+      '    proxy_pass relays;',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return runNginx(dir, conf, port, logDir, 'balancer-error.log');
 }

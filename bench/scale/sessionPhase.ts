@@ -31,7 +31,7 @@ export const sessionLoads: readonly SessionLoad[] = [
 ];
 
 /**
- * Opens `load.sessions` sessions through `endpoint` (to targets `scale-0…`, or raw to
+ * Opens `load.sessions` sessions through `endpoint` (to `targetNames`, by default targets `scale-0…`, or raw to
  * a TLS proxy), measures `serverPid`'s idle CPU for a moment, then drives them for
  * `durationMs` after a second of warm-up and reads latency and CPU per request.
  */
@@ -43,11 +43,12 @@ export async function measureSessions(
   serverPid: number,
   load: SessionLoad,
   durationMs: number,
+  targetNames?: readonly string[],
 ): Promise<SessionResult> {
   const workers = pool.workers.length;
   const opened = await pool.all((index) => {
     const targets: string[] = [];
-    for (let i = index; i < load.sessions; i += workers) targets.push(`scale-${i}`);
+    for (let i = index; i < load.sessions; i += workers) targets.push(targetNames?.[i] ?? `scale-${i}`);
     return { cmd: 'openSessions', plan: { endpoint, targets, raw, from: index * 10_000 } };
   });
   const openedCount = opened.reduce((sum, reply) => sum + (reply['opened'] as number), 0);
