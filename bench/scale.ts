@@ -11,6 +11,7 @@ import { WorkerPool } from './scale/workerPool.js';
 import { spawnListening } from './tools/ports.js';
 import { formatScaleReport, type FleetResult } from './scale/scaleReport.js';
 import { measureCluster, type ClusterResult } from './scale/clusterPhase.js';
+import { measureChurn, type ChurnSummary } from './scale/churnPhase.js';
 
 /**
  * `npm run bench:scale`: what one relay holds at fleet size (BENCHMARKS.md "Fleet
@@ -19,7 +20,7 @@ import { measureCluster, type ClusterResult } from './scale/clusterPhase.js';
  * same heartbeats; per-request latency and CPU against nginx `stream` with TLS.
  */
 
-const usage = `usage: npm run bench:scale -- [--agents N] [--transports tcps,wss] [--phases fleet,sessions,cluster] [--cluster-agents N] [--duration S] [--workers W] [--out FILE]
+const usage = `usage: npm run bench:scale -- [--agents N] [--transports tcps,wss] [--phases fleet,sessions,cluster,churn] [--cluster-agents N] [--churn-seconds S] [--duration S] [--workers W] [--out FILE]
 
   --agents N        fleet size (default 10000; memory is also read at 1000 and 5000)
   --transports      which agent transports to measure (default tcps,wss)
@@ -27,8 +28,12 @@ const usage = `usage: npm run bench:scale -- [--agents N] [--transports tcps,wss
                     sessions: 1/10/100/1000 sessions against nginx stream and a bare
                     Node TLS pipe; cluster: three instances with one Redis behind a
                     balancer, the fleet they hold and forwarded against direct
-                    requests (default fleet,sessions)
+                    requests; churn: agents and sessions coming and going for
+                    --churn-seconds, RSS and descriptors read every 10 s
+                    (default fleet,sessions)
   --cluster-agents N  agents of the cluster phase (default 30000, over tcps)
+  --churn-seconds S   length of the churn phase (default 300; 2000 agents, 20 replaced
+                    and 100 sessions attached and detached per second, over tcps)
   --duration S      seconds each session load is measured (default 10)
   --workers W       load-generating processes, at nice 10 (default 4)
   --out FILE        also write the results as JSON`;
@@ -39,6 +44,7 @@ const { values } = parseArgs({
     transports: { type: 'string', default: 'tcps,wss' },
     phases: { type: 'string', default: 'fleet,sessions' },
     'cluster-agents': { type: 'string', default: '30000' },
+    'churn-seconds': { type: 'string', default: '300' },
     duration: { type: 'string', default: '10' },
     workers: { type: 'string', default: '4' },
     out: { type: 'string' },
@@ -146,9 +152,21 @@ async function main(): Promise<void> {
       pool.close();
     }
   }
-  const report = formatScaleReport({ agents, fleet, sessions, cluster });
+  let churn: ChurnSummary | undefined;
+  if (phases.has('churn')) {
+    const relay = await startBenchRelay(logDir, relayLimits);
+    const pool = new WorkerPool(Number(values.workers));
+    try {
+      console.log(`churn: ${values['churn-seconds']} s`);
+      churn = await measureChurn(pool, relay, 2000, 20, 100, Number(values['churn-seconds']) * 1000);
+    } finally {
+      pool.close();
+      await relay.stop();
+    }
+  }
+  const report = formatScaleReport({ agents, fleet, sessions, cluster, churn });
   console.log(`\n${report}`);
-  if (values.out) writeFileSync(values.out, JSON.stringify({ agents, fleet, sessions, cluster }, null, 2));
+  if (values.out) writeFileSync(values.out, JSON.stringify({ agents, fleet, sessions, cluster, churn }, null, 2));
 }
 
 main().then(

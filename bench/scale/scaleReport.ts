@@ -1,6 +1,7 @@
 import type { ArrivalResult, MemoryPoint } from './fleetPhases.js';
 import type { SessionResult } from './sessionPhase.js';
 import type { ClusterResult } from './clusterPhase.js';
+import type { ChurnSummary } from './churnPhase.js';
 
 /** The fleet phases of one server and transport. */
 export interface FleetResult {
@@ -19,6 +20,8 @@ export interface ScaleResults {
   readonly sessions: readonly SessionResult[];
   /** Three instances behind one balancer (phase `cluster`). */
   readonly cluster?: ClusterResult | undefined;
+  /** Agents and sessions coming and going for minutes (phase `churn`). */
+  readonly churn?: ChurnSummary | undefined;
 }
 
 const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
@@ -99,6 +102,7 @@ export function formatScaleReport(results: ScaleResults): string {
     }
   }
   if (results.cluster) lines.push('', ...clusterLines(results.cluster));
+  if (results.churn) lines.push('', ...churnLines(results.churn));
   return lines.join('\n');
 }
 
@@ -129,6 +133,33 @@ function clusterLines(cluster: ClusterResult): string[] {
     const base = r.path === 'same instance' ? undefined : same.get(r.sessions);
     lines.push(
       `| ${r.opened}/${r.sessions} × ${r.ratePerSession} | ${r.path} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${base ? ratio(r.p99Ms, base.p99Ms) : ''} | ${fixed(r.cpuPerRequestUs, 0)} | ${r.unanswered} |`,
+    );
+  }
+  return lines;
+}
+
+/** The churn's readings: RSS, heap and descriptors over time, and the drift from the first reading after the warm-up to the last. */
+function churnLines(churn: ChurnSummary): string[] {
+  const failures = Object.entries(churn.sessionFailures)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  const lines = [
+    `### churn: ${churn.agents} agents, ${churn.seconds} s`,
+    '',
+    `${churn.replacedAgents} agents left and were replaced by new ones; ${churn.sessions} sessions attached, answered and detached${failures ? ` (failed: ${failures})` : ''}.`,
+    '',
+    '| second | RSS MB | heap MB | open descriptors |',
+    '|---:|---:|---:|---:|',
+    ...churn.samples.map((sample) => `| ${sample.second} | ${fixed(sample.rssMB)} | ${fixed(sample.heapMB)} | ${sample.fds} |`),
+  ];
+  // the first minute is warm-up (JIT, pools, the first sessions); the drift is measured after it
+  const settled = churn.samples.filter((sample) => sample.second >= 60);
+  const first = settled[0];
+  const last = settled.at(-1);
+  if (first && last && first !== last) {
+    lines.push(
+      '',
+      `From second ${first.second} to ${last.second}: RSS ${fixed(first.rssMB)} → ${fixed(last.rssMB)} MB (${ratio(last.rssMB, first.rssMB)}), heap ${fixed(first.heapMB)} → ${fixed(last.heapMB)} MB, descriptors ${first.fds} → ${last.fds}.`,
     );
   }
   return lines;

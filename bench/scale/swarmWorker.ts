@@ -5,6 +5,7 @@ import { closeSessions, driveSessions, openSessions, type DrivePlan, type Sessio
 import { sourceAddress } from './sourceAddress.js';
 import { standInDebuggee } from './dapFrames.js';
 import type { ScaleEndpoint } from './wire.js';
+import { runChurn, type ChurnPlan } from './churnLoad.js';
 
 /**
  * One process of the load tool (started by `bench/scale.ts` at a lower priority than
@@ -21,7 +22,8 @@ export type WorkerCommand =
   | { id: number; cmd: 'standIn'; certFile: string; keyFile: string }
   | { id: number; cmd: 'openSessions'; plan: SessionPlan }
   | { id: number; cmd: 'drive'; plan: DrivePlan }
-  | { id: number; cmd: 'closeSessions' };
+  | { id: number; cmd: 'closeSessions' }
+  | { id: number; cmd: 'churn'; plan: ChurnPlan };
 
 const stats = new SwarmStats();
 const agents: SimulatedAgent[] = [];
@@ -91,6 +93,8 @@ process.on('message', (command: WorkerCommand) => {
     case 'closeSessions':
       closeSessions();
       return reply(command.id, {});
+    case 'churn':
+      return void runChurn(command.plan, stats).then((result) => reply(command.id, result));
   }
 });
 process.on('disconnect', () => process.exit(0));

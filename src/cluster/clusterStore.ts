@@ -36,14 +36,18 @@ export interface StoredTargetPage {
   readonly boundary: string | undefined;
 }
 
-/** What {@link ClusterStore.renew} found for one claim. */
-export type RenewOutcome = 'renewed' | 'lost';
+/**
+ * What {@link ClusterStore.renew} found for one claim: still this instance's, taken by
+ * another instance, or gone (it expired while the store was unreachable, or the store
+ * restarted empty): then it may be claimed again if nobody else did.
+ */
+export type RenewOutcome = 'renewed' | 'lost' | 'missing';
 
-/** One claim to renew: the target, the token it was claimed with, its listing entry now. */
+/** One claim to renew: the target, the token it was claimed with, and its listing entry when it changed. */
 export interface HeldClaim {
   readonly name: string;
   readonly fence: number;
-  readonly info: TargetInfo;
+  readonly info?: TargetInfo;
 }
 
 /**
@@ -57,7 +61,7 @@ export interface ClusterStore {
   claim(target: PublishedTarget): Promise<number>;
   /** Claims the target only when no other instance holds it (after an outage); undefined when another does. */
   claimIfFree(target: PublishedTarget): Promise<number | undefined>;
-  /** Renews each claim whose fence is still current; a claim another instance took since is `lost`. */
+  /** Renews each claim whose fence is still current; a claim another instance took since is `lost`, one that is gone `missing`. */
   renew(claims: readonly HeldClaim[]): Promise<RenewOutcome[]>;
   /** Removes the entry of `name` if `fence` is still its current token. */
   release(name: string, fence: number): Promise<void>;

@@ -30,10 +30,12 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[3], 0, ARGV[5])
 return fence`;
 
-// KEYS: target hash. ARGV: fence, info, ttl. 1 renewed, 0 lost (another claim or expired).
+// KEYS: target hash. ARGV: fence, info ('' when unchanged), ttl. 1 renewed, 0 lost (another claim), -1 missing (expired, or a store that lost its data).
 const renewScript = `
-if redis.call('HGET', KEYS[1], 'fence') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'info', ARGV[2])
+local fence = redis.call('HGET', KEYS[1], 'fence')
+if not fence then return -1 end
+if fence == ARGV[1] then
+  if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'info', ARGV[2]) end
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return 1
 end
@@ -201,11 +203,17 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
   async renew(claims: readonly HeldClaim[]): Promise<RenewOutcome[]> {
     if (claims.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const claim of claims) (pipeline as unknown as ScriptedRedis).renewTarget(this.keys.target + claim.name, claim.fence, JSON.stringify(claim.info), this.options.entryTtlMs);
+    for (const claim of claims)
+      (pipeline as unknown as ScriptedRedis).renewTarget(
+        this.keys.target + claim.name,
+        claim.fence,
+        claim.info === undefined ? '' : JSON.stringify(claim.info),
+        this.options.entryTtlMs,
+      );
     const results = (await pipeline.exec()) ?? [];
     return results.map(([error, value]) => {
       if (error) throw error;
-      return value === 1 ? 'renewed' : 'lost';
+      return value === 1 ? 'renewed' : value === 0 ? 'lost' : 'missing';
     });
   }
 

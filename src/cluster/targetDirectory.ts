@@ -9,7 +9,12 @@ interface Held {
   fence: number | undefined;
   /** A claim or release of this entry is on its way. */
   busy: boolean;
+  /** The listing entry last published, as JSON: a renewal sends it again only when it changed. */
+  published?: string;
 }
+
+/** Claims renewed per store round trip; the event loop is yielded between batches, so a large fleet never stalls sessions. */
+const renewBatch = 500;
 
 /**
  * Publishes this instance's agents in the shared store and keeps the claims current
@@ -21,7 +26,8 @@ interface Held {
  *   its token; a claim another instance took since is lost, and the agent connection
  *   here, now stale, is closed (a stale instance cannot keep or win back a target);
  * - while the store cannot be reached, agents register and their sessions run as
- *   before; once it answers again, each unclaimed target is claimed only if no other
+ *   before; once it answers again, each unclaimed target (and each claim that expired
+ *   meanwhile, or that a store restarted empty forgot) is claimed only if no other
  *   instance took it meanwhile (else the connection here is the stale one);
  * - a clean stop releases every claim and the membership.
  */
@@ -94,10 +100,23 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
   private async renewAll(): Promise<void> {
     await this.store.heartbeat();
     const claimed = [...this.held].filter(([, held]) => held.fence !== undefined && !held.busy);
-    const outcomes = await this.store.renew(claimed.map(([entry, held]) => ({ name: entry.name, fence: held.fence!, info: describeTarget(entry) })));
-    outcomes.forEach((outcome, index) => {
-      if (outcome === 'lost') this.lose(claimed[index]![0], 'another instance claimed it');
-    });
+    for (let start = 0; start < claimed.length; start += renewBatch) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      const batch = claimed.slice(start, start + renewBatch);
+      const claims = batch.map(([entry, held]) => {
+        const info = describeTarget(entry);
+        const text = JSON.stringify(info);
+        const changed = text !== held.published;
+        held.published = text;
+        return { name: entry.name, fence: held.fence!, ...(changed ? { info } : {}) };
+      });
+      const outcomes = await this.store.renew(claims);
+      outcomes.forEach((outcome, index) => {
+        const [entry, held] = batch[index]!;
+        if (outcome === 'lost') this.lose(entry, 'another instance claimed it');
+        else if (outcome === 'missing') held.fence = undefined; // claimed again below unless another instance took it
+      });
+    }
     for (const [entry, held] of [...this.held]) {
       if (held.fence !== undefined || held.busy || this.stopped) continue;
       held.busy = true;

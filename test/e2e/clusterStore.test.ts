@@ -63,6 +63,8 @@ describe('the Redis cluster store', () => {
     expect(await b!.renew([{ name: 'web', fence: second, info: info('web') }])).toEqual(['renewed']);
     await b!.release('web', second);
     expect(await a!.route('web')).toBeUndefined();
+    // a claim that is gone (expired, or a store restarted empty) is told apart from one another instance took
+    expect(await b!.renew([{ name: 'web', fence: second, info: info('web') }])).toEqual(['missing']);
   });
 
   it('after an outage claims only targets no other instance took', async () => {

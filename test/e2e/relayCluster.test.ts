@@ -155,25 +155,28 @@ describe('three relay instances with Redis behind HAProxy', () => {
     const mark = debuggee.outputLength();
     await sleep(1_500);
     expect(debuggee.output().slice(mark)).not.toMatch(/tick \d+/); // paused
-    await holder.kill9();
-    await client.closed; // the forwarding instance closed the client's session with the link
-    await debuggee.waitForOutput(/tick \d+/, 15_000, debuggee.outputLength()); // the program runs again
-    await attach.close();
-    // the agent registers again through the balancer, on a surviving instance, and the route follows it
-    const deadline = Date.now() + 20_000;
-    let moved: ClusterInstance | undefined;
-    while (Date.now() < deadline) {
-      moved = await holderOf(target);
-      if (moved && moved !== holder) break;
-      await sleep(200);
+    try {
+      await holder.kill9();
+      await client.closed; // the forwarding instance closed the client's session with the link
+      await debuggee.waitForOutput(/tick \d+/, 15_000, debuggee.outputLength()); // the program runs again
+      await attach.close();
+      // the agent registers again through the balancer, on a surviving instance, and the route follows it
+      const deadline = Date.now() + 20_000;
+      let moved: ClusterInstance | undefined;
+      while (Date.now() < deadline) {
+        moved = await holderOf(target);
+        if (moved && moved !== holder) break;
+        await sleep(200);
+      }
+      expect(moved?.id).not.toBe(holder.id);
+      expect(await pidThrough(direct(through), target)).toBe(String(debuggee.process.pid));
+      // the dead instance's entries expire: the store names no route to it
+      await sleep(entryTtlMs + 500);
+      for (const name of names) expect((await holderOf(name))?.id).not.toBe(holder.id);
+      expect(await store.exists(`{dbgrelay}:instance:${holder.id}`)).toBe(0);
+    } finally {
+      if (holder.serve.child.exitCode !== null || holder.serve.child.signalCode !== null) await holder.start(); // the next tests use all three instances
     }
-    expect(moved?.id).not.toBe(holder.id);
-    expect(await pidThrough(direct(through), target)).toBe(String(debuggee.process.pid));
-    // the dead instance's entries expire: the store names no route to it
-    await sleep(entryTtlMs + 500);
-    for (const name of names) expect((await holderOf(name))?.id).not.toBe(holder.id);
-    expect(await store.exists(`{dbgrelay}:instance:${holder.id}`)).toBe(0);
-    await holder.start();
   }, 90_000);
 
   it('with Redis down, each instance serves its own targets and refuses the others with CLUSTER_UNAVAILABLE; after Redis returns (empty) it heals', async () => {
@@ -192,6 +195,9 @@ describe('three relay instances with Redis behind HAProxy', () => {
     // the instances claim their targets again; the route and the listing come back everywhere
     await waitForTargets(direct(other), (targets) => names.every((name) => targets.some((t) => t.name === name)), 30_000);
     expect(await pidThrough(direct(other), target)).toBe(String(debuggees[2]!.process.pid));
+    // healing claimed the targets again; no agent was dropped for it
+    const lost = await Promise.all(cluster.instances.map((instance) => sum(instance, 'dbgrelay_cluster_claims_lost_total')));
+    expect(lost).toEqual([0, 0, 0]);
   }, 90_000);
 
   it('counts failed credentials across instances: guesses spread over three instances lock the source on all', async () => {

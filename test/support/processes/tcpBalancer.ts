@@ -17,7 +17,8 @@ export interface TcpBalancer {
 /**
  * Starts HAProxy balancing each group (name → backend ports on 127.0.0.1) round robin,
  * with a TCP health check every 500 ms so that a killed instance leaves the rotation
- * within about a second, as a cloud load balancer's probe does.
+ * within about a second, as a cloud load balancer's probe does, and a connection an
+ * instance refuses meanwhile retried on another (`option redispatch`).
  */
 export async function startTcpBalancer(groups: Record<string, number[]>): Promise<TcpBalancer> {
   const binary = frontEndBinaries.haproxy;
@@ -32,7 +33,7 @@ export async function startTcpBalancer(groups: Record<string, number[]>): Promis
       `backend ${name}_relays\n  balance roundrobin\n${backends.map((port, i) => `  server r${i} 127.0.0.1:${port} check inter 500 fall 2 rise 1\n`).join('')}`,
     );
   }
-  const config = `global\n  maxconn 4000\ndefaults\n  mode tcp\n  timeout connect 2s\n  timeout client 1h\n  timeout server 1h\n${sections.join('\n')}`;
+  const config = `global\n  maxconn 4000\ndefaults\n  mode tcp\n  option redispatch\n  retries 3\n  timeout connect 2s\n  timeout client 1h\n  timeout server 1h\n${sections.join('\n')}`;
   const file = join(dir, 'haproxy.cfg');
   writeFileSync(file, config);
   const child = spawn(binary, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -37,13 +37,20 @@ class MemoryStore {
     if (holder && holder.instance !== this.instance) return undefined;
     return this.claim(target);
   }
+  /** The store restarts empty. */
+  forgetAll(): void {
+    this.holders.clear();
+  }
   /** Another instance claims `name`. */
   takeBy(name: string, instance: string): void {
     this.holders.set(name, { instance, fence: ++this.fence });
   }
   async renew(claims: readonly HeldClaim[]): Promise<RenewOutcome[]> {
     this.check();
-    return claims.map((claim) => (this.holders.get(claim.name)?.fence === claim.fence ? 'renewed' : 'lost'));
+    return claims.map((claim) => {
+      const holder = this.holders.get(claim.name);
+      return holder === undefined ? 'missing' : holder.fence === claim.fence ? 'renewed' : 'lost';
+    });
   }
   async release(name: string, fence: number): Promise<void> {
     this.check();
@@ -109,6 +116,17 @@ describe('TargetDirectory', () => {
     await settle();
     expect(web.closed).toBe(1);
     expect(store.holders.get('web')?.instance).toBe('other');
+    await directory.close();
+  });
+
+  it('claims again, keeping its agents, what a store that restarted empty forgot', async () => {
+    const { store, directory, register } = setUp();
+    const web = register('web');
+    await settle();
+    store.forgetAll();
+    await settle();
+    expect(store.holders.get('web')?.instance).toBe('me');
+    expect(web.closed).toBe(0);
     await directory.close();
   });
 
