@@ -117,22 +117,26 @@ export async function authenticate(
   return principal;
 }
 
+/** Where an agent data connection goes once it is accepted. */
+export interface AgentDataDelivery {
+  /** Hands the accepted connection over. */
+  deliver(transport: Transport): void;
+  /** The connection closed before it was accepted: lets go of what was set up for it. */
+  abandon(): void;
+}
+
 /**
  * The hand-over of an agent data connection for `sessionId`: to the local agent that
  * asked for it, or (several instances) through the link to the instance that did.
  * Throws `UNKNOWN_SESSION` when neither knows the id.
  */
-export async function agentDataDelivery(
-  context: ListenerContext,
-  sessionId: string,
-  principal: Principal,
-  heartbeatMs: number | undefined,
-): Promise<(transport: Transport) => void> {
+export async function agentDataDelivery(context: ListenerContext, sessionId: string, principal: Principal, heartbeatMs: number | undefined): Promise<AgentDataDelivery> {
   try {
-    return context.hub.claimSession(sessionId, principal);
+    // Locally, a connection that never arrives ends as the open's timeout says.
+    return { deliver: context.hub.claimSession(sessionId, principal), abandon: () => undefined };
   } catch (error) {
     if (!context.handOverAgentData || !(error instanceof RelayError) || error.code !== 'UNKNOWN_SESSION') throw error;
     const link = await context.handOverAgentData(sessionId, principal, heartbeatMs);
-    return (transport) => void pipeBytes(transport, link);
+    return { deliver: (transport) => void pipeBytes(transport, link), abandon: () => link.close() };
   }
 }

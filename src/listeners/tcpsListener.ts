@@ -66,7 +66,8 @@ export async function startTcpsListener(context: ListenerContext, listener: List
         context.hub.accept(new LineControlChannel(socket, config.limits.maxControlMessageBytes, leftover, context.jsonDepth?.control), principal);
         return;
       case 'agentData': {
-        const deliver = await agentDataDelivery(context, hello.sessionId, principal, hello.heartbeatMs);
+        const { deliver, abandon } = await agentDataDelivery(context, hello.sessionId, principal, hello.heartbeatMs);
+        if (socket.destroyed) return abandon();
         if (hello.heartbeatMs === undefined) {
           writeLine(socket, { ok: true });
           deliver(sessionTransport(socket, leftover));

@@ -85,8 +85,17 @@ export function wssUpgradeHandler(parts: WssUpgradeParts): (request: IncomingMes
           context.hub.accept(new WebSocketControlChannel(ws, remote, context.jsonDepth?.control), principal);
         });
       } else if (route.kind === 'agentData') {
-        const deliver = await agentDataDelivery(context, route.sessionId, principal, undefined);
-        completeUpgrade(dataServer, request, socket, head, (ws) => deliver(heartbeating(new WebSocketTransport(ws, remote))));
+        const { deliver, abandon } = await agentDataDelivery(context, route.sessionId, principal, undefined);
+        if (socket.destroyed) return abandon();
+        // If ws refuses the handshake itself (bad headers), the socket closes undelivered.
+        let delivered = false;
+        socket.once('close', () => {
+          if (!delivered) abandon();
+        });
+        completeUpgrade(dataServer, request, socket, head, (ws) => {
+          delivered = true;
+          deliver(heartbeating(new WebSocketTransport(ws, remote)));
+        });
       } else {
         const left = new AbortController();
         const onClose = (): void => left.abort();

@@ -183,8 +183,16 @@ describe('three relay instances with Redis behind HAProxy', () => {
     const target = names[2]!;
     const holder = (await holderOf(target))!;
     const other = cluster.instances.find((instance) => instance !== holder)!;
+    // a session forwarded before the outage goes on through it: the link needs no store
+    const running = await startAttach(direct(other), target);
+    const session = await attachSession(running.address.port, atHandle);
+    const { frame } = await waitForStop(session, 'breakpoint', 20_000);
     await redis.kill();
     await sleep(500);
+    expect(await evaluate(session, 'os.getpid()', frame.id)).toBe(String(debuggees[2]!.process.pid));
+    await session.request('disconnect', { terminateDebuggee: false });
+    await session.close();
+    await running.close();
     expect(await pidThrough(direct(holder), target)).toBe(String(debuggees[2]!.process.pid));
     const refused = await startAttach(direct(other), target);
     expect(await refusalSeenOnPort(refused.address.port)).toMatch(/CLUSTER_UNAVAILABLE/);
