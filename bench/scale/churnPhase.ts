@@ -38,7 +38,7 @@ export async function measureChurn(
   replacePerSecond: number,
   sessionsPerSecond: number,
   durationMs: number,
-  sampleEveryMs = 10_000,
+  sampleEveryMs = 5_000,
 ): Promise<ChurnSummary> {
   const workers = pool.workers.length;
   const endpoint = server.endpoint('tcps');

@@ -1,7 +1,7 @@
 import type { ArrivalResult, MemoryPoint } from './fleetPhases.js';
 import type { SessionResult } from './sessionPhase.js';
 import type { ClusterResult } from './clusterPhase.js';
-import type { ChurnSummary } from './churnPhase.js';
+import type { ChurnSample, ChurnSummary } from './churnPhase.js';
 
 /** The fleet phases of one server and transport. */
 export interface FleetResult {
@@ -138,7 +138,7 @@ function clusterLines(cluster: ClusterResult): string[] {
   return lines;
 }
 
-/** The churn's readings: RSS, heap and descriptors over time, and the drift from the first reading after the warm-up to the last. */
+/** The churn's readings: RSS, heap and descriptors over time, and per minute the least RSS and heap (the floor a leak would raise). */
 function churnLines(churn: ChurnSummary): string[] {
   const failures = Object.entries(churn.sessionFailures)
     .map(([reason, n]) => `${reason} ${n}`)
@@ -147,20 +147,14 @@ function churnLines(churn: ChurnSummary): string[] {
     `### churn: ${churn.agents} agents, ${churn.seconds} s`,
     '',
     `${churn.replacedAgents} agents left and were replaced by new ones; ${churn.sessions} sessions attached, answered and detached${failures ? ` (failed: ${failures})` : ''}.`,
-    '',
-    '| second | RSS MB | heap MB | open descriptors |',
-    '|---:|---:|---:|---:|',
-    ...churn.samples.map((sample) => `| ${sample.second} | ${fixed(sample.rssMB)} | ${fixed(sample.heapMB)} | ${sample.fds} |`),
   ];
-  // the first minute is warm-up (JIT, pools, the first sessions); the drift is measured after it
-  const settled = churn.samples.filter((sample) => sample.second >= 60);
-  const first = settled[0];
-  const last = settled.at(-1);
-  if (first && last && first !== last) {
-    lines.push(
-      '',
-      `From second ${first.second} to ${last.second}: RSS ${fixed(first.rssMB)} → ${fixed(last.rssMB)} MB (${ratio(last.rssMB, first.rssMB)}), heap ${fixed(first.heapMB)} → ${fixed(last.heapMB)} MB, descriptors ${first.fds} → ${last.fds}.`,
-    );
+  // A leak shows in the floor of the garbage collector's sawtooth: the least heap and RSS of each minute.
+  const minutes = new Map<number, ChurnSample[]>();
+  for (const sample of churn.samples) minutes.set(Math.floor((sample.second - 1) / 60), [...(minutes.get(Math.floor((sample.second - 1) / 60)) ?? []), sample]);
+  lines.push('', '| minute | least RSS MB | least heap MB | most descriptors |', '|---:|---:|---:|---:|'); // every reading is in the --out file
+  for (const [minute, samples] of minutes) {
+    const least = (pick: (sample: ChurnSample) => number | undefined): number => Math.min(...samples.map((sample) => pick(sample) ?? Number.NaN));
+    lines.push(`| ${minute + 1} | ${fixed(least((s) => s.rssMB))} | ${fixed(least((s) => s.heapMB))} | ${Math.max(...samples.map((s) => s.fds))} |`);
   }
   return lines;
 }
