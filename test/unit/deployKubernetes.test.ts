@@ -152,3 +152,108 @@ describe('deploy/k8s', () => {
     expect(config.dataDir).toBe(stateMount);
   });
 });
+
+/** deploy/k8s/cluster: several replicas as one relay, applied with the namespace and Services of deploy/k8s. */
+const clusterDir = join(dir, 'cluster');
+const clusterManifests: Array<Manifest & { file: string }> = [
+  ...manifests.filter((m) => m.file === 'namespace.yaml' || m.file === 'service.yaml'),
+  ...readdirSync(clusterDir)
+    .filter((file) => file.endsWith('.yaml'))
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(clusterDir, file), 'utf8')).map((document) => {
+        expect(document.errors, file).toEqual([]);
+        return { ...(document.toJSON() as Manifest), file: `cluster/${file}` };
+      }),
+    ),
+];
+
+function clusterOnly(kind: string): any {
+  const found = clusterManifests.filter((m) => m.kind === kind);
+  expect(found, kind).toHaveLength(1);
+  return found[0]!;
+}
+
+describe('deploy/k8s/cluster', () => {
+  it('has every object of the single form, each valid against the Kubernetes API schemas', () => {
+    expect(clusterManifests.map((m) => m.kind).sort()).toEqual(manifests.map((m) => m.kind).sort());
+    for (const manifest of clusterManifests) {
+      const { file, ...object } = manifest;
+      if (object.kind !== 'Namespace') expect(object.metadata.namespace, file).toBe('dbgrelay');
+      const Model = models[`${object.apiVersion}/${object.kind}`];
+      expect(Model, `${file}: no schema for ${object.apiVersion} ${object.kind}`).toBeDefined();
+      expect(() => new Model!(object as never).validate(), file).not.toThrow();
+    }
+  });
+
+  it('runs several hardened replicas that take the store, their name and their address from the pod, never a literal credential', () => {
+    const deployment = clusterOnly('Deployment');
+    expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
+    const pod = deployment.spec.template.spec;
+    expect(podSecurity.safeParse(pod.securityContext).error?.issues ?? []).toEqual([]);
+    const container = pod.containers[0];
+    expect(containerSecurity.safeParse(container.securityContext).error?.issues ?? []).toEqual([]);
+    for (const kind of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect(probe.safeParse(container[kind]).error?.issues ?? [], kind).toEqual([]);
+    const ports = Object.fromEntries(container.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+    expect(ports).toEqual({ wss: 7443, tcps: 7444, metrics: 9464, peer: 7445 });
+    const env = Object.fromEntries(container.env.map((e: { name: string }) => [e.name, e]));
+    expect(env['DBGRELAY_SECRET'].valueFrom).toEqual({ secretKeyRef: { name: 'dbgrelay-auth', key: 'relay-secret' } });
+    expect(env['DBGRELAY_CLUSTER_STORE_URL'].valueFrom).toEqual({ secretKeyRef: { name: 'dbgrelay-redis', key: 'url' } });
+    expect(env['DBGRELAY_CLUSTER_INSTANCE_ID'].valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
+    expect(env['POD_IP'].valueFrom).toEqual({ fieldRef: { fieldPath: 'status.podIP' } });
+    // $(POD_IP) expands only from a variable defined before it
+    const names = container.env.map((e: { name: string }) => e.name);
+    expect(names.indexOf('POD_IP')).toBeLessThan(names.indexOf('DBGRELAY_CLUSTER_PEER_ADVERTISE'));
+    expect(env['DBGRELAY_CLUSTER_PEER_ADVERTISE'].value).toBe(`$(POD_IP):${ports['peer']}`);
+    const literal = container.env.filter((e: { value?: unknown }) => e.value !== undefined).map((e: { name: string }) => e.name);
+    expect(literal).toEqual(['DBGRELAY_CLUSTER_PEER_ADVERTISE']);
+    const volumes = Object.fromEntries(pod.volumes.map((v: { name: string }) => [v.name, v]));
+    expect(volumes['peer-tls'].secret.secretName).toBe('dbgrelay-peer-tls');
+    expect(new Set(container.volumeMounts.map((m: { name: string }) => m.name))).toEqual(new Set(Object.keys(volumes)));
+  });
+
+  it('opens the peer port only to the relay pods, and keeps two of three replicas in a drain', () => {
+    const deployment = clusterOnly('Deployment');
+    const podLabels = deployment.spec.template.metadata.labels;
+    const policy = clusterOnly('NetworkPolicy');
+    expect(policy.spec.podSelector.matchLabels).toEqual(podLabels);
+    const peerRules = policy.spec.ingress.filter((rule: { ports: Array<{ port: string }> }) => rule.ports.some((p) => p.port === 'peer'));
+    expect(peerRules).toHaveLength(1);
+    expect(peerRules[0].from).toEqual([{ podSelector: { matchLabels: podLabels } }]);
+    expect(peerRules[0].ports).toEqual([{ port: 'peer', protocol: 'TCP' }]);
+    const egressPorts = policy.spec.egress.flatMap((rule: { ports: Array<{ port: number }> }) => rule.ports.map((p) => p.port));
+    expect(egressPorts).toEqual(expect.arrayContaining([7445, 6379]));
+    const budget = clusterOnly('PodDisruptionBudget');
+    expect(budget.spec.selector.matchLabels).toEqual(podLabels);
+    expect(budget.spec.minAvailable).toBeGreaterThanOrEqual(2);
+    expect(budget.spec.minAvailable).toBeLessThan(deployment.spec.replicas);
+  });
+
+  it('the ConfigMap with the pod environment is a configuration the real loader accepts, peer files on the mounted Secret', () => {
+    const deployment = clusterOnly('Deployment');
+    const container = deployment.spec.template.spec.containers[0];
+    const file = join(mkdtempSync(join(tmpdir(), 'dbgrelay-k8s-cluster-')), 'config.yaml');
+    writeFileSync(file, clusterOnly('ConfigMap').data['config.yaml']);
+    const config = loadConfig({
+      env: {
+        DBGRELAY_SECRET: 'from-the-secret',
+        DBGRELAY_CLUSTER_STORE_URL: 'redis://:password@redis.example:6379/0',
+        DBGRELAY_CLUSTER_INSTANCE_ID: 'dbgrelay-7d9f8c6b5-x2x4q',
+        DBGRELAY_CLUSTER_PEER_ADVERTISE: '10.1.2.3:7445',
+      },
+      flags: { config: file },
+    });
+    const peerMount = container.volumeMounts.find((m: { name: string }) => m.name === 'peer-tls').mountPath;
+    expect(config.cluster.peer).toMatchObject({
+      port: 7445,
+      certFile: `${peerMount}/tls.crt`,
+      keyFile: `${peerMount}/tls.key`,
+      caFile: `${peerMount}/ca.crt`,
+      advertise: '10.1.2.3:7445',
+    });
+    expect(config.cluster.store.url).toBe('redis://:password@redis.example:6379/0');
+    expect(config.cluster.instanceId).toBe('dbgrelay-7d9f8c6b5-x2x4q');
+    const ports = Object.fromEntries(container.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+    expect(config.cluster.peer.port).toBe(ports['peer']);
+    expect(config.listeners.tcps.port).toBe(ports['tcps']);
+  });
+});
