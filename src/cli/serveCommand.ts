@@ -28,6 +28,10 @@ const environmentHelp = [
   'SIGTERM drains (readyz 503, agents told to go away, sessions told when they will',
   'be detached) for lifecycle.drainGraceMs, then stops; a second SIGTERM or SIGINT',
   'stops at once. The pid is in <dataDir>/dbgrelay.pid while the relay runs.',
+  '',
+  'Several instances act as one relay with cluster.store.url (a Redis they share),',
+  'cluster.peer.certFile/keyFile/caFile (`dbgrelay certs peer`) and',
+  'cluster.peer.advertise; see docs/operations.md "Running several relays".',
 ].join('\n');
 
 /** Writes a human-readable line for the operator (stdout). */
