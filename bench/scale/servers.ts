@@ -153,39 +153,54 @@ export async function startFloor(transport: 'tcps' | 'wss', files: RelayFiles): 
 }
 
 /** nginx `stream` terminating TLS on the relay's certificate and forwarding over TLS to `backendPort`, one worker. */
-export async function startNginxStream(files: RelayFiles, backendPort: number, logDir: string): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-nginx-'));
+export function startNginxStream(files: RelayFiles, backendPort: number, logDir: string): Promise<RunningNginx> {
+  return startStreamNginx('nginx', 1, 16_000, logDir, (port) => [
+    '  server {',
+    `    listen 127.0.0.1:${port} ssl;`,
+    `    ssl_certificate ${files.certFile};`,
+    `    ssl_certificate_key ${files.keyFile};`,
+    '    tcp_nodelay on;',
+    `    proxy_pass 127.0.0.1:${backendPort};`,
+    '    proxy_ssl on;',
+    '  }',
+  ]);
+}
+
+/** A running nginx of the load tool. */
+export interface RunningNginx {
+  readonly pid: number;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Writes an nginx configuration with a `stream` block of `streamLines(port)` on a free port, and runs it until it listens. */
+async function startStreamNginx(name: string, workers: number, workerConnections: number, logDir: string, streamLines: (port: number) => string[]): Promise<RunningNginx> {
+  const dir = mkdtempSync(join(tmpdir(), `dbgrelay-scale-${name}-`));
   mkdirSync(join(dir, 'logs'));
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
+  const errorLog = `${name}-error.log`;
   writeFileSync(
     conf,
     [
       'load_module /usr/lib/nginx/modules/ngx_stream_module.so;',
       'daemon off;',
-      'worker_processes 1;',
+      `worker_processes ${workers};`,
       'worker_rlimit_nofile 20000;',
-      `error_log ${join(logDir, 'nginx-error.log')} warn;`,
+      `error_log ${join(logDir, errorLog)} warn;`,
       `pid ${join(dir, 'nginx.pid')};`,
-      'events { worker_connections 16000; }',
+      `events { worker_connections ${workerConnections}; }`,
       'stream {',
-      '  server {',
-      `    listen 127.0.0.1:${port} ssl;`,
-      `    ssl_certificate ${files.certFile};`,
-      `    ssl_certificate_key ${files.keyFile};`,
-      '    tcp_nodelay on;',
-      `    proxy_pass 127.0.0.1:${backendPort};`,
-      '    proxy_ssl on;',
-      '  }',
+      ...streamLines(port),
       '}',
       '',
     ].join('\n'),
   );
-  return runNginx(dir, conf, port, logDir, 'nginx-error.log');
+  return runNginx(dir, conf, port, logDir, errorLog);
 }
 
 /** Runs nginx with `conf` until it listens on `port`. */
-async function runNginx(dir: string, conf: string, port: number, logDir: string, errorLog: string): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
+async function runNginx(dir: string, conf: string, port: number, logDir: string, errorLog: string): Promise<RunningNginx> {
   const child = spawn('/usr/sbin/nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`nginx exited with ${code}; see ${logDir}/${errorLog}`))));
   for (let tries = 0; ; tries++) {
@@ -220,32 +235,14 @@ async function runNginx(dir: string, conf: string, port: number, logDir: string,
  * `backendPorts`, `workers` worker processes sharing the port (`reuseport`), so that
  * together they hold more connections than one process's descriptor limit allows.
  */
-export async function startNginxBalancer(backendPorts: readonly number[], workers: number, logDir: string): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-balancer-'));
-  mkdirSync(join(dir, 'logs'));
-  const port = await freePort();
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    [
-      'load_module /usr/lib/nginx/modules/ngx_stream_module.so;',
-      'daemon off;',
-      `worker_processes ${workers};`,
-      'worker_rlimit_nofile 20000;',
-      `error_log ${join(logDir, 'balancer-error.log')} warn;`,
-      `pid ${join(dir, 'nginx.pid')};`,
-      'events { worker_connections 19000; }',
-      'stream {',
-      `  upstream relays { ${backendPorts.map((backend) => `server 127.0.0.1:${backend};`).join(' ')} }`,
-      '  server {',
-      `    listen 127.0.0.1:${port} reuseport backlog=4096;`,
-      '    tcp_nodelay on;',
-      '    proxy_timeout 1h;',
-      '    proxy_pass relays;',
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  return runNginx(dir, conf, port, logDir, 'balancer-error.log');
+export function startNginxBalancer(backendPorts: readonly number[], workers: number, logDir: string): Promise<RunningNginx> {
+  return startStreamNginx('balancer', workers, 19_000, logDir, (port) => [
+    `  upstream relays { ${backendPorts.map((backend) => `server 127.0.0.1:${backend};`).join(' ')} }`,
+    '  server {',
+    `    listen 127.0.0.1:${port} reuseport backlog=4096;`,
+    '    tcp_nodelay on;',
+    '    proxy_timeout 1h;',
+    '    proxy_pass relays;',
+    '  }',
+  ]);
 }

@@ -6,7 +6,7 @@ import { LivenessTransport } from '../liveness/livenessTransport.js';
 import { asRelayError } from '../listeners/httpResponses.js';
 import { readHelloLine } from '../listeners/helloLine.js';
 import type { Logger } from '../log/logger.js';
-import { closeServer, listen, peerAddress, SocketSet, type RunningListener } from '../net/serverSockets.js';
+import { listen, peerAddress, runningListener, SocketSet, type RunningListener } from '../net/serverSockets.js';
 import type { SessionBroker } from '../session/sessionBroker.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { ClusterMetrics } from './clusterMetrics.js';
@@ -121,13 +121,5 @@ export async function startPeerListener(options: PeerListenerOptions): Promise<R
     deliver(linkTransport(socket, leftover, hello.heartbeatMs));
   };
 
-  const address = await listen(server, options.host, options.port, 'tcps', logger);
-  return {
-    address,
-    close: async () => {
-      const closed = closeServer(server);
-      sockets.destroyAll();
-      await closed;
-    },
-  };
+  return runningListener(server, sockets, await listen(server, options.host, options.port, 'tcps', logger));
 }

@@ -13,7 +13,7 @@ import { clientCertificateServerOptions } from './clientCertificateTls.js';
 import { credentialFromHello, parseHelloLine, readHelloLine } from './helloLine.js';
 import { asRelayError, errorBody } from './httpResponses.js';
 import { agentDataDelivery, authenticate, type ListenerContext } from './listenerContext.js';
-import { closeServer, listen, peerAddress, SocketSet, type RunningListener } from '../net/serverSockets.js';
+import { listen, peerAddress, runningListener, SocketSet, type RunningListener } from '../net/serverSockets.js';
 
 /**
  * How long a refused tcps connection may linger (its error line flushing, the peer
@@ -148,13 +148,5 @@ export async function startTcpsListener(context: ListenerContext, listener: List
     socket.destroy();
   });
 
-  const address = await listen(server, listener.host, listener.port, 'tcps', context.logger);
-  return {
-    address,
-    close: async () => {
-      const closed = closeServer(server);
-      sockets.destroyAll();
-      await closed;
-    },
-  };
+  return runningListener(server, sockets, await listen(server, listener.host, listener.port, 'tcps', context.logger));
 }

@@ -62,3 +62,15 @@ export function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
   });
 }
+
+/** The {@link RunningListener} of `server` at `address`: closing stops accepting and destroys every socket of `sockets`. */
+export function runningListener(server: Server, sockets: SocketSet, address: ListenAddress): RunningListener {
+  return {
+    address,
+    close: async () => {
+      const closed = closeServer(server);
+      sockets.destroyAll();
+      await closed;
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisClusterStore } from '../../src/cluster/redisClusterStore.js';
-import type { TargetInfo } from '../../src/protocol/controlMessages.js';
+import { fakeTargetInfo as info } from '../support/fakes/fakeTargetInfo.js';
 import { startRedisServer, type RedisServer } from '../support/processes/redisServer.js';
 
 /** The store of several relay instances on a real `redis-server`: claims, fencing, expiry, paging, shared lockouts. */
@@ -21,22 +21,6 @@ async function instances(count: number, entryTtlMs = 60_000): Promise<RedisClust
     stores.push(store);
   }
   return made;
-}
-
-function info(name: string): TargetInfo {
-  return {
-    name,
-    kind: 'agent',
-    transport: 'tcps',
-    connectedAt: new Date(0).toISOString(),
-    sessions: 0,
-    labels: {},
-    host: 'h',
-    pid: 1,
-    python: '3',
-    debugpy: '1',
-    agent: '1',
-  } as TargetInfo;
 }
 
 beforeAll(async () => {

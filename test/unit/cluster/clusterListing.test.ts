@@ -3,25 +3,10 @@ import { clusterTargetPage } from '../../../src/cluster/clusterListing.js';
 import type { ClusterStore, StoredTargetPage } from '../../../src/cluster/clusterStore.js';
 import type { Principal } from '../../../src/auth/principal.js';
 import type { TargetInfo } from '../../../src/protocol/controlMessages.js';
+import { fakeTargetInfo as info } from '../../support/fakes/fakeTargetInfo.js';
 
 const admin: Principal = { id: 'relay-secret', grants: { register: ['*'], attach: ['*'], admin: true }, method: 'secret' };
 const webOnly: Principal = { id: 'jwt:bob', grants: { register: [], attach: ['web-*'], admin: false }, method: 'jwt' };
-
-function info(name: string, sessions = 0): TargetInfo {
-  return {
-    name,
-    kind: 'agent',
-    transport: 'tcps',
-    connectedAt: new Date(0).toISOString(),
-    sessions,
-    labels: {},
-    host: 'h',
-    pid: 1,
-    python: '3',
-    debugpy: '1',
-    agent: '1',
-  } as TargetInfo;
-}
 
 /** A store holding `names` (sorted), paging as the Redis one does. */
 function storeWith(names: string[], reachable = true): ClusterStore {
