@@ -81,6 +81,7 @@ function readConfigFile(file: string): Tree {
   }
   if (parsed === null || parsed === undefined) return {};
   if (!isTree(parsed)) throw new RelayError('CONFIG_INVALID', `config file ${file}: expected a mapping at the top level`);
+  refuseCycles(parsed, file);
   if (getKey(parsed, 'auth.secret') !== undefined) {
     throw new RelayError('CONFIG_INVALID', `auth.secret: not accepted in the config file ${file}; use auth.secretFile or the DBGRELAY_SECRET environment variable`);
   }
@@ -91,6 +92,18 @@ function readConfigFile(file: string): Tree {
   }
   resolveSshTargetPaths(parsed, base);
   return parsed;
+}
+
+/**
+ * Throws `CONFIG_INVALID` when a YAML alias makes a value contain itself (`a: &a {b: *a}`):
+ * such a tree has no end, and merging or validating it would never finish.
+ */
+function refuseCycles(value: unknown, file: string, ancestors: Set<unknown> = new Set()): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (ancestors.has(value)) throw new RelayError('CONFIG_INVALID', `config file ${file}: a YAML alias refers to a value that contains it`);
+  ancestors.add(value);
+  for (const child of Object.values(value)) refuseCycles(child, file, ancestors);
+  ancestors.delete(value);
 }
 
 function formatIssues(issues: readonly z.core.$ZodIssue[], sources: Map<string, string>): string {

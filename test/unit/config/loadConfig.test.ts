@@ -76,6 +76,14 @@ describe('loadConfig', () => {
     expect(configError({ env: baseEnv, flags: { config: yamlFile('listeners:\n  wss:\n    port: 1.5\n') } })).toContain('listeners.wss.port: expected integer between 0 and 65535');
   });
 
+  it('refuses a YAML alias that makes a value contain itself, and keeps aliases that do not', () => {
+    // found by the config fuzz target: the merge recursed until the stack overflowed
+    expect(configError({ env: baseEnv, flags: { config: yamlFile('base: &base\n  <<: *base\n') } })).toContain('a YAML alias refers to a value that contains it');
+    expect(configError({ env: baseEnv, flags: { config: yamlFile('listeners: &l\n  wss: { x: *l }\n') } })).toContain('a YAML alias refers to a value that contains it');
+    const shared = loadConfig({ env: baseEnv, flags: { config: yamlFile('listeners:\n  wss: { host: &h 127.0.0.2 }\n  tcps: { host: *h }\n') } });
+    expect([shared.listeners.wss.host, shared.listeners.tcps.host]).toEqual(['127.0.0.2', '127.0.0.2']);
+  });
+
   it('rejects unknown keys by name', () => {
     const message = configError({ env: baseEnv, flags: { config: yamlFile('listeners:\n  wss:\n    prot: 1\nextra: true\n') } });
     expect(message).toContain('listeners.wss.prot: unknown key');
