@@ -122,19 +122,26 @@ async function main(): Promise<void> {
           } finally {
             await nginx.stop();
           }
-          const pipe = await spawnListening(
-            process.execPath,
-            ['--import', 'tsx', nodePipeModule, 'tls', relay.files.caFile, relay.files.certFile, relay.files.keyFile, String(standIn['port'])],
-            /LISTENING (\d+)/,
-          );
-          try {
-            for (const load of sessionLoads) {
-              console.log(`bare Node TLS pipe: ${load.sessions} sessions`);
-              const endpoint = { ...relay.endpoint('tcps'), port: pipe.port };
-              sessions.push(await measureSessions(pool, 'bare Node TLS pipe', endpoint, true, pipe.child.pid!, load, durationMs));
+          // The runtime's floor of each listener: a bare Node pipe, TLS for tcps and WebSocket over HTTPS for wss.
+          for (const [mode, kind, path] of [
+            ['tls', 'tcps', 'bare Node TLS pipe'],
+            ['wss', 'wss', 'bare Node WebSocket pipe'],
+          ] as const) {
+            if (!transports.includes(kind)) continue;
+            const pipe = await spawnListening(
+              process.execPath,
+              ['--import', 'tsx', nodePipeModule, mode, relay.files.caFile, relay.files.certFile, relay.files.keyFile, String(standIn['port'])],
+              /LISTENING (\d+)/,
+            );
+            try {
+              for (const load of sessionLoads) {
+                console.log(`${path}: ${load.sessions} sessions`);
+                const endpoint = { ...relay.endpoint(kind), port: pipe.port };
+                sessions.push(await measureSessions(pool, path, endpoint, true, pipe.child.pid!, load, durationMs));
+              }
+            } finally {
+              pipe.child.kill('SIGTERM');
             }
-          } finally {
-            pipe.child.kill('SIGTERM');
           }
         }
       } finally {

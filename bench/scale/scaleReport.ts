@@ -85,7 +85,7 @@ export function formatScaleReport(results: ScaleResults): string {
   if (results.sessions.length > 0) {
     const byPath = (prefix: string): Map<number, SessionResult> => new Map(results.sessions.filter((r) => r.path.startsWith(prefix)).map((r) => [r.sessions, r]));
     const nginx = byPath('nginx');
-    const pipe = byPath('bare Node');
+    const pipes = { tcps: byPath('bare Node TLS'), wss: byPath('bare Node WebSocket') };
     lines.push(
       '### sessions',
       '',
@@ -94,7 +94,8 @@ export function formatScaleReport(results: ScaleResults): string {
     );
     for (const r of results.sessions) {
       const anchor = r.path.startsWith('nginx') ? undefined : nginx.get(r.sessions);
-      const floor = r.path.startsWith('dbgrelay') ? pipe.get(r.sessions) : undefined;
+      // the floor of a dbgrelay path is the bare pipe of its own listener
+      const floor = r.path === 'dbgrelay tcps' ? pipes.tcps.get(r.sessions) : r.path === 'dbgrelay wss' ? pipes.wss.get(r.sessions) : undefined;
       const against = (base: SessionResult | undefined): string => (base ? `${ratio(r.p99Ms, base.p99Ms)} | ${ratio(r.cpuPerRequestUs, base.cpuPerRequestUs)}` : ' | ');
       lines.push(
         `| ${r.opened}/${r.sessions} × ${r.ratePerSession} | ${r.path} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.cpuPerRequestUs, 0)} | ${against(anchor)} | ${against(floor)} | ${r.unanswered} |`,

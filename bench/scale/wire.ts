@@ -38,7 +38,8 @@ export interface Channel {
 
 /**
  * What a connection is for, as the hello's `op` says it; `raw` is a plain TLS
- * connection with no hello (a TLS proxy in front of the stand-in debuggee).
+ * connection with no hello, or a WebSocket on any path (a TLS or WebSocket pipe in
+ * front of the stand-in debuggee).
  */
 export type Opening = { op: 'agent' } | { op: 'agentData'; sessionId: string } | { op: 'attach'; target: string } | { op: 'raw' };
 
@@ -46,7 +47,7 @@ function wssPath(opening: Opening): string {
   if (opening.op === 'agent') return '/v1/agent';
   if (opening.op === 'agentData') return `/v1/agent/sessions/${opening.sessionId}`;
   if (opening.op === 'attach') return `/v1/attach/${opening.target}`;
-  throw new Error('a raw connection has no WebSocket path');
+  return '/raw'; // a bare WebSocket pipe takes any path
 }
 
 /**
