@@ -4,8 +4,9 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export class ClusterMetrics {
   /** `dbgrelay_cluster_store_up`: 1 while the shared store answers. */
   readonly storeUp: Gauge;
-  /** `dbgrelay_cluster_held_targets`: targets this instance holds a current claim on. */
+  /** `dbgrelay_cluster_held_targets`: targets this instance holds a current claim on, counted when scraped. */
   readonly heldTargets: Gauge;
+  private heldSource: () => number = () => 0;
   /** `dbgrelay_cluster_claims_lost_total`: claims another instance took (this instance then dropped its stale agent connection). */
   readonly claimsLost: Counter;
   /** `dbgrelay_cluster_forwarded_sessions_total{outcome}`: sessions this instance forwarded to the holder (`ok` or the code). */
@@ -15,7 +16,15 @@ export class ClusterMetrics {
 
   constructor(registry: Registry) {
     this.storeUp = new Gauge({ name: 'dbgrelay_cluster_store_up', help: 'Whether the shared store of the relay instances answers (1) or not (0).', registers: [registry] });
-    this.heldTargets = new Gauge({ name: 'dbgrelay_cluster_held_targets', help: 'Targets whose current claim in the shared store this instance holds.', registers: [registry] });
+    const held = (): number => this.heldSource();
+    this.heldTargets = new Gauge({
+      name: 'dbgrelay_cluster_held_targets',
+      help: 'Targets whose current claim in the shared store this instance holds.',
+      registers: [registry],
+      collect() {
+        this.set(held());
+      },
+    });
     this.claimsLost = new Counter({
       name: 'dbgrelay_cluster_claims_lost_total',
       help: 'Claims on targets another instance took; the stale agent connection here was closed.',
@@ -35,5 +44,10 @@ export class ClusterMetrics {
     });
     this.forwardedOut.labels('ok').inc(0);
     this.forwardedIn.labels('ok').inc(0);
+  }
+
+  /** Reads the held claims from `count` at each scrape (the directory's own table). */
+  observeHeld(count: () => number): void {
+    this.heldSource = count;
   }
 }

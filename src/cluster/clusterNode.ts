@@ -24,7 +24,6 @@ import { TargetDirectory } from './targetDirectory.js';
 /** This instance's part in a cluster of relays. */
 export interface ClusterNode {
   readonly instanceId: string;
-  readonly store: RedisClusterStore;
   /** Opens sessions: local targets through the broker, the others forwarded to their holder. */
   readonly router: SessionRouter;
   /** Address of the peer listener. */
@@ -109,7 +108,6 @@ export async function startClusterNode(
   log.info({ instanceId, peer: peerListener.address.url, advertise, storeReachable: store.reachable }, 'cluster instance started');
   return {
     instanceId,
-    store,
     router,
     peerAddress: peerListener.address,
     attachSecretOf: async (target) => {

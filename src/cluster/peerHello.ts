@@ -15,30 +15,32 @@ const principalFields = z.strictObject({
   expiresAt: z.number().int().optional(),
 });
 
-/** The peer's heartbeat interval, when it sends heartbeats: the receiving instance watches the link's silence by it. */
-const heartbeatMs = z.number().int().min(1).max(86_400_000).optional();
+/**
+ * What every peer hello carries: the version, the instance that received the
+ * connection and authenticated it, the principal it authenticated, and the peer's
+ * heartbeat interval when it sends heartbeats (the receiving instance watches the
+ * link's silence by it).
+ */
+const helloFields = {
+  v: z.literal(1),
+  from: z.string().min(1).max(64),
+  principal: principalFields,
+  heartbeatMs: z.number().int().min(1).max(86_400_000).optional(),
+};
 
 const forwardHello = z.strictObject({
   op: z.literal('forward'),
-  v: z.literal(1),
-  /** Instance that received the client and authenticated it. */
-  from: z.string().min(1).max(64),
+  ...helloFields,
   target: z.string().min(1).max(512),
-  principal: principalFields,
   via: z.enum(['wss', 'tcps']),
   clientAddress: z.string().min(1).max(256),
   takeover: z.boolean(),
-  heartbeatMs,
 });
 
 const agentDataHello = z.strictObject({
   op: z.literal('agentData'),
-  v: z.literal(1),
-  /** Instance the agent's data connection landed on, which authenticated it. */
-  from: z.string().min(1).max(64),
+  ...helloFields,
   sessionId: z.string().min(1).max(128),
-  principal: principalFields,
-  heartbeatMs,
 });
 
 /** A session an instance forwards to the instance holding its target (docs/architecture.md "Several relays"). */

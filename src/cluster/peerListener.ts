@@ -13,7 +13,8 @@ import type { ClusterMetrics } from './clusterMetrics.js';
 import { forwardAnswerLine, forwardedPrincipal, maxPeerHelloBytes, parsePeerHello, type AgentDataHello, type ForwardHello } from './peerHello.js';
 import type { AgentHub } from '../agents/agentHub.js';
 import type { Transport } from '../transport/transport.js';
-import type { PeerTls } from './peerTls.js';
+import { linkKeepAliveMs, type PeerTls } from './peerTls.js';
+import { refuseGraceMs } from '../listeners/tcpsListener.js';
 
 /** What the peer listener needs of its relay. */
 export interface PeerListenerOptions {
@@ -29,9 +30,6 @@ export interface PeerListenerOptions {
   readonly metrics: ClusterMetrics;
   readonly logger: Logger;
 }
-
-/** How often the kernel probes an idle link, so that a peer host that vanished is noticed. */
-const linkKeepAliveMs = 10_000;
 
 /**
  * Where the other instances forward sessions (docs/architecture.md "Several relays"):
@@ -65,7 +63,7 @@ export async function startPeerListener(options: PeerListenerOptions): Promise<R
         const relayError = asRelayError(error);
         if (relayError.code === 'INTERNAL') logger.error({ err: error, peer: peerAddress(socket) }, 'forwarded session failed');
         if (!socket.destroyed) socket.end(forwardAnswerLine(relayError));
-        setTimeout(() => socket.destroy(), 2_000).unref();
+        setTimeout(() => socket.destroy(), refuseGraceMs).unref();
       });
     },
   );

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
+import { readKeyFile } from '../auth/jwtKeys.js';
 import { RelayError } from '../common/relayError.js';
 import type { RelayConfig } from '../config/configSchema.js';
+
+/** How often the kernel probes an idle link between instances, so that a peer host that vanished is noticed. */
+export const linkKeepAliveMs = 10_000;
 
 /** The certificate, key and CA of the links between instances (`cluster.peer.*File`). */
 export interface PeerTls {
@@ -9,14 +12,6 @@ export interface PeerTls {
   readonly key: string;
   /** The only CA a peer's certificate may chain to. */
   readonly ca: string;
-}
-
-function readFile(key: string, file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new RelayError('CONFIG_INVALID', `cluster.peer.${key}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
 }
 
 /**
@@ -28,7 +23,11 @@ export function loadPeerTls(peer: RelayConfig['cluster']['peer']): PeerTls {
   if (peer.certFile === undefined || peer.keyFile === undefined || peer.caFile === undefined) {
     throw new RelayError('CONFIG_INVALID', 'cluster.peer: certFile, keyFile and caFile are required when cluster.store.url is set');
   }
-  const tls = { cert: readFile('certFile', peer.certFile), key: readFile('keyFile', peer.keyFile), ca: readFile('caFile', peer.caFile) };
+  const tls = {
+    cert: readKeyFile(peer.certFile, 'cluster.peer.certFile'),
+    key: readKeyFile(peer.keyFile, 'cluster.peer.keyFile'),
+    ca: readKeyFile(peer.caFile, 'cluster.peer.caFile'),
+  };
   try {
     createSecureContext(tls);
   } catch (error) {

@@ -14,7 +14,7 @@ import { agentDataHelloLine, forwardHelloLine, maxPeerHelloBytes, parseForwardAn
 import { sessionIdIssuer } from '../agents/sessionId.js';
 import type { Principal } from '../auth/principal.js';
 import type { Transport } from '../transport/transport.js';
-import type { PeerTls } from './peerTls.js';
+import { linkKeepAliveMs, type PeerTls } from './peerTls.js';
 
 /** What the router needs. */
 export interface SessionRouterOptions {
@@ -77,38 +77,17 @@ export class SessionRouter implements SessionOpener {
   }
 
   private async forward(route: TargetRoute, request: SessionRequest): Promise<PreparedSession> {
-    const { tls, forwardTimeoutMs, instanceId, metrics, logger } = this.options;
-    const link = await dialPeer(route, tls, forwardTimeoutMs, request.signal);
-    this.links.add(link);
-    link.once('close', () => this.links.delete(link));
-    const onAbort = (): void => {
-      link.destroy();
-    };
-    request.signal?.addEventListener('abort', onAbort, { once: true });
-    let leftover: Buffer;
-    try {
-      link.write(
-        forwardHelloLine({
-          from: instanceId,
-          target: request.target,
-          principal: request.principal,
-          via: request.via,
-          clientAddress: request.clientAddress,
-          takeover: request.takeover === true,
-          ...(request.heartbeatMs !== undefined ? { heartbeatMs: request.heartbeatMs } : {}),
-        }),
-      );
-      const answer = await readHelloLine(link, { maxBytes: maxPeerHelloBytes, timeoutMs: forwardTimeoutMs }).catch((error: unknown) => {
-        throw new RelayError('CLUSTER_UNAVAILABLE', `the relay instance holding "${request.target}" (${route.instance}) did not answer: ${(error as Error).message}`);
-      });
-      parseForwardAnswer(answer.line);
-      leftover = answer.leftover;
-    } catch (error) {
-      link.destroy();
-      throw error;
-    } finally {
-      request.signal?.removeEventListener('abort', onAbort);
-    }
+    const { instanceId, metrics, logger } = this.options;
+    const hello = forwardHelloLine({
+      from: instanceId,
+      target: request.target,
+      principal: request.principal,
+      via: request.via,
+      clientAddress: request.clientAddress,
+      takeover: request.takeover === true,
+      ...(request.heartbeatMs !== undefined ? { heartbeatMs: request.heartbeatMs } : {}),
+    });
+    const { link, leftover } = await this.exchange(route, hello, `the relay instance holding "${request.target}" (${route.instance})`, request.signal);
     metrics.forwardedOut.labels('ok').inc();
     logger.info({ target: request.target, holder: route.instance, principal: request.principal.id }, 'session forwarded to the instance holding the target');
     let settled = false;
@@ -116,8 +95,7 @@ export class SessionRouter implements SessionOpener {
       start: (client) => {
         if (settled) return;
         settled = true;
-        const peer = new SocketTransport(link, 'tcps', leftover);
-        void pipeBytes(client, peer);
+        void pipeBytes(client, new SocketTransport(link, 'tcps', leftover));
       },
       abort: () => {
         if (settled) return;
@@ -134,27 +112,45 @@ export class SessionRouter implements SessionOpener {
    * when the issuer cannot be found or reached.
    */
   async handOverAgentData(sessionId: string, principal: Principal, heartbeatMs: number | undefined): Promise<Transport> {
-    const { store, instanceId, tls, forwardTimeoutMs } = this.options;
+    const { store, instanceId } = this.options;
     const issuer = sessionIdIssuer(sessionId);
     if (issuer === undefined || issuer === instanceId) throw new RelayError('UNKNOWN_SESSION', 'unknown, used or expired session id');
     const peer = await store.instancePeer(issuer).catch(() => {
       throw new RelayError('CLUSTER_UNAVAILABLE', 'the cluster store cannot be reached to find the instance that asked for this data connection');
     });
     if (peer === undefined) throw new RelayError('UNKNOWN_SESSION', `unknown, used or expired session id (relay instance ${issuer} is gone)`);
-    const route = { instance: issuer, peer, fence: 0 };
-    const link = await dialPeer(route, tls, forwardTimeoutMs, undefined);
+    const hello = agentDataHelloLine({ from: instanceId, sessionId, principal, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) });
+    const { link, leftover } = await this.exchange({ instance: issuer, peer, fence: 0 }, hello, `relay instance ${issuer}`, undefined);
+    return new SocketTransport(link, 'tcps', leftover);
+  }
+
+  /**
+   * Dials `route`'s peer listener, sends `hello` and reads the answer, within
+   * `cluster.forwardTimeoutMs` each: resolves with the open link and the bytes after the
+   * answer; a refusal is thrown as the peer's {@link RelayError}, a silent peer as
+   * `CLUSTER_UNAVAILABLE`. The link is closed on every failure and when the router closes.
+   */
+  private async exchange(route: TargetRoute, hello: string, peerName: string, signal: AbortSignal | undefined): Promise<{ link: TLSSocket; leftover: Buffer }> {
+    const { tls, forwardTimeoutMs } = this.options;
+    const link = await dialPeer(route, tls, forwardTimeoutMs, signal);
     this.links.add(link);
     link.once('close', () => this.links.delete(link));
+    const onAbort = (): void => {
+      link.destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      link.write(agentDataHelloLine({ from: instanceId, sessionId, principal, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) }));
+      link.write(hello);
       const answer = await readHelloLine(link, { maxBytes: maxPeerHelloBytes, timeoutMs: forwardTimeoutMs }).catch((error: unknown) => {
-        throw new RelayError('CLUSTER_UNAVAILABLE', `relay instance ${issuer} did not answer: ${(error as Error).message}`);
+        throw new RelayError('CLUSTER_UNAVAILABLE', `${peerName} did not answer: ${(error as Error).message}`);
       });
       parseForwardAnswer(answer.line);
-      return new SocketTransport(link, 'tcps', answer.leftover);
+      return { link, leftover: answer.leftover };
     } catch (error) {
       link.destroy();
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -188,6 +184,7 @@ function dialPeer(route: TargetRoute, tls: PeerTls, timeoutMs: number, signal: A
       reject(unreachable(`no TLS connection within ${timeoutMs} ms`));
     }, timeoutMs);
     const onAbort = (): void => {
+      clearTimeout(timer);
       socket.destroy();
       reject(new RelayError('AGENT_GONE', 'the client left'));
     };
@@ -196,7 +193,7 @@ function dialPeer(route: TargetRoute, tls: PeerTls, timeoutMs: number, signal: A
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.setNoDelay(true);
-      socket.setKeepAlive(true, 10_000);
+      socket.setKeepAlive(true, linkKeepAliveMs);
       socket.on('error', () => socket.destroy());
       resolve(socket);
     });

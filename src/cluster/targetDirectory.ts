@@ -44,7 +44,11 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     private readonly metrics: ClusterMetrics,
     private readonly logger: Logger,
   ) {
-    metrics.heldTargets.set(0);
+    metrics.observeHeld(() => {
+      let claimed = 0;
+      for (const held of this.held.values()) if (held.fence !== undefined) claimed++;
+      return claimed;
+    });
     metrics.storeUp.set(store.reachable ? 1 : 0);
     store.onReachability((reachable) => {
       metrics.storeUp.set(reachable ? 1 : 0);
@@ -72,7 +76,6 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
         held.busy = false;
         if (this.held.get(entry) === held) {
           held.fence = fence;
-          this.updateGauge();
         } else void this.store.release(entry.name, fence).catch(() => undefined);
       },
       () => {
@@ -85,7 +88,6 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     const held = this.held.get(entry);
     if (!held) return;
     this.held.delete(entry);
-    this.updateGauge();
     if (held.fence !== undefined) void this.store.release(entry.name, held.fence).catch(() => undefined);
   }
 
@@ -132,7 +134,6 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
         held.busy = false;
       }
     }
-    this.updateGauge();
   }
 
   /** Fencing: the claim is gone, so the agent connection here is stale and is closed. */
@@ -142,12 +143,6 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     this.metrics.claimsLost.inc();
     this.logger.warn({ target: entry.name, agentId: entry.agentId }, `claim on target lost (${why}); closing the stale agent connection here`);
     if (this.registry.lookup(entry.name) === entry) entry.endpoint.close();
-  }
-
-  private updateGauge(): void {
-    let claimed = 0;
-    for (const held of this.held.values()) if (held.fence !== undefined) claimed++;
-    this.metrics.heldTargets.set(claimed);
   }
 
   /** Stops renewing, releases every claim and the membership (errors ignored: the entries expire anyway). */

@@ -66,8 +66,8 @@ export async function startTcpsListener(context: ListenerContext, listener: List
         context.hub.accept(new LineControlChannel(socket, config.limits.maxControlMessageBytes, leftover, context.jsonDepth?.control), principal);
         return;
       case 'agentData': {
-        const { deliver, abandon } = await agentDataDelivery(context, hello.sessionId, principal, hello.heartbeatMs);
-        if (socket.destroyed) return abandon();
+        // Delivered even when the socket already closed: its closed transport ends the session (and a hand-over's link) at once.
+        const { deliver } = await agentDataDelivery(context, hello.sessionId, principal, hello.heartbeatMs);
         if (hello.heartbeatMs === undefined) {
           writeLine(socket, { ok: true });
           deliver(sessionTransport(socket, leftover));
