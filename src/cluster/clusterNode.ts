@@ -15,6 +15,7 @@ import type { AgentHub } from '../agents/agentHub.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import { clusterTargetPage } from './clusterListing.js';
 import { ClusterMetrics } from './clusterMetrics.js';
+import { storeUnreachable } from './clusterStore.js';
 import { startPeerListener } from './peerListener.js';
 import { loadPeerTls } from './peerTls.js';
 import { RedisClusterStore } from './redisClusterStore.js';
@@ -28,7 +29,11 @@ export interface ClusterNode {
   readonly router: SessionRouter;
   /** Address of the peer listener. */
   readonly peerAddress: ListenAddress;
-  /** The attach secret of a target another instance holds (undefined when none, unknown, or the store is unreachable). */
+  /**
+   * The attach secret of a target another instance holds (undefined when none or no
+   * such target). Throws `CLUSTER_UNAVAILABLE` when the store cannot say, so that a
+   * good secret is not refused (and counted as a guess) during an outage.
+   */
   attachSecretOf(target: string): Promise<AttachSecret | undefined>;
   /** A page of the whole cluster's targets. */
   targetPage(principal: Principal, local: readonly TargetInfo[], request: PageRequest): Promise<TargetPage>;
@@ -77,7 +82,7 @@ export async function startClusterNode(
 ): Promise<ClusterNode> {
   const log = tagged(logger, 'cluster');
   const metrics = new ClusterMetrics(registry);
-  const tls = loadPeerTls(config.cluster.peer);
+  const tls = loadPeerTls(config.cluster.peer, config.tls.clientCaFile);
   const instanceId = clusterInstanceId(config);
   const peerListener: RunningListener = await startPeerListener({
     host: config.cluster.peer.host,
@@ -102,6 +107,7 @@ export async function startClusterNode(
     store,
     tls,
     forwardTimeoutMs: config.cluster.forwardTimeoutMs,
+    sessionAnswerTimeoutMs: config.cluster.forwardTimeoutMs + config.limits.openTimeoutMs + config.sessions.takeoverTimeoutMs,
     metrics,
     logger: log,
   });
@@ -111,7 +117,10 @@ export async function startClusterNode(
     router,
     peerAddress: peerListener.address,
     attachSecretOf: async (target) => {
-      const route = await store.route(target).catch(() => undefined);
+      if (!store.reachable) throw storeUnreachable(target);
+      const route = await store.route(target).catch(() => {
+        throw storeUnreachable(target);
+      });
       return route?.attachSecret === undefined ? undefined : AttachSecret.fromSharedForm(route.attachSecret);
     },
     targetPage: (principal, local, request) => clusterTargetPage(principal, local, store, request),

@@ -1,3 +1,4 @@
+import { RelayError } from '../common/relayError.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
 
 /** Where a target's agent is connected: the instance holding it, how peers reach it, and the fence of its claim. */
@@ -17,6 +18,8 @@ export interface TargetRoute {
 /** What an instance publishes of a target it holds. */
 export interface PublishedTarget {
   readonly info: TargetInfo;
+  /** The registering agent's `agentId`: another agent's registration of the name is refused while this one holds it. */
+  readonly agentId: string;
   /** The attach secret's shared form (`AttachSecret.sharedForm`), when the target has one. */
   readonly attachSecret?: string | undefined;
 }
@@ -57,8 +60,13 @@ export interface HeldClaim {
  * cannot be reached, and callers treat that as "store unreachable".
  */
 export interface ClusterStore {
-  /** Claims the target for this instance, whoever held it: returns the new fencing token. */
-  claim(target: PublishedTarget): Promise<number>;
+  /**
+   * Claims the target for this instance: returns the new fencing token. A claim takes
+   * the target from whatever instance held it for the same agent (the agent's newest
+   * connection is the truth); undefined, and nothing claimed, when another agent (another
+   * `agentId`) holds the name on a live instance, as a relay alone refuses it.
+   */
+  claim(target: PublishedTarget): Promise<number | undefined>;
   /** Claims the target only when no other instance holds it (after an outage); undefined when another does. */
   claimIfFree(target: PublishedTarget): Promise<number | undefined>;
   /** Renews each claim whose fence is still current; a claim another instance took since is `lost`, one that is gone `missing`. */
@@ -85,4 +93,12 @@ export interface ClusterStore {
   /** Called with `true` when the store is reached again after a failure, `false` when it fails. */
   onReachability(listener: (reachable: boolean) => void): void;
   close(): Promise<void>;
+}
+
+/** The refusal of a request about `target`, not connected here, while the store that says where it is cannot be reached. */
+export function storeUnreachable(target: string): RelayError {
+  return new RelayError(
+    'CLUSTER_UNAVAILABLE',
+    `target "${target}" is not connected to this relay instance, and the cluster store that says where it is cannot be reached; try again shortly`,
+  );
 }

@@ -60,7 +60,8 @@ function plainPrincipal(principal: Principal): z.infer<typeof principalFields> {
     id: principal.id,
     grants: { register: [...principal.grants.register], attach: [...principal.grants.attach], admin: principal.grants.admin },
     method: principal.method,
-    ...(principal.expiresAt !== undefined ? { expiresAt: principal.expiresAt } : {}),
+    // A JWT's exp may be fractional; rounded down, the principal expires no later on the holder.
+    ...(principal.expiresAt !== undefined ? { expiresAt: Math.floor(principal.expiresAt) } : {}),
   };
 }
 

@@ -73,6 +73,7 @@ export async function startPeerListener(options: PeerListenerOptions): Promise<R
   });
 
   const accept = async (socket: TLSSocket): Promise<void> => {
+    requirePeerCertificate(socket);
     const { line, leftover } = await readHelloLine(socket, { maxBytes: maxPeerHelloBytes, timeoutMs: options.handshakeTimeoutMs });
     const hello = parsePeerHello(line);
     if (hello.op === 'agentData') return acceptAgentData(socket, hello, leftover);
@@ -120,4 +121,19 @@ export async function startPeerListener(options: PeerListenerOptions): Promise<R
   };
 
   return runningListener(server, sockets, await listen(server, options.host, options.port, 'tcps', logger));
+}
+
+/** OIDs of the `serverAuth` and `clientAuth` extended key usages (RFC 5280 §4.2.1.12). */
+const peerUsages = ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'];
+
+/**
+ * Refuses (`AUTH_FAILED`) a certificate of the cluster CA that is not a peer
+ * certificate: `dbgrelay certs peer` issues both `serverAuth` and `clientAuth`, an
+ * engineer's client certificate only `clientAuth`. So a client certificate can never
+ * forward sessions in another principal's name, even where one CA issued both.
+ */
+function requirePeerCertificate(socket: TLSSocket): void {
+  const usages = socket.getPeerCertificate().ext_key_usage;
+  if (usages !== undefined && peerUsages.every((usage) => usages.includes(usage))) return;
+  throw new RelayError('AUTH_FAILED', 'not a relay peer certificate: it needs the serverAuth and clientAuth extended key usages (dbgrelay certs peer makes one)');
 }

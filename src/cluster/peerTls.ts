@@ -16,10 +16,10 @@ export interface PeerTls {
 
 /**
  * Reads `cluster.peer.certFile`, `keyFile` and `caFile`. Throws `CONFIG_INVALID`
- * naming the key when a file cannot be read or the certificate and key do not form a
- * usable TLS identity.
+ * naming the key when a file cannot be read, the certificate and key do not form a
+ * usable TLS identity, or the peer CA is the CA of client certificates (`clientCaFile`).
  */
-export function loadPeerTls(peer: RelayConfig['cluster']['peer']): PeerTls {
+export function loadPeerTls(peer: RelayConfig['cluster']['peer'], clientCaFile: string | undefined): PeerTls {
   if (peer.certFile === undefined || peer.keyFile === undefined || peer.caFile === undefined) {
     throw new RelayError('CONFIG_INVALID', 'cluster.peer: certFile, keyFile and caFile are required when cluster.store.url is set');
   }
@@ -28,6 +28,13 @@ export function loadPeerTls(peer: RelayConfig['cluster']['peer']): PeerTls {
     key: readKeyFile(peer.keyFile, 'cluster.peer.keyFile'),
     ca: readKeyFile(peer.caFile, 'cluster.peer.caFile'),
   };
+  // A peer speaks for any principal: the CA that admits peers must admit nobody else.
+  if (clientCaFile !== undefined && readKeyFile(clientCaFile, 'tls.clientCaFile').trim() === tls.ca.trim()) {
+    throw new RelayError(
+      'CONFIG_INVALID',
+      'cluster.peer.caFile is the CA of client certificates (tls.clientCaFile): relay instances need a CA of their own (dbgrelay certs init --dir DIR, then dbgrelay certs peer NAME --dir DIR)',
+    );
+  }
   try {
     createSecureContext(tls);
   } catch (error) {

@@ -15,35 +15,43 @@ export interface RedisStoreOptions {
   readonly entryTtlMs: number;
 }
 
-// Every claim takes the next fencing token; a conditional claim (after an outage) leaves
-// a target another instance holds alone. KEYS: target hash, fence counter, name index.
-// ARGV: instance, peer, info, ttl, name, onlyIfFree, attach secret (shared form or '').
+// Every claim takes the next fencing token. A claim leaves alone a name that another
+// agent (another agentId) holds on a live instance, as one relay refuses it; a
+// conditional claim (after an outage) leaves alone any target another instance holds.
+// KEYS: target hash, fence counter, name index. ARGV: instance, peer, info, ttl, name,
+// onlyIfFree, attach secret (shared form or ''), agentId, instance key prefix.
+// Returns the fence, -1 (held by another instance) or -2 (name in use by another agent).
 const claimScript = `
-if ARGV[6] == '1' then
-  local holder = redis.call('HGET', KEYS[1], 'instance')
-  if holder and holder ~= ARGV[1] then return -1 end
+local holder = redis.call('HMGET', KEYS[1], 'instance', 'agent')
+if holder[1] and holder[1] ~= ARGV[1] then
+  if ARGV[6] == '1' then return -1 end
+  if holder[2] ~= ARGV[8] and redis.call('EXISTS', ARGV[9] .. holder[1]) == 1 then return -2 end
 end
 local fence = redis.call('INCR', KEYS[2])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'fence', fence, 'instance', ARGV[1], 'peer', ARGV[2], 'info', ARGV[3], 'secret', ARGV[7])
+redis.call('HSET', KEYS[1], 'fence', fence, 'instance', ARGV[1], 'peer', ARGV[2], 'info', ARGV[3], 'secret', ARGV[7], 'agent', ARGV[8])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[3], 0, ARGV[5])
 return fence`;
 
-// KEYS: target hash. ARGV: fence, info ('' when unchanged), ttl. 1 renewed, 0 lost (another claim), -1 missing (expired, or a store that lost its data).
+// Fencing tokens start again at 1 when Redis restarts empty, so renewals and releases
+// compare the instance too. KEYS: target hash. ARGV: fence, info ('' when unchanged),
+// ttl, instance. 1 renewed, 0 lost (another claim), -1 missing (expired, or a store
+// that lost its data).
 const renewScript = `
-local fence = redis.call('HGET', KEYS[1], 'fence')
-if not fence then return -1 end
-if fence == ARGV[1] then
+local v = redis.call('HMGET', KEYS[1], 'fence', 'instance')
+if not v[1] then return -1 end
+if v[1] == ARGV[1] and v[2] == ARGV[4] then
   if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'info', ARGV[2]) end
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return 1
 end
 return 0`;
 
-// KEYS: target hash, name index. ARGV: fence, name.
+// KEYS: target hash, name index. ARGV: fence, name, instance.
 const releaseScript = `
-if redis.call('HGET', KEYS[1], 'fence') == ARGV[1] then
+local v = redis.call('HMGET', KEYS[1], 'fence', 'instance')
+if v[1] == ARGV[1] and v[2] == ARGV[3] then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[2])
 end
@@ -93,9 +101,11 @@ interface ScriptedRedis extends Redis {
     name: string,
     onlyIfFree: string,
     secret: string,
+    agentId: string,
+    instancePrefix: string,
   ): Promise<number>;
-  renewTarget(target: string, fence: number, info: string, ttl: number): Promise<number>;
-  releaseTarget(target: string, names: string, fence: number, name: string): Promise<number>;
+  renewTarget(target: string, fence: number, info: string, ttl: number, instance: string): Promise<number>;
+  releaseTarget(target: string, names: string, fence: number, name: string, instance: string): Promise<number>;
   routeTarget(target: string, instancePrefix: string): Promise<[string, string, string, string | null] | null>;
   pageTargets(names: string, min: string, limit: number, targetPrefix: string): Promise<[string, Array<[string, string, string, string, string]>]>;
   countFailure(failures: string, lock: string, level: string, windowMs: number, threshold: number, baseMs: number, maxMs: number): Promise<number>;
@@ -131,6 +141,8 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs,
       connectTimeout: options.commandTimeoutMs,
+      // A peer that vanished without a FIN is noticed by TCP keepalive too, not only by a command timing out.
+      keepAlive: 10_000,
       // Reconnect for as long as the relay runs, at most every 2 s.
       retryStrategy: (times) => Math.min(100 * times, 2_000),
     }) as ScriptedRedis;
@@ -168,34 +180,57 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
     this.listeners.push(listener);
   }
 
+  /**
+   * A command that timed out means a Redis that accepts connections but does not answer
+   * (hung, or a half-open connection): the connection is dropped and dialed again, so
+   * that the store counts as unreachable and commands fail at once until it answers,
+   * instead of each waiting `commandTimeoutMs`.
+   */
+  private async watch<T>(command: Promise<T>): Promise<T> {
+    try {
+      return await command;
+    } catch (error) {
+      if ((error as Error).message === 'Command timed out' && this.redis.status === 'ready') {
+        this.setReachable(false);
+        // Destroyed, not ended: a hung server would never finish a graceful close. ioredis then dials again.
+        this.redis.stream.destroy();
+      }
+      throw error;
+    }
+  }
+
   private setReachable(reachable: boolean): void {
     if (this.up === reachable) return;
     this.up = reachable;
     for (const listener of this.listeners) listener(reachable);
   }
 
-  async claim(target: PublishedTarget): Promise<number> {
-    return (await this.claimWith(target, false))!;
+  async claim(target: PublishedTarget): Promise<number | undefined> {
+    return this.claimWith(target, false);
   }
 
   async claimIfFree(target: PublishedTarget): Promise<number | undefined> {
     return this.claimWith(target, true);
   }
 
-  private async claimWith({ info, attachSecret }: PublishedTarget, onlyIfFree: boolean): Promise<number | undefined> {
+  private async claimWith({ info, attachSecret, agentId }: PublishedTarget, onlyIfFree: boolean): Promise<number | undefined> {
     const { instanceId, entryTtlMs } = this.options;
     const peer = this.peer;
-    const fence = await this.redis.claimTarget(
-      this.keys.target + info.name,
-      this.keys.fence,
-      this.keys.names,
-      instanceId,
-      peer,
-      JSON.stringify(info),
-      entryTtlMs,
-      info.name,
-      onlyIfFree ? '1' : '0',
-      attachSecret ?? '',
+    const fence = await this.watch(
+      this.redis.claimTarget(
+        this.keys.target + info.name,
+        this.keys.fence,
+        this.keys.names,
+        instanceId,
+        peer,
+        JSON.stringify(info),
+        entryTtlMs,
+        info.name,
+        onlyIfFree ? '1' : '0',
+        attachSecret ?? '',
+        agentId,
+        this.keys.instance,
+      ),
     );
     return fence < 0 ? undefined : fence;
   }
@@ -209,8 +244,9 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
         claim.fence,
         claim.info === undefined ? '' : JSON.stringify(claim.info),
         this.options.entryTtlMs,
+        this.options.instanceId,
       );
-    const results = (await pipeline.exec()) ?? [];
+    const results = (await this.watch(pipeline.exec())) ?? [];
     return results.map(([error, value]) => {
       if (error) throw error;
       return value === 1 ? 'renewed' : value === 0 ? 'lost' : 'missing';
@@ -218,24 +254,24 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
   }
 
   async release(name: string, fence: number): Promise<void> {
-    await this.redis.releaseTarget(this.keys.target + name, this.keys.names, fence, name);
+    await this.watch(this.redis.releaseTarget(this.keys.target + name, this.keys.names, fence, name, this.options.instanceId));
   }
 
   async route(name: string): Promise<TargetRoute | undefined> {
-    const found = await this.redis.routeTarget(this.keys.target + name, this.keys.instance);
+    const found = await this.watch(this.redis.routeTarget(this.keys.target + name, this.keys.instance));
     if (!found) return undefined;
     const [fence, instance, peer, attachSecret] = found;
     return { fence: Number(fence), instance, peer, ...(attachSecret ? { attachSecret } : {}) };
   }
 
   async page(after: string | undefined, limit: number): Promise<StoredTargetPage> {
-    const [boundary, rows] = await this.redis.pageTargets(this.keys.names, after === undefined ? '-' : `(${after}`, limit, this.keys.target);
+    const [boundary, rows] = await this.watch(this.redis.pageTargets(this.keys.names, after === undefined ? '-' : `(${after}`, limit, this.keys.target));
     const targets: StoredTarget[] = rows.map(([, fence, instance, peer, info]) => ({ fence: Number(fence), instance, peer, info: JSON.parse(info) as TargetInfo }));
     return { targets, boundary: boundary === '' ? undefined : boundary };
   }
 
   async heartbeat(): Promise<void> {
-    await this.redis.set(this.keys.instance + this.options.instanceId, this.peer, 'PX', this.options.entryTtlMs);
+    await this.watch(this.redis.set(this.keys.instance + this.options.instanceId, this.peer, 'PX', this.options.entryTtlMs));
     const ids = await this.members();
     const peers = ids.length === 0 ? [] : await this.redis.mget(ids.map((id) => this.keys.instance + id));
     this.knownPeers.clear();
@@ -251,7 +287,7 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
 
   async instancePeer(instanceId: string): Promise<string | undefined> {
     try {
-      const peer = (await this.redis.get(this.keys.instance + instanceId)) ?? undefined;
+      const peer = (await this.watch(this.redis.get(this.keys.instance + instanceId))) ?? undefined;
       if (peer === undefined) this.knownPeers.delete(instanceId);
       else this.knownPeers.set(instanceId, peer);
       return peer;
@@ -274,13 +310,15 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
   }
 
   async lockedFor(source: string): Promise<number> {
-    const ms = await this.redis.pttl(`${this.keys.auth}lock:${source}`);
+    const ms = await this.watch(this.redis.pttl(`${this.keys.auth}lock:${source}`));
     return ms > 0 ? ms : 0;
   }
 
   async recordFailure(source: string, policy: LockoutPolicy): Promise<number> {
     const base = `${this.keys.auth}`;
-    return this.redis.countFailure(`${base}fail:${source}`, `${base}lock:${source}`, `${base}level:${source}`, policy.windowMs, policy.threshold, policy.baseMs, policy.maxMs);
+    return this.watch(
+      this.redis.countFailure(`${base}fail:${source}`, `${base}lock:${source}`, `${base}level:${source}`, policy.windowMs, policy.threshold, policy.baseMs, policy.maxMs),
+    );
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ import type { TargetRegistry } from '../targets/targetRegistry.js';
 import { pipeBytes } from '../transport/bytePipe.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { ClusterMetrics } from './clusterMetrics.js';
-import type { ClusterStore, TargetRoute } from './clusterStore.js';
+import { storeUnreachable, type ClusterStore, type TargetRoute } from './clusterStore.js';
 import { agentDataHelloLine, forwardHelloLine, maxPeerHelloBytes, parseForwardAnswer } from './peerHello.js';
 import { sessionIdIssuer } from '../agents/sessionId.js';
 import type { Principal } from '../auth/principal.js';
@@ -23,8 +23,14 @@ export interface SessionRouterOptions {
   readonly broker: SessionBroker;
   readonly store: ClusterStore;
   readonly tls: PeerTls;
-  /** Bound on dialing the holder and its answer (`cluster.forwardTimeoutMs`). */
+  /** Bound on dialing a peer, and on its answer to a data connection's hand-over (`cluster.forwardTimeoutMs`). */
   readonly forwardTimeoutMs: number;
+  /**
+   * Bound on the holder's answer to a forwarded session: the holder may first wait for
+   * its agent's data connection and for a debugger it takes over to leave, so this is
+   * `cluster.forwardTimeoutMs` plus `limits.openTimeoutMs` plus `sessions.takeoverTimeoutMs`.
+   */
+  readonly sessionAnswerTimeoutMs: number;
   readonly metrics: ClusterMetrics;
   readonly logger: Logger;
 }
@@ -53,7 +59,8 @@ export class SessionRouter implements SessionOpener {
     } catch (error) {
       const refusal = error instanceof RelayError ? error : new RelayError('INTERNAL', 'forwarding the session failed', { cause: error });
       this.options.metrics.forwardedOut.labels(refusal.code).inc();
-      if (!request.signal?.aborted) broker.recordRefusal(request, refusal);
+      // The holder records its own refusals (audit, metrics); this instance records only what it refused itself.
+      if (!request.signal?.aborted && !holderRefusals.has(refusal)) broker.recordRefusal(request, refusal);
       throw refusal;
     }
   }
@@ -66,10 +73,7 @@ export class SessionRouter implements SessionOpener {
       if (!store.reachable) throw new Error('unreachable');
       route = await store.route(target);
     } catch {
-      throw new RelayError(
-        'CLUSTER_UNAVAILABLE',
-        `target "${target}" is not connected to this relay instance, and the cluster store that says where it is cannot be reached; try again shortly`,
-      );
+      throw storeUnreachable(target);
     }
     // A route to this instance without a local entry is one the agent just left.
     if (route === undefined || route.instance === instanceId) throw new RelayError('UNKNOWN_TARGET', `no target named "${target}" is connected`);
@@ -87,7 +91,7 @@ export class SessionRouter implements SessionOpener {
       takeover: request.takeover === true,
       ...(request.heartbeatMs !== undefined ? { heartbeatMs: request.heartbeatMs } : {}),
     });
-    const { link, leftover } = await this.exchange(route, hello, `the relay instance holding "${request.target}" (${route.instance})`, request.signal);
+    const { link, leftover } = await this.exchange(route, hello, this.options.sessionAnswerTimeoutMs, request.signal);
     metrics.forwardedOut.labels('ok').inc();
     logger.info({ target: request.target, holder: route.instance, principal: request.principal.id }, 'session forwarded to the instance holding the target');
     let settled = false;
@@ -120,19 +124,24 @@ export class SessionRouter implements SessionOpener {
     });
     if (peer === undefined) throw new RelayError('UNKNOWN_SESSION', `unknown, used or expired session id (relay instance ${issuer} is gone)`);
     const hello = agentDataHelloLine({ from: instanceId, sessionId, principal, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) });
-    const { link, leftover } = await this.exchange({ instance: issuer, peer, fence: 0 }, hello, `relay instance ${issuer}`, undefined);
+    const { link, leftover } = await this.exchange({ instance: issuer, peer, fence: 0 }, hello, this.options.forwardTimeoutMs, undefined);
     return new SocketTransport(link, 'tcps', leftover);
   }
 
   /**
-   * Dials `route`'s peer listener, sends `hello` and reads the answer, within
-   * `cluster.forwardTimeoutMs` each: resolves with the open link and the bytes after the
-   * answer; a refusal is thrown as the peer's {@link RelayError}, a silent peer as
-   * `CLUSTER_UNAVAILABLE`. The link is closed on every failure and when the router closes.
+   * Dials `route`'s peer listener within `cluster.forwardTimeoutMs`, sends `hello` and
+   * reads the answer within `answerTimeoutMs`: resolves with the open link and the bytes
+   * after the answer; a refusal is thrown as the peer's {@link RelayError}, an
+   * unreachable or silent peer as `CLUSTER_UNAVAILABLE` (the peer's address goes to the
+   * log, not to the client). The link is closed on every failure and when the router closes.
    */
-  private async exchange(route: TargetRoute, hello: string, peerName: string, signal: AbortSignal | undefined): Promise<{ link: TLSSocket; leftover: Buffer }> {
-    const { tls, forwardTimeoutMs } = this.options;
-    const link = await dialPeer(route, tls, forwardTimeoutMs, signal);
+  private async exchange(route: TargetRoute, hello: string, answerTimeoutMs: number, signal: AbortSignal | undefined): Promise<{ link: TLSSocket; leftover: Buffer }> {
+    const { tls, forwardTimeoutMs, logger } = this.options;
+    const unavailable = (why: string): RelayError => {
+      logger.warn({ instance: route.instance, peer: route.peer, reason: why }, 'relay instance unavailable for a forwarded connection');
+      return new RelayError('CLUSTER_UNAVAILABLE', 'the relay instance holding the target cannot be reached now; try again shortly');
+    };
+    const link = await dialPeer(route, tls, forwardTimeoutMs, signal, unavailable);
     this.links.add(link);
     link.once('close', () => this.links.delete(link));
     const onAbort = (): void => {
@@ -141,10 +150,15 @@ export class SessionRouter implements SessionOpener {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       link.write(hello);
-      const answer = await readHelloLine(link, { maxBytes: maxPeerHelloBytes, timeoutMs: forwardTimeoutMs }).catch((error: unknown) => {
-        throw new RelayError('CLUSTER_UNAVAILABLE', `${peerName} did not answer: ${(error as Error).message}`);
+      const answer = await readHelloLine(link, { maxBytes: maxPeerHelloBytes, timeoutMs: answerTimeoutMs }).catch((error: unknown) => {
+        throw unavailable(`no answer: ${(error as Error).message}`);
       });
-      parseForwardAnswer(answer.line);
+      try {
+        parseForwardAnswer(answer.line);
+      } catch (refusal) {
+        if (refusal instanceof RelayError) holderRefusals.add(refusal);
+        throw refusal;
+      }
       return { link, leftover: answer.leftover };
     } catch (error) {
       link.destroy();
@@ -161,14 +175,15 @@ export class SessionRouter implements SessionOpener {
   }
 }
 
+/** Refusals that came from the holder in its answer (it has recorded them). */
+const holderRefusals = new WeakSet<RelayError>();
+
 /** Dials the holder's peer listener with this instance's certificate; any certificate of the cluster CA is the peer. */
-function dialPeer(route: TargetRoute, tls: PeerTls, timeoutMs: number, signal: AbortSignal | undefined): Promise<TLSSocket> {
+function dialPeer(route: TargetRoute, tls: PeerTls, timeoutMs: number, signal: AbortSignal | undefined, unreachable: (why: string) => RelayError): Promise<TLSSocket> {
   const separator = route.peer.lastIndexOf(':');
   const host = route.peer.slice(0, separator).replace(/^\[|\]$/g, '');
   const port = Number(route.peer.slice(separator + 1));
   return new Promise((resolve, reject) => {
-    const unreachable = (why: string): RelayError =>
-      new RelayError('CLUSTER_UNAVAILABLE', `the relay instance holding the target (${route.instance} at ${route.peer}) cannot be reached: ${why}`);
     const socket = connect({
       host,
       port,

@@ -1,4 +1,5 @@
 import type { AgentConnection } from '../agents/agentConnection.js';
+import { RelayError } from '../common/relayError.js';
 import type { Logger } from '../log/logger.js';
 import { describeTarget, type RegistryObserver, type TargetEntry, type TargetRegistry } from '../targets/targetRegistry.js';
 import type { ClusterMetrics } from './clusterMetrics.js';
@@ -13,8 +14,8 @@ interface Held {
   published?: string;
 }
 
-/** Claims renewed per store round trip; the event loop is yielded between batches, so a large fleet never stalls sessions. */
-const renewBatch = 500;
+/** Claims renewed (or claimed again) per store round trip; the event loop is yielded between batches, so a large fleet never stalls sessions. */
+const batchSize = 500;
 
 /**
  * Publishes this instance's agents in the shared store and keeps the claims current
@@ -36,6 +37,8 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
+  /** Releases the store did not take (unreachable), tried again each round. */
+  private readonly unreleased: Array<{ readonly name: string; readonly fence: number }> = [];
 
   constructor(
     private readonly store: ClusterStore,
@@ -74,9 +77,10 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     this.store.claim(published(entry)).then(
       (fence) => {
         held.busy = false;
-        if (this.held.get(entry) === held) {
-          held.fence = fence;
-        } else void this.store.release(entry.name, fence).catch(() => undefined);
+        if (this.held.get(entry) !== held) {
+          if (fence !== undefined) this.release(entry.name, fence);
+        } else if (fence !== undefined) held.fence = fence;
+        else this.refuseName(entry);
       },
       () => {
         held.busy = false; // claimed once the store answers again (tick)
@@ -88,7 +92,14 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     const held = this.held.get(entry);
     if (!held) return;
     this.held.delete(entry);
-    if (held.fence !== undefined) void this.store.release(entry.name, held.fence).catch(() => undefined);
+    if (held.fence !== undefined) this.release(entry.name, held.fence);
+  }
+
+  /** Releases a claim; one the store did not take is tried again each round (it would expire anyway, but routes to here until then). */
+  private release(name: string, fence: number): void {
+    this.store.release(name, fence).catch(() => {
+      if (!this.stopped) this.unreleased.push({ name, fence });
+    });
   }
 
   /** One renewal round; rounds never overlap. */
@@ -101,38 +112,57 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
 
   private async renewAll(): Promise<void> {
     await this.store.heartbeat();
+    for (const { name, fence } of this.unreleased.splice(0)) this.release(name, fence);
     const claimed = [...this.held].filter(([, held]) => held.fence !== undefined && !held.busy);
-    for (let start = 0; start < claimed.length; start += renewBatch) {
+    for (let start = 0; start < claimed.length; start += batchSize) {
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-      const batch = claimed.slice(start, start + renewBatch);
+      const batch = claimed.slice(start, start + batchSize);
+      const texts: string[] = [];
       const claims = batch.map(([entry, held]) => {
         const info = describeTarget(entry);
         const text = JSON.stringify(info);
-        const changed = text !== held.published;
-        held.published = text;
-        return { name: entry.name, fence: held.fence!, ...(changed ? { info } : {}) };
+        texts.push(text);
+        return { name: entry.name, fence: held.fence!, ...(text !== held.published ? { info } : {}) };
       });
       const outcomes = await this.store.renew(claims);
       outcomes.forEach((outcome, index) => {
         const [entry, held] = batch[index]!;
-        if (outcome === 'lost') this.lose(entry, 'another instance claimed it');
-        else if (outcome === 'missing') held.fence = undefined; // claimed again below unless another instance took it
+        if (outcome === 'renewed') held.published = texts[index]!;
+        else if (outcome === 'lost') this.lose(entry, 'another instance claimed it');
+        else held.fence = undefined; // missing: claimed again below unless another instance took it
       });
     }
-    for (const [entry, held] of [...this.held]) {
-      if (held.fence !== undefined || held.busy || this.stopped) continue;
-      held.busy = true;
-      try {
-        const fence = await this.store.claimIfFree(published(entry));
-        if (this.held.get(entry) !== held) {
-          if (fence !== undefined) await this.store.release(entry.name, fence);
-          continue;
-        }
-        if (fence === undefined) this.lose(entry, 'another instance claimed it while the store was unreachable');
-        else held.fence = fence;
-      } finally {
-        held.busy = false;
-      }
+    // Claims the store lacks (registered during an outage, expired, or forgotten by a
+    // restart), a batch at a time: the commands of a batch travel together.
+    const unclaimed = [...this.held].filter(([, held]) => held.fence === undefined && !held.busy);
+    for (let start = 0; start < unclaimed.length && !this.stopped; start += batchSize) {
+      await Promise.all(unclaimed.slice(start, start + batchSize).map(([entry, held]) => this.claimAgain(entry, held)));
+    }
+  }
+
+  /** Claims `entry` again if no other instance took it meanwhile; else the connection here is the stale one. */
+  private async claimAgain(entry: TargetEntry<AgentConnection>, held: Held): Promise<void> {
+    held.busy = true;
+    try {
+      const fence = await this.store.claimIfFree(published(entry));
+      if (this.held.get(entry) !== held) {
+        if (fence !== undefined) this.release(entry.name, fence);
+      } else if (fence === undefined) this.lose(entry, 'another instance claimed it while the store was unreachable');
+      else held.fence = fence;
+    } finally {
+      held.busy = false;
+    }
+  }
+
+  /**
+   * Another agent holds the name on another instance: the registration here is refused
+   * as a relay alone refuses it (`TARGET_NAME_IN_USE`); the agent retries by its backoff.
+   */
+  private refuseName(entry: TargetEntry<AgentConnection>): void {
+    this.held.delete(entry);
+    this.logger.warn({ target: entry.name, agentId: entry.agentId }, 'target name registered by another agent on another relay instance; refusing this registration');
+    if (this.registry.lookup(entry.name) === entry) {
+      entry.agent?.close(new RelayError('TARGET_NAME_IN_USE', `target "${entry.name}" is registered by another agent`));
     }
   }
 
@@ -158,5 +188,5 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
 
 /** What the store gets of a local agent entry: its listing entry and its attach secret's shared form. */
 function published(entry: TargetEntry<AgentConnection>): PublishedTarget {
-  return { info: describeTarget(entry), attachSecret: entry.agent?.attachSecret?.sharedForm() };
+  return { info: describeTarget(entry), agentId: entry.agentId ?? entry.name, attachSecret: entry.agent?.attachSecret?.sharedForm() };
 }

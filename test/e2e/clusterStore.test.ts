@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisClusterStore } from '../../src/cluster/redisClusterStore.js';
 import { fakeTargetInfo as info } from '../support/fakes/fakeTargetInfo.js';
@@ -35,9 +36,10 @@ afterAll(async () => {
 describe('the Redis cluster store', () => {
   it('routes a claimed target to its holder; a newer claim takes it and fences the old holder out', async () => {
     const [a, b] = await instances(2);
-    const first = await a!.claim({ info: info('web'), attachSecret: 'ab'.repeat(32) });
+    // the same agent, moved from a to b (its newest connection is the truth)
+    const first = (await a!.claim({ info: info('web'), agentId: 'agent-web', attachSecret: 'ab'.repeat(32) }))!;
     expect(await b!.route('web')).toEqual({ instance: 'i0', peer: '127.0.0.1:9000', fence: first, attachSecret: 'ab'.repeat(32) });
-    const second = await b!.claim({ info: info('web') });
+    const second = (await b!.claim({ info: info('web'), agentId: 'agent-web' }))!;
     expect(second).toBeGreaterThan(first);
     expect(await a!.route('web')).toMatchObject({ instance: 'i1', fence: second });
     // the stale holder can neither renew nor release the entry it lost
@@ -51,18 +53,49 @@ describe('the Redis cluster store', () => {
     expect(await b!.renew([{ name: 'web', fence: second, info: info('web') }])).toEqual(['missing']);
   });
 
+  it('leaves a name to the agent that holds it on a live instance, as one relay does; takes it once that instance is gone', async () => {
+    const [a, b] = await instances(2, 1_000);
+    const held = await a!.claim({ info: info('db'), agentId: 'agent-1' });
+    expect(held).toBeGreaterThan(0);
+    expect(await b!.claim({ info: info('db'), agentId: 'agent-2' })).toBeUndefined();
+    expect(await b!.route('db')).toMatchObject({ instance: 'i0', fence: held });
+    // a is gone (killed): its membership expires, and the name is free for another agent
+    await sleep(1_200);
+    await b!.heartbeat();
+    expect(await b!.claim({ info: info('db'), agentId: 'agent-2' })).toBeGreaterThan(held!);
+  });
+
+  it('fences by instance too: after Redis restarts empty, a fencing token that repeats does not let the old holder renew or release', async () => {
+    const [a, b] = await instances(2);
+    const prefix = (a as unknown as { options: { keyPrefix: string } }).options.keyPrefix;
+    const old = await a!.claim({ info: info('rs'), agentId: 'agent-rs' });
+    const raw = new Redis(redis.url);
+    try {
+      await raw.del(...(await raw.keys(`${prefix}*`))); // the store forgets everything, the fence counter too
+    } finally {
+      raw.disconnect();
+    }
+    await a!.heartbeat();
+    await b!.heartbeat();
+    const fresh = await b!.claim({ info: info('rs'), agentId: 'agent-rs' });
+    expect(fresh).toBe(old);
+    expect(await a!.renew([{ name: 'rs', fence: old! }])).toEqual(['lost']);
+    await a!.release('rs', old!);
+    expect(await a!.route('rs')).toMatchObject({ instance: 'i1' });
+  });
+
   it('after an outage claims only targets no other instance took', async () => {
     const [a, b] = await instances(2);
-    await b!.claim({ info: info('api') });
-    expect(await a!.claimIfFree({ info: info('api') })).toBeUndefined();
-    expect(await a!.claimIfFree({ info: info('jobs') })).toBeGreaterThan(0);
+    await b!.claim({ info: info('api'), agentId: 'agent-api' });
+    expect(await a!.claimIfFree({ info: info('api'), agentId: 'agent-api' })).toBeUndefined();
+    expect(await a!.claimIfFree({ info: info('jobs'), agentId: 'agent-jobs' })).toBeGreaterThan(0);
     expect(await b!.route('jobs')).toMatchObject({ instance: 'i0' });
   });
 
   it('forgets the routes of an instance that stops renewing, and lists only live entries in pages', async () => {
     const [a, b] = await instances(2, 1_000);
-    for (const name of ['p1', 'p2', 'p3', 'p4', 'p5']) await a!.claim({ info: info(name) });
-    await b!.claim({ info: info('p6') });
+    for (const name of ['p1', 'p2', 'p3', 'p4', 'p5']) await a!.claim({ info: info(name), agentId: name });
+    await b!.claim({ info: info('p6'), agentId: 'p6' });
     const first = await b!.page(undefined, 4);
     expect(first.targets.map((t) => t.info.name)).toEqual(['p1', 'p2', 'p3', 'p4']);
     expect(first.boundary).toBe('p4');
@@ -105,5 +138,25 @@ describe('the Redis cluster store', () => {
     for (let i = 0; i < 50 && !a!.reachable; i++) await sleep(100);
     expect(a!.reachable).toBe(true);
     expect(changes).toEqual([false, true]);
+  });
+
+  it('counts a Redis that accepts but does not answer as unreachable after one timed-out command, so later ones fail at once', async () => {
+    const [a] = await instances(1);
+    redis.freeze(true);
+    try {
+      const started = Date.now();
+      await expect(a!.lockedFor('10.0.0.11')).rejects.toThrow(/timed out/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900); // commandTimeoutMs of these stores is 1000
+      for (let i = 0; i < 50 && a!.reachable; i++) await sleep(20);
+      expect(a!.reachable).toBe(false);
+      const again = Date.now();
+      await expect(a!.lockedFor('10.0.0.11')).rejects.toBeDefined();
+      expect(Date.now() - again).toBeLessThan(200);
+    } finally {
+      redis.freeze(false);
+    }
+    for (let i = 0; i < 100 && !a!.reachable; i++) await sleep(100);
+    expect(a!.reachable).toBe(true);
+    expect(await a!.lockedFor('10.0.0.11')).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -141,6 +141,12 @@ describe('three relay instances with Redis behind HAProxy', () => {
         expect.objectContaining({ event: 'session.takenOver', principal: 'relay-secret', from: 'attach-secret:cl-s' }),
       ]),
     );
+    // the refusal is audited once, by the holder; the forwarding instance only carried it
+    const forwarderLog = join(second!.dataDir, 'audit.log');
+    const forwarderRefusals = (existsSync(forwarderLog) ? readFileSync(forwarderLog, 'utf8') : '')
+      .split('\n')
+      .filter((line) => line.includes(`"target":"${secretTarget}"`) && line.includes('"event":"session.refused"'));
+    expect(forwarderRefusals).toEqual([]);
   }, 60_000);
 
   it('a kill -9 of the instance holding a paused target: the program resumes, the agent comes back through the balancer, no stale route stays', async () => {
@@ -184,6 +190,8 @@ describe('three relay instances with Redis behind HAProxy', () => {
     const holder = (await holderOf(target))!;
     const other = cluster.instances.find((instance) => instance !== holder)!;
     // a session forwarded before the outage goes on through it: the link needs no store
+    const secretHolder = (await holderOf(secretTarget))!;
+    const secretOther = cluster.instances.find((instance) => instance !== secretHolder)!;
     const running = await startAttach(direct(other), target);
     const session = await attachSession(running.address.port, atHandle);
     const { frame } = await waitForStop(session, 'breakpoint', 20_000);
@@ -197,6 +205,12 @@ describe('three relay instances with Redis behind HAProxy', () => {
     const refused = await startAttach(direct(other), target);
     expect(await refusalSeenOnPort(refused.address.port)).toMatch(/CLUSTER_UNAVAILABLE/);
     await refused.close();
+    // a good attach secret through an instance that cannot look it up now is not refused as a wrong one (nor counted as a guess)
+    const failuresBefore = await sum(secretOther, 'dbgrelay_auth_failures_total{reason="AUTH_FAILED"}');
+    const unsure = await startAttach(direct(secretOther, attachSecret), secretTarget);
+    expect(await refusalSeenOnPort(unsure.address.port)).toMatch(/CLUSTER_UNAVAILABLE/);
+    await unsure.close();
+    expect(await sum(secretOther, 'dbgrelay_auth_failures_total{reason="AUTH_FAILED"}')).toBe(failuresBefore);
     const listed = await listTargets(direct(holder));
     expect(listed.map((t) => t.name)).toContain(target);
     await redis.start();

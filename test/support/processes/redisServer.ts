@@ -11,6 +11,8 @@ export interface RedisServer {
   readonly url: string;
   /** SIGKILL: every entry is gone, as when a store without persistence crashes. */
   kill(): Promise<void>;
+  /** SIGSTOP (true) or SIGCONT (false): a Redis that accepts connections but answers nothing. */
+  freeze(frozen: boolean): void;
   /** Starts it again on the same port (empty). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -48,6 +50,13 @@ export async function startRedisServer(): Promise<RedisServer> {
     running.kill('SIGKILL');
     await exited;
   };
+  const freeze = (frozen: boolean): void => {
+    child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  };
+  const stop = async (): Promise<void> => {
+    freeze(false);
+    await kill();
+  };
   await start();
-  return { port, url: `redis://127.0.0.1:${port}`, kill, start, stop: kill };
+  return { port, url: `redis://127.0.0.1:${port}`, kill, freeze, start, stop };
 }

@@ -19,6 +19,14 @@ describe('the hello lines between relay instances', () => {
     expect(data).toMatchObject({ op: 'agentData', sessionId: 'abc' });
   });
 
+  it("carry a JWT's fractional expiry rounded down, never later", () => {
+    const fractional = { ...engineer, expiresAt: 1_900_000_000_000.75 };
+    const hello = parsePeerHello(
+      forwardHelloLine({ from: 'relay-0', target: 'web-1', principal: fractional, via: 'tcps', clientAddress: '10.1.2.3:5555', takeover: false }).trim(),
+    );
+    expect(forwardedPrincipal(hello).expiresAt).toBe(1_900_000_000_000);
+  });
+
   it('refuse anything else with BAD_REQUEST, never quoting it', () => {
     for (const line of ['not json', '{"op":"forward","v":2}', '{"op":"shell","v":1}', JSON.stringify({ op: 'forward', v: 1, secret: 'hunter2hunter2' })]) {
       let error: unknown;

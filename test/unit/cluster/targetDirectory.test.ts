@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { AgentConnection } from '../../../src/agents/agentConnection.js';
 import { ClusterMetrics } from '../../../src/cluster/clusterMetrics.js';
+import type { RelayError } from '../../../src/common/relayError.js';
 import type { ClusterStore, HeldClaim, PublishedTarget, RenewOutcome } from '../../../src/cluster/clusterStore.js';
 import { TargetDirectory } from '../../../src/cluster/targetDirectory.js';
 import pino from 'pino';
@@ -12,7 +13,7 @@ import { TargetRegistry } from '../../../src/targets/targetRegistry.js';
 class MemoryStore {
   reachable = true;
   private fence = 0;
-  readonly holders = new Map<string, { instance: string; fence: number }>();
+  readonly holders = new Map<string, { instance: string; fence: number; agentId: string }>();
   private readonly listeners: Array<(up: boolean) => void> = [];
   released: string[] = [];
   constructor(private readonly instance: string) {}
@@ -26,9 +27,11 @@ class MemoryStore {
   onReachability(listener: (up: boolean) => void): void {
     this.listeners.push(listener);
   }
-  async claim(target: PublishedTarget): Promise<number> {
+  async claim(target: PublishedTarget): Promise<number | undefined> {
     this.check();
-    this.holders.set(target.info.name, { instance: this.instance, fence: ++this.fence });
+    const holder = this.holders.get(target.info.name);
+    if (holder && holder.instance !== this.instance && holder.agentId !== target.agentId) return undefined;
+    this.holders.set(target.info.name, { instance: this.instance, fence: ++this.fence, agentId: target.agentId });
     return this.fence;
   }
   async claimIfFree(target: PublishedTarget): Promise<number | undefined> {
@@ -42,8 +45,8 @@ class MemoryStore {
     this.holders.clear();
   }
   /** Another instance claims `name`. */
-  takeBy(name: string, instance: string): void {
-    this.holders.set(name, { instance, fence: ++this.fence });
+  takeBy(name: string, instance: string, agentId = name): void {
+    this.holders.set(name, { instance, fence: ++this.fence, agentId });
   }
   async renew(claims: readonly HeldClaim[]): Promise<RenewOutcome[]> {
     this.check();
@@ -65,12 +68,14 @@ class MemoryStore {
 
 class FakeAgent {
   closed = 0;
+  closedWith: RelayError | undefined;
   attachSecret = undefined;
   open(): never {
     throw new Error('not used');
   }
-  close(): void {
+  close(error?: RelayError): void {
     this.closed++;
+    this.closedWith = error;
   }
 }
 
@@ -144,6 +149,35 @@ describe('TargetDirectory', () => {
     expect(mine.closed).toBe(0);
     expect(store.holders.get('taken')?.instance).toBe('other');
     expect(taken.closed).toBe(1);
+    await directory.close();
+  });
+
+  it('refuses with TARGET_NAME_IN_USE a name another agent holds on another instance, as one relay does', async () => {
+    const { store, registry, directory, register } = setUp();
+    store.takeBy('db', 'other', 'agent-elsewhere');
+    const late = register('db', 'agent-here');
+    await settle();
+    expect(late.closedWith?.code).toBe('TARGET_NAME_IN_USE');
+    expect(store.holders.get('db')).toMatchObject({ instance: 'other', agentId: 'agent-elsewhere' });
+    registry.remove(late as unknown as AgentConnection);
+    // the same agent moving here takes its name over
+    register('db', 'agent-elsewhere');
+    await settle();
+    expect(store.holders.get('db')).toMatchObject({ instance: 'me', agentId: 'agent-elsewhere' });
+    await directory.close();
+  });
+
+  it('tries a release the store did not take again, so no route to a departed agent outlives the outage', async () => {
+    const { store, registry, directory, register } = setUp();
+    const web = register('web');
+    await settle();
+    store.reachable = false; // fails commands without telling the directory yet
+    registry.remove(web as unknown as AgentConnection);
+    await settle();
+    expect(store.holders.has('web')).toBe(true);
+    store.reachable = true;
+    await settle();
+    expect(store.holders.has('web')).toBe(false);
     await directory.close();
   });
 });
