@@ -90,6 +90,7 @@ export async function startClusterNode(
     tls,
     broker: parts.broker,
     hub: parts.hub,
+    registry: parts.registry,
     heartbeatTimeoutMs: config.heartbeat.timeoutMs,
     handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
     metrics,

@@ -35,6 +35,11 @@ const forwardHello = z.strictObject({
   via: z.enum(['wss', 'tcps']),
   clientAddress: z.string().min(1).max(256),
   takeover: z.boolean(),
+  /** With an attach-secret principal: the digest (shared form) the forwarder checked the secret against. */
+  attachSecret: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 const agentDataHello = z.strictObject({

@@ -11,7 +11,9 @@ import type { SessionBroker } from '../session/sessionBroker.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { ClusterMetrics } from './clusterMetrics.js';
 import { forwardAnswerLine, forwardedPrincipal, maxPeerHelloBytes, parsePeerHello, type AgentDataHello, type ForwardHello } from './peerHello.js';
+import type { AgentConnection } from '../agents/agentConnection.js';
 import type { AgentHub } from '../agents/agentHub.js';
+import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { Transport } from '../transport/transport.js';
 import { linkKeepAliveMs, type PeerTls } from './peerTls.js';
 import { refuseGraceMs } from '../listeners/tcpsListener.js';
@@ -24,6 +26,8 @@ export interface PeerListenerOptions {
   readonly broker: SessionBroker;
   /** The agents connected here: a data connection that landed on another instance is handed over to them. */
   readonly hub: AgentHub;
+  /** The targets connected here, whose attach secrets a forwarded attach-secret principal must match. */
+  readonly registry: TargetRegistry<AgentConnection>;
   /** The relay's `heartbeat.timeoutMs`: a link whose client sends heartbeats is watched like the client itself. */
   readonly heartbeatTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
@@ -93,14 +97,16 @@ export async function startPeerListener(options: PeerListenerOptions): Promise<R
     socket.once('close', onClose);
     let prepared;
     try {
-      prepared = await broker.prepare({
+      const request = {
         principal: forwardedPrincipal(hello),
         target: hello.target,
         via: hello.via,
         clientAddress: hello.clientAddress,
         signal: left.signal,
         takeover: hello.takeover,
-      });
+      };
+      requireCurrentAttachSecret(hello, options.registry, (refusal) => broker.recordRefusal(request, refusal));
+      prepared = await broker.prepare(request);
     } catch (error) {
       metrics.forwardedIn.labels(error instanceof RelayError ? error.code : 'INTERNAL').inc();
       throw error;
@@ -121,6 +127,21 @@ export async function startPeerListener(options: PeerListenerOptions): Promise<R
   };
 
   return runningListener(server, sockets, await listen(server, options.host, options.port, 'tcps', logger));
+}
+
+/**
+ * An attach-secret principal was checked by the forwarder against the digest in the
+ * store, which may lag behind the agent here (it registered again with another
+ * secret): the holder compares that digest with its own, and refuses (`AUTH_FAILED`,
+ * recorded by `record`) when they differ.
+ */
+function requireCurrentAttachSecret(hello: ForwardHello, registry: TargetRegistry<AgentConnection>, record: (refusal: RelayError) => void): void {
+  if (hello.principal.method !== 'attachSecret') return;
+  const own = registry.lookup(hello.target)?.endpoint.attachSecret?.sharedForm();
+  if (own !== undefined && own === hello.attachSecret) return;
+  const refusal = new RelayError('AUTH_FAILED', 'invalid credentials');
+  record(refusal);
+  throw refusal;
 }
 
 /** OIDs of the `serverAuth` and `clientAuth` extended key usages (RFC 5280 §4.2.1.12). */

@@ -90,6 +90,7 @@ export class SessionRouter implements SessionOpener {
       clientAddress: request.clientAddress,
       takeover: request.takeover === true,
       ...(request.heartbeatMs !== undefined ? { heartbeatMs: request.heartbeatMs } : {}),
+      ...(request.principal.method === 'attachSecret' && route.attachSecret !== undefined ? { attachSecret: route.attachSecret } : {}),
     });
     const { link, leftover } = await this.exchange(route, hello, this.options.sessionAnswerTimeoutMs, request.signal);
     metrics.forwardedOut.labels('ok').inc();

@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentConnection } from '../../../src/agents/agentConnection.js';
 import type { AgentHub } from '../../../src/agents/agentHub.js';
+import { AttachSecret, attachSecretPrincipal } from '../../../src/auth/attachSecret.js';
 import type { Principal } from '../../../src/auth/principal.js';
 import { createCa, createLeaf, loopbackNames, type CertificateAndKey } from '../../../src/certs/certificateFactory.js';
 import { ClusterMetrics } from '../../../src/cluster/clusterMetrics.js';
@@ -27,15 +28,17 @@ let ca: CertificateAndKey;
 let peer: PeerTls;
 let clientOnly: CertificateAndKey;
 const listeners: RunningListener[] = [];
+const refusalsRecorded: string[] = [];
 
-/** A holder whose broker accepts a forwarded session after `delayMs`; its hub knows no session. */
-async function holder(delayMs: number): Promise<RunningListener> {
+/** A holder whose broker accepts a forwarded session after `delayMs`; its hub knows no session; `registry` holds its targets. */
+async function holder(delayMs: number, registry = new TargetRegistry<AgentConnection>()): Promise<RunningListener> {
   const broker = {
     prepare: async (request: SessionRequest) => {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (request.signal?.aborted) throw new RelayError('AGENT_GONE', 'the client left');
       return { start: () => undefined, abort: () => undefined };
     },
+    recordRefusal: (_request: SessionRequest, refusal: RelayError) => refusalsRecorded.push(refusal.code),
   } as unknown as SessionBroker;
   const hub = {
     claimSession: () => {
@@ -48,6 +51,7 @@ async function holder(delayMs: number): Promise<RunningListener> {
     tls: peer,
     broker,
     hub,
+    registry,
     heartbeatTimeoutMs: 30_000,
     handshakeTimeoutMs: 5_000,
     metrics: new ClusterMetrics(new Registry()),
@@ -74,8 +78,9 @@ function answerTo(port: number, identity: CertificateAndKey, line: string): Prom
   });
 }
 
-function router(port: number, answerMs: number): SessionRouter {
-  const store = { reachable: true, route: async () => ({ instance: 'relay-b', peer: `127.0.0.1:${port}`, fence: 1 }) } as unknown as ClusterStore;
+function router(port: number, answerMs: number, attachSecret?: string): SessionRouter {
+  const route = { instance: 'relay-b', peer: `127.0.0.1:${port}`, fence: 1, ...(attachSecret ? { attachSecret } : {}) };
+  const store = { reachable: true, route: async () => route } as unknown as ClusterStore;
   const broker = { authorize: () => undefined, recordRefusal: () => undefined } as unknown as SessionBroker;
   return new SessionRouter({
     instanceId: 'relay-a',
@@ -127,6 +132,21 @@ describe('the link between relay instances', () => {
     // the client is not told where the instances are
     expect(refusal?.message).not.toContain('127.0.0.1');
     expect(refusal?.message).not.toContain('relay-b');
+  });
+
+  it("checks a forwarded attach-secret principal against the holder's own secret, which the store may lag behind", async () => {
+    const registry = new TargetRegistry<AgentConnection>();
+    const agent = { attachSecret: AttachSecret.fromSecret('the-current-secret-0123456789'), close: () => undefined } as unknown as AgentConnection;
+    const registration = { type: 'register', agentId: 'a1', target: { name: 'web' }, process: { pid: 1, host: 'h', python: '3', debugpy: '1', agent: '1' } } as const;
+    registry.register(agent, registration, 'tcps');
+    const { address } = await holder(0, registry);
+    const withSecret: SessionRequest = { ...request, principal: attachSecretPrincipal('web') };
+    // the store still had the digest of the secret the agent had before
+    const stale = AttachSecret.fromSecret('the-previous-secret-0123456789').sharedForm();
+    await expect(router(address.port, 3_000, stale).prepare(withSecret)).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect(refusalsRecorded).toEqual(['AUTH_FAILED']);
+    const current = agent.attachSecret!.sharedForm();
+    (await router(address.port, 3_000, current).prepare(withSecret)).abort();
   });
 
   it('refuses a peer CA that is also the CA of client certificates', () => {
