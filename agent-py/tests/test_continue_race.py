@@ -4,6 +4,33 @@ A client answers every ``stopped`` event 0-50 ms later (seeded), like a quick fr
 end, while worker threads keep hitting a breakpoint. Without the fix a ``continue``
 that crosses a new breakpoint hit is never answered and debugpy's adapter wedges;
 with it every request is answered and the program runs again after a detach.
+
+Both tests run the app with the race window held open
+(``DBGRELAY_TEST_CONTINUE_RACE_WINDOW=1``, see tests/continuerace_app.py), so that
+the race shows up on every run, idle or loaded. The window, in pydevd.py and
+_pydevd_bundle/pydevd_process_net_command_json.py: ``on_continue_request`` runs with
+``PyDB._main_lock`` held, registers the response as a resume callback and calls
+``resume_threads``; the callback runs only when a thread parked in the wait loop of
+``PyDB._do_wait_suspend`` has read its state as running - under ``_main_lock``, so
+after the handler returned - and left the loop (``on_thread_resume``). A worker that
+the resume caught before it parked and that reaches the breakpoint first
+(``PyDB.set_suspend``) marks the parked threads suspended again: none leaves the loop,
+the callback never runs, and the new stop is announced instead. Whether that worker
+or a parked thread got there first used to be up to the OS scheduler, so the race
+showed up at different rates on an idle and a busy machine, and in a run of 300
+continues on a loaded CI machine sometimes not at all.
+
+The app decides that contest for the worker: its ``on_continue_request`` returns,
+and so lets the parked threads look at their state, only once a worker that the
+resume caught outside pydevd's wait has hit the breakpoint (it returns at once when
+every worker is parked, and waits 2 s at most), and it prints ``WIDENED <n>`` for the
+n-th continue so handled. That is the real race's own interleaving - the parked
+threads seeing the resume late, as threads the OS did not schedule in time do - run
+through pydevd's unchanged code: the resume, the new hit's ``suspend_all_threads``,
+the parked threads staying parked, the new stop announced while the continue is
+unanswered (``RACE``). Only the moment ``_main_lock`` is released moves. So without
+the fix the first widened continue goes unanswered, whenever it comes; with the fix
+every request must be answered, the widened continues included.
 """
 
 from __future__ import annotations
@@ -36,7 +63,7 @@ class RaceDebuggee:
     """tests/continuerace_app.py in its own Python, with or without the fix."""
 
     def __init__(self, fix: bool) -> None:
-        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1", DBGRELAY_TEST_CONTINUE_RACE_FIX="1" if fix else "0")
+        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1", DBGRELAY_TEST_CONTINUE_RACE_FIX="1" if fix else "0", DBGRELAY_TEST_CONTINUE_RACE_WINDOW="1")
         self.proc = subprocess.Popen([sys.executable, "-Xfrozen_modules=off", str(APP)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -46,6 +73,10 @@ class RaceDebuggee:
         self.port = int(line.split()[1])
         self.ticks: List[float] = []
         self.races = 0
+        #: numbers (from 1) of the continues the app held in the race window
+        self.widened: List[int] = []
+        #: ... and of those whose window ran out before a worker hit the breakpoint
+        self.unwidened: List[int] = []
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -55,6 +86,10 @@ class RaceDebuggee:
                 self.ticks.append(time.monotonic())
             elif line.startswith("RACE"):
                 self.races += 1
+            elif line.startswith("WIDENED "):
+                self.widened.append(int(line.split()[1]))
+            elif line.startswith("UNWIDENED "):
+                self.unwidened.append(int(line.split()[1]))
 
     def ticking_since(self, t: float, timeout: float = 3.0) -> bool:
         """True once the main thread printed a heartbeat after monotonic time t."""
@@ -91,6 +126,9 @@ def detach(c: DapClient, thread_id: int) -> None:
 
 
 def test_every_resume_is_answered_with_the_fix() -> None:
+    """With the fix every request is answered, each ``continue`` held in the race
+    window included (each of them is crossed by a new stop: without the fix the first
+    one wedges the adapter), and the program runs on after a detach."""
     rng = random.Random(20240611)
     rounds = 240
     debuggee = RaceDebuggee(fix=True)
@@ -114,6 +152,7 @@ def test_every_resume_is_answered_with_the_fix() -> None:
         detach(c, stopped["body"]["threadId"])
         detached_at = time.monotonic()
         assert debuggee.ticking_since(detached_at), "the program did not run on after the last detach"
+        assert debuggee.widened, f"no continue was held in the race window in this run ({dict(sent)})"
         assert debuggee.races > 0, f"no continue crossed a new breakpoint hit in this run, so the race was not exercised ({dict(sent)})"
         assert min(sent[k] for k in ("next", "stepIn", "stepOut")) > 0, dict(sent)
     finally:
@@ -121,20 +160,27 @@ def test_every_resume_is_answered_with_the_fix() -> None:
 
 
 def test_without_the_fix_a_continue_goes_unanswered_and_the_adapter_wedges() -> None:
+    """Without the fix a ``continue`` that crosses a new breakpoint hit is never
+    answered, and neither is a ``disconnect`` behind it: the adapter is wedged. The
+    lost continue must be one the app held in the race window (normally the first
+    one; the continues before it found every worker parked), so the race no longer
+    depends on the scheduler."""
     rng = random.Random(20240611)
     tries = 300
     debuggee = RaceDebuggee(fix=False)
     try:
         c = debuggee.attach()
-        for _ in range(tries):
+        for n in range(1, tries + 1):
             stopped = c.event("stopped", STOP_BOUND_S)
             time.sleep(rng.uniform(*THINK_S))
             seq = c.send("continue", {"threadId": stopped["body"]["threadId"]})
             if answered(c, seq) is None:
+                lost = n
                 break
         else:
             raise AssertionError(f"all {tries} continues were answered: the race did not show up")
         assert debuggee.races >= 1, "the unanswered continue was not crossed by a new stop"
+        assert lost in debuggee.widened, f"continue {lost} went unanswered, but the app held {debuggee.widened} in the race window (ran out: {debuggee.unwidened})"
         # the adapter is stuck in its continue handler: a disconnect is not answered either
         assert answered(c, c.send("disconnect", {"terminateDebuggee": False}), 2.0) is None
         c.close()
