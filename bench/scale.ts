@@ -1,14 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { addAgents, measureIdleMemory, measureListing, measureRestart, measureStorm } from './scale/fleetPhases.js';
-import { measureSessions, sessionLoads, type SessionResult } from './scale/sessionPhase.js';
-import { startBenchRelay, startFloor, startNginxStream, type MeasuredServer } from './scale/servers.js';
+import { measureIdleMemory, measureListing, measureRestart, measureStorm } from './scale/fleetPhases.js';
+import type { SessionResult } from './scale/sessionPhase.js';
+import { compareSessions } from './scale/sessionsComparison.js';
+import { startBenchRelay, startFloor, type MeasuredServer } from './scale/servers.js';
 import { WorkerPool } from './scale/workerPool.js';
-import { spawnListening } from './tools/ports.js';
 import { formatScaleReport, type FleetResult } from './scale/scaleReport.js';
 import { measureCluster, type ClusterResult } from './scale/clusterPhase.js';
 import { measureChurn, type ChurnSummary } from './scale/churnPhase.js';
@@ -25,8 +23,9 @@ const usage = `usage: npm run bench:scale -- [--agents N] [--transports tcps,wss
   --agents N        fleet size (default 10000; memory is also read at 1000 and 5000)
   --transports      which agent transports to measure (default tcps,wss)
   --phases          fleet: idle memory, restart and storm against the floor server;
-                    sessions: 1/10/100/1000 sessions against nginx stream and a bare
-                    Node TLS pipe; cluster: three instances with one Redis behind a
+                    sessions: 1/10/100/1000 sessions against nginx stream and the
+                    bare Node pipe of the listener, interleaved, --rounds times each;
+                    cluster: three instances with one Redis behind a
                     balancer, the fleet they hold and forwarded against direct
                     requests; churn: agents and sessions coming and going for
                     --churn-seconds, RSS and descriptors read every 10 s
@@ -35,12 +34,15 @@ const usage = `usage: npm run bench:scale -- [--agents N] [--transports tcps,wss
   --churn-seconds S   length of the churn phase (default 300; 2000 agents, 20 replaced
                     and 100 sessions attached and detached per second, over tcps)
   --duration S      seconds each session load is measured (default 10)
+  --rounds R        times each session load is measured on each path (default 3; the
+                    report gives the medians and the ratios round by round)
   --workers W       load-generating processes, at nice 10 (default 4)
   --out FILE        also write the results as JSON`;
 
 const { values } = parseArgs({
   options: {
     agents: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '3' },
     transports: { type: 'string', default: 'tcps,wss' },
     phases: { type: 'string', default: 'fleet,sessions' },
     'cluster-agents': { type: 'string', default: '30000' },
@@ -56,11 +58,15 @@ if (values.help) {
   process.exit(0);
 }
 const agents = Number(values.agents);
+for (const key of ['agents', 'cluster-agents', 'churn-seconds', 'duration', 'workers', 'rounds'] as const) {
+  if (!/^[1-9][0-9]*$/.test(values[key])) {
+    console.error(`--${key} must be a positive whole number, got ${JSON.stringify(values[key])}\n\n${usage}`);
+    process.exit(2);
+  }
+}
 const transports = values.transports.split(',') as Array<'tcps' | 'wss'>;
 const phases = new Set(values.phases.split(','));
 const durationMs = Number(values.duration) * 1000;
-/** The bare Node TLS hop (no dbgrelay code): the runtime's floor for the sessions phase. */
-const nodePipeModule = fileURLToPath(new URL('./tools/nodePipe.ts', import.meta.url));
 const logDir = mkdtempSync(join(tmpdir(), 'dbgrelay-scale-logs-'));
 /** Limits of the measured relay: the fleet is bigger than any default bound. */
 const relayLimits = { maxAgents: 100_000, maxSessionsPerPrincipal: 100_000 };
@@ -99,54 +105,11 @@ async function main(): Promise<void> {
       await relay.stop();
     }
     if (phases.has('sessions')) {
-      // Heartbeats every minute: the relay's idle CPU, taken out of each window, then stays small beside the requests.
-      const relay = await startBenchRelay(logDir, relayLimits, { heartbeatIntervalMs: 60_000, heartbeatTimeoutMs: 180_000 });
-      const most = Math.max(...sessionLoads.map((load) => load.sessions));
       const pool = new WorkerPool(2);
       try {
-        await addAgents(pool, relay.endpoint(transport), 'scale', 0, most, 1000);
-        await sleep(3_000);
-        for (const load of sessionLoads) {
-          console.log(`${transport}: ${load.sessions} sessions through the relay`);
-          sessions.push(await measureSessions(pool, `dbgrelay ${transport}`, relay.endpoint(transport), false, relay.pid(), load, durationMs));
-        }
-        if (transport === transports[0]) {
-          const standIn = await pool.ask(0, { cmd: 'standIn', certFile: relay.files.certFile, keyFile: relay.files.keyFile });
-          const nginx = await startNginxStream(relay.files, standIn['port'] as number, logDir);
-          try {
-            for (const load of sessionLoads) {
-              console.log(`nginx: ${load.sessions} sessions`);
-              const endpoint = { ...relay.endpoint('tcps'), port: nginx.port };
-              sessions.push(await measureSessions(pool, 'nginx stream TLS', endpoint, true, nginx.pid, load, durationMs));
-            }
-          } finally {
-            await nginx.stop();
-          }
-          // The runtime's floor of each listener: a bare Node pipe, TLS for tcps and WebSocket over HTTPS for wss.
-          for (const [mode, kind, path] of [
-            ['tls', 'tcps', 'bare Node TLS pipe'],
-            ['wss', 'wss', 'bare Node WebSocket pipe'],
-          ] as const) {
-            if (!transports.includes(kind)) continue;
-            const pipe = await spawnListening(
-              process.execPath,
-              ['--import', 'tsx', nodePipeModule, mode, relay.files.caFile, relay.files.certFile, relay.files.keyFile, String(standIn['port'])],
-              /LISTENING (\d+)/,
-            );
-            try {
-              for (const load of sessionLoads) {
-                console.log(`${path}: ${load.sessions} sessions`);
-                const endpoint = { ...relay.endpoint(kind), port: pipe.port };
-                sessions.push(await measureSessions(pool, path, endpoint, true, pipe.child.pid!, load, durationMs));
-              }
-            } finally {
-              pipe.child.kill('SIGTERM');
-            }
-          }
-        }
+        sessions.push(...(await compareSessions(pool, transport, logDir, relayLimits, Number(values.rounds), durationMs)));
       } finally {
         pool.close();
-        await relay.stop();
       }
     }
   }

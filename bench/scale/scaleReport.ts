@@ -82,29 +82,38 @@ export function formatScaleReport(results: ScaleResults): string {
       '',
     );
   }
-  if (results.sessions.length > 0) {
-    const byPath = (prefix: string): Map<number, SessionResult> => new Map(results.sessions.filter((r) => r.path.startsWith(prefix)).map((r) => [r.sessions, r]));
-    const nginx = byPath('nginx');
-    const pipes = { tcps: byPath('bare Node TLS'), wss: byPath('bare Node WebSocket') };
-    lines.push(
-      '### sessions',
-      '',
-      '| sessions × requests/s | path | p50 ms | p99 ms | CPU µs/request | p99 ÷ nginx | CPU ÷ nginx | p99 ÷ Node pipe | CPU ÷ Node pipe | unanswered |',
-      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    );
-    for (const r of results.sessions) {
-      const anchor = r.path.startsWith('nginx') ? undefined : nginx.get(r.sessions);
-      // the floor of a dbgrelay path is the bare pipe of its own listener
-      const floor = r.path === 'dbgrelay tcps' ? pipes.tcps.get(r.sessions) : r.path === 'dbgrelay wss' ? pipes.wss.get(r.sessions) : undefined;
-      const against = (base: SessionResult | undefined): string => (base ? `${ratio(r.p99Ms, base.p99Ms)} | ${ratio(r.cpuPerRequestUs, base.cpuPerRequestUs)}` : ' | ');
-      lines.push(
-        `| ${r.opened}/${r.sessions} × ${r.ratePerSession} | ${r.path} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.cpuPerRequestUs, 0)} | ${against(anchor)} | ${against(floor)} | ${r.unanswered} |`,
-      );
-    }
-  }
+  if (results.sessions.length > 0) lines.push(...sessionLines(results.sessions));
   if (results.cluster) lines.push('', ...clusterLines(results.cluster));
   if (results.churn) lines.push('', ...churnLines(results.churn));
   return lines.join('\n');
+}
+
+/**
+ * The sessions rows: each path against nginx and against the bare Node pipe of its
+ * own listener, measured beside it (rows of one listener share `listener`). With
+ * rounds, the figures are medians, and the last column gives each round's CPU ratio
+ * against nginx of the same round.
+ */
+function sessionLines(sessions: readonly SessionResult[]): string[] {
+  const anchorOf = (r: SessionResult, prefix: string): SessionResult | undefined =>
+    sessions.find((s) => s.listener === r.listener && s.sessions === r.sessions && s.path.startsWith(prefix) && s !== r);
+  const lines = [
+    '### sessions',
+    '',
+    '| sessions × requests/s | path | p50 ms | p99 ms | CPU µs/request | p99 ÷ nginx | CPU ÷ nginx | p99 ÷ Node pipe | CPU ÷ Node pipe | CPU ÷ nginx by round | unanswered |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+  ];
+  for (const r of sessions) {
+    const nginx = r.path.startsWith('nginx') ? undefined : anchorOf(r, 'nginx');
+    // the floor of a dbgrelay path is the bare pipe of its own listener
+    const floor = r.path.startsWith('dbgrelay') ? anchorOf(r, 'bare Node') : undefined;
+    const against = (base: SessionResult | undefined): string => (base ? `${ratio(r.p99Ms, base.p99Ms)} | ${ratio(r.cpuPerRequestUs, base.cpuPerRequestUs)}` : ' | ');
+    const byRound = nginx?.rounds && r.rounds ? r.rounds.map((round, i) => ratio(round.cpuPerRequestUs, nginx.rounds![i]?.cpuPerRequestUs ?? 0)).join(' ') : '';
+    lines.push(
+      `| ${r.opened}/${r.sessions} × ${r.ratePerSession} | ${r.path} | ${fixed(r.p50Ms, 2)} | ${fixed(r.p99Ms, 2)} | ${fixed(r.cpuPerRequestUs, 0)} | ${against(nginx)} | ${against(floor)} | ${byRound} | ${r.unanswered} |`,
+    );
+  }
+  return lines;
 }
 
 /** The three-instance rows: the fleet they held, and forwarded against direct requests. */

@@ -20,6 +20,32 @@ export interface SessionResult extends SessionLoad {
   readonly p99Ms: number;
   /** Server CPU per request in µs, the server's idle CPU over the same time taken out. */
   readonly cpuPerRequestUs: number;
+  /** The listener whose comparison this row belongs to (its nginx and bare pipe rows share it). */
+  readonly listener?: 'tcps' | 'wss';
+  /** With several rounds (the row then holds their medians): each round's figures, in order. */
+  readonly rounds?: ReadonlyArray<Pick<SessionResult, 'p50Ms' | 'p99Ms' | 'cpuPerRequestUs'>>;
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** One row for several rounds of one load on one path: the medians, the totals, and the rounds themselves. */
+export function summarizeRounds(rounds: readonly SessionResult[]): SessionResult {
+  const first = rounds[0]!;
+  return {
+    ...first,
+    opened: Math.min(...rounds.map((r) => r.opened)),
+    requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+    unanswered: rounds.reduce((sum, r) => sum + r.unanswered, 0),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    cpuPerRequestUs: median(rounds.map((r) => r.cpuPerRequestUs)),
+    rounds: rounds.map(({ p50Ms, p99Ms, cpuPerRequestUs }) => ({ p50Ms, p99Ms, cpuPerRequestUs })),
+  };
 }
 
 /** Standard loads of the sessions phase. */
@@ -32,8 +58,9 @@ export const sessionLoads: readonly SessionLoad[] = [
 
 /**
  * Opens `load.sessions` sessions through `endpoint` (to `targetNames`, by default targets `scale-0…`, or raw to
- * a TLS proxy), measures `serverPid`'s idle CPU for a moment, then drives them for
- * `durationMs` after a second of warm-up and reads latency and CPU per request.
+ * a TLS proxy), drives them for `durationMs` after a second of warm-up and reads
+ * latency and `serverPid`'s CPU per request; its idle CPU with the sessions open,
+ * read before and after (the smaller), is taken out.
  */
 export async function measureSessions(
   pool: WorkerPool,
@@ -52,17 +79,20 @@ export async function measureSessions(
     return { cmd: 'openSessions', plan: { endpoint, targets, raw, from: index * 10_000 } };
   });
   const openedCount = opened.reduce((sum, reply) => sum + (reply['opened'] as number), 0);
-  const idleStart = cpuSeconds(serverPid);
-  await sleep(2_000);
-  const idlePerSecond = (cpuSeconds(serverPid) - idleStart) / 2;
+  // The opening's own work (handshakes, audit, collecting their garbage) settles first.
+  await sleep(1_000);
+  const idleBefore = await idleCpuPerSecond(serverPid);
   const warmupMs = 1_000;
   const startAt = Date.now() + 500;
   const drive = pool.all(() => ({ cmd: 'drive', plan: { startAt, warmupMs, durationMs, ratePerSession: load.ratePerSession } }));
   await sleep(startAt + warmupMs - Date.now());
   const cpuStart = cpuSeconds(serverPid);
   await sleep(durationMs);
-  const cpu = cpuSeconds(serverPid) - cpuStart - idlePerSecond * (durationMs / 1000);
+  const busy = cpuSeconds(serverPid) - cpuStart;
   const replies = await drive;
+  // The sessions are still open: the idle CPU again, and the smaller of the two is taken out.
+  const idle = Math.min(idleBefore, await idleCpuPerSecond(serverPid));
+  const cpu = busy - idle * (durationMs / 1000);
   await pool.all(() => ({ cmd: 'closeSessions' }));
   const latencies = replies.flatMap((reply) => reply['latenciesMs'] as number[]);
   const requests = replies.reduce((sum, reply) => sum + (reply['requests'] as number), 0);
@@ -79,4 +109,11 @@ export async function measureSessions(
     p99Ms: percentile(latencies, 99),
     cpuPerRequestUs: requests > 0 ? (Math.max(0, cpu) / requests) * 1e6 : Number.NaN,
   };
+}
+
+/** CPU seconds per second `pid` spends over 2 s with the sessions open and no request. */
+async function idleCpuPerSecond(pid: number): Promise<number> {
+  const start = cpuSeconds(pid);
+  await sleep(2_000);
+  return (cpuSeconds(pid) - start) / 2;
 }
