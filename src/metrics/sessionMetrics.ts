@@ -46,6 +46,13 @@ export class SessionMetrics {
   readonly bytes: Counter<'direction'>;
   /** `dbgrelay_dap_requests_total{command}`: DAP requests from clients by command. */
   readonly requests: Counter<'command'>;
+  /**
+   * What {@link countMessage} counted since the last scrape: plain numbers on the path
+   * of every DAP message, handed to the two counters when they are read.
+   */
+  private bytesToTarget = 0;
+  private bytesToClient = 0;
+  private readonly requestsByCommand = new Map<string, number>();
   private activeSource: () => number = () => 0;
 
   constructor(registry: Registry) {
@@ -89,6 +96,7 @@ export class SessionMetrics {
       help: 'DAP bytes (headers and bodies) forwarded between clients and targets, by direction.',
       labelNames: ['direction'] as const,
       registers,
+      collect: () => this.flushMessageCounts(),
     });
     for (const direction of byteDirections) this.bytes.inc({ direction }, 0);
     this.requests = new Counter({
@@ -96,7 +104,18 @@ export class SessionMetrics {
       help: 'DAP requests sent by clients, by command (known DAP commands; anything else is "other").',
       labelNames: ['command'] as const,
       registers,
+      collect: () => this.flushMessageCounts(),
     });
+  }
+
+  /** Hands the counts kept since the last scrape to the two counters. */
+  private flushMessageCounts(): void {
+    if (this.bytesToTarget > 0) this.bytes.inc({ direction: 'client_to_target' }, this.bytesToTarget);
+    if (this.bytesToClient > 0) this.bytes.inc({ direction: 'target_to_client' }, this.bytesToClient);
+    this.bytesToTarget = 0;
+    this.bytesToClient = 0;
+    for (const [command, count] of this.requestsByCommand) this.requests.inc({ command }, count);
+    this.requestsByCommand.clear();
   }
 
   /** Makes `dbgrelay_sessions_active` report `count()` at each scrape. */
@@ -116,7 +135,13 @@ export class SessionMetrics {
    * {@link dapCommandLabel}).
    */
   countMessage(toTarget: boolean, bytes: number, requestCommand?: unknown): void {
-    this.bytes.inc({ direction: toTarget ? 'client_to_target' : 'target_to_client' }, bytes);
-    if (toTarget && requestCommand !== undefined) this.requests.inc({ command: dapCommandLabel(requestCommand) });
+    if (!toTarget) {
+      this.bytesToClient += bytes;
+      return;
+    }
+    this.bytesToTarget += bytes;
+    if (requestCommand === undefined) return;
+    const command = dapCommandLabel(requestCommand);
+    this.requestsByCommand.set(command, (this.requestsByCommand.get(command) ?? 0) + 1);
   }
 }

@@ -11,6 +11,9 @@ export function rawDataToBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/** The options of every frame the transport sends. */
+const binaryFrame = Object.freeze({ binary: true });
+
 /**
  * {@link Transport} over binary WebSocket frames (docs/protocol.md §3: DAP bytes in
  * binary frames, chunked arbitrarily). Text frames on a data connection are a
@@ -73,17 +76,22 @@ export class WebSocketTransport implements Transport {
 
   send(data: Buffer): boolean {
     if (this.ws.readyState !== 1) return true;
-    // ws has no 'drain' event: the send callback runs once the frame is written out,
-    // which is when the queue may have fallen back under the mark.
-    this.ws.send(data, { binary: true }, () => {
-      if (this.full && this.ws.bufferedAmount < sendHighWaterBytes) {
-        this.full = false;
-        for (const listener of this.drainListeners) listener();
-      }
-    });
+    this.ws.send(data, binaryFrame, this.written);
     if (this.ws.bufferedAmount >= sendHighWaterBytes) this.full = true;
     return !this.full;
   }
+
+  /**
+   * ws has no 'drain' event: the send callback runs once the frame is written out,
+   * which is when the queue may have fallen back under the mark. One function for
+   * every frame, so that sending allocates no closure.
+   */
+  private readonly written = (): void => {
+    if (this.full && this.ws.bufferedAmount < sendHighWaterBytes) {
+      this.full = false;
+      for (const listener of this.drainListeners) listener();
+    }
+  };
 
   onDrain(listener: () => void): void {
     this.drainListeners.push(listener);
