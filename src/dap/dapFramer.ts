@@ -86,7 +86,8 @@ export class DapFramer {
     let at = 0;
     try {
       for (;;) {
-        if (this.bodyLength < 0 && !this.readHeader(data, at)) break;
+        // Nothing left after the last message (the usual case): no header to look for.
+        if (this.bodyLength < 0 && (at === data.length || !this.readHeader(data, at))) break;
         const total = this.headerLength + this.bodyLength;
         if (data.length - at < total) break;
         const arrived = data.subarray(at, at + total);

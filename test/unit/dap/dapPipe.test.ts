@@ -269,6 +269,18 @@ describe('interceptedNameFilter', () => {
   ])('%s → %s', (body, expected) => {
     expect(filter(Buffer.from(body))).toBe(expected);
   });
+
+  it('takes every name literally, matches any of several, and non-ASCII names byte for byte', () => {
+    const several = interceptedNameFilter(['a.b', 'stopped', 'näme', 'x|y']);
+    expect(several(Buffer.from('{"event":"stopped"}'))).toBe(true);
+    expect(several(Buffer.from('{"event":"a.b"}'))).toBe(true);
+    expect(several(Buffer.from('{"event":"aXb"}'))).toBe(false);
+    expect(several(Buffer.from('{"event":"näme"}'))).toBe(true);
+    expect(several(Buffer.from('{"event":"name"}'))).toBe(false);
+    expect(several(Buffer.from('{"event":"x|y"}'))).toBe(true);
+    expect(several(Buffer.from('{"event":"x"}'))).toBe(false);
+    expect(several(Buffer.from(`{"event":"continued","body":{"text":"${'v'.repeat(10_000)}"}}`))).toBe(false);
+  });
 });
 
 describe('DapPipe backpressure', () => {
