@@ -69,9 +69,30 @@ export function attachSecretGrants(target: string): Grants {
   return Object.freeze({ register: Object.freeze([]), attach: Object.freeze([target]), admin: false });
 }
 
-/** The principal of a client that presented `target`'s attach secret. */
-export function attachSecretPrincipal(target: string): Principal {
-  return Object.freeze({ id: `attach-secret:${target}`, grants: attachSecretGrants(target), method: 'attachSecret' as const });
+/** The principal of a client that presented `target`'s attach secret (`matched`: that secret). */
+export function attachSecretPrincipal(target: string, matched?: AttachSecret): Principal {
+  const principal: Principal = Object.freeze({ id: `attach-secret:${target}`, grants: attachSecretGrants(target), method: 'attachSecret' as const });
+  if (matched) matchedSecrets.set(principal, matched);
+  return principal;
+}
+
+/**
+ * The attach secret an attach-secret principal was authenticated with, kept beside the
+ * principal rather than in it, so that no log or audit record that shows a principal
+ * can show the secret's digest.
+ */
+const matchedSecrets = new WeakMap<Principal, AttachSecret>();
+
+/** The attach secret `principal` was authenticated with (undefined for any other principal). */
+export function matchedAttachSecret(principal: Principal): AttachSecret | undefined {
+  return matchedSecrets.get(principal);
+}
+
+/** `derived` (e.g. combined with a client certificate) was authenticated with the same attach secret as `from`. */
+export function keepMatchedAttachSecret(from: Principal, derived: Principal): Principal {
+  const matched = matchedSecrets.get(from);
+  if (matched) matchedSecrets.set(derived, matched);
+  return derived;
 }
 
 /** Finds the attach secret of a connected target (undefined: none, or no such target). */
@@ -117,7 +138,7 @@ export async function authenticateForAttach(
     const matched = (attachSecret ?? unmatchable).matches(credential.secret);
     if (attachSecret !== undefined && matched) {
       guard?.matched();
-      return attachSecretPrincipal(target);
+      return attachSecretPrincipal(target, attachSecret);
     }
     guard?.failed();
     throw error;

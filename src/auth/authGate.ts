@@ -1,4 +1,5 @@
 import { RelayError } from '../common/relayError.js';
+import { keepMatchedAttachSecret } from './attachSecret.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthMetrics } from '../metrics/relayMetrics.js';
 import type { AttachGuard } from './attachSecret.js';
@@ -50,12 +51,15 @@ export interface AuthAttempt {
  */
 export function combinePrincipals(certificate: Principal, credential: Principal): Principal {
   const expiries = [certificate.expiresAt, credential.expiresAt].filter((at): at is number => at !== undefined);
-  return Object.freeze({
-    id: credential.method === 'secret' ? certificate.id : `${certificate.id}+${credential.id}`,
-    grants: intersectGrants(certificate.grants, credential.grants),
-    method: credential.method,
-    ...(expiries.length > 0 ? { expiresAt: Math.min(...expiries) } : {}),
-  });
+  return keepMatchedAttachSecret(
+    credential,
+    Object.freeze({
+      id: credential.method === 'secret' ? certificate.id : `${certificate.id}+${credential.id}`,
+      grants: intersectGrants(certificate.grants, credential.grants),
+      method: credential.method,
+      ...(expiries.length > 0 ? { expiresAt: Math.min(...expiries) } : {}),
+    }),
+  );
 }
 
 /**

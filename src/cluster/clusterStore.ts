@@ -20,6 +20,8 @@ export interface PublishedTarget {
   readonly info: TargetInfo;
   /** The registering agent's `agentId`: another agent's registration of the name is refused while this one holds it. */
   readonly agentId: string;
+  /** The id of the principal the agent registered as: the same `agentId` from another principal is another agent. */
+  readonly principal: string;
   /** The attach secret's shared form (`AttachSecret.sharedForm`), when the target has one. */
   readonly attachSecret?: string | undefined;
 }

@@ -70,7 +70,10 @@ function plainPrincipal(principal: Principal): z.infer<typeof principalFields> {
   };
 }
 
-const answer = z.union([z.strictObject({ ok: z.literal(true) }), z.strictObject({ ok: z.literal(false), code: z.string().max(64), message: z.string().max(4096) })]);
+const answer = z.union([
+  z.strictObject({ ok: z.literal(true) }),
+  z.strictObject({ ok: z.literal(false), code: z.string().max(64), message: z.string().max(4096), recorded: z.boolean().optional() }),
+]);
 
 /** The hello line an instance sends its peer: the authenticated principal and what the client asked for. */
 export function forwardHelloLine(hello: Omit<ForwardHello, 'op' | 'v' | 'principal'> & { readonly principal: Principal }): string {
@@ -100,9 +103,21 @@ export function forwardedPrincipal(hello: PeerHello): Principal {
   });
 }
 
-/** The holder's answer line: accepted, or the refusal the client gets as if it came from the instance it dialed. */
-export function forwardAnswerLine(error?: RelayError): string {
-  return `${JSON.stringify(error ? { ok: false, code: error.code, message: error.message } : { ok: true })}\n`;
+/**
+ * The holder's answer line: accepted, or the refusal the client gets as if it came from
+ * the instance it dialed; `recorded` when the holder has recorded the refusal (audit,
+ * metrics), so that the forwarding instance does not record it again.
+ */
+export function forwardAnswerLine(error?: RelayError, recorded = false): string {
+  return `${JSON.stringify(error ? { ok: false, code: error.code, message: error.message, ...(recorded ? { recorded } : {}) } : { ok: true })}\n`;
+}
+
+/** Refusals whose holder said it recorded them. */
+const recordedRefusals = new WeakSet<RelayError>();
+
+/** True when `refusal` came from a holder that recorded it itself. */
+export function recordedByHolder(refusal: RelayError): boolean {
+  return recordedRefusals.has(refusal);
 }
 
 /** Parses the holder's answer; a refusal is thrown as the holder's {@link RelayError}. */
@@ -111,5 +126,7 @@ export function parseForwardAnswer(line: string): void {
   if (!parsed.success) throw new RelayError('INTERNAL', 'malformed answer from the peer instance');
   if (parsed.data.ok) return;
   const code: RelayErrorCode = isRelayErrorCode(parsed.data.code) ? parsed.data.code : 'INTERNAL';
-  throw new RelayError(code, parsed.data.message);
+  const refusal = new RelayError(code, parsed.data.message);
+  if (parsed.data.recorded === true) recordedRefusals.add(refusal);
+  throw refusal;
 }

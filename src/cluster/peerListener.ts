@@ -66,7 +66,7 @@ export async function startPeerListener(options: PeerListenerOptions): Promise<R
       void accept(socket).catch((error: unknown) => {
         const relayError = asRelayError(error);
         if (relayError.code === 'INTERNAL') logger.error({ err: error, peer: peerAddress(socket) }, 'forwarded session failed');
-        if (!socket.destroyed) socket.end(forwardAnswerLine(relayError));
+        if (!socket.destroyed) socket.end(forwardAnswerLine(relayError, recordedHere.has(error as object)));
         setTimeout(() => socket.destroy(), refuseGraceMs).unref();
       });
     },
@@ -75,6 +75,9 @@ export async function startPeerListener(options: PeerListenerOptions): Promise<R
     logger.warn({ peer: peerAddress(socket), reason: error.message }, 'peer link refused: TLS handshake failed (a certificate of the cluster CA is required)');
     socket.destroy();
   });
+
+  /** Refusals of forwarded sessions this instance recorded (audit, metrics) before answering. */
+  const recordedHere = new WeakSet<object>();
 
   const accept = async (socket: TLSSocket): Promise<void> => {
     requirePeerCertificate(socket);
@@ -109,6 +112,8 @@ export async function startPeerListener(options: PeerListenerOptions): Promise<R
       prepared = await broker.prepare(request);
     } catch (error) {
       metrics.forwardedIn.labels(error instanceof RelayError ? error.code : 'INTERNAL').inc();
+      // the broker (and the attach-secret check) recorded what they refused
+      if (typeof error === 'object' && error !== null) recordedHere.add(error);
       throw error;
     } finally {
       socket.off('close', onClose);

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { readKeyFile } from '../auth/jwtKeys.js';
 import { RelayError } from '../common/relayError.js';
@@ -29,10 +30,10 @@ export function loadPeerTls(peer: RelayConfig['cluster']['peer'], clientCaFile: 
     ca: readKeyFile(peer.caFile, 'cluster.peer.caFile'),
   };
   // A peer speaks for any principal: the CA that admits peers must admit nobody else.
-  if (clientCaFile !== undefined && readKeyFile(clientCaFile, 'tls.clientCaFile').trim() === tls.ca.trim()) {
+  if (clientCaFile !== undefined && sharesCertificate(readKeyFile(clientCaFile, 'tls.clientCaFile'), tls.ca)) {
     throw new RelayError(
       'CONFIG_INVALID',
-      'cluster.peer.caFile is the CA of client certificates (tls.clientCaFile): relay instances need a CA of their own (dbgrelay certs init --dir DIR, then dbgrelay certs peer NAME --dir DIR)',
+      'cluster.peer.caFile shares a CA certificate with tls.clientCaFile (the CA of client certificates): relay instances need a CA of their own (dbgrelay certs init --dir DIR, then dbgrelay certs peer NAME --dir DIR)',
     );
   }
   try {
@@ -41,4 +42,20 @@ export function loadPeerTls(peer: RelayConfig['cluster']['peer'], clientCaFile: 
     throw new RelayError('CONFIG_INVALID', `cluster.peer: the certificate, key and CA do not form a TLS identity (${(error as Error).message})`);
   }
   return tls;
+}
+
+/** True when the PEM bundles `a` and `b` hold one same certificate (by SHA-256 fingerprint), whatever else and however written. */
+function sharesCertificate(a: string, b: string): boolean {
+  const fingerprints = (pem: string): string[] => {
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    return blocks.flatMap((block) => {
+      try {
+        return [new X509Certificate(block).fingerprint256];
+      } catch {
+        return [];
+      }
+    });
+  };
+  const ofA = new Set(fingerprints(a));
+  return fingerprints(b).some((fingerprint) => ofA.has(fingerprint));
 }

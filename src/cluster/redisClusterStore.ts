@@ -16,20 +16,21 @@ export interface RedisStoreOptions {
 }
 
 // Every claim takes the next fencing token. A claim leaves alone a name that another
-// agent (another agentId) holds on a live instance, as one relay refuses it; a
-// conditional claim (after an outage) leaves alone any target another instance holds.
+// agent holds on a live instance (another agentId, or the same one registered by another
+// principal: an agentId is no credential), as one relay refuses it; a conditional claim
+// (after an outage) leaves alone any target another instance holds.
 // KEYS: target hash, fence counter, name index. ARGV: instance, peer, info, ttl, name,
-// onlyIfFree, attach secret (shared form or ''), agentId, instance key prefix.
+// onlyIfFree, attach secret (shared form or ''), agentId, instance key prefix, principal.
 // Returns the fence, -1 (held by another instance) or -2 (name in use by another agent).
 const claimScript = `
-local holder = redis.call('HMGET', KEYS[1], 'instance', 'agent')
+local holder = redis.call('HMGET', KEYS[1], 'instance', 'agent', 'owner')
 if holder[1] and holder[1] ~= ARGV[1] then
   if ARGV[6] == '1' then return -1 end
-  if holder[2] ~= ARGV[8] and redis.call('EXISTS', ARGV[9] .. holder[1]) == 1 then return -2 end
+  if (holder[2] ~= ARGV[8] or holder[3] ~= ARGV[10]) and redis.call('EXISTS', ARGV[9] .. holder[1]) == 1 then return -2 end
 end
 local fence = redis.call('INCR', KEYS[2])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'fence', fence, 'instance', ARGV[1], 'peer', ARGV[2], 'info', ARGV[3], 'secret', ARGV[7], 'agent', ARGV[8])
+redis.call('HSET', KEYS[1], 'fence', fence, 'instance', ARGV[1], 'peer', ARGV[2], 'info', ARGV[3], 'secret', ARGV[7], 'agent', ARGV[8], 'owner', ARGV[10])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[3], 0, ARGV[5])
 return fence`;
@@ -103,6 +104,7 @@ interface ScriptedRedis extends Redis {
     secret: string,
     agentId: string,
     instancePrefix: string,
+    principal: string,
   ): Promise<number>;
   renewTarget(target: string, fence: number, info: string, ttl: number, instance: string): Promise<number>;
   releaseTarget(target: string, names: string, fence: number, name: string, instance: string): Promise<number>;
@@ -190,13 +192,16 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
     try {
       return await command;
     } catch (error) {
-      if ((error as Error).message === 'Command timed out' && this.redis.status === 'ready') {
-        this.setReachable(false);
-        // Destroyed, not ended: a hung server would never finish a graceful close. ioredis then dials again.
-        this.redis.stream.destroy();
-      }
+      this.dropIfTimedOut(error);
       throw error;
     }
+  }
+
+  private dropIfTimedOut(error: unknown): void {
+    if ((error as Error).message !== 'Command timed out' || this.redis.status !== 'ready') return;
+    this.setReachable(false);
+    // Destroyed, not ended: a hung server would never finish a graceful close. ioredis then dials again.
+    this.redis.stream.destroy();
   }
 
   private setReachable(reachable: boolean): void {
@@ -213,7 +218,7 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
     return this.claimWith(target, true);
   }
 
-  private async claimWith({ info, attachSecret, agentId }: PublishedTarget, onlyIfFree: boolean): Promise<number | undefined> {
+  private async claimWith({ info, attachSecret, agentId, principal }: PublishedTarget, onlyIfFree: boolean): Promise<number | undefined> {
     const { instanceId, entryTtlMs } = this.options;
     const peer = this.peer;
     const fence = await this.watch(
@@ -230,6 +235,7 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
         attachSecret ?? '',
         agentId,
         this.keys.instance,
+        principal,
       ),
     );
     return fence < 0 ? undefined : fence;
@@ -248,7 +254,10 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
       );
     const results = (await this.watch(pipeline.exec())) ?? [];
     return results.map(([error, value]) => {
-      if (error) throw error;
+      if (error) {
+        this.dropIfTimedOut(error);
+        throw error;
+      }
       return value === 1 ? 'renewed' : value === 0 ? 'lost' : 'missing';
     });
   }

@@ -10,9 +10,10 @@ import { pipeBytes } from '../transport/bytePipe.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { ClusterMetrics } from './clusterMetrics.js';
 import { storeUnreachable, type ClusterStore, type TargetRoute } from './clusterStore.js';
-import { agentDataHelloLine, forwardHelloLine, maxPeerHelloBytes, parseForwardAnswer } from './peerHello.js';
+import { agentDataHelloLine, forwardHelloLine, maxPeerHelloBytes, parseForwardAnswer, recordedByHolder } from './peerHello.js';
 import { sessionIdIssuer } from '../agents/sessionId.js';
 import type { Principal } from '../auth/principal.js';
+import { matchedAttachSecret } from '../auth/attachSecret.js';
 import type { Transport } from '../transport/transport.js';
 import { linkKeepAliveMs, type PeerTls } from './peerTls.js';
 
@@ -60,7 +61,7 @@ export class SessionRouter implements SessionOpener {
       const refusal = error instanceof RelayError ? error : new RelayError('INTERNAL', 'forwarding the session failed', { cause: error });
       this.options.metrics.forwardedOut.labels(refusal.code).inc();
       // The holder records its own refusals (audit, metrics); this instance records only what it refused itself.
-      if (!request.signal?.aborted && !holderRefusals.has(refusal)) broker.recordRefusal(request, refusal);
+      if (!request.signal?.aborted && !recordedByHolder(refusal)) broker.recordRefusal(request, refusal);
       throw refusal;
     }
   }
@@ -82,6 +83,7 @@ export class SessionRouter implements SessionOpener {
 
   private async forward(route: TargetRoute, request: SessionRequest): Promise<PreparedSession> {
     const { instanceId, metrics, logger } = this.options;
+    const matched = matchedAttachSecret(request.principal);
     const hello = forwardHelloLine({
       from: instanceId,
       target: request.target,
@@ -90,7 +92,8 @@ export class SessionRouter implements SessionOpener {
       clientAddress: request.clientAddress,
       takeover: request.takeover === true,
       ...(request.heartbeatMs !== undefined ? { heartbeatMs: request.heartbeatMs } : {}),
-      ...(request.principal.method === 'attachSecret' && route.attachSecret !== undefined ? { attachSecret: route.attachSecret } : {}),
+      // the digest this instance checked the secret against, not the route's (it may have changed since)
+      ...(matched !== undefined ? { attachSecret: matched.sharedForm() } : {}),
     });
     const { link, leftover } = await this.exchange(route, hello, this.options.sessionAnswerTimeoutMs, request.signal);
     metrics.forwardedOut.labels('ok').inc();
@@ -154,12 +157,7 @@ export class SessionRouter implements SessionOpener {
       const answer = await readHelloLine(link, { maxBytes: maxPeerHelloBytes, timeoutMs: answerTimeoutMs }).catch((error: unknown) => {
         throw unavailable(`no answer: ${(error as Error).message}`);
       });
-      try {
-        parseForwardAnswer(answer.line);
-      } catch (refusal) {
-        if (refusal instanceof RelayError) holderRefusals.add(refusal);
-        throw refusal;
-      }
+      parseForwardAnswer(answer.line);
       return { link, leftover: answer.leftover };
     } catch (error) {
       link.destroy();
@@ -175,9 +173,6 @@ export class SessionRouter implements SessionOpener {
     for (const link of this.links) link.destroy();
   }
 }
-
-/** Refusals that came from the holder in its answer (it has recorded them). */
-const holderRefusals = new WeakSet<RelayError>();
 
 /** Dials the holder's peer listener with this instance's certificate; any certificate of the cluster CA is the peer. */
 function dialPeer(route: TargetRoute, tls: PeerTls, timeoutMs: number, signal: AbortSignal | undefined, unreachable: (why: string) => RelayError): Promise<TLSSocket> {

@@ -74,6 +74,8 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     if (this.stopped) return;
     const held: Held = { fence: undefined, busy: true };
     this.held.set(entry, held);
+    // An older release of this name still waiting is moot now, and after an empty restart its fence could be the new claim's.
+    this.dropUnreleased(entry.name);
     this.store.claim(published(entry)).then(
       (fence) => {
         held.busy = false;
@@ -100,6 +102,10 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     this.store.release(name, fence).catch(() => {
       if (!this.stopped) this.unreleased.push({ name, fence });
     });
+  }
+
+  private dropUnreleased(name: string): void {
+    for (let i = this.unreleased.length - 1; i >= 0; i--) if (this.unreleased[i]!.name === name) this.unreleased.splice(i, 1);
   }
 
   /** One renewal round; rounds never overlap. */
@@ -188,5 +194,5 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
 
 /** What the store gets of a local agent entry: its listing entry and its attach secret's shared form. */
 function published(entry: TargetEntry<AgentConnection>): PublishedTarget {
-  return { info: describeTarget(entry), agentId: entry.agentId ?? entry.name, attachSecret: entry.agent?.attachSecret?.sharedForm() };
+  return { info: describeTarget(entry), agentId: entry.agentId ?? entry.name, principal: entry.agent?.principal.id ?? '', attachSecret: entry.agent?.attachSecret?.sharedForm() };
 }

@@ -37,9 +37,9 @@ describe('the Redis cluster store', () => {
   it('routes a claimed target to its holder; a newer claim takes it and fences the old holder out', async () => {
     const [a, b] = await instances(2);
     // the same agent, moved from a to b (its newest connection is the truth)
-    const first = (await a!.claim({ info: info('web'), agentId: 'agent-web', attachSecret: 'ab'.repeat(32) }))!;
+    const first = (await a!.claim({ info: info('web'), agentId: 'agent-web', principal: 'relay-secret', attachSecret: 'ab'.repeat(32) }))!;
     expect(await b!.route('web')).toEqual({ instance: 'i0', peer: '127.0.0.1:9000', fence: first, attachSecret: 'ab'.repeat(32) });
-    const second = (await b!.claim({ info: info('web'), agentId: 'agent-web' }))!;
+    const second = (await b!.claim({ info: info('web'), agentId: 'agent-web', principal: 'relay-secret' }))!;
     expect(second).toBeGreaterThan(first);
     expect(await a!.route('web')).toMatchObject({ instance: 'i1', fence: second });
     // the stale holder can neither renew nor release the entry it lost
@@ -53,22 +53,23 @@ describe('the Redis cluster store', () => {
     expect(await b!.renew([{ name: 'web', fence: second, info: info('web') }])).toEqual(['missing']);
   });
 
-  it('leaves a name to the agent that holds it on a live instance, as one relay does; takes it once that instance is gone', async () => {
-    const [a, b] = await instances(2, 1_000);
-    const held = await a!.claim({ info: info('db'), agentId: 'agent-1' });
+  it('leaves a name to the agent that holds it on a live instance, as one relay does (the same agentId from another principal too); takes it once that instance is gone', async () => {
+    const [a, b] = await instances(2);
+    const held = await a!.claim({ info: info('db'), agentId: 'agent-1', principal: 'team-a' });
     expect(held).toBeGreaterThan(0);
-    expect(await b!.claim({ info: info('db'), agentId: 'agent-2' })).toBeUndefined();
+    expect(await b!.claim({ info: info('db'), agentId: 'agent-2', principal: 'team-a' })).toBeUndefined();
+    // an agentId is no credential: another principal presenting it is another agent
+    expect(await b!.claim({ info: info('db'), agentId: 'agent-1', principal: 'team-b' })).toBeUndefined();
     expect(await b!.route('db')).toMatchObject({ instance: 'i0', fence: held });
-    // a is gone (killed): its membership expires, and the name is free for another agent
-    await sleep(1_200);
-    await b!.heartbeat();
-    expect(await b!.claim({ info: info('db'), agentId: 'agent-2' })).toBeGreaterThan(held!);
+    // a stops: its entry has not expired yet, but an instance that is gone holds nothing
+    await a!.leave();
+    expect(await b!.claim({ info: info('db'), agentId: 'agent-2', principal: 'team-a' })).toBeGreaterThan(held!);
   });
 
   it('fences by instance too: after Redis restarts empty, a fencing token that repeats does not let the old holder renew or release', async () => {
     const [a, b] = await instances(2);
     const prefix = (a as unknown as { options: { keyPrefix: string } }).options.keyPrefix;
-    const old = await a!.claim({ info: info('rs'), agentId: 'agent-rs' });
+    const old = await a!.claim({ info: info('rs'), agentId: 'agent-rs', principal: 'relay-secret' });
     const raw = new Redis(redis.url);
     try {
       await raw.del(...(await raw.keys(`${prefix}*`))); // the store forgets everything, the fence counter too
@@ -77,7 +78,7 @@ describe('the Redis cluster store', () => {
     }
     await a!.heartbeat();
     await b!.heartbeat();
-    const fresh = await b!.claim({ info: info('rs'), agentId: 'agent-rs' });
+    const fresh = await b!.claim({ info: info('rs'), agentId: 'agent-rs', principal: 'relay-secret' });
     expect(fresh).toBe(old);
     expect(await a!.renew([{ name: 'rs', fence: old! }])).toEqual(['lost']);
     await a!.release('rs', old!);
@@ -86,16 +87,16 @@ describe('the Redis cluster store', () => {
 
   it('after an outage claims only targets no other instance took', async () => {
     const [a, b] = await instances(2);
-    await b!.claim({ info: info('api'), agentId: 'agent-api' });
-    expect(await a!.claimIfFree({ info: info('api'), agentId: 'agent-api' })).toBeUndefined();
-    expect(await a!.claimIfFree({ info: info('jobs'), agentId: 'agent-jobs' })).toBeGreaterThan(0);
+    await b!.claim({ info: info('api'), agentId: 'agent-api', principal: 'relay-secret' });
+    expect(await a!.claimIfFree({ info: info('api'), agentId: 'agent-api', principal: 'relay-secret' })).toBeUndefined();
+    expect(await a!.claimIfFree({ info: info('jobs'), agentId: 'agent-jobs', principal: 'relay-secret' })).toBeGreaterThan(0);
     expect(await b!.route('jobs')).toMatchObject({ instance: 'i0' });
   });
 
   it('forgets the routes of an instance that stops renewing, and lists only live entries in pages', async () => {
     const [a, b] = await instances(2, 1_000);
-    for (const name of ['p1', 'p2', 'p3', 'p4', 'p5']) await a!.claim({ info: info(name), agentId: name });
-    await b!.claim({ info: info('p6'), agentId: 'p6' });
+    for (const name of ['p1', 'p2', 'p3', 'p4', 'p5']) await a!.claim({ info: info(name), agentId: name, principal: 'relay-secret' });
+    await b!.claim({ info: info('p6'), agentId: 'p6', principal: 'relay-secret' });
     const first = await b!.page(undefined, 4);
     expect(first.targets.map((t) => t.info.name)).toEqual(['p1', 'p2', 'p3', 'p4']);
     expect(first.boundary).toBe('p4');

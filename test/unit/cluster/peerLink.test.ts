@@ -29,6 +29,8 @@ let peer: PeerTls;
 let clientOnly: CertificateAndKey;
 const listeners: RunningListener[] = [];
 const refusalsRecorded: string[] = [];
+/** Refusals the forwarding instance recorded itself. */
+const forwarderRecorded: string[] = [];
 
 /** A holder whose broker accepts a forwarded session after `delayMs`; its hub knows no session; `registry` holds its targets. */
 async function holder(delayMs: number, registry = new TargetRegistry<AgentConnection>()): Promise<RunningListener> {
@@ -81,7 +83,7 @@ function answerTo(port: number, identity: CertificateAndKey, line: string): Prom
 function router(port: number, answerMs: number, attachSecret?: string): SessionRouter {
   const route = { instance: 'relay-b', peer: `127.0.0.1:${port}`, fence: 1, ...(attachSecret ? { attachSecret } : {}) };
   const store = { reachable: true, route: async () => route } as unknown as ClusterStore;
-  const broker = { authorize: () => undefined, recordRefusal: () => undefined } as unknown as SessionBroker;
+  const broker = { authorize: () => undefined, recordRefusal: (_request: SessionRequest, refusal: RelayError) => forwarderRecorded.push(refusal.code) } as unknown as SessionBroker;
   return new SessionRouter({
     instanceId: 'relay-a',
     registry: new TargetRegistry<AgentConnection>(),
@@ -140,13 +142,16 @@ describe('the link between relay instances', () => {
     const registration = { type: 'register', agentId: 'a1', target: { name: 'web' }, process: { pid: 1, host: 'h', python: '3', debugpy: '1', agent: '1' } } as const;
     registry.register(agent, registration, 'tcps');
     const { address } = await holder(0, registry);
-    const withSecret: SessionRequest = { ...request, principal: attachSecretPrincipal('web') };
-    // the store still had the digest of the secret the agent had before
-    const stale = AttachSecret.fromSecret('the-previous-secret-0123456789').sharedForm();
-    await expect(router(address.port, 3_000, stale).prepare(withSecret)).rejects.toMatchObject({ code: 'AUTH_FAILED' });
-    expect(refusalsRecorded).toEqual(['AUTH_FAILED']);
+    forwarderRecorded.length = 0;
     const current = agent.attachSecret!.sharedForm();
-    (await router(address.port, 3_000, current).prepare(withSecret)).abort();
+    // checked against the digest the store had before the agent's new registration; the route read afterwards has the new one
+    const stale: SessionRequest = { ...request, principal: attachSecretPrincipal('web', AttachSecret.fromSecret('the-previous-secret-0123456789')) };
+    await expect(router(address.port, 3_000, current).prepare(stale)).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    // recorded once, by the holder
+    expect(refusalsRecorded).toEqual(['AUTH_FAILED']);
+    expect(forwarderRecorded).toEqual([]);
+    const good: SessionRequest = { ...request, principal: attachSecretPrincipal('web', agent.attachSecret!) };
+    (await router(address.port, 3_000, current).prepare(good)).abort();
   });
 
   it('refuses a peer CA that is also the CA of client certificates', () => {
@@ -156,9 +161,10 @@ describe('the link between relay instances', () => {
     writeFileSync(files.keyFile, peer.key, { mode: 0o600 });
     writeFileSync(files.caFile, ca.certPem);
     const clientCa = join(dir, 'clients.pem');
-    writeFileSync(clientCa, `${ca.certPem}\n`);
+    // the same CA in a bundle with another one, with CRLF line ends
+    writeFileSync(clientCa, `${createCa('other clients').certPem}\n${ca.certPem.replaceAll('\n', '\r\n')}`);
     const settings = { ...files, host: '127.0.0.1', port: 0 } as Parameters<typeof loadPeerTls>[0];
-    expect(() => loadPeerTls(settings, clientCa)).toThrow(/cluster\.peer\.caFile is the CA of client certificates/);
+    expect(() => loadPeerTls(settings, clientCa)).toThrow(/cluster\.peer\.caFile shares a CA certificate with tls\.clientCaFile/);
     writeFileSync(clientCa, createCa('clients').certPem);
     expect(loadPeerTls(settings, clientCa).ca.trim()).toBe(ca.certPem.trim());
     expect(loadPeerTls(settings, undefined).ca.trim()).toBe(ca.certPem.trim());

@@ -70,6 +70,7 @@ class FakeAgent {
   closed = 0;
   closedWith: RelayError | undefined;
   attachSecret = undefined;
+  readonly principal = { id: 'relay-secret' };
   open(): never {
     throw new Error('not used');
   }
