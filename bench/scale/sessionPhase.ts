@@ -26,12 +26,8 @@ export interface SessionResult extends SessionLoad {
   readonly rounds?: ReadonlyArray<Pick<SessionResult, 'p50Ms' | 'p99Ms' | 'cpuPerRequestUs'>>;
 }
 
-/** The middle value (the mean of the two middle ones for an even count). */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+/** The middle round's value (nearest rank). */
+const median = (values: readonly number[]): number => percentile(values, 50);
 
 /** One row for several rounds of one load on one path: the medians, the totals, and the rounds themselves. */
 export function summarizeRounds(rounds: readonly SessionResult[]): SessionResult {

@@ -1,8 +1,7 @@
 import { RelayError } from '../common/relayError.js';
-import { keepMatchedAttachSecret } from './attachSecret.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthMetrics } from '../metrics/relayMetrics.js';
-import type { AttachGuard } from './attachSecret.js';
+import { keepMatchedAttachSecret, type AttachGuard } from './attachSecret.js';
 import type { AttachGuessTable } from './attachGuessTable.js';
 import type { CertificateAuthenticator, ClientCertificateMode, PresentedCertificate } from './clientCertificate.js';
 import { intersectGrants } from './grants.js';

@@ -100,6 +100,11 @@ export function certificateFingerprint(cert: string | Buffer): string {
   return 'sha256:' + createHash('sha256').update(der).digest('hex');
 }
 
+/** The PEM blocks of the certificates in `pem` (a file's text: one certificate or a bundle), in order. */
+export function pemCertificates(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
 /**
  * Normalises a user-supplied pin (`sha256:` + hex, with or without colons, any case)
  * to the {@link certificateFingerprint} form, or returns undefined if it is not one.

@@ -15,7 +15,7 @@ import type { AgentHub } from '../agents/agentHub.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import { clusterTargetPage } from './clusterListing.js';
 import { ClusterMetrics } from './clusterMetrics.js';
-import { storeUnreachable } from './clusterStore.js';
+import { routeOrUnavailable } from './clusterStore.js';
 import { startPeerListener } from './peerListener.js';
 import { loadPeerTls } from './peerTls.js';
 import { RedisClusterStore } from './redisClusterStore.js';
@@ -118,10 +118,7 @@ export async function startClusterNode(
     router,
     peerAddress: peerListener.address,
     attachSecretOf: async (target) => {
-      if (!store.reachable) throw storeUnreachable(target);
-      const route = await store.route(target).catch(() => {
-        throw storeUnreachable(target);
-      });
+      const route = await routeOrUnavailable(store, target);
       return route?.attachSecret === undefined ? undefined : AttachSecret.fromSharedForm(route.attachSecret);
     },
     targetPage: (principal, local, request) => clusterTargetPage(principal, local, store, request),

@@ -97,10 +97,18 @@ export interface ClusterStore {
   close(): Promise<void>;
 }
 
-/** The refusal of a request about `target`, not connected here, while the store that says where it is cannot be reached. */
-export function storeUnreachable(target: string): RelayError {
-  return new RelayError(
-    'CLUSTER_UNAVAILABLE',
-    `target "${target}" is not connected to this relay instance, and the cluster store that says where it is cannot be reached; try again shortly`,
-  );
+/**
+ * The route to `target` (not connected here), undefined when no live instance holds it;
+ * throws `CLUSTER_UNAVAILABLE` when the store cannot say (unreachable, or the command failed).
+ */
+export async function routeOrUnavailable(store: ClusterStore, target: string): Promise<TargetRoute | undefined> {
+  const unavailable = (): RelayError =>
+    new RelayError(
+      'CLUSTER_UNAVAILABLE',
+      `target "${target}" is not connected to this relay instance, and the cluster store that says where it is cannot be reached; try again shortly`,
+    );
+  if (!store.reachable) throw unavailable();
+  return store.route(target).catch(() => {
+    throw unavailable();
+  });
 }

@@ -1,10 +1,10 @@
-import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
+import { certificateFingerprint, pemCertificates } from '../certs/certificateFactory.js';
 import { readKeyFile } from '../auth/jwtKeys.js';
 import { RelayError } from '../common/relayError.js';
 import type { RelayConfig } from '../config/configSchema.js';
 
-/** How often the kernel probes an idle link between instances, so that a peer host that vanished is noticed. */
+/** How often the kernel probes an idle link between instances (or to the store), so that a host that vanished is noticed. */
 export const linkKeepAliveMs = 10_000;
 
 /** The certificate, key and CA of the links between instances (`cluster.peer.*File`). */
@@ -46,16 +46,14 @@ export function loadPeerTls(peer: RelayConfig['cluster']['peer'], clientCaFile: 
 
 /** True when the PEM bundles `a` and `b` hold one same certificate (by SHA-256 fingerprint), whatever else and however written. */
 function sharesCertificate(a: string, b: string): boolean {
-  const fingerprints = (pem: string): string[] => {
-    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-    return blocks.flatMap((block) => {
+  const fingerprints = (pem: string): string[] =>
+    pemCertificates(pem).flatMap((block) => {
       try {
-        return [new X509Certificate(block).fingerprint256];
+        return [certificateFingerprint(block)];
       } catch {
-        return [];
+        return []; // not a certificate: the TLS setup refuses the file
       }
     });
-  };
   const ofA = new Set(fingerprints(a));
   return fingerprints(b).some((fingerprint) => ofA.has(fingerprint));
 }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { SharedLockout } from '../auth/sharedLockout.js';
+import { linkKeepAliveMs } from './peerTls.js';
 import type { LockoutPolicy } from '../auth/lockoutTable.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
 import type { ClusterStore, HeldClaim, PublishedTarget, RenewOutcome, StoredTarget, StoredTargetPage, TargetRoute } from './clusterStore.js';
@@ -143,8 +144,8 @@ export class RedisClusterStore implements ClusterStore, SharedLockout {
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs,
       connectTimeout: options.commandTimeoutMs,
-      // A peer that vanished without a FIN is noticed by TCP keepalive too, not only by a command timing out.
-      keepAlive: 10_000,
+      // A store host that vanished without a FIN is noticed by TCP keepalive too, not only by a command timing out.
+      keepAlive: linkKeepAliveMs,
       // Reconnect for as long as the relay runs, at most every 2 s.
       retryStrategy: (times) => Math.min(100 * times, 2_000),
     }) as ScriptedRedis;

@@ -9,7 +9,7 @@ import type { TargetRegistry } from '../targets/targetRegistry.js';
 import { pipeBytes } from '../transport/bytePipe.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { ClusterMetrics } from './clusterMetrics.js';
-import { storeUnreachable, type ClusterStore, type TargetRoute } from './clusterStore.js';
+import { routeOrUnavailable, type ClusterStore, type TargetRoute } from './clusterStore.js';
 import { agentDataHelloLine, forwardHelloLine, maxPeerHelloBytes, parseForwardAnswer, recordedByHolder } from './peerHello.js';
 import { sessionIdIssuer } from '../agents/sessionId.js';
 import type { Principal } from '../auth/principal.js';
@@ -69,13 +69,7 @@ export class SessionRouter implements SessionOpener {
   /** The holder of `target` from the store; `UNKNOWN_TARGET` when none, `CLUSTER_UNAVAILABLE` when the store cannot say. */
   private async route(target: string): Promise<TargetRoute> {
     const { store, instanceId } = this.options;
-    let route: TargetRoute | undefined;
-    try {
-      if (!store.reachable) throw new Error('unreachable');
-      route = await store.route(target);
-    } catch {
-      throw storeUnreachable(target);
-    }
+    const route = await routeOrUnavailable(store, target);
     // A route to this instance without a local entry is one the agent just left.
     if (route === undefined || route.instance === instanceId) throw new RelayError('UNKNOWN_TARGET', `no target named "${target}" is connected`);
     return route;

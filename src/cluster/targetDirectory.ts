@@ -79,10 +79,7 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     this.store.claim(published(entry)).then(
       (fence) => {
         held.busy = false;
-        if (this.held.get(entry) !== held) {
-          if (fence !== undefined) this.release(entry.name, fence);
-        } else if (fence !== undefined) held.fence = fence;
-        else this.refuseName(entry);
+        this.settle(entry, held, fence, () => this.refuseName(entry));
       },
       () => {
         held.busy = false; // claimed once the store answers again (tick)
@@ -95,6 +92,17 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     if (!held) return;
     this.held.delete(entry);
     if (held.fence !== undefined) this.release(entry.name, held.fence);
+  }
+
+  /**
+   * What a claim for `entry` came to: its fence, kept; or (undefined) a claim the store
+   * refused, handed to `refused`. An entry that left meanwhile gives its new claim back.
+   */
+  private settle(entry: TargetEntry<AgentConnection>, held: Held, fence: number | undefined, refused: () => void): void {
+    if (this.held.get(entry) !== held) {
+      if (fence !== undefined) this.release(entry.name, fence);
+    } else if (fence === undefined) refused();
+    else held.fence = fence;
   }
 
   /** Releases a claim; one the store did not take is tried again each round (it would expire anyway, but routes to here until then). */
@@ -151,10 +159,7 @@ export class TargetDirectory implements RegistryObserver<AgentConnection> {
     held.busy = true;
     try {
       const fence = await this.store.claimIfFree(published(entry));
-      if (this.held.get(entry) !== held) {
-        if (fence !== undefined) this.release(entry.name, fence);
-      } else if (fence === undefined) this.lose(entry, 'another instance claimed it while the store was unreachable');
-      else held.fence = fence;
+      this.settle(entry, held, fence, () => this.lose(entry, 'another instance claimed it while the store was unreachable'));
     } finally {
       held.busy = false;
     }

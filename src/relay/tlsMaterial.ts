@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { certificateFingerprint } from '../certs/certificateFactory.js';
+import { certificateFingerprint, pemCertificates } from '../certs/certificateFactory.js';
 import { ensureDevCertificates } from '../certs/devCertificates.js';
 import { RelayError } from '../common/relayError.js';
 import type { RelayConfig } from '../config/configSchema.js';
@@ -21,8 +21,6 @@ export interface TlsMaterial {
   /** True when the development certificates were created by this start. */
   readonly created: boolean;
 }
-
-const pemBlock = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 function readPem(file: string, key: string): string {
   try {
@@ -50,7 +48,7 @@ export function loadTlsMaterial(config: RelayConfig): TlsMaterial {
     const dev = ensureDevCertificates(config.dataDir);
     material = { cert: dev.chainPem, key: dev.keyPem, source: 'dev', caFile: dev.caFile, created: dev.created };
   }
-  const blocks = material.cert.match(pemBlock) ?? [];
+  const blocks = pemCertificates(material.cert);
   if (blocks.length === 0) throw new RelayError('CONFIG_INVALID', 'tls.certFile: no PEM certificate found');
   try {
     createSecureContext({ cert: material.cert, key: material.key });
