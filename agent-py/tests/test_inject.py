@@ -19,7 +19,7 @@ import pytest
 from dbgrelay.errors import InjectError
 from dbgrelay.inject.handover import HANDOVER_FILE, prepare, read_handover
 from dbgrelay.inject.process import TargetProcess, inspect_process, opted_out
-from dbgrelay.inject.runners import gdb_command, run_with_gdb, run_with_remote_exec
+from dbgrelay.inject.runners import gdb_script, run_with_gdb, run_with_remote_exec
 
 SECRET = "s3cret-handover-0123456789"
 LOOP = "import time\nwhile True:\n    time.sleep(0.05)\n"
@@ -78,7 +78,7 @@ def test_the_handover_is_private_holds_the_credentials_only_in_its_file_and_is_r
         assert stat.S_IMODE(os.stat(os.path.join(handover.directory, HANDOVER_FILE)).st_mode) == 0o600
         bootstrap = Path(handover.bootstrap).read_text()
         assert SECRET not in bootstrap and handover.directory in bootstrap and "/opt/agent" in bootstrap
-        assert SECRET not in " ".join(gdb_command(4242, handover.bootstrap))
+        assert SECRET not in gdb_script(4242, handover.bootstrap, 1.0)
         assert read_handover(handover.directory)["secret"] == SECRET
         assert not os.path.exists(os.path.join(handover.directory, HANDOVER_FILE)), "read once, then gone"
     finally:

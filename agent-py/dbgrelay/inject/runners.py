@@ -6,6 +6,8 @@
   which the interpreter's main thread runs at its next safe point, holding the GIL,
   outside any signal handler. gdb detaches at once (``--batch``); a gdb that does not
   finish is killed, which detaches it too, and a target left stopped is continued.
+  Where gdb cannot restore the vector registers after a call, the call waits for a
+  thread at a safe point (:func:`gdb_script`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from typing import List
 
 from ..errors import PTRACE_DENIED, InjectError
@@ -27,23 +30,109 @@ def _c_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def gdb_command(pid: int, bootstrap: str) -> List[str]:
-    """The gdb command line that queues ``bootstrap`` in ``pid`` and detaches."""
-    code = _c_string(_PENDING.format(path=bootstrap))
-    return [
-        "gdb",
-        "-nx",
-        "-nh",
-        "--batch",
-        "-p",
-        str(pid),
-        "-ex",
-        "set confirm off",
-        "-ex",
-        f'call (int)Py_AddPendingCall((int(*)(void*))PyRun_SimpleString, (void*)strdup("{code}"))',
-        "-ex",
-        "detach",
-    ]
+#: gdb's Python: queue the call, where restoring the registers after it is exact.
+_GDB_SCRIPT = """\
+import os, signal, threading
+import gdb
+
+CALL = {call!r}
+CODE = {code!r}
+gdb.execute("set confirm off")
+gdb.execute("set pagination off")
+
+
+def vector_registers_writable():
+    # rewrite one bit of xmm0 and put it back: fails, changing nothing, where the
+    # kernel refuses gdb's write of the extended register state
+    try:
+        gdb.execute("set $xmm0.v4_int32[0] = $xmm0.v4_int32[0] ^ 1")
+        gdb.execute("set $xmm0.v4_int32[0] = $xmm0.v4_int32[0] ^ 1")
+        return True
+    except gdb.error:
+        return False
+
+
+REGISTERS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags")
+
+
+def value(expression):
+    return int(gdb.parse_and_eval(expression)) & 0xFFFFFFFFFFFFFFFF
+
+
+def call_at_entry(function, *args):
+    # a call made with the general registers only, from the entry of a function where
+    # the thread stopped (so no vector register is live), returning to that entry
+    entry = value("$pc")
+    top = (value("$rsp") - 512) & ~0xF
+    gdb.selected_inferior().write_memory(top - 8, entry.to_bytes(8, "little"))
+    gdb.execute("set $rsp = %d" % (top - 8))
+    for register, argument in zip(("rdi", "rsi"), args):
+        gdb.execute("set $%s = %d" % (register, argument))
+    gdb.execute("set $rip = %d" % function)
+    gdb.execute("continue")
+    if value("$pc") != entry:
+        raise gdb.GdbError("the call did not come back")
+    return value("$rax")
+
+
+if vector_registers_writable():
+    gdb.execute(CALL)
+else:
+    print("DBGRELAY_VECTOR_STATE_READ_ONLY")
+    stop = threading.Timer({wait_s!r}, lambda: os.kill({pid}, signal.SIGSTOP))
+    point = gdb.Breakpoint("PyEval_RestoreThread", internal=True)
+    stop.start()
+    try:
+        gdb.execute("continue")
+    finally:
+        stop.cancel()
+    if point.hit_count == 0:
+        point.delete()
+        print("DBGRELAY_NO_SAFE_POINT")
+    else:
+        gdb.execute("set scheduler-locking on")
+        saved = dict((register, value("$" + register)) for register in REGISTERS)
+        try:
+            text = CODE.encode("utf-8") + b"\\0"
+            copy = call_at_entry(value("(long)&malloc"), len(text))
+            if copy == 0:
+                raise gdb.GdbError("malloc failed")
+            gdb.selected_inferior().write_memory(copy, text)
+            queued = call_at_entry(value("(long)&Py_AddPendingCall"), value("(long)&PyRun_SimpleString"), copy)
+            print("DBGRELAY_QUEUED_AT_SAFE_POINT %d" % (queued & 0xFFFFFFFF))
+        finally:
+            for register in REGISTERS:
+                gdb.execute("set $%s = %d" % (register, saved[register]))
+            point.delete()
+            gdb.execute("set scheduler-locking off")
+gdb.execute("detach")
+"""
+
+
+def gdb_script(pid: int, bootstrap: str, safe_point_wait_s: float) -> str:
+    """gdb's Python script that queues ``bootstrap`` in ``pid`` and detaches.
+
+    The call normally runs wherever the threads were stopped: gdb restores every
+    register after it, a system call it interrupted included. Where the kernel refuses
+    gdb's write of the extended (vector) register state (gdb 13 on a CPU with AMX: the
+    kernel wants the whole XSAVE area, larger than gdb's buffer), a gdb ``call`` cannot
+    run at all, and the registers it half wrote make an interrupted system call of the
+    program fail (errno 514) instead of restarting. The script then calls by hand, with
+    the general registers only, at a safe point: the entry of ``PyEval_RestoreThread``,
+    reached by a thread coming back from a blocking call, outside any system call and
+    where the calling convention keeps no vector register live; only that thread runs
+    meanwhile (``scheduler-locking``), the string is copied to ``malloc``'d memory, and
+    every general register is put back. A process in which no thread gets there within
+    ``safe_point_wait_s`` is left as it was.
+    """
+    pending = _PENDING.format(path=bootstrap)
+    call = f'call (int)Py_AddPendingCall((int(*)(void*))PyRun_SimpleString, (void*)strdup("{_c_string(pending)}"))'
+    return _GDB_SCRIPT.format(call=call, code=pending, wait_s=float(safe_point_wait_s), pid=int(pid))
+
+
+def gdb_command(pid: int, script_path: str) -> List[str]:
+    """The gdb command line that runs ``script_path`` (:func:`gdb_script`) on ``pid``."""
+    return ["gdb", "-nx", "-nh", "--batch", "-p", str(pid), "-x", script_path]
 
 
 def _continue_if_stopped(pid: int) -> None:
@@ -64,19 +153,29 @@ def run_with_gdb(target: TargetProcess, bootstrap: str, timeout: float) -> None:
     gdb = shutil.which("gdb")
     if gdb is None:
         raise InjectError("gdb is needed to start the agent in a process before Python 3.14: install it (Debian/Ubuntu: apt-get install gdb)")
-    try:
-        out = subprocess.run(gdb_command(target.pid, bootstrap), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        _continue_if_stopped(target.pid)
-        raise InjectError(f"gdb did not finish within {timeout:g} s; it was stopped, and process {target.pid} runs on unchanged") from None
-    finally:
-        _continue_if_stopped(target.pid)
+    wait_s = max(0.5, min(5.0, timeout / 2))
+    with tempfile.TemporaryDirectory(prefix="dbgrelay-gdb-") as directory:
+        script = os.path.join(directory, "queue.py")
+        with open(os.open(script, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
+            handle.write(gdb_script(target.pid, bootstrap, wait_s))
+        try:
+            out = subprocess.run(gdb_command(target.pid, script), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            _continue_if_stopped(target.pid)
+            raise InjectError(f"gdb did not finish within {timeout:g} s; it was stopped, and process {target.pid} runs on unchanged") from None
+        finally:
+            _continue_if_stopped(target.pid)
     text = out.stdout + out.stderr
     if "Operation not permitted" in text or "ptrace:" in text:
         raise InjectError(f"this user may not trace process {target.pid}: {ptrace_hint()}", code=PTRACE_DENIED)
     if "No symbol" in text:
         raise InjectError(f"gdb cannot find the interpreter's functions in process {target.pid} (a stripped or static build?); it runs on unchanged")
-    if "$1 = 0" not in text:
+    if "DBGRELAY_NO_SAFE_POINT" in text:
+        raise InjectError(
+            f"no thread of process {target.pid} came back from a blocking call within {wait_s:g} s, and this kernel does not let gdb restore "
+            "the vector registers after a call anywhere else; nothing was changed: try again while the program is busy"
+        )
+    if "$1 = 0" not in text and "DBGRELAY_QUEUED_AT_SAFE_POINT 0" not in text:
         last = " ".join(text.strip().splitlines()[-3:])[:300]
         raise InjectError(f"gdb could not queue the agent's start in process {target.pid}: {last}")
 
