@@ -148,3 +148,30 @@ def test_noexec_temp_dir_leaves_the_adapter_unguarded(tmp_path: Path, monkeypatc
 
 def test_debugpy_is_the_measured_version() -> None:
     assert debugpy.__version__ == "1.8.22", debugpy.__version__
+
+
+def test_every_accepted_connection_gets_tcp_nodelay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two messages in a row on an adapter connection without TCP_NODELAY wait ~40 ms
+    for the peer's delayed ACK (requests a client sends together, on their way to
+    pydevd): the guard sets the option on every connection the adapter accepts."""
+    from debugpy.common import sockets
+
+    from dbgrelay import adapterguard
+
+    seen: List[int] = []
+
+    def fake_serve(name: str, handler: Callable[[socket.socket], None], *args: object, **kwargs: object) -> None:
+        server = socket.create_server(("127.0.0.1", 0))
+        client = socket.create_connection(server.getsockname())
+        accepted, _ = server.accept()
+        try:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+            handler(accepted)
+        finally:
+            for s in (accepted, client, server):
+                s.close()
+
+    monkeypatch.setattr(sockets, "serve", fake_serve)
+    adapterguard.guard_accept_handlers()
+    sockets.serve("client", lambda sock: seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+    assert seen and seen[0] != 0
