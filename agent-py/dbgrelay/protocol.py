@@ -26,6 +26,10 @@ MAX_TARGETS_PAGE = 500
 #: ``NAME`` or ``GROUP/MEMBER`` (one process of a group, e.g. a server's worker), §5.
 TARGET_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,62})?$")
 SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22,128}$")
+#: Bounds of an ``open`` message's ``prefetch`` (revision 1.13; the relay's
+#: ``dap.prefetch`` settings stay well inside them).
+MAX_PREFETCH_BYTES = 16 * 1024 * 1024
+MAX_PREFETCH_HOLD_MS = 10_000
 
 Message = Dict[str, Any]
 
@@ -125,6 +129,12 @@ def _ping(m: Mapping[str, Any]) -> None:
 
 def _open(m: Mapping[str, Any]) -> None:
     _str(m, "sessionId", "open", pattern=SESSION_ID_RE)
+    if "prefetch" in m:  # revision 1.13: send answers ahead on each stop
+        prefetch = _obj(m.get("prefetch"), "open.prefetch")
+        _int(prefetch, "maxBytes", "open.prefetch", minimum=1)
+        _int(prefetch, "maxHoldMs", "open.prefetch", minimum=1)
+        if prefetch["maxBytes"] > MAX_PREFETCH_BYTES or prefetch["maxHoldMs"] > MAX_PREFETCH_HOLD_MS:
+            raise _fail(f"open.prefetch: maxBytes at most {MAX_PREFETCH_BYTES}, maxHoldMs at most {MAX_PREFETCH_HOLD_MS}")
 
 
 def _open_failed(m: Mapping[str, Any]) -> None:

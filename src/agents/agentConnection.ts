@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../log/logger.js';
 import { agentToRelayMessage, type GuardMessage, type RegisterMessage, type StatusMessage } from '../protocol/controlMessages.js';
 import type { Transport } from '../transport/transport.js';
+import type { OpenOptions } from '../targets/targetEndpoint.js';
 import type { ControlChannel } from './controlChannel.js';
 import { PendingOpens, type PendingOpen } from './pendingOpens.js';
 
@@ -99,8 +100,8 @@ export class AgentConnection {
     return this.pending?.size ?? 0;
   }
 
-  /** Asks the agent to open a session: sends `open` with a fresh one-time id. */
-  open(): PendingOpen {
+  /** Asks the agent to open a session: sends `open` with a fresh one-time id (and the prefetch limits, when given). */
+  open(options: OpenOptions = {}): PendingOpen {
     if (this.isClosed || !this.registration) throw new RelayError('AGENT_GONE', 'the agent is not connected');
     this.pending ??= new PendingOpens(
       this.limits.openTimeoutMs,
@@ -112,7 +113,7 @@ export class AgentConnection {
       this.limits.instanceId,
     );
     const pending = this.pending.issue();
-    this.channel.send({ type: 'open', sessionId: pending.sessionId });
+    this.channel.send({ type: 'open', sessionId: pending.sessionId, ...(options.prefetch ? { prefetch: options.prefetch } : {}) });
     return pending;
   }
 

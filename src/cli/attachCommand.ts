@@ -15,6 +15,8 @@ interface AttachFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly port: number;
   readonly host: string;
   readonly takeover?: boolean;
+  /** False with `--no-prefetch`. */
+  readonly prefetch: boolean;
   readonly heartbeatInterval: number;
   readonly maxMessageBytes: number;
 }
@@ -83,6 +85,8 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
     host: flags.host,
     port: flags.port,
     ...(flags.takeover ? { takeover: true } : {}),
+    // a direct endpoint has no relay to negotiate answers sent ahead with
+    prefetch: flags.prefetch && !direct,
     heartbeatMs: flags.heartbeatInterval,
     maxMessageBytes: flags.maxMessageBytes,
     logger: stderrLogger,
@@ -156,6 +160,11 @@ export function registerAttachCommand(program: Command): void {
       "bound on one DAP message either way; a larger one ends the session (raise it with the relay's dap.maxMessageBytes)",
       parseMaxMessageBytes,
       defaultMaxDapMessageBytes,
+    )
+    .option(
+      '--no-prefetch',
+      'do not ask for the answers the debugger needs after each stop (threads, top frames, scopes, locals and their children) to be sent ahead; ' +
+        'with it each of those requests is a round trip to the program again (the answers are the same either way)',
     )
     .option(
       '--takeover',

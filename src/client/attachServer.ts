@@ -1,7 +1,8 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { isLoopbackHost } from '../common/loopbackHost.js';
 import { RelayError } from '../common/relayError.js';
-import { DapPipe } from '../dap/dapPipe.js';
+import { DapPipe, type DapInterceptors } from '../dap/dapPipe.js';
+import { prefetchCacheInterceptors, type PrefetchStats } from './prefetchCache.js';
 import { defaultMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 import { startHeartbeats, withHeartbeatAnswersDropped } from '../liveness/attachHeartbeats.js';
 import { SocketTransport } from '../transport/socketTransport.js';
@@ -54,6 +55,12 @@ export interface AttachServerOptions {
   readonly takeover?: boolean;
   /** Session liveness interval (see {@link DialSessionOptions.heartbeatMs}); 0 turns it off. */
   readonly heartbeatMs?: number;
+  /**
+   * Ask for answers sent ahead on each stop and answer identical read-only requests
+   * from them (docs/protocol.md §6; default true). Over a slow network this saves the
+   * round trips of `threads`, `stackTrace`, `scopes` and `variables` after each stop.
+   */
+  readonly prefetch?: boolean;
   readonly logger?: AttachLogger;
   /** Opens a relay session; {@link dialSession} unless replaced (tests, embedding). */
   readonly dial?: (options: DialSessionOptions) => Promise<Transport>;
@@ -74,6 +81,12 @@ const quietLogger: AttachLogger = { info: () => undefined, error: () => undefine
  * that sends nothing.
  */
 export const refusalWaitMs = 10_000;
+
+/** `base` and, per session, the cache of answers sent ahead ({@link prefetchCacheInterceptors}; no name in common). */
+function withPrefetchCache(base: DapInterceptors, stats: PrefetchStats): DapInterceptors {
+  const cache = prefetchCacheInterceptors(stats);
+  return { toAdapter: cache.toAdapter ?? new Map(), toClient: new Map([...(base.toClient ?? []), ...(cache.toClient ?? [])]) };
+}
 
 /** `options` with the bearer token of this session, if any. */
 function withToken(options: DialSessionOptions, token: AttachServerOptions['token']): DialSessionOptions {
@@ -113,6 +126,7 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
   let sessionCount = 0;
   let address: AddressInfo | undefined;
   const interceptors = withHeartbeatAnswersDropped(subprocessRewriteInterceptors(() => ({ host: address!.address, port: address!.port })));
+  const prefetch = options.prefetch ?? true;
 
   const onConnection = (socket: Socket): void => {
     if (closing) {
@@ -133,6 +147,7 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
       ...(options.dialTimeoutMs !== undefined ? { timeoutMs: options.dialTimeoutMs } : {}),
       ...(options.takeover ? { takeover: true } : {}),
       ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+      ...(prefetch ? { prefetch: true } : {}),
     };
     // The token is read per session (a refreshed token file takes effect at once); a read error refuses this session.
     Promise.resolve()
@@ -145,16 +160,18 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
             return;
           }
           let stopHeartbeats: (() => void) | undefined;
+          const ahead: PrefetchStats = { received: 0, served: 0, discarded: 0 };
           const pipe = new DapPipe(local, relay, {
             maxMessageBytes,
-            interceptors,
+            interceptors: prefetch ? withPrefetchCache(interceptors, ahead) : interceptors,
             ownSeqBase: attachClientSeqBase,
             logger: { error: ({ err, direction, name }, message) => logger.error(`session ${id}: ${message} (${direction} ${name}): ${err.stack ?? err.message}`) },
             onClose: (reason) => {
               stopHeartbeats?.();
               pipes.delete(pipe);
               const cause = reason.error ? `: ${describeRelayError(reason.error)}` : '';
-              logger.info(`session ${id}: ended (closed by ${reason.closedBy}${cause})`);
+              const sentAhead = ahead.received > 0 ? `; ${ahead.served} of ${ahead.received} answers sent ahead were used` : '';
+              logger.info(`session ${id}: ended (closed by ${reason.closedBy}${cause})${sentAhead}`);
             },
           });
           pipes.add(pipe);

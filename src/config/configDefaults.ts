@@ -53,7 +53,7 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
       ...lifecycleLimitsDefaults,
       ...preAuthLimitsDefaults,
     },
-    dap: { maxMessageBytes: defaultMaxDapMessageBytes },
+    dap: { maxMessageBytes: defaultMaxDapMessageBytes, prefetch: { maxBytesPerStop: 256 * 1024, maxHoldMs: 300 } },
     agents: { heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 15_000 },
     log: { level: 'info' },
     ...guardrailsConfigDefaults(),

@@ -13,6 +13,7 @@ import { lifecycleConfigSchema, lifecycleLimitsShape } from './lifecycleConfigSc
 import { preAuthLimitsShape } from './preAuthConfigSchema.js';
 import { clusterConfigSchema } from './clusterConfigSchema.js';
 import { maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
+import { maxPrefetchBytes, maxPrefetchHoldMs } from '../protocol/prefetch.js';
 
 const mapping = { error: 'expected a mapping' };
 
@@ -62,7 +63,14 @@ export const relayConfigSchema = z
         },
         mapping,
       ),
-      dap: z.strictObject({ maxMessageBytes: intBetween(minMaxDapMessageBytes, maxMaxDapMessageBytes) }, mapping),
+      dap: z.strictObject(
+        {
+          maxMessageBytes: intBetween(minMaxDapMessageBytes, maxMaxDapMessageBytes),
+          // Answers sent ahead on each stop (docs/operations.md "Prefetch on stopped"); 0 bytes turns it off.
+          prefetch: z.strictObject({ maxBytesPerStop: intBetween(0, maxPrefetchBytes), maxHoldMs: intBetween(1, maxPrefetchHoldMs) }, mapping),
+        },
+        mapping,
+      ),
       agents: z.strictObject({ heartbeatIntervalMs: intBetween(1, maxTimeoutMs), heartbeatTimeoutMs: intBetween(1, maxTimeoutMs) }, mapping),
       log: z.strictObject(
         {

@@ -45,6 +45,7 @@ export const environmentBindings: readonly EnvironmentBinding[] = [
   { env: 'DBGRELAY_MAX_PENDING_OPENS_PER_AGENT', key: 'limits.maxPendingOpensPerAgent', kind: 'integer' },
   { env: 'DBGRELAY_MAX_JSON_DEPTH', key: 'limits.maxJsonDepth', kind: 'integer' },
   { env: 'DBGRELAY_DAP_MAX_MESSAGE_BYTES', key: 'dap.maxMessageBytes', kind: 'integer' },
+  { env: 'DBGRELAY_DAP_PREFETCH_MAX_BYTES_PER_STOP', key: 'dap.prefetch.maxBytesPerStop', kind: 'integer' },
   { env: 'DBGRELAY_HEARTBEAT_INTERVAL_MS', key: 'agents.heartbeatIntervalMs', kind: 'integer' },
   { env: 'DBGRELAY_HEARTBEAT_TIMEOUT_MS', key: 'agents.heartbeatTimeoutMs', kind: 'integer' },
   { env: 'DBGRELAY_LOG_LEVEL', key: 'log.level', kind: 'string' },

@@ -181,7 +181,7 @@ export class DapFramer {
 }
 
 /** The canonical header of a body of `length` bytes. */
-function canonicalHeader(length: number): Buffer {
+export function canonicalHeader(length: number): Buffer {
   return Buffer.from(`Content-Length: ${length}\r\n\r\n`, 'latin1');
 }
 

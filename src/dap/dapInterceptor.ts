@@ -32,6 +32,11 @@ export interface DapInterceptContext {
   /** Sends a message of the pipe's owner toward `toward`. */
   send(toward: DapDirection, message: DapMessage): void;
   /**
+   * Sends a message of the pipe's owner toward `toward` as the exact body bytes given
+   * (framed canonically), for an answer that must keep another party's spelling.
+   */
+  sendBody(toward: DapDirection, body: Buffer): void;
+  /**
    * Answers `request` (travelling this context's direction) toward its sender with an
    * error response `dbgrelay: <message>` (see `dapErrorResponse`); with `code`, the
    * response also carries that code in `body.error`. Returns `null`, the verdict that

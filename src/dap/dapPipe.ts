@@ -1,5 +1,5 @@
 import { DapFramer } from './dapFramer.js';
-import { encodeDapMessage } from './dapFramer.js';
+import { canonicalHeader, encodeDapMessage } from './dapFramer.js';
 import { dapErrorResponse, interceptorFailureAnswer } from './dapErrorResponse.js';
 import { everyMessageToAdapter, interceptedNameFilter, oppositeDirection, type DapDirection, type DapInterceptContext, type DapVerdict } from './dapInterceptor.js';
 import { dapMessageName, parseDapMessage, type DapMessage } from './dapMessage.js';
@@ -96,6 +96,11 @@ export class DapPipe {
       direction,
       nextSeq: (toward) => this.nextSeq(toward),
       send: (toward, message) => this.send(toward, message),
+      sendBody: (toward, body) => {
+        if (this.stopped) return;
+        this.options.onFrame?.(toward, body, 'relay');
+        (toward === 'toClient' ? this.client : this.adapter).send(Buffer.concat([canonicalHeader(body.length), body]));
+      },
       refuse: (request, message, code) => {
         const toward = oppositeDirection(direction);
         this.send(toward, dapErrorResponse(request, this.nextSeq(toward), message, code));

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { prefetchHeader } from '../protocol/prefetch.js';
 import { request as httpsRequest } from 'node:https';
 import type { createConnection } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -62,6 +63,11 @@ export interface DialSessionOptions extends RelayDialOptions {
    * {@link defaultSessionHeartbeatMs}; 0 turns it off.
    */
   readonly heartbeatMs?: number;
+  /**
+   * The client uses answers sent ahead on each stop (docs/protocol.md §6, revision
+   * 1.13): the upgrade carries `X-Dbgrelay-Prefetch: 1`, the hello `"prefetch": true`.
+   */
+  readonly prefetch?: boolean;
 }
 
 /** How often a client proves it is alive on a session connection, unless told otherwise. */
@@ -136,7 +142,7 @@ function useSocket(socket: TLSSocket): typeof createConnection {
 async function dialWebSocket(options: DialSessionOptions, credential: Credential | undefined, remaining: () => number): Promise<Transport> {
   const { endpoint } = options;
   const where = formatAddress(endpoint);
-  const headers = { ...authorization(credential), ...(options.takeover ? { [takeoverHeader]: '1' } : {}) };
+  const headers = { ...authorization(credential), ...(options.takeover ? { [takeoverHeader]: '1' } : {}), ...(options.prefetch ? { [prefetchHeader]: '1' } : {}) };
   const secret = credentialText(credential);
   const socket = await connectRelay(options, remaining);
   const path = options.target === undefined ? endpoint.basePath : `${apiBasePath(endpoint)}/v1/attach/${encodeURIComponent(options.target)}`;
@@ -184,6 +190,7 @@ async function dialTcps(options: DialSessionOptions & { target: string }, creden
     target: options.target,
     ...(options.takeover ? { takeover: true } : {}),
     ...(heartbeatMs > 0 ? { heartbeatMs } : {}),
+    ...(options.prefetch ? { prefetch: true } : {}),
     ...helloCredential(credential),
   } as const;
   const accepted = await exchangeHello(socket, hello, { maxReplyBytes: maxHelloBytes, timeoutMs: remaining(), where: formatAddress(options.endpoint) });

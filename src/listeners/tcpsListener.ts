@@ -90,6 +90,7 @@ export async function startTcpsListener(context: ListenerContext, listener: List
           clientAddress: remote,
           signal: left.signal,
           takeover: hello.takeover === true,
+          ...(hello.prefetch === true ? { prefetch: true } : {}),
           ...(hello.heartbeatMs !== undefined ? { heartbeatMs: hello.heartbeatMs } : {}),
         });
         socket.off('close', onClose);

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { prefetchHeader } from '../protocol/prefetch.js';
 import { RelayError } from '../common/relayError.js';
 import { sessionIdPattern } from '../protocol/controlMessages.js';
 
@@ -51,6 +52,15 @@ export function takeoverRequested(headers: IncomingHttpHeaders): boolean {
   if (normalized === '1' || normalized === 'true') return true;
   if (normalized === '0' || normalized === 'false') return false;
   throw new RelayError('BAD_REQUEST', 'X-Dbgrelay-Takeover must be 1 or 0');
+}
+
+/**
+ * True when an attach upgrade carries `X-Dbgrelay-Prefetch: 1`: the client uses answers
+ * sent ahead on each stop (docs/protocol.md §6). Any other value means no; the header
+ * only ever saves round trips, so a wrong one needs no refusal.
+ */
+export function prefetchRequested(headers: IncomingHttpHeaders): boolean {
+  return headers[prefetchHeader] === '1';
 }
 
 /** True for paths that only make sense as a WebSocket upgrade. */

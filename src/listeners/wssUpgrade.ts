@@ -13,7 +13,7 @@ import { asRelayError, refuseUpgrade } from './httpResponses.js';
 import { agentDataDelivery, authenticate, type ListenerContext } from './listenerContext.js';
 import { servesPtvsd } from './ptvsdEndpoint.js';
 import { currentPtvsdTarget, noPtvsdTarget } from './ptvsdTarget.js';
-import { parseUpgradeRoute, requireWebSocketHandshake, takeoverRequested } from './upgradeRoutes.js';
+import { parseUpgradeRoute, prefetchRequested, requireWebSocketHandshake, takeoverRequested } from './upgradeRoutes.js';
 
 /** What the upgrade handler of the `wss` listener works with. */
 export interface WssUpgradeParts {
@@ -107,6 +107,7 @@ export function wssUpgradeHandler(parts: WssUpgradeParts): (request: IncomingMes
           clientAddress: remote,
           signal: left.signal,
           takeover,
+          ...(prefetchRequested(request.headers) ? { prefetch: true } : {}),
         });
         socket.off('close', onClose);
         if (socket.destroyed) return prepared.abort();

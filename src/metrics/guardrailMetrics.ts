@@ -66,6 +66,10 @@ export class GuardrailMetrics {
   readonly watchdogResumes: Counter;
   /** The audit log's refusals, aggregation, truncation and full state. */
   readonly audit: AuditMetrics;
+  /** `dbgrelay_prefetch_answers_total`: answers the agents' bridges sent ahead on a stop (`dap.prefetch`). */
+  readonly prefetchAnswers: Counter;
+  /** `dbgrelay_prefetch_bytes_total`: bytes of those answers' bodies (bounded per stop by `dap.prefetch.maxBytesPerStop`). */
+  readonly prefetchBytes: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -74,6 +78,16 @@ export class GuardrailMetrics {
       name: 'dbgrelay_dap_refusals_total',
       help: 'DAP messages refused by a policy, the reverse-request guard or the one-debugger-per-target rule, by guard and DAP command.',
       labelNames: ['policy', 'command'] as const,
+      registers,
+    });
+    this.prefetchAnswers = new Counter({
+      name: 'dbgrelay_prefetch_answers_total',
+      help: 'DAP answers sent ahead to clients on a stop (dap.prefetch).',
+      registers,
+    });
+    this.prefetchBytes = new Counter({
+      name: 'dbgrelay_prefetch_bytes_total',
+      help: 'Bytes of the DAP answers sent ahead to clients on a stop, bodies only (bounded per stop by dap.prefetch.maxBytesPerStop).',
       registers,
     });
     this.watchdogResumes = new Counter({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxPrefetchBytes, maxPrefetchHoldMs } from './prefetch.js';
 import { targetNamePattern } from './targetName.js';
 
 /** Protocol version spoken by this build (docs/protocol.md). */
@@ -81,7 +82,12 @@ export const sessionIdPattern = /^[A-Za-z0-9_-]{22,128}$/;
 const sessionId = z.string().regex(sessionIdPattern, 'invalid session id');
 
 /** `open` (relay → agent). */
-export const openMessage = z.object({ type: z.literal('open'), sessionId });
+export const openMessage = z.object({
+  type: z.literal('open'),
+  sessionId,
+  /** Send answers ahead on each stop, within these limits (revision 1.13, §6). */
+  prefetch: z.object({ maxBytes: z.number().int().min(1).max(maxPrefetchBytes), maxHoldMs: z.number().int().min(1).max(maxPrefetchHoldMs) }).optional(),
+});
 /** `openFailed` (agent → relay). */
 export const openFailedMessage = z.object({ type: z.literal('openFailed'), sessionId, message: z.string().max(1024) });
 /** `error` (either way, before closing). */
@@ -163,6 +169,8 @@ export const helloLine = z.discriminatedUnion('op', [
     takeover: z.boolean().optional(),
     /** The client sends a `dbgrelay.heartbeat` event at least this often (revision 1.4, §6). */
     heartbeatMs: z.number().int().min(100).max(3_600_000).optional(),
+    /** The client uses answers sent ahead on each stop (revision 1.13, §6). */
+    prefetch: z.boolean().optional(),
     ...helloCredential,
   }),
   z.object({ dbgrelay: z.literal(protocolVersion), op: z.literal('agent'), ...helloCredential }),

@@ -71,6 +71,7 @@ export function buildRelayParts(config: RelayConfig, logger: Logger, access: Rel
     metrics: access.metrics.sessions,
     lifecycle,
     onIdleTimeout: () => lifecycleMetrics.idleTimeouts.inc(),
+    ...(config.dap.prefetch.maxBytesPerStop > 0 ? { prefetch: { maxBytes: config.dap.prefetch.maxBytesPerStop, maxHoldMs: config.dap.prefetch.maxHoldMs } } : {}),
   });
   return { lifecycleMetrics, lifecycle, guards, registry, hub, broker, jsonDepth };
 }

@@ -8,6 +8,7 @@ import { InterceptorChain } from '../dap/interceptorChain.js';
 import { echoHeartbeats } from '../liveness/heartbeatEcho.js';
 import type { Logger } from '../log/logger.js';
 import type { GuardrailMetrics } from '../metrics/guardrailMetrics.js';
+import { guardPrefetchEvents } from './prefetchEvents.js';
 import { guardAttachArguments } from './attachArguments.js';
 import { validateRequests } from './requestValidation.js';
 import type { PolicyName } from '../config/guardrailsConfigSchema.js';
@@ -26,6 +27,8 @@ export interface GuardedSessionOptions {
   /** The policy rules that matched (audit). */
   readonly policyRules: readonly string[];
   readonly lease: Lease;
+  /** Whether the client asked for answers sent ahead on each stop and the agent was told the limits. */
+  readonly prefetch?: boolean;
   /** Pause watchdog bound for this target; 0 = off. */
   readonly maxPauseMs: number;
   readonly detachTimeoutMs: number;
@@ -95,6 +98,13 @@ export class GuardedSession {
       onRefused: (command) => metrics?.countRefusal('reverseRequests', command),
     });
     echoHeartbeats(chain);
+    guardPrefetchEvents(chain, {
+      negotiated: options.prefetch === true,
+      onForwarded: (answers, bytes) => {
+        metrics?.prefetchAnswers.inc(answers);
+        metrics?.prefetchBytes.inc(bytes);
+      },
+    });
     validateRequests(chain, {
       audit: this.softAudit,
       onRefused: (command) => metrics?.countRefusal('schema', command),

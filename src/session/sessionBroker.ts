@@ -12,6 +12,7 @@ import type { TargetRegistry } from '../targets/targetRegistry.js';
 import type { Transport } from '../transport/transport.js';
 import { SessionGuards, type SessionSubject } from './sessionGuards.js';
 import type { GuardedSession } from './guardedSession.js';
+import type { PrefetchLimits } from '../protocol/prefetch.js';
 import type { SessionMetrics } from '../metrics/sessionMetrics.js';
 import { isHeartbeatName } from '../liveness/heartbeat.js';
 import { IdleTimer } from './idleTimer.js';
@@ -40,6 +41,11 @@ export interface SessionBrokerOptions {
    * does not see).
    */
   readonly ledger?: SessionLedger;
+  /**
+   * What an agent may send ahead on each stop, for clients that ask (config
+   * `dap.prefetch`; none: never asked of agents).
+   */
+  readonly prefetch?: PrefetchLimits;
 }
 
 /** A client's request for a session with a target. */
@@ -54,6 +60,8 @@ export interface SessionRequest {
   readonly takeover?: boolean;
   /** The client's heartbeat interval when it sends heartbeats (tcps); a forwarded session passes it to the holder. */
   readonly heartbeatMs?: number;
+  /** The client uses answers sent ahead on each stop (`dbgrelay attach`; docs/protocol.md §6). */
+  readonly prefetch?: boolean;
 }
 
 /** Opens sessions: the broker itself, or with several instances the router that forwards to the holder. */
@@ -102,7 +110,8 @@ export class SessionBroker {
     const startedAt = performance.now();
     const session = randomBytes(6).toString('hex');
     let killTimer: { readonly seconds: number; readonly source: string } | undefined;
-    const subject: SessionSubject = { session, ...request, target: request.target.slice(0, maxTargetNameChars) };
+    const prefetch = request.prefetch ? this.options.prefetch : undefined;
+    const subject: SessionSubject = { session, ...request, target: request.target.slice(0, maxTargetNameChars), prefetch: prefetch !== undefined };
     const log = this.logger.child({
       session,
       target: request.target.slice(0, maxTargetNameChars),
@@ -125,7 +134,7 @@ export class SessionBroker {
       guarded = await this.guards.admit(killTimer !== undefined ? { ...subject, killTimerMs: Math.round(killTimer.seconds * 1000) } : subject, log);
       if (request.signal?.aborted) throw new RelayError('AGENT_GONE', 'the client left');
       admitted.opening();
-      const pending = entry.endpoint.open();
+      const pending = entry.endpoint.open(prefetch ? { prefetch } : {});
       const onAbort = (): void => pending.cancel();
       request.signal?.addEventListener('abort', onAbort, { once: true });
       try {

@@ -40,6 +40,8 @@ export interface SessionSubject {
   readonly takeover?: boolean;
   /** The target server's own kill timer (its agent's `killTimer`), in ms. */
   readonly killTimerMs?: number;
+  /** The agent was asked to send answers ahead on each stop (docs/protocol.md §6). */
+  readonly prefetch?: boolean;
 }
 
 /** How long before a server's kill timer the pause watchdog resumes its worker: at least 2 s, or a tenth of the timer. */
@@ -162,6 +164,7 @@ export class SessionGuards {
       policyRules: because,
       lease,
       maxPauseMs: effectiveMaxPauseMs(this.maxPauseMsFor(target), subject.killTimerMs),
+      ...(subject.prefetch ? { prefetch: true } : {}),
       detachTimeoutMs: this.options.sessions.detachTimeoutMs,
       audit: this.options.audit,
       auditFields,

@@ -1,5 +1,6 @@
 import type { AttachSecret } from '../auth/attachSecret.js';
 import type { StatusMessage } from '../protocol/controlMessages.js';
+import type { PrefetchLimits } from '../protocol/prefetch.js';
 import type { Transport } from '../transport/transport.js';
 
 /** A DAP connection to a target's debug adapter that is being opened. */
@@ -18,6 +19,11 @@ export interface EndpointStatus {
   readonly detail?: string;
 }
 
+/** Options of {@link TargetEndpoint.open}. */
+export interface OpenOptions {
+  readonly prefetch?: PrefetchLimits;
+}
+
 /**
  * What a session needs of a target: a way to open a DAP connection to its debug
  * adapter. An agent's control connection is one (it asks the agent to dial back); a
@@ -25,8 +31,12 @@ export interface EndpointStatus {
  * `tcps://` endpoint) and a target an SSH client forwards to the relay are others.
  */
 export interface TargetEndpoint {
-  /** Opens one connection to the adapter (a session, or a subprocess session). */
-  open(): OpeningConnection;
+  /**
+   * Opens one connection to the adapter (a session, or a subprocess session). With
+   * `prefetch`, an agent's bridge sends answers ahead on each stop within those limits
+   * (docs/protocol.md §6); endpoints without a bridge ignore it.
+   */
+  open(options?: OpenOptions): OpeningConnection;
   /** Releases what the endpoint holds (pooled connections, the agent's control connection). */
   close(): void;
   /** Digest of the target's own attach secret, when it has one. */

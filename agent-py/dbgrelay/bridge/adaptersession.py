@@ -41,7 +41,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..dapframing import DEFAULT_MAX_MESSAGE_BYTES, MAX_JSON_DEPTH, DapReader, encode_message
 from ..errors import DapFramingError
@@ -53,6 +53,7 @@ from .connectors import AdapterConnector, tcp_connector  # noqa: F401  (benchmar
 from .handshake import HANDSHAKE, HandshakeState
 from .liveness import is_heartbeat_frame
 from .pendingrequests import PendingRequests
+from .prefetch import PrefetchSettings, StopPrefetcher
 from .socketstream import SocketStream
 from .streams import CallbackStream, join_flow_control
 from .teardown import finish_with_adapter
@@ -77,8 +78,12 @@ class AdapterSession:
         *,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         timeouts: SessionTimeouts = SessionTimeouts(),
+        prefetch: Optional[PrefetchSettings] = None,
     ) -> None:
         self.label = label
+        self._prefetch_settings = prefetch
+        #: sends answers ahead on each stop when the relay asked for it (``prefetch.py``)
+        self.prefetcher: Optional[StopPrefetcher] = None
         self.relay = relay
         self._connect_adapter = connect_adapter
         self.gate = gate
@@ -94,7 +99,8 @@ class AdapterSession:
         self._exit = contextlib.AsyncExitStack()
         self._in_teardown = False
         self._relay_ended = False  # the relay side reached end of stream (or went silent)
-        self._to_client = ClientWriter(relay, lambda: self._adapter_reader.buffered == 0)
+        # with prefetch on, only whole adapter frames reach the client: always at a boundary
+        self._to_client = ClientWriter(relay, lambda: self.prefetcher is not None or self._adapter_reader.buffered == 0)
         self._pending = PendingRequests()
         self.outcome = "not started"  # for logs and tests
 
@@ -131,6 +137,8 @@ class AdapterSession:
                 await self._run()
             finally:
                 self._to_client.stop_heartbeat()
+                if self.prefetcher is not None:
+                    self.prefetcher.close()
                 if self._adapter is not None:
                     await self._adapter.close()
                 await self._close_relay()
@@ -178,6 +186,8 @@ class AdapterSession:
                 log.error("session %s: cannot connect to the debug adapter: %s", self.label, exc)
                 return
             join_flow_control(self.relay, adapter)
+            if self._prefetch_settings is not None:
+                self.prefetcher = StopPrefetcher(self.label, self._prefetch_settings, adapter.write_nowait, self._to_client.forward, self._adapter_reader.parse)
             self._client_pump = ClientPump(
                 self.label, self.relay, adapter, self._client_reader, admit=self._admit, wait_before=self._wait_before, on_client_eof=self._on_client_eof
             )
@@ -212,6 +222,8 @@ class AdapterSession:
         admitted = admit_client_message(self, message)
         if admitted is not None:
             self.state.on_client_message(admitted)
+            if self.prefetcher is not None and admitted.get("type") == "request":
+                self.prefetcher.note_client_request(admitted.get("seq"), admitted.get("command"))
         return admitted
 
     def _wait_before(self, message: Mapping[str, Any]) -> Optional[Callable[[], Awaitable[None]]]:
@@ -231,12 +243,15 @@ class AdapterSession:
     # -- adapter -> client -----------------------------------------------------
     def _on_adapter_data(self, data: bytes) -> None:
         try:
-            self._track_adapter(data)
+            frames = self._track_adapter(data)
+            if self.prefetcher is not None:
+                self.prefetcher.on_adapter_frames(frames)
         except DapFramingError as exc:
             log.error("session %s: adapter stream: %s", self.label, exc)
             self._on_adapter_eof()
             return
-        self._to_client.forward(data)
+        if self.prefetcher is None:
+            self._to_client.forward(data)
         self._changed.set()
 
     def _on_adapter_eof(self) -> None:
@@ -248,15 +263,17 @@ class AdapterSession:
         if not self._adapter_done.done():
             self._adapter_done.set_result(None)
 
-    def _track_adapter(self, data: bytes) -> None:
+    def _track_adapter(self, data: bytes) -> List[Tuple[bytes, int]]:
         reader, state, pending = self._adapter_reader, self.state, self._pending
-        for frame, body_at in reader.feed_raw(data):
+        frames = reader.feed_raw(data)
+        for frame, body_at in frames:
             message = None
             if state.adapter_needs_parse():
                 message = reader.parse(frame, body_at)
                 state.on_adapter_message(message)
             if pending:
                 pending.note_answer(frame, body_at, message, reader.parse)
+        return frames
 
     # -- teardown ------------------------------------------------------------
     async def _enter_teardown(self) -> None:
@@ -295,6 +312,8 @@ class AdapterSession:
 
     async def _teardown(self) -> None:
         """The client is gone and the adapter connection is open: finish it safely."""
+        if self.prefetcher is not None:
+            self.prefetcher.close()  # asks nothing more; what it held goes on
         await self._close_relay()
         await self._enter_teardown()
         client_sent = sorted(self.state.sent & HANDSHAKE)

@@ -21,6 +21,7 @@ from .connectors import tcp_connector
 from .control import ControlLoop
 from .guardreport import GuardReportSettings, alive_event, report_liveness
 from .lifeline import set_parent_death_signal, wait_for_parent_exit
+from .prefetch import PrefetchSettings
 from .relayconn import RelayDialer
 
 log = logging.getLogger("dbgrelay.agent")
@@ -78,7 +79,7 @@ class Bridge:
         self.adapter_sessions: Set[AdapterSession] = set()
         self._count = 0
 
-    async def open_session(self, session_id: str) -> None:
+    async def open_session(self, session_id: str, prefetch: Optional[PrefetchSettings] = None) -> None:
         stream = await asyncio.wait_for(self.dialer.open_data(session_id), OPEN_TIMEOUT_S)
         self._count += 1
         session = AdapterSession(
@@ -86,6 +87,7 @@ class Bridge:
             stream,
             tcp_connector(self.config.adapter_host, self.config.adapter_port),
             self.gate,
+            prefetch=prefetch,
         )
         log.info("session #%d: data connection open", self._count)
         task = asyncio.ensure_future(session.run())

@@ -22,12 +22,13 @@ import logging
 import ssl
 import uuid
 from collections import deque
-from typing import Any, Callable, Deque, Dict, Optional, Set
+from typing import Any, Awaitable, Callable, Deque, Dict, Optional, Set
 
 from ..backoff import Backoff
 from ..errors import LIMIT_REACHED, RELAY_DRAINING, TLS_VERIFY_FAILED, DbgRelayError, ProtocolError, TrustError
 from .attemptlog import AttemptLog
 from .controlchannels import ControlChannel
+from .prefetch import PrefetchSettings
 from .relayconn import RelayDialer, RelayRefused
 
 log = logging.getLogger("dbgrelay.control")
@@ -65,7 +66,7 @@ class ControlLoop:
         self,
         dialer: RelayDialer,
         register: Dict[str, Any],
-        on_open: Callable[[str], "asyncio.Future[Any]"],
+        on_open: Callable[..., "Awaitable[Any]"],
         report: Callable[[Dict[str, Any]], None],
         backoff: Optional[Backoff] = None,
     ) -> None:
@@ -213,7 +214,7 @@ class ControlLoop:
             if kind == "ping":
                 await channel.send({"type": "pong", "id": message["id"]})
             elif kind == "open":
-                self._spawn(channel, message["sessionId"])
+                self._spawn(channel, message["sessionId"], PrefetchSettings.from_open(message.get("prefetch")))
             elif kind == "goaway":
                 retry_ms = message.get("retryAfterMs")
                 valid = isinstance(retry_ms, int) and not isinstance(retry_ms, bool) and 0 <= retry_ms <= 3_600_000
@@ -228,10 +229,10 @@ class ControlLoop:
                 return
             # anything else (registered again, unknown types) is ignored (§5)
 
-    def _spawn(self, channel: ControlChannel, session_id: str) -> None:
+    def _spawn(self, channel: ControlChannel, session_id: str, prefetch: Optional[PrefetchSettings]) -> None:
         async def open_session() -> None:
             try:
-                await self.on_open(session_id)
+                await (self.on_open(session_id, prefetch) if prefetch is not None else self.on_open(session_id))
             except Exception as exc:
                 text = str(exc) if isinstance(exc, DbgRelayError) else f"{type(exc).__name__}: {exc}"
                 log.warning("could not open data connection for a session: %s", text)

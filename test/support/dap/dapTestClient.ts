@@ -48,6 +48,14 @@ export class DapTestClient {
   private isClosed = false;
   /** Set when the peer sent something that is not DAP; the connection is then dropped. */
   protocolError: Error | undefined;
+  /** Response bodies as they arrived, by request seq, while {@link keepBodies} is set (see {@link requestWithBody}). */
+  private readonly bodies = new Map<number, Buffer>();
+  /** Keep the bytes of each response body for {@link requestWithBody}. */
+  keepBodies = false;
+  /** The seq the next request gets. */
+  get nextSeq(): number {
+    return this.seq;
+  }
 
   private constructor(
     private readonly socket: Socket,
@@ -57,7 +65,7 @@ export class DapTestClient {
     const framer = new DapFramer(maxMessageBytes);
     socket.on('data', (chunk: Buffer) => {
       try {
-        for (const { body } of framer.push(chunk)) this.dispatch(parseDapMessage(body));
+        for (const { body } of framer.push(chunk)) this.dispatch(parseDapMessage(body), body);
       } catch (error) {
         this.protocolError = error as Error;
         socket.destroy();
@@ -117,6 +125,19 @@ export class DapTestClient {
     });
   }
 
+  /**
+   * Like {@link request}, and also returns the response's body bytes exactly as they
+   * arrived (needs {@link keepBodies}).
+   */
+  async requestWithBody<R extends DebugProtocol.Response = DebugProtocol.Response>(command: string, args?: unknown, timeoutMs = 10_000): Promise<{ response: R; body: Buffer }> {
+    const seq = this.seq;
+    const response = await this.request<R>(command, args, timeoutMs);
+    const body = this.bodies.get(seq);
+    this.bodies.delete(seq);
+    if (!body) throw new Error(`keepBodies was not set: no body kept for ${command}`);
+    return { response, body };
+  }
+
   /** Waits for an event named `name` (matching `predicate`), including one that already arrived and was not yet waited for. */
   waitForEvent<E extends DebugProtocol.Event = DebugProtocol.Event>(name: string, predicate: (event: E) => boolean = () => true, timeoutMs = 10_000): Promise<E> {
     const test = (event: DebugProtocol.Event): boolean => event.event === name && predicate(event as E);
@@ -156,9 +177,10 @@ export class DapTestClient {
     await this.closed;
   }
 
-  private dispatch(message: DapMessage): void {
+  private dispatch(message: DapMessage, body: Buffer): void {
     if (message.type === 'response') {
       const response = message as DebugProtocol.Response;
+      if (this.keepBodies) this.bodies.set(response.request_seq, Buffer.from(body));
       const pending = this.pending.get(response.request_seq);
       this.pending.delete(response.request_seq);
       pending?.resolve(response);

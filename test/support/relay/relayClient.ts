@@ -58,9 +58,16 @@ export async function startListedDebuggee(access: ClientAccess, name: string): P
   return debuggee;
 }
 
-/** `dbgrelay attach <target> --port 0 [--takeover]`, as a library call. */
-export function startAttach(access: ClientAccess, target: string, options: { takeover?: boolean } = {}): Promise<AttachServer> {
-  return startAttachServer({ ...dialOptions(access), target, port: 0, ...(options.takeover ? { takeover: true } : {}) });
+/**
+ * Whether sessions of {@link startAttach} ask for answers sent ahead on each stop
+ * (`dbgrelay attach`'s default): `DBGRELAY_TEST_PREFETCH=0` runs the end-to-end suite
+ * with it off (`npm run test:e2e:no-prefetch`).
+ */
+export const testPrefetch = process.env['DBGRELAY_TEST_PREFETCH'] !== '0';
+
+/** `dbgrelay attach <target> --port 0 [--takeover] [--no-prefetch]`, as a library call. */
+export function startAttach(access: ClientAccess, target: string, options: { takeover?: boolean; prefetch?: boolean } = {}): Promise<AttachServer> {
+  return startAttachServer({ ...dialOptions(access), target, port: 0, ...(options.takeover ? { takeover: true } : {}), prefetch: options.prefetch ?? testPrefetch });
 }
 
 /**

@@ -7,6 +7,7 @@ const context: DapInterceptContext = {
   direction: 'toAdapter',
   nextSeq: () => 1,
   send: () => undefined,
+  sendBody: () => undefined,
   refuse: () => null,
   sendToClient: () => undefined,
   sendToAdapter: () => undefined,

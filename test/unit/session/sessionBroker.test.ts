@@ -16,27 +16,68 @@ const principal: Principal = { id: 'relay-secret', grants: allGrants, method: 's
 const logger = pino({ level: 'silent' });
 const tick = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function setup(openTimeoutMs = 1_000) {
+async function setup(openTimeoutMs = 1_000, brokerOptions: { prefetch?: { maxBytes: number; maxHoldMs: number } } = {}) {
   const ledger = new SessionLedger();
   const registry = new TargetRegistry<AgentConnection>(ledger);
   const hub = new AgentHub(registry, { handshakeTimeoutMs: 1_000, heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 20_000, openTimeoutMs, maxPendingOpens: 4 }, logger);
-  const broker = new SessionBroker({ registry, ledger, maxMessageBytes: 1 << 16, logger });
+  const broker = new SessionBroker({ registry, ledger, maxMessageBytes: 1 << 16, logger, ...brokerOptions });
   const [relaySide, agentSide] = MemoryControlChannel.pair('wss');
   const opens: string[] = [];
+  const openMessages: Array<Record<string, unknown>> = [];
   agentSide.onMessage((m) => {
     const message = m as { type: string; sessionId?: string };
-    if (message.type === 'open') opens.push(message.sessionId!);
+    if (message.type === 'open') {
+      opens.push(message.sessionId!);
+      openMessages.push(message);
+    }
   });
   hub.accept(relaySide, principal);
   agentSide.send({ type: 'register', agentId: 'a1', target: { name: 'web-1' }, process: { pid: 1, host: 'h', python: '3', debugpy: '1', agent: '0' } });
   await tick();
   expect(registry.lookup('web-1')).toBeDefined();
-  return { registry, hub, broker, agentSide, opens, ledger };
+  return { registry, hub, broker, agentSide, opens, openMessages, ledger };
 }
 
 const request = { principal, target: 'web-1', via: 'tcps' as const, clientAddress: 'memory' };
 
 describe('SessionBroker', () => {
+  it('passes the prefetch limits to the agent only for a client that asks, and forwards answers sent ahead only to it', async () => {
+    const limits = { maxBytes: 4096, maxHoldMs: 200 };
+    const { hub, broker, opens, openMessages } = await setup(1_000, { prefetch: limits });
+    const session = async (asks: boolean) => {
+      const preparing = broker.prepare({ ...request, ...(asks ? { prefetch: true } : {}) });
+      await tick();
+      const [adapterRelaySide, adapter] = MemoryTransport.pair();
+      hub.claimSession(opens.at(-1)!, principal)(adapterRelaySide);
+      const prepared = await preparing;
+      const [client, clientRelaySide] = MemoryTransport.pair();
+      prepared.start(clientRelaySide);
+      const atClient: Buffer[] = [];
+      client.onData((c) => atClient.push(c));
+      adapter.send(encodeDapMessage({ type: 'event', seq: 1, event: 'dbgrelay.prefetch', body: { stop: 1, afterSeq: 0, answers: [] } }));
+      adapter.send(encodeDapMessage({ type: 'event', seq: 2, event: 'output', body: { output: 'next' } }));
+      await tick(20);
+      client.close();
+      await tick();
+      return Buffer.concat(atClient).toString();
+    };
+    const asked = await session(true);
+    expect(openMessages.at(-1)!['prefetch']).toEqual(limits);
+    expect(asked).toContain('dbgrelay.prefetch');
+    const notAsked = await session(false);
+    expect(openMessages.at(-1)!['prefetch']).toBeUndefined();
+    expect(notAsked).not.toContain('dbgrelay.prefetch');
+    expect(notAsked).toContain('"output"');
+  });
+
+  it('asks no agent for prefetch when the relay has it off', async () => {
+    const { broker, opens, openMessages } = await setup();
+    void broker.prepare({ ...request, prefetch: true }).catch(() => undefined);
+    await tick();
+    expect(opens).toHaveLength(1);
+    expect(openMessages[0]!['prefetch']).toBeUndefined();
+  });
+
   it('opens the agent side, then connects the client; bytes flow both ways and close propagates', async () => {
     const { registry, hub, broker, opens } = await setup();
     const preparing = broker.prepare(request);
