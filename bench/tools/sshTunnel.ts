@@ -17,14 +17,16 @@ export interface SshTunnel {
 /**
  * Starts a throwaway `sshd` on 127.0.0.1 (the end-to-end tests' own: config, host key
  * and authorized key in a temp dir) and `ssh -N -L` through it to
- * `127.0.0.1:targetPort`, with host key checking on.
+ * `127.0.0.1:targetPort`, with host key checking on. `route` puts something between
+ * `ssh` and `sshd` (a delay proxy): given sshd's port, it returns the port `ssh` dials.
  */
-export async function startSshTunnel(targetPort: number): Promise<SshTunnel> {
+export async function startSshTunnel(targetPort: number, route?: (sshdPort: number) => Promise<number>): Promise<SshTunnel> {
   const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-bench-ssh-'));
   const clientKey = makeKey(dir, 'client_key');
   const sshd = await startSshd(dir, 'bench', [clientKey]);
   const knownHostsFile = join(dir, 'known_hosts');
-  writeFileSync(knownHostsFile, `[127.0.0.1]:${sshd.port} ${sshd.hostKey.publicLine}\n`);
+  const dialPort = route ? await route(sshd.port) : sshd.port;
+  writeFileSync(knownHostsFile, [sshd.port, dialPort].map((port) => `[127.0.0.1]:${port} ${sshd.hostKey.publicLine}\n`).join(''));
   const localPort = await freePort();
   const user = execFileSync('id', ['-un']).toString().trim();
   const ssh: ChildProcess = spawn(
@@ -32,7 +34,7 @@ export async function startSshTunnel(targetPort: number): Promise<SshTunnel> {
     [
       '-N',
       '-p',
-      String(sshd.port),
+      String(dialPort),
       '-i',
       clientKey.file,
       '-o',
