@@ -59,52 +59,72 @@ def value(expression):
     return int(gdb.parse_and_eval(expression)) & 0xFFFFFFFFFFFFFFFF
 
 
-def call_at_entry(function, *args):
+def run_until(arrived, seconds):
+    # continue until arrived() holds, at most ``seconds`` (then a SIGSTOP, which is not
+    # passed on, ends the wait); True when it held
+    fired = []
+    timer = threading.Timer(seconds, lambda: (fired.append(True), os.kill({pid}, signal.SIGSTOP)))
+    timer.start()
+    try:
+        while True:
+            gdb.execute("continue")
+            if arrived():
+                return True
+            if fired:
+                return False
+    finally:
+        timer.cancel()
+        timer.join()
+
+
+def call_at_entry(thread, entry, function, *args):
     # a call made with the general registers only, from the entry of a function where
-    # the thread stopped (so no vector register is live), returning to that entry
-    entry = value("$pc")
-    top = (value("$rsp") - 512) & ~0xF
+    # ``thread`` stopped (so no vector register is live), returning to that entry;
+    # other threads run meanwhile (a lock the call needs is never held by a stopped one)
+    top = (value("$rsp") - 512) & ~0xF  # below the red zone; rsp + 8 aligned at entry
     gdb.selected_inferior().write_memory(top - 8, entry.to_bytes(8, "little"))
     gdb.execute("set $rsp = %d" % (top - 8))
     for register, argument in zip(("rdi", "rsi"), args):
         gdb.execute("set $%s = %d" % (register, argument))
     gdb.execute("set $rip = %d" % function)
-    gdb.execute("continue")
-    if value("$pc") != entry:
+    back = run_until(lambda: gdb.selected_thread().ptid == thread.ptid and value("$pc") == entry, {call_s!r})
+    thread.switch()
+    if not back:
         raise gdb.GdbError("the call did not come back")
     return value("$rax")
 
 
 if vector_registers_writable():
     gdb.execute(CALL)
+elif {wait_s!r} <= 0:
+    print("DBGRELAY_NO_SAFE_POINT")
 else:
     print("DBGRELAY_VECTOR_STATE_READ_ONLY")
-    stop = threading.Timer({wait_s!r}, lambda: os.kill({pid}, signal.SIGSTOP))
-    point = gdb.Breakpoint("PyEval_RestoreThread", internal=True)
-    stop.start()
+    # other signals go to the program as they come, without stopping gdb's waits
+    gdb.execute("handle all nostop noprint pass")
+    gdb.execute("handle SIGSTOP stop print nopass")
+    point = gdb.Breakpoint("*PyEval_RestoreThread", internal=True)
+    entry = value("(long)&PyEval_RestoreThread")
     try:
-        gdb.execute("continue")
+        if not run_until(lambda: value("$pc") == entry, {wait_s!r}):
+            print("DBGRELAY_NO_SAFE_POINT")
+        else:
+            thread = gdb.selected_thread()
+            saved = dict((register, value("$" + register)) for register in REGISTERS)
+            try:
+                text = CODE.encode("utf-8") + b"\\0"
+                copy = call_at_entry(thread, entry, value("(long)&malloc"), len(text))
+                if copy == 0:
+                    raise gdb.GdbError("malloc failed")
+                gdb.selected_inferior().write_memory(copy, text)
+                queued = call_at_entry(thread, entry, value("(long)&Py_AddPendingCall"), value("(long)&PyRun_SimpleString"), copy)
+                print("DBGRELAY_QUEUED_AT_SAFE_POINT %d" % (queued & 0xFFFFFFFF))
+            finally:
+                thread.switch()
+                for register in REGISTERS:
+                    gdb.execute("set $%s = %d" % (register, saved[register]))
     finally:
-        stop.cancel()
-    if point.hit_count == 0:
         point.delete()
-        print("DBGRELAY_NO_SAFE_POINT")
-    else:
-        gdb.execute("set scheduler-locking on")
-        saved = dict((register, value("$" + register)) for register in REGISTERS)
-        try:
-            text = CODE.encode("utf-8") + b"\\0"
-            copy = call_at_entry(value("(long)&malloc"), len(text))
-            if copy == 0:
-                raise gdb.GdbError("malloc failed")
-            gdb.selected_inferior().write_memory(copy, text)
-            queued = call_at_entry(value("(long)&Py_AddPendingCall"), value("(long)&PyRun_SimpleString"), copy)
-            print("DBGRELAY_QUEUED_AT_SAFE_POINT %d" % (queued & 0xFFFFFFFF))
-        finally:
-            for register in REGISTERS:
-                gdb.execute("set $%s = %d" % (register, saved[register]))
-            point.delete()
-            gdb.execute("set scheduler-locking off")
 gdb.execute("detach")
 """
 
@@ -118,16 +138,18 @@ def gdb_script(pid: int, bootstrap: str, safe_point_wait_s: float) -> str:
     kernel wants the whole XSAVE area, larger than gdb's buffer), a gdb ``call`` cannot
     run at all, and the registers it half wrote make an interrupted system call of the
     program fail (errno 514) instead of restarting. The script then calls by hand, with
-    the general registers only, at a safe point: the entry of ``PyEval_RestoreThread``,
-    reached by a thread coming back from a blocking call, outside any system call and
-    where the calling convention keeps no vector register live; only that thread runs
-    meanwhile (``scheduler-locking``), the string is copied to ``malloc``'d memory, and
-    every general register is put back. A process in which no thread gets there within
-    ``safe_point_wait_s`` is left as it was.
+    the general registers only, at a safe point: the first instruction of
+    ``PyEval_RestoreThread``, reached by a thread coming back from a blocking call,
+    outside any system call and where the calling convention keeps no vector register
+    live. The string is copied to ``malloc``'d memory; the other threads run meanwhile
+    (so no lock the calls need stays held by a stopped thread), and signals reach the
+    program as usual; every general register is put back. Each wait (for a safe point,
+    for each call) ends after ``safe_point_wait_s``: a process in which no thread gets
+    there is left as it was. ``0`` skips that path.
     """
     pending = _PENDING.format(path=bootstrap)
     call = f'call (int)Py_AddPendingCall((int(*)(void*))PyRun_SimpleString, (void*)strdup("{_c_string(pending)}"))'
-    return _GDB_SCRIPT.format(call=call, code=pending, wait_s=float(safe_point_wait_s), pid=int(pid))
+    return _GDB_SCRIPT.format(call=call, code=pending, wait_s=float(safe_point_wait_s), call_s=float(safe_point_wait_s), pid=int(pid))
 
 
 def gdb_command(pid: int, script_path: str) -> List[str]:
@@ -153,7 +175,9 @@ def run_with_gdb(target: TargetProcess, bootstrap: str, timeout: float) -> None:
     gdb = shutil.which("gdb")
     if gdb is None:
         raise InjectError("gdb is needed to start the agent in a process before Python 3.14: install it (Debian/Ubuntu: apt-get install gdb)")
-    wait_s = max(0.5, min(5.0, timeout / 2))
+    # gdb's own waits (for a safe point, then for each call) end well inside the time it
+    # is given: a gdb killed while its breakpoint is in the program would leave it there
+    wait_s = min(5.0, 0.25 * timeout) if timeout >= 2.0 else 0.0
     with tempfile.TemporaryDirectory(prefix="dbgrelay-gdb-") as directory:
         script = os.path.join(directory, "queue.py")
         with open(os.open(script, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
@@ -171,9 +195,10 @@ def run_with_gdb(target: TargetProcess, bootstrap: str, timeout: float) -> None:
     if "No symbol" in text:
         raise InjectError(f"gdb cannot find the interpreter's functions in process {target.pid} (a stripped or static build?); it runs on unchanged")
     if "DBGRELAY_NO_SAFE_POINT" in text:
+        waited = f"no thread of process {target.pid} came back from a blocking call within {wait_s:g} s" if wait_s > 0 else "too little time was left to wait for one"
         raise InjectError(
-            f"no thread of process {target.pid} came back from a blocking call within {wait_s:g} s, and this kernel does not let gdb restore "
-            "the vector registers after a call anywhere else; nothing was changed: try again while the program is busy"
+            f"this kernel does not let gdb restore the vector registers after a call, so the agent's start is queued only at a safe point, and {waited}; "
+            "nothing was changed: try again while the program is busy"
         )
     if "$1 = 0" not in text and "DBGRELAY_QUEUED_AT_SAFE_POINT 0" not in text:
         last = " ".join(text.strip().splitlines()[-3:])[:300]
