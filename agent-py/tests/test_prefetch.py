@@ -62,7 +62,13 @@ def debugpy_like(request: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     if command == "scopes":
         return {"scopes": [{"name": "Locals", "variablesReference": 20, "expensive": False}, {"name": "Globals", "variablesReference": 21, "expensive": False}]}
     if command == "variables" and request["arguments"]["variablesReference"] == 20:
-        return {"variables": [{"name": "order", "value": "{…}", "variablesReference": 30}, {"name": "n", "value": "7", "variablesReference": 0}]}
+        return {
+            "variables": [
+                {"name": "order", "value": "{…}", "type": "dict", "variablesReference": 30},
+                {"name": "customer", "value": "<Customer>", "type": "Customer", "variablesReference": 31},
+                {"name": "n", "value": "7", "type": "int", "variablesReference": 0},
+            ]
+        }
     if command == "variables":
         return {"variables": [{"name": "'id'", "value": "7", "variablesReference": 0}]}
     return None
@@ -122,6 +128,7 @@ def test_first_view_goes_ahead_of_the_stopped_event_then_the_children() -> None:
     # each answer is the adapter's body, byte for byte
     assert json.loads(first["answers"][0]["response"])["body"]["threads"][1]["name"] == "worker"
     assert first["answers"][0]["response"].startswith('{"seq": ')
+    # children of the dict only: listing an object would run its property getters
     assert [(a["command"], a["arguments"]) for a in nested["answers"]] == [("variables", {"variablesReference": 30})]
     # the bridge's own answers never reach the client as responses
     assert not [m for m in received if m.get("type") == "response"]
@@ -189,3 +196,43 @@ def test_answers_past_the_byte_budget_stay_behind() -> None:
     assert sent, "the smallest answers fit"
     assert sum(len(a["response"].encode("utf-8")) for a in sent) <= 300
     assert len(sent) < 6
+
+
+def test_the_relays_own_requests_count_as_changes_but_not_as_the_clients_seq() -> None:
+    async def script(prefetcher: StopPrefetcher, adapter: ScriptedAdapter) -> None:
+        prefetcher.note_client_request(12, "threads")
+        prefetcher.note_client_request(0x1FFFFC05, "continue")  # the relay's pause watchdog
+        feed(prefetcher, STOPPED)
+        await asyncio.sleep(0.2)
+
+    received = run(debugpy_like, script)
+    assert received[0]["event"] == PREFETCH_EVENT and received[0]["body"]["afterSeq"] == 12
+
+
+def test_a_second_stop_while_holding_is_counted_and_the_first_stops_answers_stay_behind() -> None:
+    async def script(prefetcher: StopPrefetcher, adapter: ScriptedAdapter) -> None:
+        feed(prefetcher, STOPPED, {**STOPPED, "seq": 52, "body": {"reason": "breakpoint", "threadId": 2}})
+        await asyncio.sleep(0.2)
+        feed(prefetcher, {**STOPPED, "seq": 53})
+        await asyncio.sleep(0.2)
+
+    received = run(debugpy_like, script)
+    events = [(m.get("event"), (m.get("body") or {}).get("stop")) for m in received]
+    # the first stop's answers are not sent (another stop came first); the third stop is stop 3
+    assert events[:2] == [("stopped", None), ("stopped", None)]
+    assert (PREFETCH_EVENT, 3) in events
+
+
+def test_close_lets_what_is_held_go_and_asks_nothing_more() -> None:
+    async def script(prefetcher: StopPrefetcher, adapter: ScriptedAdapter) -> None:
+        feed(prefetcher, STOPPED, OUTPUT)
+        await asyncio.sleep(0)
+        asked = len(adapter.requests)
+        prefetcher.close()
+        await asyncio.sleep(0.1)
+        assert len(adapter.requests) == asked
+        feed(prefetcher, {**STOPPED, "seq": 60})  # after close: forwarded at once
+        await asyncio.sleep(0.05)
+
+    received = run(lambda request: None, script)
+    assert [m.get("event") for m in received] == ["stopped", "output", "stopped"]

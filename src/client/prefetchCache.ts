@@ -42,7 +42,7 @@ const invalidatingEvents = ['continued', 'exited', 'terminated', 'thread', 'inva
  * How debugpy spells the start of a response (`seq`, `type`, `request_seq` first; the
  * bridge sends only answers spelled so): the two numbers are all that is replaced.
  */
-const responseStart = /^\{"seq": ?-?[0-9]+(, ?"type": ?"response", ?"request_seq": ?)[0-9]+/;
+const responseStart = /^\{"seq":( ?)-?[0-9]+(, ?"type": ?"response", ?"request_seq": ?)[0-9]+/;
 
 /** The request's arguments in one spelling whatever the order of their keys; absent, null and `{}` are the same. */
 export function requestKey(command: string, args: unknown): string {
@@ -65,7 +65,7 @@ export function withSequence(body: Buffer, seq: number, requestSeq: number): Buf
   const head = body.subarray(0, 160).toString('latin1');
   const match = responseStart.exec(head);
   if (!match) return undefined;
-  return Buffer.concat([Buffer.from(`{"seq": ${seq}${match[1]!}${requestSeq}`, 'latin1'), body.subarray(match[0].length)]);
+  return Buffer.concat([Buffer.from(`{"seq":${match[1]!}${seq}${match[2]!}${requestSeq}`, 'latin1'), body.subarray(match[0].length)]);
 }
 
 /**

@@ -13,7 +13,10 @@ import { lifecycleConfigSchema, lifecycleLimitsShape } from './lifecycleConfigSc
 import { preAuthLimitsShape } from './preAuthConfigSchema.js';
 import { clusterConfigSchema } from './clusterConfigSchema.js';
 import { maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
-import { maxPrefetchBytes, maxPrefetchHoldMs } from '../protocol/prefetch.js';
+import { maxPrefetchBytes } from '../protocol/prefetch.js';
+
+/** Bound of `dap.prefetch.maxHoldMs`: the `stopped` event (and the pause watchdog's count) waits at most this long. */
+const maxConfiguredHoldMs = 2_000;
 
 const mapping = { error: 'expected a mapping' };
 
@@ -67,7 +70,8 @@ export const relayConfigSchema = z
         {
           maxMessageBytes: intBetween(minMaxDapMessageBytes, maxMaxDapMessageBytes),
           // Answers sent ahead on each stop (docs/operations.md "Prefetch on stopped"); 0 bytes turns it off.
-          prefetch: z.strictObject({ maxBytesPerStop: intBetween(0, maxPrefetchBytes), maxHoldMs: intBetween(1, maxPrefetchHoldMs) }, mapping),
+          // maxHoldMs delays the stopped event, and with it the pause watchdog's start: kept short
+          prefetch: z.strictObject({ maxBytesPerStop: intBetween(0, maxPrefetchBytes), maxHoldMs: intBetween(1, maxConfiguredHoldMs) }, mapping),
         },
         mapping,
       ),

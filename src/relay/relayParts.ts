@@ -71,7 +71,10 @@ export function buildRelayParts(config: RelayConfig, logger: Logger, access: Rel
     metrics: access.metrics.sessions,
     lifecycle,
     onIdleTimeout: () => lifecycleMetrics.idleTimeouts.inc(),
-    ...(config.dap.prefetch.maxBytesPerStop > 0 ? { prefetch: { maxBytes: config.dap.prefetch.maxBytesPerStop, maxHoldMs: config.dap.prefetch.maxHoldMs } } : {}),
+    // half a DAP message at most: the event that carries the answers must stay under dap.maxMessageBytes
+    ...(config.dap.prefetch.maxBytesPerStop > 0
+      ? { prefetch: { maxBytes: Math.min(config.dap.prefetch.maxBytesPerStop, Math.floor(config.dap.maxMessageBytes / 2)), maxHoldMs: config.dap.prefetch.maxHoldMs } }
+      : {}),
   });
   return { lifecycleMetrics, lifecycle, guards, registry, hub, broker, jsonDepth };
 }

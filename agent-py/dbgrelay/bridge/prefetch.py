@@ -24,21 +24,27 @@ How the stream stays right:
   ``afterSeq``, or has seen another stop, uses none of it. A request of the client
   that may change state while the bridge is asking ends the prefetch of that stop:
   nothing is sent for it.
-- What is sent counts against ``max_bytes`` per stop (the bodies' sizes); an answer
-  that does not fit is left out, and the client asks for it as before. After the first
-  view is out, the children of the top frame's first scope follow in a second event
-  (the values a user expands next), within what is left of the budget; values with
-  more than :data:`MAX_NESTED_CHILDREN` children stay lazy.
+- What is sent counts against ``max_bytes`` per stop (the answers as they travel in
+  the event, escaped); an answer that does not fit is left out, and the client asks
+  for it as before. After the first view is out, the children of the values in the
+  top frame's first scope that are built-in containers follow in a second event (the
+  values a user expands next; listing other objects would run their property
+  getters), within what is left of the budget; containers with more than
+  :data:`MAX_NESTED_CHILDREN` children stay lazy.
+- A ``stopped`` event that comes while another is held is counted too (``stop`` is
+  what the client counts); the answers of a stop that was followed by another before
+  they went out are not sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ..dapframing import encode_message
 
@@ -55,6 +61,13 @@ READ_ONLY_COMMANDS = frozenset({"threads", "stackTrace", "scopes", "variables", 
 PREFETCH_SEQ_BASE = 0x2FFE0000
 #: seq numbers of the bridge's ``dbgrelay.prefetch`` events to the client.
 PREFETCH_EVENT_SEQ_BASE = 0x2FFD0000
+#: The relay's own requests to the adapter start here (docs/protocol.md §6): they
+#: count as changes, but their seq is no client's, so ``afterSeq`` never takes it.
+RELAY_SEQ_BASE = 0x1FFFFC00
+#: Children are sent ahead only for values of these types: listing them runs no code of
+#: the program's (no property getters, no ``__getattr__``), only the ``repr`` of their
+#: items, which the debugger shows for any value.
+CONTAINER_TYPES = frozenset({"dict", "list", "tuple", "set", "frozenset"})
 #: The event that carries the answers.
 PREFETCH_EVENT = "dbgrelay.prefetch"
 #: VS Code asks for the top frame first, then the next page of frames.
@@ -111,6 +124,8 @@ class StopPrefetcher:
         self._parse = parse
         self._seq = PREFETCH_SEQ_BASE
         self._waiting: Dict[int, "asyncio.Future[Tuple[bytes, int]]"] = {}
+        self._unanswered: Set[int] = set()  # own requests whose answer is still to come (dropped when it does)
+        self._closed = False
         self._held: Optional[List[bytes]] = None
         self._stops = 0
         self._last_client_seq = 0
@@ -123,7 +138,7 @@ class StopPrefetcher:
     # -- what the client does --------------------------------------------------
     def note_client_request(self, seq: Any, command: Any) -> None:
         """A client request goes to the adapter (after the bridge's checks)."""
-        if isinstance(seq, int) and not isinstance(seq, bool) and seq > self._last_client_seq:
+        if isinstance(seq, int) and not isinstance(seq, bool) and self._last_client_seq < seq < RELAY_SEQ_BASE:
             self._last_client_seq = seq
         if command not in READ_ONLY_COMMANDS:
             self._changes += 1
@@ -133,11 +148,13 @@ class StopPrefetcher:
         out: List[bytes] = []
         for frame, body_at in frames:
             start = _RESPONSE_START.match(frame, body_at)
-            if start is not None and int(start.group(1)) >= PREFETCH_SEQ_BASE:
+            if start is not None and int(start.group(1)) in self._unanswered:
                 self._on_own_answer(int(start.group(1)), frame, body_at)
             elif self._held is not None:
                 self._held.append(frame)
-            elif self._is_stopped(frame, body_at):
+                if self._is_stopped(frame, body_at):
+                    self._stops += 1  # counted as the client will count it
+            elif not self._closed and self._is_stopped(frame, body_at):
                 if out:
                     self._write_client(b"".join(out))
                     out = []
@@ -148,11 +165,14 @@ class StopPrefetcher:
             self._write_client(b"".join(out))
 
     def close(self) -> None:
+        """Asks nothing more; what is held goes on now."""
+        self._closed = True
         if self._task is not None:
             self._task.cancel()
         for future in self._waiting.values():
             future.cancel()
         self._waiting.clear()
+        self._release()
 
     def _is_stopped(self, frame: bytes, body_at: int) -> bool:
         if _STOPPED.search(frame, body_at, body_at + _PROBE_BYTES) is None:
@@ -161,6 +181,7 @@ class StopPrefetcher:
         return message.get("type") == "event" and message.get("event") == "stopped"
 
     def _on_own_answer(self, seq: int, frame: bytes, body_at: int) -> None:
+        self._unanswered.discard(seq)
         future = self._waiting.pop(seq, None)
         if future is not None and not future.done():
             future.set_result((frame, body_at))
@@ -185,7 +206,11 @@ class StopPrefetcher:
         if arguments is not None:
             message["arguments"] = arguments
         future: "asyncio.Future[Tuple[bytes, int]]" = asyncio.get_running_loop().create_future()
+        if self._closed:
+            future.cancel()
+            return future
         self._waiting[self._seq] = future
+        self._unanswered.add(self._seq)
         if not self._write_adapter(encode_message(message)):
             future.cancel()
         return future
@@ -200,10 +225,10 @@ class StopPrefetcher:
         for command, arguments in asks:
             future = self._ask(command, arguments)
             try:
+                # a cancelled ask (the prefetcher closed, the adapter gone) ends the prefetch
                 frame, body_at = await asyncio.wait_for(future, max(0.0, until - time.monotonic()))
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                if not future.done():
-                    future.cancel()
+            except asyncio.TimeoutError:
+                self._waiting.pop(self._seq, None)  # its answer, if it comes, is dropped (_unanswered)
                 answers.append(None)
                 if time.monotonic() >= until:
                     answers.extend(None for _ in range(len(asks) - len(answers)))
@@ -229,9 +254,11 @@ class StopPrefetcher:
             log.exception("session %s: prefetch on stop %d failed", self.label, stop)
             first = []
         finally:
-            if self._changes == changes and first:
-                more = self._send(stop, first, budget, more=bool(self._nested_asks(first)))
-            self._release()
+            try:
+                if self._changes == changes and self._stops == stop and first and not self._closed:
+                    more = self._send(stop, first, budget, more=bool(self._nested_asks(first)))
+            finally:
+                self._release()
             log.debug("session %s: stop %d: %d answers of the first view in %.1f ms", self.label, stop, len(first), (time.monotonic() - started) * 1000)
         if not more:
             return
@@ -243,7 +270,7 @@ class StopPrefetcher:
             raise
         except Exception:  # noqa: BLE001
             log.exception("session %s: prefetch of nested values on stop %d failed", self.label, stop)
-        if self._stops == stop:
+        if self._stops == stop and not self._closed:
             # the event the client may be waiting for (``more``), even with nothing in it
             self._send(stop, nested if self._changes == changes else [], budget, more=False, closing=True)
 
@@ -270,7 +297,8 @@ class StopPrefetcher:
 
     @staticmethod
     def _nested_asks(first: List[Answer]) -> List[Tuple[str, Optional[Dict[str, Any]]]]:
-        """``variables`` of the values in the first view's scope that have children."""
+        """``variables`` of the values in the first view's scope that are built-in
+        containers (:data:`CONTAINER_TYPES`)."""
         if not first or first[-1][0] != "variables":
             return []
         references = []
@@ -279,7 +307,7 @@ class StopPrefetcher:
                 continue
             reference = child.get("variablesReference")
             counted = sum(n for n in (child.get("namedVariables"), child.get("indexedVariables")) if isinstance(n, int))
-            if isinstance(reference, int) and reference > 0 and counted <= MAX_NESTED_CHILDREN:
+            if child.get("type") in CONTAINER_TYPES and isinstance(reference, int) and reference > 0 and counted <= MAX_NESTED_CHILDREN:
                 references.append(reference)
         return [("variables", {"variablesReference": r}) for r in references[:MAX_NESTED_VALUES]]
 
@@ -291,13 +319,14 @@ class StopPrefetcher:
         items = []
         used = 0
         for command, arguments, body, _ in answers:
-            if len(body) > budget[0] - used:
-                continue
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError:
                 continue
-            used += len(body)
+            cost = len(json.dumps(text))  # as it travels in the event: escaped, ASCII
+            if cost > budget[0] - used:
+                continue
+            used += cost
             items.append({"command": command, "arguments": arguments, "response": text})
         budget[0] -= used
         more = more and budget[0] > 0

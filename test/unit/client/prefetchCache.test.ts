@@ -149,6 +149,10 @@ describe('prefetchCacheInterceptors', () => {
     s.stopped();
     expect(s.fromClient('threads', 6)).toBeUndefined();
     expect(withSequence(Buffer.from('{"type":"response"}'), 1, 2)).toBeUndefined();
+    // the spelling around the numbers is kept
+    expect(withSequence(Buffer.from('{"seq":5,"type":"response","request_seq":7,"success":true}'), 40, 9)!.toString()).toBe(
+      '{"seq":40,"type":"response","request_seq":9,"success":true}',
+    );
   });
 
   it('reads the same read-only requests as the agent (test/fixtures/readOnlyRequests.json)', () => {
