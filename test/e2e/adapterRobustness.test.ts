@@ -5,6 +5,7 @@ import { DapTestClient } from '../support/dap/dapTestClient.js';
 import { startDebuggee, markerLine, webAppPath, type Debuggee } from '../support/processes/debuggee.js';
 import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
 import { attachSession, startAttach, waitForStop, waitForTargets } from '../support/relay/relayClient.js';
+import { seededRandom as random } from '../support/seededRandom.js';
 
 /**
  * debugpy's adapter wedges when a client leaves without a completed attach/disconnect,
@@ -73,18 +74,6 @@ const behaviours: Record<string, Behaviour> = {
     b.destroy();
   },
 };
-
-/** Mulberry32: small seeded PRNG, so a failing sequence can be replayed with its seed. */
-function random(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the agent keeps debugpy healthy whatever clients do', () => {
   let relay: E2eRelay;
