@@ -161,7 +161,10 @@ export function prefetchCacheInterceptors(stats: PrefetchStats = { received: 0, 
     const waitsForMore = request.command === 'variables' && moreFor !== undefined && moreFor === stopsSeen;
     if (waitsForMore) {
       held.push({ request, context });
-      heldTimer ??= setTimeout(() => release(false), heldRequestWaitMs).unref();
+      heldTimer ??= setTimeout(() => {
+        moreFor = undefined; // the second event is late: no request waits for it again
+        release(false);
+      }, heldRequestWaitMs).unref();
       return null;
     }
     release(false); // what waits goes first

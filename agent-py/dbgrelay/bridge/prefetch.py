@@ -200,22 +200,25 @@ class StopPrefetcher:
             self._write_client(b"".join(held))
 
     # -- asking the adapter ------------------------------------------------------
-    def _ask(self, command: str, arguments: Optional[Dict[str, Any]]) -> "asyncio.Future[Tuple[bytes, int]]":
+    def _ask(self, command: str, arguments: Optional[Dict[str, Any]]) -> Tuple[int, "asyncio.Future[Tuple[bytes, int]]"]:
         self._seq += 1
         message: Dict[str, Any] = {"seq": self._seq, "type": "request", "command": command}
         if arguments is not None:
             message["arguments"] = arguments
         future: "asyncio.Future[Tuple[bytes, int]]" = asyncio.get_running_loop().create_future()
+        seq = self._seq
         if self._closed:
             future.cancel()
-            return future
-        self._waiting[self._seq] = future
-        self._unanswered.add(self._seq)
+            return seq, future
+        self._waiting[seq] = future
+        self._unanswered.add(seq)
         if not self._write_adapter(encode_message(message)):
+            self._waiting.pop(seq, None)
+            self._unanswered.discard(seq)
             future.cancel()
-        return future
+        return seq, future
 
-    async def _answers(self, asks: List[Tuple[str, Optional[Dict[str, Any]]]], until: float) -> List[Optional[Answer]]:
+    async def _answers(self, asks: List[Tuple[str, Optional[Dict[str, Any]]]], until: float, current: Callable[[], bool] = lambda: True) -> List[Optional[Answer]]:
         """The successful answers to ``asks``, None for one that failed, was spelled
         otherwise or did not come by ``until``. They are asked one after another:
         debugpy answers requests that arrive together tens of milliseconds late (its
@@ -223,12 +226,15 @@ class StopPrefetcher:
         about a millisecond each."""
         answers: List[Optional[Answer]] = []
         for command, arguments in asks:
-            future = self._ask(command, arguments)
+            if not current():  # a change or another stop came: the rest would be stale
+                answers.extend(None for _ in range(len(asks) - len(answers)))
+                break
+            seq, future = self._ask(command, arguments)
             try:
                 # a cancelled ask (the prefetcher closed, the adapter gone) ends the prefetch
                 frame, body_at = await asyncio.wait_for(future, max(0.0, until - time.monotonic()))
             except asyncio.TimeoutError:
-                self._waiting.pop(self._seq, None)  # its answer, if it comes, is dropped (_unanswered)
+                self._waiting.pop(seq, None)  # its answer, if it comes, is dropped (_unanswered)
                 answers.append(None)
                 if time.monotonic() >= until:
                     answers.extend(None for _ in range(len(asks) - len(answers)))
@@ -264,7 +270,7 @@ class StopPrefetcher:
             return
         nested: List[Answer] = []
         try:
-            answers = await self._answers(self._nested_asks(first), time.monotonic() + max(self.settings.max_hold_s, 1.0))
+            answers = await self._answers(self._nested_asks(first), time.monotonic() + max(self.settings.max_hold_s, 1.0), lambda: self._changes == changes and self._stops == stop)
             nested = [a for a in answers if a is not None and len((a[3].get("body") or {}).get("variables") or []) <= MAX_NESTED_CHILDREN]
         except asyncio.CancelledError:
             raise

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from typing import List
 
 from ..errors import PTRACE_DENIED, InjectError
@@ -90,6 +91,8 @@ def call_at_entry(thread, entry, function, *args):
     back = run_until(lambda: gdb.selected_thread().ptid == thread.ptid and value("$pc") == entry, {call_s!r})
     thread.switch()
     if not back:
+        # rewound below while the call may hold a lock of malloc's or of the pending calls
+        print("DBGRELAY_CALL_ABANDONED")
         raise gdb.GdbError("the call did not come back")
     return value("$rax")
 
@@ -102,14 +105,16 @@ else:
     print("DBGRELAY_VECTOR_STATE_READ_ONLY")
     # other signals go to the program as they come, without stopping gdb's waits
     gdb.execute("handle all nostop noprint pass")
+    gdb.execute("handle SIGINT nostop noprint pass")
     gdb.execute("handle SIGSTOP stop print nopass")
     point = gdb.Breakpoint("*PyEval_RestoreThread", internal=True)
-    entry = value("(long)&PyEval_RestoreThread")
     try:
+        entry = value("(long)&PyEval_RestoreThread")
         if not run_until(lambda: value("$pc") == entry, {wait_s!r}):
             print("DBGRELAY_NO_SAFE_POINT")
         else:
             thread = gdb.selected_thread()
+            point.thread = thread.global_num  # the other threads pass the entry freely meanwhile
             saved = dict((register, value("$" + register)) for register in REGISTERS)
             try:
                 text = CODE.encode("utf-8") + b"\\0"
@@ -157,6 +162,17 @@ def gdb_command(pid: int, script_path: str) -> List[str]:
     return ["gdb", "-nx", "-nh", "--batch", "-p", str(pid), "-x", script_path]
 
 
+def _stop_gdb(process: "subprocess.Popen[str]") -> None:
+    """Ends a gdb that ran out of time: SIGTERM first (gdb then detaches, taking its
+    breakpoints out of the program), SIGKILL only if it does not end within 2 s."""
+    process.terminate()
+    try:
+        process.communicate(timeout=2)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
 def _continue_if_stopped(pid: int) -> None:
     """A tracer that died may leave its tracee stopped: continue it."""
     try:
@@ -182,14 +198,23 @@ def run_with_gdb(target: TargetProcess, bootstrap: str, timeout: float) -> None:
         script = os.path.join(directory, "queue.py")
         with open(os.open(script, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
             handle.write(gdb_script(target.pid, bootstrap, wait_s))
+        gdb_process = subprocess.Popen(gdb_command(target.pid, script), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
         try:
-            out = subprocess.run(gdb_command(target.pid, script), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+            stdout, stderr = gdb_process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _continue_if_stopped(target.pid)
+            _stop_gdb(gdb_process)
             raise InjectError(f"gdb did not finish within {timeout:g} s; it was stopped, and process {target.pid} runs on unchanged") from None
         finally:
             _continue_if_stopped(target.pid)
-    text = out.stdout + out.stderr
+            # a stop gdb asked for just before it detached may land a moment later
+            time.sleep(0.05)
+            _continue_if_stopped(target.pid)
+    text = stdout + stderr
+    if "DBGRELAY_CALL_ABANDONED" in text:
+        raise InjectError(
+            f"a call gdb made in process {target.pid} did not come back in time and was abandoned: the program may hold a lock it took; "
+            "watch it, and restart it if it stops answering"
+        )
     if "Operation not permitted" in text or "ptrace:" in text:
         raise InjectError(f"this user may not trace process {target.pid}: {ptrace_hint()}", code=PTRACE_DENIED)
     if "No symbol" in text:

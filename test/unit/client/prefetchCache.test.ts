@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { everyMessageToAdapter, type DapDirection, type DapInterceptContext, type DapInterceptor } from '../../../src/dap/dapInterceptor.js';
 import type { DapMessage } from '../../../src/dap/dapMessage.js';
-import { prefetchCacheInterceptors, requestKey, withSequence, type PrefetchStats } from '../../../src/client/prefetchCache.js';
+import { heldRequestWaitMs, prefetchCacheInterceptors, requestKey, withSequence, type PrefetchStats } from '../../../src/client/prefetchCache.js';
 import { prefetchEventName, readOnlyRequests } from '../../../src/protocol/prefetch.js';
 
 /** debugpy's spelling of a response (json.dumps with its default separators). */
@@ -141,6 +141,21 @@ describe('prefetchCacheInterceptors', () => {
     expect(t.fromClient('evaluate', 7, { expression: 'x' })).toBeUndefined(); // goes after the held one
     expect(t.forwarded.map((m) => (m as { seq: number }).seq)).toEqual([6]);
     expect(t.fromClient('variables', 8, { variablesReference: 7 })).toBeUndefined(); // no more waiting after a change
+  });
+
+  it('sends a held request on after the wait bound, and waits no more for that stop', () => {
+    vi.useFakeTimers();
+    try {
+      const s = session();
+      s.prefetch(1, 5, [], true);
+      s.stopped();
+      expect(s.fromClient('variables', 6, { variablesReference: 7 })).toBeNull();
+      vi.advanceTimersByTime(heldRequestWaitMs);
+      expect(s.forwarded.map((m) => (m as { seq: number }).seq)).toEqual([6]);
+      expect(s.fromClient('variables', 7, { variablesReference: 8 })).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('forwards the request when an answer is spelled otherwise', () => {
