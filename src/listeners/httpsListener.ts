@@ -7,6 +7,7 @@ import { startWebSocketHeartbeat } from '../liveness/webSocketHeartbeat.js';
 import { tagged } from '../log/logger.js';
 import { closeServer, listen, peerAddress, SocketSet, type RunningListener } from '../net/serverSockets.js';
 import type { WebSocketTransport } from '../transport/webSocketTransport.js';
+import type { Readiness } from '../lifecycle/readiness.js';
 import type { ListenerContext, ReloadableTlsServer } from './listenerContext.js';
 import { wssRequestHandler } from './wssRequests.js';
 import { createWssServer } from './wssServer.js';
@@ -17,14 +18,15 @@ const dapHeaderAllowance = 1024;
 
 /**
  * The `wss` listener (docs/protocol.md §3): an HTTPS server (TLS 1.2+) answering
- * `GET /v1/targets` and WebSocket upgrades for agents and clients. Every upgrade is
+ * `GET /v1/targets`, the health probes (with `readiness`) and WebSocket upgrades for
+ * agents and clients. Every upgrade is
  * authenticated in the `upgrade` event, before `handleUpgrade`; a refusal is an HTTP
  * response with a JSON body, and the socket is closed. `/ptvsd` (ptvsdEndpoint.ts) is an
  * info page, or an attach to the default target. With `listeners.wss.tls: false` it is
  * plain HTTP for a front end on loopback; `X-Forwarded-For`/`-Proto` count only from
  * `frontEnd.trustedProxies` (forwardedClient.ts).
  */
-export async function startHttpsListener(context: ListenerContext, listener: WssListenerConfig): Promise<RunningListener> {
+export async function startHttpsListener(context: ListenerContext, listener: WssListenerConfig, readiness?: Readiness): Promise<RunningListener> {
   const { config } = context;
   const log = tagged(context.logger, 'relay', { listener: 'wss' });
   const tlsLog = tagged(context.logger, 'tls', { listener: 'wss' });
@@ -44,7 +46,7 @@ export async function startHttpsListener(context: ListenerContext, listener: Wss
   };
 
   const upgrade = wssUpgradeHandler({ context, log, sockets, trustedProxies, controlServer, dataServer, heartbeating });
-  const respond = wssRequestHandler(context, log, trustedProxies);
+  const respond = wssRequestHandler(context, log, trustedProxies, readiness);
   context.preAuth?.guard(server); // before TLS: over a cap the socket is destroyed at once
   server.on('connection', (socket) => sockets.add(socket));
   // A rejection that escaped a handler (its refusal failing too) would end the process

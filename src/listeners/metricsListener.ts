@@ -7,6 +7,7 @@ import { ScrapeToken } from '../metrics/scrapeToken.js';
 import type { ListenAddress, RunningListener } from '../net/serverSockets.js';
 import type { Readiness } from '../lifecycle/readiness.js';
 import { hostPort } from '../common/hostPort.js';
+import { answerHealthProbe, isHealthProbe, replyText as reply } from './healthProbes.js';
 
 /** Options of {@link startMetricsListener}. */
 export interface MetricsListenerOptions {
@@ -26,16 +27,6 @@ export interface MetricsListenerOptions {
  * it reconnects each time; nothing is gained by holding idle connections longer.
  */
 export const metricsKeepAliveTimeoutMs = 5_000;
-
-function reply(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  response.writeHead(status, {
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(body)),
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  response.end(response.req.method === 'HEAD' ? undefined : body);
-}
 
 /**
  * Starts the metrics listener (config `metrics.*`; docs/operations.md "Metrics and
@@ -59,13 +50,9 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
   collectDefaultMetrics({ register: registry });
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (isHealthProbe(path)) return answerHealthProbe(path, request.method, readiness, response);
     if (request.method !== 'GET' && request.method !== 'HEAD') return reply(response, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
-    const path = (request.url ?? '/').split('?')[0];
-    if (path === '/healthz') return reply(response, 200, 'ok\n');
-    if (path === '/readyz') {
-      const reason = readiness.notReadyReason;
-      return reason === undefined ? reply(response, 200, 'ready\n') : reply(response, 503, `not ready: ${reason}\n`);
-    }
     if (path !== '/metrics') return reply(response, 404, 'not found\n');
     if (token && !token.accepts(request.headers.authorization)) {
       logger.debug({ remote: `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}` }, 'metrics scrape refused');

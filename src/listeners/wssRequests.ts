@@ -9,19 +9,29 @@ import { authenticate, type ListenerContext } from './listenerContext.js';
 import { answerPtvsdInfo, servesPtvsd } from './ptvsdEndpoint.js';
 import { pageRequestFromHeaders } from './targetListing.js';
 import { isUpgradeOnlyPath } from './upgradeRoutes.js';
+import { answerHealthProbe, isHealthProbe } from './healthProbes.js';
+import type { Readiness } from '../lifecycle/readiness.js';
 
 /**
  * The plain HTTP requests the `wss` listener answers: `GET /v1/targets` (one page of the
- * targets the credential may see), the `/ptvsd` info page, and a JSON refusal for
- * anything else.
+ * targets the credential may see), the `/ptvsd` info page, the health probes
+ * (`/healthz`, `/livez`, `/readyz`: healthProbes.ts), and a JSON refusal for anything
+ * else.
  */
-export function wssRequestHandler(context: ListenerContext, log: Logger, trustedProxies: BlockList): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+export function wssRequestHandler(
+  context: ListenerContext,
+  log: Logger,
+  trustedProxies: BlockList,
+  readiness?: Readiness,
+): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   const { config } = context;
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const origin = clientOrigin(request.socket, request.headers, trustedProxies);
     const remote = origin.display;
     try {
       const path = pathWithoutQuery(request.url);
+      // front ends and App Service probe the port they forward to
+      if (readiness && isHealthProbe(path)) return answerHealthProbe(path, request.method, readiness, response);
       if (servesPtvsd(config, path)) return answerPtvsdInfo(config, context.registry, request, response);
       refuseCleartextOrigin(origin);
       if (path !== '/v1/targets') {

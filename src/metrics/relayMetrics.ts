@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { packageVersion } from '../common/packageVersion.js';
 import type { RelayErrorCode } from '../common/relayError.js';
 import { AgentMetrics, SshMetrics } from './agentMetrics.js';
 import { GuardrailMetrics } from './guardrailMetrics.js';
@@ -51,6 +52,11 @@ export class RelayMetrics {
     this.sessions = new SessionMetrics(this.registry);
     this.agents = new AgentMetrics(this.registry);
     this.ssh = new SshMetrics(this.registry);
+    // Which build answers: one series, always 1 (the Prometheus "info" convention).
+    new Gauge({ name: 'dbgrelay_build_info', help: 'The dbgrelay version this relay runs (always 1).', labelNames: ['version'] as const, registers }).set(
+      { version: packageVersion },
+      1,
+    );
     const failures = new Counter({
       name: 'dbgrelay_auth_failures_total',
       help: 'Refused authentication attempts, by reason (a dbgrelay error code).',

@@ -35,7 +35,7 @@ export async function startRelayListeners(
     started.push(listener);
     return listener;
   };
-  const wss = config.listeners.wss.enabled ? add(await startHttpsListener(context, config.listeners.wss)) : undefined;
+  const wss = config.listeners.wss.enabled ? add(await startHttpsListener(context, config.listeners.wss, readiness)) : undefined;
   const tcps = config.listeners.tcps.enabled ? add(await startTcpsListener(context, config.listeners.tcps)) : undefined;
   const ssh = config.sshServer.enabled
     ? add(

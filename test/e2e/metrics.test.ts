@@ -1,4 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { packageVersion } from '../../src/common/packageVersion.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -18,6 +20,19 @@ let relay: E2eRelay;
 let base: string;
 const debuggees: Debuggee[] = [];
 const attaches: AttachServer[] = [];
+
+/** GET `path` on the relay's main (wss) listener, trusting its development CA. */
+function probeWss(path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsGet(`${relay.wssUrl.replace(/^wss:/, 'https:')}${path}`, { ca: readFileSync(relay.caFile) }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
 
 async function scrape(): Promise<string> {
   const response = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${scrapeToken}` } });
@@ -118,6 +133,7 @@ describe('metrics after a session over each transport', () => {
 
   it('answers /healthz, and /readyz until the relay drains', async () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(relay.handle.ready).toBe(true);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
@@ -128,7 +144,16 @@ describe('metrics after a session over each transport', () => {
     expect(await draining.text()).toContain('draining');
     expect(relay.handle.ready).toBe(false);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    // the main listener answers the same probes, without a credential (front ends probe it)
+    expect(await probeWss('/readyz')).toEqual({ status: 503, body: 'not ready: draining\n' });
+    expect(await probeWss('/livez')).toEqual({ status: 200, body: 'ok\n' });
     relay.handle.setDraining(false);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await probeWss('/readyz')).toEqual({ status: 200, body: 'ready\n' });
+    expect(await probeWss('/healthz')).toEqual({ status: 200, body: 'ok\n' });
+  });
+
+  it('says which build runs', async () => {
+    expect(await scrape()).toContain(`dbgrelay_build_info{version="${packageVersion}"} 1`);
   });
 });
