@@ -27,8 +27,22 @@ registerTokenCommand(program);
 registerAuditCommand(program);
 registerReloadCommand(program);
 
+/**
+ * `EX_CONFIG` of sysexits.h: a configuration the command cannot use. The systemd unit
+ * does not restart on it (`RestartPreventExitStatus=78`): a typo in the config would
+ * otherwise restart the relay forever.
+ */
+const exitConfig = 78;
+
+// Output read by a command that stopped reading (`dbgrelay audit --json | head -1`):
+// the rest is not wanted, so the command ends quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;
   process.stderr.write(`dbgrelay: ${(error as Error).message ?? String(error)}${code ? ` (${code})` : ''}\n`);
-  process.exitCode = 1;
+  process.exitCode = code === 'CONFIG_INVALID' ? exitConfig : 1;
 });

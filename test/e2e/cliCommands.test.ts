@@ -89,18 +89,31 @@ describe('dbgrelay serve, targets and attach', () => {
     expect(serve.output()).not.toContain(secret);
   });
 
+  it('ends quietly when its output is closed early (dbgrelay audit --json | head -1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-epipe-'));
+    const file = join(dir, 'audit.log');
+    const record = (i: number): string =>
+      JSON.stringify({ ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i % 60)).toISOString(), event: 'session.opened', target: 'web-1', session: `s${i}` });
+    writeFileSync(file, `${Array.from({ length: 50_000 }, (_, i) => record(i)).join('\n')}\n`);
+    const audit = dbgrelay(['audit', '--file', file, '--json']);
+    await audit.waitFor(/session\.opened/);
+    audit.child.stdout!.destroy(); // the reader stops, as head does after its line
+    expect(await audit.exited).toBe(0);
+    expect(audit.output()).not.toMatch(/EPIPE|Error:/);
+  });
+
   it('refuses an invalid configuration at start with a message naming the key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-config-'));
     const configFile = join(dir, 'relay.yaml');
     writeFileSync(configFile, 'listeners:\n  tcps:\n    port: seventy\n');
     const serve = dbgrelay(['serve', '--config', configFile, '--data-dir', dir]);
-    expect(await serve.exited).not.toBe(0);
+    expect(await serve.exited).toBe(78); // EX_CONFIG: systemd does not restart it (RestartPreventExitStatus=78)
     expect(serve.output()).toMatch(/listeners\.tcps\.port/);
     expect(serve.output()).toContain('CONFIG_INVALID');
 
     writeFileSync(configFile, 'listners:\n  tcps:\n    port: 1\n');
     const typo = dbgrelay(['serve', '--config', configFile, '--data-dir', dir]);
-    expect(await typo.exited).not.toBe(0);
+    expect(await typo.exited).toBe(78);
     expect(typo.output()).toMatch(/listners: unknown key/);
   });
 });

@@ -47,7 +47,7 @@ describe('deploy/systemd/dbgrelay.service', () => {
     expect(result.stderr).toContain("Unknown key 'Restartt'");
   });
 
-  it('runs unprivileged and hardened, restarts on failure, reloads with SIGHUP', () => {
+  it('runs unprivileged and hardened, restarts on failure but not on an invalid configuration (exit 78), reloads with SIGHUP', () => {
     const unit = settings(unitText);
     const expected: Record<string, string> = {
       DynamicUser: 'yes',
@@ -59,6 +59,7 @@ describe('deploy/systemd/dbgrelay.service', () => {
       StateDirectory: 'dbgrelay',
       ConfigurationDirectory: 'dbgrelay',
       Restart: 'on-failure',
+      RestartPreventExitStatus: '78',
       ExecReload: '/bin/kill -HUP $MAINPID',
       KillSignal: 'SIGTERM',
       CapabilityBoundingSet: '',
