@@ -99,7 +99,7 @@ export function registerReloadCommand(program: Command): void {
     .option('--timeout <ms>', 'how long to wait for the outcome', '10000')
     .addHelpText(
       'after',
-      '\nExits 0 when the relay applied the configuration (keys that need a restart are listed),\n1 when it refused it (the message names the key) or cannot be reached.',
+      '\nExits 0 when the relay applied the configuration (keys that need a restart are listed),\n78 when it refused it (the message names the key), 1 when it cannot be reached.',
     )
     .action(async (flags: ReloadFlags) => reload(flags));
 }

@@ -188,7 +188,7 @@ describe('dbgrelay serve as a process', () => {
 
       writeFileSync(configFile, base + '\npolicies: { default: everything }\n');
       const refused = runDbgrelay(['reload', '--config', configFile]);
-      expect(await refused.exited).toBe(1);
+      expect(await refused.exited).toBe(78); // EX_CONFIG, as for any configuration dbgrelay cannot use
       expect(refused.output()).toMatch(/reload refused[\s\S]*policies\.default/);
       await serve.waitFor(/reload refused: .*policies\.default/);
 
