@@ -90,10 +90,6 @@ export function prefetchCacheInterceptors(stats: PrefetchStats = { received: 0, 
   const held: Held[] = [];
   let heldTimer: NodeJS.Timeout | undefined;
 
-  const dropAll = (): void => {
-    for (const list of entries.values()) stats.discarded += list.length;
-    entries.clear();
-  };
   const dropOlderThan = (stop: number): void => {
     for (const [key, list] of entries) {
       const kept = list.filter((entry) => entry.stop >= stop);
@@ -120,6 +116,12 @@ export function prefetchCacheInterceptors(stats: PrefetchStats = { received: 0, 
     stats.served++;
     context.sendBody('toClient', answer);
     return true;
+  };
+  /** Nothing held is current any more: a request that may change state, a resume, a thread change. */
+  const forgetAll = (): void => {
+    release(false);
+    moreFor = undefined;
+    dropOlderThan(Number.POSITIVE_INFINITY);
   };
   /** Answers or forwards the waiting requests, in order (`tryServe`: the second event came). */
   const release = (tryServe: boolean): void => {
@@ -173,10 +175,8 @@ export function prefetchCacheInterceptors(stats: PrefetchStats = { received: 0, 
 
   const onOtherRequest: DapInterceptor = (message) => {
     if (message.type !== 'request') return undefined;
-    release(false);
-    moreFor = undefined;
     lastChangingSeq = Math.max(lastChangingSeq, (message as DebugProtocol.Request).seq);
-    dropAll();
+    forgetAll();
     return undefined;
   };
 
@@ -199,10 +199,7 @@ export function prefetchCacheInterceptors(stats: PrefetchStats = { received: 0, 
     ...invalidatingEvents.map((name): [string, DapInterceptor] => [
       name,
       (message) => {
-        if (message.type !== 'event') return undefined;
-        dropAll();
-        moreFor = undefined;
-        release(false);
+        if (message.type === 'event') forgetAll();
         return undefined;
       },
     ]),

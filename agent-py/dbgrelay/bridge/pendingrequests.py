@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Optional
 #: The start of every response debugpy writes (``messaging.py``: ``_prettify`` puts
 #: ``seq``, ``type``, ``request_seq`` first; ``json.dumps`` default separators; the
 #: compact ones too), so answers are recognised without parsing the adapter's messages.
-_RESPONSE_START = re.compile(rb'\{"seq": ?-?[0-9]+, ?"type": ?"response", ?"request_seq": ?([0-9]+)[,}]')
+RESPONSE_START = re.compile(rb'\{"seq": ?-?[0-9]+, ?"type": ?"response", ?"request_seq": ?([0-9]+)[,}]')
 #: How far into a body another spelling of a response is looked for.
 _RESPONSE_PROBE_BYTES = 256
 
@@ -43,7 +43,7 @@ class PendingRequests:
         """Forget a request once the adapter answered it: a byte check of the body's
         start for debugpy's own spelling, a parse (``parse``) only for another one.
         ``message`` is the frame's message when it was parsed already."""
-        start = _RESPONSE_START.match(frame, body_at)
+        start = RESPONSE_START.match(frame, body_at)
         if start is not None:
             self._sent.pop(int(start.group(1)), None)
             return

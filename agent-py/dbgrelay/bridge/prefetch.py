@@ -48,6 +48,10 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ..dapframing import encode_message
 
+# debugpy's spelling of a response's start: only answers spelled so are sent ahead,
+# because the client replaces exactly those two numbers
+from .pendingrequests import RESPONSE_START
+
 log = logging.getLogger("dbgrelay.dap")
 
 #: Requests that only read the debuggee's state. Any other client request may change
@@ -78,10 +82,6 @@ MAX_NESTED_VALUES = 32
 #: A value with more children than this stays lazy.
 MAX_NESTED_CHILDREN = 100
 
-#: debugpy's responses and events start with ``seq`` and ``type`` (``messaging.py``'s
-#: ``_prettify``); only responses spelled this way are sent ahead, because the client
-#: replaces exactly these two numbers.
-_RESPONSE_START = re.compile(rb'\{"seq": ?-?[0-9]+, ?"type": ?"response", ?"request_seq": ?([0-9]+)[,}]')
 _STOPPED = re.compile(rb'"event": ?"stopped"')
 _PROBE_BYTES = 256
 
@@ -147,18 +147,18 @@ class StopPrefetcher:
     def on_adapter_frames(self, frames: List[Tuple[bytes, int]]) -> None:
         out: List[bytes] = []
         for frame, body_at in frames:
-            start = _RESPONSE_START.match(frame, body_at)
+            start = RESPONSE_START.match(frame, body_at)
             if start is not None and int(start.group(1)) in self._unanswered:
                 self._on_own_answer(int(start.group(1)), frame, body_at)
             elif self._held is not None:
                 self._held.append(frame)
-                if self._is_stopped(frame, body_at):
+                if self._stopped_event(frame, body_at) is not None:
                     self._stops += 1  # counted as the client will count it
-            elif not self._closed and self._is_stopped(frame, body_at):
+            elif not self._closed and (stopped := self._stopped_event(frame, body_at)) is not None:
                 if out:
                     self._write_client(b"".join(out))
                     out = []
-                self._on_stopped(frame, body_at)
+                self._on_stopped(frame, stopped)
             else:
                 out.append(frame)
         if out:
@@ -174,11 +174,12 @@ class StopPrefetcher:
         self._waiting.clear()
         self._release()
 
-    def _is_stopped(self, frame: bytes, body_at: int) -> bool:
+    def _stopped_event(self, frame: bytes, body_at: int) -> Optional[Dict[str, Any]]:
+        """The frame's message when it is a ``stopped`` event (parsed only then)."""
         if _STOPPED.search(frame, body_at, body_at + _PROBE_BYTES) is None:
-            return False
+            return None
         message = self._parse(frame, body_at)
-        return message.get("type") == "event" and message.get("event") == "stopped"
+        return message if message.get("type") == "event" and message.get("event") == "stopped" else None
 
     def _on_own_answer(self, seq: int, frame: bytes, body_at: int) -> None:
         self._unanswered.discard(seq)
@@ -186,10 +187,10 @@ class StopPrefetcher:
         if future is not None and not future.done():
             future.set_result((frame, body_at))
 
-    def _on_stopped(self, frame: bytes, body_at: int) -> None:
+    def _on_stopped(self, frame: bytes, stopped: Dict[str, Any]) -> None:
         self._stops += 1
         self._held = [frame]
-        body = self._parse(frame, body_at).get("body") or {}
+        body = stopped.get("body") or {}
         thread_id = body.get("threadId") if isinstance(body, dict) else None
         # counted now: a client request forwarded from here on came after the stop
         self._task = asyncio.ensure_future(self._prefetch(self._stops, thread_id, self._changes))
@@ -250,6 +251,7 @@ class StopPrefetcher:
         started = time.monotonic()
         until = started + self.settings.max_hold_s
         first: List[Answer] = []
+        nested_asks: List[Tuple[str, Optional[Dict[str, Any]]]] = []
         more = False
         try:
             if isinstance(thread_id, int) and not isinstance(thread_id, bool):
@@ -262,7 +264,8 @@ class StopPrefetcher:
         finally:
             try:
                 if self._changes == changes and self._stops == stop and first and not self._closed:
-                    more = self._send(stop, first, budget, more=bool(self._nested_asks(first)))
+                    nested_asks = self._nested_asks(first)
+                    more = self._send(stop, first, budget, more=bool(nested_asks))
             finally:
                 self._release()
             log.debug("session %s: stop %d: %d answers of the first view in %.1f ms", self.label, stop, len(first), (time.monotonic() - started) * 1000)
@@ -270,7 +273,7 @@ class StopPrefetcher:
             return
         nested: List[Answer] = []
         try:
-            answers = await self._answers(self._nested_asks(first), time.monotonic() + max(self.settings.max_hold_s, 1.0), lambda: self._changes == changes and self._stops == stop)
+            answers = await self._answers(nested_asks, time.monotonic() + max(self.settings.max_hold_s, 1.0), lambda: self._changes == changes and self._stops == stop)
             nested = [a for a in answers if a is not None and len((a[3].get("body") or {}).get("variables") or []) <= MAX_NESTED_CHILDREN]
         except asyncio.CancelledError:
             raise
