@@ -226,10 +226,10 @@ def test_the_byte_check_matches_what_debugpy_writes() -> None:
     with channel._send_message(message):
         pass
     body = out.data.split(b"\r\n\r\n", 1)[1]
-    from dbgrelay.bridge.pendingrequests import _RESPONSE_START
+    from dbgrelay.bridge.pendingrequests import RESPONSE_START
 
     assert body.startswith(b'{"seq": 1, "type": "response", "request_seq": 7, '), body[:80]
-    match = _RESPONSE_START.match(body)
+    match = RESPONSE_START.match(body)
     assert match is not None and match.group(1) == b"7", body[:80]
     assert isinstance(stream.json_encoder_factory(), dp_json.JsonEncoder)  # the encoder debugpy uses by default
 
