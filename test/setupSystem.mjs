@@ -25,6 +25,8 @@ export const systemTools = [
   { binary: '/usr/bin/redis-server', pkg: 'redis-server' },
   // Builds the Jazzer.js compatibility shim of the fuzzing run (fuzz/jazzerCompat.mjs).
   { binary: '/usr/bin/g++', pkg: 'g++' },
+  // The browser the web console's test drives (playwright-core, headless).
+  { binary: '/usr/bin/chromium', pkg: 'chromium' },
 ];
 
 const missing = systemTools.filter(({ binary }) => !existsSync(binary)).map(({ pkg }) => pkg);
