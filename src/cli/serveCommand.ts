@@ -18,10 +18,13 @@ const environmentHelp = [
   '',
   'The relay secret comes from DBGRELAY_SECRET or auth.secretFile (default',
   '<dataDir>/secret). Never pass it as a flag. Without either, a random secret is',
-  'created (mode 0600) and printed once. Without tls.certFile/tls.keyFile, a',
+  'created (mode 0600) and shown once on a terminal. Without tls.certFile/tls.keyFile, a',
   'development CA and a certificate for localhost/127.0.0.1/::1 are created in the',
   'data directory (default $STATE_DIRECTORY, $XDG_STATE_HOME/dbgrelay or',
   '~/.local/state/dbgrelay); pin the printed CA fingerprint on agents and clients.',
+  '',
+  'Standard output carries JSON log lines only (or none with --log-file); the lines',
+  'for a person (addresses, CA fingerprint, a new secret) go to standard error.',
   '',
   'SIGHUP (or `dbgrelay reload`) reloads secrets, keys, certificates, policies,',
   'limits and configured targets for new sessions; running sessions are kept.',
@@ -34,9 +37,13 @@ const environmentHelp = [
   'cluster.peer.advertise; see docs/operations.md "Running several relays".',
 ].join('\n');
 
-/** Writes a human-readable line for the operator (stdout). */
+/**
+ * Writes a human-readable line for the operator. Standard output carries the JSON log
+ * stream only (one JSON object per line, as log collectors expect), so these go to
+ * standard error.
+ */
 function say(line: string): void {
-  process.stdout.write(line + '\n');
+  process.stderr.write(line + '\n');
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
@@ -46,15 +53,15 @@ async function serve(flags: ServeFlags): Promise<void> {
     logger,
     onSecretCreated: (secret, file) => {
       say('');
-      // Only a person at a terminal sees it: under systemd or in a container stdout is
-      // the log stream, and a secret must never reach a log.
-      if (process.stdout.isTTY) {
+      // Only a person at a terminal sees it: under systemd or in a container standard
+      // error is collected as a log too, and a secret must never reach a log.
+      if (process.stderr.isTTY) {
         say('  A new relay secret was created. It is shown this once; it is stored in');
         say(`  ${file} (mode 0600).`);
         say(`  RELAY SECRET: ${secret}`);
       } else {
         say(`  A new relay secret was created and stored in ${file} (mode 0600).`);
-        say('  It is not shown because standard output is not a terminal.');
+        say('  It is not shown because standard error is not a terminal.');
       }
       say('');
     },

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { certificateFingerprint } from '../../src/certs/certificateFactory.js';
 import { runDbgrelay, type CliProcess } from '../support/processes/cliProcess.js';
 
 /**
@@ -81,12 +82,39 @@ describe('dbgrelay serve, targets and attach', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-'));
     const serve = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0']);
     await serve.waitFor(/tcps listening on/);
-    await serve.waitFor(/not shown because standard output is not a terminal/);
+    await serve.waitFor(/not shown because standard error is not a terminal/);
     const secret = readFileSync(join(dataDir, 'secret'), 'utf8').trim();
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     expect(secret.length).toBeGreaterThanOrEqual(32);
     expect(serve.output()).not.toContain(secret);
+  });
+
+  it('writes only JSON log lines to stdout; the lines for a person go to stderr', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-json-'));
+    const serve = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0']);
+    let stdout = '';
+    let stderr = '';
+    serve.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    serve.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await serve.waitFor(/tcps listening on/);
+    serve.child.kill('SIGHUP');
+    await serve.waitFor(/configuration reloaded/);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+
+    const secret = readFileSync(join(dataDir, 'secret'), 'utf8').trim();
+    const caFingerprint = certificateFingerprint(readFileSync(join(dataDir, 'ca.pem'), 'utf8'));
+    const lines = stdout.split('\n').filter((line) => line !== '');
+    const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toEqual(expect.arrayContaining(['created a new relay secret', 'relay listening', 'configuration reloaded', 'relay stopped']));
+    expect(stdout).not.toContain(secret);
+    // The operator still learns what to pin, where the secret is and that it was not shown.
+    expect(stderr).toContain(`CA fingerprint ${caFingerprint}`);
+    expect(stderr).toMatch(/wss\s+listening on wss:\/\/127\.0\.0\.1:\d+/);
+    expect(stderr).toContain(`stored in ${join(dataDir, 'secret')}`);
+    expect(stderr).toContain('dbgrelay: configuration reloaded');
+    expect(stderr).not.toContain(secret);
   });
 
   it('ends quietly when its output is closed early (dbgrelay audit --json | head -1)', async () => {
