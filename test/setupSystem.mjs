@@ -27,6 +27,9 @@ export const systemTools = [
   { binary: '/usr/bin/g++', pkg: 'g++' },
   // The browser the web console's test drives (playwright-core, headless).
   { binary: '/usr/bin/chromium', pkg: 'chromium' },
+  // The shells whose completion scripts `dbgrelay completion zsh|fish` prints are loaded for real.
+  { binary: '/usr/bin/zsh', pkg: 'zsh' },
+  { binary: '/usr/bin/fish', pkg: 'fish' },
 ];
 
 const missing = systemTools.filter(({ binary }) => !existsSync(binary)).map(({ pkg }) => pkg);
