@@ -8,6 +8,7 @@ import { registerTokenCommand } from './tokenCommand.js';
 import { registerAuditCommand } from './auditCommand.js';
 import { registerReloadCommand } from './reloadCommand.js';
 import { packageVersion } from '../common/packageVersion.js';
+import { exitStatusFor, exitStatusHelp } from './exitCodes.js';
 
 /**
  * Entry point of the `dbgrelay` command. Only parses flags and calls into the
@@ -17,7 +18,10 @@ const program = new Command()
   .name('dbgrelay')
   .description('Secure relay for remote debugging of Python over the Debug Adapter Protocol.')
   .version(packageVersion)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText('after', exitStatusHelp)
+  // Usage errors reach the catch below (exit 64) instead of commander's own exit 1; subcommands registered after this inherit it.
+  .exitOverride();
 
 registerServeCommand(program);
 registerAttachCommand(program);
@@ -27,13 +31,6 @@ registerTokenCommand(program);
 registerAuditCommand(program);
 registerReloadCommand(program);
 
-/**
- * `EX_CONFIG` of sysexits.h: a configuration the command cannot use. The systemd unit
- * does not restart on it (`RestartPreventExitStatus=78`): a typo in the config would
- * otherwise restart the relay forever.
- */
-const exitConfig = 78;
-
 // Output read by a command that stopped reading (`dbgrelay audit --json | head -1`):
 // the rest is not wanted, so the command ends quietly.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -41,8 +38,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(0);
 });
 
+// Exit status by kind of failure (exitCodes.ts; docs/operations.md "Exit status").
 program.parseAsync(process.argv).catch((error: unknown) => {
   const code = (error as { code?: string }).code;
-  process.stderr.write(`dbgrelay: ${(error as Error).message ?? String(error)}${code ? ` (${code})` : ''}\n`);
-  process.exitCode = code === 'CONFIG_INVALID' ? exitConfig : 1;
+  // commander has already printed its own message (and help) for its errors.
+  if (!code?.startsWith('commander.')) process.stderr.write(`dbgrelay: ${(error as Error).message ?? String(error)}${code ? ` (${code})` : ''}\n`);
+  process.exitCode = exitStatusFor(error);
 });
