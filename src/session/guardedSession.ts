@@ -13,6 +13,7 @@ import { guardAttachArguments } from './attachArguments.js';
 import { validateRequests } from './requestValidation.js';
 import type { PolicyName } from '../config/guardrailsConfigSchema.js';
 import { PauseWatchdog } from './pauseWatchdog.js';
+import { PauseState } from './pauseState.js';
 import { gateRequests } from './requestGate.js';
 import { guardReverseRequests } from './reverseRequestGuard.js';
 import { SessionDetacher } from './sessionDetacher.js';
@@ -43,6 +44,14 @@ export interface GuardedSessionOptions {
   readonly logger: Logger;
   /** Refusal and watchdog counters of the relay, if it keeps metrics. */
   readonly metrics?: GuardrailMetrics;
+}
+
+/** A running session as the web console shows it (epoch ms times). */
+export interface SessionStatus {
+  readonly policy: PolicyName;
+  readonly openedAt: number;
+  /** When the debuggee stopped; absent while it runs. */
+  readonly pausedSince?: number;
 }
 
 /** What a {@link GuardedSession} sends its own notices through: its pipe. */
@@ -78,6 +87,7 @@ export class GuardedSession {
   private readonly auditBudget: SessionAuditBudget;
   private readonly softAudit: AuditSink;
   private readonly openedAt = Date.now();
+  private readonly pause: PauseState;
 
   constructor(private readonly options: GuardedSessionOptions) {
     this.auditBudget = new SessionAuditBudget(options.audit, {
@@ -125,6 +135,8 @@ export class GuardedSession {
         metrics?.audit.countUnrecorded(code);
       },
     });
+    // Before the watchdog: it sees the watchdog's own resumes, which the watchdog then drops.
+    this.pause = new PauseState().attach(chain);
     if (options.maxPauseMs > 0) {
       this.watchdog = new PauseWatchdog({
         maxPauseMs: options.maxPauseMs,
@@ -178,6 +190,24 @@ export class GuardedSession {
   /** The pause bound of this session (0: none). */
   get maxPauseMs(): number {
     return this.options.maxPauseMs;
+  }
+
+  /** What the web console shows of the session: its policy, since when it runs, since when its debuggee is stopped. */
+  get status(): SessionStatus {
+    const pausedSince = this.pause.pausedSince;
+    return { policy: this.options.policy, openedAt: this.openedAt, ...(pausedSince !== undefined ? { pausedSince } : {}) };
+  }
+
+  /**
+   * Resumes a stopped debuggee on behalf of `by` (an administrator), tells the client
+   * and records `session.resumed`. Returns false when the debuggee was not stopped.
+   */
+  resume(by: string): boolean {
+    const pausedSince = this.pause.pausedSince;
+    if (!this.pause.resume(`${by} resumed the program from the web console`)) return false;
+    this.watchdog?.disarm();
+    this.softAudit.record({ event: 'session.resumed', by, pausedMs: Date.now() - (pausedSince ?? Date.now()) });
+    return true;
   }
 
   /** Connects the session's own notices ({@link notify}, the takeover notice) to its pipe; until then they are dropped. */

@@ -86,7 +86,8 @@ export class PauseWatchdog {
     this.timer.unref?.();
   }
 
-  private disarm(): void {
+  /** Stops the timer of the current pause (the debuggee was resumed by other means, e.g. from the web console). */
+  disarm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

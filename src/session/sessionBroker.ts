@@ -17,7 +17,7 @@ import type { SessionMetrics } from '../metrics/sessionMetrics.js';
 import { isHeartbeatName } from '../liveness/heartbeat.js';
 import { IdleTimer } from './idleTimer.js';
 import type { LifecycleState } from '../lifecycle/lifecycleLimits.js';
-import { SessionLedger, type AdmittedSession } from './sessionLedger.js';
+import { SessionLedger, type AdmittedSession, type SessionRecord } from './sessionLedger.js';
 
 /** Options of a {@link SessionBroker}. */
 export interface SessionBrokerOptions {
@@ -220,7 +220,13 @@ export class SessionBroker {
             pipe.close();
             await pipe.closed;
           });
-          ledgerEntry.start({ close: () => pipe.close(), closed: pipe.closed, notify: (text) => guard.notify(text, 'console') });
+          ledgerEntry.start({
+            close: () => pipe.close(),
+            closed: pipe.closed,
+            notify: (text) => guard.notify(text, 'console'),
+            status: () => guard.status,
+            resume: (by) => guard.resume(by),
+          });
         } catch (error) {
           // Nothing may keep counting against the limits: the session leaves the ledger, and
           // closing both sides ends a pipe that was already built (its close releases too).
@@ -285,6 +291,31 @@ export class SessionBroker {
   notifyAll(text: string): number {
     for (const session of this.ledger.runningSessions()) session.notify(text);
     return this.ledger.running;
+  }
+
+  /** Every session of this relay, in order of admission (the web console's sessions view). */
+  sessionRecords(): SessionRecord[] {
+    return this.ledger.records();
+  }
+
+  /**
+   * Ends the running session `id` on behalf of `by` (an administrator): its client is
+   * told why, the debugger detaches (the program runs on), and the end is audited.
+   * Resolves false when no such session runs.
+   */
+  async endSession(id: string, by: string): Promise<boolean> {
+    const session = this.ledger.runningSession(id);
+    if (!session) return false;
+    this.guards.recordAdminAction({ event: 'session.ended', session: id, by });
+    session.notify(`${by} ended this session from the web console; the debugger detaches and the program keeps running`);
+    session.close();
+    await session.closed;
+    return true;
+  }
+
+  /** Resumes the stopped debuggee of running session `id` on behalf of `by`; false when none runs or it is not stopped. */
+  resumeSession(id: string, by: string): boolean {
+    return this.ledger.runningSession(id)?.resume(by) ?? false;
   }
 
   /** Resolves when no session is forwarding DAP any more. */

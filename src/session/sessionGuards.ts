@@ -203,6 +203,11 @@ export class SessionGuards {
     });
   }
 
+  /** Records an administrator's action on a session (best effort: the action happens either way). */
+  recordAdminAction(event: Parameters<AuditSink['record']>[0]): void {
+    this.record(event);
+  }
+
   /** The audit log, for records that belong to no session (e.g. `guard.resumed`). */
   get audit(): AuditSink {
     return this.options.audit;

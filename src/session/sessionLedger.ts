@@ -1,6 +1,7 @@
 import { relaySecretPrincipalId } from '../auth/secretAuthenticator.js';
 import type { LifecycleState } from '../lifecycle/lifecycleLimits.js';
 import type { TargetEntry, TargetSessionCounts } from '../targets/targetRegistry.js';
+import type { SessionStatus } from './guardedSession.js';
 
 /**
  * Where a client session is: `admitted` (counted against the limits, its guards being
@@ -17,6 +18,10 @@ export interface RunningSession {
   readonly closed: Promise<unknown>;
   /** Sends the session's client an `output` event of the relay's own. */
   notify(text: string): void;
+  /** Policy, start and pause of the session (the web console's view). */
+  status(): SessionStatus;
+  /** Resumes a stopped debuggee on behalf of `by`; false when it was not stopped. */
+  resume(by: string): boolean;
 }
 
 /** One session as the ledger records it. */
@@ -28,6 +33,8 @@ export interface SessionRecord {
   /** The registry entry the session opens with (a replaced target has a new entry). */
   readonly entry: TargetEntry;
   readonly state: SessionState;
+  /** Once the session runs: its policy, start and pause. */
+  readonly status?: SessionStatus;
 }
 
 /** A session admitted to the ledger, held by whoever brokers it. */
@@ -133,7 +140,13 @@ export class SessionLedger implements TargetSessionCounts {
 
   /** A snapshot of every session in the ledger, in order of admission. */
   records(): SessionRecord[] {
-    return [...this.table].map((line) => ({ ...line.record, state: line.state }));
+    return [...this.table].map((line) => ({ ...line.record, state: line.state, ...(line.running ? { status: line.running.status() } : {}) }));
+  }
+
+  /** The running session with id `id`, undefined when none runs. */
+  runningSession(id: string): RunningSession | undefined {
+    for (const line of this.table) if (line.record.id === id) return line.running;
+    return undefined;
   }
 
   private release(line: Line): void {

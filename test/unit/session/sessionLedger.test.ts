@@ -15,6 +15,8 @@ function runningSession(): RunningSession & { closes: number; notices: string[];
     closed,
     close: () => void session.closes++,
     notify: (text: string) => void session.notices.push(text),
+    status: () => ({ policy: 'full' as const, openedAt: 0 }),
+    resume: () => false,
     end: () => end(),
   };
   return session;
