@@ -2,6 +2,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { packageVersion } from '../common/packageVersion.js';
 import type { RelayErrorCode } from '../common/relayError.js';
 import { AgentMetrics, SshMetrics } from './agentMetrics.js';
+import { CertificateMetrics } from './certificateMetrics.js';
 import { GuardrailMetrics } from './guardrailMetrics.js';
 import { SessionMetrics } from './sessionMetrics.js';
 
@@ -44,6 +45,8 @@ export class RelayMetrics {
   readonly agents: AgentMetrics;
   /** SSH connections to SSH targets (the SSH transport sets it). */
   readonly ssh: SshMetrics;
+  /** When each certificate the relay presents or trusts expires. */
+  readonly certificates: CertificateMetrics;
 
   /** `lockedSources` and `closedTargets` are asked for the current numbers of locked sources and closed targets at each scrape. */
   constructor(lockedSources: () => number = () => 0, closedTargets: () => number = () => 0) {
@@ -52,6 +55,7 @@ export class RelayMetrics {
     this.sessions = new SessionMetrics(this.registry);
     this.agents = new AgentMetrics(this.registry);
     this.ssh = new SshMetrics(this.registry);
+    this.certificates = new CertificateMetrics(this.registry);
     // Which build answers: one series, always 1 (the Prometheus "info" convention).
     new Gauge({ name: 'dbgrelay_build_info', help: 'The dbgrelay version this relay runs (always 1).', labelNames: ['version'] as const, registers }).set(
       { version: packageVersion },

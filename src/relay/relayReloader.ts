@@ -60,6 +60,8 @@ export interface ReloadTargets {
   /** The wss (with TLS) and tcps servers, as the listeners registered them. */
   readonly tlsServers: readonly ReloadableTlsServer[];
   readonly metrics: LifecycleMetrics;
+  /** Shows the certificates now in force (`dbgrelay_certificate_expiry_timestamp_seconds`); never throws. */
+  readonly showCertificates: (config: RelayConfig, tls: TlsMaterial, clientCa: string | undefined) => void;
   readonly logger: Logger;
 }
 
@@ -128,7 +130,8 @@ export class RelayReloader {
     const secret = resolveRelaySecret(config.auth.secret, config.auth.secretFile);
     const authenticator = buildAuthenticator(secret.secret, config, this.parts.logger);
     const tls = loadTlsMaterial(config);
-    const context = secureContextOptions(tls, loadClientCa(config));
+    const clientCa = loadClientCa(config);
+    const context = secureContextOptions(tls, clientCa);
     const targets = this.parts.targets.prepare(config);
     // Then swap; nothing below throws.
     const secretDigest = digest(secret.secret);
@@ -140,6 +143,7 @@ export class RelayReloader {
     const { maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs } = config.limits;
     this.parts.lifecycle.values = { maxAgents, maxAgentsPerPrincipal, maxSessionsPerPrincipal, maxSessionsPerTarget, sessionIdleTimeoutMs };
     targets.commit();
+    this.parts.showCertificates(config, tls, clientCa);
     this.secretDigest = secretDigest;
     const { cert: _cert, key: _key, ...info } = tls;
     this.tlsInfo = info;

@@ -15,6 +15,7 @@ import { startRelayListeners, type RelayListeners } from './relayListeners.js';
 import { buildRelayParts, listenerContextFor } from './relayParts.js';
 import { RelayReloader, type ReloadResult } from './relayReloader.js';
 import type { TlsMaterial } from './tlsMaterial.js';
+import { peerCertificates, reloadableCertificates } from './certificatesInForce.js';
 import { clusterStoreFor, startClusterNode, type ClusterNode } from '../cluster/clusterNode.js';
 
 export type { ListenAddress } from '../net/serverSockets.js';
@@ -141,6 +142,11 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   let closing: Promise<void> | undefined;
   let draining: Promise<void> | undefined;
   const cutShort = new AbortController();
+  // Certificate expiry: the peer link's files change only with a restart, the rest on every reload.
+  const peerSeries = peerCertificates(config);
+  const showCertificates = (inForce: RelayConfig, material: TlsMaterial, clientCa: string | undefined): void =>
+    access.metrics.certificates.show([...reloadableCertificates(inForce, material, clientCa), ...peerSeries]);
+  showCertificates(config, tls, access.clientCa);
   const reloader = new RelayReloader(config, secret, tls, {
     authenticator,
     guards,
@@ -148,6 +154,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
     targets: configuredTargets,
     tlsServers,
     metrics: lifecycleMetrics,
+    showCertificates,
     logger,
   });
   const close = (): Promise<void> => {

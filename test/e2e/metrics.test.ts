@@ -1,5 +1,7 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
+import { certificateFingerprint, createCa } from '../../src/certs/certificateFactory.js';
 import { packageVersion } from '../../src/common/packageVersion.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,5 +157,37 @@ describe('metrics after a session over each transport', () => {
 
   it('says which build runs', async () => {
     expect(await scrape()).toContain(`dbgrelay_build_info{version="${packageVersion}"} 1`);
+  });
+
+  it('says when each certificate expires, and follows a reload', async () => {
+    /** The `use` and `fingerprint` labels and the value of each expiry series. */
+    const expiries = (text: string): Array<{ use: string; fingerprint: string; notAfter: number }> =>
+      [...text.matchAll(/^dbgrelay_certificate_expiry_timestamp_seconds\{use="([^"]+)",subject="[^"]*",fingerprint="([^"]+)"\} (\d+)$/gm)].map(([, use, fingerprint, value]) => ({
+        use: use!,
+        fingerprint: fingerprint!,
+        notAfter: Number(value),
+      }));
+    const atStart = expiries(await scrape());
+    // The development certificate and the CA that signed it (created by this first start).
+    expect(atStart.map(({ use, fingerprint }) => ({ use, fingerprint }))).toEqual([
+      { use: 'server', fingerprint: relay.handle.tls.leafFingerprint },
+      { use: 'server-chain', fingerprint: relay.handle.tls.caFingerprint },
+    ]);
+    const caNotAfter = new Date(new X509Certificate(readFileSync(relay.caFile)).validTo).getTime() / 1000;
+    expect(atStart[1]!.notAfter).toBe(caNotAfter);
+    for (const { notAfter } of atStart) expect(notAfter).toBeGreaterThan(Date.now() / 1000 + 365 * 24 * 3600);
+
+    // A reload that starts trusting a client CA shows it at once.
+    const clientCa = createCa('metrics e2e client CA', 30);
+    const clientCaFile = join(relay.dataDir, 'client-ca.pem');
+    writeFileSync(clientCaFile, clientCa.certPem);
+    relay.handle.reload({ ...relay.handle.config, tls: { ...relay.handle.config.tls, clientCaFile } });
+    const reloaded = expiries(await scrape());
+    expect(reloaded).toHaveLength(3);
+    expect(reloaded).toContainEqual({
+      use: 'client-ca',
+      fingerprint: certificateFingerprint(clientCa.certPem),
+      notAfter: new Date(new X509Certificate(clientCa.certPem).validTo).getTime() / 1000,
+    });
   });
 });
