@@ -67,5 +67,10 @@ describe('deploy/container/Dockerfile', () => {
     const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
     expect(tsconfig.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
     expect(existsSync(join(root, 'src', 'cli', 'main.ts'))).toBe(true);
+    // and the script `npm run build` runs is in the build stage and its context
+    const buildScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts.build;
+    expect(buildScript).toBe('node scripts/build.mjs');
+    expect(text).toContain('COPY scripts/build.mjs ./scripts/');
+    expect(readFileSync(join(root, 'deploy', 'container', 'Dockerfile.dockerignore'), 'utf8')).toContain('!scripts/build.mjs');
   });
 });
