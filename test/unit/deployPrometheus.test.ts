@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { RelayMetrics } from '../../src/metrics/relayMetrics.js';
 
 /**
@@ -36,6 +37,23 @@ describe('deploy/prometheus', () => {
   it('the alerts fire as their unit tests expect (promtool test rules)', () => {
     const { status, output } = runPromtool('test', 'rules', 'alerts.test.yml');
     expect(status, output).toBe(0);
+  });
+
+  it('alerts before a certificate expires, and tests each such alert', () => {
+    const rules = (parse(readFileSync(join(dir, 'alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }).groups.flatMap(
+      (group) => group.rules,
+    );
+    const expiry = rules.filter((rule) => rule.expr.includes('dbgrelay_certificate_expiry_timestamp_seconds'));
+    expect(expiry.map((rule) => rule.alert).sort()).toEqual(['DbgrelayCertificateExpiringCritical', 'DbgrelayCertificateExpiringSoon']);
+    const tested = (
+      parse(readFileSync(join(dir, 'alerts.test.yml'), 'utf8')) as { tests: Array<{ alert_rule_test: Array<{ alertname: string; exp_alerts: unknown[] }> }> }
+    ).tests.flatMap((test) => test.alert_rule_test);
+    // Each is shown firing by a case of alerts.test.yml (promtool runs them above).
+    for (const { alert } of expiry)
+      expect(
+        tested.some((test) => test.alertname === alert && test.exp_alerts.length > 0),
+        alert,
+      ).toBe(true);
   });
 
   it('the alerts use only metrics the relay exports', async () => {
