@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import { RelayError } from '../common/relayError.js';
 import { configDefaults } from './configDefaults.js';
+import { formatConfigIssues, type ConfigFileLines } from './configIssues.js';
 import { relayConfigSchema, type RelayConfig } from './configSchema.js';
 import { configFileEnvironmentVariable, convertValue, environmentBindings, flagBindings, pathKeys, type ServeFlags } from './configSources.js';
 import { resolveSshTargetPaths } from './sshTargetConfigSchema.js';
+import { parseYamlSource } from './yamlSource.js';
 
 /** Inputs of {@link loadConfig}; each layer overrides the one before. */
 export interface LoadConfigOptions {
@@ -65,25 +65,24 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function readConfigFile(file: string): Tree {
+function readConfigFile(file: string): { tree: Tree; lines: ConfigFileLines } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new RelayError('CONFIG_INVALID', `config file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (error) {
-    // First line only: YAML errors quote the offending source line.
-    throw new RelayError('CONFIG_INVALID', `config file ${file}: ${String((error as Error).message).split('\n')[0]}`);
-  }
-  if (parsed === null || parsed === undefined) return {};
+  const source = parseYamlSource(text, file);
+  const lines: ConfigFileLines = { file, lineOf: source.lineOf };
+  const parsed = source.value;
+  if (parsed === null || parsed === undefined) return { tree: {}, lines };
   if (!isTree(parsed)) throw new RelayError('CONFIG_INVALID', `config file ${file}: expected a mapping at the top level`);
   refuseCycles(parsed, file);
   if (getKey(parsed, 'auth.secret') !== undefined) {
-    throw new RelayError('CONFIG_INVALID', `auth.secret: not accepted in the config file ${file}; use auth.secretFile or the DBGRELAY_SECRET environment variable`);
+    throw new RelayError(
+      'CONFIG_INVALID',
+      `auth.secret: not accepted in the config file ${file}:${source.lineOf(['auth', 'secret']) ?? 1}; use auth.secretFile or the DBGRELAY_SECRET environment variable`,
+    );
   }
   const base = dirname(resolve(file));
   for (const key of pathKeys) {
@@ -91,7 +90,7 @@ function readConfigFile(file: string): Tree {
     if (typeof value === 'string' && value !== '') setKey(parsed, key, resolve(base, value));
   }
   resolveSshTargetPaths(parsed, base);
-  return parsed;
+  return { tree: parsed, lines };
 }
 
 /**
@@ -104,20 +103,6 @@ function refuseCycles(value: unknown, file: string, ancestors: Set<unknown> = ne
   ancestors.add(value);
   for (const child of Object.values(value)) refuseCycles(child, file, ancestors);
   ancestors.delete(value);
-}
-
-function formatIssues(issues: readonly z.core.$ZodIssue[], sources: Map<string, string>): string {
-  const lines: string[] = [];
-  for (const issue of issues) {
-    const path = issue.path.join('.');
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) lines.push(`${path ? `${path}.` : ''}${key}: unknown key`);
-      continue;
-    }
-    const source = sources.get(path);
-    lines.push(`${path || '(root)'}: ${issue.message}${source ? ` (from ${source})` : ''}`);
-  }
-  return lines.join('; ');
 }
 
 /**
@@ -133,7 +118,12 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
   const tree = configDefaults(env);
 
   const file = flags.config ?? env[configFileEnvironmentVariable];
-  if (file) merge(tree, readConfigFile(resolve(cwd, file)));
+  let fileLines: ConfigFileLines | undefined;
+  if (file) {
+    const read = readConfigFile(resolve(cwd, file));
+    merge(tree, read.tree);
+    fileLines = read.lines;
+  }
 
   const layer = (key: string, raw: string, kind: string, source: string): void => {
     const value = convertValue(raw, kind as 'string');
@@ -155,7 +145,8 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
   }
   const result = relayConfigSchema.safeParse(tree);
   if (!result.success) {
-    throw new RelayError('CONFIG_INVALID', `invalid configuration: ${formatIssues(result.error.issues, sources)}`);
+    const context = { schema: relayConfigSchema, tree, sources, ...(fileLines !== undefined ? { file: fileLines } : {}) };
+    throw new RelayError('CONFIG_INVALID', `invalid configuration: ${formatConfigIssues(result.error.issues, context)}`);
   }
   return deepFreeze(result.data) as RelayConfig;
 }

@@ -34,7 +34,7 @@ describe('client certificate and lockout configuration', () => {
 
   it('refuses unknown modes, malformed grant rules and bad lockout bounds, naming the key', () => {
     expect(configError(() => loadConfig({ env: { DBGRELAY_WSS_CLIENT_CERTIFICATES: 'maybe' } }))).toContain(
-      'listeners.wss.clientCertificates: expected one of off, optional, required (from DBGRELAY_WSS_CLIENT_CERTIFICATES)',
+      'listeners.wss.clientCertificates: expected one of off, optional, required, given "maybe" (from DBGRELAY_WSS_CLIENT_CERTIFICATES)',
     );
     expect(configError(() => loadConfig({ env: {}, overrides: { auth: { certificates: { grants: [{ cn: 'alice', scopes: ['attach:'] }] } } } }))).toContain(
       'auth.certificates.grants.0.scopes',

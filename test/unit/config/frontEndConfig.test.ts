@@ -40,7 +40,9 @@ describe('front-end configuration', () => {
       'frontEnd.trustedProxies.1: expected an IP address or a CIDR block',
     );
     expect(configErrorOf(() => loadConfig({ env, overrides: { ptvsd: { defaultTarget: '../etc' } } }))).toContain('ptvsd.defaultTarget: expected a target name');
-    expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_WSS_TLS: 'maybe' } }))).toContain('listeners.wss.tls: expected true or false (from DBGRELAY_WSS_TLS)');
+    expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_WSS_TLS: 'maybe' } }))).toContain(
+      'listeners.wss.tls: expected true or false, given "maybe" (from DBGRELAY_WSS_TLS)',
+    );
   });
 });
 

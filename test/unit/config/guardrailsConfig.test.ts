@@ -43,7 +43,7 @@ describe('guardrail configuration', () => {
     expect(configErrorOf(() => loadConfig({ env, overrides: { policies: { default: 'read-only' } } }))).toMatch(/policies\.default: expected one of full, no-eval, logpoints-only/);
     expect(configErrorOf(() => loadConfig({ env, overrides: { policies: { targets: { 'web-*': 'nope' } } } }))).toMatch(/policies\.targets\.web-\*/);
     expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_MAX_PAUSE_MS: '-5' } }))).toMatch(
-      /pauseWatchdog\.maxPauseMs: expected integer between 0 and 86400000 \(from DBGRELAY_MAX_PAUSE_MS\)/,
+      /pauseWatchdog\.maxPauseMs: expected integer between 0 and 86400000, given -5 \(from DBGRELAY_MAX_PAUSE_MS\)/,
     );
     expect(configErrorOf(() => loadConfig({ env, overrides: { audit: { bogus: 1 } } }))).toMatch(/audit\.bogus: unknown key/);
   });

@@ -71,8 +71,10 @@ describe('loadConfig', () => {
   });
 
   it('names the key of a bad port, with where it came from', () => {
-    expect(configError({ env: { ...baseEnv, DBGRELAY_TCPS_PORT: '70000' } })).toContain('listeners.tcps.port: expected integer between 0 and 65535 (from DBGRELAY_TCPS_PORT)');
-    expect(configError({ env: baseEnv, flags: { wssPort: 'http' } })).toContain('listeners.wss.port: expected integer between 0 and 65535 (from --wss-port)');
+    expect(configError({ env: { ...baseEnv, DBGRELAY_TCPS_PORT: '70000' } })).toContain(
+      'listeners.tcps.port: expected integer between 0 and 65535, given 70000 (from DBGRELAY_TCPS_PORT)',
+    );
+    expect(configError({ env: baseEnv, flags: { wssPort: 'http' } })).toContain('listeners.wss.port: expected integer between 0 and 65535, given "http" (from --wss-port)');
     expect(configError({ env: baseEnv, flags: { config: yamlFile('listeners:\n  wss:\n    port: 1.5\n') } })).toContain('listeners.wss.port: expected integer between 0 and 65535');
   });
 
@@ -116,7 +118,7 @@ describe('loadConfig', () => {
 
   it('reports unreadable and malformed files', () => {
     expect(configError({ env: baseEnv, flags: { config: '/nonexistent/relay.yaml' } })).toContain('ENOENT');
-    expect(configError({ env: baseEnv, flags: { config: yamlFile('a: [1,\n') } })).toMatch(/config file .*relay\.yaml: /);
+    expect(configError({ env: baseEnv, flags: { config: yamlFile('a: [1,\n') } })).toMatch(/config file .*relay\.yaml:2: /);
     expect(configError({ env: baseEnv, flags: { config: yamlFile('- 1\n- 2\n') } })).toContain('expected a mapping at the top level');
   });
 });

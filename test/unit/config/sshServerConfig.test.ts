@@ -37,7 +37,7 @@ describe('sshServer config', () => {
     });
     expect(config.sshServer).toMatchObject({ enabled: true, port: 2022, authorizedKeysFile: '/etc/dbgrelay/authorized_keys' });
     expect(configErrorOf(() => loadConfig({ env: { ...env, DBGRELAY_SSH_SERVER_PORT: '70000' } }))).toMatch(
-      /sshServer\.port: expected integer between 0 and 65535 \(from DBGRELAY_SSH_SERVER_PORT\)/,
+      /sshServer\.port: expected integer between 0 and 65535, given 70000 \(from DBGRELAY_SSH_SERVER_PORT\)/,
     );
     expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { keepaliveCountMax: 0 } } }))).toMatch(/sshServer\.keepaliveCountMax/);
     expect(configErrorOf(() => loadConfig({ env, overrides: { sshServer: { permitOpen: true } } }))).toMatch(/sshServer\.permitOpen: unknown key/);
