@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { RelayError } from '../common/relayError.js';
 import { certificateFingerprint, createCa, createLeaf, loopbackNames, type ServerNames } from './certificateFactory.js';
 import { devCertificatePaths } from './devCertificates.js';
+import { parseServerNames } from './serverNames.js';
 
 /** One file {@link writeNewFiles} writes. */
 interface PlannedFile {
@@ -38,26 +38,13 @@ function refuseExisting(paths: readonly string[], force: boolean): void {
   if (existing.length > 0) throw new RelayError('CONFIG_INVALID', `refusing to overwrite ${existing.join(', ')} (use --force to replace)`);
 }
 
-const dnsName = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
 /**
  * Subject alternative names from `--san` values: IP literals (v4 or v6) become IP
  * names, everything else must be a DNS name (optionally `*.`-prefixed). No values:
  * the loopback names (localhost, 127.0.0.1, ::1). Throws `CONFIG_INVALID`.
  */
 export function parseSubjectAltNames(values: readonly string[]): ServerNames {
-  if (values.length === 0) return loopbackNames;
-  const dnsNames: string[] = [];
-  const ipAddresses: string[] = [];
-  for (const value of values
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '')) {
-    if (isIP(value) !== 0) ipAddresses.push(value);
-    else if (value.length <= 253 && dnsName.test(value)) dnsNames.push(value.toLowerCase());
-    else throw new RelayError('CONFIG_INVALID', `--san: ${JSON.stringify(value)} is neither an IP address nor a DNS name`);
-  }
-  return { dnsNames, ipAddresses };
+  return values.length === 0 ? loopbackNames : parseServerNames(values, '--san');
 }
 
 /** What {@link initCertificates} wrote. */

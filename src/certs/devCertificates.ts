@@ -1,6 +1,8 @@
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificateFingerprint, createCa, createLeaf, loopbackNames } from './certificateFactory.js';
+import { certificateFingerprint, createCa, createLeaf, loopbackNames, type CertificateAndKey, type ServerNames } from './certificateFactory.js';
+import { certificateNames, nameList, parseServerNames, sameNames, unionOfNames } from './serverNames.js';
 
 /** Paths of the development CA and server certificate inside the data directory. */
 export interface DevCertificatePaths {
@@ -19,6 +21,10 @@ export interface DevCertificates extends DevCertificatePaths {
   readonly caFingerprint: string;
   /** True when this call created them. */
   readonly created: boolean;
+  /** True when this call made a new server certificate for other names, signed by the existing CA. */
+  readonly remade: boolean;
+  /** The DNS names and IP addresses the server certificate covers. */
+  readonly names: readonly string[];
 }
 
 /** Where the development certificates live in `dataDir`. */
@@ -31,27 +37,43 @@ export function devCertificatePaths(dataDir: string): DevCertificatePaths {
   };
 }
 
+function write(file: string, pem: string, mode: number): void {
+  writeFileSync(file, pem, { mode });
+  chmodSync(file, mode); // an existing file keeps its mode on write
+}
+
+function writeServerCertificate(paths: DevCertificatePaths, ca: CertificateAndKey, names: ServerNames): void {
+  const server = createLeaf(ca, 'localhost', { server: names });
+  write(paths.keyFile, server.keyPem, 0o600);
+  write(paths.certFile, server.certPem, 0o644);
+}
+
 /**
  * Makes sure `dataDir` (which must exist) holds a development CA and a server
- * certificate for localhost, 127.0.0.1 and ::1, creating them (keys mode 0600) when
- * any of the four files is missing. Development only: production configures
- * `tls.certFile`/`tls.keyFile`.
+ * certificate, creating all four files (keys mode 0600) when any is missing. The
+ * certificate covers localhost, 127.0.0.1 and ::1, plus `publicNames` (the names
+ * agents and clients on other hosts dial: DNS names or IP addresses, `tls.publicNames`).
+ * When `publicNames` are given and the existing certificate covers other names than
+ * those and loopback, a new server certificate is made, signed by the existing CA, so
+ * that copied `ca.pem` files and pinned CA fingerprints stay valid. Without
+ * `publicNames` an existing certificate is used as it is (one `dbgrelay certs init
+ * --dir <dataDir>` made included). Throws `CONFIG_INVALID` for a name that is neither.
+ * Development only: production configures `tls.certFile`/`tls.keyFile`.
  */
-export function ensureDevCertificates(dataDir: string): DevCertificates {
+export function ensureDevCertificates(dataDir: string, publicNames: readonly string[] = []): DevCertificates {
   const paths = devCertificatePaths(dataDir);
+  const wanted = unionOfNames(loopbackNames, parseServerNames(publicNames, 'tls.publicNames'));
   let created = false;
+  let remade = false;
   if (![paths.caFile, paths.caKeyFile, paths.certFile, paths.keyFile].every((file) => existsSync(file))) {
     const ca = createCa('dbgrelay development CA');
-    const server = createLeaf(ca, 'localhost', { server: loopbackNames });
-    const write = (file: string, pem: string, mode: number): void => {
-      writeFileSync(file, pem, { mode });
-      chmodSync(file, mode); // an existing file keeps its mode on write
-    };
     write(paths.caKeyFile, ca.keyPem, 0o600);
     write(paths.caFile, ca.certPem, 0o644);
-    write(paths.keyFile, server.keyPem, 0o600);
-    write(paths.certFile, server.certPem, 0o644);
+    writeServerCertificate(paths, ca, wanted);
     created = true;
+  } else if (publicNames.length > 0 && !sameNames(certificateNames(new X509Certificate(readFileSync(paths.certFile, 'utf8'))), nameList(wanted))) {
+    writeServerCertificate(paths, { certPem: readFileSync(paths.caFile, 'utf8'), keyPem: readFileSync(paths.caKeyFile, 'utf8') }, wanted);
+    remade = true;
   }
   const caPem = readFileSync(paths.caFile, 'utf8');
   const leafPem = readFileSync(paths.certFile, 'utf8');
@@ -61,5 +83,7 @@ export function ensureDevCertificates(dataDir: string): DevCertificates {
     keyPem: readFileSync(paths.keyFile, 'utf8'),
     caFingerprint: certificateFingerprint(caPem),
     created,
+    remade,
+    names: certificateNames(new X509Certificate(leafPem)),
   };
 }

@@ -5,6 +5,7 @@ import { createLogger } from '../log/logger.js';
 import { startRelay } from '../relay/relayServer.js';
 import { writePidFile } from '../lifecycle/runFiles.js';
 import { handleServeSignals } from './serveSignals.js';
+import { certificateNamesLines } from './certificateNamesLines.js';
 
 const environmentHelp = [
   '',
@@ -22,6 +23,8 @@ const environmentHelp = [
   'development CA and a certificate for localhost/127.0.0.1/::1 are created in the',
   'data directory (default $STATE_DIRECTORY, $XDG_STATE_HOME/dbgrelay or',
   '~/.local/state/dbgrelay); pin the printed CA fingerprint on agents and clients.',
+  'Agents and clients on other hosts: --public-name NAME (or tls.publicNames) for',
+  'each name they dial; the certificate is made again for them, signed by the same CA.',
   '',
   'Standard output carries JSON log lines only (or none with --log-file); the lines',
   'for a person (addresses, CA fingerprint, a new secret) go to standard error.',
@@ -76,6 +79,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   } else {
     say(`dbgrelay: certificate fingerprint ${relay.tls.leafFingerprint}, chain root ${relay.tls.caFingerprint}`);
   }
+  for (const line of certificateNamesLines(relay.tls, config.tls.publicNames)) say(line);
   say(relay.secretFile ? `dbgrelay: secret file ${relay.secretFile}` : 'dbgrelay: secret from DBGRELAY_SECRET');
 
   const removePidFile = writePidFile(config.dataDir);
@@ -98,6 +102,11 @@ export function registerServeCommand(program: Command): void {
     .option('--wss-port <port>', 'wss listener port, 0 for any (default 7443; env DBGRELAY_WSS_PORT)')
     .option('--tcps-host <host>', 'tcps listener address (default 127.0.0.1; env DBGRELAY_TCPS_HOST)')
     .option('--tcps-port <port>', 'tcps listener port, 0 for any (default 7444; env DBGRELAY_TCPS_PORT)')
+    .option(
+      '--public-name <name>',
+      'DNS name or IP address agents and clients on other hosts dial; the development certificate covers it; repeatable (env DBGRELAY_TLS_PUBLIC_NAMES, comma-separated)',
+      (value: string, previous: string | undefined) => (previous === undefined ? value : `${previous},${value}`),
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info; env DBGRELAY_LOG_LEVEL)')
     .option('--log-file <file>', 'append JSON logs to this file instead of stdout (env DBGRELAY_LOG_FILE)')
     .addHelpText('after', environmentHelp)

@@ -35,7 +35,7 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
       wss: { enabled: true, host: '127.0.0.1', port: 7443, clientCertificates: 'off', tls: true },
       tcps: { enabled: true, host: '127.0.0.1', port: 7444, clientCertificates: 'off' },
     },
-    tls: {},
+    tls: { publicNames: [] },
     auth: {
       jwt: { ...jwtConfigDefaults, algorithms: [...jwtConfigDefaults.algorithms] },
       certificates: { ...certificatesConfigDefaults, grants: [] },

@@ -22,6 +22,9 @@ const mapping = { error: 'expected a mapping' };
 
 const listener = z.strictObject({ enabled: flag, host: nonEmptyString, port: intBetween(0, 65535), clientCertificates: clientCertificatesSchema }, mapping);
 
+/** Bound of `tls.publicNames`: names in one development certificate. */
+const maxPublicNames = 64;
+
 /** Bound on every timeout key: one day. */
 const maxTimeoutMs = 86_400_000;
 
@@ -38,7 +41,18 @@ export const relayConfigSchema = z
     {
       dataDir: nonEmptyString,
       listeners: z.strictObject({ wss: listener.extend(wssListenerExtension), tcps: listener }, mapping),
-      tls: z.strictObject({ certFile: nonEmptyString.optional(), keyFile: nonEmptyString.optional(), clientCaFile: nonEmptyString.optional() }, mapping),
+      tls: z.strictObject(
+        {
+          certFile: nonEmptyString.optional(),
+          keyFile: nonEmptyString.optional(),
+          clientCaFile: nonEmptyString.optional(),
+          // Names agents and clients on other hosts dial (DNS names or IP addresses): the development certificate covers them.
+          publicNames: z
+            .array(nonEmptyString.max(253, { error: 'expected at most 253 characters' }), { error: 'expected a list of DNS names or IP addresses' })
+            .max(maxPublicNames, { error: `expected at most ${maxPublicNames} names` }),
+        },
+        mapping,
+      ),
       auth: z.strictObject(
         {
           secretFile: nonEmptyString,

@@ -1,5 +1,5 @@
 /** How a string from the environment or a flag is turned into a config value. */
-type ValueKind = 'string' | 'integer' | 'boolean' | 'path';
+type ValueKind = 'string' | 'integer' | 'boolean' | 'path' | 'list';
 
 /** One environment variable and the config key it sets. */
 export interface EnvironmentBinding {
@@ -28,6 +28,7 @@ export const environmentBindings: readonly EnvironmentBinding[] = [
   { env: 'DBGRELAY_TLS_CERT_FILE', key: 'tls.certFile', kind: 'path' },
   { env: 'DBGRELAY_TLS_KEY_FILE', key: 'tls.keyFile', kind: 'path' },
   { env: 'DBGRELAY_TLS_CLIENT_CA_FILE', key: 'tls.clientCaFile', kind: 'path' },
+  { env: 'DBGRELAY_TLS_PUBLIC_NAMES', key: 'tls.publicNames', kind: 'list' },
   { env: 'DBGRELAY_SECRET_FILE', key: 'auth.secretFile', kind: 'path' },
   { env: 'DBGRELAY_SECRET', key: 'auth.secret', kind: 'string' },
   { env: 'DBGRELAY_JWT_ENABLED', key: 'auth.jwt.enabled', kind: 'boolean' },
@@ -84,6 +85,8 @@ export interface ServeFlags {
   readonly wssPort?: string;
   readonly tcpsHost?: string;
   readonly tcpsPort?: string;
+  /** `--public-name`, repeatable: the values joined with commas. */
+  readonly publicName?: string;
   readonly logLevel?: string;
   readonly logFile?: string;
 }
@@ -95,6 +98,7 @@ export const flagBindings: ReadonlyArray<{ readonly flag: Exclude<keyof ServeFla
   { flag: 'wssPort', option: '--wss-port', key: 'listeners.wss.port', kind: 'integer' },
   { flag: 'tcpsHost', option: '--tcps-host', key: 'listeners.tcps.host', kind: 'string' },
   { flag: 'tcpsPort', option: '--tcps-port', key: 'listeners.tcps.port', kind: 'integer' },
+  { flag: 'publicName', option: '--public-name', key: 'tls.publicNames', kind: 'list' },
   { flag: 'logLevel', option: '--log-level', key: 'log.level', kind: 'string' },
   { flag: 'logFile', option: '--log-file', key: 'log.file', kind: 'path' },
 ];
@@ -122,6 +126,12 @@ export const pathKeys: readonly string[] = [
  * kept as is, so that validation reports the key with what it expected.
  */
 export function convertValue(raw: string, kind: ValueKind): unknown {
+  if (kind === 'list') {
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
   if (kind === 'integer') return /^-?\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : raw;
   if (kind === 'boolean') {
     const v = raw.trim().toLowerCase();

@@ -12,6 +12,7 @@ export const reloadableKeys: readonly string[] = [
   'tls.certFile',
   'tls.keyFile',
   'tls.clientCaFile',
+  'tls.publicNames',
   'policies',
   'pauseWatchdog',
   'sessions.detachTimeoutMs',

@@ -47,5 +47,6 @@ export function loadRelayCredentials(config: RelayConfig, logger: Logger, onSecr
   }
   const tls = loadTlsMaterial(config);
   if (tls.created) tagged(logger, 'tls').info({ caFile: tls.caFile, caFingerprint: tls.caFingerprint }, 'created development CA and server certificate');
+  if (tls.remade) tagged(logger, 'tls').info({ names: tls.names }, 'made the development server certificate again for tls.publicNames, signed by the same CA');
   return { secret, authenticator, tls };
 }

@@ -57,7 +57,7 @@ describe('RelayHandle.reload', () => {
   it('gives new TLS connections of both listeners the new certificate, without a restart', async () => {
     const before = await presented(relay.tcpsAddress!.port);
     const certs = testCertificates();
-    const result = relay.reload({ ...base, tls: { certFile: certs.chainFile, keyFile: certs.keyFile } } as RelayConfig);
+    const result = relay.reload({ ...base, tls: { ...base.tls, certFile: certs.chainFile, keyFile: certs.keyFile } } as RelayConfig);
     expect(result).toMatchObject({ certificateChanged: true, needsRestart: [], changed: ['tls.certFile', 'tls.keyFile'] });
     expect(relay.tls).toMatchObject({ source: 'files', leafFingerprint: certs.leafFingerprint });
     for (const port of [relay.tcpsAddress!.port, relay.wssAddress!.port]) {
@@ -70,7 +70,7 @@ describe('RelayHandle.reload', () => {
   it('refuses a key that does not match its certificate and keeps presenting the current one', async () => {
     const certs = testCertificates();
     const other = testCertificates('other');
-    expect(() => relay.reload({ ...base, tls: { certFile: certs.chainFile, keyFile: other.keyFile } } as RelayConfig)).toThrow(/tls\.certFile\/tls\.keyFile/);
+    expect(() => relay.reload({ ...base, tls: { ...base.tls, certFile: certs.chainFile, keyFile: other.keyFile } } as RelayConfig)).toThrow(/tls\.certFile\/tls\.keyFile/);
     const after = await presented(relay.tcpsAddress!.port);
     expect(`sha256:${after.fingerprint256.replace(/:/g, '').toLowerCase()}`).toBe(certs.leafFingerprint);
     expect(await relay.metrics.valueOf('dbgrelay_config_reloads_total', { outcome: 'refused' })).toBe(1);
