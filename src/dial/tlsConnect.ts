@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { isRelayError, RelayError } from '../common/relayError.js';
@@ -5,7 +6,8 @@ import { tlsPolicy } from '../common/tlsPolicy.js';
 import type { ClientIdentity } from './clientIdentity.js';
 import { openConnectTunnel, type HttpProxy } from './httpsProxy.js';
 import { hostForUrl } from './relayEndpoint.js';
-import { checkPinnedChain, peerCertificateChain, type TlsTrust } from './tlsTrust.js';
+import { tlsFailureHint } from './tlsFailureHint.js';
+import { checkPinnedChain, describeTrust, peerCertificateChain, type TlsTrust } from './tlsTrust.js';
 
 /** Where to connect: a host name or IP address and a port. */
 export interface TlsAddress {
@@ -29,7 +31,9 @@ export function formatAddress(address: TlsAddress): string {
  * Opens a TLS 1.2+ connection to the relay and resolves only once its certificate
  * is verified, so no byte of ours (a secret in a header or hello line) is written
  * before the peer is known. `ca`/`system` trust is checked by OpenSSL (chain and host
- * name); a pin is checked with {@link checkPinnedChain} on the presented chain.
+ * name), and a refusal names its fix (`tlsFailureHint`: the names the certificate
+ * covers, or the fingerprints the relay presented); a pin is checked with
+ * {@link checkPinnedChain} on the presented chain.
  * SNI is sent when `host` is a name; `TCP_NODELAY` is on. With `identity`, the client
  * certificate is offered when the relay asks for one (mTLS). With `proxy`, the TCP
  * connection is a `CONNECT` tunnel through that HTTP proxy (see `proxyForRelay`); TLS
@@ -44,6 +48,17 @@ export async function connectVerifiedTls(address: TlsAddress, trust: TlsTrust, t
   return startVerifiedTls(address, trust, Math.max(1, timeoutMs - (Date.now() - startedAt)), identity, tunnel);
 }
 
+/**
+ * `TLS_VERIFY_FAILED` for a chain OpenSSL or the name check refused (`code`, Node's
+ * `authorizationError`): with the fix named when the name does not match or the CA is
+ * unknown (`tlsFailureHint`), else with the code and where to give the relay's CA.
+ */
+function verifyFailure(where: string, host: string, code: string, chain: readonly X509Certificate[], trust: TlsTrust): RelayError {
+  const hint = tlsFailureHint({ code, host, chain, trust: describeTrust(trust) });
+  const otherwise = trust.kind === 'system' ? `${code}; pass the relay CA with --ca FILE or pin it with --fingerprint sha256:...` : code;
+  return new RelayError('TLS_VERIFY_FAILED', `cannot verify the relay's certificate at ${where}: ${hint ?? otherwise}`);
+}
+
 function startVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: number, identity: ClientIdentity | undefined, tunnel: Socket | undefined): Promise<TLSSocket> {
   const where = formatAddress(address);
   const options: ConnectionOptions = {
@@ -51,7 +66,8 @@ function startVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: numbe
     host: address.host,
     port: address.port,
     ...tlsPolicy, // offer only ECDHE+AEAD suites; refuse a renegotiation the relay asks for
-    rejectUnauthorized: trust.kind !== 'pin',
+    // Verified in onSecure below, with the presented chain at hand for a message that names the fix; nothing is written before.
+    rejectUnauthorized: false,
     ...(isIP(address.host) === 0 ? { servername: address.host } : {}),
     ...(trust.kind === 'ca' ? { ca: trust.caPem } : {}),
     ...(identity ? { cert: identity.certPem, key: identity.keyPem } : {}),
@@ -81,6 +97,10 @@ function startVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: numbe
     };
     const onClose = (): void => fail(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} closed the connection during the TLS handshake`));
     const onSecure = (): void => {
+      if (trust.kind !== 'pin' && !socket.authorized) {
+        fail(verifyFailure(where, address.host, String(socket.authorizationError), peerCertificateChain(socket), trust));
+        return;
+      }
       if (trust.kind === 'pin') {
         try {
           checkPinnedChain(peerCertificateChain(socket), address.host, trust.fingerprints);

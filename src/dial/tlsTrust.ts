@@ -1,7 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { certificateFingerprint, normalizeFingerprint } from '../certs/certificateFactory.js';
+import { certificateNames } from '../certs/serverNames.js';
 import { RelayError } from '../common/relayError.js';
+import { nameMismatchHint } from './tlsFailureHint.js';
 
 /**
  * How a client decides to trust the relay's certificate. Verification is always on:
@@ -107,12 +109,13 @@ function checkServerPurpose(cert: X509Certificate): void {
 /**
  * Checks that the leaf names `host` with Node's own `tls.checkServerIdentity`, the check
  * a `--ca` or system-store connection makes (subjectAltName DNS names with wildcards,
- * IP addresses for an IP host, the subject CN only when there are no DNS names).
+ * IP addresses for an IP host, the subject CN only when there are no DNS names); a
+ * refusal names the fix (`nameMismatchHint`).
  */
 function checkServerName(leaf: X509Certificate, host: string): void {
   const error = checkServerIdentity(host, leaf.toLegacyObject() as PeerCertificate);
   if (error !== undefined) {
-    throw new RelayError('TLS_VERIFY_FAILED', `relay certificate is not valid for "${host}" (it names ${leaf.subjectAltName ?? leaf.subject})`);
+    throw new RelayError('TLS_VERIFY_FAILED', `cannot verify the relay's certificate: ${nameMismatchHint(certificateNames(leaf), host)}`);
   }
 }
 
