@@ -7,6 +7,11 @@ import { hostForUrl, ptvsdBasePath } from '../dial/relayEndpoint.js';
 import { RelayError } from '../common/relayError.js';
 import { defaultMaxDapMessageBytes, maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 import { describeTrust } from '../dial/tlsTrust.js';
+import { describeRelayError } from '../dial/relayRefusal.js';
+import { checkBeforeAttach } from '../client/attachPreflight.js';
+import type { TargetInfo } from '../protocol/controlMessages.js';
+import { credentialSourceOf } from './credentialSource.js';
+import { withAdvice, type FailureContext } from './failureAdvice.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
 import { isEndpointUrl, resolveDirectConnection } from './directEndpointOptions.js';
@@ -19,6 +24,18 @@ interface AttachFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly prefetch: boolean;
   readonly heartbeatInterval: number;
   readonly maxMessageBytes: number;
+  /** False with `--no-check`. */
+  readonly check: boolean;
+  readonly checkTimeout: number;
+  readonly json?: boolean;
+}
+
+/** Default bound on the checks before listening (`--check-timeout`). */
+const defaultCheckTimeoutMs = 10_000;
+
+function parseCheckTimeout(value: string): number {
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 100) throw new InvalidArgumentError('expected milliseconds, at least 100');
+  return Number(value);
 }
 
 function parseHeartbeatInterval(value: string): number {
@@ -58,9 +75,12 @@ export function launchConfiguration(target: string, host: string, port: number, 
   };
 }
 
-/** The target's program root as the relay lists it, and a line saying so or why it is unknown. */
-async function remoteRootOf(target: string | undefined, options: RelayDialOptions | undefined): Promise<{ root: string; note: string }> {
-  const info = target !== undefined && options !== undefined ? await lookUpTarget(options, target) : undefined;
+/**
+ * The target's program root as the relay lists it (the entry the checks before listening
+ * found, else one looked up now), and a line saying so or why it is unknown.
+ */
+async function remoteRootOf(target: string | undefined, options: RelayDialOptions | undefined, checked: TargetInfo | undefined): Promise<{ root: string; note: string }> {
+  const info = checked ?? (target !== undefined && options !== undefined ? await lookUpTarget(options, target) : undefined);
   if (info?.root !== undefined) return { root: info.root, note: `remoteRoot is where ${target} runs its program from (the agent reported it)` };
   const why = options === undefined ? 'a direct endpoint does not report it' : 'the relay did not list it to this credential, or the agent is older';
   return { root: '.', note: `remoteRoot "." assumes the program was started from its project root (${why}); change it if breakpoints are not hit` };
@@ -77,6 +97,40 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
   const label = target !== undefined ? `"${target}"` : "the relay's default target (/ptvsd)";
   const identity = resolveClientIdentity(flags);
   for (const note of connection.notes) process.stderr.write(`dbgrelay attach: ${note}\n`);
+  const credential = credentialSourceOf(flags, connection, process.env, direct ? target : undefined);
+  const failure: FailureContext = { command: 'attach', credential, direct, ...(flags.takeover ? { takeover: true } : {}) };
+  const token = connection.token !== undefined && !direct ? connection.token() : undefined;
+  const listing: RelayDialOptions | undefined = direct
+    ? undefined
+    : {
+        endpoint: connection.endpoint,
+        trust: connection.trust,
+        ...(identity !== undefined ? { identity } : {}),
+        ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
+        ...(token !== undefined ? { token } : {}),
+      };
+  let checked: TargetInfo | undefined;
+  if (flags.check) {
+    // Before anything listens: relay reachable and trusted, credential accepted, target listed to it.
+    try {
+      const outcome = await checkBeforeAttach({
+        ...(listing ?? {
+          endpoint: connection.endpoint,
+          trust: connection.trust,
+          ...(identity !== undefined ? { identity } : {}),
+          ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
+        }),
+        target,
+        direct,
+        secretCredential: credential.kind === 'secret',
+        timeoutMs: flags.checkTimeout,
+      });
+      checked = outcome.target;
+      for (const note of outcome.notes) process.stderr.write(`dbgrelay attach: ${note}\n`);
+    } catch (error) {
+      throw withAdvice(error, failure);
+    }
+  }
   const server = await startAttachServer({
     endpoint: connection.endpoint,
     ...(direct ? { target: directEndpointTarget } : target !== undefined ? { target } : {}),
@@ -93,31 +147,23 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
     ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
     ...(connection.token !== undefined ? { token: connection.token } : {}),
     ...(direct ? { dial: dialDirectEndpoint } : {}),
+    describeRefusal: (error) => describeRelayError(withAdvice(error, failure)),
   });
   const { address, port } = server.address;
-  const token = connection.token !== undefined && !direct ? connection.token() : undefined;
-  const listing: RelayDialOptions | undefined = direct
-    ? undefined
-    : {
-        endpoint: connection.endpoint,
-        trust: connection.trust,
-        ...(identity !== undefined ? { identity } : {}),
-        ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
-        ...(token !== undefined ? { token } : {}),
-      };
-  const remote = await remoteRootOf(target, listing);
+  const remote = await remoteRootOf(target, listing, checked);
   const what = direct ? `direct endpoint ${connection.endpoint.display}` : `${label} via ${connection.endpoint.display}`;
-  process.stdout.write(
-    [
-      `dbgrelay attach: ${what} (${describeTrust(connection.trust)})${flags.takeover ? ', taking it over from its current holder' : ''}`,
-      `listening on ${hostForUrl(address)}:${port}; each DAP connection there becomes one session with ${direct ? 'the endpoint' : label}.`,
-      'VS Code launch.json configuration:',
-      JSON.stringify(launchConfiguration(direct ? connection.endpoint.display.replace('tcps://', '') : (target ?? 'ptvsd'), address, port, remote.root), null, 2),
-      remote.note,
-      'Press Ctrl+C to stop.',
-      '',
-    ].join('\n'),
-  );
+  const configuration = JSON.stringify(launchConfiguration(direct ? connection.endpoint.display.replace('tcps://', '') : (target ?? 'ptvsd'), address, port, remote.root), null, 2);
+  const lines = [
+    `dbgrelay attach: ${what} (${describeTrust(connection.trust)})${flags.takeover ? ', taking it over from its current holder' : ''}${flags.check ? ', checked' : ''}`,
+    `listening on ${hostForUrl(address)}:${port}; each DAP connection there becomes one session with ${direct ? 'the endpoint' : label}.`,
+  ];
+  if (flags.json) {
+    // stdout holds the launch configuration alone, for scripts; the rest goes to stderr.
+    process.stderr.write([...lines, remote.note, 'Press Ctrl+C to stop.', ''].join('\n'));
+    process.stdout.write(`${configuration}\n`);
+  } else {
+    process.stdout.write([...lines, 'VS Code launch.json configuration:', configuration, remote.note, 'Press Ctrl+C to stop.', ''].join('\n'));
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.stderr.write(`dbgrelay attach: ${signal}, closing\n`);
@@ -166,6 +212,13 @@ export function registerAttachCommand(program: Command): void {
       'do not ask for the answers the debugger needs after each stop (threads, top frames, scopes, locals and their children) to be sent ahead; ' +
         'with it each of those requests is a round trip to the program again (the answers are the same either way)',
     )
+    .option(
+      '--no-check',
+      'listen at once, without first checking that the relay is reachable and trusted, the credential accepted and the target connected and listed to it ' +
+        '(for scripts that start the listener before the target connects)',
+    )
+    .option('--check-timeout <ms>', 'bound on those checks', parseCheckTimeout, defaultCheckTimeoutMs)
+    .option('--json', 'print the VS Code launch configuration alone on stdout (everything else goes to stderr)')
     .option(
       '--takeover',
       'take the target over if another principal is debugging it: their sessions are told why and detached cleanly (the program keeps running); ' +

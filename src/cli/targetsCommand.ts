@@ -5,6 +5,8 @@ import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFla
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
 import { printable } from '../common/printable.js';
 import { targetGroupOf } from '../protocol/targetName.js';
+import { credentialSourceOf } from './credentialSource.js';
+import { withAdvice } from './failureAdvice.js';
 
 interface TargetsFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly json?: boolean;
@@ -98,6 +100,7 @@ export function registerTargetsCommand(program: Command): void {
     const identity = resolveClientIdentity(flags);
     for (const note of connection.notes) process.stderr.write(`dbgrelay targets: ${note}\n`);
     const token = connection.token !== undefined ? connection.token() : undefined;
+    const credential = credentialSourceOf(flags, connection);
     const { targets, complete } = await fetchTargetList(
       {
         endpoint: connection.endpoint,
@@ -107,7 +110,9 @@ export function registerTargetsCommand(program: Command): void {
         ...(token !== undefined ? { token } : {}),
       },
       flags.limit !== undefined ? { maxTargets: flags.limit } : {},
-    );
+    ).catch((error: unknown) => {
+      throw withAdvice(error, { command: 'targets', credential });
+    });
     if (!complete) process.stderr.write(truncationNote(targets.length, flags.limit));
     if (flags.json) process.stdout.write(JSON.stringify(targets, null, 2) + '\n');
     else if (targets.length === 0) process.stdout.write(`no targets are connected to ${connection.endpoint.display}\n`);

@@ -64,6 +64,8 @@ export interface AttachServerOptions {
   readonly logger?: AttachLogger;
   /** Opens a relay session; {@link dialSession} unless replaced (tests, embedding). */
   readonly dial?: (options: DialSessionOptions) => Promise<Transport>;
+  /** The text a refused session shows (log and DAP client), e.g. with the fix named; default {@link describeRelayError}. */
+  readonly describeRefusal?: (error: unknown) => string;
 }
 
 /** A running `dbgrelay attach` listener. */
@@ -180,7 +182,7 @@ export async function startAttachServer(options: AttachServerOptions): Promise<A
           logger.info(`session ${id}: attached to ${label}`);
         },
         (error: unknown) => {
-          const text = describeRelayError(error);
+          const text = (options.describeRefusal ?? describeRelayError)(error);
           logger.error(`session ${id}: ${text}`);
           void refuseDapClient(local, `dbgrelay: ${text}`, { maxMessageBytes, waitMs: refusalWaitMs });
         },

@@ -31,7 +31,7 @@ export interface DirectEndpointDialOptions {
 }
 
 /** The same error, worded for an endpoint instead of a relay (codes are unchanged). */
-function asEndpointError(error: unknown): unknown {
+export function asEndpointError(error: unknown): unknown {
   if (!(error instanceof RelayError)) return error;
   return new RelayError(error.code, error.message.replace(/\brelay\b/g, 'debug endpoint'), { cause: error.cause ?? error });
 }

@@ -48,7 +48,7 @@ describe('dbgrelay serve, targets and attach', () => {
     expect(wrongPin.output()).toContain('TLS_PIN_MISMATCH');
     expect(wrongPin.output()).not.toContain(secret!);
 
-    const attach = dbgrelay(['attach', 'web-1', '--relay', tcpsUrl!, '--port', '0'], { DBGRELAY_DATA_DIR: dataDir });
+    const attach = dbgrelay(['attach', 'web-1', '--relay', tcpsUrl!, '--port', '0', '--no-check'], { DBGRELAY_DATA_DIR: dataDir });
     const launchJson = await attach.waitFor(/\{\s*"name": "dbgrelay: web-1"[\s\S]*?\n\}/);
     const configuration = JSON.parse(launchJson[0]) as { request: string; connect: { host: string; port: number } };
     expect(configuration.request).toBe('attach');

@@ -1,0 +1,68 @@
+import { RelayError } from '../common/relayError.js';
+import { asEndpointError } from '../dial/directEndpointDialer.js';
+import { fetchTargetPage, type RelayDialOptions } from '../dial/relayDialer.js';
+import type { TargetInfo } from '../protocol/controlMessages.js';
+import { cursorBefore } from './targetLookup.js';
+
+/** What `dbgrelay attach` checks before it listens, and how. */
+export interface AttachCheckOptions extends RelayDialOptions {
+  /** The target; undefined for a `wss://…/ptvsd` URL (the relay's default target). */
+  readonly target?: string | undefined;
+  /** A direct debug endpoint (`tcps://…` of agent-py's `enable_attach`), not a relay. */
+  readonly direct?: boolean;
+  /** The credential is a secret (the relay secret, or possibly a target's attach secret). */
+  readonly secretCredential?: boolean;
+}
+
+/** What the check found: the target's listing entry, and what it could not establish. */
+export interface AttachCheck {
+  /** The target as the relay (or endpoint) lists it to this credential. */
+  readonly target?: TargetInfo;
+  /** One line each for what was not checked or may still refuse the session. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Checks, before `dbgrelay attach` opens its local port, what would otherwise fail
+ * only once a debugger connects, with one request of the existing protocol: the page
+ * of the target list that starts at `target` (docs/protocol.md §7). It shows that the
+ * relay is reachable and trusted (TLS verified as for a session), that the credential
+ * is accepted, and that the target is connected and covered by the credential's
+ * grants (a client sees only the targets it may attach to). A target's attach secret
+ * cannot list targets (the relay refuses it with `AUTH_FAILED`): then only reach and
+ * trust are shown, and a note says so. A target held by another principal is refused
+ * only at attach time (the list does not say who holds it): a note says when sessions
+ * are open. Rejects with the dial's errors (`RELAY_UNREACHABLE`, `TLS_*`,
+ * `AUTH_*`), or `UNKNOWN_TARGET` when the target is not listed.
+ */
+export async function checkBeforeAttach(options: AttachCheckOptions): Promise<AttachCheck> {
+  const where = options.direct ? 'the debug endpoint' : 'the relay';
+  const after = options.target !== undefined && !options.direct ? cursorBefore(options.target) : undefined;
+  let targets: TargetInfo[];
+  try {
+    ({ targets } = await fetchTargetPage(options, { ...(after !== undefined ? { after } : {}), limit: 1 }));
+  } catch (error) {
+    if (options.direct) throw asEndpointError(error);
+    if (error instanceof RelayError && error.code === 'AUTH_FAILED' && options.secretCredential) {
+      return {
+        notes: [
+          `${where} does not let this secret list targets: a target's attach secret allows only attaching, and is checked when the debugger connects (a wrong relay secret is refused then too)`,
+        ],
+      };
+    }
+    throw error;
+  }
+  const entry = options.direct || options.target === undefined ? targets[0] : targets.find((listed) => listed.name === options.target);
+  if (options.target === undefined && !options.direct) return { notes: [] };
+  if (entry === undefined) {
+    throw new RelayError(
+      'UNKNOWN_TARGET',
+      `${where} at ${options.endpoint.display} lists no target "${options.target}" to this credential: it is not connected, or the credential's attach scopes do not cover it (dbgrelay targets shows what it may attach to)`,
+    );
+  }
+  const notes: string[] = [];
+  if (entry.debugger === 'broken')
+    notes.push(`warning: ${entry.name}'s debugger is broken${entry.detail ? ` (${entry.detail})` : ''}: it cannot be debugged until the program restarts`);
+  if (entry.sessions > 0) notes.push(`${entry.name} has ${entry.sessions} session(s) open: if another principal holds it, the session will be refused with TARGET_BUSY`);
+  return { target: entry, notes };
+}

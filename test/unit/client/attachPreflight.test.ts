@@ -1,0 +1,78 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { checkBeforeAttach } from '../../../src/client/attachPreflight.js';
+import { RelayError } from '../../../src/common/relayError.js';
+import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
+import { pinTrust, type TlsTrust } from '../../../src/dial/tlsTrust.js';
+import { fakeTargetInfo } from '../../support/fakes/fakeTargetInfo.js';
+import { startFakeHttpsRelay, startFakeTcpsRelay, type FakeRelay } from '../../support/fakes/fakeRelay.js';
+import { testCertificates, type TestCertificates } from '../../support/keys/testCertificates.js';
+
+let certs: TestCertificates;
+let trust: TlsTrust;
+let relay: FakeRelay | undefined;
+beforeAll(() => {
+  certs = testCertificates();
+  trust = pinTrust(certs.caFingerprint);
+});
+afterEach(async () => {
+  await relay?.close();
+  relay = undefined;
+});
+
+function listing(...names: Array<[string, number]>): { status: number; body: string } {
+  return { status: 200, body: JSON.stringify({ ok: true, targets: names.map(([name, sessions]) => fakeTargetInfo(name, sessions)) }) };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<RelayError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RelayError);
+  return error as RelayError;
+}
+
+describe('checkBeforeAttach', () => {
+  it('asks for the one page that starts at the target, and returns its entry with a note on open sessions', async () => {
+    relay = await startFakeHttpsRelay(certs, () => listing(['web-1', 2]));
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
+    const checked = await checkBeforeAttach({ endpoint, trust, secret: 'relay-secret', target: 'web-1', secretCredential: true });
+    expect(checked.target?.name).toBe('web-1');
+    expect(checked.notes.join('\n')).toContain('2 session(s) open');
+    expect(checked.notes.join('\n')).toContain('TARGET_BUSY');
+    expect(relay.seen).toHaveLength(1);
+    expect(relay.seen[0]).toMatch(/^GET \/v1\/targets /);
+  });
+
+  it('fails with UNKNOWN_TARGET when the page does not start with the target', async () => {
+    relay = await startFakeHttpsRelay(certs, () => listing(['web-2', 0]));
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
+    const error = await refusal(checkBeforeAttach({ endpoint, trust, secret: 'relay-secret', target: 'web-1' }));
+    expect(error.code).toBe('UNKNOWN_TARGET');
+    expect(error.message).toContain('"web-1"');
+    expect(error.message).toContain('attach scopes');
+  });
+
+  it('passes a secret the relay will not let list targets (an attach secret), saying what was not checked', async () => {
+    relay = await startFakeHttpsRelay(certs, () => ({ status: 401, body: '{"error":{"code":"AUTH_FAILED","message":"credential refused"}}' }));
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
+    const checked = await checkBeforeAttach({ endpoint, trust, secret: 'attach-secret-of-web-1', target: 'web-1', secretCredential: true });
+    expect(checked.target).toBeUndefined();
+    expect(checked.notes.join('\n')).toContain('allows only attaching');
+  });
+
+  it('fails with AUTH_FAILED for a refused token', async () => {
+    relay = await startFakeHttpsRelay(certs, () => ({ status: 401, body: '{"error":{"code":"AUTH_FAILED","message":"credential refused"}}' }));
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
+    expect((await refusal(checkBeforeAttach({ endpoint, trust, token: 'a.b.c', target: 'web-1' }))).code).toBe('AUTH_FAILED');
+  });
+
+  it('words a direct endpoint\'s refusal without "relay"', async () => {
+    relay = await startFakeTcpsRelay(certs, (_line, socket) => socket.end('{"ok":false,"error":{"code":"AUTH_FAILED","message":"the secret is wrong"}}\n'));
+    const endpoint = parseRelayEndpoint(`tcps://127.0.0.1:${relay.port}`);
+    const error = await refusal(checkBeforeAttach({ endpoint, trust, secret: 'wrong', target: 'ptvsd', direct: true, secretCredential: true }));
+    expect(error.code).toBe('AUTH_FAILED');
+    expect(error.message).toContain('debug endpoint');
+    expect(error.message).not.toMatch(/\brelay\b/);
+  });
+});
