@@ -4,6 +4,7 @@ import type { RelayErrorCode } from '../common/relayError.js';
 import { AgentMetrics, SshMetrics } from './agentMetrics.js';
 import { CertificateMetrics } from './certificateMetrics.js';
 import { GuardrailMetrics } from './guardrailMetrics.js';
+import { PauseMetrics } from './pauseMetrics.js';
 import { SessionMetrics } from './sessionMetrics.js';
 
 /** Refusal reasons pre-declared at 0, so that rate() and alerts see the series from the start. */
@@ -47,6 +48,8 @@ export class RelayMetrics {
   readonly ssh: SshMetrics;
   /** When each certificate the relay presents or trusts expires. */
   readonly certificates: CertificateMetrics;
+  /** Debuggees stopped right now and the longest pause (computed at scrape). */
+  readonly pauses: PauseMetrics;
 
   /** `lockedSources` and `closedTargets` are asked for the current numbers of locked sources and closed targets at each scrape. */
   constructor(lockedSources: () => number = () => 0, closedTargets: () => number = () => 0) {
@@ -56,6 +59,7 @@ export class RelayMetrics {
     this.agents = new AgentMetrics(this.registry);
     this.ssh = new SshMetrics(this.registry);
     this.certificates = new CertificateMetrics(this.registry);
+    this.pauses = new PauseMetrics(this.registry);
     // Which build answers: one series, always 1 (the Prometheus "info" convention).
     new Gauge({ name: 'dbgrelay_build_info', help: 'The dbgrelay version this relay runs (always 1).', labelNames: ['version'] as const, registers }).set(
       { version: packageVersion },

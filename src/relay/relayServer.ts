@@ -87,6 +87,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions): Pr
   const access = createRelayAccess(config, logger, store);
   const parts = buildRelayParts(config, logger, access);
   const { lifecycleMetrics, lifecycle, guards, registry, hub, broker } = parts;
+  access.metrics.pauses.observe(() => broker.pausedSince());
   const tlsServers: ReloadableTlsServer[] = [];
   let cluster: ClusterNode | undefined;
   if (store) {

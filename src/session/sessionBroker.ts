@@ -293,6 +293,14 @@ export class SessionBroker {
     return this.ledger.running;
   }
 
+  /** When each running session's debuggee stopped (epoch ms), for those stopped now. */
+  pausedSince(): number[] {
+    return this.ledger.runningSessions().flatMap((session) => {
+      const { pausedSince } = session.status();
+      return pausedSince !== undefined ? [pausedSince] : [];
+    });
+  }
+
   /** Every session of this relay, in order of admission (the web console's sessions view). */
   sessionRecords(): SessionRecord[] {
     return this.ledger.records();

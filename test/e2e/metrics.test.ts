@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttachServer } from '../../src/client/attachServer.js';
 import { startDebuggee, type Debuggee } from '../support/processes/debuggee.js';
 import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
-import { attachSession, startAttach, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
+import { attachSession, startAttach, waitForStop, waitForTargets, type ClientAccess } from '../support/relay/relayClient.js';
 
 /**
  * The metrics listener of a real relay after real sessions: one debugging session of
@@ -88,6 +88,18 @@ describe('metrics after a session over each transport', () => {
     expect(threads.body.threads.length).toBeGreaterThan(0);
     const during = await scrape();
     expect(sample(during, 'dbgrelay_sessions_active')).toBe(1);
+    expect(sample(during, 'dbgrelay_sessions_paused')).toBe(0);
+    // A stopped debuggee is counted, with how long it has been stopped, until it runs again.
+    const threadId = threads.body.threads[0]!.id;
+    await client.request('pause', { threadId });
+    await waitForStop(client, 'pause');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const paused = await scrape();
+    expect(sample(paused, 'dbgrelay_sessions_paused')).toBe(1);
+    expect(sample(paused, 'dbgrelay_session_longest_pause_seconds')).toBeGreaterThanOrEqual(0.2);
+    await client.request('continue', { threadId });
+    const running = await scrapeUntil((text) => sample(text, 'dbgrelay_sessions_paused') === 0);
+    expect(sample(running, 'dbgrelay_session_longest_pause_seconds')).toBe(0);
     await client.request('disconnect', { terminateDebuggee: false });
     await client.close();
     const after = await scrapeUntil((text) => sample(text, 'dbgrelay_sessions_total{outcome="ended"}') === before + 1);
