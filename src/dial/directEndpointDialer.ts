@@ -2,6 +2,7 @@ import { RelayError } from '../common/relayError.js';
 import type { Transport } from '../transport/transport.js';
 import type { ClientIdentity } from './clientIdentity.js';
 import { dialSession } from './relayDialer.js';
+import { isTlsFailure, tlsFailureMessage } from './tlsFailureHint.js';
 import type { RelayEndpoint } from './relayEndpoint.js';
 import type { TlsTrust } from './tlsTrust.js';
 
@@ -33,7 +34,9 @@ export interface DirectEndpointDialOptions {
 /** The same error, worded for an endpoint instead of a relay (codes are unchanged). */
 export function asEndpointError(error: unknown): unknown {
   if (!(error instanceof RelayError)) return error;
-  return new RelayError(error.code, error.message.replace(/\brelay\b/g, 'debug endpoint'), { cause: error.cause ?? error });
+  // A certificate's fix differs for an endpoint (its certfile, not --public-name): worded again from the facts.
+  const certificateMessage = isTlsFailure(error.cause) ? tlsFailureMessage(error.cause, 'debug endpoint') : undefined;
+  return new RelayError(error.code, certificateMessage ?? error.message.replace(/\brelay\b/g, 'debug endpoint'), { cause: error.cause ?? error });
 }
 
 /**

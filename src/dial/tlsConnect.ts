@@ -6,7 +6,7 @@ import { tlsPolicy } from '../common/tlsPolicy.js';
 import type { ClientIdentity } from './clientIdentity.js';
 import { openConnectTunnel, type HttpProxy } from './httpsProxy.js';
 import { hostForUrl } from './relayEndpoint.js';
-import { tlsFailureHint } from './tlsFailureHint.js';
+import { tlsFailureMessage, type TlsFailure } from './tlsFailureHint.js';
 import { checkPinnedChain, describeTrust, peerCertificateChain, type TlsTrust } from './tlsTrust.js';
 
 /** Where to connect: a host name or IP address and a port. */
@@ -54,9 +54,10 @@ export async function connectVerifiedTls(address: TlsAddress, trust: TlsTrust, t
  * unknown (`tlsFailureHint`), else with the code and where to give the relay's CA.
  */
 function verifyFailure(where: string, host: string, code: string, chain: readonly X509Certificate[], trust: TlsTrust): RelayError {
-  const hint = tlsFailureHint({ code, host, chain, trust: describeTrust(trust) });
-  const otherwise = trust.kind === 'system' ? `${code}; pass the relay CA with --ca FILE or pin it with --fingerprint sha256:...` : code;
-  return new RelayError('TLS_VERIFY_FAILED', `cannot verify the relay's certificate at ${where}: ${hint ?? otherwise}`);
+  const failure: TlsFailure = { where, code, host, chain, trust: describeTrust(trust) };
+  const otherwise = `cannot verify the relay's certificate at ${where}: ${trust.kind === 'system' ? `${code}; pass the relay CA with --ca FILE or pin it with --fingerprint sha256:...` : code}`;
+  // The facts stay as the cause, so that a direct endpoint's dialer can word the fix for itself (tlsFailureMessage).
+  return new RelayError('TLS_VERIFY_FAILED', tlsFailureMessage(failure) ?? otherwise, { cause: failure });
 }
 
 function startVerifiedTls(address: TlsAddress, trust: TlsTrust, timeoutMs: number, identity: ClientIdentity | undefined, tunnel: Socket | undefined): Promise<TLSSocket> {

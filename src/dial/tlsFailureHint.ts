@@ -29,13 +29,20 @@ export function classifyTlsFailure(code: string): TlsFailureKind {
 }
 
 /**
+ * Who presented the certificate: a relay, or a direct debug endpoint (a process that
+ * called the agent's `enable_attach(secret, address, certfile, keyfile)`), whose fixes differ.
+ */
+export type TlsPeer = 'relay' | 'debug endpoint';
+
+/**
  * The fix for a certificate that does not name `host`: the names it covers, and how
  * to make the relay's certificate cover `host`. The Python agent words it the same
  * (test/fixtures/tlsFailureHintVectors.json).
  */
-export function nameMismatchHint(names: readonly string[], host: string): string {
+export function nameMismatchHint(names: readonly string[], host: string, peer: TlsPeer = 'relay'): string {
   const covered = names.length > 0 ? names.join(', ') : 'no name';
-  return `the relay's certificate covers ${covered}, you dialed ${host}; start the relay with --public-name ${host} (or add it to tls.publicNames), or dial a name it covers`;
+  const fix = peer === 'relay' ? `start the relay with --public-name ${host} (or add it to tls.publicNames)` : `give enable_attach a certificate (certfile) that covers ${host}`;
+  return `the ${peer}'s certificate covers ${covered}, you dialed ${host}; ${fix}, or dial a name it covers`;
 }
 
 /**
@@ -44,13 +51,14 @@ export function nameMismatchHint(names: readonly string[], host: string): string
  * CA when it sent one), to compare with the relay host's before pinning one, or copying
  * the relay's `ca.pem`. Worded as the Python agent does.
  */
-export function unknownCaHint(trust: string, serverFingerprint: string, caFingerprint: string | undefined): string {
+export function unknownCaHint(trust: string, serverFingerprint: string, caFingerprint: string | undefined, peer: TlsPeer = 'relay'): string {
   const presented = caFingerprint === undefined ? `server ${serverFingerprint} and no CA` : `server ${serverFingerprint}, CA ${caFingerprint}`;
-  return (
-    `the relay's certificate does not chain to the ${trust}; the relay presented ${presented}; ` +
-    `compare with \`dbgrelay certs fingerprint <dataDir>/${caFingerprint === undefined ? 'server' : 'ca'}.pem\` on the relay host, then pin it with --fingerprint ${caFingerprint ?? serverFingerprint} ` +
-    `or copy the relay's ca.pem and pass it with --ca`
-  );
+  const pin = caFingerprint ?? serverFingerprint;
+  const check =
+    peer === 'relay'
+      ? `compare with \`dbgrelay certs fingerprint <dataDir>/${caFingerprint === undefined ? 'server' : 'ca'}.pem\` on the relay host, then pin it with --fingerprint ${pin} or copy the relay's ca.pem and pass it with --ca`
+      : `compare with \`dbgrelay certs fingerprint <certfile>\` on its host, then pin it with --fingerprint ${pin} or pass the CA that signed it with --ca`;
+  return `the ${peer}'s certificate does not chain to the ${trust}; the ${peer} presented ${presented}; ${check}`;
 }
 
 /** What a client knows about a failed verification: the failure's code, the host it dialed, the chain it was shown and what it trusts. */
@@ -67,19 +75,35 @@ export interface TlsFailureFacts {
 
 /**
  * The sentence that names the fix for a failed verification, or undefined when its kind
- * is `other` or the relay presented no certificate (the failure's own text is all there is).
+ * is `other` or the peer presented no certificate (the failure's own text is all there is).
  */
-export function tlsFailureHint(facts: TlsFailureFacts): string | undefined {
+export function tlsFailureHint(facts: TlsFailureFacts, peer: TlsPeer = 'relay'): string | undefined {
   const leaf = facts.chain[0];
   if (leaf === undefined) return undefined;
   switch (classifyTlsFailure(facts.code)) {
     case 'name-mismatch':
-      return nameMismatchHint(certificateNames(leaf), facts.host);
+      return nameMismatchHint(certificateNames(leaf), facts.host, peer);
     case 'unknown-ca': {
       const issuer = facts.chain.length > 1 ? facts.chain[facts.chain.length - 1] : undefined;
-      return unknownCaHint(facts.trust, certificateFingerprint(leaf.raw), issuer && certificateFingerprint(issuer.raw));
+      return unknownCaHint(facts.trust, certificateFingerprint(leaf.raw), issuer && certificateFingerprint(issuer.raw), peer);
     }
     case 'other':
       return undefined;
   }
+}
+
+/** What `connectVerifiedTls` keeps as the `cause` of a `TLS_VERIFY_FAILED` it words with a hint: the facts and `host:port`. */
+export interface TlsFailure extends TlsFailureFacts {
+  readonly where: string;
+}
+
+/** True when `cause` (a `RelayError`'s) is a {@link TlsFailure}. */
+export function isTlsFailure(cause: unknown): cause is TlsFailure {
+  return typeof cause === 'object' && cause !== null && 'where' in cause && 'chain' in cause && 'code' in cause && 'host' in cause && 'trust' in cause;
+}
+
+/** The whole message of a {@link TlsFailure} that has a hint (see {@link tlsFailureHint}), for `peer`; undefined otherwise. */
+export function tlsFailureMessage(failure: TlsFailure, peer: TlsPeer = 'relay'): string | undefined {
+  const hint = tlsFailureHint(failure, peer);
+  return hint === undefined ? undefined : `cannot verify the ${peer}'s certificate at ${failure.where}: ${hint}`;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRelayError } from '../../../src/common/relayError.js';
+import { asEndpointError } from '../../../src/dial/directEndpointDialer.js';
 import { connectVerifiedTls } from '../../../src/dial/tlsConnect.js';
 import { classifyTlsFailure, nameMismatchHint, unknownCaHint } from '../../../src/dial/tlsFailureHint.js';
 import { caTrust, systemTrust, type TlsTrust } from '../../../src/dial/tlsTrust.js';
@@ -70,6 +71,18 @@ describe('connectVerifiedTls names the fix when the relay certificate does not v
     expect(error.message).toBe(
       `cannot verify the relay's certificate at 127.0.0.2:${port}: ${unknownCaHint(`CA file ${other.caFile}`, certs.leafFingerprint, certs.caFingerprint)}`,
     );
+  });
+
+  it('a direct debug endpoint: the fix is its certfile, and no word says relay', async () => {
+    const wrongName = asEndpointError(await failure('127.0.0.2', caTrust(certs.caPem, certs.caFile))) as Error;
+    expect(wrongName.message).toBe(
+      `cannot verify the debug endpoint's certificate at 127.0.0.2:${port}: the debug endpoint's certificate covers localhost, 127.0.0.1, ::1, you dialed 127.0.0.2; ` +
+        'give enable_attach a certificate (certfile) that covers 127.0.0.2, or dial a name it covers',
+    );
+    const other = testCertificates('other');
+    const wrongCa = asEndpointError(await failure('127.0.0.2', caTrust(other.caPem, other.caFile))) as Error;
+    expect(wrongCa.message).toContain(`pin it with --fingerprint ${certs.caFingerprint} or pass the CA that signed it with --ca`);
+    expect(`${wrongName.message} ${wrongCa.message}`).not.toMatch(/\brelay\b/);
   });
 
   it('the system trust store: says so, with the same fingerprints', async () => {
