@@ -26,6 +26,7 @@ from typing import Any, Awaitable, Callable, Deque, Dict, Optional, Set
 
 from ..backoff import Backoff
 from ..errors import LIMIT_REACHED, RELAY_DRAINING, TLS_VERIFY_FAILED, DbgRelayError, ProtocolError, TrustError
+from ..trust.failurehint import explain as explain_verify_failure
 from .attemptlog import AttemptLog
 from .controlchannels import ControlChannel
 from .prefetch import PrefetchSettings
@@ -122,8 +123,11 @@ class ControlLoop:
                 self.report({"event": "refused", "code": exc.code, "message": str(exc)})
                 self.dialer.trust.forget()
             except ssl.SSLCertVerificationError as exc:
-                message = f"relay certificate not trusted: {exc.verify_message or exc}"
-                self.attempts.failed(TLS_VERIFY_FAILED, logging.ERROR, f"{message}; {refusal_fix(TLS_VERIFY_FAILED)}")
+                # With the fix named when the name does not match or the CA is unknown (the same words as the relay's client).
+                explained = await explain_verify_failure(exc, self.dialer.endpoint.host, self.dialer.endpoint.port, self.dialer.trust)
+                message = explained or f"relay certificate not trusted: {exc.verify_message or exc}"
+                fix = "retrying in the background" if explained else refusal_fix(TLS_VERIFY_FAILED)
+                self.attempts.failed(TLS_VERIFY_FAILED, logging.ERROR, f"{message}; {fix}")
                 self.report({"event": "refused", "code": TLS_VERIFY_FAILED, "message": message})
                 self.dialer.trust.forget()
             except (OSError, asyncio.TimeoutError, ProtocolError, DbgRelayError) as exc:

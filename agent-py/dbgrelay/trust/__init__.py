@@ -7,6 +7,9 @@
   into the bridge's contexts).
 - :mod:`.contexts`: the SSL contexts (relay client by CA or by pin, direct endpoint
   server).
+- :mod:`.certnames`: the names a certificate covers (its subjectAltName, from DER).
+- :mod:`.failurehint`: the fix for a relay certificate that does not verify (a name
+  it does not cover, a CA not trusted), worded as the relay's own client words it.
 - :mod:`.relaytrust`: the bridge's :class:`~.relaytrust.RelayTrust`, which resolves a
   pin by probing the relay. It is not imported here, so the debuggee, which only
   validates options, never loads the bridge's dialing code.
