@@ -4,7 +4,8 @@
 // TypeScript version). tsc writes into a fresh directory that then replaces dist/ in two
 // renames, so files of deleted sources do not linger and a relay or test running from
 // dist/ meanwhile keeps its files. As before, output with type errors still replaces
-// dist/ (tsc emits it), but gets no stamp and the build fails.
+// dist/ (tsc emits it), but gets no stamp and the build fails. Everything goes to stderr:
+// stdout of `npm pack` is the tarball's name alone (`npm install -g "$(npm pack)"`).
 //
 //   node scripts/build.mjs              always build (npm run build)
 //   node scripts/build.mjs --if-stale   build only when dist/.build-stamp differs from
@@ -53,7 +54,7 @@ if (process.argv.includes('--if-stale') && existsSync(stampFile) && readFileSync
   console.error('build: compiling src/ into dist/');
   const staging = join(root, `dist.building-${process.pid}`);
   const previous = join(root, `dist.previous-${process.pid}`);
-  const tsc = spawnSync(process.execPath, [tscScript, '-p', 'tsconfig.json', '--outDir', staging], { cwd: root, stdio: 'inherit' });
+  const tsc = spawnSync(process.execPath, [tscScript, '-p', 'tsconfig.json', '--outDir', staging], { cwd: root, stdio: ['ignore', 2, 2] });
   if (tsc.status === 0) writeFileSync(join(staging, '.build-stamp'), digest);
   if (existsSync(staging)) {
     if (existsSync(outDir)) renameSync(outDir, previous);

@@ -4,9 +4,12 @@
 // artifacts, socat and nginx's stream module for the benchmarks, g++ for the fuzzer's shim). Runs `apt-get update` once, and only when a
 // binary is missing. Services are never started by the install: a policy-rc.d that
 // refuses every start is in place while apt-get runs (the tests start what they
-// need themselves, bound to loopback).
+// need themselves, bound to loopback). None is left enabled at boot either: on every
+// run, the boot links the packages added are disabled (test/bootServices.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bootLinksOf, bootServicesOf, disableAtBoot } from './bootServices.mjs';
 
 /** Binary the tests run, and the Debian package that provides it. */
 export const systemTools = [
@@ -32,23 +35,49 @@ export const systemTools = [
   { binary: '/usr/bin/fish', pkg: 'fish' },
 ];
 
-const missing = systemTools.filter(({ binary }) => !existsSync(binary)).map(({ pkg }) => pkg);
-if (missing.length > 0) {
-  console.log(`setup: installing ${missing.join(', ')} with apt-get`);
-  const policy = '/usr/sbin/policy-rc.d';
-  const ownPolicy = !existsSync(policy);
-  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
-  try {
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    const install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    if (install.status !== 0) {
-      console.error(`setup: apt-get install ${missing.join(' ')} failed`);
-      process.exitCode = 1;
+/** Installs the packages of the tools that are missing, with no service started meanwhile. */
+function installMissing() {
+  const missing = systemTools.filter(({ binary }) => !existsSync(binary)).map(({ pkg }) => pkg);
+  if (missing.length > 0) {
+    console.log(`setup: installing ${missing.join(', ')} with apt-get`);
+    const policy = '/usr/sbin/policy-rc.d';
+    const ownPolicy = !existsSync(policy);
+    if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+    try {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+      const install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+        stdio: 'inherit',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+      if (install.status !== 0) {
+        console.error(`setup: apt-get install ${missing.join(' ')} failed`);
+        process.exitCode = 1;
+      }
+    } finally {
+      if (ownPolicy) rmSync(policy, { force: true });
     }
-  } finally {
-    if (ownPolicy) rmSync(policy, { force: true });
   }
+}
+
+/**
+ * Disables at boot the services the packages enabled on install (test/bootServices.mjs),
+ * on every run: a machine set up before this check gets the same result. Cheap when
+ * nothing is enabled (one dpkg-query, one dpkg -L, a few directory listings).
+ */
+function leaveNothingEnabledAtBoot() {
+  const services = bootServicesOf(systemTools.map(({ pkg }) => pkg));
+  if (bootLinksOf(services).length === 0) return;
+  if (process.getuid?.() !== 0) {
+    console.warn('setup: services of the test packages are enabled at boot; run node test/setupSystem.mjs as root to disable them');
+    return;
+  }
+  const { disabled, left } = disableAtBoot(services);
+  if (disabled.length > 0) console.log(`setup: disabled at boot (the tests start their own): ${disabled.join(', ')}`);
+  if (left.length > 0) console.log(`setup: left enabled at boot because running now: ${left.join(', ')}`);
+}
+
+// Imported by tests for the list above; run as a script, it sets the machine up.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  installMissing();
+  leaveNothingEnabledAtBoot();
 }

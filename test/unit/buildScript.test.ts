@@ -34,10 +34,10 @@ beforeEach(() => {
   return () => rmSync(project, { recursive: true, force: true });
 });
 
-/** Runs the build script of the project; its status and what it printed. */
-function build(...args: string[]): { status: number | null; output: string } {
+/** Runs the build script of the project; its status, its stdout and all it printed. */
+function build(...args: string[]): { status: number | null; stdout: string; output: string } {
   const run = spawnSync(process.execPath, [join(project, 'scripts', 'build.mjs'), ...args], { cwd: project, encoding: 'utf8' });
-  return { status: run.status, output: run.stdout + run.stderr };
+  return { status: run.status, stdout: run.stdout, output: run.stdout + run.stderr };
 }
 
 const builtA = (): string => join(project, 'dist', 'a.js');
@@ -82,6 +82,8 @@ describe('scripts/build.mjs', () => {
     const broken = build('--if-stale');
     expect(broken.status).not.toBe(0);
     expect(broken.output).toContain('TS2322');
+    // on stderr: stdout of `npm pack` stays the tarball's name alone
+    expect(broken.stdout).toBe('');
     expect(readFileSync(builtA(), 'utf8')).toContain('not a number');
     expect(existsSync(join(project, 'dist', '.build-stamp'))).toBe(false);
     expect(build('--if-stale').output).toContain('compiling');
