@@ -20,7 +20,7 @@ export function adviceFor(error: RelayError, context: FailureContext): string | 
     case 'AUTH_REQUIRED':
     case 'AUTH_FAILED': {
       const used = `credential used: ${context.credential.description}`;
-      if (context.command === 'targets' && !context.direct && context.credential.kind === 'secret') {
+      if (context.command !== 'attach' && !context.direct && context.credential.kind === 'secret') {
         return `${used}; if it is a target's attach secret, it allows only attaching (dbgrelay attach <target>), not listing targets: list them with the relay secret or a token with an attach: or admin scope`;
       }
       return used;

@@ -7,6 +7,7 @@ import { registerCertsCommand } from './certsCommand.js';
 import { registerTokenCommand } from './tokenCommand.js';
 import { registerAuditCommand } from './auditCommand.js';
 import { registerReloadCommand } from './reloadCommand.js';
+import { registerDoctorCommand } from './doctorCommand.js';
 import { packageVersion } from '../common/packageVersion.js';
 import { exitStatusFor, exitStatusHelp } from './exitCodes.js';
 
@@ -30,6 +31,7 @@ registerCertsCommand(program);
 registerTokenCommand(program);
 registerAuditCommand(program);
 registerReloadCommand(program);
+registerDoctorCommand(program);
 
 // Output read by a command that stopped reading (`dbgrelay audit --json | head -1`):
 // the rest is not wanted, so the command ends quietly.

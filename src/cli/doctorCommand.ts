@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { RelayError } from '../common/relayError.js';
+import type { DoctorCheckResult } from '../doctor/doctorCheck.js';
+import { firstFailure } from '../doctor/doctorCheck.js';
+import { runDoctor } from '../doctor/runDoctor.js';
+import { printable } from '../common/printable.js';
+import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
+import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
+import { credentialSourceOf } from './credentialSource.js';
+import { exitStatusFor } from './exitCodes.js';
+import { adviceFor } from './failureAdvice.js';
+
+interface DoctorFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
+  readonly as: 'client' | 'agent';
+  readonly json?: boolean;
+  readonly timeout: number;
+  readonly maxClockSkew: number;
+}
+
+function milliseconds(value: string): number {
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 100) throw new InvalidArgumentError('expected milliseconds, at least 100');
+  return Number(value);
+}
+
+/** The agent's own credential variables (agent-py credentials.py), checked with `--as agent`. */
+function agentCredentialEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; source: string | undefined } {
+  const withoutClient: NodeJS.ProcessEnv = { ...env };
+  delete withoutClient['DBGRELAY_SECRET'];
+  delete withoutClient['DBGRELAY_TOKEN'];
+  const fromFile = (variable: string): string => {
+    const file = env[variable]!;
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new RelayError('CONFIG_INVALID', `${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  if (env['DBGRELAY_TOKEN']) return { env: { ...withoutClient, DBGRELAY_TOKEN: env['DBGRELAY_TOKEN'] }, source: 'the token in DBGRELAY_TOKEN' };
+  if (env['DBGRELAY_TOKEN_FILE'])
+    return { env: { ...withoutClient, DBGRELAY_TOKEN: fromFile('DBGRELAY_TOKEN_FILE') }, source: `the token in DBGRELAY_TOKEN_FILE ${env['DBGRELAY_TOKEN_FILE']}` };
+  if (env['DBGRELAY_AGENT_SECRET']) return { env: { ...withoutClient, DBGRELAY_SECRET: env['DBGRELAY_AGENT_SECRET'] }, source: 'the agent secret in DBGRELAY_AGENT_SECRET' };
+  if (env['DBGRELAY_AGENT_SECRET_FILE']) {
+    return {
+      env: { ...withoutClient, DBGRELAY_SECRET: fromFile('DBGRELAY_AGENT_SECRET_FILE') },
+      source: `the agent secret in DBGRELAY_AGENT_SECRET_FILE ${env['DBGRELAY_AGENT_SECRET_FILE']}`,
+    };
+  }
+  return { env: withoutClient, source: undefined };
+}
+
+const statusLabel: Readonly<Record<DoctorCheckResult['status'], string>> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
+
+/** The report as a person reads it: one line per check, its fix indented below it. */
+export function formatDoctorReport(relay: string, role: string, results: readonly DoctorCheckResult[]): string {
+  const lines = [`dbgrelay doctor: ${relay} as ${role}`];
+  for (const result of results) {
+    lines.push(`  ${statusLabel[result.status].padEnd(5)} ${result.check.padEnd(11)} ${printable(result.summary)}`);
+    const chain = result.check === 'tls' ? (result.details?.['chain'] as Array<Record<string, string>> | undefined) : undefined;
+    for (const [i, cert] of (chain ?? []).entries()) {
+      lines.push(
+        `${' '.repeat(20)}${i === 0 ? 'server' : 'issuer'}: ${cert['subject']}; names ${cert['subjectAltName'] ?? '(none)'}; issued by ${cert['issuer']}; until ${cert['validTo']}; ${cert['fingerprint']}`,
+      );
+    }
+    if (result.fix !== undefined && result.status !== 'ok') lines.push(`${' '.repeat(20)}fix: ${printable(result.fix)}`);
+  }
+  const failed = firstFailure(results);
+  lines.push(failed ? `first failure: ${failed.check}${failed.code ? ` (${failed.code})` : ''}` : 'no failure');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Registers `dbgrelay doctor`: checks the way from this host to the relay, and says what to do about each failure. */
+export function registerDoctorCommand(program: Command): void {
+  const command = program
+    .command('doctor')
+    .description(
+      'check the way from this host to the relay: proxy, DNS, TCP connect, TLS chain and names, clock skew, the token, and the credential with the relay; ' +
+        'each failure says what to do; exits with the status of the first failure',
+    )
+    .addOption(
+      new Option(
+        '--as <role>',
+        "whose credential to check: client (the flags and variables of attach and targets) or agent (the Python agent's DBGRELAY_TOKEN[_FILE] or DBGRELAY_AGENT_SECRET[_FILE])",
+      )
+        .choices(['client', 'agent'])
+        .default('client'),
+    )
+    .option('--json', 'print the checks as JSON')
+    .option('--timeout <ms>', 'bound on each network check', milliseconds, 5_000)
+    .option('--max-clock-skew <ms>', "difference between this host's clock and the relay's past which the clock check warns", milliseconds, 30_000);
+  addClientIdentityOptions(addClientOptions(command)).action(async (flags: DoctorFlagValues) => {
+    const agent = flags.as === 'agent' ? agentCredentialEnv(process.env) : undefined;
+    const env = agent?.env ?? process.env;
+    const connection = resolveClientConnection(flags, env);
+    if (!flags.json) for (const note of connection.notes) process.stderr.write(`dbgrelay doctor: ${note}\n`);
+    const credential = credentialSourceOf(flags, connection, env);
+    const source = agent?.source ?? credential.description;
+    const identity = resolveClientIdentity(flags);
+    const token = connection.token?.();
+    const results = await runDoctor({
+      endpoint: connection.endpoint,
+      trust: connection.trust,
+      ...(identity !== undefined ? { identity } : {}),
+      ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
+      ...(token !== undefined ? { token } : {}),
+      credentialSource: source,
+      role: flags.as,
+      timeoutMs: flags.timeout,
+      maxClockSkewMs: flags.maxClockSkew,
+      env,
+      adviseRefusal: (error) => adviceFor(error, { command: 'doctor', credential: { ...credential, description: source } }),
+    });
+    const failed = firstFailure(results);
+    const exitStatus = failed?.code !== undefined ? exitStatusFor(new RelayError(failed.code, failed.summary)) : failed ? 1 : 0;
+    if (flags.json) process.stdout.write(`${JSON.stringify({ relay: connection.endpoint.display, as: flags.as, exitStatus, checks: results }, null, 2)}\n`);
+    else process.stdout.write(formatDoctorReport(connection.endpoint.display, flags.as, results));
+    process.exitCode = exitStatus;
+  });
+}

@@ -1,0 +1,29 @@
+import { RelayError } from '../common/relayError.js';
+import { fetchTargetPage, type RelayDialOptions } from '../dial/relayDialer.js';
+import { checkResult, type DoctorCheckResult } from './doctorCheck.js';
+
+/** How many target names the credential check shows. */
+const shownTargets = 10;
+/** The page the credential check asks for: enough to say what the credential sees. */
+const checkPageLimit = 50;
+
+/**
+ * Presents the credential to the relay with one page of the target list (docs/protocol.md
+ * §7): accepted, and which targets it may see (all for the relay secret or `admin`,
+ * those its `attach:` scopes cover otherwise). `describe` says where the credential
+ * came from; `advise` names the fix for a refusal.
+ */
+export async function checkCredential(options: RelayDialOptions, describe: string, advise: (error: RelayError) => string | undefined): Promise<DoctorCheckResult> {
+  try {
+    const page = await fetchTargetPage(options, { limit: checkPageLimit });
+    const names = page.targets.map((target) => target.name);
+    const count = page.next !== undefined ? `${names.length}+` : String(names.length);
+    const listed = names.length === 0 ? '' : `: ${names.slice(0, shownTargets).join(', ')}${names.length > shownTargets || page.next !== undefined ? ', ...' : ''}`;
+    return checkResult('credential', 'ok', `${describe} is accepted; it may see ${count} connected target(s)${listed}`, {
+      details: { source: describe, targets: names, more: page.next !== undefined },
+    });
+  } catch (error) {
+    if (!(error instanceof RelayError)) throw error;
+    return checkResult('credential', 'fail', error.message, { code: error.code, fix: advise(error), details: { source: describe } });
+  }
+}

@@ -1,0 +1,90 @@
+import type { RelayError } from '../common/relayError.js';
+import type { ClientIdentity } from '../dial/clientIdentity.js';
+import type { RelayEndpoint } from '../dial/relayEndpoint.js';
+import type { TlsTrust } from '../dial/tlsTrust.js';
+import { checkClock, checkToken } from './clockChecks.js';
+import { checkCredential } from './credentialCheck.js';
+import { checkResult, type DoctorCheckName, type DoctorCheckResult } from './doctorCheck.js';
+import { checkDns, checkProxy, checkTcp } from './networkChecks.js';
+import { checkTls } from './tlsChecks.js';
+
+/** What `dbgrelay doctor` checks: the way to one relay, with one credential. */
+export interface DoctorOptions {
+  readonly endpoint: RelayEndpoint;
+  readonly trust: TlsTrust;
+  readonly identity?: ClientIdentity;
+  readonly secret?: string;
+  readonly token?: string;
+  /** Where the credential came from (`--secret-file PATH`, `DBGRELAY_TOKEN`, ...), never its value. */
+  readonly credentialSource: string;
+  /**
+   * `client`: the credential is checked with the target list. `agent`: an agent's
+   * credential, which may not list targets; the relay checks it only when the agent
+   * registers, so only a token's claims are checked.
+   */
+  readonly role: 'client' | 'agent';
+  /** Bound on each network step (DNS excepted). */
+  readonly timeoutMs: number;
+  /** Clock skew past which the clock check warns. */
+  readonly maxClockSkewMs: number;
+  /** Where `HTTPS_PROXY`/`NO_PROXY` are read from. */
+  readonly env: NodeJS.ProcessEnv;
+  /** The fix for a refused credential. */
+  readonly adviseRefusal: (error: RelayError) => string | undefined;
+}
+
+function skipped(check: DoctorCheckName, because: DoctorCheckName): DoctorCheckResult {
+  return checkResult(check, 'skip', `not run: the ${because} check failed`);
+}
+
+/**
+ * Runs the checks in order: proxy, DNS, TCP connect (to the proxy when there is one),
+ * TLS chain and trust, clock skew, the token's claims, and the credential with the
+ * relay. A failed network step skips those that need it; the token's claims are
+ * decoded regardless. Never throws for a failed check: each result says what to do.
+ */
+export async function runDoctor(options: DoctorOptions): Promise<DoctorCheckResult[]> {
+  const { endpoint } = options;
+  const results: DoctorCheckResult[] = [];
+  const { result: proxyResult, proxy } = checkProxy(endpoint, options.env);
+  results.push(proxyResult);
+  let failed: DoctorCheckName | undefined = proxyResult.status === 'fail' ? 'proxy' : undefined;
+
+  const dialed = proxy ?? endpoint;
+  const what = proxy ? 'the proxy' : 'the relay';
+  const dns = failed ? skipped('dns', failed) : await checkDns(dialed.host, proxy !== undefined);
+  results.push(dns);
+  if (dns.status === 'fail') failed = 'dns';
+  const tcp = failed ? skipped('tcp', failed) : await checkTcp(dialed.host, dialed.port, options.timeoutMs, what);
+  results.push(tcp);
+  if (tcp.status === 'fail') failed = 'tcp';
+  const tls = failed ? skipped('tls', failed) : await checkTls(endpoint, options.trust, options.timeoutMs, options.identity, proxy);
+  results.push(tls);
+  if (tls.status === 'fail') failed = 'tls';
+
+  let skewMs: number | undefined;
+  if (failed) results.push(skipped('clock', failed));
+  else {
+    const clock = await checkClock(endpoint, options.timeoutMs, proxy, options.maxClockSkewMs);
+    results.push(clock.result);
+    skewMs = clock.skewMs;
+  }
+  if (options.token !== undefined) results.push(checkToken(options.token, options.credentialSource, skewMs));
+
+  if (failed) results.push(skipped('credential', failed));
+  else if (options.role === 'agent') {
+    results.push(
+      checkResult('credential', 'skip', `${options.credentialSource}: an agent's credential is checked by the relay when the agent registers, which doctor does not do`),
+    );
+  } else {
+    const credential = options.token !== undefined ? { token: options.token } : options.secret !== undefined ? { secret: options.secret } : {};
+    results.push(
+      await checkCredential(
+        { endpoint, trust: options.trust, ...(options.identity ? { identity: options.identity } : {}), ...credential, timeoutMs: options.timeoutMs, env: options.env },
+        options.credentialSource,
+        options.adviseRefusal,
+      ),
+    );
+  }
+  return results;
+}
