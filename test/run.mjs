@@ -2,7 +2,8 @@
 // The whole test suite, as `npm test` runs it on a fresh machine:
 //   1. Python: .venv with debugpy, pytest and the agent (test/setupPython.mjs); the
 //      Debian packages the tests start for real: sshd, ssh, nginx, haproxy, promtool
-//      (test/setupSystem.mjs, apt-get only when one is missing)
+//      (test/setupSystem.mjs, apt-get only when one is missing; no service left
+//      enabled at boot)
 //   2. TypeScript: strict type check of src, test and bench; lint and format checks
 //      of both languages (Biome, Ruff)
 //   3. vitest: unit tests, a short fuzzing run (fuzz/run.mjs), then end-to-end tests
