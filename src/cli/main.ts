@@ -7,6 +7,7 @@ import { registerCertsCommand } from './certsCommand.js';
 import { registerTokenCommand } from './tokenCommand.js';
 import { registerAuditCommand } from './auditCommand.js';
 import { registerReloadCommand } from './reloadCommand.js';
+import { registerHealthcheckCommand } from './healthcheckCommand.js';
 import { registerDoctorCommand } from './doctorCommand.js';
 import { packageVersion } from '../common/packageVersion.js';
 import { exitStatusFor, exitStatusHelp } from './exitCodes.js';
@@ -31,6 +32,7 @@ registerCertsCommand(program);
 registerTokenCommand(program);
 registerAuditCommand(program);
 registerReloadCommand(program);
+registerHealthcheckCommand(program);
 registerDoctorCommand(program);
 
 // Output read by a command that stopped reading (`dbgrelay audit --json | head -1`):

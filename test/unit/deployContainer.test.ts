@@ -2,35 +2,28 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { dockerfileText, healthcheckCommand, instructions, runtime, runtimeLabels } from '../support/deploy/dockerfile.js';
 
 /**
  * deploy/container/Dockerfile, checked statically (no container engine here): a
  * multi-stage build whose runtime stage runs unprivileged, writes only to its data
- * volume, exposes the relay's ports and checks /healthz.
+ * volume, exposes the relay's ports and checks its health with `dbgrelay healthcheck`.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const text = readFileSync(join(root, 'deploy', 'container', 'Dockerfile'), 'utf8');
-
-/** Instructions with continuation lines joined, comments dropped. */
-const instructions = text
-  .replace(/\\\n/g, ' ')
-  .split('\n')
-  .map((line) => line.trim())
-  .filter((line) => line !== '' && !line.startsWith('#'))
-  .map((line) => {
-    const [keyword, ...rest] = line.split(/\s+/);
-    return { keyword: keyword!.toUpperCase(), args: rest.join(' ') };
-  });
-
-/** Instructions of the last stage (the image that runs). */
-const lastFrom = instructions.map((i) => i.keyword).lastIndexOf('FROM');
-const runtime = instructions.slice(lastFrom);
+const text = dockerfileText;
 
 describe('deploy/container/Dockerfile', () => {
-  it('is a multi-stage build from pinned Node 20 images, copying only what exists', () => {
+  it('is a multi-stage build from a Node LTS line still maintained, copying only what exists', () => {
     const froms = instructions.filter((i) => i.keyword === 'FROM');
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const from of froms) expect(from.args).toMatch(/^node:20[\w.-]*-slim AS \w+$/);
+    for (const from of froms) expect(from.args).toMatch(/^node:\d+-bookworm-slim AS \w+$/);
+    const majors = new Set(froms.map((from) => Number(/^node:(\d+)/.exec(from.args)![1])));
+    expect(majors.size).toBe(1);
+    const [major] = majors;
+    // End of life of each LTS line (https://github.com/nodejs/Release#release-schedule).
+    const endOfLife: Record<number, string> = { 20: '2026-04-30', 22: '2027-04-30', 24: '2028-04-30' };
+    expect(endOfLife[major!], `node:${major} is not an LTS line`).toBeDefined();
+    expect(Date.parse(endOfLife[major!]!), `node:${major} reached its end of life`).toBeGreaterThan(Date.now());
     expect(runtime.some((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build'))).toBe(true);
     expect(instructions.some((i) => i.keyword === 'ADD')).toBe(false);
     for (const copy of instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))) {
@@ -51,15 +44,33 @@ describe('deploy/container/Dockerfile', () => {
     expect(text).toMatch(/chown 10001:10001 \/var\/lib\/dbgrelay/);
   });
 
-  it('exposes wss, tcps and metrics, and checks /healthz on the metrics listener it enables', () => {
+  it('exposes wss, tcps and metrics, and checks health with dbgrelay healthcheck (the main listener, metrics on or off)', () => {
     const exposed = runtime.filter((i) => i.keyword === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
     expect(exposed.sort()).toEqual(['7443', '7444', '9464']);
     const healthcheck = runtime.find((i) => i.keyword === 'HEALTHCHECK');
-    expect(healthcheck?.args).toMatch(/CMD \["node", "-e", ".*\/healthz/);
+    expect(healthcheck?.args).toMatch(/--timeout=5s /);
+    expect(healthcheckCommand()).toEqual(['node', '/app/dist/cli/main.js', 'healthcheck']); // run for real by test/e2e/containerHealthcheck.test.ts
     expect(text).toMatch(/DBGRELAY_METRICS_ENABLED=true/);
     expect(text).toMatch(/DBGRELAY_METRICS_PORT=9464/);
     expect(runtime.find((i) => i.keyword === 'STOPSIGNAL')?.args).toBe('SIGTERM');
     expect(runtime.find((i) => i.keyword === 'ENTRYPOINT')?.args).toBe('["node", "/app/dist/cli/main.js"]');
+  });
+
+  it('carries OCI labels that agree with package.json, and no source it does not name', () => {
+    const labels = runtimeLabels();
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; description: string; license: string; repository?: unknown };
+    expect(labels).toMatchObject({
+      'org.opencontainers.image.title': pkg.name,
+      'org.opencontainers.image.description': pkg.description,
+      'org.opencontainers.image.version': pkg.version,
+      'org.opencontainers.image.licenses': pkg.license,
+    });
+    const base = instructions
+      .filter((i) => i.keyword === 'FROM')
+      .at(-1)!
+      .args.split(' ')[0];
+    expect(labels['org.opencontainers.image.base.name']).toBe(`docker.io/library/${base}`);
+    if (pkg.repository === undefined) expect(labels['org.opencontainers.image.source']).toBeUndefined();
   });
 
   it('starts the same way the healthcheck expects: the entry point exists after a build', () => {
