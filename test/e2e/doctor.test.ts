@@ -1,0 +1,103 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificateFingerprint } from '../../src/certs/certificateFactory.js';
+import type { DoctorCheckResult } from '../../src/doctor/doctorCheck.js';
+import { testCertificates } from '../support/keys/testCertificates.js';
+import { runDbgrelay, type CliProcess } from '../support/processes/cliProcess.js';
+import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
+
+/** `dbgrelay doctor` (the built CLI) against the real relay: what it finds, what it says to do, and its exit status. */
+let relay: E2eRelay;
+let scratch: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  relay = await startE2eRelay();
+  scratch = mkdtempSync(join(tmpdir(), 'dbgrelay-doctor-'));
+});
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await relay?.stop();
+});
+
+function doctor(args: string[], env: Record<string, string>): CliProcess {
+  const run = runDbgrelay(['doctor', ...args], env, { built: true });
+  children.push(run.child);
+  return run;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A JWT-shaped token (unsigned: doctor only decodes it) with these claims. */
+function unsignedToken(claims: Record<string, unknown>): string {
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'EdDSA', typ: 'JWT' })}.${part(claims)}.${Buffer.from('not-a-signature').toString('base64url')}`;
+}
+
+describe('dbgrelay doctor', () => {
+  it('passes every check against a reachable, trusted relay with an accepted credential, and says what it saw', async () => {
+    const run = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--json'], { DBGRELAY_SECRET: relay.secret });
+    let stdout = '';
+    run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    expect(await run.exited, run.output()).toBe(0);
+    const report = JSON.parse(stdout) as { exitStatus: number; checks: DoctorCheckResult[] };
+    expect(report.exitStatus).toBe(0);
+    expect(report.checks.map((c) => `${c.check}:${c.status}`)).toEqual(['proxy:ok', 'dns:ok', 'tcp:ok', 'tls:ok', 'clock:ok', 'credential:ok']);
+    const tls = report.checks.find((c) => c.check === 'tls')!;
+    const serverFingerprint = certificateFingerprint(readFileSync(join(relay.dataDir, 'server.pem'), 'utf8'));
+    expect((tls.details!['chain'] as Array<{ fingerprint: string; subjectAltName: string }>)[0]).toMatchObject({
+      fingerprint: serverFingerprint,
+      subjectAltName: expect.stringContaining('127.0.0.1'),
+    });
+    expect(report.checks.find((c) => c.check === 'credential')!.summary).toContain('the secret in DBGRELAY_SECRET is accepted');
+    expect(stdout).not.toContain(relay.secret);
+  });
+
+  it("fails on a CA that did not sign the relay with 76, naming the CA file and the relay's fingerprints", async () => {
+    const otherCa = testCertificates('other').caFile;
+    const run = doctor(['--relay', relay.tcpsUrl, '--ca', otherCa], { DBGRELAY_SECRET: relay.secret });
+    expect(await run.exited, run.output()).toBe(76);
+    const serverFingerprint = certificateFingerprint(readFileSync(join(relay.dataDir, 'server.pem'), 'utf8'));
+    expect(run.output()).toMatch(/FAIL +tls/);
+    expect(run.output()).toContain(`CA file ${otherCa}`);
+    expect(run.output()).toContain(serverFingerprint);
+    expect(run.output()).toMatch(/skip +credential +not run: the tls check failed/);
+    expect(run.output()).toContain('first failure: tls (TLS_VERIFY_FAILED)');
+  });
+
+  it('fails on a port where nothing listens with 69, saying what to check', async () => {
+    const run = doctor(['--relay', `wss://127.0.0.1:${await closedPort()}`, '--ca', relay.caFile], { DBGRELAY_SECRET: relay.secret });
+    expect(await run.exited, run.output()).toBe(69);
+    expect(run.output()).toMatch(/FAIL +tcp +cannot connect to the relay 127\.0\.0\.1:\d+: ECONNREFUSED/);
+    expect(run.output()).toContain('nothing listens on');
+  });
+
+  it('fails on a refused secret with 77, naming the file it came from', async () => {
+    const secretFile = join(scratch, 'wrong-secret');
+    writeFileSync(secretFile, 'not-the-relay-secret', { mode: 0o600 });
+    const run = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--secret-file', secretFile], {});
+    expect(await run.exited, run.output()).toBe(77);
+    expect(run.output()).toMatch(/FAIL +credential/);
+    expect(run.output()).toContain(`credential used: the secret in --secret-file ${secretFile}`);
+    expect(run.output()).not.toContain('not-the-relay-secret');
+  });
+
+  it("checks an agent's expired token by the relay's clock with --as agent (77)", async () => {
+    const token = unsignedToken({ sub: 'agent-web', scope: 'register:web-*', exp: Math.floor(Date.now() / 1000) - 600 });
+    const run = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--as', 'agent'], { DBGRELAY_TOKEN: token });
+    expect(await run.exited, run.output()).toBe(77);
+    expect(run.output()).toMatch(/FAIL +token +the token in DBGRELAY_TOKEN: jwt:agent-web, scopes register:web-\*; it expired 10 min ago/);
+    expect(run.output()).toMatch(/ok +clock/);
+    expect(run.output()).toMatch(/skip +credential .*checked by the relay when the agent registers/);
+  });
+});
