@@ -134,3 +134,15 @@ describe('dbgrelay targets with the wrong credential', () => {
     expect(targets.output()).not.toContain(attachSecret);
   });
 });
+
+describe('exit status of usage errors', () => {
+  it.each([
+    [['attach', 'web-1', '--port', 'not-a-port'], 64],
+    [['attach', 'web-1', '--no-such-flag'], 64],
+    [['no-such-command'], 64],
+    [['--help'], 0],
+  ])('dbgrelay %j exits %i', async (args, status) => {
+    const run = dbgrelay(args, {});
+    expect(await run.exited, run.output()).toBe(status);
+  });
+});
