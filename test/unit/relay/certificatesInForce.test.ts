@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCa, createLeaf, loopbackNames, pemCertificates } from '../../../src/certs/certificateFactory.js';
 import { certificateValidity } from '../../../src/certs/certificateValidity.js';
 import { loadConfig } from '../../../src/config/loadConfig.js';
-import { peerCertificates } from '../../../src/relay/certificatesInForce.js';
+import { peerCertificates, reloadableCertificates } from '../../../src/relay/certificatesInForce.js';
 import type { RelayHandle } from '../../../src/relay/relayServer.js';
 import { makeCertificates, startTestRelay, type TestRelay } from '../../support/relay/relayFixture.js';
 
@@ -134,5 +134,26 @@ describe('dbgrelay_certificate_expiry_timestamp_seconds', () => {
     expect(peerCertificates(loadConfig({ env: {}, overrides: { dataDir: dir } }))).toEqual([]);
     const der = new X509Certificate(peer.certPem).raw;
     expect(certificateValidity(der)).toEqual(certificateValidity(peer.certPem));
+  });
+
+  it('reads the certificates of a JWKS file (x5c, base64 DER) as jwt, and shows nothing of a file it cannot read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-expiry-jwks-'));
+    const signerCa = createCa('jwks CA', 90);
+    const signer = createLeaf(signerCa, 'jwks signer', { client: true }, 45);
+    const jwk = {
+      ...new X509Certificate(signer.certPem).publicKey.export({ format: 'jwk' }),
+      kid: 'k1',
+      alg: 'RS256',
+      use: 'sig',
+      x5c: [signer.certPem, signerCa.certPem].map((pem) => new X509Certificate(pem).raw.toString('base64')),
+    };
+    const jwksFile = writePem(dir, 'jwks.json', JSON.stringify({ keys: [jwk] }));
+    const jwt = { enabled: true, issuer: 'https://issuer.test', audience: 'dbgrelay', algorithms: ['RS256'], jwksFile };
+    const tls = { cert: readFileSync(makeCertificates().certFile, 'utf8') };
+    const config = loadConfig({ env: {}, overrides: { dataDir: dir, auth: { secret: 'test-secret-0123456789', jwt } } });
+    const jwtSeries = reloadableCertificates(config, tls, undefined).filter((entry) => entry.use === 'jwt');
+    expect(jwtSeries).toEqual([certificateValidity(signer.certPem), certificateValidity(signerCa.certPem)].map((validity) => ({ use: 'jwt', ...validity })));
+    const missing = loadConfig({ env: {}, overrides: { dataDir: dir, targets: { api: { url: 'tcps://127.0.0.1:9', caFile: join(dir, 'gone.pem') } } } });
+    expect(reloadableCertificates(missing, tls, undefined).map((entry) => entry.use)).toEqual(['server', 'server-chain']);
   });
 });
