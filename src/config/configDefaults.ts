@@ -12,6 +12,7 @@ import { heartbeatConfigDefaults } from './heartbeatConfigSchema.js';
 import { lifecycleConfigDefaults, lifecycleLimitsDefaults } from './lifecycleConfigSchema.js';
 import { preAuthLimitsDefaults } from './preAuthConfigSchema.js';
 import { clusterConfigDefaults } from './clusterConfigSchema.js';
+import { consoleConfigDefaults } from './consoleConfigSchema.js';
 import { defaultMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 
 /** Where the relay keeps its state (dev CA, certificates, secret) unless `dataDir` says otherwise. */
@@ -64,5 +65,6 @@ export function configDefaults(env: NodeJS.ProcessEnv): Record<string, unknown> 
     heartbeat: { ...heartbeatConfigDefaults },
     ...lifecycleConfigDefaults(),
     ...clusterConfigDefaults(),
+    console: { ...consoleConfigDefaults },
   };
 }

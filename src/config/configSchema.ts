@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, intBetween, nonEmptyString } from './schemaFields.js';
+import { consoleConfigSchema } from './consoleConfigSchema.js';
 import { jwtConfigSchema } from './jwtConfigSchema.js';
 import { certificatesConfigSchema, clientCertificatesSchema, lockoutConfigSchema } from './accessConfigSchema.js';
 import { attachSecretsConfigSchema } from './attachSecretsConfigSchema.js';
@@ -108,6 +109,7 @@ export const relayConfigSchema = z
       heartbeat: heartbeatConfigSchema,
       lifecycle: lifecycleConfigSchema,
       cluster: clusterConfigSchema,
+      console: consoleConfigSchema,
     },
     mapping,
   )

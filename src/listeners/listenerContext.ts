@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
@@ -18,6 +19,7 @@ import type { PageRequest, TargetPage } from './targetListing.js';
 import type { Transport } from '../transport/transport.js';
 import type { RelayJsonDepthBounds } from './jsonDepthBounds.js';
 import type { PreAuthGate } from '../net/preAuthGate.js';
+import type { ClientOrigin } from './forwardedClient.js';
 
 /** What both listeners share: configuration, TLS material and the relay's parts. */
 export interface ListenerContext {
@@ -58,6 +60,17 @@ export interface ListenerContext {
   readonly jsonDepth?: RelayJsonDepthBounds;
   /** Caps on connections not yet authenticated (`limits.maxUnauthenticated*`); none when absent. */
   readonly preAuth?: PreAuthGate;
+  /** The web console under `/console` (config `console.enabled`); none when absent. */
+  readonly console?: ConsoleEndpoint;
+}
+
+/**
+ * The web console as the `wss` listener sees it (built in `src/console/`): it answers
+ * every request under `/console` (consoleEndpoint.ts), authenticating through the same
+ * `context` as every other request.
+ */
+export interface ConsoleEndpoint {
+  answer(request: IncomingMessage, response: ServerResponse, context: ListenerContext, origin: ClientOrigin): Promise<void>;
 }
 
 /** What a reload needs of a listener's TLS server: a new secure context for new connections. */

@@ -11,12 +11,13 @@ import { pageRequestFromHeaders } from './targetListing.js';
 import { isUpgradeOnlyPath } from './upgradeRoutes.js';
 import { answerHealthProbe, isHealthProbe } from './healthProbes.js';
 import type { Readiness } from '../lifecycle/readiness.js';
+import { consolePath, isConsolePath } from './consoleEndpoint.js';
 
 /**
  * The plain HTTP requests the `wss` listener answers: `GET /v1/targets` (one page of the
  * targets the credential may see), the `/ptvsd` info page, the health probes
- * (`/healthz`, `/livez`, `/readyz`: healthProbes.ts), and a JSON refusal for anything
- * else.
+ * (`/healthz`, `/livez`, `/readyz`: healthProbes.ts), the web console under `/console`
+ * (when the relay serves one: consoleEndpoint.ts), and a JSON refusal for anything else.
  */
 export function wssRequestHandler(
   context: ListenerContext,
@@ -29,6 +30,11 @@ export function wssRequestHandler(
     const origin = clientOrigin(request.socket, request.headers, trustedProxies);
     const remote = origin.display;
     try {
+      // The console's audit view takes its filters in the query string (never a credential).
+      if (context.console && isConsolePath(consolePath(request.url))) {
+        refuseCleartextOrigin(origin);
+        return await context.console.answer(request, response, context, origin);
+      }
       const path = pathWithoutQuery(request.url);
       // front ends and App Service probe the port they forward to
       if (readiness && isHealthProbe(path)) return answerHealthProbe(path, request.method, readiness, response);

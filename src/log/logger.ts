@@ -4,7 +4,7 @@ import pino from 'pino';
 export type Logger = pino.Logger;
 
 /** Subsystem tags carried by every log line in the `tag` field. */
-export type LogTag = 'auth' | 'agent' | 'session' | 'tls' | 'config' | 'relay' | 'targets' | 'ssh' | 'cluster';
+export type LogTag = 'auth' | 'agent' | 'session' | 'tls' | 'config' | 'relay' | 'targets' | 'ssh' | 'cluster' | 'console';
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {

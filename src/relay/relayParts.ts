@@ -18,6 +18,7 @@ import type { RelayCredentials } from './relayCredentials.js';
 import { clusterInstanceId, type ClusterNode } from '../cluster/clusterNode.js';
 import type { Principal } from '../auth/principal.js';
 import { targetPage, visibleTargets } from '../listeners/targetListing.js';
+import { webConsoleFor } from '../console/consoleSetup.js';
 
 /** The parts of a running relay that hold agents, targets and sessions. */
 export interface RelayParts {
@@ -88,11 +89,12 @@ export function listenerContextFor(
   logger: Logger,
   { authenticator, tls }: RelayCredentials,
   access: RelayAccess,
-  { registry, hub, broker, jsonDepth }: RelayParts,
+  { registry, hub, broker, jsonDepth, guards }: RelayParts,
   tlsServers: ReloadableTlsServer[],
   cluster?: ClusterNode,
 ): ListenerContext {
   const heartbeatMetrics = new HeartbeatMetrics(access.metrics.registry);
+  const webConsole = webConsoleFor(config, broker, guards.audit, access.metrics.registry, logger);
   return {
     config,
     tls: { cert: tls.cert, key: tls.key, ...(access.clientCa !== undefined ? { clientCa: access.clientCa } : {}) },
@@ -118,5 +120,6 @@ export function listenerContextFor(
     },
     jsonDepth,
     preAuth: preAuthGateFor(config, access.metrics.registry),
+    ...(webConsole ? { console: webConsole } : {}),
   };
 }

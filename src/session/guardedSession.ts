@@ -199,14 +199,15 @@ export class GuardedSession {
   }
 
   /**
-   * Resumes a stopped debuggee on behalf of `by` (an administrator), tells the client
-   * and records `session.resumed`. Returns false when the debuggee was not stopped.
+   * Resumes a stopped debuggee on behalf of `by` (an administrator's principal id),
+   * tells the client and records `session.resumed`. Returns false when the debuggee was not stopped.
    */
   resume(by: string): boolean {
     const pausedSince = this.pause.pausedSince;
     if (!this.pause.resume(`${by} resumed the program from the web console`)) return false;
     this.watchdog?.disarm();
-    this.softAudit.record({ event: 'session.resumed', by, pausedMs: Date.now() - (pausedSince ?? Date.now()) });
+    // The record names who acted (principal) and whose session it was (holder).
+    this.softAudit.record({ event: 'session.resumed', principal: by, holder: this.options.auditFields['principal'], pausedMs: Date.now() - (pausedSince ?? Date.now()) });
     return true;
   }
 

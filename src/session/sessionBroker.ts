@@ -313,8 +313,9 @@ export class SessionBroker {
    */
   async endSession(id: string, by: string): Promise<boolean> {
     const session = this.ledger.runningSession(id);
-    if (!session) return false;
-    this.guards.recordAdminAction({ event: 'session.ended', session: id, by });
+    const record = this.ledger.records().find((candidate) => candidate.id === id);
+    if (!session || !record) return false;
+    this.guards.recordAdminAction({ event: 'session.ended', session: id, principal: by, target: record.target, holder: record.principal });
     session.notify(`${by} ended this session from the web console; the debugger detaches and the program keeps running`);
     session.close();
     await session.closed;

@@ -6,6 +6,7 @@ import { JsonDepthMetrics } from '../../../src/metrics/jsonDepthMetrics.js';
 import { PreAuthMetrics } from '../../../src/metrics/preAuthMetrics.js';
 import { SshServerMetrics } from '../../../src/metrics/sshServerMetrics.js';
 import { RelayMetrics } from '../../../src/metrics/relayMetrics.js';
+import { ConsoleMetrics } from '../../../src/metrics/consoleMetrics.js';
 
 /** docs/operations.md lists every metric the relay exports, with its type and labels. */
 const docs = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'operations.md'), 'utf8');
@@ -16,6 +17,7 @@ describe('docs/operations.md "Metrics and health"', () => {
     new JsonDepthMetrics(registry); // registered by the relay next to RelayMetrics
     new PreAuthMetrics(registry, () => 0);
     new SshServerMetrics(registry);
+    new ConsoleMetrics(registry, () => 0);
     const metrics = await registry.getMetricsAsJSON();
     const ours = metrics.filter((metric) => metric.name.startsWith('dbgrelay_'));
     expect(ours.length).toBeGreaterThan(10);
