@@ -95,7 +95,7 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
     throw new RelayError('BAD_REQUEST', "name a target (dbgrelay attach <target>), or give a wss://SECRET@host/ptvsd relay URL to attach to the relay's default target");
   }
   const label = target !== undefined ? `"${target}"` : "the relay's default target (/ptvsd)";
-  const identity = resolveClientIdentity(flags);
+  const identity = resolveClientIdentity(connection.identityFiles ?? flags);
   for (const note of connection.notes) process.stderr.write(`dbgrelay attach: ${note}\n`);
   const credential = credentialSourceOf(flags, connection, process.env, direct ? target : undefined);
   const failure: FailureContext = { command: 'attach', credential, direct, ...(flags.takeover ? { takeover: true } : {}) };

@@ -7,9 +7,10 @@ import { defaultDataDir } from '../config/configDefaults.js';
 import { parseRelayEndpoint, type RelayEndpoint } from '../dial/relayEndpoint.js';
 import { proxyForRelay } from '../dial/httpsProxy.js';
 import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../dial/tlsTrust.js';
+import { applyClientContext, contextEnvironmentVariable } from './clientContext.js';
 import { resolveClientToken } from './clientToken.js';
 
-/** Relay URL used when neither `--relay` nor `DBGRELAY_RELAY` is given: the dev daemon's wss listener. */
+/** Relay URL used when neither `--relay`, `DBGRELAY_RELAY` nor a context gives one: the dev daemon's wss listener. */
 export const defaultRelayUrl = 'wss://127.0.0.1:7443';
 
 /** Flag values shared by `dbgrelay attach` and `dbgrelay targets`, as commander parses them. */
@@ -21,6 +22,10 @@ export interface ClientFlagValues {
   readonly tokenFile?: string;
   /** `--cert` of a command that also takes a client certificate: with it, no secret or token is needed (mTLS). */
   readonly cert?: string;
+  /** `--key` of `--cert`. */
+  readonly key?: string;
+  /** `--context`: the named context of the client config file (else `DBGRELAY_CONTEXT`, else its current-context). */
+  readonly context?: string;
 }
 
 /** Everything a client command needs to reach the relay; `notes` say which defaults were used. */
@@ -30,6 +35,10 @@ export interface ClientConnection {
   readonly secret?: string;
   /** The bearer token to present instead of a secret (a function: see {@link resolveClientToken}). */
   readonly token?: () => string;
+  /** `--cert` and `--key` after the context filled them in (for {@link resolveClientIdentity}); undefined for a direct endpoint. */
+  readonly identityFiles?: { readonly cert?: string; readonly key?: string };
+  /** Where the credential came from when the client context gave it (see {@link applyClientContext}). */
+  readonly contextCredential?: string;
   readonly notes: readonly string[];
 }
 
@@ -42,9 +51,13 @@ export function clientDataDir(env: NodeJS.ProcessEnv): string {
   return env['DBGRELAY_DATA_DIR'] || defaultDataDir(env);
 }
 
-/** Adds `--relay`, `--ca`, `--fingerprint` and `--secret-file` to a command, with help on the defaults. */
+/** Adds `--context`, `--relay`, `--ca`, `--fingerprint`, `--secret-file` and `--token-file` to a command, with help on the defaults. */
 export function addClientOptions(command: Command): Command {
   return command
+    .option(
+      '--context <name>',
+      `the named context of the client config file to use (dbgrelay config get-contexts; env ${contextEnvironmentVariable}; default its current-context); flags and environment variables override its values`,
+    )
     .option(
       '--relay <url>',
       `relay URL, wss://[SECRET@]host[:port][/path] or tcps://[SECRET@]host[:port] (env DBGRELAY_RELAY; default ${defaultRelayUrl}); ` +
@@ -65,7 +78,8 @@ export function addClientOptions(command: Command): Command {
       'after',
       [
         '',
-        'Development defaults (a relay started with `dbgrelay serve` on this machine):',
+        'Precedence: flags, then environment variables, then the context (dbgrelay config), then these',
+        'development defaults (a relay started with `dbgrelay serve` on this machine):',
         '  without --ca/--fingerprint, <dataDir>/ca.pem is trusted if it exists, else the system trust store;',
         '  without --secret-file/DBGRELAY_SECRET/a secret@ in the URL/a token, <dataDir>/secret is used if it exists',
         '  and the relay is on this machine (a loopback address, no proxy); a relay elsewhere needs a credential.',
@@ -102,8 +116,9 @@ function readCaFile(file: string): TlsTrust {
 }
 
 /**
- * Resolves the relay endpoint, the trust and the secret from flags, environment and
- * development defaults. A token (`--token-file`, else `DBGRELAY_TOKEN`) replaces
+ * Resolves the relay endpoint, the trust and the secret from flags, environment, the
+ * client context ({@link applyClientContext}: it fills in only what flags and variables
+ * leave out, and its notes come first) and development defaults. A token (`--token-file`, else `DBGRELAY_TOKEN`) replaces
  * the secret; a token with an explicit secret is `CONFIG_INVALID`. Secret order: `--secret-file`, the URL's `secret@` (the relay
  * secret or the target's attach secret; both `--secret-file` and a URL secret is
  * `CONFIG_INVALID`), `DBGRELAY_SECRET`, `<dataDir>/secret`. The last (the local relay's own
@@ -113,8 +128,11 @@ function readCaFile(file: string): TlsTrust {
  * `<dataDir>/ca.pem`, the system store. Throws `CONFIG_INVALID` or `BAD_REQUEST`;
  * no message quotes a secret.
  */
-export function resolveClientConnection(values: ClientFlagValues, env: NodeJS.ProcessEnv = process.env): ClientConnection {
-  const notes: string[] = [];
+export function resolveClientConnection(flags: ClientFlagValues, environment: NodeJS.ProcessEnv = process.env): ClientConnection {
+  const { values, env, notes: contextNotes, credential } = applyClientContext(flags, environment);
+  const notes: string[] = [...contextNotes];
+  const identityFiles = { ...(values.cert !== undefined ? { cert: values.cert } : {}), ...(values.key !== undefined ? { key: values.key } : {}) };
+  const fromContext = { identityFiles, ...(credential !== undefined ? { contextCredential: credential } : {}) };
   const endpoint = parseRelayEndpoint(values.relay ?? env['DBGRELAY_RELAY'] ?? defaultRelayUrl);
   const dataDir = clientDataDir(env);
   const proxy = proxyForRelay(endpoint.host, endpoint.port, env); // a bad HTTPS_PROXY fails here, before any session
@@ -136,7 +154,7 @@ export function resolveClientConnection(values: ClientFlagValues, env: NodeJS.Pr
     if (values.secretFile !== undefined || endpoint.secret !== undefined) {
       throw new RelayError('CONFIG_INVALID', 'give either a token (--token-file, DBGRELAY_TOKEN) or a secret (--secret-file, a secret@ in the URL), not both');
     }
-    return { endpoint, trust, notes, token };
+    return { endpoint, trust, notes, token, ...fromContext };
   }
   let secret: string | undefined;
   if (values.secretFile !== undefined && endpoint.secret !== undefined) {
@@ -166,5 +184,5 @@ export function resolveClientConnection(values: ClientFlagValues, env: NodeJS.Pr
   } else {
     notes.push('warning: no relay secret given (--secret-file or DBGRELAY_SECRET); the relay will refuse with AUTH_REQUIRED');
   }
-  return { endpoint, trust, notes, ...(secret !== undefined ? { secret } : {}) };
+  return { endpoint, trust, notes, ...fromContext, ...(secret !== undefined ? { secret } : {}) };
 }

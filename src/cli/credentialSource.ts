@@ -16,6 +16,7 @@ export interface CredentialSource {
  * `AUTH_FAILED` so the user knows which one to fix.
  */
 export function credentialSourceOf(values: ClientFlagValues, connection: ClientConnection, env: NodeJS.ProcessEnv = process.env, directUrl?: string): CredentialSource {
+  if (connection.contextCredential !== undefined) return { kind: connection.token !== undefined ? 'token' : 'secret', description: connection.contextCredential };
   if (connection.token !== undefined) {
     return { kind: 'token', description: values.tokenFile !== undefined ? `the token in --token-file ${values.tokenFile}` : 'the token in DBGRELAY_TOKEN' };
   }

@@ -97,7 +97,7 @@ export function registerTargetsCommand(program: Command): void {
     .option('--limit <count>', 'show at most this many targets (first by name); the list is fetched page by page', positiveCount);
   addClientIdentityOptions(addClientOptions(command)).action(async (flags: TargetsFlagValues) => {
     const connection = resolveClientConnection(flags);
-    const identity = resolveClientIdentity(flags);
+    const identity = resolveClientIdentity(connection.identityFiles ?? flags);
     for (const note of connection.notes) process.stderr.write(`dbgrelay targets: ${note}\n`);
     const token = connection.token !== undefined ? connection.token() : undefined;
     const credential = credentialSourceOf(flags, connection);
