@@ -7,6 +7,8 @@ import { registerCertsCommand } from './certsCommand.js';
 import { registerTokenCommand } from './tokenCommand.js';
 import { registerAuditCommand } from './auditCommand.js';
 import { registerReloadCommand } from './reloadCommand.js';
+import { registerConfigCommand } from './configCommand.js';
+import { registerCompletionCommand } from './completionCommand.js';
 import { registerHealthcheckCommand } from './healthcheckCommand.js';
 import { registerDoctorCommand } from './doctorCommand.js';
 import { packageVersion } from '../common/packageVersion.js';
@@ -32,8 +34,10 @@ registerCertsCommand(program);
 registerTokenCommand(program);
 registerAuditCommand(program);
 registerReloadCommand(program);
+registerConfigCommand(program);
 registerHealthcheckCommand(program);
 registerDoctorCommand(program);
+registerCompletionCommand(program);
 
 // Output read by a command that stopped reading (`dbgrelay audit --json | head -1`):
 // the rest is not wanted, so the command ends quietly.
