@@ -114,7 +114,7 @@ describe('HTTPS_PROXY and NO_PROXY', () => {
       DBGRELAY_SECRET: relay.secret,
       ...proxyEnv(`http://${proxyUser}:wrong-password@127.0.0.1:${proxy.port}`),
     });
-    expect(await refused.exited, refused.output()).toBe(1);
+    expect(await refused.exited, refused.output()).toBe(69); // RELAY_UNREACHABLE: unreachable (docs/operations.md "Exit status")
     expect(refused.output()).toContain(`the proxy http://127.0.0.1:${proxy.port} (https_proxy) refused CONNECT ${hostPort(relay.wssUrl)}: HTTP/1.1 407`);
     expect(refused.output()).toContain('RELAY_UNREACHABLE');
     expect(refused.output()).not.toContain('wrong-password');
