@@ -44,6 +44,19 @@ export function loadPeerTls(peer: RelayConfig['cluster']['peer'], clientCaFile: 
   return tls;
 }
 
+/**
+ * Why a link to a peer failed, for the operator's log: its code, and for a certificate
+ * one side's CA did not sign, the fix (peers are not named by DNS, so there is no name
+ * to mismatch: only the cluster CA proves a peer).
+ */
+export function peerDialFailure(error: NodeJS.ErrnoException): string {
+  const code = error.code ?? error.message;
+  if (/SELF_SIGNED|ISSUER|VERIFY_LEAF/.test(code)) {
+    return `${code}: the peer's certificate is not signed by this instance's cluster.peer.caFile; give every instance a peer certificate of the one cluster CA (dbgrelay certs peer NAME --dir <its directory>)`;
+  }
+  return code;
+}
+
 /** True when the PEM bundles `a` and `b` hold one same certificate (by SHA-256 fingerprint), whatever else and however written. */
 function sharesCertificate(a: string, b: string): boolean {
   const fingerprints = (pem: string): string[] =>

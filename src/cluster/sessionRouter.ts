@@ -15,7 +15,7 @@ import { sessionIdIssuer } from '../agents/sessionId.js';
 import type { Principal } from '../auth/principal.js';
 import { matchedAttachSecret } from '../auth/attachSecret.js';
 import type { Transport } from '../transport/transport.js';
-import { linkKeepAliveMs, type PeerTls } from './peerTls.js';
+import { linkKeepAliveMs, peerDialFailure, type PeerTls } from './peerTls.js';
 
 /** What the router needs. */
 export interface SessionRouterOptions {
@@ -205,7 +205,7 @@ function dialPeer(route: TargetRoute, tls: PeerTls, timeoutMs: number, signal: A
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      reject(unreachable(error.code ?? error.message));
+      reject(unreachable(peerDialFailure(error)));
     });
   });
 }

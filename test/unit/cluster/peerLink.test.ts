@@ -80,7 +80,7 @@ function answerTo(port: number, identity: CertificateAndKey, line: string): Prom
   });
 }
 
-function router(port: number, answerMs: number, attachSecret?: string): SessionRouter {
+function router(port: number, answerMs: number, attachSecret?: string, own: { tls: PeerTls; logger: pino.Logger } = { tls: peer, logger: silent }): SessionRouter {
   const route = { instance: 'relay-b', peer: `127.0.0.1:${port}`, fence: 1, ...(attachSecret ? { attachSecret } : {}) };
   const store = { reachable: true, route: async () => route } as unknown as ClusterStore;
   const broker = { authorize: () => undefined, recordRefusal: (_request: SessionRequest, refusal: RelayError) => forwarderRecorded.push(refusal.code) } as unknown as SessionBroker;
@@ -89,11 +89,11 @@ function router(port: number, answerMs: number, attachSecret?: string): SessionR
     registry: new TargetRegistry<AgentConnection>(),
     broker,
     store,
-    tls: peer,
+    tls: own.tls,
     forwardTimeoutMs: 100,
     sessionAnswerTimeoutMs: answerMs,
     metrics: new ClusterMetrics(new Registry()),
-    logger: silent,
+    logger: own.logger,
   });
 }
 
@@ -152,6 +152,22 @@ describe('the link between relay instances', () => {
     expect(forwarderRecorded).toEqual([]);
     const good: SessionRequest = { ...request, principal: attachSecretPrincipal('web', agent.attachSecret!) };
     (await router(address.port, 3_000, current).prepare(good)).abort();
+  });
+
+  it("logs the fix when the instances' peer certificates come from different CAs", async () => {
+    const { address } = await holder(0);
+    const otherCa = createCa('another cluster CA');
+    const stranger = createLeaf(otherCa, 'relay-a', { server: loopbackNames, client: true });
+    const logged: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(line) });
+    const refusal = await router(address.port, 1_000, undefined, { tls: { cert: stranger.certPem, key: stranger.keyPem, ca: otherCa.certPem }, logger })
+      .prepare(request)
+      .then(
+        () => undefined,
+        (error: unknown) => error as RelayError,
+      );
+    expect(refusal?.code).toBe('CLUSTER_UNAVAILABLE');
+    expect(logged.join('')).toContain("the peer's certificate is not signed by this instance's cluster.peer.caFile; give every instance a peer certificate of the one cluster CA");
   });
 
   it('refuses a peer CA that is also the CA of client certificates', () => {
