@@ -12,6 +12,7 @@ import { checkBeforeAttach } from '../client/attachPreflight.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
 import { credentialSourceOf } from './credentialSource.js';
 import { withAdvice, type FailureContext } from './failureAdvice.js';
+import { exitStatusHelp } from './exitCodes.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
 import { isEndpointUrl, resolveDirectConnection } from './directEndpointOptions.js';
@@ -224,5 +225,7 @@ export function registerAttachCommand(program: Command): void {
       'take the target over if another principal is debugging it: their sessions are told why and detached cleanly (the program keeps running); ' +
         'needs the admin grant (the relay secret, a token with the admin scope), else the relay refuses with AUTH_FAILED',
     );
-  addClientIdentityOptions(addClientOptions(command)).action((target: string | undefined, flags: AttachFlagValues) => runAttach(target, flags));
+  addClientIdentityOptions(addClientOptions(command))
+    .addHelpText('after', exitStatusHelp)
+    .action((target: string | undefined, flags: AttachFlagValues) => runAttach(target, flags));
 }

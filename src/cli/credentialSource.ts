@@ -10,19 +10,24 @@ export interface CredentialSource {
 
 /**
  * The source of the credential {@link resolveClientConnection} chose, in its order:
- * a token (`--token-file`, else `DBGRELAY_TOKEN`), else a secret (`--secret-file`, the
+ * the client context's when it gave it, else a token (`--token-file`, else `DBGRELAY_TOKEN`), else a secret (`--secret-file`, the
  * URL's `secret@`, `DBGRELAY_SECRET`, `<dataDir>/secret`), else the client certificate.
  * With `directUrl` (a direct endpoint's URL), its `secret@` comes first. Named in an
  * `AUTH_FAILED` so the user knows which one to fix.
  */
 export function credentialSourceOf(values: ClientFlagValues, connection: ClientConnection, env: NodeJS.ProcessEnv = process.env, directUrl?: string): CredentialSource {
   if (connection.contextCredential !== undefined) return { kind: connection.token !== undefined ? 'token' : 'secret', description: connection.contextCredential };
+  // The client context gave it (clientContext.ts words it: `the secret in secret-file PATH of context "NAME"`).
+  if (connection.contextCredential !== undefined && (connection.token !== undefined || connection.secret !== undefined)) {
+    return { kind: connection.token !== undefined ? 'token' : 'secret', description: connection.contextCredential };
+  }
   if (connection.token !== undefined) {
     return { kind: 'token', description: values.tokenFile !== undefined ? `the token in --token-file ${values.tokenFile}` : 'the token in DBGRELAY_TOKEN' };
   }
   if (connection.secret === undefined) {
-    return values.cert !== undefined
-      ? { kind: 'certificate', description: `the client certificate --cert ${values.cert}` }
+    const cert = connection.identityFiles?.cert ?? values.cert;
+    return cert !== undefined
+      ? { kind: 'certificate', description: `the client certificate ${cert}` }
       : { kind: 'none', description: 'no credential (none of --secret-file, DBGRELAY_SECRET, a secret@ in the URL, --token-file, DBGRELAY_TOKEN)' };
   }
   // A direct endpoint (resolveDirectConnection): the URL's secret@ first, never the data directory's.

@@ -8,7 +8,7 @@ import { printable } from '../common/printable.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
 import { credentialSourceOf } from './credentialSource.js';
-import { exitStatusFor } from './exitCodes.js';
+import { exitStatusFor, exitStatusHelp } from './exitCodes.js';
 import { adviceFor } from './failureAdvice.js';
 
 interface DoctorFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
@@ -88,32 +88,34 @@ export function registerDoctorCommand(program: Command): void {
     .option('--json', 'print the checks as JSON')
     .option('--timeout <ms>', 'bound on each network check', milliseconds, 5_000)
     .option('--max-clock-skew <ms>', "difference between this host's clock and the relay's past which the clock check warns", milliseconds, 30_000);
-  addClientIdentityOptions(addClientOptions(command)).action(async (flags: DoctorFlagValues) => {
-    const agent = flags.as === 'agent' ? agentCredentialEnv(process.env) : undefined;
-    const env = agent?.env ?? process.env;
-    const connection = resolveClientConnection(flags, env);
-    if (!flags.json) for (const note of connection.notes) process.stderr.write(`dbgrelay doctor: ${note}\n`);
-    const credential = credentialSourceOf(flags, connection, env);
-    const source = agent?.source ?? credential.description;
-    const identity = resolveClientIdentity(flags);
-    const token = connection.token?.();
-    const results = await runDoctor({
-      endpoint: connection.endpoint,
-      trust: connection.trust,
-      ...(identity !== undefined ? { identity } : {}),
-      ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
-      ...(token !== undefined ? { token } : {}),
-      credentialSource: source,
-      role: flags.as,
-      timeoutMs: flags.timeout,
-      maxClockSkewMs: flags.maxClockSkew,
-      env,
-      adviseRefusal: (error) => adviceFor(error, { command: 'doctor', credential: { ...credential, description: source } }),
+  addClientIdentityOptions(addClientOptions(command))
+    .addHelpText('after', exitStatusHelp)
+    .action(async (flags: DoctorFlagValues) => {
+      const agent = flags.as === 'agent' ? agentCredentialEnv(process.env) : undefined;
+      const env = agent?.env ?? process.env;
+      const connection = resolveClientConnection(flags, env);
+      if (!flags.json) for (const note of connection.notes) process.stderr.write(`dbgrelay doctor: ${note}\n`);
+      const credential = credentialSourceOf(flags, connection, env);
+      const source = agent?.source ?? credential.description;
+      const identity = resolveClientIdentity(connection.identityFiles ?? flags);
+      const token = connection.token?.();
+      const results = await runDoctor({
+        endpoint: connection.endpoint,
+        trust: connection.trust,
+        ...(identity !== undefined ? { identity } : {}),
+        ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
+        ...(token !== undefined ? { token } : {}),
+        credentialSource: source,
+        role: flags.as,
+        timeoutMs: flags.timeout,
+        maxClockSkewMs: flags.maxClockSkew,
+        env,
+        adviseRefusal: (error) => adviceFor(error, { command: 'doctor', credential: { ...credential, description: source } }),
+      });
+      const failed = firstFailure(results);
+      const exitStatus = failed?.code !== undefined ? exitStatusFor(new RelayError(failed.code, failed.summary)) : failed ? 1 : 0;
+      if (flags.json) process.stdout.write(`${JSON.stringify({ relay: connection.endpoint.display, as: flags.as, exitStatus, checks: results }, null, 2)}\n`);
+      else process.stdout.write(formatDoctorReport(connection.endpoint.display, flags.as, results));
+      process.exitCode = exitStatus;
     });
-    const failed = firstFailure(results);
-    const exitStatus = failed?.code !== undefined ? exitStatusFor(new RelayError(failed.code, failed.summary)) : failed ? 1 : 0;
-    if (flags.json) process.stdout.write(`${JSON.stringify({ relay: connection.endpoint.display, as: flags.as, exitStatus, checks: results }, null, 2)}\n`);
-    else process.stdout.write(formatDoctorReport(connection.endpoint.display, flags.as, results));
-    process.exitCode = exitStatus;
-  });
 }

@@ -63,5 +63,10 @@ describe('credentialSourceOf', () => {
     expect(credentialSourceOf({}, connection({ secret: 'v' }), { DBGRELAY_DATA_DIR: '/d' }).description).toBe("the local relay's secret /d/secret");
     expect(credentialSourceOf({}, connection({ secret: 'v' }), {}, 'tcps://v@host:5678').description).toBe('the secret@ in the endpoint URL');
     expect(credentialSourceOf({ cert: '/c.pem' }, connection({}), {}).kind).toBe('certificate');
+    const fromContext = 'the secret in secret-file /home/me/relay-secret of context "prod"';
+    expect(credentialSourceOf({ secretFile: '/home/me/relay-secret' }, connection({ secret: 'v', contextCredential: fromContext }), {})).toEqual({
+      kind: 'secret',
+      description: fromContext,
+    });
   });
 });
