@@ -18,7 +18,7 @@ export function consoleCookieValue(headers: IncomingHttpHeaders): string | undef
 
 /** `Set-Cookie` for a login: HttpOnly (no script reads it), Secure, SameSite=Strict, gone after `maxAgeMs`. */
 export function loginCookie(value: string, maxAgeMs: number): string {
-  return `${consoleCookieName}=${value}; Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}; Path=/; Secure; HttpOnly; SameSite=Strict`;
+  return `${consoleCookieName}=${value}; Max-Age=${Math.max(0, Math.ceil(maxAgeMs / 1000))}; Path=/; Secure; HttpOnly; SameSite=Strict`;
 }
 
 /** `Set-Cookie` that removes the login cookie (logout). */

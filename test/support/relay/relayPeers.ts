@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { connect, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
@@ -50,6 +51,26 @@ export function httpsGet(address: ListenAddress, path: string, ca: string, heade
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** What {@link httpsCall} got back: status, headers and the body as text. */
+export interface HttpsAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/** Any HTTPS request (method, headers, body) to the relay; resolves with the whole answer. */
+export function httpsCall(address: ListenAddress, method: string, path: string, ca: string, headers: Record<string, string> = {}, body?: string): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: address.host, port: address.port, method, path, ca, headers, servername: 'localhost' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
   });
 }
 

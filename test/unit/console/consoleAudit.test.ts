@@ -1,0 +1,67 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { auditFilterFromQuery, auditPage } from '../../../src/console/consoleAudit.js';
+import { seesAuditRecord } from '../../../src/console/consoleViews.js';
+import { refusal } from '../../support/keys/jwtFixtures.js';
+import { principal } from '../../support/harness/guardedHarness.js';
+
+function auditLog(records: Array<Record<string, unknown>>, rotated: Array<Record<string, unknown>> = []): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-console-audit-'));
+  const file = join(dir, 'audit.log');
+  const lines = (list: Array<Record<string, unknown>>): string => list.map((r) => `${JSON.stringify(r)}\n`).join('');
+  writeFileSync(file, `${lines(records)}not json\n`);
+  if (rotated.length > 0) writeFileSync(`${file}.1`, lines(rotated));
+  return file;
+}
+
+const record = (n: number, target: string, event = 'dap.request'): Record<string, unknown> => ({
+  time: new Date(Date.UTC(2026, 11, 1, 8, 0, n)).toISOString(),
+  event,
+  principal: 'jwt:alice',
+  target,
+  n,
+});
+
+describe('the console audit view', () => {
+  it('shows the newest matching records first, a page at a time, rotated files included', async () => {
+    const file = auditLog(
+      Array.from({ length: 9 }, (_, i) => record(i + 3, i % 2 === 0 ? 'web-1' : 'db-1')),
+      [record(1, 'web-1'), record(2, 'web-1', 'session.opened')],
+    );
+    const all = await auditPage(file, {}, 100, () => true);
+    expect(all.records.map((r) => r['n'])).toEqual([11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(all.more).toBe(false);
+    const web = await auditPage(file, { target: 'web-*' }, 3, () => true);
+    expect(web.records.map((r) => r['n'])).toEqual([11, 9, 7]);
+    expect(web.more).toBe(true);
+    expect((await auditPage(file, { event: 'session.opened' }, 3, () => true)).records.map((r) => r['n'])).toEqual([2]);
+  });
+
+  it('shows an engineer only the records of targets it may attach to', async () => {
+    const file = auditLog([record(1, 'web-1'), record(2, 'db-1'), { time: new Date().toISOString(), event: 'console.login', principal: 'x' }]);
+    const engineer = principal('jwt:alice', ['attach:web-*']);
+    expect((await auditPage(file, {}, 10, (r) => seesAuditRecord(engineer, r))).records.map((r) => r['n'])).toEqual([1]);
+    expect((await auditPage(file, {}, 10, (r) => seesAuditRecord(principal('admin', ['*']), r))).records).toHaveLength(3);
+  });
+
+  it('is empty before the relay wrote any audit record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbgrelay-console-audit-'));
+    expect(await auditPage(join(dir, 'audit.log'), {}, 10, () => true)).toEqual({ records: [], more: false });
+  });
+
+  it('reads its filters from the query string, times as dbgrelay audit takes them', async () => {
+    const now = Date.UTC(2026, 11, 1, 12);
+    expect(auditFilterFromQuery(new URLSearchParams('target=web-*&principal=&event=session.opened&since=2h&until=2026-12-01T11:00:00Z'), now)).toEqual({
+      target: 'web-*',
+      event: 'session.opened',
+      sinceMs: now - 7_200_000,
+      untilMs: Date.UTC(2026, 11, 1, 11),
+    });
+    await refusal(
+      Promise.resolve().then(() => auditFilterFromQuery(new URLSearchParams('since=yesterday'))),
+      'BAD_REQUEST',
+    );
+  });
+});
