@@ -32,7 +32,8 @@ export interface AttachCheck {
  * cannot list targets (the relay refuses it with `AUTH_FAILED`): then only reach and
  * trust are shown, and a note says so. A target held by another principal is refused
  * only at attach time (the list does not say who holds it): a note says when sessions
- * are open. Rejects with the dial's errors (`RELAY_UNREACHABLE`, `TLS_*`,
+ * are open. A URL where the list is not found (a front end that forwards only some
+ * paths) is checked for reach and trust only. Rejects with the dial's errors (`RELAY_UNREACHABLE`, `TLS_*`,
  * `AUTH_*`), or `UNKNOWN_TARGET` when the target is not listed.
  */
 export async function checkBeforeAttach(options: AttachCheckOptions): Promise<AttachCheck> {
@@ -49,6 +50,10 @@ export async function checkBeforeAttach(options: AttachCheckOptions): Promise<At
           `${where} does not let this secret list targets: a target's attach secret allows only attaching, and is checked when the debugger connects (a wrong relay secret is refused then too)`,
         ],
       };
+    }
+    if (error instanceof RelayError && error.code === 'NOT_FOUND') {
+      // A front end that forwards only some paths (e.g. only /ptvsd) answers the list with 404.
+      return { notes: [`${where} at ${options.endpoint.display} does not answer the target list at this URL: only reach and trust were checked`] };
     }
     throw error;
   }

@@ -61,6 +61,13 @@ describe('checkBeforeAttach', () => {
     expect(checked.notes.join('\n')).toContain('allows only attaching');
   });
 
+  it('checks only reach and trust through a front end that does not forward the target list (404)', async () => {
+    relay = await startFakeHttpsRelay(certs, () => ({ status: 404, body: 'Not Found' }));
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}/ptvsd`);
+    const checked = await checkBeforeAttach({ endpoint, trust, secret: 'relay-secret' });
+    expect(checked.notes.join('\n')).toContain('only reach and trust were checked');
+  });
+
   it('fails with AUTH_FAILED for a refused token', async () => {
     relay = await startFakeHttpsRelay(certs, () => ({ status: 401, body: '{"error":{"code":"AUTH_FAILED","message":"credential refused"}}' }));
     const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
