@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCa, createLeaf } from '../../src/certs/certificateFactory.js';
 import { consoleCookieName } from '../../src/console/consoleCookie.js';
 import { audience, generateTestKey, issuer, keyDir, publicPem, signToken, writeKey } from '../support/keys/jwtFixtures.js';
 import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
@@ -33,7 +34,7 @@ afterAll(async () => {
 
 function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<HttpsAnswer> {
   const json = body === undefined ? {} : { 'Content-Type': 'application/json' };
-  return httpsCall(relay.handle.wssAddress!, method, path, ca, { ...json, ...headers }, body === undefined ? undefined : JSON.stringify(body));
+  return httpsCall(relay.handle.wssAddress!, path, ca, { method, headers: { ...json, ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 }
 
 function errorCode(answer: HttpsAnswer): string {
@@ -100,14 +101,11 @@ describe('web console API', () => {
     const end = '/console/api/sessions/0123456789ab/end';
     expect((await call('POST', end, { Cookie: cookie }, {})).status).toBe(403);
     expect((await call('POST', end, { Cookie: cookie, 'X-Dbgrelay-Csrf': csrf, 'Sec-Fetch-Site': 'cross-site' }, {})).status).toBe(403);
-    const form = await httpsCall(
-      relay.handle.wssAddress!,
-      'POST',
-      end,
-      ca,
-      { Cookie: cookie, 'X-Dbgrelay-Csrf': csrf, 'Content-Type': 'application/x-www-form-urlencoded' },
-      'a=1',
-    );
+    const form = await httpsCall(relay.handle.wssAddress!, end, ca, {
+      method: 'POST',
+      headers: { Cookie: cookie, 'X-Dbgrelay-Csrf': csrf, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
     expect(form.status).toBe(400);
     const allowed = await call('POST', end, { Cookie: cookie, 'X-Dbgrelay-Csrf': csrf, 'Sec-Fetch-Site': 'same-origin' }, {});
     expect([allowed.status, errorCode(allowed)]).toEqual([404, 'UNKNOWN_SESSION']); // past every check: no such session
@@ -130,10 +128,41 @@ describe('web console API', () => {
   it('is not served with console.enabled: false', async () => {
     const off = await startE2eRelay({ overrides: { console: { enabled: false } } });
     try {
-      const answer = await httpsCall(off.handle.wssAddress!, 'GET', '/console/', readFileSync(off.caFile, 'utf8'));
+      const answer = await httpsCall(off.handle.wssAddress!, '/console/', readFileSync(off.caFile, 'utf8'));
       expect([answer.status, errorCode(answer)]).toEqual([404, 'NOT_FOUND']);
     } finally {
       await off.stop();
     }
+  });
+});
+
+describe('web console API with client certificates', () => {
+  const clientCa = createCa('console test client CA');
+  const ops = createLeaf(clientCa, 'ops', { client: true });
+  let mtls: E2eRelay;
+  let mtlsCa: string;
+
+  beforeAll(async () => {
+    const clientCaFile = writeKey(keyDir(), 'client-ca.pem', clientCa.certPem);
+    mtls = await startE2eRelay({
+      overrides: {
+        listeners: { wss: { port: 0, clientCertificates: 'optional' } },
+        tls: { clientCaFile },
+        auth: { certificates: { sufficient: true, grants: [{ cn: 'ops', scopes: ['admin'] }] } },
+      },
+    });
+    mtlsCa = readFileSync(mtls.caFile, 'utf8');
+  }, 30_000);
+
+  afterAll(async () => {
+    await mtls?.stop();
+  });
+
+  it('lets in a browser that presents a granted certificate, with no login; without one it asks for a login', async () => {
+    const address = mtls.handle.wssAddress!;
+    const me = await httpsCall(address, '/console/api/me', mtlsCa, { cert: ops.certPem, key: ops.keyPem });
+    expect([me.status, JSON.parse(me.text)]).toEqual([200, { principal: 'cert:ops', method: 'certificate', admin: true }]);
+    const anonymous = await httpsCall(address, '/console/api/me', mtlsCa);
+    expect([anonymous.status, errorCode(anonymous)]).toEqual([401, 'AUTH_REQUIRED']);
   });
 });

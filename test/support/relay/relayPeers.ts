@@ -61,10 +61,21 @@ export interface HttpsAnswer {
   readonly text: string;
 }
 
-/** Any HTTPS request (method, headers, body) to the relay; resolves with the whole answer. */
-export function httpsCall(address: ListenAddress, method: string, path: string, ca: string, headers: Record<string, string> = {}, body?: string): Promise<HttpsAnswer> {
+/** An HTTPS request to the relay: method (default GET), headers, body, and a client certificate. */
+export interface HttpsCall {
+  readonly method?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/** Any HTTPS request to the relay, verified against `ca`; resolves with the whole answer. */
+export function httpsCall(address: ListenAddress, path: string, ca: string, call: HttpsCall = {}): Promise<HttpsAnswer> {
+  const { method = 'GET', headers = {}, body, cert, key } = call;
   return new Promise((resolve, reject) => {
-    const req = request({ host: address.host, port: address.port, method, path, ca, headers, servername: 'localhost' }, (res) => {
+    const tls = cert !== undefined && key !== undefined ? { cert, key } : {};
+    const req = request({ host: address.host, port: address.port, method, path, ca, headers, servername: 'localhost', ...tls }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }));
