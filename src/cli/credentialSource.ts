@@ -16,7 +16,6 @@ export interface CredentialSource {
  * `AUTH_FAILED` so the user knows which one to fix.
  */
 export function credentialSourceOf(values: ClientFlagValues, connection: ClientConnection, env: NodeJS.ProcessEnv = process.env, directUrl?: string): CredentialSource {
-  if (connection.contextCredential !== undefined) return { kind: connection.token !== undefined ? 'token' : 'secret', description: connection.contextCredential };
   // The client context gave it (clientContext.ts words it: `the secret in secret-file PATH of context "NAME"`).
   if (connection.contextCredential !== undefined && (connection.token !== undefined || connection.secret !== undefined)) {
     return { kind: connection.token !== undefined ? 'token' : 'secret', description: connection.contextCredential };
