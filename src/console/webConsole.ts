@@ -8,7 +8,7 @@ import type { ConsoleArea } from '../metrics/consoleMetrics.js';
 import * as api from './consoleApi.js';
 import { ConsoleAssets } from './consoleAssets.js';
 import { type ConsoleCaller, consoleCaller, refuseCrossSite } from './consoleAuth.js';
-import { sendConsoleError } from './consoleHeaders.js';
+import { consoleSecurityHeaders, sendConsoleError } from './consoleHeaders.js';
 
 const sessionActionPath = /^\/console\/api\/sessions\/([0-9a-f]{1,64})\/(end|resume)$/;
 
@@ -41,7 +41,7 @@ export class WebConsole implements ConsoleEndpoint {
       if (!path.startsWith('/console/api/')) {
         if (method !== 'GET' && method !== 'HEAD') throw new RelayError('BAD_REQUEST', 'only GET is allowed on the console page');
         if (path === '/console') {
-          response.writeHead(308, { Location: '/console/' }).end();
+          response.writeHead(308, { ...consoleSecurityHeaders, Location: '/console/' }).end();
           return;
         }
         const name = path === '/console/' ? 'index.html' : path.slice('/console/'.length);

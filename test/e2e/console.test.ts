@@ -162,6 +162,10 @@ describe('web console', () => {
     await waitForStop(session, 'breakpoint');
     expect(auditEvents('session.resumed')).toEqual([expect.objectContaining({ principal: 'relay-secret', holder: 'relay-secret', target })]);
 
+    // Take over: the console shows the command that does it (an admin attach with --takeover).
+    await sessionRow.getByRole('button', { name: 'Take over' }).click();
+    expect(await page.textContent('#takeover-hint')).toContain(`dbgrelay attach --takeover ${target}`);
+
     // End while paused: the debugger detaches (breakpoints gone), the program keeps ticking.
     await expect.poll(() => sessionRow.textContent()).toContain('paused for');
     from = debuggee.outputLength();
