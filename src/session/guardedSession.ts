@@ -135,14 +135,16 @@ export class GuardedSession {
         metrics?.audit.countUnrecorded(code);
       },
     });
-    // Before the watchdog: it sees the watchdog's own resumes, which the watchdog then drops.
     this.pause = new PauseState().attach(chain);
     if (options.maxPauseMs > 0) {
-      this.watchdog = new PauseWatchdog({
-        maxPauseMs: options.maxPauseMs,
-        audit: this.softAudit,
-        onResume: () => metrics?.watchdogResumes.inc(),
-      }).attach(chain);
+      this.watchdog = new PauseWatchdog(
+        {
+          maxPauseMs: options.maxPauseMs,
+          audit: this.softAudit,
+          onResume: () => metrics?.watchdogResumes.inc(),
+        },
+        this.pause,
+      );
     }
     // Last: only a disconnect or terminate that no guard refused is the client's goodbye.
     this.detacher = new SessionDetacher({ timeoutMs: options.detachTimeoutMs, audit: this.softAudit }).attach(chain);
@@ -205,7 +207,6 @@ export class GuardedSession {
   resume(by: string): boolean {
     const pausedSince = this.pause.pausedSince;
     if (!this.pause.resume(`${by} resumed the program from the web console`)) return false;
-    this.watchdog?.disarm();
     // The record names who acted (principal) and whose session it was (holder).
     this.softAudit.record({ event: 'session.resumed', principal: by, holder: this.options.auditFields['principal'], pausedMs: Date.now() - (pausedSince ?? Date.now()) });
     return true;
