@@ -54,6 +54,8 @@ function fromEnvironment(env: NodeJS.ProcessEnv, variable: string, name: string,
  * there is no file and no name. Precedence is flags > environment variables > context >
  * built-in defaults: the context's relay, trust (ca or fingerprints), credential source
  * and client certificate are each used only when no flag or variable gives that part.
+ * A flag or variable naming another relay than the context's sets the whole context
+ * aside: its credential is never sent to a relay it was not written for.
  * An `-env` source is passed on as `DBGRELAY_SECRET` or `DBGRELAY_TOKEN`. Throws
  * `CONFIG_INVALID` (a malformed file, an unknown context with the known ones).
  */
@@ -70,11 +72,15 @@ export function applyClientContext<T extends ContextualFlagValues>(values: T, en
   const taken: string[] = [];
   let credential: string | undefined;
   const overridden: string[] = [];
-  if (context.relay !== undefined) {
-    if (values.relay === undefined && !env['DBGRELAY_RELAY']) {
-      environment['DBGRELAY_RELAY'] = context.relay;
-      taken.push(`relay ${context.relay}`);
-    } else overridden.push('relay');
+  const otherRelay = values.relay ?? (env['DBGRELAY_RELAY'] || undefined);
+  if (context.relay !== undefined && otherRelay !== undefined && otherRelay.trim() !== context.relay.trim()) {
+    // The context's credential, trust and certificate belong to its relay: never hand them to another one.
+    const by = values.relay !== undefined ? '--relay' : 'DBGRELAY_RELAY';
+    return { values, env, notes: [`context "${name}" (${given}) not used: ${by} names another relay than its ${context.relay}`] };
+  }
+  if (context.relay !== undefined && otherRelay === undefined) {
+    environment['DBGRELAY_RELAY'] = context.relay;
+    taken.push(`relay ${context.relay}`);
   }
   if (context.ca !== undefined || context.fingerprints !== undefined) {
     if (values.ca === undefined && values.fingerprint === undefined) {

@@ -5,6 +5,8 @@ import { RelayError } from '../common/relayError.js';
 import { deleteClientContext, setClientContext, useClientContext } from '../config/clientConfigEdit.js';
 import { clientConfigEnvironmentVariable, readClientConfig } from '../config/clientConfigFile.js';
 import type { ClientContext } from '../config/clientConfigSchema.js';
+import { parseRelayEndpoint } from '../dial/relayEndpoint.js';
+import { pinTrust } from '../dial/tlsTrust.js';
 import { contextEnvironmentVariable } from './clientContext.js';
 
 /** Flags of `dbgrelay config set-context`, as commander parses them. */
@@ -127,6 +129,9 @@ export function registerConfigCommand(program: Command): void {
     .option('--cert <file>', 'client certificate (PEM) for a relay that asks for one')
     .option('--key <file>', 'private key (PEM) of --cert')
     .action((name: string, flags: SetContextFlagValues) => {
+      // Checked as the client commands will read them, so a typo fails now rather than at the next attach.
+      if (flags.relay !== undefined) parseRelayEndpoint(flags.relay);
+      if (flags.fingerprint !== undefined) pinTrust(flags.fingerprint);
       const path = setClientContext(process.env, name, contextFieldsOf(flags));
       const current = readClientConfig(process.env).config['current-context'];
       const hint = current === name ? '' : `; make it current with dbgrelay config use-context ${name}`;

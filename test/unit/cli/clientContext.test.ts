@@ -58,15 +58,31 @@ describe('client contexts in resolveClientConnection', () => {
 
   it('let flags and then environment variables win over the context, part by part', () => {
     const env = home();
-    const flagged = resolveClientConnection({ relay: 'tcps://flag.example.com:1', fingerprint: [pin], secretFile: join(env['HOME']!, 'flag-secret') }, env);
-    expect(flagged).toMatchObject({ endpoint: { display: 'tcps://flag.example.com:1' }, trust: { kind: 'pin' }, secret: 'flag-secret-value' });
-    expect(flagged.notes[0]).toMatch(/; flags or environment variables give its relay, trust, credential$/);
-    const fromEnv = resolveClientConnection({}, { ...env, DBGRELAY_RELAY: 'wss://env.example.com', DBGRELAY_SECRET: 'env-secret' });
-    expect(fromEnv).toMatchObject({ endpoint: { display: 'wss://env.example.com:7443' }, trust: { kind: 'ca' }, secret: 'env-secret' });
+    const flagged = resolveClientConnection({ fingerprint: [pin], secretFile: join(env['HOME']!, 'flag-secret') }, env);
+    expect(flagged).toMatchObject({ endpoint: { display: 'wss://prod.example.com:443' }, trust: { kind: 'pin' }, secret: 'flag-secret-value' });
+    expect(flagged.notes[0]).toMatch(/: relay wss:\/\/prod\.example\.com:443, cert [^;]*; flags or environment variables give its trust, credential$/);
+    const fromEnv = resolveClientConnection({}, { ...env, DBGRELAY_SECRET: 'env-secret' });
+    expect(fromEnv).toMatchObject({ trust: { kind: 'ca' }, secret: 'env-secret' });
     // A token in the environment replaces the context's secret rather than conflicting with it.
     const token = resolveClientConnection({}, { ...env, DBGRELAY_TOKEN: 'env.token' });
     expect(token.secret).toBeUndefined();
     expect(token.token?.()).toBe('env.token');
+  });
+
+  it('set the whole context aside for another relay: its secret never goes to a relay it was not written for', () => {
+    const env = home();
+    const other = resolveClientConnection({ relay: 'wss://127.0.0.1:9443' }, env);
+    expect(other).toMatchObject({ endpoint: { display: 'wss://127.0.0.1:9443' }, trust: { kind: 'system' } });
+    expect(other.secret).toBeUndefined();
+    expect(other.identityFiles).toEqual({});
+    expect(other.notes[0]).toBe(
+      'context "prod" (current-context of ' + env['DBGRELAY_CLIENT_CONFIG'] + ') not used: --relay names another relay than its wss://prod.example.com:443',
+    );
+    const fromEnv = resolveClientConnection({}, { ...env, DBGRELAY_RELAY: 'wss://elsewhere.example.com', DBGRELAY_SECRET: 'env-secret' });
+    expect(fromEnv).toMatchObject({ endpoint: { display: 'wss://elsewhere.example.com:7443' }, trust: { kind: 'system' }, secret: 'env-secret' });
+    expect(fromEnv.notes[0]).toMatch(/not used: DBGRELAY_RELAY names another relay/);
+    // The same relay named again keeps the context.
+    expect(resolveClientConnection({ relay: 'wss://prod.example.com:443' }, env).secret).toBe('prod-secret-value');
   });
 
   it('leave the built-in defaults alone without a file or a name, and refuse an unknown name', () => {
