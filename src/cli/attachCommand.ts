@@ -124,6 +124,7 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
         target,
         direct,
         secretCredential: credential.kind === 'secret',
+        ...(flags.takeover ? { takeover: true } : {}),
         timeoutMs: flags.checkTimeout,
       });
       checked = outcome.target;

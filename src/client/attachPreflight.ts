@@ -1,8 +1,8 @@
 import { RelayError } from '../common/relayError.js';
 import { asEndpointError } from '../dial/directEndpointDialer.js';
-import { fetchTargetPage, type RelayDialOptions } from '../dial/relayDialer.js';
+import { checkAttachAdmission, fetchTargetPage, type RelayDialOptions } from '../dial/relayDialer.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
-import { cursorBefore } from './targetLookup.js';
+import { cursorBefore, lookUpTarget } from './targetLookup.js';
 
 /** What `dbgrelay attach` checks before it listens, and how. */
 export interface AttachCheckOptions extends RelayDialOptions {
@@ -12,6 +12,8 @@ export interface AttachCheckOptions extends RelayDialOptions {
   readonly direct?: boolean;
   /** The credential is a secret (the relay secret, or possibly a target's attach secret). */
   readonly secretCredential?: boolean;
+  /** The session will ask to take the target over (admin only). */
+  readonly takeover?: boolean;
 }
 
 /** What the check found: the target's listing entry, and what it could not establish. */
@@ -24,8 +26,11 @@ export interface AttachCheck {
 
 /**
  * Checks, before `dbgrelay attach` opens its local port, what would otherwise fail
- * only once a debugger connects, with one request of the existing protocol: the page
- * of the target list that starts at `target` (docs/protocol.md §7). It shows that the
+ * only once a debugger connects. Over wss the relay answers it itself (attach check,
+ * docs/protocol.md §3, revision 1.14): the credential (a target's attach secret too),
+ * the grants, the target connected and not busy with another principal. Over tcps,
+ * with a relay before 1.14 and for a direct endpoint, one request of the target list
+ * does what it can: the page that starts at `target` (docs/protocol.md §7). It shows that the
  * relay is reachable and trusted (TLS verified as for a session), that the credential
  * is accepted, and that the target is connected and covered by the credential's
  * grants (a client sees only the targets it may attach to). A target's attach secret
@@ -37,6 +42,35 @@ export interface AttachCheck {
  * `AUTH_*`), or `UNKNOWN_TARGET` when the target is not listed.
  */
 export async function checkBeforeAttach(options: AttachCheckOptions): Promise<AttachCheck> {
+  if (!options.direct && options.target !== undefined && (await askedRelay(options, options.target))) {
+    const entry = await lookUpTarget(options, options.target); // for its root; an attach secret lists nothing
+    const broken = entry?.debugger === 'broken' ? [brokenNote(entry)] : [];
+    return { ...(entry !== undefined ? { target: entry } : {}), notes: broken };
+  }
+  return checkWithListing(options);
+}
+
+/**
+ * The relay's own attach check (revision 1.14: credential, including a target's attach
+ * secret, grants, target connected, not busy with another principal): true once it
+ * admitted the session, false when the relay cannot answer it (tcps, an older relay,
+ * a front end that does not forward it). Rejects with its refusal.
+ */
+async function askedRelay(options: AttachCheckOptions, target: string): Promise<boolean> {
+  try {
+    return (await checkAttachAdmission({ ...options, target, ...(options.takeover ? { takeover: true } : {}) })) === 'admitted';
+  } catch (error) {
+    if (error instanceof RelayError && error.code === 'NOT_FOUND') return false;
+    throw error;
+  }
+}
+
+function brokenNote(entry: TargetInfo): string {
+  return `warning: ${entry.name}'s debugger is broken${entry.detail ? ` (${entry.detail})` : ''}: it cannot be debugged until the program restarts`;
+}
+
+/** The check with the target list alone (tcps, relays before 1.14, direct endpoints). */
+async function checkWithListing(options: AttachCheckOptions): Promise<AttachCheck> {
   const where = options.direct ? 'the debug endpoint' : 'the relay';
   const after = options.target !== undefined && !options.direct ? cursorBefore(options.target) : undefined;
   let targets: TargetInfo[];
@@ -66,8 +100,7 @@ export async function checkBeforeAttach(options: AttachCheckOptions): Promise<At
     );
   }
   const notes: string[] = [];
-  if (entry.debugger === 'broken')
-    notes.push(`warning: ${entry.name}'s debugger is broken${entry.detail ? ` (${entry.detail})` : ''}: it cannot be debugged until the program restarts`);
+  if (entry.debugger === 'broken') notes.push(brokenNote(entry));
   if (entry.sessions > 0) notes.push(`${entry.name} has ${entry.sessions} session(s) open: if another principal holds it, the session will be refused with TARGET_BUSY`);
   return { target: entry, notes };
 }

@@ -4,7 +4,7 @@ import { RelayError } from '../common/relayError.js';
 import { tlsPolicy } from '../common/tlsPolicy.js';
 import { readHelloLine } from '../listeners/helloLine.js';
 import type { Logger } from '../log/logger.js';
-import type { PreparedSession, SessionBroker, SessionOpener, SessionRequest } from '../session/sessionBroker.js';
+import type { AdmissionRequest, PreparedSession, SessionBroker, SessionOpener, SessionRequest } from '../session/sessionBroker.js';
 import type { TargetRegistry } from '../targets/targetRegistry.js';
 import { pipeBytes } from '../transport/bytePipe.js';
 import { SocketTransport } from '../transport/socketTransport.js';
@@ -64,6 +64,18 @@ export class SessionRouter implements SessionOpener {
       if (!request.signal?.aborted && !recordedByHolder(refusal)) broker.recordRefusal(request, refusal);
       throw refusal;
     }
+  }
+
+  /**
+   * The attach check (docs/protocol.md §3): the broker's for a target connected here;
+   * for one held by another instance, the grants and that the store names a holder
+   * (whether it is busy there is known only when the session is forwarded).
+   */
+  async checkAdmission(request: AdmissionRequest): Promise<void> {
+    const { broker, registry } = this.options;
+    if (this.closed || registry.lookup(request.target) !== undefined) return broker.checkAdmission(request);
+    broker.authorize({ ...request, via: 'wss', clientAddress: '' });
+    await this.route(request.target);
   }
 
   /** The holder of `target` from the store; `UNKNOWN_TARGET` when none, `CLUSTER_UNAVAILABLE` when the store cannot say. */

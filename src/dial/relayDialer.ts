@@ -228,6 +228,55 @@ export async function dialSession(options: DialSessionOptions): Promise<Transpor
   return dialTcps({ ...options, target: target! }, credential, remaining);
 }
 
+/** Header of an attach check (docs/protocol.md §3, revision 1.14). */
+const attachCheckHeader = 'X-Dbgrelay-Check';
+
+/**
+ * Asks the relay whether a session with `options.target` would be admitted now,
+ * opening nothing (docs/protocol.md §3, revision 1.14): `GET <base>/v1/attach/<target>`
+ * with `X-Dbgrelay-Check: 1` and the credential, as the attach would send them.
+ * Resolves `admitted`, or `unsupported` for a tcps endpoint or a relay before 1.14
+ * (which answers `BAD_REQUEST`: the path needs an upgrade); rejects with the refusal the
+ * session would get (`AUTH_FAILED`, `UNKNOWN_TARGET`, `TARGET_BUSY`, ...) or the dial's
+ * errors.
+ */
+export async function checkAttachAdmission(options: DialSessionOptions & { target: string }): Promise<'admitted' | 'unsupported'> {
+  const { endpoint } = options;
+  if (endpoint.scheme !== 'wss') return 'unsupported';
+  const credential = credentialOf(options);
+  const remaining = deadlineOf(options);
+  const where = formatAddress(endpoint);
+  const headers = { ...authorization(credential), [attachCheckHeader]: '1', ...(options.takeover ? { [takeoverHeader]: '1' } : {}) };
+  const secret = credentialText(credential);
+  const socket = await connectRelay(options, remaining);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({
+      createConnection: () => socket,
+      host: endpoint.host,
+      port: endpoint.port,
+      path: `${apiBasePath(endpoint)}/v1/attach/${encodeURIComponent(options.target)}`,
+      method: 'GET',
+      headers,
+      timeout: remaining(),
+    });
+    req.on('timeout', () => req.destroy(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not answer within the timeout`)));
+    req.on('error', (error) =>
+      reject(error instanceof RelayError ? error : new RelayError('RELAY_UNREACHABLE', `request to the relay at ${where} failed: ${error.message}`, { cause: error })),
+    );
+    req.on('response', (res) => {
+      readBody(res, maxBodyBytes)
+        .then((body) => {
+          if (res.statusCode === 200) return resolve('admitted');
+          const refusal = httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret);
+          if (refusal.code === 'BAD_REQUEST') resolve('unsupported');
+          else reject(refusal);
+        }, reject)
+        .finally(() => socket.destroy());
+    });
+    req.end();
+  });
+}
+
 /** One page of the target list, as the relay sent it (revision 1.9, docs/protocol.md §7). */
 export interface TargetListPage {
   readonly targets: TargetInfo[];

@@ -10,12 +10,13 @@ import { answerPtvsdInfo, servesPtvsd } from './ptvsdEndpoint.js';
 import { pageRequestFromHeaders } from './targetListing.js';
 import { isUpgradeOnlyPath } from './upgradeRoutes.js';
 import { answerHealthProbe, isHealthProbe } from './healthProbes.js';
+import { answerAttachCheck, isAttachCheck } from './attachCheck.js';
 import type { Readiness } from '../lifecycle/readiness.js';
 import { consolePath, isConsolePath } from './consoleEndpoint.js';
 
 /**
  * The plain HTTP requests the `wss` listener answers: `GET /v1/targets` (one page of the
- * targets the credential may see), the `/ptvsd` info page, the health probes
+ * targets the credential may see), the attach check (attachCheck.ts), the `/ptvsd` info page, the health probes
  * (`/healthz`, `/livez`, `/readyz`: healthProbes.ts), the web console under `/console`
  * (when the relay serves one: consoleEndpoint.ts), and a JSON refusal for anything else.
  */
@@ -40,6 +41,7 @@ export function wssRequestHandler(
       if (readiness && isHealthProbe(path)) return answerHealthProbe(path, request.method, readiness, response);
       if (servesPtvsd(config, path)) return answerPtvsdInfo(config, context.registry, request, response);
       refuseCleartextOrigin(origin);
+      if (isAttachCheck(request, path)) return await answerAttachCheck(context, request, response, path, origin);
       if (path !== '/v1/targets') {
         if (isUpgradeOnlyPath(path)) throw new RelayError('BAD_REQUEST', 'this endpoint requires a WebSocket upgrade');
         throw new RelayError('NOT_FOUND', 'no such endpoint');

@@ -64,9 +64,14 @@ export interface SessionRequest {
   readonly prefetch?: boolean;
 }
 
+/** What an attach check (docs/protocol.md §3, revision 1.14) asks: would this principal's session with this target be admitted now? */
+export type AdmissionRequest = Pick<SessionRequest, 'principal' | 'target' | 'takeover'>;
+
 /** Opens sessions: the broker itself, or with several instances the router that forwards to the holder. */
 export interface SessionOpener {
   prepare(request: SessionRequest): Promise<PreparedSession>;
+  /** Throws the refusal a session of `request` would get now, opening nothing (see {@link SessionBroker.checkAdmission}). */
+  checkAdmission(request: AdmissionRequest): Promise<void>;
 }
 
 /** A session whose agent side is connected, waiting for the client side. */
@@ -261,6 +266,18 @@ export class SessionBroker {
     if (request.takeover && !request.principal.grants.admin) throw new RelayError('AUTH_FAILED', 'taking a target over needs the admin grant');
     if (!isValidTargetName(request.target)) throw new RelayError('TARGET_NAME_INVALID', 'invalid target name');
     requireTargetGrant(request.principal, 'client', request.target); // every session (e.g. attach secret: one target)
+  }
+
+  /**
+   * Throws the refusal {@link prepare} would give `request` now, without opening
+   * anything or asking the agent: the grants (a takeover needs admin), draining, the
+   * target connected here, and one debugger per target (`TARGET_BUSY`). A `limits.*`
+   * bound or the agent may still refuse the session itself.
+   */
+  async checkAdmission(request: AdmissionRequest): Promise<void> {
+    this.authorize({ ...request, via: 'wss', clientAddress: '' });
+    if (!this.options.registry.lookup(request.target)) throw new RelayError('UNKNOWN_TARGET', `no target named "${request.target}" is connected`);
+    this.guards.checkLease(request);
   }
 
   /** Audits, counts and logs a refusal decided outside {@link prepare} (a session that could not be forwarded). */

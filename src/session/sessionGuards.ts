@@ -142,6 +142,11 @@ export class SessionGuards {
     return nonZero.length > 0 ? Math.min(...nonZero) : 0;
   }
 
+  /** Throws the `TARGET_BUSY` that {@link admit} would throw for `subject` now, taking nothing. */
+  checkLease(subject: Pick<SessionSubject, 'principal' | 'target' | 'takeover'>): void {
+    this.leases.check(subject.target, subject.principal.id, { ...(subject.takeover !== undefined ? { takeover: subject.takeover } : {}), admin: subject.principal.grants.admin });
+  }
+
   /**
    * Admits a session: takes a share of the target's lease (throws `TARGET_BUSY`, or
    * ends the holder's sessions first on an admin takeover) and resolves its policy.

@@ -53,6 +53,13 @@ interface Share extends Lease {
   detaching?: boolean;
 }
 
+/** The refusal of a session of another principal than the holder's. */
+function busy(target: string, holding: Holding, options: AcquireOptions): RelayError {
+  const since = holding.holder.since.toISOString();
+  const hint = options.takeover ? ' (taking over needs the admin grant)' : '';
+  return new RelayError('TARGET_BUSY', `target "${target}" is being debugged by ${holding.holder.principal} since ${since}${hint}`);
+}
+
 /**
  * One debugger per target: the first session of a target makes its
  * principal the holder; a session of another principal is refused with `TARGET_BUSY`,
@@ -73,16 +80,18 @@ export class TargetLeases {
     return this.holdings.get(target)?.holder;
   }
 
+  /** Throws the `TARGET_BUSY` that {@link acquire} would throw now, taking nothing (docs/protocol.md §3, attach check). */
+  check(target: string, principal: string, options: AcquireOptions = {}): void {
+    const holding = this.holdings.get(target);
+    if (holding && this.exclusive && holding.holder.principal !== principal && !(options.takeover && options.admin)) throw busy(target, holding, options);
+  }
+
   /** Takes a share of `target` for `principal`; throws `TARGET_BUSY`. */
   async acquire(target: string, principal: string, options: AcquireOptions = {}): Promise<Lease> {
     let holding = this.holdings.get(target);
     let tookOverFrom: LeaseHolder | undefined;
     if (holding && this.exclusive && holding.holder.principal !== principal) {
-      if (!(options.takeover && options.admin)) {
-        const since = holding.holder.since.toISOString();
-        const hint = options.takeover ? ' (taking over needs the admin grant)' : '';
-        throw new RelayError('TARGET_BUSY', `target "${target}" is being debugged by ${holding.holder.principal} since ${since}${hint}`);
-      }
+      if (!(options.takeover && options.admin)) throw busy(target, holding, options);
       tookOverFrom = holding.holder;
       await this.evict(target, holding, options.evictTimeoutMs ?? defaultEvictTimeoutMs);
       holding = this.holdings.get(target);

@@ -123,6 +123,42 @@ describe('dbgrelay attach checks before it listens', () => {
   });
 });
 
+describe("the relay's attach check (wss, revision 1.14)", () => {
+  it('refuses a target busy with another principal before listening: 75, naming --takeover', async () => {
+    const holder = await dialSession({
+      endpoint: parseRelayEndpoint(relay.tcpsUrl),
+      trust: caTrust(readFileSync(relay.caFile, 'utf8'), relay.caFile),
+      secret: relay.secret,
+      target,
+    });
+    try {
+      const attach = dbgrelay(['attach', target, '--relay', relay.wssUrl, '--ca', relay.caFile, '--port', '0', '--secret-file', file('attach-secret-wss', attachSecret)], {});
+      expect(await attach.exited, attach.output()).toBe(75);
+      expect(attach.output()).toContain('TARGET_BUSY');
+      expect(attach.output()).toContain('--takeover');
+      expect(attach.output()).not.toContain('listening on');
+    } finally {
+      holder.destroy();
+    }
+    // Released: the same attach secret is admitted (the check knows attach secrets), and nothing was opened by the refused check.
+    await expect.poll(() => agent.opens.length).toBeGreaterThan(0);
+    const opens = agent.opens.length;
+    const attach = dbgrelay(['attach', target, '--relay', relay.wssUrl, '--ca', relay.caFile, '--port', '0', '--secret-file', file('attach-secret-wss', attachSecret)], {});
+    await attach.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    expect(attach.output()).toContain(', checked');
+    expect(agent.opens.length).toBe(opens);
+    await attach.stop();
+  });
+
+  it('refuses a wrong attach secret before listening: 77, naming its file', async () => {
+    const wrong = file('wrong-attach-secret', 'not-the-attach-secret-of-it');
+    const attach = dbgrelay(['attach', target, '--relay', relay.wssUrl, '--ca', relay.caFile, '--port', '0', '--secret-file', wrong], {});
+    expect(await attach.exited, attach.output()).toBe(77);
+    expect(attach.output()).toContain(`credential used: the secret in --secret-file ${wrong}`);
+    expect(attach.output()).not.toContain('listening on');
+  });
+});
+
 describe('dbgrelay targets with the wrong credential', () => {
   it("exits 77, names the secret's file and says an attach secret allows only attaching", async () => {
     const secretFile = file('attach-secret-for-targets', attachSecret);

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkBeforeAttach } from '../../../src/client/attachPreflight.js';
 import { RelayError } from '../../../src/common/relayError.js';
@@ -23,6 +24,11 @@ function listing(...names: Array<[string, number]>): { status: number; body: str
   return { status: 200, body: JSON.stringify({ ok: true, targets: names.map(([name, sessions]) => fakeTargetInfo(name, sessions)) }) };
 }
 
+/** A relay before revision 1.14: an attach path without an upgrade is BAD_REQUEST; everything else gets `answer`. */
+function beforeAttachCheck(answer: { status: number; body: string }): (req: IncomingMessage) => { status: number; body: string } {
+  return (req) => (req.url?.startsWith('/v1/attach/') ? { status: 400, body: '{"error":{"code":"BAD_REQUEST","message":"this endpoint requires a WebSocket upgrade"}}' } : answer);
+}
+
 async function refusal(promise: Promise<unknown>): Promise<RelayError> {
   const error = await promise.then(
     () => undefined,
@@ -33,19 +39,37 @@ async function refusal(promise: Promise<unknown>): Promise<RelayError> {
 }
 
 describe('checkBeforeAttach', () => {
-  it('asks for the one page that starts at the target, and returns its entry with a note on open sessions', async () => {
-    relay = await startFakeHttpsRelay(certs, () => listing(['web-1', 2]));
+  it("asks a relay with the attach check (1.14) for its verdict, and for the target's entry", async () => {
+    relay = await startFakeHttpsRelay(certs, (req) => (req.url === '/v1/attach/web-1' ? { status: 200, body: '{"ok":true}' } : listing(['web-1', 1])));
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
+    const checked = await checkBeforeAttach({ endpoint, trust, secret: 'attach-secret-of-web-1', target: 'web-1', secretCredential: true, takeover: true });
+    expect(checked.target?.name).toBe('web-1');
+    expect(checked.notes).toEqual([]);
+    expect(relay.seen.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(['GET /v1/attach/web-1', 'GET /v1/targets']);
+  });
+
+  it("fails with the attach check's refusal: TARGET_BUSY", async () => {
+    const busy = '{"error":{"code":"TARGET_BUSY","message":"target \\"web-1\\" is being debugged by alice since 2026-12-05T22:00:00.000Z"}}';
+    relay = await startFakeHttpsRelay(certs, () => ({ status: 409, body: busy }));
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
+    const error = await refusal(checkBeforeAttach({ endpoint, trust, secret: 's', target: 'web-1' }));
+    expect(error.code).toBe('TARGET_BUSY');
+    expect(error.message).toContain('alice');
+  });
+
+  it('with a relay before the attach check, asks for the one page that starts at the target, and notes open sessions', async () => {
+    relay = await startFakeHttpsRelay(certs, beforeAttachCheck(listing(['web-1', 2])));
     const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
     const checked = await checkBeforeAttach({ endpoint, trust, secret: 'relay-secret', target: 'web-1', secretCredential: true });
     expect(checked.target?.name).toBe('web-1');
     expect(checked.notes.join('\n')).toContain('2 session(s) open');
     expect(checked.notes.join('\n')).toContain('TARGET_BUSY');
-    expect(relay.seen).toHaveLength(1);
-    expect(relay.seen[0]).toMatch(/^GET \/v1\/targets /);
+    expect(relay.seen).toHaveLength(2);
+    expect(relay.seen[1]).toMatch(/^GET \/v1\/targets /);
   });
 
   it('fails with UNKNOWN_TARGET when the page does not start with the target', async () => {
-    relay = await startFakeHttpsRelay(certs, () => listing(['web-2', 0]));
+    relay = await startFakeHttpsRelay(certs, beforeAttachCheck(listing(['web-2', 0])));
     const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
     const error = await refusal(checkBeforeAttach({ endpoint, trust, secret: 'relay-secret', target: 'web-1' }));
     expect(error.code).toBe('UNKNOWN_TARGET');
@@ -54,7 +78,7 @@ describe('checkBeforeAttach', () => {
   });
 
   it('passes a secret the relay will not let list targets (an attach secret), saying what was not checked', async () => {
-    relay = await startFakeHttpsRelay(certs, () => ({ status: 401, body: '{"error":{"code":"AUTH_FAILED","message":"credential refused"}}' }));
+    relay = await startFakeHttpsRelay(certs, beforeAttachCheck({ status: 401, body: '{"error":{"code":"AUTH_FAILED","message":"credential refused"}}' }));
     const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
     const checked = await checkBeforeAttach({ endpoint, trust, secret: 'attach-secret-of-web-1', target: 'web-1', secretCredential: true });
     expect(checked.target).toBeUndefined();
