@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs the Debian packages the end-to-end tests start for real (sshd and ssh for
 // the SSH tests, nginx and haproxy as TLS front ends, promtool for the deploy
-// artifacts, socat and nginx's stream module for the benchmarks, g++ for the fuzzer's shim, chromium for the web console's browser test). Runs `apt-get update` once, and only when a
+// artifacts, socat and nginx's stream module for the benchmarks, g++ for the fuzzer's shim, chromium for the web console's browser test, zsh and fish for the completion scripts). Runs `apt-get update` once, and only when a
 // binary is missing. Services are never started by the install: a policy-rc.d that
 // refuses every start is in place while apt-get runs (the tests start what they
 // need themselves, bound to loopback). None is left enabled at boot either: on every
