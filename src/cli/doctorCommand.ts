@@ -16,6 +16,7 @@ interface DoctorFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly json?: boolean;
   readonly timeout: number;
   readonly maxClockSkew: number;
+  readonly target?: string;
 }
 
 function milliseconds(value: string): number {
@@ -86,6 +87,7 @@ export function registerDoctorCommand(program: Command): void {
         .default('client'),
     )
     .option('--json', 'print the checks as JSON')
+    .option('--target <name>', "also ask the relay whether attaching to this target would be admitted now (wss; takes a target's attach secret too)")
     .option('--timeout <ms>', 'bound on each network check', milliseconds, 5_000)
     .option('--max-clock-skew <ms>', "difference between this host's clock and the relay's past which the clock check warns", milliseconds, 30_000);
   addClientIdentityOptions(addClientOptions(command))
@@ -106,6 +108,7 @@ export function registerDoctorCommand(program: Command): void {
         ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
         ...(token !== undefined ? { token } : {}),
         credentialSource: source,
+        ...(flags.target !== undefined ? { target: flags.target } : {}),
         role: flags.as,
         timeoutMs: flags.timeout,
         maxClockSkewMs: flags.maxClockSkew,

@@ -1,7 +1,7 @@
 import type { RelayErrorCode } from '../common/relayError.js';
 
 /** The checks `dbgrelay doctor` runs, in order: each needs the ones before it to have passed. */
-export type DoctorCheckName = 'proxy' | 'dns' | 'tcp' | 'tls' | 'clock' | 'token' | 'credential';
+export type DoctorCheckName = 'proxy' | 'dns' | 'tcp' | 'tls' | 'clock' | 'token' | 'target' | 'credential';
 
 /** `skip`: not run, because an earlier check failed or it does not apply. */
 export type DoctorStatus = 'ok' | 'warn' | 'fail' | 'skip';

@@ -3,7 +3,7 @@ import type { ClientIdentity } from '../dial/clientIdentity.js';
 import type { RelayEndpoint } from '../dial/relayEndpoint.js';
 import type { TlsTrust } from '../dial/tlsTrust.js';
 import { checkClock, checkToken } from './clockChecks.js';
-import { checkCredential } from './credentialCheck.js';
+import { checkCredential, checkTarget } from './credentialCheck.js';
 import { checkResult, type DoctorCheckName, type DoctorCheckResult } from './doctorCheck.js';
 import { checkDns, checkProxy, checkTcp } from './networkChecks.js';
 import { checkTls } from './tlsChecks.js';
@@ -23,6 +23,8 @@ export interface DoctorOptions {
    * registers, so only a token's claims are checked.
    */
   readonly role: 'client' | 'agent';
+  /** A target to check attaching to (`--target`): the relay's attach check, which also takes a target's attach secret. */
+  readonly target?: string;
   /** Bound on each network step (DNS excepted). */
   readonly timeoutMs: number;
   /** Clock skew past which the clock check warns. */
@@ -39,8 +41,8 @@ function skipped(check: DoctorCheckName, because: DoctorCheckName): DoctorCheckR
 
 /**
  * Runs the checks in order: proxy, DNS, TCP connect (to the proxy when there is one),
- * TLS chain and trust, clock skew, the token's claims, and the credential with the
- * relay. A failed network step skips those that need it; the token's claims are
+ * TLS chain and trust, clock skew, the token's claims, with a target the relay's
+ * attach check, and the credential with the relay. A failed network step skips those that need it; the token's claims are
  * decoded regardless. Never throws for a failed check: each result says what to do.
  */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheckResult[]> {
@@ -78,12 +80,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheckResu
     );
   } else {
     const credential = options.token !== undefined ? { token: options.token } : options.secret !== undefined ? { secret: options.secret } : {};
+    const dial = { endpoint, trust: options.trust, ...(options.identity ? { identity: options.identity } : {}), ...credential, timeoutMs: options.timeoutMs, env: options.env };
+    const target = options.target !== undefined ? await checkTarget(dial, options.target, options.credentialSource, options.adviseRefusal) : undefined;
+    if (target) results.push(target);
+    const listed = await checkCredential(dial, options.credentialSource, options.adviseRefusal);
+    // A target's attach secret may attach but not list: admitted by the attach check, the credential is fine for what it is.
+    const attachOnly = target?.status === 'ok' && listed.status === 'fail' && listed.code === 'AUTH_FAILED' && options.secret !== undefined;
     results.push(
-      await checkCredential(
-        { endpoint, trust: options.trust, ...(options.identity ? { identity: options.identity } : {}), ...credential, timeoutMs: options.timeoutMs, env: options.env },
-        options.credentialSource,
-        options.adviseRefusal,
-      ),
+      attachOnly
+        ? checkResult('credential', 'ok', `${options.credentialSource} is accepted for attaching to ${options.target}; it may not list targets (a target's attach secret)`)
+        : listed,
     );
   }
   return results;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateFingerprint } from '../../src/certs/certificateFactory.js';
 import type { DoctorCheckResult } from '../../src/doctor/doctorCheck.js';
+import { FakeAgent } from '../support/fakes/fakeAgent.js';
 import { testCertificates } from '../support/keys/testCertificates.js';
 import { runDbgrelay, type CliProcess } from '../support/processes/cliProcess.js';
 import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
@@ -13,14 +14,22 @@ import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
 /** `dbgrelay doctor` (the built CLI) against the real relay: what it finds, what it says to do, and its exit status. */
 let relay: E2eRelay;
 let scratch: string;
+let agent: FakeAgent;
+const attachSecret = 'attach-secret-of-doctor-web';
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   relay = await startE2eRelay();
   scratch = mkdtempSync(join(tmpdir(), 'dbgrelay-doctor-'));
+  const port = (url: string): number => Number(url.slice(url.lastIndexOf(':') + 1));
+  agent = await FakeAgent.start(
+    { wssPort: port(relay.wssUrl), tcpsPort: port(relay.tcpsUrl), ca: readFileSync(relay.caFile, 'utf8') },
+    { via: 'tcps', credential: { secret: relay.secret }, name: 'doctor-web', agentId: 'doctor-1', attachSecret },
+  );
 });
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  agent?.control.close();
   await relay?.stop();
 });
 
@@ -90,6 +99,18 @@ describe('dbgrelay doctor', () => {
     expect(run.output()).toMatch(/FAIL +credential/);
     expect(run.output()).toContain(`credential used: the secret in --secret-file ${secretFile}`);
     expect(run.output()).not.toContain('not-the-relay-secret');
+  });
+
+  it("with --target, checks a target's attach secret with the relay's attach check (it cannot list targets)", async () => {
+    const secretFile = join(scratch, 'attach-secret');
+    writeFileSync(secretFile, attachSecret, { mode: 0o600 });
+    const run = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--secret-file', secretFile, '--target', 'doctor-web'], {});
+    expect(await run.exited, run.output()).toBe(0);
+    expect(run.output()).toMatch(/ok +target +a session with doctor-web would be admitted now/);
+    expect(run.output()).toMatch(/ok +credential +the secret in --secret-file \S+ is accepted for attaching to doctor-web; it may not list targets/);
+    const missing = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--secret-file', secretFile, '--target', 'not-connected'], {});
+    expect(await missing.exited, missing.output()).not.toBe(0);
+    expect(missing.output()).toMatch(/FAIL +target/);
   });
 
   it("checks an agent's expired token by the relay's clock with --as agent (77)", async () => {
