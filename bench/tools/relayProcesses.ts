@@ -71,10 +71,14 @@ export interface AttachProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `dbgrelay attach <target> --port 0 [extraArgs]` against `relay` over `relayUrl`. */
+/**
+ * Starts `dbgrelay attach <target> --port 0 --no-check [extraArgs]` against `relay` over
+ * `relayUrl`. The benchmarks time sessions, not the check before listening, and some
+ * start attach before their target has registered.
+ */
 export async function startAttachProcess(relay: RelayProcess, relayUrl: string, target: string, extraArgs: readonly string[] = []): Promise<AttachProcess> {
   const logName = `attach-${target}${extraArgs.join('').replace(/[^A-Za-z0-9-]/g, '')}.log`;
-  const attach = startCli(['attach', target, '--relay', relayUrl, '--ca', relay.caFile, '--secret-file', relay.secretFile, '--port', '0', ...extraArgs], logName);
+  const attach = startCli(['attach', target, '--relay', relayUrl, '--ca', relay.caFile, '--secret-file', relay.secretFile, '--port', '0', '--no-check', ...extraArgs], logName);
   const listening = await attach.waitFor(/listening on \S+:(\d+);/);
   return { port: Number(listening[1]), pid: attach.child.pid!, stop: () => attach.stop() };
 }

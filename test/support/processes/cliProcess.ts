@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,12 +35,13 @@ export interface CliProcess {
 /**
  * Runs `dbgrelay <args>` (the CLI source through tsx, or the built CLI) with `env` on
  * top of a copy of this process's environment without any `DBGRELAY_*` or proxy
- * variables, so only what the caller passes counts.
+ * variables, and with `XDG_CONFIG_HOME` at a folder that does not exist (no client
+ * contexts from the user's own config file), so only what the caller passes counts.
  */
 export function runDbgrelay(args: string[], env: Record<string, string> = {}, options: RunOptions = {}): CliProcess {
-  const clean: NodeJS.ProcessEnv = {};
+  const clean: NodeJS.ProcessEnv = { XDG_CONFIG_HOME: join(tmpdir(), 'dbgrelay-tests-no-client-config') };
   for (const [name, value] of Object.entries(process.env)) {
-    if (!/^DBGRELAY_|_proxy$/i.test(name)) clean[name] = value;
+    if (!/^DBGRELAY_|_proxy$|^XDG_CONFIG_HOME$/i.test(name)) clean[name] = value;
   }
   const entry = options.built ? [builtCli] : ['--import', 'tsx', sourceCli];
   const command = [process.execPath, ...(options.nodeArgs ?? []), ...entry, ...args];
