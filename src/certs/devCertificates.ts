@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certificateFingerprint, createCa, createLeaf, loopbackNames, type CertificateAndKey, type ServerNames } from './certificateFactory.js';
 import { certificateNames, nameList, parseServerNames, sameNames, unionOfNames } from './serverNames.js';
@@ -42,10 +42,29 @@ function write(file: string, pem: string, mode: number): void {
   chmodSync(file, mode); // an existing file keeps its mode on write
 }
 
+/**
+ * Writes the server key and certificate next to their places first, then renames the
+ * key and then the certificate over the old ones: a crash leaves either the old pair,
+ * or the new key with the old certificate, which {@link pairMatches} notices at the
+ * next start (and the pair is made again) instead of a half-written file.
+ */
 function writeServerCertificate(paths: DevCertificatePaths, ca: CertificateAndKey, names: ServerNames): void {
   const server = createLeaf(ca, 'localhost', { server: names });
-  write(paths.keyFile, server.keyPem, 0o600);
-  write(paths.certFile, server.certPem, 0o644);
+  const keyTemp = `${paths.keyFile}.${process.pid}.tmp`;
+  const certTemp = `${paths.certFile}.${process.pid}.tmp`;
+  write(keyTemp, server.keyPem, 0o600);
+  write(certTemp, server.certPem, 0o644);
+  renameSync(keyTemp, paths.keyFile);
+  renameSync(certTemp, paths.certFile);
+}
+
+/** True when the server certificate on disk is for the server key on disk (and both parse). */
+function pairMatches(paths: DevCertificatePaths): boolean {
+  try {
+    return new X509Certificate(readFileSync(paths.certFile, 'utf8')).checkPrivateKey(createPrivateKey(readFileSync(paths.keyFile, 'utf8')));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -57,7 +76,9 @@ function writeServerCertificate(paths: DevCertificatePaths, ca: CertificateAndKe
  * those and loopback, a new server certificate is made, signed by the existing CA, so
  * that copied `ca.pem` files and pinned CA fingerprints stay valid. Without
  * `publicNames` an existing certificate is used as it is (one `dbgrelay certs init
- * --dir <dataDir>` made included). Throws `CONFIG_INVALID` for a name that is neither.
+ * --dir <dataDir>` made included). A server key and certificate that do not belong
+ * together (a crash between the two renames) are made again too. Throws
+ * `CONFIG_INVALID` for a name that is neither.
  * Development only: production configures `tls.certFile`/`tls.keyFile`.
  */
 export function ensureDevCertificates(dataDir: string, publicNames: readonly string[] = []): DevCertificates {
@@ -71,7 +92,7 @@ export function ensureDevCertificates(dataDir: string, publicNames: readonly str
     write(paths.caFile, ca.certPem, 0o644);
     writeServerCertificate(paths, ca, wanted);
     created = true;
-  } else if (publicNames.length > 0 && !sameNames(certificateNames(new X509Certificate(readFileSync(paths.certFile, 'utf8'))), nameList(wanted))) {
+  } else if (!pairMatches(paths) || (publicNames.length > 0 && !sameNames(certificateNames(new X509Certificate(readFileSync(paths.certFile, 'utf8'))), nameList(wanted)))) {
     writeServerCertificate(paths, { certPem: readFileSync(paths.caFile, 'utf8'), keyPem: readFileSync(paths.caKeyFile, 'utf8') }, wanted);
     remade = true;
   }

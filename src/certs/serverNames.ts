@@ -1,13 +1,12 @@
 import type { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { RelayError } from '../common/relayError.js';
+import { isServerName } from '../common/serverName.js';
 import type { ServerNames } from './certificateFactory.js';
-
-const dnsName = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
  * Splits `values` (each one name, or several separated by commas) into IP addresses
- * (v4 or v6) and DNS names (lower-cased, optionally `*.`-prefixed). Throws
+ * (v4 or v6, no zone) and DNS names (lower-cased, optionally `*.`-prefixed). Throws
  * `CONFIG_INVALID` naming `source` (the flag or key) for anything else.
  */
 export function parseServerNames(values: readonly string[], source: string): ServerNames {
@@ -17,9 +16,13 @@ export function parseServerNames(values: readonly string[], source: string): Ser
     .flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter((v) => v !== '')) {
+    if (!isServerName(value))
+      throw new RelayError(
+        'CONFIG_INVALID',
+        `${source}: ${JSON.stringify(value)} is neither an IP address nor a DNS name${value.includes('%') ? ' (an IPv6 zone such as %eth0 cannot be in a certificate)' : ''}`,
+      );
     if (isIP(value) !== 0) ipAddresses.push(value);
-    else if (value.length <= 253 && dnsName.test(value)) dnsNames.push(value.toLowerCase());
-    else throw new RelayError('CONFIG_INVALID', `${source}: ${JSON.stringify(value)} is neither an IP address nor a DNS name`);
+    else dnsNames.push(value.toLowerCase());
   }
   return { dnsNames, ipAddresses };
 }

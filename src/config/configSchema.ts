@@ -15,6 +15,7 @@ import { preAuthLimitsShape } from './preAuthConfigSchema.js';
 import { clusterConfigSchema } from './clusterConfigSchema.js';
 import { maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 import { maxPrefetchBytes } from '../protocol/prefetch.js';
+import { isServerName } from '../common/serverName.js';
 
 /** Bound of `dap.prefetch.maxHoldMs`: the `stopped` event (and the pause watchdog's count) waits at most this long. */
 const maxConfiguredHoldMs = 2_000;
@@ -49,7 +50,14 @@ export const relayConfigSchema = z
           clientCaFile: nonEmptyString.optional(),
           // Names agents and clients on other hosts dial (DNS names or IP addresses): the development certificate covers them.
           publicNames: z
-            .array(nonEmptyString.max(253, { error: 'expected at most 253 characters' }), { error: 'expected a list of DNS names or IP addresses' })
+            .array(
+              nonEmptyString
+                .max(253, { error: 'expected at most 253 characters' })
+                .refine((entry) => entry.split(',').every((name) => name.trim() === '' || isServerName(name.trim())), {
+                  error: 'expected DNS names or IP addresses (an IPv6 zone such as %eth0 cannot be in a certificate)',
+                }),
+              { error: 'expected a list of DNS names or IP addresses' },
+            )
             .max(maxPublicNames, { error: `expected at most ${maxPublicNames} names` }),
         },
         mapping,

@@ -1,10 +1,10 @@
-import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initCertificates, parseSubjectAltNames } from '../../../src/certs/certificateFiles.js';
-import { certificateFingerprint } from '../../../src/certs/certificateFactory.js';
+import { certificateFingerprint, createCa, createLeaf, loopbackNames } from '../../../src/certs/certificateFactory.js';
 import { ensureDevCertificates } from '../../../src/certs/devCertificates.js';
 import { certificateNames } from '../../../src/certs/serverNames.js';
 import { isRelayError } from '../../../src/common/relayError.js';
@@ -68,5 +68,25 @@ describe('ensureDevCertificates and tls.publicNames', () => {
     }
     expect(isRelayError(error, 'CONFIG_INVALID')).toBe(true);
     expect((error as Error).message).toBe('tls.publicNames: "relay example" is neither an IP address nor a DNS name');
+  });
+
+  it('writes a re-made key and certificate to temporary files and renames them, and makes a mismatching pair again', () => {
+    const dir = freshDir();
+    const first = ensureDevCertificates(dir);
+    // A crash after the key's rename and before the certificate's: the new key beside the old certificate.
+    writeFileSync(first.keyFile, createLeaf(createCa('other'), 'localhost', { server: loopbackNames }).keyPem);
+    const again = ensureDevCertificates(dir);
+    expect(again.remade).toBe(true);
+    expect(again.caFingerprint).toBe(first.caFingerprint);
+    expect(new X509Certificate(readFileSync(again.certFile)).checkPrivateKey(createPrivateKey(readFileSync(again.keyFile)))).toBe(true);
+    expect(statSync(again.keyFile).mode & 0o777).toBe(0o600);
+    expect(ensureDevCertificates(dir, ['relay.example.com']).remade).toBe(true);
+    expect(readdirSync(dir).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('refuses a scoped IPv6 public name (fe80::1%eth0) as CONFIG_INVALID, not a TypeError', () => {
+    expect(() => ensureDevCertificates(freshDir(), ['fe80::1%eth0'])).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('an IPv6 zone such as %eth0 cannot be in a certificate') }),
+    );
   });
 });

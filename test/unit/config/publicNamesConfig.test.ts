@@ -40,4 +40,20 @@ describe('tls.publicNames', () => {
     expect(refusal(Array.from({ length: 65 }, (_, i) => `r${i}.example.com`))).toContain('tls.publicNames: expected at most 64 names');
     expect(refusal(['x'.repeat(254)])).toContain('expected at most 253 characters');
   });
+
+  it('refuses a scoped IPv6 address and anything else no certificate can name, as CONFIG_INVALID (exit 78) instead of a crash of serve', () => {
+    const refusal = (publicName: string): string => {
+      try {
+        loadConfig({ env, flags: { publicName } });
+      } catch (error) {
+        expect(isRelayError(error, 'CONFIG_INVALID')).toBe(true);
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal('fe80::1%eth0')).toContain('tls.publicNames');
+    expect(refusal('fe80::1%eth0')).toContain('an IPv6 zone such as %eth0 cannot be in a certificate');
+    expect(refusal('relay example')).toContain('tls.publicNames');
+    expect(refusal('relay.example.com, fe80::1')).toBe('accepted');
+  });
 });
