@@ -1,6 +1,6 @@
-import { matchesPattern } from '../auth/grants.js';
 import { parseDurationSeconds } from '../common/durationText.js';
 import { RelayError } from '../common/relayError.js';
+import { wildcardPattern } from '../common/wildcardPattern.js';
 import type { AuditRecord } from './auditReader.js';
 
 /** Which audit records to show (`dbgrelay audit` flags); every given criterion must hold. */
@@ -37,23 +37,33 @@ function text(record: AuditRecord, key: string): string | undefined {
 }
 
 /**
- * True when `record` satisfies `query`. A record without the field a criterion looks
- * at (no `target`, no parsable `time`) does not match that criterion.
+ * A test for `query` with its patterns compiled once, for the many records of one
+ * read: true when a record satisfies every criterion. A record without the field a
+ * criterion looks at (no `target`, no parsable `time`) does not match that criterion.
  */
+export function auditQueryMatcher(query: AuditQuery): (record: AuditRecord) => boolean {
+  const target = query.target === undefined ? undefined : wildcardPattern(query.target);
+  const principal = query.principal === undefined ? undefined : wildcardPattern(query.principal);
+  return (record) => {
+    if (target !== undefined) {
+      const value = text(record, 'target');
+      if (value === undefined || !target.test(value)) return false;
+    }
+    if (principal !== undefined) {
+      const value = text(record, 'principal');
+      if (value === undefined || !principal.test(value)) return false;
+    }
+    if (query.sinceMs !== undefined || query.untilMs !== undefined) {
+      const time = Date.parse(text(record, 'time') ?? '');
+      if (Number.isNaN(time)) return false;
+      if (query.sinceMs !== undefined && time < query.sinceMs) return false;
+      if (query.untilMs !== undefined && time > query.untilMs) return false;
+    }
+    return true;
+  };
+}
+
+/** True when `record` satisfies `query` (one record; for many, {@link auditQueryMatcher}). */
 export function matchesAuditQuery(record: AuditRecord, query: AuditQuery): boolean {
-  if (query.target !== undefined) {
-    const target = text(record, 'target');
-    if (target === undefined || !matchesPattern(query.target, target)) return false;
-  }
-  if (query.principal !== undefined) {
-    const principal = text(record, 'principal');
-    if (principal === undefined || !matchesPattern(query.principal, principal)) return false;
-  }
-  if (query.sinceMs !== undefined || query.untilMs !== undefined) {
-    const time = Date.parse(text(record, 'time') ?? '');
-    if (Number.isNaN(time)) return false;
-    if (query.sinceMs !== undefined && time < query.sinceMs) return false;
-    if (query.untilMs !== undefined && time > query.untilMs) return false;
-  }
-  return true;
+  return auditQueryMatcher(query)(record);
 }
