@@ -1,10 +1,15 @@
-import { X509Certificate } from 'node:crypto';
+import { type PeerCertificate, checkServerIdentity } from 'node:tls';
 import { isIP } from 'node:net';
 import type { TlsMaterial } from '../relay/tlsMaterial.js';
 
-/** True when `leaf` covers `name` the way a TLS client checks it (wildcards, any IPv6 spelling). */
-function covers(leaf: X509Certificate, name: string): boolean {
-  return isIP(name) !== 0 ? leaf.checkIP(name) !== undefined : leaf.checkHost(name) !== undefined;
+/**
+ * True when a certificate listing `names` covers `name` by the check TLS clients make
+ * (Node's `checkServerIdentity`, RFC 6125: a `*.` wildcard covers one label, an IP
+ * address in any spelling).
+ */
+function covers(names: readonly string[], name: string): boolean {
+  const subjectaltname = names.map((entry) => (isIP(entry) !== 0 ? `IP Address:${entry}` : `DNS:${entry}`)).join(', ');
+  return checkServerIdentity(name, { subject: {}, subjectaltname } as PeerCertificate) === undefined;
 }
 
 /**
@@ -12,11 +17,10 @@ function covers(leaf: X509Certificate, name: string): boolean {
  * the development certificate was made again for `tls.publicNames`, and each public
  * name a configured `tls.certFile` does not cover (agents and clients dialing it fail).
  */
-export function certificateNamesLines(tls: Pick<TlsMaterial, 'cert' | 'names' | 'source' | 'remade'>, publicNames: readonly string[]): string[] {
+export function certificateNamesLines(tls: Pick<TlsMaterial, 'names' | 'source' | 'remade'>, publicNames: readonly string[]): string[] {
   const lines = [`dbgrelay: certificate covers ${tls.names.join(', ') || '(no subjectAltName)'}${tls.remade ? ' (made again for the public names, same CA)' : ''}`];
   if (tls.source === 'files') {
-    const leaf = new X509Certificate(tls.cert);
-    const missing = publicNames.filter((name) => !covers(leaf, name));
+    const missing = publicNames.filter((name) => !covers(tls.names, name));
     if (missing.length > 0) lines.push(`dbgrelay: warning: tls.certFile does not cover the public name(s) ${missing.join(', ')}; agents and clients dialing them will fail`);
   }
   return lines;
