@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { isIP } from 'node:net';
 import { RelayError } from '../common/relayError.js';
+import { parseRelayEndpoint } from '../dial/relayEndpoint.js';
 import { contextOf, readClientConfig } from '../config/clientConfigFile.js';
 import type { ClientContext } from '../config/clientConfigSchema.js';
 import { tokenEnvironmentVariable } from './clientToken.js';
@@ -41,6 +43,21 @@ function hasUrlSecret(url: string | undefined): boolean {
   return url !== undefined && /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*@/.test(url.trim());
 }
 
+/**
+ * The relay a URL names, as one spelling: scheme, host (IPv6 in its shortest form),
+ * port (a default port written out or not) and path, without a `secret@`. A URL that
+ * does not parse stands for itself (its later use refuses it).
+ */
+function relayIdentity(url: string): string {
+  try {
+    const endpoint = parseRelayEndpoint(url);
+    const host = isIP(endpoint.host) === 6 ? new URL(`http://[${endpoint.host}]/`).hostname : endpoint.host;
+    return `${endpoint.scheme}://${host}:${endpoint.port}${endpoint.basePath}`;
+  } catch {
+    return url.trim();
+  }
+}
+
 /** The context's value of an `-env` credential source, which must be set. */
 function fromEnvironment(env: NodeJS.ProcessEnv, variable: string, name: string, key: string): string {
   const value = env[variable];
@@ -73,7 +90,7 @@ export function applyClientContext<T extends ContextualFlagValues>(values: T, en
   let credential: string | undefined;
   const overridden: string[] = [];
   const otherRelay = values.relay ?? (env['DBGRELAY_RELAY'] || undefined);
-  if (context.relay !== undefined && otherRelay !== undefined && otherRelay.trim() !== context.relay.trim()) {
+  if (context.relay !== undefined && otherRelay !== undefined && relayIdentity(otherRelay) !== relayIdentity(context.relay)) {
     // The context's credential, trust and certificate belong to its relay: never hand them to another one.
     const by = values.relay !== undefined ? '--relay' : 'DBGRELAY_RELAY';
     return { values, env, notes: [`context "${name}" (${given}) not used: ${by} names another relay than its ${context.relay}`] };

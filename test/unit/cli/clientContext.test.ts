@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { applyClientContext } from '../../../src/cli/clientContext.js';
 import { resolveClientConnection } from '../../../src/cli/clientOptions.js';
 import { credentialSourceOf } from '../../../src/cli/credentialSource.js';
 import { isRelayError } from '../../../src/common/relayError.js';
@@ -83,6 +84,21 @@ describe('client contexts in resolveClientConnection', () => {
     expect(fromEnv.notes[0]).toMatch(/not used: DBGRELAY_RELAY names another relay/);
     // The same relay named again keeps the context.
     expect(resolveClientConnection({ relay: 'wss://prod.example.com:443' }, env).secret).toBe('prod-secret-value');
+  });
+
+  it('compare relays as endpoints, not text: scheme and host in any case, a default port written out or not, a trailing slash, a secret@', () => {
+    const env = home();
+    expect(resolveClientConnection({ relay: 'WSS://Prod.Example.com.:443/' }, env).secret).toBe('prod-secret-value');
+    expect(resolveClientConnection({ context: 'lab', relay: 'tcps://LAB.example.com' }, env).token?.()).toBe('lab.token.value');
+    expect(resolveClientConnection({}, { ...env, DBGRELAY_RELAY: 'wss://url-secret@prod.example.com:443' }).notes[0]).not.toMatch(/not used/);
+    expect(applyClientContext({ relay: 'wss://prod.example.com:7443' }, env).notes[0]).toMatch(/not used: --relay names another relay/);
+    expect(applyClientContext({ relay: 'wss://prod.example.com:443/other' }, env).notes[0]).toMatch(/not used/);
+  });
+
+  it('compare an IPv6 relay in any spelling', () => {
+    const env = home();
+    writeFileSync(env['DBGRELAY_CLIENT_CONFIG']!, 'current-context: v6\ncontexts:\n  v6: { relay: "wss://[fd00:0:0:0:0:0:0:5]:7443", token-env: LAB_TOKEN }\n');
+    expect(resolveClientConnection({ relay: 'wss://[FD00::5]' }, env).token?.()).toBe('lab.token.value');
   });
 
   it('leave the built-in defaults alone without a file or a name, and refuse an unknown name', () => {
