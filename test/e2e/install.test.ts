@@ -1,15 +1,17 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { builtCli } from '../support/processes/cliProcess.js';
+import { httpsCall } from '../support/relay/relayPeers.js';
 
 /**
  * The package as users install a Node.js command: `npm pack` (which builds first when
  * dist/ is not current), then `npm install -g` of the tarball into a temporary prefix,
- * then the installed `dbgrelay` run from outside the clone. Dependencies come from
+ * then the installed `dbgrelay` run from outside the clone, `dbgrelay serve` included
+ * (it reads the web console's files from the package). Dependencies come from
  * npm's cache when it has them (`--prefer-offline`; `npm ci` fills it).
  */
 const root = join(import.meta.dirname, '..', '..');
@@ -27,11 +29,21 @@ interface PackResult {
 }
 
 describe('npm pack and npm install -g', () => {
-  it('installs a dbgrelay command that prints the package version and lists the commands', async () => {
+  it('installs a dbgrelay command that prints the package version, lists the commands and serves the web console from the package', async () => {
     const pack = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, env, maxBuffer: 16 * 1024 * 1024 });
     const [packed] = JSON.parse(pack.stdout) as PackResult[];
     const files = packed!.files.map((file) => file.path);
-    for (const shipped of ['dist/cli/main.js', 'dist/dap/schema/debugAdapterProtocol.json', 'LICENSE', 'README.md', 'package.json', 'deploy/systemd/dbgrelay.service']) {
+    for (const shipped of [
+      'dist/cli/main.js',
+      'dist/dap/schema/debugAdapterProtocol.json',
+      'LICENSE',
+      'README.md',
+      'package.json',
+      'deploy/systemd/dbgrelay.service',
+      'web/console/index.html',
+      'web/console/console.js',
+      'web/console/console.css',
+    ]) {
       expect(files, shipped).toContain(shipped);
     }
     expect(files.filter((path) => /^(src|test|bench|fuzz|agent-py|node_modules)\//.test(path) || path.endsWith('.map'))).toEqual([]);
@@ -47,5 +59,28 @@ describe('npm pack and npm install -g', () => {
     for (const command of ['serve', 'attach', 'targets', 'certs', 'token', 'audit', 'reload']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     const helpOfClone = await run(process.execPath, [builtCli, '--help'], { cwd: root, env });
     expect(help.stdout).toBe(helpOfClone.stdout);
+
+    // The installed relay starts and serves what it reads from the package at run time (the web console's files).
+    const dataDir = join(work, 'data');
+    const serve = spawn(installed, ['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0', '--log-level', 'warn'], { cwd: work, env });
+    try {
+      let output = '';
+      serve.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      serve.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const port = await vi.waitFor(
+        () => {
+          expect(serve.exitCode, output).toBeNull();
+          const listening = /wss\s+listening on wss:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+          expect(listening, output).not.toBeNull();
+          return Number(listening![1]);
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      const page = await httpsCall({ host: '127.0.0.1', port, url: `wss://127.0.0.1:${port}` }, '/console/', readFileSync(join(dataDir, 'ca.pem'), 'utf8'));
+      expect(page.status).toBe(200);
+      expect(page.text).toBe(readFileSync(join(root, 'web', 'console', 'index.html'), 'utf8'));
+    } finally {
+      serve.kill('SIGKILL');
+    }
   });
 });

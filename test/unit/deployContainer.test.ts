@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { dockerfileText, healthcheckCommand, instructions, runtime, runtimeLabels } from '../support/deploy/dockerfile.js';
+import { copies, dockerfileText, healthcheckCommand, instructions, runtime, runtimeLabels, stage } from '../support/deploy/dockerfile.js';
+import { inBuildContext } from '../support/deploy/dockerignore.js';
 
 /**
  * deploy/container/Dockerfile, checked statically (no container engine here): a
@@ -11,6 +12,29 @@ import { dockerfileText, healthcheckCommand, instructions, runtime, runtimeLabel
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const text = dockerfileText;
+
+/** Every file under `dir` (relative to the repository root, with `/`). */
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split('\\').join('/'));
+}
+
+/**
+ * The top-level entries of the package the compiled relay reads at run time: each
+ * `new URL('…', import.meta.url)` of src/, resolved from where its file lands in dist/
+ * (src/console/x.ts runs as dist/console/x.js), e.g. `web` and `package.json`.
+ */
+function entriesReadAtRunTime(): string[] {
+  const entries = new Set<string>();
+  for (const file of filesUnder('src').filter((path) => path.endsWith('.ts'))) {
+    for (const [, target] of readFileSync(join(root, file), 'utf8').matchAll(/new URL\(['`]([^'`$]+)[^'`]*['`], import\.meta\.url\)/g)) {
+      const compiled = posix.join('dist', posix.dirname(file.slice('src/'.length)));
+      entries.add(posix.normalize(posix.join(compiled, target!)).split('/')[0]!);
+    }
+  }
+  return [...entries].sort();
+}
 
 describe('deploy/container/Dockerfile', () => {
   it('is a multi-stage build from a Node LTS line still maintained, copying only what exists', () => {
@@ -54,6 +78,38 @@ describe('deploy/container/Dockerfile', () => {
     expect(text).toMatch(/DBGRELAY_METRICS_PORT=9464/);
     expect(runtime.find((i) => i.keyword === 'STOPSIGNAL')?.args).toBe('SIGTERM');
     expect(runtime.find((i) => i.keyword === 'ENTRYPOINT')?.args).toBe('["node", "/app/dist/cli/main.js"]');
+  });
+
+  it('holds in its runtime stage every part of the package the relay reads at run time, from a build stage that has them', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[] };
+    const readAtRunTime = entriesReadAtRunTime();
+    expect(readAtRunTime).toEqual(expect.arrayContaining(['dist', 'package.json', 'web']));
+    // Documentation and examples ship in the npm package for people, not for the program.
+    const forPeople = ['deploy/', 'docs/*.md', 'SECURITY.md'];
+    const shipped = pkg.files.filter((entry) => !entry.startsWith('!') && !forPeople.includes(entry)).map((entry) => entry.replace(/\/$/, ''));
+    expect(shipped.sort()).toEqual(readAtRunTime.filter((entry) => entry !== 'package.json'));
+
+    const fromBuild = new Map(
+      copies(runtime).flatMap((copy) => (copy.from === 'build' ? copy.sources.map((source) => [source.replace(/^\/src\//, ''), copy.destination] as const) : [])),
+    );
+    for (const entry of [...readAtRunTime, 'LICENSE']) expect(fromBuild.get(entry), `COPY --from=build /src/${entry} into /app`).toBe(`./${entry}`);
+
+    const build = stage('build');
+    const buildContext = copies(build).filter((copy) => copy.from === undefined);
+    for (const entry of [...readAtRunTime, 'LICENSE'].filter((entry) => entry !== 'dist')) {
+      expect(
+        buildContext.some((copy) => copy.sources.includes(entry)),
+        `the build stage copies ${entry}`,
+      ).toBe(true);
+      const files = statSync(join(root, entry)).isDirectory() ? filesUnder(entry) : [entry];
+      expect(files.length).toBeGreaterThan(0);
+      expect(
+        files.filter((file) => !inBuildContext(file)),
+        'left out of the build context by Dockerfile.dockerignore',
+      ).toEqual([]);
+    }
+    expect(build.some((i) => i.keyword === 'RUN' && i.args.startsWith('npm run build'))).toBe(true); // makes dist/
+    expect(inBuildContext('test/unit/deployContainer.test.ts')).toBe(false);
   });
 
   it('carries OCI labels that agree with package.json, and no source it does not name', () => {

@@ -44,3 +44,30 @@ export function runtimeEnvironment(): Record<string, string> {
 export function runtimeLabels(): Record<string, string> {
   return Object.fromEntries(runtime.filter((i) => i.keyword === 'LABEL').flatMap((i) => [...i.args.matchAll(/([\w.-]+)="([^"]*)"/g)].map(([, key, value]) => [key!, value!])));
 }
+
+/** Instructions of the stage named `name` (`FROM … AS name`), FROM included. */
+export function stage(name: string): readonly Instruction[] {
+  const start = instructions.findIndex((i) => i.keyword === 'FROM' && new RegExp(`\\sAS\\s+${name}$`, 'i').test(i.args));
+  if (start < 0) throw new Error(`deploy/container/Dockerfile: no stage ${name}`);
+  const end = instructions.findIndex((i, index) => index > start && i.keyword === 'FROM');
+  return instructions.slice(start, end < 0 ? undefined : end);
+}
+
+/** A `COPY` of a stage: its `--from` stage (undefined: the build context), sources and destination. */
+export interface Copy {
+  readonly from: string | undefined;
+  readonly sources: readonly string[];
+  readonly destination: string;
+}
+
+/** The `COPY` instructions of `stageInstructions` (shell form). */
+export function copies(stageInstructions: readonly Instruction[]): Copy[] {
+  return stageInstructions
+    .filter((i) => i.keyword === 'COPY')
+    .map((i) => {
+      const words = i.args.split(/\s+/);
+      const from = words.find((word) => word.startsWith('--from='))?.slice('--from='.length);
+      const paths = words.filter((word) => !word.startsWith('--'));
+      return { from, sources: paths.slice(0, -1), destination: paths.at(-1)! };
+    });
+}
