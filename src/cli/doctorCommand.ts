@@ -60,7 +60,8 @@ export function formatDoctorReport(relay: string, role: string, results: readonl
     const chain = result.check === 'tls' ? (result.details?.['chain'] as Array<Record<string, string>> | undefined) : undefined;
     for (const [i, cert] of (chain ?? []).entries()) {
       lines.push(
-        `${' '.repeat(20)}${i === 0 ? 'server' : 'issuer'}: ${cert['subject']}; names ${cert['subjectAltName'] ?? '(none)'}; issued by ${cert['issuer']}; until ${cert['validTo']}; ${cert['fingerprint']}`,
+        // The relay is not trusted yet: what its certificate says is shown with control characters replaced.
+        `${' '.repeat(20)}${i === 0 ? 'server' : 'issuer'}: ${printable(`${cert['subject']}; names ${cert['subjectAltName'] ?? '(none)'}; issued by ${cert['issuer']}; until ${cert['validTo']}; ${cert['fingerprint']}`)}`,
       );
     }
     if (result.fix !== undefined && result.status !== 'ok') lines.push(`${' '.repeat(20)}fix: ${printable(result.fix)}`);
