@@ -3,7 +3,7 @@ import { startAttachServer, type AttachLogger } from '../client/attachServer.js'
 import { defaultSessionHeartbeatMs, type RelayDialOptions } from '../dial/relayDialer.js';
 import { lookUpTarget } from '../client/targetLookup.js';
 import { dialDirectEndpoint, directEndpointTarget } from '../dial/directEndpointDialer.js';
-import { hostForUrl, ptvsdBasePath } from '../dial/relayEndpoint.js';
+import { hostForUrl, ptvsdBasePath, redactRelayUrl } from '../dial/relayEndpoint.js';
 import { RelayError } from '../common/relayError.js';
 import { defaultMaxDapMessageBytes, maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 import { describeTrust } from '../dial/tlsTrust.js';
@@ -90,6 +90,13 @@ async function remoteRootOf(target: string | undefined, options: RelayDialOption
 async function runAttach(target: string | undefined, flags: AttachFlagValues): Promise<void> {
   // An endpoint URL (tcps://[SECRET@]host[:port]) is a direct endpoint (agent-py `enable_attach(secret, address=...)`).
   const direct = target !== undefined && isEndpointUrl(target);
+  if (direct && flags.context !== undefined) {
+    // A context names a relay and its credential; a direct endpoint is no relay, so none of it would be used.
+    throw new RelayError(
+      'BAD_REQUEST',
+      `--context does not apply to a direct endpoint (${redactRelayUrl(target)}): a context names a relay and its credential; give the endpoint's secret with --secret-file or DBGRELAY_SECRET and its trust with --ca or --fingerprint`,
+    );
+  }
   const connection = direct ? resolveDirectConnection(target, flags) : resolveClientConnection(flags);
   // No target: a wss://SECRET@host/ptvsd URL attaches to the relay's default target.
   if (target === undefined && ptvsdBasePath(connection.endpoint) === undefined) {

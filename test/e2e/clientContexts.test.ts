@@ -89,4 +89,11 @@ describe('client contexts', () => {
     expect(unset.status).toBe(78);
     expect(unset.output).toContain('context "other": secret-env names OTHER_SECRET, which is not set');
   });
+
+  it('refuse --context with a direct endpoint (tcps:// target) as a usage error (64), instead of ignoring it', async () => {
+    const run = await dbgrelay(['attach', 'tcps://endpoint-secret@127.0.0.1:5678', '--context', 'local', '--port', '0']);
+    expect(run.status).toBe(64);
+    expect(run.output).toContain('--context does not apply to a direct endpoint (tcps://***@127.0.0.1:5678)');
+    expect(run.output).not.toContain('endpoint-secret');
+  });
 });
