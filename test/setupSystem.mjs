@@ -4,12 +4,13 @@
 // artifacts, socat and nginx's stream module for the benchmarks, g++ for the fuzzer's shim, chromium for the web console's browser test, zsh and fish for the completion scripts). Runs `apt-get update` once, and only when a
 // binary is missing. Services are never started by the install: a policy-rc.d that
 // refuses every start is in place while apt-get runs (the tests start what they
-// need themselves, bound to loopback). None is left enabled at boot either: on every
-// run, the boot links the packages added are disabled (test/bootServices.mjs).
+// need themselves, bound to loopback). None is left enabled at boot either: the boot
+// links that appear during the install are recorded and disabled, and on every later
+// run those links, and only those, are disabled again (test/bootLinks.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bootLinksOf, bootServicesOf, disableAtBoot } from './bootServices.mjs';
+import { bootLinks, disableOwnBootLinks, ownedBootLinks } from './bootLinks.mjs';
 
 /** Binary the tests run, and the Debian package that provides it. */
 export const systemTools = [
@@ -60,24 +61,24 @@ function installMissing() {
 }
 
 /**
- * Disables at boot the services the packages enabled on install (test/bootServices.mjs),
- * on every run: a machine set up before this check gets the same result. Cheap when
- * nothing is enabled (one dpkg-query, one dpkg -L, a few directory listings).
+ * Disables at boot what the install enabled (test/bootLinks.mjs): the links that appeared
+ * since `before`, and those of earlier runs that a package upgrade enabled again. Links
+ * that were there before the setup installed anything are never touched.
  */
-function leaveNothingEnabledAtBoot() {
-  const services = bootServicesOf(systemTools.map(({ pkg }) => pkg));
-  if (bootLinksOf(services).length === 0) return;
+function leaveOwnLinksDisabledAtBoot(before) {
   if (process.getuid?.() !== 0) {
-    console.warn('setup: services of the test packages are enabled at boot; run node test/setupSystem.mjs as root to disable them');
+    const enabled = new Set(bootLinks('/'));
+    const pending = ownedBootLinks('/').filter((key) => enabled.has(key));
+    if (pending.length > 0) console.warn(`setup: boot links the setup created are enabled again (${pending.join(', ')}); run node test/setupSystem.mjs as root to disable them`);
     return;
   }
-  const { disabled, left } = disableAtBoot(services);
+  const { disabled } = disableOwnBootLinks('/', before);
   if (disabled.length > 0) console.log(`setup: disabled at boot (the tests start their own): ${disabled.join(', ')}`);
-  if (left.length > 0) console.log(`setup: left enabled at boot because running now: ${left.join(', ')}`);
 }
 
 // Imported by tests for the list above; run as a script, it sets the machine up.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const before = bootLinks('/');
   installMissing();
-  leaveNothingEnabledAtBoot();
+  leaveOwnLinksDisabledAtBoot(before);
 }
