@@ -29,7 +29,7 @@ const tscScript = createRequire(join(root, 'package.json')).resolve('typescript/
 function filesUnder(dir) {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name)) // Dirent.path before Node 20.12
     .sort();
 }
 

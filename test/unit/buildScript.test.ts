@@ -13,7 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
  */
 const globalTypes = ['Array<T>', 'Boolean', 'CallableFunction', 'Function', 'IArguments', 'NewableFunction', 'Number', 'Object', 'RegExp', 'String'];
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; engines: { node: string } };
 
 let project = '';
 
@@ -93,5 +93,19 @@ describe('scripts/build.mjs', () => {
     expect(packageJson.scripts['prestart']).toBe('node scripts/build.mjs --if-stale');
     expect(packageJson.scripts['prepack']).toBe('node scripts/build.mjs --if-stale');
     expect(packageJson.scripts['build']).toBe('node scripts/build.mjs');
+  });
+
+  it('runs on every Node.js that package.json engines admits: directory entries without parentPath (before 20.12) too', () => {
+    const minimum = /^>=(\d+)\.(\d+)$/.exec(packageJson.engines.node);
+    expect(minimum, `engines.node ${packageJson.engines.node}`).not.toBeNull();
+    expect(Number(minimum![1]) * 100 + Number(minimum![2])).toBeGreaterThanOrEqual(2012); // Node 20.12: the first with Dirent.parentPath
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(`Node.js ≥ ${minimum![1]}.${minimum![2]}`);
+    // Node 20.1 to 20.11 name an entry's folder Dirent.path only.
+    const withoutParentPath = `data:text/javascript,${encodeURIComponent(
+      "import fs from 'node:fs'; import { syncBuiltinESMExports } from 'node:module'; const read = fs.readdirSync; fs.readdirSync = (...args) => { const entries = read(...args); for (const entry of entries) if (typeof entry === 'object') { entry.path ??= entry.parentPath; delete entry.parentPath; } return entries; }; syncBuiltinESMExports();",
+    )}`;
+    const run = spawnSync(process.execPath, ['--import', withoutParentPath, join(project, 'scripts', 'build.mjs')], { cwd: project, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(builtA(), 'utf8')).toContain('export const a = 1;');
   });
 });
