@@ -76,6 +76,25 @@ describe('the container HEALTHCHECK', () => {
     expect(gone.output).toMatch(/ECONNREFUSED \(RELAY_UNREACHABLE\)/);
   });
 
+  it('probes the port of a relay started with --wss-port when given the same flag; without it, the configured port', async () => {
+    const env = await imageEnvironment();
+    const flagPort = String(await freePort());
+    const serve = runDbgrelay(['serve', '--wss-port', flagPort], env);
+    running.push(serve.child);
+    await serve.waitFor(new RegExp(`wss\\s+listening on wss://127\\.0\\.0\\.1:${flagPort}`), 30_000);
+
+    const configuredPort = await runHealthcheck(env);
+    expect(configuredPort.output).toContain(`https://127.0.0.1:${env['DBGRELAY_WSS_PORT']}/livez`);
+    expect(configuredPort.status).toBe(1);
+    const samePort = await runHealthcheck(env, ['--wss-port', flagPort]);
+    expect(samePort.output).toContain(`https://127.0.0.1:${flagPort}/livez: ok`);
+    expect(samePort.status, samePort.output).toBe(0);
+
+    const help = await runHealthcheck(env, ['--help']);
+    expect(help.output).toContain('--wss-port <port>');
+    expect(help.output).toMatch(/never from the command line serve was started with/);
+  });
+
   it('exits 78 when no listener it could probe is configured', async () => {
     const env = { ...(await imageEnvironment()), DBGRELAY_WSS_ENABLED: 'false' };
     const check = await runHealthcheck(env);
