@@ -6,8 +6,8 @@
 //      enabled at boot)
 //   2. TypeScript: strict type check of src, test and bench; lint and format checks
 //      of both languages (Biome, Ruff)
-//   3. vitest: unit tests, a short fuzzing run (fuzz/run.mjs), then end-to-end tests
-//      with real debugpy
+//   3. vitest: unit tests, a short fuzzing run (fuzz/run.mjs), then the build (dist/,
+//      only when not current) and end-to-end tests with real debugpy
 //   4. pytest: the agent's own suite (with its short fuzzing run)
 // Every step runs even if an earlier one failed; the exit code is non-zero if any did.
 import { spawnSync } from 'node:child_process';
@@ -30,6 +30,9 @@ const steps = [
   { name: 'vitest unit', group: 'ts', cmd: bin('vitest'), args: ['run', 'test/unit'] },
   // Coverage-guided fuzzing of the network parsers, ~10 s (docs/fuzzing.md; the long run is `npm run fuzz`).
   { name: 'fuzz (short)', group: 'ts', cmd: process.execPath, args: [join(root, 'fuzz', 'run.mjs'), '--short'] },
+  // The built CLI (dist/, as `npm start` and an installed dbgrelay run it), which some
+  // end-to-end tests run; compiles only when dist/ is not current with src/.
+  { name: 'build', group: 'e2e', cmd: process.execPath, args: [join(root, 'scripts', 'build.mjs'), '--if-stale'] },
   // End-to-end files run one at a time: each drives real debuggees, and on a 2-core
   // machine running them side by side only adds contention.
   { name: 'vitest e2e', group: 'e2e', cmd: bin('vitest'), args: ['run', '--no-file-parallelism', 'test/e2e'] },

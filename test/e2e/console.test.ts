@@ -20,6 +20,8 @@ import { attachSession, startAttach, waitForStop, waitForTargets, type ClientAcc
  * docs/console-*.png.
  */
 const target = 'web-console';
+/** The page redraws every 2 s: a row shows a change after at most that, under load a little later. */
+const pageRefresh = { timeout: 10_000, interval: 100 };
 const keys = generateTestKey('EdDSA');
 const shots = mkdtempSync(join(tmpdir(), 'dbgrelay-console-shots-'));
 
@@ -120,7 +122,7 @@ describe('web console', () => {
 
     await page.click('nav a[data-view=sessions]');
     const sessionRow = page.locator('#sessions-rows tr', { hasText: target });
-    await expect.poll(() => sessionRow.textContent()).toMatch(/relay-secret.*full.*paused for/);
+    await expect.poll(() => sessionRow.textContent(), pageRefresh).toMatch(/relay-secret.*full.*paused for/);
     expect(await page.locator('#sessions-rows button').count()).toBe(0);
     const sessionId = (await sessionRow.locator('td').first().textContent())!;
     // The page's own fetch, with the login's CSRF token: authenticated, but not an admin.
@@ -151,7 +153,7 @@ describe('web console', () => {
 
     await page.click('nav a[data-view=sessions]');
     const sessionRow = page.locator('#sessions-rows tr', { hasText: target });
-    await expect.poll(() => sessionRow.textContent()).toContain('paused for');
+    await expect.poll(() => sessionRow.textContent(), pageRefresh).toContain('paused for');
     await screenshot(page, 'sessions');
 
     // Resume: the program prints its next tick, and stops at the breakpoint again on the next request.
@@ -167,7 +169,7 @@ describe('web console', () => {
     expect(await page.textContent('#takeover-hint')).toContain(`dbgrelay attach --takeover ${target}`);
 
     // End while paused: the debugger detaches (breakpoints gone), the program keeps ticking.
-    await expect.poll(() => sessionRow.textContent()).toContain('paused for');
+    await expect.poll(() => sessionRow.textContent(), pageRefresh).toContain('paused for');
     from = debuggee.outputLength();
     await sessionRow.getByRole('button', { name: 'End session' }).click();
     await debuggee.waitForOutput(/tick \d+[\s\S]*tick \d+[\s\S]*tick \d+/, 10_000, from);
