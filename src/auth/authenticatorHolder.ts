@@ -7,11 +7,19 @@ import type { Authenticator, Credential, Principal } from './principal.js';
  * authentication; sessions already authenticated are not touched.
  */
 export class AuthenticatorHolder implements Authenticator {
+  private readonly swapListeners: Array<() => void> = [];
+
   constructor(private current: Authenticator) {}
 
-  /** Makes `next` verify every credential from now on. */
+  /** Makes `next` verify every credential from now on, and tells those listening ({@link onSwap}). */
   set(next: Authenticator): void {
     this.current = next;
+    for (const listener of this.swapListeners) listener();
+  }
+
+  /** Calls `listener` after every swap: what was derived from an earlier authentication (a console login) ends there. */
+  onSwap(listener: () => void): void {
+    this.swapListeners.push(listener);
   }
 
   authenticate(credential: Credential | undefined): Promise<Principal> {

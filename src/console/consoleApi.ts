@@ -3,11 +3,13 @@ import type { AuditSink } from '../audit/auditEvent.js';
 import { RelayError } from '../common/relayError.js';
 import type { ClientOrigin } from '../listeners/forwardedClient.js';
 import type { ListenerContext } from '../listeners/listenerContext.js';
+import { errorBody } from '../listeners/httpResponses.js';
 import type { Logger } from '../log/logger.js';
 import type { ConsoleMetrics } from '../metrics/consoleMetrics.js';
 import type { SessionBroker } from '../session/sessionBroker.js';
-import { auditFilterFromQuery, auditPage } from './consoleAudit.js';
-import { type ConsoleCaller, consoleLogin } from './consoleAuth.js';
+import { auditFilterFromQuery } from './consoleAudit.js';
+import type { ConsoleAuditReads } from './consoleAuditReads.js';
+import { type ConsoleCaller, clientCertificateFingerprint, consoleLogin } from './consoleAuth.js';
 import { clearedCookie, loginCookie } from './consoleCookie.js';
 import { sendConsoleJson } from './consoleHeaders.js';
 import type { ConsoleLogins } from './consoleLogins.js';
@@ -21,10 +23,8 @@ export interface ConsoleApiParts {
   readonly broker: Pick<SessionBroker, 'sessionRecords' | 'endSession' | 'resumeSession'>;
   /** Where `console.login` is recorded (the relay's audit log). */
   readonly audit: AuditSink;
-  /** The audit log the audit view reads; undefined when `audit.enabled` is off. */
-  readonly auditFile: string | undefined;
-  /** Records per audit page (config `console.auditPageSize`). */
-  readonly auditPageSize: number;
+  /** The audit view's reads of the audit log; undefined when `audit.enabled` is off. */
+  readonly auditReads: ConsoleAuditReads | undefined;
   /** Bound on a request body (config `limits.maxControlMessageBytes`). */
   readonly maxBodyBytes: number;
   readonly metrics?: ConsoleMetrics;
@@ -37,7 +37,7 @@ export async function login(parts: ConsoleApiParts, context: ListenerContext, re
   const field = body['credential'];
   if (typeof field !== 'string') throw new RelayError('BAD_REQUEST', 'expected {"credential": "<secret or token>"}');
   const principal = await consoleLogin(context, request, origin, field.trim());
-  const started = parts.logins.create(principal);
+  const started = parts.logins.create(principal, clientCertificateFingerprint(request));
   try {
     parts.audit.record({ event: 'console.login', principal: principal.id, method: principal.method, client: origin.display });
   } catch (error) {
@@ -76,14 +76,22 @@ export function sessions(parts: ConsoleApiParts, caller: ConsoleCaller, response
   sendConsoleJson(response, 200, { sessions: consoleSessions(caller.principal, parts.broker.sessionRecords()), now: Date.now() });
 }
 
-/** `GET /console/api/audit?target=&principal=&event=&since=&until=`: the newest matching audit records. */
+/**
+ * `GET /console/api/audit?target=&principal=&event=&since=&until=`: the newest matching
+ * audit records; 429 with `Retry-After` while another page is read.
+ */
 export async function audit(parts: ConsoleApiParts, caller: ConsoleCaller, query: URLSearchParams, response: ServerResponse): Promise<void> {
-  if (parts.auditFile === undefined) {
+  if (parts.auditReads === undefined) {
     sendConsoleJson(response, 200, { records: [], more: false, enabled: false });
     return;
   }
   const filter = auditFilterFromQuery(query);
-  const page = await auditPage(parts.auditFile, filter, parts.auditPageSize, (record) => seesAuditRecord(caller.principal, record));
+  const page = await parts.auditReads.page(filter, (record) => seesAuditRecord(caller.principal, record));
+  if (page === undefined) {
+    const busy = new RelayError('LIMIT_REACHED', 'another audit page is being read; ask again in a moment');
+    sendConsoleJson(response, 429, errorBody(busy), { 'Retry-After': '1' });
+    return;
+  }
   sendConsoleJson(response, 200, { ...page, enabled: true });
 }
 

@@ -1,6 +1,7 @@
 import { isRelayError } from '../common/relayError.js';
-import { type AuditQuery, matchesAuditQuery, parseAuditTime } from '../audit/auditQuery.js';
-import { type AuditRecord, auditLogChain, readAuditRecords } from '../audit/auditReader.js';
+import { type NewestFirstStats, readAuditRecordsNewestFirst } from '../audit/auditNewestFirst.js';
+import { type AuditQuery, auditQueryMatcher, parseAuditTime } from '../audit/auditQuery.js';
+import { type AuditRecord, auditLogChain } from '../audit/auditReader.js';
 
 /** The audit view's filters, as the page sends them (query string). */
 export interface ConsoleAuditFilter extends AuditQuery {
@@ -11,8 +12,18 @@ export interface ConsoleAuditFilter extends AuditQuery {
 /** One page of the audit view: the newest matching records first. */
 export interface ConsoleAuditPage {
   readonly records: AuditRecord[];
-  /** More records matched than the page holds. */
+  /** More records matched than the page holds, or may match in the part of the log not read (`bounded`). */
   readonly more: boolean;
+  /** The read stopped at its byte bound (config `console.auditScanMaxBytes`) before the page was full. */
+  readonly bounded?: true;
+}
+
+/** How far one page may read, and where it counts what it read. */
+export interface AuditPageReading {
+  /** Bytes of audit log one page may read (config `console.auditScanMaxBytes`). */
+  readonly maxScanBytes?: number;
+  /** Filled with the bytes read and the malformed lines skipped. */
+  readonly stats?: NewestFirstStats;
 }
 
 const filterKeys = ['target', 'principal', 'event', 'since', 'until'] as const;
@@ -45,10 +56,17 @@ export function auditFilterFromQuery(query: URLSearchParams, nowMs: number = Dat
 /**
  * The newest `pageSize` records of the audit log at `file` (its rotated files
  * included) that match `filter` and that `visible` lets the caller see, newest first.
- * No audit log yet is an empty page. Reads the files line by line, keeping only the
- * page in memory.
+ * No audit log yet is an empty page. Reads the log from its end backwards and stops as
+ * soon as one record more than the page matched (so `more` is known), or once it read
+ * `maxScanBytes` (then `more` and `bounded`: older records were not looked at).
  */
-export async function auditPage(file: string, filter: ConsoleAuditFilter, pageSize: number, visible: (record: AuditRecord) => boolean): Promise<ConsoleAuditPage> {
+export async function auditPage(
+  file: string,
+  filter: ConsoleAuditFilter,
+  pageSize: number,
+  visible: (record: AuditRecord) => boolean,
+  reading: AuditPageReading = {},
+): Promise<ConsoleAuditPage> {
   let files: string[];
   try {
     files = auditLogChain(file);
@@ -56,16 +74,15 @@ export async function auditPage(file: string, filter: ConsoleAuditFilter, pageSi
     if (isRelayError(error, 'CONFIG_INVALID')) return { records: [], more: false };
     throw error;
   }
-  const newest: AuditRecord[] = [];
-  let matched = 0;
-  for await (const record of readAuditRecords(files)) {
+  const stats = reading.stats ?? { bytesRead: 0, malformed: 0 };
+  const maxScanBytes = reading.maxScanBytes ?? Number.POSITIVE_INFINITY;
+  const matches = auditQueryMatcher(filter);
+  const records: AuditRecord[] = [];
+  for await (const record of readAuditRecordsNewestFirst(files, stats, maxScanBytes)) {
     if (filter.event !== undefined && record['event'] !== filter.event) continue;
-    if (!matchesAuditQuery(record, filter) || !visible(record)) continue;
-    matched++;
-    newest.push(record);
-    // Trimmed in batches, so that a long log costs one copy per page of records, not one per record.
-    if (newest.length >= 2 * pageSize) newest.splice(0, newest.length - pageSize);
+    if (!matches(record) || !visible(record)) continue;
+    if (records.length === pageSize) return { records, more: true };
+    records.push(record);
   }
-  if (newest.length > pageSize) newest.splice(0, newest.length - pageSize);
-  return { records: newest.reverse(), more: matched > pageSize };
+  return stats.stopped ? { records, more: true, bounded: true } : { records, more: false };
 }

@@ -26,11 +26,17 @@ export function credentialFromLoginField(value: string): Credential {
   return compactJwt.test(value) ? { kind: 'bearer', token: value } : { kind: 'secret', secret: value };
 }
 
-function presentsCertificate(request: IncomingMessage): boolean {
+/** The SHA-256 fingerprint of the client certificate `request` came with, undefined when none. */
+export function clientCertificateFingerprint(request: IncomingMessage): string | undefined {
   const socket = request.socket as Partial<TLSSocket>;
-  if (typeof socket.getPeerCertificate !== 'function') return false;
-  const raw = socket.getPeerCertificate()?.raw;
-  return raw !== undefined && raw.length > 0;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const certificate = socket.getPeerCertificate();
+  return certificate?.raw !== undefined && certificate.raw.length > 0 ? certificate.fingerprint256 : undefined;
+}
+
+// A login bound to a certificate counts only on a request that presents that certificate.
+function loginHolds(login: ConsoleLogin, request: IncomingMessage): boolean {
+  return login.certificateFingerprint === undefined || login.certificateFingerprint === clientCertificateFingerprint(request);
 }
 
 /** Only engineers (client role) and administrators may use the console; an agent's credential may not. */
@@ -39,7 +45,8 @@ export function requireConsoleRole(principal: Principal): void {
 }
 
 /**
- * Who sends `request`, in this order: the login its cookie names; an `Authorization`
+ * Who sends `request`, in this order: the login its cookie names (with the client
+ * certificate it was made with, if any); an `Authorization`
  * header (Bearer JWT or Basic secret, as for `GET /v1/targets`); a client certificate
  * (with `auth.certificates.sufficient`). Throws `AUTH_REQUIRED` when none is there, or
  * the refusal of the relay's authentication (counted, logged, locked out as
@@ -48,9 +55,13 @@ export function requireConsoleRole(principal: Principal): void {
 export async function consoleCaller(context: ListenerContext, logins: ConsoleLogins, request: IncomingMessage, origin: ClientOrigin): Promise<ConsoleCaller> {
   const cookie = consoleCookieValue(request.headers);
   const login = cookie === undefined ? undefined : logins.find(cookie);
-  if (login) return { principal: login.principal, login };
+  if (login && loginHolds(login, request)) {
+    // The cookie authenticated this connection: it no longer counts toward the caps before authentication.
+    context.preAuth?.authenticated(request.socket);
+    return { principal: login.principal, login };
+  }
   const header = request.headers.authorization;
-  if (header === undefined && !presentsCertificate(request)) throw new RelayError('AUTH_REQUIRED', 'log in with the relay secret or a token');
+  if (header === undefined && clientCertificateFingerprint(request) === undefined) throw new RelayError('AUTH_REQUIRED', 'log in with the relay secret or a token');
   const principal = await authenticate(context, () => credentialFromAuthorization(header), {
     via: 'wss',
     ...originFields(origin),
@@ -71,6 +82,22 @@ export async function consoleLogin(context: ListenerContext, request: IncomingMe
   });
   requireConsoleRole(principal);
   return principal;
+}
+
+// What a browser's `Sec-Fetch-Site` may say on an API request: the console's own page, or
+// the user typing the address (`none`). Another site, even a sibling subdomain
+// (`same-site`), may not drive a browser that holds a login cookie or a client certificate.
+const ownSite = new Set(['same-origin', 'none']);
+
+/**
+ * True when a browser says `request` comes from another site (`Sec-Fetch-Site:
+ * cross-site` or `same-site`; Fetch Metadata, https://www.w3.org/TR/fetch-metadata/):
+ * the console API refuses it, reading requests included. Clients that are not browsers
+ * send no such header and pass.
+ */
+export function fromOtherSite(request: IncomingMessage): boolean {
+  const site = request.headers['sec-fetch-site'];
+  return site !== undefined && !ownSite.has(site);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ListenerContext } from '../listeners/listenerContext.js';
 import type { ConsoleArea } from '../metrics/consoleMetrics.js';
 import * as api from './consoleApi.js';
 import { ConsoleAssets } from './consoleAssets.js';
-import { type ConsoleCaller, consoleCaller, refuseCrossSite } from './consoleAuth.js';
+import { type ConsoleCaller, consoleCaller, fromOtherSite, refuseCrossSite } from './consoleAuth.js';
 import { consoleSecurityHeaders, sendConsoleError } from './consoleHeaders.js';
 
 const sessionActionPath = /^\/console\/api\/sessions\/([0-9a-f]{1,64})\/(end|resume)$/;
@@ -19,7 +19,8 @@ const sessionActionPath = /^\/console\/api\/sessions\/([0-9a-f]{1,64})\/(end|res
  * Engineers (an attach scope) see the targets, sessions and audit records of the
  * targets they may attach to; administrators see everything and may end a session or
  * resume a stopped program. Reading is `GET`; everything else is a same-origin JSON
- * `POST` (consoleAuth.ts `refuseCrossSite`).
+ * `POST` (consoleAuth.ts `refuseCrossSite`); no API request from another site is
+ * answered (`fromOtherSite`).
  */
 export class WebConsole implements ConsoleEndpoint {
   private readonly assets: ConsoleAssets;
@@ -48,6 +49,11 @@ export class WebConsole implements ConsoleEndpoint {
         if (!this.assets.has(name)) throw new RelayError('NOT_FOUND', 'no such console page');
         this.assets.send(response, name);
         area = 'page';
+        return;
+      }
+      if (fromOtherSite(request)) {
+        // 403 whoever asks: no credential makes another site's request acceptable.
+        sendConsoleError(response, new RelayError('AUTH_FAILED', 'the console API answers the console itself only'), true);
         return;
       }
       if (path === '/console/api/login') {

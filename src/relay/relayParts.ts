@@ -94,7 +94,7 @@ export function listenerContextFor(
   cluster?: ClusterNode,
 ): ListenerContext {
   const heartbeatMetrics = new HeartbeatMetrics(access.metrics.registry);
-  const webConsole = webConsoleFor(config, broker, guards.audit, access.metrics.registry, logger);
+  const webConsole = webConsoleFor(config, broker, guards.audit, access.metrics.registry, logger, authenticator);
   return {
     config,
     tls: { cert: tls.cert, key: tls.key, ...(access.clientCa !== undefined ? { clientCa: access.clientCa } : {}) },

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, createLeaf } from '../../src/certs/certificateFactory.js';
@@ -111,6 +112,21 @@ describe('web console API', () => {
     expect([allowed.status, errorCode(allowed)]).toEqual([404, 'UNKNOWN_SESSION']); // past every check: no such session
   });
 
+  it('answers no API request, reading ones included, that a browser says comes from another site, whatever the credential', async () => {
+    const { cookie } = await loginCookie(relay.secret);
+    const basic = { Authorization: `Basic ${Buffer.from(`${relay.secret}:`).toString('base64')}` };
+    for (const site of ['cross-site', 'same-site']) {
+      for (const view of ['me', 'targets', 'sessions', 'audit']) {
+        const refused = await call('GET', `/console/api/${view}`, { Cookie: cookie, 'Sec-Fetch-Site': site });
+        expect([refused.status, errorCode(refused), view, site]).toEqual([403, 'AUTH_FAILED', view, site]);
+      }
+      expect((await call('GET', '/console/api/me', { ...basic, 'Sec-Fetch-Site': site })).status).toBe(403);
+      expect((await call('POST', '/console/api/login', { 'Sec-Fetch-Site': site }, { credential: relay.secret })).status).toBe(403);
+    }
+    for (const site of ['same-origin', 'none']) expect((await call('GET', '/console/api/me', { Cookie: cookie, 'Sec-Fetch-Site': site })).status).toBe(200);
+    expect((await call('GET', '/console/', { 'Sec-Fetch-Site': 'cross-site' })).status).toBe(200); // a link to the page itself is fine
+  });
+
   it("shows an engineer the views and refuses the engineer's actions with 403; an agent credential cannot log in", async () => {
     const engineer = await signToken(keys, { claims: { sub: 'alice', scope: 'attach:web-*' } });
     const bearer = { Authorization: `Bearer ${engineer}` };
@@ -164,5 +180,63 @@ describe('web console API with client certificates', () => {
     expect([me.status, JSON.parse(me.text)]).toEqual([200, { principal: 'cert:ops', method: 'certificate', admin: true }]);
     const anonymous = await httpsCall(address, '/console/api/me', mtlsCa);
     expect([anonymous.status, errorCode(anonymous)]).toEqual([401, 'AUTH_REQUIRED']);
+  });
+});
+
+describe('web console logins and connections', () => {
+  let small: E2eRelay;
+  let smallCa: string;
+
+  beforeAll(async () => {
+    small = await startE2eRelay({ overrides: { limits: { maxUnauthenticatedPerSource: 2 } } });
+    smallCa = readFileSync(small.caFile, 'utf8');
+  }, 30_000);
+
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  async function smallLogin(): Promise<string> {
+    const login = await httpsCall(small.handle.wssAddress!, '/console/api/login', smallCa, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ credential: small.secret }),
+    });
+    expect(login.status).toBe(200);
+    return login.headers['set-cookie']![0]!.split(';')[0]!;
+  }
+
+  it('a page polling on its cookie over kept-alive connections does not hold the slots before authentication', async () => {
+    const cookie = await smallLogin();
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 2, ca: smallCa, servername: 'localhost' });
+    const { host, port } = small.handle.wssAddress!;
+    const poll = (agent: Agent = keepAlive): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const request = httpsRequest({ host, port, path: '/console/api/sessions', headers: { Cookie: cookie }, agent }, (answer) => {
+          answer.resume();
+          answer.on('end', () => resolve(answer.statusCode ?? 0));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+    try {
+      for (let round = 0; round < 3; round++) expect(await Promise.all([poll(), poll()])).toEqual([200, 200]);
+      expect(Object.values(keepAlive.freeSockets).flat()).toHaveLength(2); // both connections stay open
+      // A third connection from the same source (an agent, a client) is still let in.
+      const third = new Agent({ keepAlive: false, ca: smallCa, servername: 'localhost' });
+      expect(await poll(third)).toBe(200);
+    } finally {
+      keepAlive.destroy();
+    }
+  });
+
+  it('a reload that changes the credentials ends every login: the old cookie gets 401', async () => {
+    const cookie = await smallLogin();
+    const me = () => httpsCall(small.handle.wssAddress!, '/console/api/me', smallCa, { headers: { Cookie: cookie } });
+    expect((await me()).status).toBe(200);
+    writeFileSync(join(small.dataDir, 'secret'), `rotated-${Date.now()}-console-secret\n`, { mode: 0o600 });
+    expect(small.handle.reload(small.handle.config)).toMatchObject({ secretChanged: true });
+    const after = await me();
+    expect([after.status, errorCode(after)]).toEqual([401, 'AUTH_REQUIRED']);
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditFilterFromQuery, auditPage } from '../../../src/console/consoleAudit.js';
+import { ConsoleAuditReads } from '../../../src/console/consoleAuditReads.js';
 import { seesAuditRecord } from '../../../src/console/consoleViews.js';
 import { refusal } from '../../support/keys/jwtFixtures.js';
 import { principal } from '../../support/harness/guardedHarness.js';
@@ -63,5 +64,33 @@ describe('the console audit view', () => {
       Promise.resolve().then(() => auditFilterFromQuery(new URLSearchParams('since=yesterday'))),
       'BAD_REQUEST',
     );
+  });
+});
+
+describe('the console audit reads', () => {
+  const many = (): string => auditLog(Array.from({ length: 3_000 }, (_, i) => record(i % 60, i % 2 === 0 ? 'web-1' : 'db-1')));
+
+  it('stop once the page is full and one more record matched, reading only the end of the log', async () => {
+    const stats = { bytesRead: 0, malformed: 0 };
+    const page = await auditPage(many(), { target: 'web-*' }, 10, () => true, { stats });
+    expect(page).toMatchObject({ more: true });
+    expect(page.records).toHaveLength(10);
+    expect(page.bounded).toBeUndefined();
+    expect(stats.bytesRead).toBeLessThanOrEqual(65_536);
+  });
+
+  it('read at most console.auditScanMaxBytes per page and say that older records may match', async () => {
+    const stats = { bytesRead: 0, malformed: 0 };
+    const page = await auditPage(many(), { target: 'nothing-matches' }, 10, () => true, { maxScanBytes: 65_536, stats });
+    expect(page).toEqual({ records: [], more: true, bounded: true });
+    expect(stats.bytesRead).toBe(65_536);
+  });
+
+  it('run one at a time: a page asked for while another is read is refused, not queued', async () => {
+    const reads = new ConsoleAuditReads({ file: many(), pageSize: 10, maxScanBytes: 1 << 30 });
+    const [first, second] = await Promise.all([reads.page({ target: 'nothing-matches' }, () => true), reads.page({}, () => true)]);
+    expect(first).toEqual({ records: [], more: false });
+    expect(second).toBeUndefined();
+    expect((await reads.page({}, () => true))?.records).toHaveLength(10);
   });
 });
