@@ -19,7 +19,8 @@ const environmentHelp = [
   '',
   'The relay secret comes from DBGRELAY_SECRET or auth.secretFile (default',
   '<dataDir>/secret). Never pass it as a flag. Without either, a random secret is',
-  'created (mode 0600) and shown once on a terminal. Without tls.certFile/tls.keyFile, a',
+  'created (mode 0600) and shown once, only when standard input and standard error are',
+  'terminals and the relay is not PID 1 (a container). Without tls.certFile/tls.keyFile, a',
   'development CA and a certificate for localhost/127.0.0.1/::1 are created in the',
   'data directory (default $STATE_DIRECTORY, $XDG_STATE_HOME/dbgrelay or',
   '~/.local/state/dbgrelay); pin the printed CA fingerprint on agents and clients.',
@@ -49,6 +50,16 @@ function say(line: string): void {
   process.stderr.write(line + '\n');
 }
 
+/**
+ * Whether a person reads standard error at a terminal: standard input and standard
+ * error are both terminals, and the relay is not PID 1. `docker run -t` gives standard
+ * error a terminal that `docker logs` keeps, without `-i` standard input is none, and a
+ * container's entry point runs as PID 1; systemd collects standard error into the journal.
+ */
+function personAtTerminal(): boolean {
+  return process.stdin.isTTY === true && process.stderr.isTTY === true && process.pid !== 1;
+}
+
 async function serve(flags: ServeFlags): Promise<void> {
   const config = loadConfig({ flags });
   const { logger, close: closeLogger } = createLogger({ level: config.log.level, file: config.log.file });
@@ -58,13 +69,13 @@ async function serve(flags: ServeFlags): Promise<void> {
       say('');
       // Only a person at a terminal sees it: under systemd or in a container standard
       // error is collected as a log too, and a secret must never reach a log.
-      if (process.stderr.isTTY) {
+      if (personAtTerminal()) {
         say('  A new relay secret was created. It is shown this once; it is stored in');
         say(`  ${file} (mode 0600).`);
         say(`  RELAY SECRET: ${secret}`);
       } else {
         say(`  A new relay secret was created and stored in ${file} (mode 0600).`);
-        say('  It is not shown because standard error is not a terminal.');
+        say('  It is not shown: standard input and standard error are not both terminals, or the relay runs as PID 1 (a container).');
       }
       say('');
     },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { certificateFingerprint } from '../../src/certs/certificateFactory.js';
-import { runDbgrelay, type CliProcess } from '../support/processes/cliProcess.js';
+import { runDbgrelay, type CliProcess, type RunOptions } from '../support/processes/cliProcess.js';
 
 /**
  * The commands of the README, run as a user runs them: `dbgrelay serve` with built-in
@@ -17,7 +17,7 @@ afterEach(() => {
   for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-function dbgrelay(args: string[], env: Record<string, string> = {}, options: { terminal?: boolean } = {}): CliProcess {
+function dbgrelay(args: string[], env: Record<string, string> = {}, options: RunOptions = {}): CliProcess {
   const run = runDbgrelay(args, env, options);
   running.push(run.child);
   return run;
@@ -82,12 +82,26 @@ describe('dbgrelay serve, targets and attach', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-'));
     const serve = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0']);
     await serve.waitFor(/tcps listening on/);
-    await serve.waitFor(/not shown because standard error is not a terminal/);
+    await serve.waitFor(/It is not shown: standard input and standard error are not both terminals/);
     const secret = readFileSync(join(dataDir, 'secret'), 'utf8').trim();
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     expect(secret.length).toBeGreaterThanOrEqual(32);
     expect(serve.output()).not.toContain(secret);
+  });
+
+  it.each([
+    ['a terminal for its output only (docker run -t without -i)', { terminal: true, noTerminalInput: true }],
+    ['a terminal as PID 1 (docker run -it: the entry point)', { terminal: true, asPidOne: true }],
+  ] satisfies [string, RunOptions][])('does not print a new secret on %s, where the terminal ends in a log', async (_, options) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dbgrelay-cli-tty-'));
+    const serve = dbgrelay(['serve', '--data-dir', dataDir, '--wss-port', '0', '--tcps-port', '0'], {}, options);
+    await serve.waitFor(/tcps listening on/);
+    expect(serve.output()).toMatch(/not shown: standard input and standard error are not both terminals, or the relay runs as PID 1/);
+    const secret = readFileSync(join(dataDir, 'secret'), 'utf8').trim();
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect(serve.output()).not.toContain(secret);
+    expect(serve.output()).not.toContain('RELAY SECRET');
   });
 
   it('writes only JSON log lines to stdout; the lines for a person go to stderr', async () => {

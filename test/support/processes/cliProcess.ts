@@ -13,6 +13,10 @@ export const builtCli = join(root, 'dist', 'cli', 'main.js');
 export interface RunOptions {
   /** Give the command a pseudo-terminal (`script`), as when a person runs it. */
   readonly terminal?: boolean;
+  /** With `terminal`: standard input from /dev/null, the terminal for the output only (as `docker run -t` without `-i`). */
+  readonly noTerminalInput?: boolean;
+  /** Run the command as PID 1 of a new PID namespace (`unshare`, no root needed), as a container's entry point. */
+  readonly asPidOne?: boolean;
   /** Run the built CLI ({@link builtCli}) instead of the source through tsx. */
   readonly built?: boolean;
   /** Flags for Node itself, e.g. `--cpu-prof`. */
@@ -44,8 +48,15 @@ export function runDbgrelay(args: string[], env: Record<string, string> = {}, op
     if (!/^DBGRELAY_|_proxy$|^XDG_CONFIG_HOME$/i.test(name)) clean[name] = value;
   }
   const entry = options.built ? [builtCli] : ['--import', 'tsx', sourceCli];
-  const command = [process.execPath, ...(options.nodeArgs ?? []), ...entry, ...args];
-  const [file, argv] = options.terminal ? ['script', ['-qfec', command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null']] : [command[0]!, command.slice(1)];
+  const command = [
+    ...(options.asPidOne ? ['unshare', '--user', '--map-root-user', '--pid', '--fork', '--kill-child'] : []),
+    process.execPath,
+    ...(options.nodeArgs ?? []),
+    ...entry,
+    ...args,
+  ];
+  const shellLine = command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ') + (options.noTerminalInput ? ' </dev/null' : '');
+  const [file, argv] = options.terminal ? ['script', ['-qfec', shellLine, '/dev/null']] : [command[0]!, command.slice(1)];
   const child = spawn(file, argv, { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const append = (chunk: Buffer): void => {
