@@ -1,15 +1,14 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { startAttachServer, type AttachLogger } from '../client/attachServer.js';
 import { defaultSessionHeartbeatMs, type RelayDialOptions } from '../dial/relayDialer.js';
-import { lookUpTarget } from '../client/targetLookup.js';
+import { lookUpTargetEntry } from '../client/targetLookup.js';
 import { dialDirectEndpoint, directEndpointTarget } from '../dial/directEndpointDialer.js';
 import { hostForUrl, ptvsdBasePath, redactRelayUrl } from '../dial/relayEndpoint.js';
 import { RelayError } from '../common/relayError.js';
 import { defaultMaxDapMessageBytes, maxMaxDapMessageBytes, minMaxDapMessageBytes } from '../protocol/dapMessageBound.js';
 import { describeTrust } from '../dial/tlsTrust.js';
 import { describeRelayError } from '../dial/relayRefusal.js';
-import { checkBeforeAttach } from '../client/attachPreflight.js';
-import type { TargetInfo } from '../protocol/controlMessages.js';
+import { checkBeforeAttach, defaultCheckTimeoutMs, type AttachCheck } from '../client/attachPreflight.js';
 import { credentialSourceOf } from './credentialSource.js';
 import { withAdvice, type FailureContext } from './failureAdvice.js';
 import { exitStatusHelp } from './exitCodes.js';
@@ -30,9 +29,6 @@ interface AttachFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly checkTimeout: number;
   readonly json?: boolean;
 }
-
-/** Default bound on the checks before listening (`--check-timeout`). */
-const defaultCheckTimeoutMs = 10_000;
 
 function parseCheckTimeout(value: string): number {
   if (!/^\d{1,6}$/.test(value) || Number(value) < 100) throw new InvalidArgumentError('expected milliseconds, at least 100');
@@ -77,13 +73,23 @@ export function launchConfiguration(target: string, host: string, port: number, 
 }
 
 /**
- * The target's program root as the relay lists it (the entry the checks before listening
- * found, else one looked up now), and a line saying so or why it is unknown.
+ * The target's program root as the relay lists it, and a line saying so or why it is
+ * unknown. After the checks before listening, their entry is final: the list is never
+ * asked again (a target's attach secret may not list, and each refused listing counts
+ * as a failed attempt toward the lockout). With `--no-check` the entry is looked up now.
  */
-async function remoteRootOf(target: string | undefined, options: RelayDialOptions | undefined, checked: TargetInfo | undefined): Promise<{ root: string; note: string }> {
-  const info = checked ?? (target !== undefined && options !== undefined ? await lookUpTarget(options, target) : undefined);
+async function remoteRootOf(
+  target: string | undefined,
+  options: RelayDialOptions | undefined,
+  checked: AttachCheck | undefined,
+  secretCredential: boolean,
+): Promise<{ root: string; note: string }> {
+  const info = checked !== undefined ? checked.target : target !== undefined && options !== undefined ? await lookUpTargetEntry(options, target, secretCredential) : undefined;
   if (info?.root !== undefined) return { root: info.root, note: `remoteRoot is where ${target} runs its program from (the agent reported it)` };
-  const why = options === undefined ? 'a direct endpoint does not report it' : 'the relay did not list it to this credential, or the agent is older';
+  const why =
+    options === undefined
+      ? 'a direct endpoint does not report it'
+      : "the relay did not give it to this credential (a secret never asks the target list: it may be a target's attach secret), or the agent is older";
   return { root: '.', note: `remoteRoot "." assumes the program was started from its project root (${why}); change it if breakpoints are not hit` };
 }
 
@@ -117,7 +123,7 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
         ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
         ...(token !== undefined ? { token } : {}),
       };
-  let checked: TargetInfo | undefined;
+  let checked: AttachCheck | undefined;
   if (flags.check) {
     // Before anything listens: relay reachable and trusted, credential accepted, target listed to it.
     try {
@@ -134,7 +140,7 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
         ...(flags.takeover ? { takeover: true } : {}),
         timeoutMs: flags.checkTimeout,
       });
-      checked = outcome.target;
+      checked = outcome;
       for (const note of outcome.notes) process.stderr.write(`dbgrelay attach: ${note}\n`);
     } catch (error) {
       throw withAdvice(error, failure);
@@ -159,7 +165,7 @@ async function runAttach(target: string | undefined, flags: AttachFlagValues): P
     describeRefusal: (error) => describeRelayError(withAdvice(error, failure)),
   });
   const { address, port } = server.address;
-  const remote = await remoteRootOf(target, listing, checked);
+  const remote = await remoteRootOf(target, listing, checked, credential.kind === 'secret');
   const what = direct ? `direct endpoint ${connection.endpoint.display}` : `${label} via ${connection.endpoint.display}`;
   const configuration = JSON.stringify(launchConfiguration(direct ? connection.endpoint.display.replace('tcps://', '') : (target ?? 'ptvsd'), address, port, remote.root), null, 2);
   const lines = [
@@ -226,7 +232,7 @@ export function registerAttachCommand(program: Command): void {
       'listen at once, without first checking that the relay is reachable and trusted, the credential accepted and the target connected and listed to it ' +
         '(for scripts that start the listener before the target connects)',
     )
-    .option('--check-timeout <ms>', 'bound on those checks', parseCheckTimeout, defaultCheckTimeoutMs)
+    .option('--check-timeout <ms>', 'bound on those checks, all of them together', parseCheckTimeout, defaultCheckTimeoutMs)
     .option('--json', 'print the VS Code launch configuration alone on stdout (everything else goes to stderr)')
     .option(
       '--takeover',

@@ -4,6 +4,9 @@ import { checkAttachAdmission, fetchTargetPage, type RelayDialOptions } from '..
 import type { TargetInfo } from '../protocol/controlMessages.js';
 import { cursorBefore, lookUpTarget } from './targetLookup.js';
 
+/** Bound on all the checks together when the options give none (`dbgrelay attach --check-timeout`). */
+export const defaultCheckTimeoutMs = 10_000;
+
 /** What `dbgrelay attach` checks before it listens, and how. */
 export interface AttachCheckOptions extends RelayDialOptions {
   /** The target; undefined for a `wss://…/ptvsd` URL (the relay's default target). */
@@ -28,7 +31,11 @@ export interface AttachCheck {
  * Checks, before `dbgrelay attach` opens its local port, what would otherwise fail
  * only once a debugger connects. Over wss the relay answers it itself (attach check,
  * docs/protocol.md §3, revision 1.14): the credential (a target's attach secret too),
- * the grants, the target connected and not busy with another principal. Over tcps,
+ * the grants, the target connected and not busy with another principal; from revision
+ * 1.15 its answer carries the target's entry, and nothing else is asked. A 1.14 relay's
+ * answer has no entry: the entry is then looked up in the target list only with a
+ * credential that may list (never a secret, which may be a target's attach secret: a
+ * refused listing counts as a failed attempt). Over tcps,
  * with a relay before 1.14 and for a direct endpoint, one request of the target list
  * does what it can: the page that starts at `target` (docs/protocol.md §7). It shows that the
  * relay is reachable and trusted (TLS verified as for a session), that the credential
@@ -38,29 +45,35 @@ export interface AttachCheck {
  * trust are shown, and a note says so. A target held by another principal is refused
  * only at attach time (the list does not say who holds it): a note says when sessions
  * are open. A URL where the list is not found (a front end that forwards only some
- * paths) is checked for reach and trust only. Rejects with the dial's errors (`RELAY_UNREACHABLE`, `TLS_*`,
+ * paths) is checked for reach and trust only. `timeoutMs` bounds all of it together.
+ * Rejects with the dial's errors (`RELAY_UNREACHABLE`, `TLS_*`,
  * `AUTH_*`), or `UNKNOWN_TARGET` when the target is not listed.
  */
 export async function checkBeforeAttach(options: AttachCheckOptions): Promise<AttachCheck> {
-  if (!options.direct && options.target !== undefined && (await askedRelay(options, options.target))) {
-    const entry = await lookUpTarget(options, options.target); // for its root; an attach secret lists nothing
+  // One deadline for every request the checks make (--check-timeout bounds them all).
+  const deadline = Date.now() + (options.timeoutMs ?? defaultCheckTimeoutMs);
+  const bounded = (): AttachCheckOptions => ({ ...options, timeoutMs: Math.max(1, deadline - Date.now()) });
+  const admission = !options.direct && options.target !== undefined ? await askedRelay(bounded(), options.target) : undefined;
+  if (admission !== undefined && options.target !== undefined) {
+    const entry = admission.target ?? (options.secretCredential ? undefined : await lookUpTarget(bounded(), options.target));
     const broken = entry?.debugger === 'broken' ? [brokenNote(entry)] : [];
     return { ...(entry !== undefined ? { target: entry } : {}), notes: broken };
   }
-  return checkWithListing(options);
+  return checkWithListing(bounded());
 }
 
 /**
  * The relay's own attach check (revision 1.14: credential, including a target's attach
- * secret, grants, target connected, not busy with another principal): true once it
- * admitted the session, false when the relay cannot answer it (tcps, an older relay,
- * a front end that does not forward it). Rejects with its refusal.
+ * secret, grants, target connected, not busy with another principal): its admission
+ * (with the target's entry from 1.15), or undefined when the relay cannot answer it
+ * (tcps, an older relay, a front end that does not forward it). Rejects with its refusal.
  */
-async function askedRelay(options: AttachCheckOptions, target: string): Promise<boolean> {
+async function askedRelay(options: AttachCheckOptions, target: string): Promise<{ readonly target?: TargetInfo } | undefined> {
   try {
-    return (await checkAttachAdmission({ ...options, target, ...(options.takeover ? { takeover: true } : {}) })) === 'admitted';
+    const admission = await checkAttachAdmission({ ...options, target, ...(options.takeover ? { takeover: true } : {}) });
+    return admission.verdict === 'admitted' ? admission : undefined;
   } catch (error) {
-    if (error instanceof RelayError && error.code === 'NOT_FOUND') return false;
+    if (error instanceof RelayError && error.code === 'NOT_FOUND') return undefined;
     throw error;
   }
 }

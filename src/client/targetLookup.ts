@@ -1,4 +1,4 @@
-import { fetchTargetPage, type RelayDialOptions } from '../dial/relayDialer.js';
+import { checkAttachAdmission, fetchTargetPage, type RelayDialOptions } from '../dial/relayDialer.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
 
 /**
@@ -29,4 +29,23 @@ export async function lookUpTarget(options: RelayDialOptions, name: string): Pro
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The entry of target `name` for `dbgrelay attach --no-check`, within one bound: from
+ * the relay's attach check (revision 1.15 carries it; a target's attach secret passes
+ * it), else from the target list, which is asked only when `secretCredential` is false:
+ * a secret may be a target's attach secret, whose refused listing counts as a failed
+ * attempt toward the lockout. Undefined when neither gives it.
+ */
+export async function lookUpTargetEntry(options: RelayDialOptions, name: string, secretCredential: boolean): Promise<TargetInfo | undefined> {
+  const deadline = Date.now() + (options.timeoutMs ?? targetLookupTimeoutMs);
+  try {
+    const admission = await checkAttachAdmission({ ...options, target: name, timeoutMs: deadline - Date.now() });
+    if (admission.verdict === 'admitted' && admission.target !== undefined) return admission.target;
+  } catch {
+    // refused (busy, unknown) or unreachable: the list may still say
+  }
+  if (secretCredential) return undefined;
+  return lookUpTarget({ ...options, timeoutMs: Math.max(1, deadline - Date.now()) }, name);
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { prefetchHeader } from '../protocol/prefetch.js';
 import { request as httpsRequest } from 'node:https';
 import type { createConnection } from 'node:net';
@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import type { Credential } from '../auth/principal.js';
 import { parseBoundedJson } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
-import { helloReply, maxHelloBytes, maxTargetsPage, maxTargetsReplyBytes, protocolVersion, type TargetInfo } from '../protocol/controlMessages.js';
+import { helloReply, maxHelloBytes, maxTargetsPage, maxTargetsReplyBytes, protocolVersion, targetInfo, type TargetInfo } from '../protocol/controlMessages.js';
 import { isValidTargetName } from '../protocol/targetName.js';
 import { LivenessTransport } from '../liveness/livenessTransport.js';
 import { startWebSocketHeartbeat } from '../liveness/webSocketHeartbeat.js';
@@ -110,6 +110,16 @@ function authorization(credential: Credential | undefined): Record<string, strin
 function deadlineOf(options: RelayDialOptions): () => number {
   const deadline = Date.now() + (options.timeoutMs ?? defaultDialTimeoutMs);
   return () => Math.max(1, deadline - Date.now());
+}
+
+/**
+ * Ends `req` with `RELAY_UNREACHABLE` unless it is over within `ms`: a deadline for the
+ * whole exchange. (The request's own `timeout` option is not applied to a socket given
+ * by `createConnection`, and would only bound idle time.)
+ */
+function answerWithin(req: ClientRequest, ms: number, where: string): void {
+  const timer = setTimeout(() => req.destroy(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not answer within the timeout`)), ms);
+  req.once('close', () => clearTimeout(timer));
 }
 
 function readBody(res: IncomingMessage, limit: number): Promise<string> {
@@ -228,6 +238,19 @@ export async function dialSession(options: DialSessionOptions): Promise<Transpor
   return dialTcps({ ...options, target: target! }, credential, remaining);
 }
 
+/** The relay's answer to an attach check: admitted (with the target's entry from 1.15), or a relay that cannot answer it. */
+export type AttachAdmission = { readonly verdict: 'admitted'; readonly target?: TargetInfo } | { readonly verdict: 'unsupported' };
+
+/** The target's entry in an admitted attach check's body (revision 1.15), when it is well-formed and names `target`. */
+function admittedEntry(body: string, target: string): TargetInfo | undefined {
+  try {
+    const entry = targetInfo.safeParse((parseBoundedJson(body, 'attach check') as { target?: unknown } | null)?.target);
+    return entry.success && entry.data.name === target ? entry.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Header of an attach check (docs/protocol.md §3, revision 1.14). */
 const attachCheckHeader = 'X-Dbgrelay-Check';
 
@@ -235,14 +258,15 @@ const attachCheckHeader = 'X-Dbgrelay-Check';
  * Asks the relay whether a session with `options.target` would be admitted now,
  * opening nothing (docs/protocol.md §3, revision 1.14): `GET <base>/v1/attach/<target>`
  * with `X-Dbgrelay-Check: 1` and the credential, as the attach would send them.
- * Resolves `admitted`, or `unsupported` for a tcps endpoint or a relay before 1.14
- * (which answers `BAD_REQUEST`: the path needs an upgrade); rejects with the refusal the
- * session would get (`AUTH_FAILED`, `UNKNOWN_TARGET`, `TARGET_BUSY`, ...) or the dial's
- * errors.
+ * Resolves `admitted` (with the target's listing entry from a relay of revision 1.15,
+ * when the target is connected to the instance that answered), or `unsupported` for a
+ * tcps endpoint or a relay before 1.14 (which answers `BAD_REQUEST`: the path needs an
+ * upgrade); rejects with the refusal the session would get (`AUTH_FAILED`,
+ * `UNKNOWN_TARGET`, `TARGET_BUSY`, ...) or the dial's errors.
  */
-export async function checkAttachAdmission(options: DialSessionOptions & { target: string }): Promise<'admitted' | 'unsupported'> {
+export async function checkAttachAdmission(options: DialSessionOptions & { target: string }): Promise<AttachAdmission> {
   const { endpoint } = options;
-  if (endpoint.scheme !== 'wss') return 'unsupported';
+  if (endpoint.scheme !== 'wss') return { verdict: 'unsupported' };
   const credential = credentialOf(options);
   const remaining = deadlineOf(options);
   const where = formatAddress(endpoint);
@@ -257,18 +281,20 @@ export async function checkAttachAdmission(options: DialSessionOptions & { targe
       path: `${apiBasePath(endpoint)}/v1/attach/${encodeURIComponent(options.target)}`,
       method: 'GET',
       headers,
-      timeout: remaining(),
     });
-    req.on('timeout', () => req.destroy(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not answer within the timeout`)));
+    answerWithin(req, remaining(), where);
     req.on('error', (error) =>
       reject(error instanceof RelayError ? error : new RelayError('RELAY_UNREACHABLE', `request to the relay at ${where} failed: ${error.message}`, { cause: error })),
     );
     req.on('response', (res) => {
       readBody(res, maxBodyBytes)
         .then((body) => {
-          if (res.statusCode === 200) return resolve('admitted');
+          if (res.statusCode === 200) {
+            const entry = admittedEntry(body, options.target);
+            return resolve({ verdict: 'admitted', ...(entry !== undefined ? { target: entry } : {}) });
+          }
           const refusal = httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret);
-          if (refusal.code === 'BAD_REQUEST') resolve('unsupported');
+          if (refusal.code === 'BAD_REQUEST') resolve({ verdict: 'unsupported' });
           else reject(refusal);
         }, reject)
         .finally(() => socket.destroy());
@@ -314,9 +340,8 @@ async function fetchPageHttps(options: RelayDialOptions, credential: Credential 
       path: `${apiBasePath(endpoint)}/v1/targets`,
       method: 'GET',
       headers,
-      timeout: remaining(),
     });
-    req.on('timeout', () => req.destroy(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not answer within the timeout`)));
+    answerWithin(req, remaining(), where);
     req.on('error', (error) =>
       reject(error instanceof RelayError ? error : new RelayError('RELAY_UNREACHABLE', `request to the relay at ${where} failed: ${error.message}`, { cause: error })),
     );

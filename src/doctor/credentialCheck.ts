@@ -15,7 +15,7 @@ const checkPageLimit = 50;
  */
 export async function checkTarget(options: RelayDialOptions, target: string, describe: string, advise: (error: RelayError) => string | undefined): Promise<DoctorCheckResult> {
   try {
-    const verdict = await checkAttachAdmission({ ...options, target });
+    const { verdict } = await checkAttachAdmission({ ...options, target });
     if (verdict === 'unsupported')
       return checkResult('target', 'skip', `the relay cannot answer an attach check here (tcps, or a relay before 1.14): dbgrelay attach ${target} checks what it can`);
     return checkResult('target', 'ok', `a session with ${target} would be admitted now (${describe})`, { details: { target } });

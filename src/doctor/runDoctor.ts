@@ -83,13 +83,17 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheckResu
     const dial = { endpoint, trust: options.trust, ...(options.identity ? { identity: options.identity } : {}), ...credential, timeoutMs: options.timeoutMs, env: options.env };
     const target = options.target !== undefined ? await checkTarget(dial, options.target, options.credentialSource, options.adviseRefusal) : undefined;
     if (target) results.push(target);
-    const listed = await checkCredential(dial, options.credentialSource, options.adviseRefusal);
-    // A target's attach secret may attach but not list: admitted by the attach check, the credential is fine for what it is.
-    const attachOnly = target?.status === 'ok' && listed.status === 'fail' && listed.code === 'AUTH_FAILED' && options.secret !== undefined;
+    // A secret the attach check admitted may be a target's attach secret, which may attach but not list:
+    // the relay would refuse the listing and count it as a failed attempt (lockout), so it is not asked.
+    const admittedSecret = target?.status === 'ok' && options.secret !== undefined;
     results.push(
-      attachOnly
-        ? checkResult('credential', 'ok', `${options.credentialSource} is accepted for attaching to ${options.target}; it may not list targets (a target's attach secret)`)
-        : listed,
+      admittedSecret
+        ? checkResult(
+            'credential',
+            'ok',
+            `${options.credentialSource} is accepted for attaching to ${options.target}; the target list was not asked (a target's attach secret may not list, and a refused listing counts as a failed attempt)`,
+          )
+        : await checkCredential(dial, options.credentialSource, options.adviseRefusal),
     );
   }
   return results;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { credentialFromAuthorization } from '../auth/credentialParser.js';
+import { describeTarget } from '../targets/targetRegistry.js';
 import { originFields, type ClientOrigin } from './forwardedClient.js';
 import { sendJson } from './httpResponses.js';
 import { authenticate, type ListenerContext } from './listenerContext.js';
@@ -23,7 +24,10 @@ export function isAttachCheck(request: IncomingMessage, path: string): boolean {
  * attach to the target would (a target's attach secret counts, failures are counted
  * the same), then answers `{"ok":true}` when a session would be admitted now, or the
  * refusal it would get (`AUTH_FAILED`, `UNKNOWN_TARGET`, `TARGET_BUSY`,
- * `RELAY_DRAINING`, ...). Nothing is opened and the agent is not asked.
+ * `RELAY_DRAINING`, ...). Nothing is opened and the agent is not asked. An admitted
+ * check carries the target's listing entry when it is connected here (revision 1.15):
+ * the one thing a client would otherwise ask the target list for, which a target's
+ * attach secret may not ask (and a refused listing counts as a failed attempt).
  */
 export async function answerAttachCheck(context: ListenerContext, request: IncomingMessage, response: ServerResponse, path: string, origin: ClientOrigin): Promise<void> {
   const route = parseUpgradeRoute(path);
@@ -36,5 +40,6 @@ export async function answerAttachCheck(context: ListenerContext, request: Incom
     route.target,
   );
   await context.sessions.checkAdmission({ principal, target: route.target, takeover });
-  sendJson(response, 200, { ok: true });
+  const entry = context.registry.lookup(route.target);
+  sendJson(response, 200, { ok: true, ...(entry !== undefined ? { target: describeTarget(entry) } : {}) });
 }

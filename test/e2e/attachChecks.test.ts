@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRelayEndpoint } from '../../src/dial/relayEndpoint.js';
-import { dialSession } from '../../src/dial/relayDialer.js';
+import { checkAttachAdmission, dialSession } from '../../src/dial/relayDialer.js';
 import { caTrust } from '../../src/dial/tlsTrust.js';
 import { DapRequestError, DapTestClient } from '../support/dap/dapTestClient.js';
 import { FakeAgent } from '../support/fakes/fakeAgent.js';
@@ -148,6 +148,28 @@ describe("the relay's attach check (wss, revision 1.14)", () => {
     expect(attach.output()).toContain(', checked');
     expect(agent.opens.length).toBe(opens);
     await attach.stop();
+  });
+
+  it("attaches with a target's attach secret without one refused authentication at the relay (no listing asked; the check's answer carries the root)", async () => {
+    const failures = (): Promise<number> => relay.handle.metrics.valueOf('dbgrelay_auth_failures_total', { reason: 'AUTH_FAILED' });
+    const before = await failures();
+    const attach = dbgrelay(
+      ['attach', target, '--relay', relay.wssUrl, '--ca', relay.caFile, '--port', '0', '--json', '--secret-file', file('attach-secret-counted', attachSecret)],
+      {},
+    );
+    await attach.waitFor(/Press Ctrl\+C to stop/);
+    expect(attach.output()).toContain(', checked');
+    await attach.stop();
+    expect(await failures()).toBe(before);
+    // The relay's answer (revision 1.15) carries the entry the client used to ask the list for.
+    const admission = await checkAttachAdmission({
+      endpoint: parseRelayEndpoint(relay.wssUrl),
+      trust: caTrust(readFileSync(relay.caFile, 'utf8'), relay.caFile),
+      secret: attachSecret,
+      target,
+    });
+    expect(admission).toMatchObject({ verdict: 'admitted', target: { name: target, kind: 'agent' } });
+    expect(await failures()).toBe(before);
   });
 
   it('refuses a wrong attach secret before listening: 77, naming its file', async () => {

@@ -104,10 +104,14 @@ describe('dbgrelay doctor', () => {
   it("with --target, checks a target's attach secret with the relay's attach check (it cannot list targets)", async () => {
     const secretFile = join(scratch, 'attach-secret');
     writeFileSync(secretFile, attachSecret, { mode: 0o600 });
+    const failures = (): Promise<number> => relay.handle.metrics.valueOf('dbgrelay_auth_failures_total', { reason: 'AUTH_FAILED' });
+    const before = await failures();
     const run = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--secret-file', secretFile, '--target', 'doctor-web'], {});
     expect(await run.exited, run.output()).toBe(0);
+    // Admitted by the attach check, the attach secret is not made to ask the list: no refused (counted) authentication.
+    expect(await failures()).toBe(before);
     expect(run.output()).toMatch(/ok +target +a session with doctor-web would be admitted now/);
-    expect(run.output()).toMatch(/ok +credential +the secret in --secret-file \S+ is accepted for attaching to doctor-web; it may not list targets/);
+    expect(run.output()).toMatch(/ok +credential +the secret in --secret-file \S+ is accepted for attaching to doctor-web; the target list was not asked/);
     const missing = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--secret-file', secretFile, '--target', 'not-connected'], {});
     expect(await missing.exited, missing.output()).not.toBe(0);
     expect(missing.output()).toMatch(/FAIL +target/);

@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { TestCertificates } from '../keys/testCertificates.js';
 
 /** What a fake https relay does with one request. */
-export type FakeHttpsAnswer = { status: number; body: string } | { upgrade: (ws: WebSocket) => void };
+export type FakeHttpsAnswer = { status: number; body: string; delayMs?: number } | { upgrade: (ws: WebSocket) => void };
 
 /** A local TLS server standing in for the relay, on 127.0.0.1 and a free port. */
 export interface FakeRelay {
@@ -28,8 +28,9 @@ export async function startFakeHttpsRelay(certs: TestCertificates, answer: (req:
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? '-'}`);
     const a = answer(req);
-    if ('status' in a) reply(res, a.status, a.body);
-    else reply(res, 500, '{}');
+    if (!('status' in a)) reply(res, 500, '{}');
+    else if (a.delayMs !== undefined) setTimeout(() => reply(res, a.status, a.body), a.delayMs);
+    else reply(res, a.status, a.body);
   });
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
     seen.push(`UPGRADE ${req.url} ${req.headers.authorization ?? '-'}`);

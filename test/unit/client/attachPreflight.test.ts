@@ -24,6 +24,9 @@ function listing(...names: Array<[string, number]>): { status: number; body: str
   return { status: 200, body: JSON.stringify({ ok: true, targets: names.map(([name, sessions]) => fakeTargetInfo(name, sessions)) }) };
 }
 
+/** The real relay's answer to a target's attach secret asking the target list. */
+const refusedListing = { status: 401, body: '{"error":{"code":"AUTH_FAILED","message":"credential refused"}}' };
+
 /** A relay before revision 1.14: an attach path without an upgrade is BAD_REQUEST; everything else gets `answer`. */
 function beforeAttachCheck(answer: { status: number; body: string }): (req: IncomingMessage) => { status: number; body: string } {
   return (req) => (req.url?.startsWith('/v1/attach/') ? { status: 400, body: '{"error":{"code":"BAD_REQUEST","message":"this endpoint requires a WebSocket upgrade"}}' } : answer);
@@ -39,13 +42,40 @@ async function refusal(promise: Promise<unknown>): Promise<RelayError> {
 }
 
 describe('checkBeforeAttach', () => {
-  it("asks a relay with the attach check (1.14) for its verdict, and for the target's entry", async () => {
-    relay = await startFakeHttpsRelay(certs, (req) => (req.url === '/v1/attach/web-1' ? { status: 200, body: '{"ok":true}' } : listing(['web-1', 1])));
+  it("asks a relay with the attach check (1.15) for its verdict and the target's entry, and never lists with a secret", async () => {
+    // As the real relay: the attach check admits a target's attach secret and carries the entry; the list refuses that secret.
+    relay = await startFakeHttpsRelay(certs, (req) =>
+      req.url === '/v1/attach/web-1' ? { status: 200, body: JSON.stringify({ ok: true, target: fakeTargetInfo('web-1', 1) }) } : refusedListing,
+    );
     const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
     const checked = await checkBeforeAttach({ endpoint, trust, secret: 'attach-secret-of-web-1', target: 'web-1', secretCredential: true, takeover: true });
     expect(checked.target?.name).toBe('web-1');
     expect(checked.notes).toEqual([]);
-    expect(relay.seen.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(['GET /v1/attach/web-1', 'GET /v1/targets']);
+    expect(relay.seen.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(['GET /v1/attach/web-1']);
+  });
+
+  it('with a 1.14 relay (no entry in the answer), lists for the entry with a token but never with a secret', async () => {
+    relay = await startFakeHttpsRelay(certs, (req) => (req.url === '/v1/attach/web-1' ? { status: 200, body: '{"ok":true}' } : listing(['web-1', 0])));
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
+    const withSecret = await checkBeforeAttach({ endpoint, trust, secret: 'attach-secret-of-web-1', target: 'web-1', secretCredential: true });
+    expect(withSecret.target).toBeUndefined();
+    expect(relay.seen.map((line) => line.split(' ')[1])).toEqual(['/v1/attach/web-1']);
+    const withToken = await checkBeforeAttach({ endpoint, trust, token: 'a.b.c', target: 'web-1' });
+    expect(withToken.target?.name).toBe('web-1');
+    expect(relay.seen.map((line) => line.split(' ')[1])).toEqual(['/v1/attach/web-1', '/v1/attach/web-1', '/v1/targets']);
+  });
+
+  it('bounds all its requests together by one deadline (timeoutMs), not each by its own', async () => {
+    relay = await startFakeHttpsRelay(certs, (req) =>
+      req.url === '/v1/attach/web-1' ? { status: 200, body: '{"ok":true}', delayMs: 600 } : { ...listing(['web-1', 0]), delayMs: 600 },
+    );
+    const endpoint = parseRelayEndpoint(`wss://127.0.0.1:${relay.port}`);
+    const started = Date.now();
+    const checked = await checkBeforeAttach({ endpoint, trust, token: 'a.b.c', target: 'web-1', timeoutMs: 900 });
+    // The check took ~600 ms; the listing had the ~300 ms left (too short for its 600 ms), not 900 ms of its own.
+    expect(checked.target).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(1_600);
+    expect(relay.seen.map((line) => line.split(' ')[1])).toEqual(['/v1/attach/web-1', '/v1/targets']);
   });
 
   it("fails with the attach check's refusal: TARGET_BUSY", async () => {
