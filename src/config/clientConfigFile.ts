@@ -71,7 +71,7 @@ export function parseClientConfig(text: string, file: string, env: NodeJS.Proces
   refuseSecrets(value, file, source.lineOf);
   const result = clientConfigSchema.safeParse(value);
   if (!result.success) {
-    const message = formatConfigIssues(result.error.issues, { schema: clientConfigSchema, tree: value, sources: new Map(), file: { file, lineOf: source.lineOf } });
+    const message = formatConfigIssues(result.error.issues, { schema: clientConfigSchema, tree: value, sources: new Map(), file: { file, locate: source.locate } });
     throw new RelayError('CONFIG_INVALID', `invalid client config: ${message}`);
   }
   const fileDir = dirname(file);

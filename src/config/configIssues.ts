@@ -2,12 +2,13 @@ import type { z } from 'zod';
 import { didYouMean } from '../common/closestName.js';
 import { printable } from '../common/printable.js';
 import { schemaKeysAt } from './schemaKeys.js';
+import type { KeyLocation } from './yamlSource.js';
 
 /** Where the values of a configuration file were written. */
 export interface ConfigFileLines {
   readonly file: string;
-  /** The line of the key at a path, as {@link YamlSource.lineOf}. */
-  lineOf(path: readonly PropertyKey[]): number | undefined;
+  /** The line of the key at a path, or of its closest ancestor in the file, as {@link YamlSource.locate}. */
+  locate(path: readonly PropertyKey[]): KeyLocation | undefined;
 }
 
 /** What {@link formatConfigIssues} needs besides the issues. */
@@ -62,14 +63,17 @@ function showsValue(issue: z.core.$ZodIssue, value: unknown): boolean {
 function origin(path: readonly PropertyKey[], context: ConfigIssueContext): string {
   const source = context.sources.get(path.join('.'));
   if (source !== undefined) return ` (from ${source})`;
-  const line = context.file?.lineOf(path);
-  return line !== undefined ? ` (from ${context.file!.file}:${line})` : '';
+  const location = context.file?.locate(path);
+  if (location === undefined) return '';
+  // A key missing from the file (required by another key, or a default that conflicts) is not "from" its ancestor's line.
+  return ` (${location.exact ? 'from' : 'under'} ${context.file!.file}:${location.line})`;
 }
 
 /**
  * One message for all validation issues, `; `-separated: each names the key, what was
  * expected, the value given (see {@link givenValue}) and where it came from (the file
- * and line, or the environment variable or flag); an unknown key gets the closest known
+ * and line, or the environment variable or flag; `under FILE:LINE` names the closest
+ * ancestor written in the file when the key itself is not there); an unknown key gets the closest known
  * key at its level as a "did you mean".
  */
 export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], context: ConfigIssueContext): string {

@@ -73,7 +73,7 @@ function readConfigFile(file: string): { tree: Tree; lines: ConfigFileLines } {
     throw new RelayError('CONFIG_INVALID', `config file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
   const source = parseYamlSource(text, file);
-  const lines: ConfigFileLines = { file, lineOf: source.lineOf };
+  const lines: ConfigFileLines = { file, locate: source.locate };
   const parsed = source.value;
   if (parsed === null || parsed === undefined) return { tree: {}, lines };
   if (!isTree(parsed)) throw new RelayError('CONFIG_INVALID', `config file ${file}: expected a mapping at the top level`);

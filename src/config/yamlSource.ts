@@ -10,6 +10,17 @@ export interface YamlSource {
    * ancestor written in the file; undefined when not even the first segment is there.
    */
   lineOf(path: readonly PropertyKey[]): number | undefined;
+  /**
+   * {@link lineOf} and whether it is the line of `path` itself (`exact`) or of the
+   * closest ancestor written in the file (the key is missing there).
+   */
+  locate(path: readonly PropertyKey[]): KeyLocation | undefined;
+}
+
+/** Where a key was written: its line, or its closest written ancestor's (`exact` false). */
+export interface KeyLocation {
+  readonly line: number;
+  readonly exact: boolean;
 }
 
 /** Bound on alias expansion, as the yaml package's default: a "billion laughs" file fails instead of filling memory. */
@@ -34,12 +45,14 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   } catch (cause) {
     throw new RelayError('CONFIG_INVALID', `config file ${file}: ${String((cause as Error).message).split('\n')[0]}`);
   }
-  return { value, lineOf: (path) => lineOf(document, lineCounter, path) };
+  const locate = (path: readonly PropertyKey[]): KeyLocation | undefined => locateKey(document, lineCounter, path);
+  return { value, lineOf: (path) => locate(path)?.line, locate };
 }
 
-function lineOf(document: Document, lineCounter: LineCounter, path: readonly PropertyKey[]): number | undefined {
+function locateKey(document: Document, lineCounter: LineCounter, path: readonly PropertyKey[]): KeyLocation | undefined {
   let node: unknown = document.contents;
   let line: number | undefined;
+  let found = 0;
   const lineAt = (target: Node | null | undefined): number | undefined => (target?.range ? lineCounter.linePos(target.range[0]).line : undefined);
   for (const segment of path) {
     if (isAlias(node)) node = node.resolve(document);
@@ -54,6 +67,7 @@ function lineOf(document: Document, lineCounter: LineCounter, path: readonly Pro
       line = lineAt(item as Node) ?? line;
       node = item;
     } else break;
+    found += 1;
   }
-  return line;
+  return line === undefined ? undefined : { line, exact: found === path.length };
 }

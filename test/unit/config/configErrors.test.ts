@@ -27,6 +27,14 @@ describe('relay configuration errors', () => {
     expect(message).toMatch(new RegExp(`log\\.level: expected one of [^;]*, given "loud" \\(from ${file}:6\\)`));
   });
 
+  it('name the line of the closest ancestor, as "under", for a key missing from the file', () => {
+    const { file, message } = fileError(['log:', '  level: info', 'tls:', '  certFile: /etc/dbgrelay/server.pem']);
+    expect(message).toContain(`tls.keyFile: required when tls.certFile is set (under ${file}:3)`);
+    expect(message).not.toContain('tls.keyFile: required when tls.certFile is set (from');
+    const flow = fileError(['targets:', '  w: { url: "tcp://127.0.0.1:1", labels: [a] }']);
+    expect(flow.message).toMatch(new RegExp(`targets\\.w\\.labels: [^;]*\\(from ${flow.file}:2\\)`));
+  });
+
   it('name a list or mapping given where a plain value was expected by its kind', () => {
     const { message } = fileError(['listeners:', '  wss:', '    host: [a, b]']);
     expect(message).toMatch(/listeners\.wss\.host: expected a string, given a list \(from .*:3\)/);
