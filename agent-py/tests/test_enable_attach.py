@@ -207,5 +207,6 @@ def test_an_untrusted_relay_certificate_does_not_stop_the_program_and_is_logged_
     assert out.returncode == 0 and "app running" in out.stdout, out.stderr
     errors = [line for line in out.stderr.splitlines() if " ERROR " in line]
     assert len(errors) == 1, out.stderr  # once per change
-    assert "relay certificate not trusted" in errors[0] and "check --ca / --fingerprint" in errors[0]
+    assert "cannot verify the relay's certificate" in errors[0] and "does not chain to the CA file" in errors[0], errors[0]
+    assert "--fingerprint sha256:" in errors[0] and "pass it with --ca" in errors[0], errors[0]
     assert not rt.relay.registers
