@@ -7,6 +7,7 @@ import { errorBody } from '../listeners/httpResponses.js';
 import type { Logger } from '../log/logger.js';
 import type { ConsoleMetrics } from '../metrics/consoleMetrics.js';
 import type { SessionBroker } from '../session/sessionBroker.js';
+import type { ResumeOutcome } from '../session/sessionStatus.js';
 import { auditFilterFromQuery } from './consoleAudit.js';
 import type { ConsoleAuditReads } from './consoleAuditReads.js';
 import { type ConsoleCaller, clientCertificateFingerprint, consoleLogin } from './consoleAuth.js';
@@ -27,6 +28,8 @@ export interface ConsoleApiParts {
   readonly auditReads: ConsoleAuditReads | undefined;
   /** Bound on a request body (config `limits.maxControlMessageBytes`). */
   readonly maxBodyBytes: number;
+  /** Sessions with an administrator's action under way (one at a time per session). */
+  readonly pendingActions: Set<string>;
   readonly metrics?: ConsoleMetrics;
   readonly logger: Logger;
 }
@@ -95,14 +98,40 @@ export async function audit(parts: ConsoleApiParts, caller: ConsoleCaller, query
   sendConsoleJson(response, 200, { ...page, enabled: true });
 }
 
-/** The admin actions on a session: `end` (detach; the program runs on) and `resume` (continue a stopped program). */
+/** The refusal of a console action, by how the session answered. */
+function actionRefusal(outcome: Exclude<ResumeOutcome, 'resumed'>): RelayError {
+  switch (outcome) {
+    case 'notStopped':
+      return new RelayError('BAD_REQUEST', 'the program of this session is not stopped');
+    case 'refused':
+      return new RelayError('AGENT_GONE', 'the debugger did not resume the program (debugpy refused, or did not answer in time); the pause watchdog still holds');
+    case 'busy':
+      return new RelayError('TARGET_BUSY', 'another action on this session is under way');
+  }
+}
+
+/**
+ * The admin actions on a session: `end` (detach; the program runs on) and `resume`
+ * (continue a stopped program). Answers once the session did it: 200 only when debugpy
+ * resumed the program, or the session ended. One action per session at a time: a
+ * second one while the first is under way is refused (409), so nothing is done or
+ * audited twice.
+ */
 export async function sessionAction(parts: ConsoleApiParts, caller: ConsoleCaller, id: string, action: 'end' | 'resume', response: ServerResponse): Promise<void> {
   if (!caller.principal.grants.admin) throw new RelayError('AUTH_FAILED', `${action === 'end' ? 'ending a session' : 'resuming a program'} needs the admin grant`);
+  if (parts.pendingActions.has(id)) throw actionRefusal('busy');
   const by = caller.principal.id;
-  if (action === 'end') {
-    if (!(await parts.broker.endSession(id, by))) throw new RelayError('UNKNOWN_SESSION', 'no such session runs on this relay');
-  } else if (!parts.broker.resumeSession(id, by)) {
-    throw new RelayError('BAD_REQUEST', 'no such session runs on this relay, or its program is not stopped');
+  parts.pendingActions.add(id);
+  try {
+    if (action === 'end') {
+      if (!(await parts.broker.endSession(id, by))) throw new RelayError('UNKNOWN_SESSION', 'no such session runs on this relay');
+    } else {
+      const outcome = await parts.broker.resumeSession(id, by);
+      if (outcome === undefined) throw new RelayError('UNKNOWN_SESSION', 'no such session runs on this relay');
+      if (outcome !== 'resumed') throw actionRefusal(outcome);
+    }
+  } finally {
+    parts.pendingActions.delete(id);
   }
   parts.metrics?.actions.labels(action).inc();
   parts.logger.info({ session: id, action, by }, 'console action');

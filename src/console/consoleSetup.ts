@@ -34,6 +34,7 @@ export function webConsoleFor(
     audit,
     auditReads: config.audit.enabled ? new ConsoleAuditReads(auditBounds, metrics) : undefined,
     maxBodyBytes: config.limits.maxControlMessageBytes,
+    pendingActions: new Set(),
     metrics,
     logger: tagged(logger, 'console'),
   });

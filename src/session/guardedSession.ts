@@ -19,6 +19,7 @@ import { guardReverseRequests } from './reverseRequestGuard.js';
 import { SessionDetacher } from './sessionDetacher.js';
 import { relayOutputEvent, relaySeqBase } from './relayMessages.js';
 import type { Lease } from './targetLeases.js';
+import type { ResumeOutcome, SessionStatus } from './sessionStatus.js';
 
 /** What a {@link GuardedSession} is built from (see `SessionGuards.admit`). */
 export interface GuardedSessionOptions {
@@ -46,14 +47,6 @@ export interface GuardedSessionOptions {
   readonly metrics?: GuardrailMetrics;
 }
 
-/** A running session as the web console shows it (epoch ms times). */
-export interface SessionStatus {
-  readonly policy: PolicyName;
-  readonly openedAt: number;
-  /** When the debuggee stopped; absent while it runs. */
-  readonly pausedSince?: number;
-}
-
 /** What a {@link GuardedSession} sends its own notices through: its pipe. */
 export type SessionNoticeOutlet = Pick<DapPipe, 'sendToClient' | 'nextSeq'>;
 
@@ -79,6 +72,8 @@ export class GuardedSession {
   /** The session's pipe, for notices outside any interceptor call (see {@link bind}). */
   private outlet: SessionNoticeOutlet | undefined;
   private readonly watchdog: PauseWatchdog | undefined;
+  /** Settles the administrator's resume that waits for debugpy's answer, if one does. */
+  private pendingResume: ((outcome: ResumeOutcome) => void) | undefined;
   private readonly detacher: SessionDetacher;
   private readonly transcript: SessionTranscript | undefined;
   private readonly interceptors: DapInterceptors;
@@ -201,15 +196,38 @@ export class GuardedSession {
   }
 
   /**
-   * Resumes a stopped debuggee on behalf of `by` (an administrator's principal id),
-   * tells the client and records `session.resumed`. Returns false when the debuggee was not stopped.
+   * Resumes a stopped debuggee on behalf of `by` (an administrator's principal id) and
+   * tells the client; settles with debugpy's answer: `resumed` (then `session.resumed`
+   * is recorded), `refused` (debugpy refused the `continue`, or did not answer within
+   * `sessions.detachTimeoutMs`, or the session ended first), `notStopped` (nothing
+   * sent), `busy` (an earlier resume still waits for its answer).
    */
-  resume(by: string): boolean {
+  resume(by: string): Promise<ResumeOutcome> {
+    if (this.pendingResume) return Promise.resolve('busy');
     const pausedSince = this.pause.pausedSince;
-    if (!this.pause.resume(`${by} resumed the program from the web console`)) return false;
-    // The record names who acted (principal) and whose session it was (holder).
-    this.softAudit.record({ event: 'session.resumed', principal: by, holder: this.options.auditFields['principal'], pausedMs: Date.now() - (pausedSince ?? Date.now()) });
-    return true;
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (outcome: ResumeOutcome): void => {
+        if (this.pendingResume !== settle) return;
+        this.pendingResume = undefined;
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      this.pendingResume = settle;
+      const sent = this.pause.resume(`${by} resumed the program from the web console`, (resumed) => {
+        if (resumed) {
+          // The record names who acted (principal) and whose session it was (holder).
+          this.softAudit.record({ event: 'session.resumed', principal: by, holder: this.options.auditFields['principal'], pausedMs: Date.now() - (pausedSince ?? Date.now()) });
+        }
+        settle(resumed ? 'resumed' : 'refused');
+      });
+      if (!sent) {
+        settle('notStopped');
+        return;
+      }
+      timer = setTimeout(() => settle('refused'), this.options.detachTimeoutMs);
+      timer.unref?.();
+    });
   }
 
   /** Connects the session's own notices ({@link notify}, the takeover notice) to its pipe; until then they are dropped. */
@@ -236,6 +254,7 @@ export class GuardedSession {
 
   /** The session ended: records `session.closed`, stops the watchdog, releases the lease. */
   closed(reason: DapPipeCloseReason): void {
+    this.pendingResume?.('refused');
     this.watchdog?.dispose();
     this.auditBudget.close(); // aggregated counts first: session.closed is the session's last record
     this.softAudit.record({

@@ -21,15 +21,15 @@ export interface PauseWatcher {
  * `exited` or `terminated` ends it. {@link resume} sends the adapter `continue` (all
  * threads, with the relay's own `seq`; its response is swallowed, the client never
  * sent that request) and tells the client why with an `output` event, then with a
- * `continued` event once debugpy agreed. It talks to both sides through the context
+ * `continued` event once debugpy agreed; whoever asked learns debugpy's answer. It talks to both sides through the context
  * of the last `stopped` event.
  */
 export class PauseState {
   private since: number | undefined;
   private thread = 0;
   private context: DapInterceptContext | undefined;
-  /** The relay's own `continue` requests, and what to call when each succeeds. */
-  private readonly ownRequests = new Map<number, () => void>();
+  /** The relay's own `continue` requests, and what to call with each answer (true: debugpy resumed). */
+  private readonly ownRequests = new Map<number, (resumed: boolean) => void>();
   private readonly watchers: PauseWatcher[] = [];
 
   /** Registers the interceptors (events and responses toward the client). */
@@ -57,7 +57,8 @@ export class PauseState {
       const own = this.ownRequests.get(response.request_seq);
       if (own) {
         this.ownRequests.delete(response.request_seq);
-        if (response.success) this.announceContinued(context, own);
+        if (response.success) this.announceContinued(context);
+        own(response.success);
         return null; // the client never sent this request
       }
       if (response.success) this.runs();
@@ -83,14 +84,14 @@ export class PauseState {
 
   /**
    * Resumes every thread of a stopped debuggee and tells the client `why`; calls
-   * `onResumed` once debugpy agreed. Returns false (nothing sent) when the debuggee is
-   * not stopped.
+   * `onAnswer` with debugpy's answer (true: it resumed; false: it refused). Returns
+   * false (nothing sent) when the debuggee is not stopped.
    */
-  resume(why: string, onResumed: () => void = () => undefined): boolean {
+  resume(why: string, onAnswer: (resumed: boolean) => void = () => undefined): boolean {
     const context = this.context;
     if (this.since === undefined || !context) return false;
     const seq = context.nextSeq('toAdapter');
-    this.ownRequests.set(seq, onResumed);
+    this.ownRequests.set(seq, onAnswer);
     context.send('toAdapter', { type: 'request', seq, command: 'continue', arguments: { threadId: this.thread, singleThread: false } });
     context.send('toClient', relayOutputEvent(context.nextSeq('toClient'), why));
     return true;
@@ -101,7 +102,7 @@ export class PauseState {
     for (const watcher of this.watchers) watcher.running();
   }
 
-  private announceContinued(context: DapInterceptContext, onResumed: () => void): void {
+  private announceContinued(context: DapInterceptContext): void {
     this.runs();
     const continued: DebugProtocol.ContinuedEvent = {
       type: 'event',
@@ -110,6 +111,5 @@ export class PauseState {
       body: { threadId: this.thread, allThreadsContinued: true },
     };
     context.send('toClient', continued);
-    onResumed();
   }
 }

@@ -66,8 +66,11 @@ export class PauseWatchdog {
     } catch {
       // Resuming matters more than recording it; the session log has it too.
     }
-    this.pause.resume(`the debuggee was paused for ${Math.round(pausedMs / 1000)} s, longer than this target allows (${maxPauseMs} ms, pauseWatchdog); the relay resumed it`, () =>
-      this.options.onResume?.(threadId),
+    this.pause.resume(
+      `the debuggee was paused for ${Math.round(pausedMs / 1000)} s, longer than this target allows (${maxPauseMs} ms, pauseWatchdog); the relay resumed it`,
+      (resumed) => {
+        if (resumed) this.options.onResume?.(threadId);
+      },
     );
   }
 }

@@ -18,6 +18,7 @@ import { isHeartbeatName } from '../liveness/heartbeat.js';
 import { IdleTimer } from './idleTimer.js';
 import type { LifecycleState } from '../lifecycle/lifecycleLimits.js';
 import { SessionLedger, type AdmittedSession, type SessionRecord } from './sessionLedger.js';
+import type { ResumeOutcome } from './sessionStatus.js';
 
 /** Options of a {@link SessionBroker}. */
 export interface SessionBrokerOptions {
@@ -339,9 +340,9 @@ export class SessionBroker {
     return true;
   }
 
-  /** Resumes the stopped debuggee of running session `id` on behalf of `by`; false when none runs or it is not stopped. */
-  resumeSession(id: string, by: string): boolean {
-    return this.ledger.runningSession(id)?.resume(by) ?? false;
+  /** Resumes the stopped debuggee of running session `id` on behalf of `by`: debugpy's answer, undefined when no such session runs. */
+  async resumeSession(id: string, by: string): Promise<ResumeOutcome | undefined> {
+    return this.ledger.runningSession(id)?.resume(by);
   }
 
   /** Resolves when no session is forwarding DAP any more. */

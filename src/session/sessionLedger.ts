@@ -1,7 +1,7 @@
 import { relaySecretPrincipalId } from '../auth/secretAuthenticator.js';
 import type { LifecycleState } from '../lifecycle/lifecycleLimits.js';
 import type { TargetEntry, TargetSessionCounts } from '../targets/targetRegistry.js';
-import type { SessionStatus } from './guardedSession.js';
+import type { ResumeOutcome, SessionStatus } from './sessionStatus.js';
 
 /**
  * Where a client session is: `admitted` (counted against the limits, its guards being
@@ -20,8 +20,8 @@ export interface RunningSession {
   notify(text: string): void;
   /** Policy, start and pause of the session (the web console's view). */
   status(): SessionStatus;
-  /** Resumes a stopped debuggee on behalf of `by`; false when it was not stopped. */
-  resume(by: string): boolean;
+  /** Resumes a stopped debuggee on behalf of `by`; settles with debugpy's answer. */
+  resume(by: string): Promise<ResumeOutcome>;
 }
 
 /** One session as the ledger records it. */

@@ -186,4 +186,40 @@ describe('web console', () => {
     await expect.poll(() => page.locator('#audit-rows tr', { hasText: 'console.login' }).count()).toBe(0);
     await screenshot(page, 'audit');
   });
+
+  it("follows the targets list's pages, and sends one action per session however often it is clicked (the page against scripted API answers)", async () => {
+    const context = await relayBrowserContext(browser);
+    contexts.push(context);
+    const now = Date.now();
+    const fakeTarget = (name: string) => ({ name, kind: 'agent', host: 'h', labels: {}, sessions: 0, connectedAt: new Date(now).toISOString() });
+    await context.route('**/console/api/me', (route) => route.fulfill({ json: { principal: 'relay-secret', method: 'secret', admin: true, csrfToken: 't' } }));
+    await context.route('**/console/api/targets*', (route) => {
+      const second = new URL(route.request().url()).searchParams.get('after') === 'page-1-last';
+      const targets = second ? [fakeTarget('page-2-only')] : [fakeTarget('page-1-first'), fakeTarget('page-1-last')];
+      return route.fulfill({ json: { targets, ...(second ? {} : { next: 'page-1-last' }), now } });
+    });
+    const session = { id: 'abc123', principal: 'jwt:bob', target: 'web-1', state: 'running', policy: 'full', openedAt: now, pausedSince: now };
+    await context.route('**/console/api/sessions', (route) => route.fulfill({ json: { sessions: [session], now } }));
+    const resumes: string[] = [];
+    let answerResume: () => void = () => undefined;
+    await context.route('**/console/api/sessions/*/resume', (route) => {
+      resumes.push(route.request().url());
+      answerResume = () => void route.fulfill({ status: 502, json: { error: { code: 'AGENT_GONE', message: 'the debugger did not resume the program' } } });
+    });
+    const page = await context.newPage();
+    await page.goto(consoleUrl());
+    await page.locator('#targets-rows tr', { hasText: 'page-2-only' }).waitFor();
+    expect(await page.locator('#targets-rows tr').count()).toBe(3);
+    expect(await page.isVisible('#targets-more')).toBe(false);
+
+    await page.click('nav a[data-view=sessions]');
+    const resume = page.locator('#sessions-rows tr', { hasText: 'web-1' }).getByRole('button', { name: 'Resume' });
+    await resume.click();
+    await expect.poll(() => resumes.length).toBe(1);
+    await resume.click({ force: true }).catch(() => undefined); // disabled while the first waits
+    expect(resumes).toHaveLength(1);
+    answerResume();
+    // The relay's refusal is what the page says, not "Resumed".
+    await expect.poll(() => page.textContent('#message')).toContain('did not resume');
+  });
 });

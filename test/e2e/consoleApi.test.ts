@@ -162,7 +162,7 @@ describe('web console API with client certificates', () => {
     const clientCaFile = writeKey(keyDir(), 'client-ca.pem', clientCa.certPem);
     mtls = await startE2eRelay({
       overrides: {
-        listeners: { wss: { port: 0, clientCertificates: 'optional' } },
+        listeners: { wss: { port: 0, clientCertificates: 'optional' }, tcps: { port: 0 } },
         tls: { clientCaFile },
         auth: { certificates: { sufficient: true, grants: [{ cn: 'ops', scopes: ['admin'] }] } },
       },
@@ -180,6 +180,26 @@ describe('web console API with client certificates', () => {
     expect([me.status, JSON.parse(me.text)]).toEqual([200, { principal: 'cert:ops', method: 'certificate', admin: true }]);
     const anonymous = await httpsCall(address, '/console/api/me', mtlsCa);
     expect([anonymous.status, errorCode(anonymous)]).toEqual([401, 'AUTH_REQUIRED']);
+  });
+
+  it('binds a login made with a client certificate to that certificate: the cookie alone, or with another certificate, is not the login', async () => {
+    const address = mtls.handle.wssAddress!;
+    const other = createLeaf(clientCa, 'someone-else', { client: true });
+    const withOps = { cert: ops.certPem, key: ops.keyPem };
+    const login = await httpsCall(address, '/console/api/login', mtlsCa, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ credential: mtls.secret }),
+      ...withOps,
+    });
+    expect(login.status).toBe(200);
+    const cookie = { Cookie: login.headers['set-cookie']![0]!.split(';')[0]! };
+    const me = await httpsCall(address, '/console/api/me', mtlsCa, { headers: cookie, ...withOps });
+    expect(JSON.parse(me.text)).toMatchObject({ principal: 'cert:ops', csrfToken: expect.any(String) });
+    const alone = await httpsCall(address, '/console/api/me', mtlsCa, { headers: cookie });
+    expect([alone.status, errorCode(alone)]).toEqual([401, 'AUTH_REQUIRED']);
+    const elsewhere = await httpsCall(address, '/console/api/me', mtlsCa, { headers: cookie, cert: other.certPem, key: other.keyPem });
+    expect(elsewhere.status).toBe(401); // its own certificate has no grant, and the cookie does not count
   });
 });
 

@@ -9,6 +9,10 @@ let timer = null;
 // Each draw takes a number; an answer that arrives after a newer draw started is dropped,
 // so that a slow unfiltered audit page never overwrites the filtered one asked for next.
 let drawing = 0;
+// Sessions with an action (resume, end) sent and not yet answered: their buttons wait.
+const acting = new Set();
+// The targets view follows the relay's pages (500 targets each) up to this many.
+const maxTargetPages = 20;
 
 const $ = (id) => document.getElementById(id);
 
@@ -76,8 +80,17 @@ function showOnly(id) {
 }
 
 async function drawTargets(generation) {
-  const { targets, now } = await call('/console/api/targets');
-  if (generation !== drawing) return;
+  const targets = [];
+  let now = Date.now();
+  let next;
+  for (let page = 0; page < maxTargetPages; page++) {
+    const answer = await call(`/console/api/targets${next === undefined ? '' : `?after=${encodeURIComponent(next)}`}`);
+    if (generation !== drawing) return;
+    targets.push(...answer.targets);
+    now = answer.now;
+    next = answer.next;
+    if (next === undefined) break;
+  }
   const rows = targets.map((t) => {
     const labels = document.createElement('td');
     for (const [key, value] of Object.entries(t.labels || {})) {
@@ -99,6 +112,7 @@ async function drawTargets(generation) {
     );
   });
   $('targets-rows').replaceChildren(...(rows.length ? rows : [emptyRow(9, 'No target is connected.')]));
+  $('targets-more').hidden = next === undefined;
 }
 
 function actionButton(text, className, onClick, disabled) {
@@ -107,16 +121,22 @@ function actionButton(text, className, onClick, disabled) {
   button.textContent = text;
   if (className) button.className = className;
   button.disabled = Boolean(disabled);
-  button.addEventListener('click', onClick);
+  button.addEventListener('click', () => onClick(button));
   return button;
 }
 
-async function act(session, action) {
+async function act(session, action, button) {
+  // One action per session at a time: a second click waits for the relay's answer to the first.
+  if (acting.has(session.id)) return;
+  acting.add(session.id);
+  button.disabled = true;
   try {
     await call(`/console/api/sessions/${encodeURIComponent(session.id)}/${action}`, { method: 'POST', body: {} });
     showMessage(action === 'end' ? `Ended session ${session.id}; the program keeps running.` : `Resumed the program of session ${session.id}.`, true);
   } catch (error) {
     showMessage(error.message);
+  } finally {
+    acting.delete(session.id);
   }
   await draw();
 }
@@ -145,9 +165,9 @@ async function drawSessions(generation) {
       const actions = document.createElement('td');
       actions.className = 'admin-only';
       actions.append(
-        actionButton('Resume', '', () => act(s, 'resume'), !paused),
+        actionButton('Resume', '', (button) => act(s, 'resume', button), !paused || acting.has(s.id)),
         ' ',
-        actionButton('End session', 'danger', () => act(s, 'end'), s.state !== 'running'),
+        actionButton('End session', 'danger', (button) => act(s, 'end', button), s.state !== 'running' || acting.has(s.id)),
         ' ',
         actionButton('Take over', '', () => showTakeover(s)),
       );
@@ -161,7 +181,7 @@ async function drawSessions(generation) {
 async function drawAudit(generation) {
   const query = new URLSearchParams();
   for (const [key, value] of new FormData($('audit-form'))) if (String(value).trim()) query.set(key, String(value).trim());
-  const { records, more, enabled } = await call(`/console/api/audit?${query}`);
+  const { records, more, bounded, enabled } = await call(`/console/api/audit?${query}`);
   if (generation !== drawing) return;
   const rows = records.map((r) => {
     const { time, event, principal, target, session, ...rest } = r;
@@ -173,6 +193,9 @@ async function drawAudit(generation) {
   const none = enabled ? 'No audit record matches.' : 'The audit log is off on this relay (audit.enabled).';
   $('audit-rows').replaceChildren(...(rows.length ? rows : [emptyRow(6, none)]));
   $('audit-more').hidden = !more;
+  $('audit-more').textContent = bounded
+    ? 'The relay stopped reading at its bound for one page (console.auditScanMaxBytes): older records may match too. Narrow the time range to see them.'
+    : 'Older records match too: narrow the filters to see them.';
 }
 
 async function draw() {
@@ -185,6 +208,8 @@ async function draw() {
     else await drawAudit(generation);
   } catch (error) {
     if (error.status === 401) return showLogin();
+    // The relay reads one audit page at a time: ask again shortly.
+    if (error.status === 429 && view === 'audit') return setTimeout(() => currentView() === 'audit' && draw(), 1000);
     showMessage(error.message);
   }
 }

@@ -16,7 +16,7 @@ function runningSession(): RunningSession & { closes: number; notices: string[];
     close: () => void session.closes++,
     notify: (text: string) => void session.notices.push(text),
     status: () => ({ policy: 'full' as const, openedAt: 0 }),
-    resume: () => false,
+    resume: async () => 'notStopped' as const,
     end: () => end(),
   };
   return session;

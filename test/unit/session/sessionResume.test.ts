@@ -21,11 +21,11 @@ describe('a session resumed from the web console (GuardedSession.resume)', () =>
 
   it('sends debugpy continue for all threads, tells the client, hides the answer and records who resumed it', async () => {
     const h = await open({ pauseWatchdog: { maxPauseMs: 150, targets: {} } });
-    expect(h.session.resume('jwt:ops')).toBe(false); // running: nothing to resume
+    expect(await h.session.resume('jwt:ops')).toBe('notStopped'); // running: nothing to resume
     expect(h.adapter.requests('continue')).toHaveLength(0);
     h.adapter.send(stopped);
     await settle();
-    expect(h.session.resume('jwt:ops')).toBe(true);
+    expect(await h.session.resume('jwt:ops')).toBe('resumed'); // settles on debugpy's answer
     await vi.waitFor(() => expect(h.client.events('continued')).toHaveLength(1));
     const resumes = h.adapter.requests('continue');
     expect(resumes.map((r) => r.arguments)).toEqual([{ threadId: 3, singleThread: false }]);
@@ -38,5 +38,31 @@ describe('a session resumed from the web console (GuardedSession.resume)', () =>
     expect(h.adapter.requests('continue')).toHaveLength(1);
     expect(h.audit.named('watchdog.resumed')).toHaveLength(0);
     expect(h.audit.named('session.resumed')).toEqual([expect.objectContaining({ principal: 'jwt:ops', target: 'web-1', pausedMs: expect.any(Number) })]);
+  });
+
+  it('settles refused when debugpy refuses the continue: no continued event, no session.resumed, still paused', async () => {
+    const h = await open({ autoAnswer: false });
+    h.adapter.send(stopped);
+    await settle();
+    const outcome = h.session.resume('jwt:ops');
+    await vi.waitFor(() => expect(h.adapter.requests('continue')).toHaveLength(1));
+    expect(await h.session.resume('jwt:ops')).toBe('busy'); // one at a time: nothing sent twice
+    const [request] = h.adapter.requests('continue');
+    h.adapter.send({ type: 'response', seq: 90, request_seq: request!.seq, command: 'continue', success: false, message: 'no such thread' });
+    expect(await outcome).toBe('refused');
+    await settle();
+    expect(h.adapter.requests('continue')).toHaveLength(1);
+    expect(h.client.events('continued')).toHaveLength(0);
+    expect(h.client.responses()).toHaveLength(0);
+    expect(h.audit.named('session.resumed')).toHaveLength(0);
+    expect(h.session.status.pausedSince).toBeDefined();
+  });
+
+  it('settles refused when debugpy does not answer within sessions.detachTimeoutMs', async () => {
+    const h = await open({ autoAnswer: false, sessions: { exclusive: true, detachTimeoutMs: 50, takeoverTimeoutMs: 1_000 } });
+    h.adapter.send(stopped);
+    await settle();
+    expect(await h.session.resume('jwt:ops')).toBe('refused');
+    expect(h.audit.named('session.resumed')).toHaveLength(0);
   });
 });

@@ -100,7 +100,13 @@ describe('TargetRegistry', () => {
     const entry = registry.register(new FakeAgent(), registration('web-1', 'a'), 'wss') && registry.lookup('web-1')!;
     const runningSession = (id: string): (() => void) => {
       const session = ledger.admit({ id, principal: 'p', target: entry.name, entry });
-      session.start({ close: () => undefined, closed: Promise.resolve(), notify: () => undefined, status: () => ({ policy: 'full', openedAt: 0 }), resume: () => false });
+      session.start({
+        close: () => undefined,
+        closed: Promise.resolve(),
+        notify: () => undefined,
+        status: () => ({ policy: 'full', openedAt: 0 }),
+        resume: async () => 'notStopped' as const,
+      });
       return () => session.release();
     };
     const release1 = runningSession('s1');
