@@ -39,7 +39,17 @@ export interface ClientConnection {
   readonly identityFiles?: { readonly cert?: string; readonly key?: string };
   /** Where the credential came from when the client context gave it (see {@link applyClientContext}). */
   readonly contextCredential?: string;
+  /** With `credential: 'optional'`: why there is no credential (the `CONFIG_INVALID` it would have thrown). */
+  readonly missingCredential?: RelayError;
   readonly notes: readonly string[];
+}
+
+/** How {@link resolveClientConnection} treats what `dbgrelay doctor` reports as failed checks instead. */
+export interface ResolveLeniency {
+  /** `optional`: a remote relay without a credential gives `missingCredential`; `ignored`: no credential is resolved (the caller brings its own). */
+  readonly credential?: 'required' | 'optional' | 'ignored';
+  /** True: a malformed `HTTPS_PROXY` is left to the caller's own check (the local relay's secret is then not used). */
+  readonly proxyUnchecked?: boolean;
 }
 
 /**
@@ -126,16 +136,24 @@ function readCaFile(file: string): TlsTrust {
  * elsewhere with no credential at all (and no `cert`) is `CONFIG_INVALID`, naming the
  * flags and variables that give one. Trust order: `--ca`, `--fingerprint`,
  * `<dataDir>/ca.pem`, the system store. Throws `CONFIG_INVALID` or `BAD_REQUEST`;
- * no message quotes a secret.
+ * no message quotes a secret. `leniency` (for `dbgrelay doctor`) turns a missing
+ * credential and a malformed proxy into what the caller reports.
  */
-export function resolveClientConnection(flags: ClientFlagValues, environment: NodeJS.ProcessEnv = process.env): ClientConnection {
+export function resolveClientConnection(flags: ClientFlagValues, environment: NodeJS.ProcessEnv = process.env, leniency: ResolveLeniency = {}): ClientConnection {
   const { values, env, notes: contextNotes, credential } = applyClientContext(flags, environment);
   const notes: string[] = [...contextNotes];
   const identityFiles = { ...(values.cert !== undefined ? { cert: values.cert } : {}), ...(values.key !== undefined ? { key: values.key } : {}) };
   const fromContext = { identityFiles, ...(credential !== undefined ? { contextCredential: credential } : {}) };
   const endpoint = parseRelayEndpoint(values.relay ?? env['DBGRELAY_RELAY'] ?? defaultRelayUrl);
   const dataDir = clientDataDir(env);
-  const proxy = proxyForRelay(endpoint.host, endpoint.port, env); // a bad HTTPS_PROXY fails here, before any session
+  let proxy: ReturnType<typeof proxyForRelay>;
+  let proxyMalformed = false;
+  try {
+    proxy = proxyForRelay(endpoint.host, endpoint.port, env); // a bad HTTPS_PROXY fails here, before any session
+  } catch (error) {
+    if (!leniency.proxyUnchecked) throw error;
+    proxyMalformed = true;
+  }
   if (proxy) notes.push(`reaching the relay through the proxy ${proxy.display} (${proxy.source}; NO_PROXY does not match ${endpoint.host})`);
 
   if (values.ca !== undefined && values.fingerprint !== undefined) {
@@ -149,6 +167,7 @@ export function resolveClientConnection(flags: ClientFlagValues, environment: No
     notes.push(`trusting the development CA ${join(dataDir, 'ca.pem')} (no --ca or --fingerprint given)`);
   } else trust = systemTrust;
 
+  if (leniency.credential === 'ignored') return { endpoint, trust, notes, ...fromContext };
   const token = resolveClientToken(values.tokenFile, env);
   if (token !== undefined) {
     if (values.secretFile !== undefined || endpoint.secret !== undefined) {
@@ -168,14 +187,16 @@ export function resolveClientConnection(flags: ClientFlagValues, environment: No
       notes.push('warning: a secret in --relay is visible to other local users in the process list (ps); prefer --secret-file or DBGRELAY_SECRET');
     }
   } else if (env['DBGRELAY_SECRET']) secret = env['DBGRELAY_SECRET'];
-  else if (!isLoopbackHost(endpoint.host) || proxy !== undefined) {
+  else if (!isLoopbackHost(endpoint.host) || proxy !== undefined || proxyMalformed) {
     // The local data directory's secret belongs to the relay on this machine; never hand it to another host (or a proxy's "localhost").
     if (values.cert === undefined) {
-      const where = proxy !== undefined ? `through the proxy ${proxy.display}` : 'not on this machine';
-      throw new RelayError(
+      const where = proxy !== undefined ? `through the proxy ${proxy.display}` : proxyMalformed ? 'through a proxy' : 'not on this machine';
+      const missing = new RelayError(
         'CONFIG_INVALID',
         `no credential for the relay at ${endpoint.display} (${where}): give ${credentialSources}; ${join(dataDir, 'secret')} is used only for a relay on a loopback address`,
       );
+      if (leniency.credential !== 'optional') throw missing;
+      return { endpoint, trust, notes, ...fromContext, missingCredential: missing };
     }
     notes.push('no secret or token given: the client certificate (--cert) is the only credential');
   } else if (existsSync(join(dataDir, 'secret'))) {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { RelayError } from '../common/relayError.js';
 import type { DoctorCheckResult } from '../doctor/doctorCheck.js';
@@ -7,12 +6,15 @@ import { runDoctor } from '../doctor/runDoctor.js';
 import { printable } from '../common/printable.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';
+import { agentRelayCredential } from './agentCredential.js';
 import { credentialSourceOf } from './credentialSource.js';
 import { exitStatusFor, exitStatusHelp } from './exitCodes.js';
 import { adviceFor } from './failureAdvice.js';
 
 interface DoctorFlagValues extends ClientFlagValues, ClientIdentityFlagValues {
   readonly as: 'client' | 'agent';
+  /** With `--as agent`: the agent's `--agent-secret-file`. */
+  readonly agentSecretFile?: string;
   readonly json?: boolean;
   readonly timeout: number;
   readonly maxClockSkew: number;
@@ -24,30 +26,9 @@ function milliseconds(value: string): number {
   return Number(value);
 }
 
-/** The agent's own credential variables (agent-py credentials.py), checked with `--as agent`. */
-function agentCredentialEnv(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; source: string | undefined } {
-  const withoutClient: NodeJS.ProcessEnv = { ...env };
-  delete withoutClient['DBGRELAY_SECRET'];
-  delete withoutClient['DBGRELAY_TOKEN'];
-  const fromFile = (variable: string): string => {
-    const file = env[variable]!;
-    try {
-      return readFileSync(file, 'utf8').trim();
-    } catch (error) {
-      throw new RelayError('CONFIG_INVALID', `${variable}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  };
-  if (env['DBGRELAY_TOKEN']) return { env: { ...withoutClient, DBGRELAY_TOKEN: env['DBGRELAY_TOKEN'] }, source: 'the token in DBGRELAY_TOKEN' };
-  if (env['DBGRELAY_TOKEN_FILE'])
-    return { env: { ...withoutClient, DBGRELAY_TOKEN: fromFile('DBGRELAY_TOKEN_FILE') }, source: `the token in DBGRELAY_TOKEN_FILE ${env['DBGRELAY_TOKEN_FILE']}` };
-  if (env['DBGRELAY_AGENT_SECRET']) return { env: { ...withoutClient, DBGRELAY_SECRET: env['DBGRELAY_AGENT_SECRET'] }, source: 'the agent secret in DBGRELAY_AGENT_SECRET' };
-  if (env['DBGRELAY_AGENT_SECRET_FILE']) {
-    return {
-      env: { ...withoutClient, DBGRELAY_SECRET: fromFile('DBGRELAY_AGENT_SECRET_FILE') },
-      source: `the agent secret in DBGRELAY_AGENT_SECRET_FILE ${env['DBGRELAY_AGENT_SECRET_FILE']}`,
-    };
-  }
-  return { env: withoutClient, source: undefined };
+/** `flags` with the relay URL's `secret@` taken out: with `--as agent` it is one of the agent's credentials, chosen by its own order. */
+function withoutUrlSecret(flags: DoctorFlagValues): DoctorFlagValues {
+  return flags.relay === undefined ? flags : { ...flags, relay: flags.relay.replace(/^([^:/?#]*:\/\/)[^@/?#]*@/s, '$1') };
 }
 
 const statusLabel: Readonly<Record<DoctorCheckResult['status'], string>> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', skip: 'skip' };
@@ -82,11 +63,13 @@ export function registerDoctorCommand(program: Command): void {
     .addOption(
       new Option(
         '--as <role>',
-        "whose credential to check: client (the flags and variables of attach and targets) or agent (the Python agent's DBGRELAY_TOKEN[_FILE] or DBGRELAY_AGENT_SECRET[_FILE])",
+        "whose credential to check: client (the flags and variables of attach and targets) or agent (the Python agent's, in its order: " +
+          '--token-file, --agent-secret-file or a secret@ in the URL; DBGRELAY_TOKEN[_FILE] or DBGRELAY_AGENT_SECRET[_FILE]; --secret-file or DBGRELAY_SECRET[_FILE])',
       )
         .choices(['client', 'agent'])
         .default('client'),
     )
+    .option('--agent-secret-file <file>', "with --as agent: the file of the agent's secret (the agent's --agent-secret-file)")
     .option('--json', 'print the checks as JSON')
     .option('--target <name>', "also ask the relay whether attaching to this target would be admitted now (wss; takes a target's attach secret too)")
     .option('--timeout <ms>', 'bound on each network check', milliseconds, 5_000)
@@ -94,27 +77,34 @@ export function registerDoctorCommand(program: Command): void {
   addClientIdentityOptions(addClientOptions(command))
     .addHelpText('after', exitStatusHelp)
     .action(async (flags: DoctorFlagValues) => {
-      const agent = flags.as === 'agent' ? agentCredentialEnv(process.env) : undefined;
-      const env = agent?.env ?? process.env;
-      const connection = resolveClientConnection(flags, env);
+      const agent = flags.as === 'agent' ? agentRelayCredential(flags, process.env) : undefined;
+      // The agent's credential is chosen above in its own order: the client's resolution only finds relay and trust.
+      const connection = resolveClientConnection(agent ? withoutUrlSecret(flags) : flags, process.env, {
+        credential: agent ? 'ignored' : 'optional',
+        proxyUnchecked: true,
+      });
       if (!flags.json) for (const note of connection.notes) process.stderr.write(`dbgrelay doctor: ${note}\n`);
-      const credential = credentialSourceOf(flags, connection, env);
-      const source = agent?.source ?? credential.description;
+      const credential = credentialSourceOf(flags, connection, process.env);
+      const chosen = agent !== undefined && 'credential' in agent ? agent.credential : undefined;
+      const source = agent ? (chosen?.source ?? 'no credential') : credential.description;
       const identity = resolveClientIdentity(connection.identityFiles ?? flags);
-      const token = connection.token?.();
+      const secret = agent ? (chosen?.kind === 'secret' ? chosen.value : undefined) : connection.secret;
+      const token = agent ? (chosen?.kind === 'token' ? chosen.value : undefined) : connection.token?.();
+      const credentialProblem = agent !== undefined && 'problem' in agent ? agent.problem : connection.missingCredential;
       const results = await runDoctor({
         endpoint: connection.endpoint,
         trust: connection.trust,
         ...(identity !== undefined ? { identity } : {}),
-        ...(connection.secret !== undefined ? { secret: connection.secret } : {}),
+        ...(secret !== undefined ? { secret } : {}),
         ...(token !== undefined ? { token } : {}),
+        ...(credentialProblem !== undefined ? { credentialProblem } : {}),
         credentialSource: source,
         ...(flags.target !== undefined ? { target: flags.target } : {}),
         role: flags.as,
         timeoutMs: flags.timeout,
         maxClockSkewMs: flags.maxClockSkew,
-        env,
-        adviseRefusal: (error) => adviceFor(error, { command: 'doctor', credential: { ...credential, description: source } }),
+        env: process.env,
+        adviseRefusal: (error) => adviceFor(error, { command: 'doctor', credential: agent ? { kind: chosen?.kind ?? 'none', description: source } : credential }),
       });
       const failed = firstFailure(results);
       const exitStatus = failed?.code !== undefined ? exitStatusFor(new RelayError(failed.code, failed.summary)) : failed ? 1 : 0;

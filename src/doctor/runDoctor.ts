@@ -2,6 +2,7 @@ import type { RelayError } from '../common/relayError.js';
 import type { ClientIdentity } from '../dial/clientIdentity.js';
 import type { RelayEndpoint } from '../dial/relayEndpoint.js';
 import type { TlsTrust } from '../dial/tlsTrust.js';
+import { checkAgentCredential } from './agentCredentialCheck.js';
 import { checkClock, checkToken } from './clockChecks.js';
 import { checkCredential, checkTarget } from './credentialCheck.js';
 import { checkResult, type DoctorCheckName, type DoctorCheckResult } from './doctorCheck.js';
@@ -17,10 +18,12 @@ export interface DoctorOptions {
   readonly token?: string;
   /** Where the credential came from (`--secret-file PATH`, `DBGRELAY_TOKEN`, ...), never its value. */
   readonly credentialSource: string;
+  /** Why there is no credential to check (`CONFIG_INVALID`): the credential check fails with it, the others still run. */
+  readonly credentialProblem?: RelayError;
   /**
    * `client`: the credential is checked with the target list. `agent`: an agent's
-   * credential, which may not list targets; the relay checks it only when the agent
-   * registers, so only a token's claims are checked.
+   * credential, which may not list targets: it opens the agent's control connection
+   * (where the relay authenticates it) and closes it before registering.
    */
   readonly role: 'client' | 'agent';
   /** A target to check attaching to (`--target`): the relay's attach check, which also takes a target's attach secret. */
@@ -42,8 +45,9 @@ function skipped(check: DoctorCheckName, because: DoctorCheckName): DoctorCheckR
 /**
  * Runs the checks in order: proxy, DNS, TCP connect (to the proxy when there is one),
  * TLS chain and trust, clock skew, the token's claims, with a target the relay's
- * attach check, and the credential with the relay. A failed network step skips those that need it; the token's claims are
- * decoded regardless. Never throws for a failed check: each result says what to do.
+ * attach check, and the credential with the relay (an agent's: its control connection).
+ * A failed network step skips those that need it; the token's claims are decoded
+ * regardless, and a missing credential fails its check without stopping the others. Never throws for a failed check: each result says what to do.
  */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheckResult[]> {
   const { endpoint } = options;
@@ -73,14 +77,25 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheckResu
   }
   if (options.token !== undefined) results.push(checkToken(options.token, options.credentialSource, skewMs));
 
-  if (failed) results.push(skipped('credential', failed));
-  else if (options.role === 'agent') {
+  const dial = {
+    endpoint,
+    trust: options.trust,
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.token !== undefined ? { token: options.token } : options.secret !== undefined ? { secret: options.secret } : {}),
+    timeoutMs: options.timeoutMs,
+    env: options.env,
+  };
+  if (options.credentialProblem !== undefined) {
+    if (options.target !== undefined) results.push(checkResult('target', 'skip', 'not run: there is no credential to present'));
     results.push(
-      checkResult('credential', 'skip', `${options.credentialSource}: an agent's credential is checked by the relay when the agent registers, which doctor does not do`),
+      checkResult('credential', 'fail', options.credentialProblem.message, {
+        code: options.credentialProblem.code,
+        fix: options.adviseRefusal(options.credentialProblem),
+      }),
     );
-  } else {
-    const credential = options.token !== undefined ? { token: options.token } : options.secret !== undefined ? { secret: options.secret } : {};
-    const dial = { endpoint, trust: options.trust, ...(options.identity ? { identity: options.identity } : {}), ...credential, timeoutMs: options.timeoutMs, env: options.env };
+  } else if (failed) results.push(skipped('credential', failed));
+  else if (options.role === 'agent') results.push(await checkAgentCredential(dial, options.credentialSource, options.adviseRefusal));
+  else {
     const target = options.target !== undefined ? await checkTarget(dial, options.target, options.credentialSource, options.adviseRefusal) : undefined;
     if (target) results.push(target);
     // A secret the attach check admitted may be a target's attach secret, which may attach but not list:

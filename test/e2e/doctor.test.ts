@@ -8,6 +8,7 @@ import { certificateFingerprint } from '../../src/certs/certificateFactory.js';
 import type { DoctorCheckResult } from '../../src/doctor/doctorCheck.js';
 import { FakeAgent } from '../support/fakes/fakeAgent.js';
 import { testCertificates } from '../support/keys/testCertificates.js';
+import { startConnectProxy } from '../support/net/loopbackProxies.js';
 import { runDbgrelay, type CliProcess } from '../support/processes/cliProcess.js';
 import { startE2eRelay, type E2eRelay } from '../support/relay/e2eRelay.js';
 
@@ -123,6 +124,60 @@ describe('dbgrelay doctor', () => {
     expect(await run.exited, run.output()).toBe(77);
     expect(run.output()).toMatch(/FAIL +token +the token in DBGRELAY_TOKEN: jwt:agent-web, scopes register:web-\*; it expired 10 min ago/);
     expect(run.output()).toMatch(/ok +clock/);
-    expect(run.output()).toMatch(/skip +credential .*checked by the relay when the agent registers/);
+    // The agent's credential is presented as the agent does (this relay takes no bearer tokens).
+    expect(run.output()).toMatch(/FAIL +credential +relay refused/);
+    expect(run.output()).toContain('first failure: token (AUTH_FAILED)');
+  });
+});
+
+describe('dbgrelay doctor reports what would have stopped it as checks', () => {
+  it('a relay reached through a proxy with no credential: the network and TLS checks run, the credential check fails (78)', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const run = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--json'], { HTTPS_PROXY: proxy.url, DBGRELAY_DATA_DIR: scratch });
+      let stdout = '';
+      run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      expect(await run.exited, run.output()).toBe(78);
+      const report = JSON.parse(stdout) as { checks: DoctorCheckResult[] };
+      const statuses = report.checks.map((c) => `${c.check}:${c.status}`).filter((status) => !status.startsWith('clock:'));
+      expect(statuses).toEqual(['proxy:ok', 'dns:ok', 'tcp:ok', 'tls:ok', 'credential:fail']);
+      expect(report.checks.at(-1)).toMatchObject({ code: 'CONFIG_INVALID', summary: expect.stringContaining('no credential for the relay') });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a malformed HTTPS_PROXY: the proxy check fails in the report', async () => {
+    const run = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile], { HTTPS_PROXY: 'http://[not-an-address', DBGRELAY_SECRET: relay.secret });
+    expect(await run.exited, run.output()).not.toBe(0);
+    expect(run.output()).toMatch(/FAIL +proxy/);
+    expect(run.output()).toMatch(/skip +credential/);
+  });
+});
+
+describe('dbgrelay doctor --as agent', () => {
+  it("presents the agent's credential, chosen in the agent's order, on the agent's control connection", async () => {
+    const agentSecretFile = join(scratch, 'agent-secret');
+    writeFileSync(agentSecretFile, relay.secret, { mode: 0o600 });
+    // --agent-secret-file wins over the environment's token, as in agent-py.
+    const fromFile = doctor(['--relay', relay.tcpsUrl, '--ca', relay.caFile, '--as', 'agent', '--agent-secret-file', agentSecretFile], { DBGRELAY_TOKEN: 'x.y.z' });
+    expect(await fromFile.exited, fromFile.output()).toBe(0);
+    expect(fromFile.output()).toMatch(/ok +credential +the agent secret in --agent-secret-file \S+ is accepted for an agent's control connection/);
+    const overWss = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--as', 'agent'], { DBGRELAY_AGENT_SECRET_FILE: agentSecretFile });
+    expect(await overWss.exited, overWss.output()).toBe(0);
+    expect(overWss.output()).toMatch(/ok +credential +the agent secret in DBGRELAY_AGENT_SECRET_FILE \S+ is accepted/);
+    // With no relay credential the agent falls back to its attach secret (DBGRELAY_SECRET): a target's attach secret is no agent credential.
+    const attachOnly = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--as', 'agent'], { DBGRELAY_SECRET: attachSecret });
+    expect(await attachOnly.exited, attachOnly.output()).toBe(77);
+    expect(attachOnly.output()).toMatch(/FAIL +credential/);
+    expect(attachOnly.output()).toContain('the secret in DBGRELAY_SECRET');
+    expect(attachOnly.output()).not.toContain(attachSecret);
+  });
+
+  it('reports an agent with no credential as a failed check (78) after the network and TLS checks', async () => {
+    const run = doctor(['--relay', relay.wssUrl, '--ca', relay.caFile, '--as', 'agent'], { DBGRELAY_DATA_DIR: scratch });
+    expect(await run.exited, run.output()).toBe(78);
+    expect(run.output()).toMatch(/ok +tls/);
+    expect(run.output()).toMatch(/FAIL +credential +no relay credential for the agent/);
   });
 });
