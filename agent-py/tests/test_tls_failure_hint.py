@@ -33,6 +33,22 @@ def test_unknown_ca_text_is_the_relay_clients(vector: Any) -> None:
     assert unknown_ca_hint(vector["trust"], vector["server"], vector["ca"]) == vector["text"]
 
 
+@pytest.mark.parametrize("vector", VECTORS["unknownCaLeafOnly"], ids=lambda v: v["trust"])
+def test_unknown_ca_on_a_python_that_shows_only_the_leaf_recommends_pinning_the_ca(vector: Any) -> None:
+    assert unknown_ca_hint(vector["trust"], vector["server"], None, ca_visible=False) == vector["text"]
+    assert "no CA" not in vector["text"]
+
+
+def test_a_chain_of_one_on_a_python_that_shows_only_the_leaf_is_not_called_a_relay_without_ca(monkeypatch: pytest.MonkeyPatch, certs: Certs) -> None:
+    import dbgrelay.trust.failurehint as failurehint
+
+    monkeypatch.setattr(failurehint, "whole_chain_visible", lambda: False)
+    hint = failurehint.hint_for_chain(20, "127.0.0.1", [certs.der("server")], "system trust store")
+    assert hint is not None and "the CA is not visible on this Python" in hint and "and no CA" not in hint
+    monkeypatch.setattr(failurehint, "whole_chain_visible", lambda: True)
+    assert "and no CA" in (failurehint.hint_for_chain(20, "127.0.0.1", [certs.der("server")], "system trust store") or "")
+
+
 def test_classify_openssl_codes() -> None:
     assert [classify(code) for code in (62, 64)] == ["name-mismatch"] * 2
     assert [classify(code) for code in (2, 18, 19, 20, 21)] == ["unknown-ca"] * 5
@@ -84,7 +100,7 @@ def test_a_name_the_certificate_does_not_cover_names_public_name(trust: str, cer
     events, port, relay = refusal(elsewhere_context(certs), **options)
     expected = f"cannot verify the relay's certificate at 127.0.0.1:{port}: " + name_mismatch_hint(["relay.example.com", "10.0.0.5", "fd00::5"], "127.0.0.1")
     assert events[0] == {"event": "refused", "code": "TLS_VERIFY_FAILED", "message": expected}
-    assert "--public-name 127.0.0.1 (or add it to tls.publicNames)" in caplog.text
+    assert "start it with --public-name 127.0.0.1 (development certificate) or give it a tls.certFile whose names include 127.0.0.1" in caplog.text
     assert not relay.hellos, "nothing may be sent to a relay whose certificate did not verify"
 
 

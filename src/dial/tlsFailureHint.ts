@@ -36,12 +36,16 @@ export type TlsPeer = 'relay' | 'debug endpoint';
 
 /**
  * The fix for a certificate that does not name `host`: the names it covers, and how
- * to make the relay's certificate cover `host`. The Python agent words it the same
+ * to make the relay's certificate cover `host` (its development certificate, or its
+ * own `tls.certFile`). The Python agent words it the same
  * (test/fixtures/tlsFailureHintVectors.json).
  */
 export function nameMismatchHint(names: readonly string[], host: string, peer: TlsPeer = 'relay'): string {
   const covered = names.length > 0 ? names.join(', ') : 'no name';
-  const fix = peer === 'relay' ? `start the relay with --public-name ${host} (or add it to tls.publicNames)` : `give enable_attach a certificate (certfile) that covers ${host}`;
+  const fix =
+    peer === 'relay'
+      ? `make the relay's certificate cover ${host}: start it with --public-name ${host} (development certificate) or give it a tls.certFile whose names include ${host}`
+      : `give enable_attach a certificate (certfile) that covers ${host}`;
   return `the ${peer}'s certificate covers ${covered}, you dialed ${host}; ${fix}, or dial a name it covers`;
 }
 

@@ -45,7 +45,7 @@ describe('dbgrelay serve --public-name', () => {
     expect(first.covers).toBe('localhost, 127.0.0.1, ::1');
     const secret = readFileSync(join(dataDir, 'secret'), 'utf8').trim();
     const caFile = join(dataDir, 'ca.pem');
-    const fix = `you dialed ${publicAddress}; start the relay with --public-name ${publicAddress}`;
+    const fix = `you dialed ${publicAddress}; make the relay's certificate cover ${publicAddress}: start it with --public-name ${publicAddress} (development certificate)`;
 
     const agent = startDebuggee({ relayUrl: `tcps://${publicAddress}:${first.tcpsPort}`, name: 'web-far', secret, caFile });
     debuggees.push(agent);

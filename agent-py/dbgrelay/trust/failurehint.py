@@ -16,7 +16,7 @@ import ssl
 from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from .certnames import certificate_names
-from .pinning import fingerprint_der
+from .pinning import fingerprint_der, whole_chain_visible
 
 if TYPE_CHECKING:
     from .relaytrust import RelayTrust
@@ -43,12 +43,24 @@ def classify(verify_code: int) -> str:
 def name_mismatch_hint(names: Sequence[str], host: str) -> str:
     """The fix for a certificate that does not name ``host``."""
     covered = ", ".join(names) if names else "no name"
-    return f"the relay's certificate covers {covered}, you dialed {host}; start the relay with --public-name {host} (or add it to tls.publicNames), or dial a name it covers"
+    return (
+        f"the relay's certificate covers {covered}, you dialed {host}; make the relay's certificate cover {host}: "
+        f"start it with --public-name {host} (development certificate) or give it a tls.certFile whose names include {host}, or dial a name it covers"
+    )
 
 
-def unknown_ca_hint(trust: str, server_fingerprint: str, ca_fingerprint: Optional[str]) -> str:
+def unknown_ca_hint(trust: str, server_fingerprint: str, ca_fingerprint: Optional[str], ca_visible: bool = True) -> str:
     """The fix for a certificate signed by no CA in ``trust`` (``CA file <path>`` or
-    ``system trust store``): the fingerprints to compare on the relay host before pinning."""
+    ``system trust store``): the fingerprints to compare on the relay host before pinning.
+    ``ca_visible`` False: this Python shows only the server certificate (before 3.10), so
+    whether the relay sent its CA is not known; the CA's fingerprint is pinned instead."""
+    if ca_fingerprint is None and not ca_visible:
+        return (
+            f"the relay's certificate does not chain to the {trust}; the relay presented server {server_fingerprint} "
+            f"(the CA is not visible on this Python, which shows only the server certificate); "
+            f"pin the CA: --fingerprint with the output of `dbgrelay certs fingerprint <dataDir>/ca.pem` on the relay host, "
+            f"or copy the relay's ca.pem and pass it with --ca"
+        )
     presented = f"server {server_fingerprint} and no CA" if ca_fingerprint is None else f"server {server_fingerprint}, CA {ca_fingerprint}"
     file = "server" if ca_fingerprint is None else "ca"
     return (
@@ -75,7 +87,7 @@ def hint_for_chain(verify_code: int, host: str, chain: List[bytes], trust: str) 
         return name_mismatch_hint(certificate_names(chain[0]), host)
     if kind == "unknown-ca":
         ca = "sha256:" + fingerprint_der(chain[-1]) if len(chain) > 1 else None
-        return unknown_ca_hint(trust, "sha256:" + fingerprint_der(chain[0]), ca)
+        return unknown_ca_hint(trust, "sha256:" + fingerprint_der(chain[0]), ca, ca_visible=whole_chain_visible())
     return None
 
 

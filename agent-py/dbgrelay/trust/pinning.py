@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import ssl
 from typing import Any, List, Optional, Sequence
 
 from ..errors import ConfigError
@@ -71,6 +72,13 @@ def peer_chain_der(ssl_object: Any) -> List[bytes]:
             return out
     leaf = ssl_object.getpeercert(binary_form=True)
     return [leaf] if leaf else []
+
+
+def whole_chain_visible() -> bool:
+    """True when this Python shows a peer's whole chain (3.10+, see :func:`peer_chain_der`);
+    before 3.10 only the leaf is visible, and a chain of one says nothing about the CA."""
+    inner = getattr(getattr(ssl, "_ssl", None), "_SSLSocket", None)
+    return hasattr(ssl.SSLObject, "get_unverified_chain") or hasattr(inner, "get_unverified_chain")
 
 
 def pin_mismatch_message(where: str, pin_hex: str, chain: List[bytes]) -> str:
