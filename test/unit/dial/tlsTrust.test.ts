@@ -161,7 +161,7 @@ describe('checkPinnedChain', () => {
     const chain = [new X509Certificate(certs.certPem), new X509Certificate(certs.caPem)];
     // tls.checkServerIdentity: an IP host must be an IP SAN; a DNS name is not matched against IP SANs.
     expect(() => checkPinnedChain(chain, '127.0.0.2', [certs.caFingerprint])).toThrow(
-      'covers localhost, 127.0.0.1, ::1, you dialed 127.0.0.2; make the relay's certificate cover 127.0.0.2: start it with --public-name 127.0.0.2',
+      "covers localhost, 127.0.0.1, ::1, you dialed 127.0.0.2; make the relay's certificate cover 127.0.0.2: start it with --public-name 127.0.0.2",
     );
     expect(() => checkPinnedChain(chain, 'sub.localhost', [certs.caFingerprint])).toThrow(/you dialed sub\.localhost/);
     // A CA certificate has no extendedKeyUsage: any purpose (a self-signed relay certificate pinned as itself).
