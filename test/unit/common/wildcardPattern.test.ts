@@ -37,6 +37,20 @@ describe('wildcardPattern', () => {
     }
   });
 
+  it('agrees with the regular-expression form on patterns longer than one 32-state word', () => {
+    const random = seededRandom(32);
+    const pick = (alphabet: string, length: number): string => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    for (let i = 0; i < 2_000; i++) {
+      const parts = Array.from({ length: 1 + Math.floor(random() * 4) }, () => pick('aab?', Math.floor(random() * 25)));
+      const pattern = parts.join('*');
+      const name = pick('ab', 30 + Math.floor(random() * 60));
+      expect(wildcardPattern(pattern).test(name), `${pattern} ~ ${name}`).toBe(referenceRegex(pattern).test(name));
+      // and a name built to match, so that matches are checked too, not only misses
+      const matching = parts.map((part) => part.replaceAll('?', 'b')).join(pick('ab', 3));
+      expect(wildcardPattern(pattern).test(matching), `${pattern} ~ ${matching}`).toBe(true);
+    }
+  });
+
   it('takes linear time on a pattern that makes a backtracking regex run for minutes', () => {
     const pattern = `${'*'.repeat(1)}${'a*'.repeat(127)}!`;
     const text = 'a'.repeat(10_000);
