@@ -53,12 +53,22 @@ export function auditFilterFromQuery(query: URLSearchParams, nowMs: number = Dat
   };
 }
 
+// Records are appended in time order, so reading backwards, one written well before
+// `since` means every older one is too; the margin allows for a clock stepped back.
+const clockStepMarginMs = 300_000;
+
+function writtenBefore(record: AuditRecord, ms: number): boolean {
+  const time = typeof record['time'] === 'string' ? Date.parse(record['time']) : Number.NaN;
+  return time < ms;
+}
+
 /**
  * The newest `pageSize` records of the audit log at `file` (its rotated files
  * included) that match `filter` and that `visible` lets the caller see, newest first.
  * No audit log yet is an empty page. Reads the log from its end backwards and stops as
  * soon as one record more than the page matched (so `more` is known), or once it read
- * `maxScanBytes` (then `more` and `bounded`: older records were not looked at).
+ * `maxScanBytes` (then `more` and `bounded`: older records were not looked at), or at
+ * the first record written more than five minutes before `since`.
  */
 export async function auditPage(
   file: string,
@@ -79,6 +89,7 @@ export async function auditPage(
   const matches = auditQueryMatcher(filter);
   const records: AuditRecord[] = [];
   for await (const record of readAuditRecordsNewestFirst(files, stats, maxScanBytes)) {
+    if (filter.sinceMs !== undefined && writtenBefore(record, filter.sinceMs - clockStepMarginMs)) break;
     if (filter.event !== undefined && record['event'] !== filter.event) continue;
     if (!matches(record) || !visible(record)) continue;
     if (records.length === pageSize) return { records, more: true };

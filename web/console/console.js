@@ -194,7 +194,7 @@ async function drawAudit(generation) {
   $('audit-rows').replaceChildren(...(rows.length ? rows : [emptyRow(6, none)]));
   $('audit-more').hidden = !more;
   $('audit-more').textContent = bounded
-    ? 'The relay stopped reading at its bound for one page (console.auditScanMaxBytes): older records may match too. Narrow the time range to see them.'
+    ? 'The relay stopped reading at its bound for one page (console.auditScanMaxBytes): older records may match too; dbgrelay audit on the relay host reads them all.'
     : 'Older records match too: narrow the filters to see them.';
 }
 

@@ -94,3 +94,18 @@ describe('the console audit reads', () => {
     expect((await reads.page({}, () => true))?.records).toHaveLength(10);
   });
 });
+
+describe('the console audit read with since', () => {
+  it('stops at the first record written well before since, without reading the older part of the log', async () => {
+    const hour = 3_600_000;
+    const start = Date.UTC(2026, 11, 1);
+    const old = Array.from({ length: 3_000 }, (_, i) => ({ time: new Date(start + i).toISOString(), event: 'dap.request', target: 'web-1', n: i }));
+    const recent = [0, 1, 2].map((i) => ({ time: new Date(start + 10 * hour + i).toISOString(), event: 'dap.request', target: 'web-1', n: 10_000 + i }));
+    const file = auditLog([...old, ...recent]);
+    const stats = { bytesRead: 0, malformed: 0 };
+    const page = await auditPage(file, { sinceMs: start + 9 * hour }, 10, () => true, { stats, maxScanBytes: 1 << 30 });
+    expect(page).toEqual({ records: expect.any(Array), more: false });
+    expect(page.records.map((r) => r['n'])).toEqual([10_002, 10_001, 10_000]);
+    expect(stats.bytesRead).toBeLessThanOrEqual(65_536);
+  });
+});
