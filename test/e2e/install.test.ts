@@ -32,6 +32,9 @@ describe('npm pack and npm install -g', () => {
   it('installs a dbgrelay command that prints the package version, lists the commands and serves the web console from the package', async () => {
     const pack = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, env, maxBuffer: 16 * 1024 * 1024 });
     const [packed] = JSON.parse(pack.stdout) as PackResult[];
+    // The README's `npm install -g "$(npm pack --silent)"`: stdout is the tarball's name alone (npm's banners stay out).
+    const silent = await run('npm', ['pack', '--silent', '--dry-run'], { cwd: root, env });
+    expect(silent.stdout).toBe(`${packed!.filename}\n`);
     const files = packed!.files.map((file) => file.path);
     for (const shipped of [
       'dist/cli/main.js',
