@@ -254,6 +254,37 @@ function admittedEntry(body: string, target: string): TargetInfo | undefined {
 /** Header of an attach check (docs/protocol.md §3, revision 1.14). */
 const attachCheckHeader = 'X-Dbgrelay-Check';
 
+/** A relay's answer to one HTTPS `GET`: its status and body. */
+interface RelayAnswer {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly body: string;
+}
+
+/**
+ * `GET <base><path>` on a connection of its own to the relay, with `headers`; the whole
+ * exchange within `remaining()` and a body of at most `maxBytes`. Rejects with
+ * `RELAY_UNREACHABLE` (or the dial's error) when no answer comes.
+ */
+async function getFromRelay(options: RelayDialOptions, remaining: () => number, path: string, headers: Record<string, string>, maxBytes: number): Promise<RelayAnswer> {
+  const { endpoint } = options;
+  const where = formatAddress(endpoint);
+  const socket = await connectRelay(options, remaining);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ createConnection: () => socket, host: endpoint.host, port: endpoint.port, path: `${apiBasePath(endpoint)}${path}`, method: 'GET', headers });
+    answerWithin(req, remaining(), where);
+    req.on('error', (error) =>
+      reject(error instanceof RelayError ? error : new RelayError('RELAY_UNREACHABLE', `request to the relay at ${where} failed: ${error.message}`, { cause: error })),
+    );
+    req.on('response', (res) => {
+      readBody(res, maxBytes)
+        .then((body) => resolve({ statusCode: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', body }), reject)
+        .finally(() => socket.destroy());
+    });
+    req.end();
+  });
+}
+
 /**
  * Asks the relay whether a session with `options.target` would be admitted now,
  * opening nothing (docs/protocol.md §3, revision 1.14): `GET <base>/v1/attach/<target>`
@@ -269,38 +300,16 @@ export async function checkAttachAdmission(options: DialSessionOptions & { targe
   if (endpoint.scheme !== 'wss') return { verdict: 'unsupported' };
   const credential = credentialOf(options);
   const remaining = deadlineOf(options);
-  const where = formatAddress(endpoint);
   const headers = { ...authorization(credential), [attachCheckHeader]: '1', ...(options.takeover ? { [takeoverHeader]: '1' } : {}) };
   const secret = credentialText(credential);
-  const socket = await connectRelay(options, remaining);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({
-      createConnection: () => socket,
-      host: endpoint.host,
-      port: endpoint.port,
-      path: `${apiBasePath(endpoint)}/v1/attach/${encodeURIComponent(options.target)}`,
-      method: 'GET',
-      headers,
-    });
-    answerWithin(req, remaining(), where);
-    req.on('error', (error) =>
-      reject(error instanceof RelayError ? error : new RelayError('RELAY_UNREACHABLE', `request to the relay at ${where} failed: ${error.message}`, { cause: error })),
-    );
-    req.on('response', (res) => {
-      readBody(res, maxBodyBytes)
-        .then((body) => {
-          if (res.statusCode === 200) {
-            const entry = admittedEntry(body, options.target);
-            return resolve({ verdict: 'admitted', ...(entry !== undefined ? { target: entry } : {}) });
-          }
-          const refusal = httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret);
-          if (refusal.code === 'BAD_REQUEST') resolve({ verdict: 'unsupported' });
-          else reject(refusal);
-        }, reject)
-        .finally(() => socket.destroy());
-    });
-    req.end();
-  });
+  const answer = await getFromRelay(options, remaining, `/v1/attach/${encodeURIComponent(options.target)}`, headers, maxBodyBytes);
+  if (answer.statusCode === 200) {
+    const entry = admittedEntry(answer.body, options.target);
+    return { verdict: 'admitted', ...(entry !== undefined ? { target: entry } : {}) };
+  }
+  const refusal = httpRefusalError(answer.statusCode, answer.statusMessage, answer.body, secret);
+  if (refusal.code === 'BAD_REQUEST') return { verdict: 'unsupported' };
+  throw refusal;
 }
 
 /** One page of the target list, as the relay sent it (revision 1.9, docs/protocol.md §7). */
@@ -331,38 +340,14 @@ async function fetchPageHttps(options: RelayDialOptions, credential: Credential 
     ...(page.limit !== undefined ? { 'X-Dbgrelay-Limit': String(page.limit) } : {}),
   };
   const secret = credentialText(credential);
-  const socket = await connectRelay(options, remaining);
-  return new Promise<TargetListPage>((resolve, reject) => {
-    const req = httpsRequest({
-      createConnection: () => socket,
-      host: endpoint.host,
-      port: endpoint.port,
-      path: `${apiBasePath(endpoint)}/v1/targets`,
-      method: 'GET',
-      headers,
-    });
-    answerWithin(req, remaining(), where);
-    req.on('error', (error) =>
-      reject(error instanceof RelayError ? error : new RelayError('RELAY_UNREACHABLE', `request to the relay at ${where} failed: ${error.message}`, { cause: error })),
-    );
-    req.on('response', (res) => {
-      readBody(res, maxTargetsReplyBytes)
-        .then((body) => {
-          if (res.statusCode !== 200) {
-            reject(httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', body, secret));
-            return;
-          }
-          try {
-            const reply = helloReply.parse(parseBoundedJson(body, 'target list'));
-            resolve(reply.ok ? pageOf(reply) : { targets: [] });
-          } catch {
-            reject(new RelayError('BAD_REQUEST', `the relay at ${where} sent a malformed target list`));
-          }
-        }, reject)
-        .finally(() => socket.destroy());
-    });
-    req.end();
-  });
+  const answer = await getFromRelay(options, remaining, '/v1/targets', headers, maxTargetsReplyBytes);
+  if (answer.statusCode !== 200) throw httpRefusalError(answer.statusCode, answer.statusMessage, answer.body, secret);
+  try {
+    const reply = helloReply.parse(parseBoundedJson(answer.body, 'target list'));
+    return reply.ok ? pageOf(reply) : { targets: [] };
+  } catch {
+    throw new RelayError('BAD_REQUEST', `the relay at ${where} sent a malformed target list`);
+  }
 }
 
 async function fetchPageTcps(options: RelayDialOptions, credential: Credential | undefined, remaining: () => number, page: TargetPageRequest): Promise<TargetListPage> {
