@@ -4,25 +4,14 @@ import { RelayError } from '../common/relayError.js';
 import { parseRelayEndpoint } from '../dial/relayEndpoint.js';
 import { contextOf, readClientConfig } from '../config/clientConfigFile.js';
 import type { ClientContext } from '../config/clientConfigSchema.js';
+import type { ClientFlagValues } from './clientFlagValues.js';
 import { tokenEnvironmentVariable } from './clientToken.js';
 
 /** Environment variable naming the context when `--context` is not given. */
 export const contextEnvironmentVariable = 'DBGRELAY_CONTEXT';
 
-/** The client flags a context can fill in, as commander parses them. */
-export interface ContextualFlagValues {
-  readonly context?: string;
-  readonly relay?: string;
-  readonly ca?: string;
-  readonly fingerprint?: string[];
-  readonly secretFile?: string;
-  readonly tokenFile?: string;
-  readonly cert?: string;
-  readonly key?: string;
-}
-
 /** Flags and environment with the context's values filled in where neither gave one, and notes saying so. */
-export interface ContextualClient<T extends ContextualFlagValues> {
+export interface ContextualClient<T extends ClientFlagValues> {
   readonly values: T;
   readonly env: NodeJS.ProcessEnv;
   readonly notes: readonly string[];
@@ -76,7 +65,7 @@ function fromEnvironment(env: NodeJS.ProcessEnv, variable: string, name: string,
  * An `-env` source is passed on as `DBGRELAY_SECRET` or `DBGRELAY_TOKEN`. Throws
  * `CONFIG_INVALID` (a malformed file, an unknown context with the known ones).
  */
-export function applyClientContext<T extends ContextualFlagValues>(values: T, env: NodeJS.ProcessEnv): ContextualClient<T> {
+export function applyClientContext<T extends ClientFlagValues>(values: T, env: NodeJS.ProcessEnv): ContextualClient<T> {
   const named = values.context ?? (env[contextEnvironmentVariable] || undefined);
   const file = readClientConfig(env);
   const name = named ?? file.config['current-context'];

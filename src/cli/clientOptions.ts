@@ -8,25 +8,13 @@ import { parseRelayEndpoint, type RelayEndpoint } from '../dial/relayEndpoint.js
 import { proxyForRelay } from '../dial/httpsProxy.js';
 import { caTrust, pinTrust, systemTrust, type TlsTrust } from '../dial/tlsTrust.js';
 import { applyClientContext, contextEnvironmentVariable } from './clientContext.js';
+import type { ClientFlagValues } from './clientFlagValues.js';
 import { resolveClientToken } from './clientToken.js';
 
 /** Relay URL used when neither `--relay`, `DBGRELAY_RELAY` nor a context gives one: the dev daemon's wss listener. */
 export const defaultRelayUrl = 'wss://127.0.0.1:7443';
 
-/** Flag values shared by `dbgrelay attach` and `dbgrelay targets`, as commander parses them. */
-export interface ClientFlagValues {
-  readonly relay?: string;
-  readonly ca?: string;
-  readonly fingerprint?: string[];
-  readonly secretFile?: string;
-  readonly tokenFile?: string;
-  /** `--cert` of a command that also takes a client certificate: with it, no secret or token is needed (mTLS). */
-  readonly cert?: string;
-  /** `--key` of `--cert`. */
-  readonly key?: string;
-  /** `--context`: the named context of the client config file (else `DBGRELAY_CONTEXT`, else its current-context). */
-  readonly context?: string;
-}
+export type { ClientFlagValues } from './clientFlagValues.js';
 
 /** Everything a client command needs to reach the relay; `notes` say which defaults were used. */
 export interface ClientConnection {
