@@ -74,6 +74,8 @@ export class GuardedSession {
   private readonly watchdog: PauseWatchdog | undefined;
   /** Settles the administrator's resume that waits for debugpy's answer, if one does. */
   private pendingResume: ((outcome: ResumeOutcome) => void) | undefined;
+  /** Ends the session (set by {@link onEvict}): the pause watchdog uses it when its `continue` did not resume the debuggee. */
+  private end: (() => Promise<void>) | undefined;
   private readonly detacher: SessionDetacher;
   private readonly transcript: SessionTranscript | undefined;
   private readonly interceptors: DapInterceptors;
@@ -137,6 +139,8 @@ export class GuardedSession {
           maxPauseMs: options.maxPauseMs,
           audit: this.softAudit,
           onResume: () => metrics?.watchdogResumes.inc(),
+          answerTimeoutMs: options.detachTimeoutMs,
+          onStuck: (why) => this.endStuckPause(why),
         },
         this.pause,
       );
@@ -246,10 +250,24 @@ export class GuardedSession {
    * told why first.
    */
   onEvict(end: () => Promise<void>): void {
+    this.end = end;
     this.options.lease.onEvict(() => {
       this.notify('an administrator took this target over; this session is being detached');
       return end();
     });
+  }
+
+  /**
+   * The pause watchdog's `continue` did not resume the debuggee (`why`): the session
+   * ends, and its detach resumes the program (debugpy's `disconnect`; if debugpy does
+   * not answer that either, the adapter's connection closes and the guard inside the
+   * debuggee resumes it). Without an end set by {@link onEvict} (a session not yet
+   * started), nothing more can be done here.
+   */
+  private endStuckPause(why: string): void {
+    this.options.logger.warn({ why }, 'the pause watchdog could not resume the debuggee; ending the session so that the detach resumes it');
+    this.notify(`${why}; the relay ends this session so that the debugger detaches and the program runs on`);
+    void this.end?.();
   }
 
   /** The session ended: records `session.closed`, stops the watchdog, releases the lease. */

@@ -9,6 +9,15 @@ export interface PauseWatchdogOptions {
   readonly audit: AuditSink;
   /** Called after each resume the watchdog sent (tests, metrics). */
   readonly onResume?: (threadId: number) => void;
+  /** How long debugpy has to answer the watchdog's `continue` (config `sessions.detachTimeoutMs`). */
+  readonly answerTimeoutMs: number;
+  /**
+   * Debugpy refused the watchdog's `continue`, or did not answer it within
+   * {@link answerTimeoutMs}, and the debuggee is still stopped: the owner ends the
+   * session, whose detach (`disconnect`, or closing the adapter's connection, which the
+   * guard inside the debuggee answers) resumes the program. `why` says which.
+   */
+  readonly onStuck: (why: string) => void;
 }
 
 /**
@@ -19,6 +28,9 @@ export interface PauseWatchdogOptions {
  * `output` and a `continued` event) and records `watchdog.resumed`. One watchdog per
  * session, since each session (main or subprocess) debugs its own process. A pause the
  * watchdog resumed and debugpy did not end arms it again at the next `stopped` event.
+ * When debugpy refuses that `continue` or does not answer it in time, the watchdog does
+ * not stop there: it hands the pause to its owner ({@link PauseWatchdogOptions.onStuck}),
+ * which ends the session so that the detach resumes the program.
  */
 export class PauseWatchdog {
   private timer: NodeJS.Timeout | undefined;
@@ -66,11 +78,26 @@ export class PauseWatchdog {
     } catch {
       // Resuming matters more than recording it; the session log has it too.
     }
-    this.pause.resume(
+    let answered = false;
+    const sent = this.pause.resume(
       `the debuggee was paused for ${Math.round(pausedMs / 1000)} s, longer than this target allows (${maxPauseMs} ms, pauseWatchdog); the relay resumed it`,
       (resumed) => {
+        answered = true;
+        clearTimeout(noAnswer);
         if (resumed) this.options.onResume?.(threadId);
+        else this.stuck('debugpy refused the continue');
       },
     );
+    if (!sent) return;
+    const noAnswer = setTimeout(() => {
+      if (!answered) this.stuck(`debugpy did not answer the continue within ${this.options.answerTimeoutMs} ms`);
+    }, this.options.answerTimeoutMs);
+    noAnswer.unref?.();
+  }
+
+  /** The watchdog's `continue` did not resume a debuggee that is still stopped. */
+  private stuck(why: string): void {
+    if (this.disposed || this.pause.pausedSince === undefined) return;
+    this.options.onStuck(why);
   }
 }

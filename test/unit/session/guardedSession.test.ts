@@ -166,6 +166,40 @@ describe('pause watchdog', () => {
     expect(h.audit.named('watchdog.resumed')[0]).toMatchObject({ threadId: 3, maxPauseMs: 60, target: 'web-1' });
   });
 
+  /** Attaches `h`'s client, debugpy answering by hand (the detach only follows an attached session). */
+  const attached = async (h: Awaited<ReturnType<typeof open>>): Promise<void> => {
+    h.client.send({ type: 'request', seq: 1, command: 'attach', arguments: {} });
+    await vi.waitFor(() => expect(h.adapter.requests('attach')).toHaveLength(1));
+    h.adapter.send({ type: 'response', seq: 1, request_seq: h.adapter.requests('attach')[0]!.seq, command: 'attach', success: true });
+    await vi.waitFor(() => expect(h.client.responses()).toHaveLength(1));
+  };
+
+  it('ends the session, so that the detach resumes the program, when debugpy refuses its continue', async () => {
+    const h = await open({ autoAnswer: false, pauseWatchdog: { maxPauseMs: 60, targets: {} } });
+    await attached(h);
+    h.adapter.send(stopped(3));
+    await vi.waitFor(() => expect(h.adapter.requests('continue')).toHaveLength(1));
+    const [request] = h.adapter.requests('continue');
+    h.adapter.send({ type: 'response', seq: 90, request_seq: request!.seq, command: 'continue', success: false, message: 'no such thread' });
+    // the detach: debugpy is told to disconnect without ending the program (which resumes it)
+    await vi.waitFor(() => expect(h.adapter.requests('disconnect')).toHaveLength(1));
+    expect(h.adapter.requests('disconnect')[0]!.arguments).toMatchObject({ terminateDebuggee: false });
+    const notices = h.client.events('output').map((event) => (event as DebugProtocol.OutputEvent).body.output);
+    expect(notices.some((text) => text.includes('debugpy refused the continue; the relay ends this session'))).toBe(true);
+    await h.closed;
+  });
+
+  it('ends the session when debugpy does not answer its continue within sessions.detachTimeoutMs', async () => {
+    const h = await open({ autoAnswer: false, pauseWatchdog: { maxPauseMs: 60, targets: {} }, sessions: { exclusive: true, detachTimeoutMs: 80, takeoverTimeoutMs: 1_000 } });
+    await attached(h);
+    h.adapter.send(stopped(3));
+    await vi.waitFor(() => expect(h.adapter.requests('disconnect')).toHaveLength(1), { timeout: 2_000 });
+    expect(h.adapter.requests('continue')).toHaveLength(1);
+    const notices = h.client.events('output').map((event) => (event as DebugProtocol.OutputEvent).body.output);
+    expect(notices.some((text) => text.includes('debugpy did not answer the continue within 80 ms'))).toBe(true);
+    await h.closed; // no answer to the disconnect either: the detach's own bound closes the session
+  });
+
   it('does nothing when the client resumes in time', async () => {
     const h = await open({ pauseWatchdog: { maxPauseMs: 80, targets: {} } });
     h.adapter.send(stopped(1));
