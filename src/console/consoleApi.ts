@@ -104,7 +104,10 @@ function actionRefusal(outcome: Exclude<ResumeOutcome, 'resumed'>): RelayError {
     case 'notStopped':
       return new RelayError('BAD_REQUEST', 'the program of this session is not stopped');
     case 'refused':
-      return new RelayError('AGENT_GONE', 'the debugger did not resume the program (debugpy refused, or did not answer in time: a late answer is still audited); the pause watchdog still holds, and End session detaches the debugger, which resumes it');
+      return new RelayError(
+        'AGENT_GONE',
+        'the debugger did not resume the program (debugpy refused, or did not answer in time: a late answer is still audited); the pause watchdog still holds, and End session detaches the debugger, which resumes it',
+      );
     case 'busy':
       return new RelayError('TARGET_BUSY', 'another action on this session is under way');
   }
