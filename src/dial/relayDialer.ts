@@ -21,6 +21,7 @@ import { proxyForRelay } from './httpsProxy.js';
 import { exchangeHello } from './tcpsHello.js';
 import { connectVerifiedTls, formatAddress } from './tlsConnect.js';
 import type { TlsTrust } from './tlsTrust.js';
+import { upgradeWithin } from './upgradeDeadline.js';
 
 /** Default bound on dialing: longer than the relay's 10 s agent-open timeout, so its refusal arrives first. */
 export const defaultDialTimeoutMs = 15_000;
@@ -165,6 +166,7 @@ async function dialWebSocket(options: DialSessionOptions, credential: Credential
       perMessageDeflate: false,
       followRedirects: false,
     });
+    upgradeWithin(ws, socket, remaining(), () => reject(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not answer the WebSocket upgrade within the timeout`)));
     const onError = (error: Error): void => {
       socket.destroy();
       reject(new RelayError('RELAY_UNREACHABLE', `WebSocket handshake with the relay at ${where} failed: ${error.message}`, { cause: error }));

@@ -2,6 +2,7 @@ import type { createConnection } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import { RelayError } from '../common/relayError.js';
+import { upgradeWithin } from '../dial/upgradeDeadline.js';
 import { proxyForRelay } from '../dial/httpsProxy.js';
 import type { RelayDialOptions } from '../dial/relayDialer.js';
 import { apiBasePath, hostForUrl } from '../dial/relayEndpoint.js';
@@ -45,6 +46,7 @@ async function openControlConnection(options: RelayDialOptions): Promise<void> {
       perMessageDeflate: false,
       followRedirects: false,
     });
+    upgradeWithin(ws, socket, remaining(), () => reject(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not answer the WebSocket upgrade within the timeout`)));
     ws.once('open', () => {
       ws.close(1000, 'doctor: credential checked');
       resolve();

@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isRelayError } from '../../../src/common/relayError.js';
 import { dialSession, fetchTargets } from '../../../src/dial/relayDialer.js';
@@ -195,6 +197,21 @@ describe('dialSession over tcps', () => {
     const error = await rejection(dialSession({ endpoint: parseRelayEndpoint(`tcps://localhost:${relay.port}`), target: 'web-9', secret, trust }));
     expect((error as unknown as { code?: string }).code).toBe(code);
     expect(error.message).toMatch(message);
+  });
+
+  it('gives up on a wss relay that completes TLS and never answers the upgrade, within the dial timeout', async () => {
+    const silent = createTlsServer({ cert: certs.chainPem, key: certs.keyPem }, (socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const started = Date.now();
+      const error = await rejection(dialSession({ endpoint: parseRelayEndpoint(`wss://127.0.0.1:${port}`), target: 'web-1', secret, trust, timeoutMs: 400 }));
+      expect(isRelayError(error, 'RELAY_UNREACHABLE')).toBe(true);
+      expect(error.message).toContain('did not answer the WebSocket upgrade within the timeout');
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      silent.close();
+    }
   });
 
   it('reports a relay that closes without answering', async () => {
