@@ -45,7 +45,15 @@ export function bootLinks(root) {
 /** The link keys the setup recorded as its own under `root` (none before its first install). */
 export function ownedBootLinks(root) {
   const file = join(root, ownedLinksFile);
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : [];
+  if (!existsSync(file)) return [];
+  try {
+    const owned = JSON.parse(readFileSync(file, 'utf8'));
+    if (Array.isArray(owned) && owned.every((key) => typeof key === 'string')) return owned;
+  } catch {
+    // an unreadable record below
+  }
+  console.warn(`setup: ${file} is not a list of boot links; it is ignored (and written again by the next install)`);
+  return [];
 }
 
 /** Adds `keys` to the setup's own links under `root`; returns them all. */

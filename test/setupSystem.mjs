@@ -44,6 +44,12 @@ function installMissing() {
     const policy = '/usr/sbin/policy-rc.d';
     const ownPolicy = !existsSync(policy);
     if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+    // Ctrl+C or a kill while apt-get runs: apt-get gets it too and ends, the `finally`
+    // below removes the policy (it would refuse every service start on the machine),
+    // and the setup exits then, instead of at once.
+    const interrupted = (signal) => process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+    interrupted('SIGINT');
+    interrupted('SIGTERM');
     try {
       execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
       const install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {

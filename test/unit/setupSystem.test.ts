@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -82,6 +82,14 @@ describe('test/setupSystem.mjs', () => {
     const root = scratchRoot(ownServices);
     expect(disableOwnBootLinks(root, bootLinks(root))).toEqual({ created: [], disabled: [] });
     expect(existsSync(join(root, ownedLinksFile))).toBe(false);
+    expect(bootLinks(root)).toHaveLength(ownServices.length);
+  });
+
+  it('takes a record that is not a list of links as none, disabling nothing that was there before', () => {
+    const root = scratchRoot(ownServices);
+    mkdirSync(dirname(join(root, ownedLinksFile)), { recursive: true });
+    writeFileSync(join(root, ownedLinksFile), '{"not": "a list"');
+    expect(disableOwnBootLinks(root, bootLinks(root))).toEqual({ created: [], disabled: [] });
     expect(bootLinks(root)).toHaveLength(ownServices.length);
   });
 });
