@@ -31,6 +31,7 @@ export interface CliProcess {
   output(): string;
   /** Resolves with the first match of `pattern` in stdout+stderr; rejects if the process exits first. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** The exit status, once the process ended and its output was read to the end ('close'). */
   readonly exited: Promise<number | null>;
   /** SIGINT (as Ctrl+C), then waits for the exit. */
   stop(): Promise<void>;
@@ -65,7 +66,8 @@ export function runDbgrelay(args: string[], env: Record<string, string> = {}, op
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the exit status once the process's output has been read to its end too.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return {
     child,
     output: () => text,
