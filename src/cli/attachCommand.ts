@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { startAttachServer, type AttachLogger } from '../client/attachServer.js';
-import { defaultSessionHeartbeatMs, type RelayDialOptions } from '../dial/relayDialer.js';
+import { defaultSessionHeartbeatMs } from '../dial/relayDialer.js';
+import type { RelayDialOptions } from '../dial/relayRequests.js';
 import { lookUpTargetEntry } from '../client/targetLookup.js';
 import { dialDirectEndpoint, directEndpointTarget } from '../dial/directEndpointDialer.js';
 import { hostForUrl, ptvsdBasePath, redactRelayUrl } from '../dial/relayEndpoint.js';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { defaultMaxTargetPages, fetchTargetList } from '../dial/relayDialer.js';
+import { defaultMaxTargetPages, fetchTargetList } from '../dial/relayTargetList.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
 import { addClientIdentityOptions, resolveClientIdentity, type ClientIdentityFlagValues } from './clientIdentityOptions.js';
 import { addClientOptions, resolveClientConnection, type ClientFlagValues } from './clientOptions.js';

@@ -1,6 +1,8 @@
 import { RelayError } from '../common/relayError.js';
 import { asEndpointError } from '../dial/directEndpointDialer.js';
-import { checkAttachAdmission, fetchTargetPage, type RelayDialOptions } from '../dial/relayDialer.js';
+import { checkAttachAdmission } from '../dial/relayDialer.js';
+import { fetchTargetPage } from '../dial/relayTargetList.js';
+import type { RelayDialOptions } from '../dial/relayRequests.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
 import { cursorBefore, lookUpTarget } from './targetLookup.js';
 

@@ -1,4 +1,6 @@
-import { checkAttachAdmission, fetchTargetPage, type RelayDialOptions } from '../dial/relayDialer.js';
+import { checkAttachAdmission } from '../dial/relayDialer.js';
+import { fetchTargetPage } from '../dial/relayTargetList.js';
+import type { RelayDialOptions } from '../dial/relayRequests.js';
 import type { TargetInfo } from '../protocol/controlMessages.js';
 
 /**

@@ -1,48 +1,33 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import { prefetchHeader } from '../protocol/prefetch.js';
-import { request as httpsRequest } from 'node:https';
-import type { createConnection } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import type { Credential } from '../auth/principal.js';
 import { parseBoundedJson } from '../common/jsonDepth.js';
 import { RelayError } from '../common/relayError.js';
-import { helloReply, maxHelloBytes, maxTargetsPage, maxTargetsReplyBytes, protocolVersion, targetInfo, type TargetInfo } from '../protocol/controlMessages.js';
+import { maxHelloBytes, protocolVersion, targetInfo, type TargetInfo } from '../protocol/controlMessages.js';
 import { isValidTargetName } from '../protocol/targetName.js';
 import { LivenessTransport } from '../liveness/livenessTransport.js';
 import { startWebSocketHeartbeat } from '../liveness/webSocketHeartbeat.js';
 import { SocketTransport } from '../transport/socketTransport.js';
 import type { Transport } from '../transport/transport.js';
 import { WebSocketTransport } from '../transport/webSocketTransport.js';
-import type { ClientIdentity } from './clientIdentity.js';
-import { apiBasePath, hostForUrl, ptvsdBasePath, type RelayEndpoint } from './relayEndpoint.js';
+import { apiBasePath, hostForUrl, ptvsdBasePath } from './relayEndpoint.js';
 import { httpRefusalError } from './relayRefusal.js';
-import { proxyForRelay } from './httpsProxy.js';
 import { exchangeHello } from './tcpsHello.js';
-import { connectVerifiedTls, formatAddress } from './tlsConnect.js';
-import type { TlsTrust } from './tlsTrust.js';
+import { formatAddress } from './tlsConnect.js';
 import { upgradeWithin } from './upgradeDeadline.js';
-
-/** Default bound on dialing: longer than the relay's 10 s agent-open timeout, so its refusal arrives first. */
-export const defaultDialTimeoutMs = 15_000;
-/** Bound on an HTTP error body. */
-const maxBodyBytes = 1024 * 1024;
-
-/** How to reach and authenticate to a relay. */
-export interface RelayDialOptions {
-  readonly endpoint: RelayEndpoint;
-  readonly trust: TlsTrust;
-  /** Client certificate and key, for relays that ask for one (mTLS). */
-  readonly identity?: ClientIdentity;
-  /** The relay secret; defaults to the one in the endpoint URL. Never put in a message. */
-  readonly secret?: string;
-  /** A bearer token (JWT); when set it is the credential and no secret is sent. Never put in a message. */
-  readonly token?: string;
-  /** Bound on the whole dial (TLS, upgrade or hello, relay's agent open). */
-  readonly timeoutMs?: number;
-  /** Where `HTTPS_PROXY`/`NO_PROXY` are read from (default `process.env`). */
-  readonly env?: NodeJS.ProcessEnv;
-}
+import {
+  authorization,
+  connectRelay,
+  credentialOf,
+  credentialText,
+  deadlineOf,
+  getFromRelay,
+  helloCredential,
+  maxBodyBytes,
+  readBody,
+  useSocket,
+  type RelayDialOptions,
+} from './relayRequests.js';
 
 /** Options of {@link dialSession}. */
 export interface DialSessionOptions extends RelayDialOptions {
@@ -79,76 +64,6 @@ const wssSilentIntervals = 4;
 
 /** Header by which an attach upgrade asks for a takeover (docs/protocol.md §3, §6). */
 const takeoverHeader = 'X-Dbgrelay-Takeover';
-
-/** The credential to present: the token if there is one, else the secret (option, then URL). */
-function credentialOf(options: RelayDialOptions): Credential | undefined {
-  if (options.token !== undefined) return { kind: 'bearer', token: options.token };
-  const secret = options.secret ?? options.endpoint.secret;
-  return secret === undefined ? undefined : { kind: 'secret', secret };
-}
-
-/** The text to redact from relay messages shown to the user. */
-function credentialText(credential: Credential | undefined): string | undefined {
-  return credential?.kind === 'bearer' ? credential.token : credential?.secret;
-}
-
-/** Hello-line fields carrying the credential (docs/protocol.md §4). */
-function helloCredential(credential: Credential | undefined): { secret?: string; token?: string } {
-  if (credential === undefined) return {};
-  return credential.kind === 'bearer' ? { token: credential.token } : { secret: credential.secret };
-}
-
-function authorization(credential: Credential | undefined): Record<string, string> {
-  // docs/protocol.md §2: a JWT as a Bearer token (RFC 6750 §2.1).
-  if (credential?.kind === 'bearer') return { Authorization: `Bearer ${credential.token}` };
-  const secret = credential?.secret;
-  // docs/protocol.md §2: the secret as the user name, empty password (RFC 7617).
-  // A user name cannot contain ':' (RFC 7617 §2): the relay would cut the secret there.
-  if (secret?.includes(':')) throw new RelayError('BAD_REQUEST', 'the relay secret contains ":", which HTTP Basic authentication cannot carry; use tcps:// or another secret');
-  return secret === undefined ? {} : { Authorization: `Basic ${Buffer.from(`${secret}:`, 'utf8').toString('base64')}` };
-}
-
-function deadlineOf(options: RelayDialOptions): () => number {
-  const deadline = Date.now() + (options.timeoutMs ?? defaultDialTimeoutMs);
-  return () => Math.max(1, deadline - Date.now());
-}
-
-/**
- * Ends `req` with `RELAY_UNREACHABLE` unless it is over within `ms`: a deadline for the
- * whole exchange. (The request's own `timeout` option is not applied to a socket given
- * by `createConnection`, and would only bound idle time.)
- */
-function answerWithin(req: ClientRequest, ms: number, where: string): void {
-  const timer = setTimeout(() => req.destroy(new RelayError('RELAY_UNREACHABLE', `the relay at ${where} did not answer within the timeout`)), ms);
-  req.once('close', () => clearTimeout(timer));
-}
-
-function readBody(res: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) res.destroy(new RelayError('MESSAGE_TOO_LARGE', `relay response body exceeds ${limit} bytes`));
-      else chunks.push(chunk);
-    });
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-    res.on('aborted', () => reject(new RelayError('RELAY_UNREACHABLE', 'relay response was cut short')));
-  });
-}
-
-/** A verified TLS connection to the relay, through the `HTTPS_PROXY` proxy unless `NO_PROXY` says otherwise. */
-function connectRelay(options: RelayDialOptions, remaining: () => number): Promise<TLSSocket> {
-  const { endpoint } = options;
-  const proxy = proxyForRelay(endpoint.host, endpoint.port, options.env ?? process.env);
-  return connectVerifiedTls(endpoint, options.trust, remaining(), options.identity, proxy);
-}
-
-/** Hands an already verified socket to `http`/`ws` in place of their own connect. */
-function useSocket(socket: TLSSocket): typeof createConnection {
-  return (() => socket) as unknown as typeof createConnection;
-}
 
 async function dialWebSocket(options: DialSessionOptions, credential: Credential | undefined, remaining: () => number): Promise<Transport> {
   const { endpoint } = options;
@@ -256,37 +171,6 @@ function admittedEntry(body: string, target: string): TargetInfo | undefined {
 /** Header of an attach check (docs/protocol.md §3, revision 1.14). */
 const attachCheckHeader = 'X-Dbgrelay-Check';
 
-/** A relay's answer to one HTTPS `GET`: its status and body. */
-interface RelayAnswer {
-  readonly statusCode: number;
-  readonly statusMessage: string;
-  readonly body: string;
-}
-
-/**
- * `GET <base><path>` on a connection of its own to the relay, with `headers`; the whole
- * exchange within `remaining()` and a body of at most `maxBytes`. Rejects with
- * `RELAY_UNREACHABLE` (or the dial's error) when no answer comes.
- */
-async function getFromRelay(options: RelayDialOptions, remaining: () => number, path: string, headers: Record<string, string>, maxBytes: number): Promise<RelayAnswer> {
-  const { endpoint } = options;
-  const where = formatAddress(endpoint);
-  const socket = await connectRelay(options, remaining);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({ createConnection: () => socket, host: endpoint.host, port: endpoint.port, path: `${apiBasePath(endpoint)}${path}`, method: 'GET', headers });
-    answerWithin(req, remaining(), where);
-    req.on('error', (error) =>
-      reject(error instanceof RelayError ? error : new RelayError('RELAY_UNREACHABLE', `request to the relay at ${where} failed: ${error.message}`, { cause: error })),
-    );
-    req.on('response', (res) => {
-      readBody(res, maxBytes)
-        .then((body) => resolve({ statusCode: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', body }), reject)
-        .finally(() => socket.destroy());
-    });
-    req.end();
-  });
-}
-
 /**
  * Asks the relay whether a session with `options.target` would be admitted now,
  * opening nothing (docs/protocol.md §3, revision 1.14): `GET <base>/v1/attach/<target>`
@@ -312,113 +196,4 @@ export async function checkAttachAdmission(options: DialSessionOptions & { targe
   const refusal = httpRefusalError(answer.statusCode, answer.statusMessage, answer.body, secret);
   if (refusal.code === 'BAD_REQUEST') return { verdict: 'unsupported' };
   throw refusal;
-}
-
-/** One page of the target list, as the relay sent it (revision 1.9, docs/protocol.md §7). */
-export interface TargetListPage {
-  readonly targets: TargetInfo[];
-  /** More targets follow: ask again with `after` set to this name. Absent from a relay before 1.9. */
-  readonly next?: string;
-}
-
-/** Which page to ask for (docs/protocol.md §7): targets after `after`, at most `limit` of them. */
-export interface TargetPageRequest {
-  readonly after?: string;
-  readonly limit?: number;
-}
-
-function pageOf(reply: { targets?: TargetInfo[] | undefined; next?: string | undefined }): TargetListPage {
-  return { targets: reply.targets ?? [], ...(reply.next !== undefined ? { next: reply.next } : {}) };
-}
-
-async function fetchPageHttps(options: RelayDialOptions, credential: Credential | undefined, remaining: () => number, page: TargetPageRequest): Promise<TargetListPage> {
-  const { endpoint } = options;
-  const where = formatAddress(endpoint);
-  // Paging in headers (revision 1.9): v1 endpoints take no query string, and a relay before 1.9 ignores them.
-  const headers = {
-    ...authorization(credential),
-    Accept: 'application/json',
-    ...(page.after !== undefined ? { 'X-Dbgrelay-After': page.after } : {}),
-    ...(page.limit !== undefined ? { 'X-Dbgrelay-Limit': String(page.limit) } : {}),
-  };
-  const secret = credentialText(credential);
-  const answer = await getFromRelay(options, remaining, '/v1/targets', headers, maxTargetsReplyBytes);
-  if (answer.statusCode !== 200) throw httpRefusalError(answer.statusCode, answer.statusMessage, answer.body, secret);
-  try {
-    const reply = helloReply.parse(parseBoundedJson(answer.body, 'target list'));
-    return reply.ok ? pageOf(reply) : { targets: [] };
-  } catch {
-    throw new RelayError('BAD_REQUEST', `the relay at ${where} sent a malformed target list`);
-  }
-}
-
-async function fetchPageTcps(options: RelayDialOptions, credential: Credential | undefined, remaining: () => number, page: TargetPageRequest): Promise<TargetListPage> {
-  const socket = await connectRelay(options, remaining);
-  const hello = { dbgrelay: protocolVersion, op: 'targets', ...page, ...helloCredential(credential) } as const;
-  const accepted = await exchangeHello(socket, hello, { maxReplyBytes: maxTargetsReplyBytes, timeoutMs: remaining(), where: formatAddress(options.endpoint) });
-  socket.destroy();
-  return pageOf(accepted);
-}
-
-/**
- * One page of the target list (docs/protocol.md §7, revision 1.9): `GET
- * <base>/v1/targets` with `X-Dbgrelay-After` and `X-Dbgrelay-Limit` over https, or a
- * `targets` hello with `after` and `limit` over tcps. Errors as for {@link dialSession}.
- */
-export async function fetchTargetPage(options: RelayDialOptions, page: TargetPageRequest = {}): Promise<TargetListPage> {
-  const credential = credentialOf(options);
-  const remaining = deadlineOf(options);
-  return options.endpoint.scheme === 'wss' ? fetchPageHttps(options, credential, remaining, page) : fetchPageTcps(options, credential, remaining, page);
-}
-
-/**
- * Most pages {@link fetchTargetList} fetches unless told otherwise: 250k targets at the
- * relay's default page size, and still 20k when every target's labels are the worst
- * JSON can make of 2048 bytes (control characters, 6 bytes each: 40 targets a page).
- */
-export const defaultMaxTargetPages = 500;
-
-/** Bounds of {@link fetchTargetList}. */
-export interface TargetListBounds {
-  /** Stop once this many targets are in hand (default: no bound but the page count). */
-  readonly maxTargets?: number;
-  /** Stop after this many pages (default {@link defaultMaxTargetPages}). */
-  readonly maxPages?: number;
-}
-
-/** The target list, and whether it is all of it. */
-export interface TargetList {
-  readonly targets: TargetInfo[];
-  /** False when a bound stopped the listing before the relay's last page. */
-  readonly complete: boolean;
-}
-
-/**
- * The whole target list, page after page (docs/protocol.md §7), each page on its own
- * connection with its own dial timeout; stops at `bounds` and then says the list is not
- * `complete`. A relay before revision 1.9 answers in one page.
- */
-export async function fetchTargetList(options: RelayDialOptions, bounds: TargetListBounds = {}): Promise<TargetList> {
-  const maxPages = bounds.maxPages ?? defaultMaxTargetPages;
-  const maxTargets = bounds.maxTargets ?? Number.POSITIVE_INFINITY;
-  const targets: TargetInfo[] = [];
-  let after: string | undefined;
-  for (let pages = 0; pages < maxPages && targets.length < maxTargets; pages += 1) {
-    const wanted = maxTargets - targets.length;
-    const limit = wanted < maxTargetsPage ? wanted : undefined;
-    const page = await fetchTargetPage(options, { ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}) });
-    targets.push(...page.targets.slice(0, wanted));
-    // A cursor that does not move on would loop: only a broken relay sends one.
-    if (page.next === undefined || (after !== undefined && page.next <= after)) return { targets, complete: page.next === undefined && page.targets.length <= wanted };
-    after = page.next;
-  }
-  return { targets, complete: false };
-}
-
-/**
- * Lists the targets connected to the relay (docs/protocol.md §7), every page of it up
- * to {@link defaultMaxTargetPages} pages. Errors as for {@link dialSession}.
- */
-export async function fetchTargets(options: RelayDialOptions): Promise<TargetInfo[]> {
-  return (await fetchTargetList(options)).targets;
 }

@@ -1,14 +1,11 @@
-import type { createConnection } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import { RelayError } from '../common/relayError.js';
 import { upgradeWithin } from '../dial/upgradeDeadline.js';
-import { proxyForRelay } from '../dial/httpsProxy.js';
-import type { RelayDialOptions } from '../dial/relayDialer.js';
+import { authorization, connectRelay, credentialOf, credentialText, deadlineOf, helloCredential, useSocket, type RelayDialOptions } from '../dial/relayRequests.js';
 import { apiBasePath, hostForUrl } from '../dial/relayEndpoint.js';
 import { httpRefusalError } from '../dial/relayRefusal.js';
 import { exchangeHello } from '../dial/tcpsHello.js';
-import { connectVerifiedTls, formatAddress } from '../dial/tlsConnect.js';
+import { formatAddress } from '../dial/tlsConnect.js';
 import { maxHelloBytes, protocolVersion } from '../protocol/controlMessages.js';
 import { checkResult, type DoctorCheckResult } from './doctorCheck.js';
 
@@ -19,29 +16,21 @@ const maxRefusalBytes = 64 * 1024;
 async function openControlConnection(options: RelayDialOptions): Promise<void> {
   const { endpoint } = options;
   const where = formatAddress(endpoint);
-  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
-  const remaining = (): number => Math.max(1, deadline - Date.now());
-  const proxy = proxyForRelay(endpoint.host, endpoint.port, options.env ?? process.env);
-  const socket = await connectVerifiedTls(endpoint, options.trust, remaining(), options.identity, proxy);
+  const remaining = deadlineOf({ ...options, timeoutMs: options.timeoutMs ?? 5_000 });
+  const socket = await connectRelay(options, remaining);
+  const credential = credentialOf(options);
   if (endpoint.scheme === 'tcps') {
-    const credential = options.token !== undefined ? { token: options.token } : options.secret !== undefined ? { secret: options.secret } : {};
     try {
-      await exchangeHello(socket, { dbgrelay: protocolVersion, op: 'agent', ...credential }, { maxReplyBytes: maxHelloBytes, timeoutMs: remaining(), where });
+      await exchangeHello(socket, { dbgrelay: protocolVersion, op: 'agent', ...helloCredential(credential) }, { maxReplyBytes: maxHelloBytes, timeoutMs: remaining(), where });
     } finally {
       socket.destroy();
     }
     return;
   }
-  const authorization =
-    options.token !== undefined
-      ? { Authorization: `Bearer ${options.token}` }
-      : options.secret !== undefined
-        ? { Authorization: `Basic ${Buffer.from(`${options.secret}:`, 'utf8').toString('base64')}` }
-        : {};
   await new Promise<void>((resolve, reject) => {
     const ws = new WebSocket(`wss://${hostForUrl(endpoint.host)}:${endpoint.port}${apiBasePath(endpoint)}/v1/agent`, {
-      createConnection: (() => socket as TLSSocket) as unknown as typeof createConnection,
-      headers: authorization,
+      createConnection: useSocket(socket),
+      headers: authorization(credential),
       handshakeTimeout: remaining(),
       perMessageDeflate: false,
       followRedirects: false,
@@ -59,7 +48,7 @@ async function openControlConnection(options: RelayDialOptions): Promise<void> {
         if (size <= maxRefusalBytes) chunks.push(chunk);
       });
       res.once('end', () => {
-        reject(httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', Buffer.concat(chunks).toString('utf8'), options.secret ?? options.token));
+        reject(httpRefusalError(res.statusCode ?? 0, res.statusMessage ?? '', Buffer.concat(chunks).toString('utf8'), credentialText(credential)));
         req.destroy();
       });
     });

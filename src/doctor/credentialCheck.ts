@@ -1,5 +1,7 @@
 import { RelayError } from '../common/relayError.js';
-import { checkAttachAdmission, fetchTargetPage, type RelayDialOptions } from '../dial/relayDialer.js';
+import { checkAttachAdmission } from '../dial/relayDialer.js';
+import { fetchTargetPage } from '../dial/relayTargetList.js';
+import type { RelayDialOptions } from '../dial/relayRequests.js';
 import { checkResult, type DoctorCheckResult } from './doctorCheck.js';
 
 /** How many target names the credential check shows. */

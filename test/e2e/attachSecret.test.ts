@@ -125,7 +125,7 @@ describe('agents with their own attach secret', () => {
     }
     // and it lists no targets
     const connection = clientFor(withSecret(relay.wssUrl, attachTcps));
-    const { fetchTargets } = await import('../../src/dial/relayDialer.js');
+    const { fetchTargets } = await import('../../src/dial/relayTargetList.js');
     expect(await codeOf(fetchTargets({ endpoint: connection.endpoint, trust: connection.trust, secret: connection.secret! }))).toBe('AUTH_FAILED');
   });
 

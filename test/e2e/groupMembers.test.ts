@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttachServer, type AttachServer } from '../../src/client/attachServer.js';
-import { fetchTargets } from '../../src/dial/relayDialer.js';
+import { fetchTargets } from '../../src/dial/relayTargetList.js';
 import { parseRelayEndpoint } from '../../src/dial/relayEndpoint.js';
 import { caTrust } from '../../src/dial/tlsTrust.js';
 import type { DapTestClient } from '../support/dap/dapTestClient.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { startAttachServer, type AttachServer } from '../../../src/client/attachServer.js';
 import type { ClientIdentity } from '../../../src/dial/clientIdentity.js';
-import { fetchTargets } from '../../../src/dial/relayDialer.js';
+import { fetchTargets } from '../../../src/dial/relayTargetList.js';
 import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
 import { caTrust } from '../../../src/dial/tlsTrust.js';
 import type { TargetInfo } from '../../../src/protocol/controlMessages.js';

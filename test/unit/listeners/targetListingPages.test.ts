@@ -1,6 +1,7 @@
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchTargetList, fetchTargetPage, fetchTargets, type RelayDialOptions } from '../../../src/dial/relayDialer.js';
+import { fetchTargetList, fetchTargetPage, fetchTargets } from '../../../src/dial/relayTargetList.js';
+import type { RelayDialOptions } from '../../../src/dial/relayRequests.js';
 import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
 import { exchangeHello } from '../../../src/dial/tcpsHello.js';
 import { caTrust } from '../../../src/dial/tlsTrust.js';

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, createLeaf } from '../../../src/certs/certificateFactory.js';
 import type { ClientIdentity } from '../../../src/dial/clientIdentity.js';
 import { loadClientIdentity } from '../../../src/dial/clientIdentity.js';
-import { fetchTargets } from '../../../src/dial/relayDialer.js';
+import { fetchTargets } from '../../../src/dial/relayTargetList.js';
 import { parseRelayEndpoint } from '../../../src/dial/relayEndpoint.js';
 import { caTrust } from '../../../src/dial/tlsTrust.js';
 import { isRelayError } from '../../../src/common/relayError.js';
